@@ -1,0 +1,21 @@
+// Identifiers and secrets: random, URL-safe, with a readable type prefix ("bot_", "src_", ...).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace parley {
+
+// `prefix` + "_" + 20 lowercase base32 characters (100 random bits): unguessable, safe in URLs and file names.
+std::string new_id(std::string_view prefix);
+
+// `bytes` random bytes, base32-encoded (lowercase, no padding).
+std::string random_token(std::size_t bytes);
+
+// Lowercase hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+// Compares two strings in time independent of where they differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace parley

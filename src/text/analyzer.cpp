@@ -1,0 +1,264 @@
+#include "text/analyzer.h"
+
+#include <libstemmer.h>
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <map>
+#include <memory>
+#include <unordered_set>
+
+#include "common/utf8.h"
+
+namespace parley::text {
+namespace {
+
+constexpr std::size_t kMaxWordBytes = 64;  // longer "words" are hashes, URLs or base64 noise
+
+// Scripts written without spaces between words: indexed as overlapping character bigrams.
+bool is_dense_script(char32_t cp) {
+  return (cp >= 0x3040 && cp <= 0x30FF) ||    // Hiragana, Katakana
+         (cp >= 0x3400 && cp <= 0x4DBF) ||    // CJK Extension A
+         (cp >= 0x4E00 && cp <= 0x9FFF) ||    // CJK Unified Ideographs
+         (cp >= 0xF900 && cp <= 0xFAFF) ||    // CJK Compatibility Ideographs
+         (cp >= 0xAC00 && cp <= 0xD7AF) ||    // Hangul syllables
+         (cp >= 0x0E00 && cp <= 0x0EFF) ||    // Thai, Lao
+         (cp >= 0x1000 && cp <= 0x109F) ||    // Myanmar
+         (cp >= 0x1780 && cp <= 0x17FF) ||    // Khmer
+         (cp >= 0x20000 && cp <= 0x2FA1F);    // CJK Extensions B.., compatibility supplement
+}
+
+// Marks are dropped from letters of these scripts (é -> e); elsewhere marks carry meaning and are kept.
+bool marks_are_diacritics(char32_t base) {
+  return base < 0x0530 || (base >= 0x1E00 && base <= 0x1FFF);
+}
+
+bool is_word_category(utf8proc_category_t category) {
+  switch (category) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_apostrophe(char32_t cp) { return cp == U'\'' || cp == 0x2019; }
+
+// Folds one code point (compatibility decomposition + case fold, diacritics removed) into `out`;
+// returns the number of code points written (0 for default-ignorable characters such as zero-width spaces).
+int fold_code_point(char32_t cp, std::array<utf8proc_int32_t, 16>& out) {
+  if (cp < 0x80) {
+    out[0] = static_cast<utf8proc_int32_t>((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp);
+    return 1;
+  }
+  int last_boundclass = 0;
+  const utf8proc_ssize_t n = utf8proc_decompose_char(
+      static_cast<utf8proc_int32_t>(cp), out.data(), static_cast<utf8proc_ssize_t>(out.size()),
+      static_cast<utf8proc_option_t>(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE),
+      &last_boundclass);
+  if (n < 0 || n > static_cast<utf8proc_ssize_t>(out.size())) {
+    out[0] = static_cast<utf8proc_int32_t>(cp);
+    return 1;
+  }
+  if (n == 0) return 0;
+  // Drop combining marks that follow a Latin/Greek/Cyrillic base within this decomposition.
+  if (!marks_are_diacritics(static_cast<char32_t>(out[0]))) return static_cast<int>(n);
+  int kept = 0;
+  for (utf8proc_ssize_t i = 0; i < n; ++i) {
+    if (i > 0 && utf8proc_category(out[i]) == UTF8PROC_CATEGORY_MN) continue;
+    out[kept++] = out[i];
+  }
+  return kept;
+}
+
+struct StemmerDeleter {
+  void operator()(sb_stemmer* stemmer) const { sb_stemmer_delete(stemmer); }
+};
+
+// Snowball stemmers keep per-call state, so each thread owns its own instances.
+sb_stemmer* thread_stemmer(const std::string& algorithm) {
+  thread_local std::map<std::string, std::unique_ptr<sb_stemmer, StemmerDeleter>> stemmers;
+  auto it = stemmers.find(algorithm);
+  if (it == stemmers.end()) {
+    it = stemmers.emplace(algorithm, std::unique_ptr<sb_stemmer, StemmerDeleter>(
+                                         sb_stemmer_new(algorithm.c_str(), "UTF_8"))).first;
+  }
+  return it->second.get();
+}
+
+std::string stemmer_for(std::string_view language) {
+  static const std::map<std::string, std::string, std::less<>> algorithms = {
+      {"en", "english"}, {"de", "german"},     {"fr", "french"},    {"es", "spanish"},  {"it", "italian"},
+      {"pt", "portuguese"}, {"nl", "dutch"},   {"sv", "swedish"},   {"da", "danish"},   {"no", "norwegian"},
+      {"fi", "finnish"},  {"ru", "russian"},   {"hu", "hungarian"}, {"ro", "romanian"}, {"tr", "turkish"},
+  };
+  const auto it = algorithms.find(language);
+  return it == algorithms.end() ? std::string() : it->second;
+}
+
+class TermBuilder {
+ public:
+  TermBuilder(const Analyzer& analyzer, const std::string& stemmer_algorithm, AnalyzeOptions options,
+              std::vector<Term>& out)
+      : analyzer_(analyzer), stemmer_algorithm_(stemmer_algorithm), options_(options), out_(out) {}
+
+  void add_word_code_points(const std::array<utf8proc_int32_t, 16>& folded, int count, std::size_t begin,
+                            std::size_t end) {
+    flush_dense();
+    if (word_.empty()) word_begin_ = begin;
+    for (int i = 0; i < count; ++i) utf8_append(word_, static_cast<char32_t>(folded[i]));
+    word_end_ = end;
+  }
+
+  void add_dense(char32_t folded, std::size_t begin, std::size_t end) {
+    flush_word();
+    dense_.push_back({folded, begin, end});
+  }
+
+  void boundary() {
+    flush_word();
+    flush_dense();
+  }
+
+  bool in_word() const { return !word_.empty(); }
+
+ private:
+  struct DenseChar {
+    char32_t cp;
+    std::size_t begin, end;
+  };
+
+  void flush_word() {
+    if (word_.empty()) return;
+    if (word_.size() <= kMaxWordBytes) {
+      const bool stop = analyzer_.is_stop_word(word_);
+      if (!stop || options_.keep_stop_words) {
+        Term term{word_, word_begin_, word_end_, stop};
+        if (options_.stem && !stemmer_algorithm_.empty() && !stop) stem(term.text);
+        out_.push_back(std::move(term));
+      }
+    }
+    word_.clear();
+  }
+
+  void flush_dense() {
+    if (dense_.empty()) return;
+    if (dense_.size() == 1) {
+      std::string single;
+      utf8_append(single, dense_[0].cp);
+      out_.push_back(Term{std::move(single), dense_[0].begin, dense_[0].end, false});
+    }
+    for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
+      std::string bigram;
+      utf8_append(bigram, dense_[i].cp);
+      utf8_append(bigram, dense_[i + 1].cp);
+      out_.push_back(Term{std::move(bigram), dense_[i].begin, dense_[i + 1].end, false});
+    }
+    dense_.clear();
+  }
+
+  void stem(std::string& word) const {
+    sb_stemmer* stemmer = thread_stemmer(stemmer_algorithm_);
+    if (stemmer == nullptr) return;
+    const sb_symbol* stemmed =
+        sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
+    if (stemmed == nullptr) return;
+    word.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(stemmer)));
+  }
+
+  const Analyzer& analyzer_;
+  const std::string& stemmer_algorithm_;
+  AnalyzeOptions options_;
+  std::vector<Term>& out_;
+  std::string word_;
+  std::size_t word_begin_ = 0, word_end_ = 0;
+  std::vector<DenseChar> dense_;
+};
+
+}  // namespace
+
+Analyzer::Analyzer(std::string_view language)
+    : language_(language.empty() ? "en" : std::string(language)), stemmer_algorithm_(stemmer_for(language_)) {}
+
+bool Analyzer::is_stop_word(std::string_view folded_word) const {
+  const auto& list = stop_words(language_);
+  return std::binary_search(list.begin(), list.end(), folded_word);
+}
+
+std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions options) const {
+  std::vector<Term> out;
+  out.reserve(text.size() / 6);
+  TermBuilder builder(*this, stemmer_algorithm_, options, out);
+  std::array<utf8proc_int32_t, 16> folded{};
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t begin = pos;
+    const char32_t cp = utf8_decode(text, pos);
+    if (cp < 0x80) {  // ASCII fast path
+      const char c = static_cast<char>(cp);
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
+        folded[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        builder.add_word_code_points(folded, 1, begin, pos);
+        continue;
+      }
+    }
+    if (is_apostrophe(cp) && builder.in_word() && pos < text.size()) {
+      // Inside a word ("don't", "customer's") the apostrophe is dropped and the word continues.
+      std::size_t peek = pos;
+      const char32_t next = utf8_decode(text, peek);
+      if (next < 0x80 ? std::isalnum(static_cast<int>(next)) != 0
+                      : is_word_category(utf8proc_category(static_cast<utf8proc_int32_t>(next)))) {
+        continue;
+      }
+    }
+    if (is_dense_script(cp)) {
+      builder.add_dense(cp, begin, pos);
+      continue;
+    }
+    const int count = fold_code_point(cp, folded);
+    if (count == 0) continue;  // default-ignorable (zero-width) characters do not split words
+    if (is_word_category(utf8proc_category(folded[0]))) {
+      builder.add_word_code_points(folded, count, begin, pos);
+    } else {
+      builder.boundary();
+    }
+  }
+  builder.boundary();
+  return out;
+}
+
+std::vector<std::string> Analyzer::terms(std::string_view text, AnalyzeOptions options) const {
+  std::vector<std::string> result;
+  for (auto& term : analyze(text, options)) result.push_back(std::move(term.text));
+  return result;
+}
+
+std::string Analyzer::index_form(std::string_view text) const {
+  std::string joined;
+  joined.reserve(text.size());
+  for (const auto& term : analyze(text)) {
+    if (!joined.empty()) joined += ' ';
+    joined += term.text;
+  }
+  return joined;
+}
+
+std::string fold(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::array<utf8proc_int32_t, 16> folded{};
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const char32_t cp = utf8_decode(text, pos);
+    const int count = fold_code_point(cp, folded);
+    for (int i = 0; i < count; ++i) utf8_append(out, static_cast<char32_t>(folded[i]));
+  }
+  return out;
+}
+
+}  // namespace parley::text

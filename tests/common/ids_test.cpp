@@ -1,0 +1,34 @@
+#include "common/ids.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace parley {
+namespace {
+
+TEST(Ids, HavePrefixAndFixedLengthAndDiffer) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = new_id("bot");
+    ASSERT_EQ(id.rfind("bot_", 0), 0u);
+    ASSERT_EQ(id.size(), 4u + 20u);
+    ASSERT_EQ(id.find_first_not_of("abcdefghijklmnopqrstuvwxyz234567", 4), std::string::npos);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Ids, Sha256MatchesKnownVector) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Ids, ConstantTimeEqual) {
+  EXPECT_TRUE(constant_time_equal("secret", "secret"));
+  EXPECT_FALSE(constant_time_equal("secret", "secreT"));
+  EXPECT_FALSE(constant_time_equal("secret", "secret2"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+}  // namespace
+}  // namespace parley

@@ -1,0 +1,76 @@
+#include "text/analyzer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace parley::text {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(Analyzer, FoldsCaseAndDiacriticsAndStemsEnglish) {
+  const Analyzer analyzer("en");
+  EXPECT_THAT(analyzer.terms("Refunds for CAFÉ orders"), ElementsAre("refund", "cafe", "order"));
+  EXPECT_THAT(analyzer.terms("shipping shipped ships"), ElementsAre("ship", "ship", "ship"));
+}
+
+TEST(Analyzer, DropsStopWordsUnlessAsked) {
+  const Analyzer analyzer("en");
+  EXPECT_THAT(analyzer.terms("How do I reset my password?"), ElementsAre("reset", "password"));
+  const auto all = analyzer.analyze("How do I reset", {.keep_stop_words = true, .stem = true});
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_TRUE(all[0].stop_word);
+  EXPECT_EQ(all[0].text, "how");
+  EXPECT_FALSE(all[3].stop_word);
+}
+
+TEST(Analyzer, KeepsModelNumbersAndJoinsApostrophes) {
+  const Analyzer analyzer("en");
+  EXPECT_THAT(analyzer.terms("Galaxy S10 customer's"), ElementsAre("galaxi", "s10", "custom"));
+  EXPECT_THAT(analyzer.terms("COVID-19"), ElementsAre("covid", "19"));
+}
+
+TEST(Analyzer, ZeroWidthCharactersDoNotSplitOrHideWords) {
+  const Analyzer analyzer("en");
+  EXPECT_THAT(analyzer.terms("pass\xE2\x80\x8Bword"), ElementsAre("password"));  // U+200B inside the word
+}
+
+TEST(Analyzer, ScriptsWithoutSpacesBecomeBigrams) {
+  const Analyzer analyzer("ja");
+  // 日本語 -> 日本, 本語
+  EXPECT_THAT(analyzer.terms("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"),
+              ElementsAre("\xE6\x97\xA5\xE6\x9C\xAC", "\xE6\x9C\xAC\xE8\xAA\x9E"));
+  // A lone ideograph stays a unigram, and Latin words around it are still words.
+  EXPECT_THAT(analyzer.terms("abc \xE6\x97\xA5 def"), ElementsAre("abc", "\xE6\x97\xA5", "def"));
+}
+
+TEST(Analyzer, RecordsByteSpansOfSourceWords) {
+  const Analyzer analyzer("en");
+  const std::string text = "Caf\xC3\xA9 hours";
+  const auto terms = analyzer.analyze(text);
+  ASSERT_EQ(terms.size(), 2u);
+  EXPECT_EQ(text.substr(terms[0].begin, terms[0].end - terms[0].begin), "Caf\xC3\xA9");
+  EXPECT_EQ(text.substr(terms[1].begin, terms[1].end - terms[1].begin), "hours");
+}
+
+TEST(Analyzer, GermanUsesItsOwnStemmerAndStopWords) {
+  const Analyzer analyzer("de");
+  EXPECT_THAT(analyzer.terms("Die Rechnungen und die Lieferung"), ElementsAre("rechnung", "liefer"));
+}
+
+TEST(Analyzer, InvalidUtf8NeverThrowsAndSkipsBadBytes) {
+  const Analyzer analyzer("en");
+  EXPECT_THAT(analyzer.terms("good\xFF" "bad"), ElementsAre("good", "bad"));
+  EXPECT_TRUE(analyzer.terms("\xC3").empty());
+}
+
+TEST(Analyzer, IndexFormJoinsTerms) {
+  EXPECT_EQ(Analyzer("en").index_form("Opening hours of the stores"), "open hour store");
+}
+
+TEST(Fold, RemovesCaseAndAccentsKeepsPunctuation) {
+  EXPECT_EQ(fold("\xC3\x89t\xC3\xA9, OK?"), "ete, ok?");
+}
+
+}  // namespace
+}  // namespace parley::text
