@@ -1,0 +1,92 @@
+// parley source add --bot ID PATH... : ingests files (a folder adds every file in it, recursively).
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "ingest/ingest.h"
+
+namespace parley::cli {
+namespace {
+
+// The bot's workspace: CLI commands act with the operator's authority, across workspaces.
+Result<std::string> workspace_of_bot(store::Store& store, const std::string& bot_id) {
+  std::string workspace;
+  PARLEY_TRY(store.read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_id));
+    if (!bot) return make_error(ErrorCode::not_found, "no such bot: " + bot_id);
+    workspace = bot->workspace_id;
+    return {};
+  }));
+  return workspace;
+}
+
+std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& paths) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& path : paths) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+      std::vector<std::filesystem::path> found;
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(path, error)) {
+        if (entry.is_regular_file()) found.push_back(entry.path());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.emplace_back(path);
+    }
+  }
+  return files;
+}
+
+}  // namespace
+
+void add_source_commands(CLI::App& app, Globals& globals) {
+  auto* source = app.add_subcommand("source", "Manage a bot's knowledge sources");
+  source->require_subcommand(1);
+  auto* add = source->add_subcommand("add", "Add files (or folders of files) to a bot's knowledge");
+  struct Options {
+    std::string bot;
+    std::vector<std::string> paths;
+  };
+  auto options = std::make_shared<Options>();
+  add->add_option("--bot", options->bot, "Bot id")->required();
+  add->add_option("paths", options->paths, "Files or folders")->required();
+  add->callback([&globals, options] {
+    auto store = open_data_store(globals);
+    if (!store.ok()) {
+      globals.exit_code = fail(store.error());
+      return;
+    }
+    auto workspace = workspace_of_bot(**store, options->bot);
+    if (!workspace.ok()) {
+      globals.exit_code = fail(workspace.error());
+      return;
+    }
+    const auto scope = store::Scope::workspace(*workspace);
+    int failures = 0;
+    for (const auto& path : expand_paths(options->paths)) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        std::cerr << "failed " << path.string() << ": cannot read the file\n";
+        ++failures;
+        continue;
+      }
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      const std::string content = bytes.str();
+      auto outcome = ingest::add_file(**store, scope, {options->bot, path.filename().string(), "", content});
+      if (!outcome.ok()) {
+        std::cerr << "failed " << path.string() << ": " << outcome.error().message << "\n";
+        ++failures;
+        continue;
+      }
+      std::cout << (outcome->unchanged ? "unchanged " : "added ") << path.string() << " (" << outcome->chunk_count
+                << " chunks) " << outcome->source.id << "\n";
+      for (const auto& warning : outcome->warnings) std::cout << "  warning: " << warning << "\n";
+    }
+    globals.exit_code = failures == 0 ? 0 : 1;
+  });
+}
+
+}  // namespace parley::cli
