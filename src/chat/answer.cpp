@@ -12,6 +12,8 @@ namespace parley::chat {
 namespace {
 
 constexpr std::size_t kSnippetBytes = 240;
+// A further source must score at least this share of the best candidate's score.
+constexpr double kFurtherSourceShare = 0.5;
 
 std::string snippet_of(std::string_view text) {
   if (text.size() <= kSnippetBytes) return std::string(text);
@@ -88,8 +90,29 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
 double answer_confidence(const search::SearchResult& result) {
   if (result.candidates.empty()) return 0;
   const auto& best = result.candidates.front();
-  return std::max(best.coverage, best.question_match);
+  return std::max(best.coverage, best.title_match);
 }
+
+namespace {
+
+// Sources after the cited ones: the next candidates that still score close to the best, for further reading.
+void add_further_sources(const search::SearchResult& result, const std::vector<bool>& cited,
+                         const BotSettings& settings, ComposedAnswer& answer) {
+  const double floor = kFurtherSourceShare * result.candidates.front().score;
+  for (std::size_t i = 0; i < result.candidates.size(); ++i) {
+    if (answer.sources.size() >= static_cast<std::size_t>(settings.max_sources)) break;
+    const auto& candidate = result.candidates[i];
+    if (cited[i] || candidate.score < floor) continue;
+    Citation citation = cite(candidate, snippet_of(candidate.chunk.text));
+    // Another chunk of a section already cited would show the visitor the same link twice.
+    const bool same_link = std::any_of(answer.sources.begin(), answer.sources.end(), [&](const Citation& source) {
+      return source.url == citation.url && source.title == citation.title;
+    });
+    if (!same_link) answer.sources.push_back(std::move(citation));
+  }
+}
+
+}  // namespace
 
 ComposedAnswer compose_answer(const search::SearchResult& result, const BotSettings& settings) {
   ComposedAnswer answer;
@@ -100,10 +123,13 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
     return answer;
   }
   const auto& best = result.candidates.front();
-  if (best.chunk.kind == store::ChunkKind::qa && best.question_match >= settings.faq_threshold) {
+  std::vector<bool> cited(result.candidates.size(), false);
+  if (best.chunk.kind == store::ChunkKind::qa && best.title_match >= settings.faq_threshold) {
     answer.mode = "faq";
     answer.text = best.chunk.text;
     answer.sources.push_back(cite(best, snippet_of(best.chunk.text)));
+    cited[0] = true;
+    add_further_sources(result, cited, settings, answer);
     return answer;
   }
 
@@ -115,7 +141,6 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
     return answer;
   }
   answer.mode = "extractive";
-  std::vector<bool> cited(result.candidates.size(), false);
   std::vector<std::string> cited_snippet(result.candidates.size());
   for (const auto& sentence : sentences) {
     if (!answer.text.empty()) answer.text += ' ';
@@ -124,15 +149,11 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
     if (!cited_snippet[sentence.passage].empty()) cited_snippet[sentence.passage] += ' ';
     cited_snippet[sentence.passage] += sentence.text;
   }
-  // Sources: the passages the sentences came from, then other strong candidates for further reading.
+  // Sources: the passages the sentences came from, best first, then other strong candidates.
   for (std::size_t i = 0; i < result.candidates.size(); ++i) {
     if (cited[i]) answer.sources.push_back(cite(result.candidates[i], snippet_of(cited_snippet[i])));
   }
-  for (std::size_t i = 0; i < result.candidates.size() && answer.sources.size() < static_cast<std::size_t>(settings.max_sources); ++i) {
-    const auto& candidate = result.candidates[i];
-    if (cited[i] || candidate.coverage < settings.answer_threshold) continue;
-    answer.sources.push_back(cite(candidate, snippet_of(candidate.chunk.text)));
-  }
+  add_further_sources(result, cited, settings, answer);
   return answer;
 }
 

@@ -2,17 +2,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "text/analyzer.h"
+#include "text/synonyms.h"
 
 namespace parley::search {
 namespace {
 
 constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
+// A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
+constexpr double kSynonymCredit = 0.6;
+
+double tune(const char* name, double fallback) {
+  const char* value = std::getenv(name);
+  return value ? std::atof(value) : fallback;
+}
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
@@ -20,13 +29,72 @@ double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
 }
 
-std::vector<std::string> unique_terms(std::vector<std::string> terms) {
-  std::vector<std::string> out;
-  std::unordered_set<std::string> seen;
-  for (auto& term : terms) {
-    if (seen.insert(term).second) out.push_back(std::move(term));
+// Two words written next to each other, joined by at most one space or hyphen ("corona virus", "e-bike").
+bool adjacent(std::string_view question, const text::Term& left, const text::Term& right) {
+  if (right.begin < left.end || right.begin - left.end > 1) return false;
+  return right.begin == left.end || question[left.end] == ' ' || question[left.end] == '-';
+}
+
+struct AnalysedQuestion {
+  std::vector<QueryTerm> terms;  // distinct stems, in the order first written
+  // Compounds of adjacent words, as (first term, second term, stem of the joined word).
+  struct Compound {
+    std::size_t left, right;
+    std::string stem;
+  };
+  std::vector<Compound> compounds;
+};
+
+AnalysedQuestion analyse_question(const text::Analyzer& analyzer, std::string_view question) {
+  AnalysedQuestion out;
+  const auto words = analyzer.analyze(question, {.keep_stop_words = false, .stem = false});
+  std::vector<std::size_t> term_of_word;
+  for (const auto& word : words) {
+    std::string stem = analyzer.stem(word.text);
+    std::size_t index = 0;
+    while (index < out.terms.size() && out.terms[index].term != stem) ++index;
+    if (index == out.terms.size() && out.terms.size() < kMaxQueryTerms) {
+      QueryTerm term;
+      term.term = std::move(stem);
+      term.word = word.text;
+      out.terms.push_back(std::move(term));
+    }
+    term_of_word.push_back(index);
+  }
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    if (term_of_word[i] >= out.terms.size() || term_of_word[i + 1] >= out.terms.size()) continue;
+    if (term_of_word[i] == term_of_word[i + 1] || !adjacent(question, words[i], words[i + 1])) continue;
+    out.compounds.push_back({term_of_word[i], term_of_word[i + 1], analyzer.stem(words[i].text + words[i + 1].text)});
   }
   return out;
+}
+
+// The key text of a chunk, which names what the chunk is about: the curated question of a Q&A pair; the document
+// title and the innermost section heading of a passage.
+std::string key_text(const store::Chunk& chunk) {
+  if (chunk.kind == store::ChunkKind::qa) return chunk.title;
+  const auto separator = chunk.heading_path.rfind(" > ");
+  const std::string_view innermost =
+      separator == std::string::npos ? std::string_view(chunk.heading_path)
+                                     : std::string_view(chunk.heading_path).substr(separator + 3);
+  return chunk.title + "\n" + std::string(innermost);
+}
+
+// Text compared to find duplicates: case-folded with runs of white space made one space.
+std::string duplicate_key(std::string_view text) {
+  std::string key;
+  key.reserve(text.size());
+  bool space = false;
+  for (char c : text::fold(text)) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = !key.empty();
+      continue;
+    }
+    if (space) key += ' ';
+    space = false;
+    key += c;
+  }
+  return key;
 }
 
 }  // namespace
@@ -53,6 +121,8 @@ class Retriever::StatsCache {
       }
       if (missing.empty() && entry.chunk_count >= 0) return collect(entry, terms, chunk_count);
     }
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
     PARLEY_ASSIGN_OR_RETURN(auto stats, tx.term_stats(bot.id, missing));
     std::lock_guard lock(mutex_);
     auto& entry = entries_[bot.id];
@@ -89,22 +159,54 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
                                        const SearchOptions& options) const {
   SearchResult result;
   const text::Analyzer analyzer(bot_language(bot));
-  const std::vector<std::string> terms = unique_terms(analyzer.terms(question));
-  if (terms.empty()) return result;
+  AnalysedQuestion analysed = analyse_question(analyzer, question);
+  if (analysed.terms.empty()) return result;
 
-  std::int64_t chunk_count = 0;
-  PARLEY_ASSIGN_OR_RETURN(const auto frequencies, stats_->frequencies(tx, bot, terms, chunk_count));
-  std::unordered_map<std::string, double> weight;
-  std::vector<std::string> searchable;
-  double total_weight = 0;
-  for (std::size_t i = 0; i < terms.size(); ++i) {
-    const double w = idf(chunk_count, frequencies[i]);
-    result.terms.push_back({terms[i], w, frequencies[i]});
-    weight[terms[i]] = w;
-    total_weight += w;
-    if (frequencies[i] > 0) searchable.push_back(terms[i]);
+  // Collection statistics for the question's stems, the compounds its adjacent words form, and their synonyms.
+  std::vector<std::string> lookup;
+  for (const auto& term : analysed.terms) lookup.push_back(term.term);
+  for (const auto& compound : analysed.compounds) lookup.push_back(compound.stem);
+  std::vector<std::pair<std::size_t, std::string>> synonym_of;  // (question term, synonym stem)
+  for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
+    for (const auto synonym : text::synonyms(analyzer.language(), analysed.terms[i].term)) {
+      synonym_of.emplace_back(i, std::string(synonym));
+      lookup.emplace_back(synonym);
+    }
   }
-  if (searchable.empty() || total_weight <= 0) return result;
+  std::int64_t chunk_count = 0;
+  PARLEY_ASSIGN_OR_RETURN(const auto frequencies, stats_->frequencies(tx, bot, lookup, chunk_count));
+  std::vector<std::string> searchable;
+  for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
+    auto& term = analysed.terms[i];
+    term.document_frequency = frequencies[i];
+    term.idf = idf(chunk_count, frequencies[i]);
+    if (term.document_frequency > 0) searchable.push_back(term.term);
+  }
+  for (std::size_t c = 0; c < analysed.compounds.size(); ++c) {
+    const auto& compound = analysed.compounds[c];
+    if (frequencies[analysed.terms.size() + c] == 0) continue;
+    const double compound_idf = idf(chunk_count, frequencies[analysed.terms.size() + c]);
+    for (const std::size_t part : {compound.left, compound.right}) {
+      auto& term = analysed.terms[part];
+      term.alternatives.push_back({compound.stem, 1.0});
+      // A part the collection only knows inside the compound ("corona" of "coronavirus") weighs as the compound.
+      if (term.document_frequency == 0) term.idf = compound_idf;
+    }
+    searchable.push_back(compound.stem);
+  }
+  const std::size_t first_synonym = analysed.terms.size() + analysed.compounds.size();
+  for (std::size_t k = 0; k < synonym_of.size(); ++k) {
+    const std::int64_t frequency = frequencies[first_synonym + k];
+    if (frequency == 0) continue;
+    auto& term = analysed.terms[synonym_of[k].first];
+    term.alternatives.push_back({synonym_of[k].second, kSynonymCredit});
+    // A word the collection does not use weighs as its synonym does ("kids" where the pages say "children").
+    if (term.document_frequency == 0) term.idf = std::min(term.idf, idf(chunk_count, frequency));
+    searchable.push_back(synonym_of[k].second);
+  }
+  result.terms = analysed.terms;
+  const auto& terms = result.terms;
+  if (searchable.empty()) return result;
 
   // Ranking 1: every chunk, title and headings weighted above the body. Ranking 2: curated questions only.
   store::ChunkQuery all_fields;
@@ -118,60 +220,73 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   std::unordered_map<std::int64_t, double> fused;
   for (const auto* query : {&all_fields, &questions}) {
     PARLEY_ASSIGN_OR_RETURN(const auto hits, tx.search_chunks(bot.id, *query));
-    for (std::size_t rank = 0; rank < hits.size(); ++rank) fused[hits[rank].chunk_id] += 1.0 / (kRrfK + static_cast<double>(rank + 1));
+    for (std::size_t rank = 0; rank < hits.size(); ++rank) {
+      fused[hits[rank].chunk_id] += 1.0 / (kRrfK + static_cast<double>(rank + 1));
+    }
   }
   if (fused.empty()) return result;
 
   std::vector<std::int64_t> ids;
   ids.reserve(fused.size());
-  for (const auto& [id, score] : fused) ids.push_back(id);
+  double max_fused = 0;
+  for (const auto& [id, score] : fused) {
+    ids.push_back(id);
+    max_fused = std::max(max_fused, score);
+  }
   std::sort(ids.begin(), ids.end());
   PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks(bot.id, ids));
-  double max_fused = 0;
-  for (const auto& [id, score] : fused) max_fused = std::max(max_fused, score);
 
-  const auto weighted_share = [&](const std::unordered_set<std::string>& present) {
-    double covered = 0;
-    for (const auto& term : terms) {
-      if (present.contains(term)) covered += weight[term];
-    }
-    return covered / total_weight;
+  // Terms of each candidate's key text and of the whole chunk.
+  std::vector<FieldTerms> keys, wholes;
+  keys.reserve(chunks.size());
+  wholes.reserve(chunks.size());
+  std::vector<std::string> key_stems;
+  for (const auto& chunk : chunks) {
+    keys.push_back(analyse_field(analyzer, key_text(chunk)));
+    FieldTerms whole = analyse_field(analyzer, chunk.title);
+    append_field(whole, analyse_field(analyzer, chunk.heading_path));
+    append_field(whole, analyse_field(analyzer, chunk.text));
+    wholes.push_back(std::move(whole));
+    for (const auto& stem : keys.back().stems) key_stems.push_back(stem);
+  }
+  std::sort(key_stems.begin(), key_stems.end());
+  key_stems.erase(std::unique(key_stems.begin(), key_stems.end()), key_stems.end());
+  PARLEY_ASSIGN_OR_RETURN(const auto key_frequencies, stats_->frequencies(tx, bot, key_stems, chunk_count));
+  std::unordered_map<std::string, double> key_weight;
+  for (std::size_t i = 0; i < key_stems.size(); ++i) key_weight[key_stems[i]] = idf(chunk_count, key_frequencies[i]);
+  const auto weight_of = [&](const std::string& stem) {
+    const auto it = key_weight.find(stem);
+    return it == key_weight.end() ? 0.0 : it->second;
   };
 
-  for (auto& chunk : chunks) {
+  const double w_title = tune("W_TITLE", 0.40), w_cov = tune("W_COV", 0.35), w_phrase = tune("W_PHRASE", 0.10),
+               w_fused = tune("W_FUSED", 0.15);
+  std::vector<Candidate> scored;
+  scored.reserve(chunks.size());
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
     Candidate candidate;
-    candidate.fused = fused[chunk.id];
-    std::unordered_set<std::string> chunk_terms;
-    for (const auto* field : {&chunk.title, &chunk.heading_path, &chunk.text}) {
-      for (auto& term : analyzer.terms(*field)) chunk_terms.insert(std::move(term));
-    }
-    candidate.coverage = weighted_share(chunk_terms);
-    if (chunk.kind == store::ChunkKind::qa) {
-      // Both directions: the question's terms found in the curated question, and the curated question's terms
-      // found in the user's question (terms unknown to the query weigh as the query's average term).
-      const auto curated = unique_terms(analyzer.terms(chunk.title));
-      const std::unordered_set<std::string> curated_set(curated.begin(), curated.end());
-      const double forward = weighted_share(curated_set);
-      double backward_hit = 0, backward_total = 0;
-      const double average = total_weight / static_cast<double>(terms.size());
-      for (const auto& term : curated) {
-        const auto it = weight.find(term);
-        const double w = it == weight.end() ? average : it->second;
-        backward_total += w;
-        if (it != weight.end()) backward_hit += w;
-      }
-      const double backward = backward_total > 0 ? backward_hit / backward_total : 0;
-      candidate.question_match = forward + backward > 0 ? 2 * forward * backward / (forward + backward) : 0;
-    }
-    candidate.score = 0.55 * candidate.coverage + 0.25 * candidate.question_match + 0.2 * candidate.fused / max_fused;
-    candidate.chunk = std::move(chunk);
-    result.candidates.push_back(std::move(candidate));
+    candidate.fused = fused[chunks[i].id];
+    const FieldMatch key_match = match_field(terms, keys[i]);
+    const FieldMatch whole_match = match_field(terms, wholes[i]);
+    candidate.coverage = weighted_coverage(terms, whole_match);
+    candidate.title_match =
+        harmonic_mean(weighted_coverage(terms, key_match), field_explained(keys[i], key_match, weight_of));
+    candidate.phrase = phrase_share(terms, whole_match);
+    candidate.score = w_title * candidate.title_match + w_cov * candidate.coverage + w_phrase * candidate.phrase +
+                      w_fused * candidate.fused / max_fused;
+    candidate.chunk = std::move(chunks[i]);
+    scored.push_back(std::move(candidate));
   }
-  std::sort(result.candidates.begin(), result.candidates.end(), [](const Candidate& a, const Candidate& b) {
+  std::sort(scored.begin(), scored.end(), [](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
     return a.chunk.id < b.chunk.id;
   });
-  if (result.candidates.size() > static_cast<std::size_t>(options.limit)) result.candidates.resize(static_cast<std::size_t>(options.limit));
+  std::unordered_set<std::string> seen_texts;
+  for (auto& candidate : scored) {
+    if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;
+    if (!seen_texts.insert(duplicate_key(candidate.chunk.text)).second) continue;
+    result.candidates.push_back(std::move(candidate));
+  }
   return result;
 }
 

@@ -101,6 +101,15 @@ std::string stemmer_for(std::string_view language) {
   return it == algorithms.end() ? std::string() : it->second;
 }
 
+void stem_in_place(const std::string& algorithm, std::string& word) {
+  sb_stemmer* stemmer = thread_stemmer(algorithm);
+  if (stemmer == nullptr) return;
+  const sb_symbol* stemmed =
+      sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
+  if (stemmed == nullptr) return;
+  word.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(stemmer)));
+}
+
 class TermBuilder {
  public:
   TermBuilder(const Analyzer& analyzer, const std::string& stemmer_algorithm, AnalyzeOptions options,
@@ -162,14 +171,7 @@ class TermBuilder {
     dense_.clear();
   }
 
-  void stem(std::string& word) const {
-    sb_stemmer* stemmer = thread_stemmer(stemmer_algorithm_);
-    if (stemmer == nullptr) return;
-    const sb_symbol* stemmed =
-        sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
-    if (stemmed == nullptr) return;
-    word.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(stemmer)));
-  }
+  void stem(std::string& word) const { stem_in_place(stemmer_algorithm_, word); }
 
   const Analyzer& analyzer_;
   const std::string& stemmer_algorithm_;
@@ -184,6 +186,12 @@ class TermBuilder {
 
 Analyzer::Analyzer(std::string_view language)
     : language_(language.empty() ? "en" : std::string(language)), stemmer_algorithm_(stemmer_for(language_)) {}
+
+std::string Analyzer::stem(std::string_view folded_word) const {
+  std::string word(folded_word);
+  if (!stemmer_algorithm_.empty()) stem_in_place(stemmer_algorithm_, word);
+  return word;
+}
 
 bool Analyzer::is_stop_word(std::string_view folded_word) const {
   const auto& list = stop_words(language_);

@@ -1,0 +1,142 @@
+#include "search/scoring.h"
+
+#include <algorithm>
+
+namespace parley::search {
+namespace {
+
+// Below this trigram similarity two words are different words, not spellings of one.
+constexpr double kSameWordSimilarity = 0.6;
+// Shorter words have too few trigrams to tell a typo from another word.
+constexpr std::size_t kMinFuzzyWordBytes = 4;
+// A stem that starts with another stem of at least this many bytes is usually a derived form the stemmer left
+// apart ("treat"/"treatment", "risk"/"riski"); shorter prefixes are often unrelated words ("pass"/"password").
+constexpr std::size_t kMinPrefixStemBytes = 5;
+constexpr std::size_t kMaxSuffixBytes = 5;
+constexpr double kDerivedFormCredit = 0.7;
+
+bool derived_form(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  return a.size() >= kMinPrefixStemBytes && b.size() - a.size() <= kMaxSuffixBytes && b.starts_with(a);
+}
+
+// Trigrams of "#word#" packed into integers (bytes, so UTF-8 words work too), sorted.
+std::vector<std::uint32_t> trigrams(std::string_view word) {
+  std::string padded;
+  padded.reserve(word.size() + 2);
+  padded += '\x01';
+  padded += word;
+  padded += '\x01';
+  std::vector<std::uint32_t> out;
+  for (std::size_t i = 0; i + 3 <= padded.size(); ++i) {
+    out.push_back(static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i])) << 16 |
+                  static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i + 1])) << 8 |
+                  static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i + 2])));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+FieldTerms analyse_field(const text::Analyzer& analyzer, std::string_view text) {
+  FieldTerms field;
+  for (auto& term : analyzer.analyze(text, {.keep_stop_words = false, .stem = false})) {
+    field.stems.push_back(analyzer.stem(term.text));
+    field.words.push_back(std::move(term.text));
+  }
+  return field;
+}
+
+void append_field(FieldTerms& into, const FieldTerms& more) {
+  if (more.stems.empty()) return;
+  if (!into.stems.empty()) {
+    into.stems.emplace_back();
+    into.words.emplace_back();
+  }
+  into.stems.insert(into.stems.end(), more.stems.begin(), more.stems.end());
+  into.words.insert(into.words.end(), more.words.begin(), more.words.end());
+}
+
+double trigram_similarity(std::string_view a, std::string_view b) {
+  if (a == b) return a.empty() ? 0 : 1;
+  const auto x = trigrams(a), y = trigrams(b);
+  if (x.empty() || y.empty()) return 0;
+  std::size_t common = 0;
+  for (std::size_t i = 0, j = 0; i < x.size() && j < y.size();) {
+    if (x[i] == y[j]) {
+      ++common, ++i, ++j;
+    } else if (x[i] < y[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return 2.0 * static_cast<double>(common) / static_cast<double>(x.size() + y.size());
+}
+
+double term_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
+  if (stem.empty()) return 0;
+  if (stem == term.term) return 1;
+  double best = derived_form(term.term, stem) ? kDerivedFormCredit : 0;
+  for (const auto& alternative : term.alternatives) {
+    if (alternative.stem == stem) best = std::max(best, alternative.credit);
+  }
+  const std::size_t shorter = std::min(term.word.size(), word.size()), longer = std::max(term.word.size(), word.size());
+  // Words whose lengths differ this much cannot reach kSameWordSimilarity; skip computing it.
+  const bool comparable = shorter >= kMinFuzzyWordBytes && longer - shorter <= shorter / 2;
+  if (term.document_frequency == 0 && comparable) {
+    const double similarity = trigram_similarity(term.word, word);
+    if (similarity >= kSameWordSimilarity) best = std::max(best, similarity);
+  }
+  return best;
+}
+
+FieldMatch match_field(const std::vector<QueryTerm>& query, const FieldTerms& field) {
+  FieldMatch match;
+  match.term_best.assign(query.size(), 0.0);
+  match.position_best.assign(field.stems.size(), 0.0);
+  match.position_terms.assign(field.stems.size(), 0);
+  const std::size_t terms = std::min(query.size(), kMaxQueryTerms);
+  for (std::size_t i = 0; i < field.stems.size(); ++i) {
+    for (std::size_t q = 0; q < terms; ++q) {
+      const double strength = term_match(query[q], field.stems[i], field.words[i]);
+      if (strength <= 0) continue;
+      match.term_best[q] = std::max(match.term_best[q], strength);
+      match.position_best[i] = std::max(match.position_best[i], strength);
+      match.position_terms[i] |= std::uint64_t{1} << q;
+    }
+  }
+  return match;
+}
+
+double weighted_coverage(const std::vector<QueryTerm>& query, const FieldMatch& match) {
+  double total = 0, covered = 0;
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    total += query[i].idf;
+    covered += query[i].idf * match.term_best[i];
+  }
+  return total > 0 ? covered / total : 0;
+}
+
+double phrase_share(const std::vector<QueryTerm>& query, const FieldMatch& match) {
+  double total = 0, found = 0;
+  const std::size_t terms = std::min(query.size(), kMaxQueryTerms);
+  for (std::size_t q = 0; q + 1 < terms; ++q) {
+    const double weight = std::min(query[q].idf, query[q + 1].idf);
+    total += weight;
+    const std::uint64_t left = std::uint64_t{1} << q, right = std::uint64_t{1} << (q + 1);
+    for (std::size_t i = 0; i + 1 < match.position_terms.size(); ++i) {
+      const std::uint64_t a = match.position_terms[i], b = match.position_terms[i + 1];
+      if (((a & left) && (b & right)) || ((a & right) && (b & left))) {
+        found += weight;
+        break;
+      }
+    }
+  }
+  return total > 0 ? found / total : 0;
+}
+
+double harmonic_mean(double a, double b) { return a + b > 0 ? 2 * a * b / (a + b) : 0; }
+
+}  // namespace parley::search
