@@ -1,7 +1,6 @@
 #include "chat/bot_settings.h"
 
 #include "common/utf8.h"
-#include <cstdlib>
 
 namespace parley::chat {
 namespace {
@@ -42,8 +41,6 @@ Result<BotSettings> parse_bot_settings(const store::Json& settings) {
   PARLEY_TRY(read_string(settings, "fallback_message", out.fallback_message, 2000));
   PARLEY_TRY(read_number(settings, "faq_threshold", out.faq_threshold, 0.0, 1.0));
   PARLEY_TRY(read_number(settings, "answer_threshold", out.answer_threshold, 0.0, 1.0));
-  if (const char* t = std::getenv("ANSWER_T")) out.answer_threshold = std::atof(t);
-  if (const char* t = std::getenv("FAQ_T")) out.faq_threshold = std::atof(t);
   double max_sources = out.max_sources;
   PARLEY_TRY(read_number(settings, "max_sources", max_sources, 1, 10));
   out.max_sources = static_cast<int>(max_sources);

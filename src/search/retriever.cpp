@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,11 +16,13 @@ constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
 // A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
 constexpr double kSynonymCredit = 0.6;
-
-double tune(const char* name, double fallback) {
-  const char* value = std::getenv(name);
-  return value ? std::atof(value) : fallback;
-}
+// The final score mixes shares in 0..1: how well the title (or curated question) matches the question, how much of
+// the question the whole chunk covers, whether its phrases occur, and the fused BM25 rank. The title weighs most
+// because a title states what a chunk is about; the rank keeps BM25's term-frequency and length evidence.
+constexpr double kTitleWeight = 0.40;
+constexpr double kCoverageWeight = 0.35;
+constexpr double kPhraseWeight = 0.10;
+constexpr double kRankWeight = 0.15;
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
@@ -259,8 +260,6 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     return it == key_weight.end() ? 0.0 : it->second;
   };
 
-  const double w_title = tune("W_TITLE", 0.40), w_cov = tune("W_COV", 0.35), w_phrase = tune("W_PHRASE", 0.10),
-               w_fused = tune("W_FUSED", 0.15);
   std::vector<Candidate> scored;
   scored.reserve(chunks.size());
   for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -272,8 +271,8 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     candidate.title_match =
         harmonic_mean(weighted_coverage(terms, key_match), field_explained(keys[i], key_match, weight_of));
     candidate.phrase = phrase_share(terms, whole_match);
-    candidate.score = w_title * candidate.title_match + w_cov * candidate.coverage + w_phrase * candidate.phrase +
-                      w_fused * candidate.fused / max_fused;
+    candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
+                      kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
     candidate.chunk = std::move(chunks[i]);
     scored.push_back(std::move(candidate));
   }
