@@ -88,9 +88,7 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
 }  // namespace
 
 double answer_confidence(const search::SearchResult& result) {
-  if (result.candidates.empty()) return 0;
-  const auto& best = result.candidates.front();
-  return std::max(best.coverage, best.title_match);
+  return result.candidates.empty() ? 0 : result.candidates.front().score;
 }
 
 namespace {
