@@ -14,6 +14,9 @@ namespace {
 
 constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
+// At most this many postings (term occurrences in chunks, summed over the matched terms) per full-text ranking:
+// about 2 ms of FTS5 work. Bots of a few thousand chunks never reach it.
+constexpr std::int64_t kMatchBudget = 1'500;
 // A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
 constexpr double kSynonymCredit = 0.6;
 // The final score mixes shares in 0..1: how well the title (or curated question) matches the question, how much of
@@ -176,12 +179,12 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   }
   std::int64_t chunk_count = 0;
   PARLEY_ASSIGN_OR_RETURN(const auto frequencies, stats_->frequencies(tx, bot, lookup, chunk_count));
-  std::vector<std::string> searchable;
+  std::vector<MatchCandidate> searchable;
   for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
     auto& term = analysed.terms[i];
     term.document_frequency = frequencies[i];
     term.idf = idf(chunk_count, frequencies[i]);
-    if (term.document_frequency > 0) searchable.push_back(term.term);
+    searchable.push_back({term.term, term.document_frequency, false});
   }
   for (std::size_t c = 0; c < analysed.compounds.size(); ++c) {
     const auto& compound = analysed.compounds[c];
@@ -193,7 +196,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
       // A part the collection only knows inside the compound ("corona" of "coronavirus") weighs as the compound.
       if (term.document_frequency == 0) term.idf = compound_idf;
     }
-    searchable.push_back(compound.stem);
+    searchable.push_back({compound.stem, frequencies[analysed.terms.size() + c], false});
   }
   const std::size_t first_synonym = analysed.terms.size() + analysed.compounds.size();
   for (std::size_t k = 0; k < synonym_of.size(); ++k) {
@@ -203,18 +206,21 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     term.alternatives.push_back({synonym_of[k].second, kSynonymCredit});
     // A word the collection does not use weighs as its synonym does ("kids" where the pages say "children").
     if (term.document_frequency == 0) term.idf = std::min(term.idf, idf(chunk_count, frequency));
-    searchable.push_back(synonym_of[k].second);
+    searchable.push_back({synonym_of[k].second, frequency, true});
   }
   result.terms = analysed.terms;
   const auto& terms = result.terms;
-  if (searchable.empty()) return result;
+  const MatchPlan plan = plan_match(std::move(searchable), kMatchBudget);
+  if (plan.terms.empty()) return result;
 
   // Ranking 1: every chunk, title and headings weighted above the body. Ranking 2: curated questions only.
   store::ChunkQuery all_fields;
-  all_fields.terms = searchable;
+  all_fields.terms = plan.terms;
+  all_fields.all_terms = plan.all_terms;
   all_fields.limit = options.candidates_per_ranking;
   store::ChunkQuery questions;
-  questions.terms = searchable;
+  questions.terms = plan.terms;
+  questions.all_terms = plan.all_terms;
   questions.kind = store::ChunkKind::qa;
   questions.title_only = true;
   questions.limit = options.candidates_per_ranking / 2;
@@ -227,37 +233,47 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   }
   if (fused.empty()) return result;
 
+  std::vector<std::pair<double, std::int64_t>> by_fused;
+  by_fused.reserve(fused.size());
+  for (const auto& [id, score] : fused) by_fused.emplace_back(score, id);
+  const std::size_t rescored = std::min(by_fused.size(), static_cast<std::size_t>(std::max(1, options.rescored)));
+  std::partial_sort(by_fused.begin(), by_fused.begin() + static_cast<std::ptrdiff_t>(rescored), by_fused.end(),
+                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  const double max_fused = by_fused.front().first;
   std::vector<std::int64_t> ids;
-  ids.reserve(fused.size());
-  double max_fused = 0;
-  for (const auto& [id, score] : fused) {
-    ids.push_back(id);
-    max_fused = std::max(max_fused, score);
-  }
+  ids.reserve(rescored);
+  for (std::size_t i = 0; i < rescored; ++i) ids.push_back(by_fused[i].second);
   std::sort(ids.begin(), ids.end());
   PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks(bot.id, ids));
+  PARLEY_ASSIGN_OR_RETURN(const auto index_terms, tx.chunk_terms(bot.id, ids));
+  std::unordered_map<std::int64_t, const store::ChunkIndexTerms*> terms_of;
+  for (std::size_t i = 0; i < ids.size(); ++i) terms_of[ids[i]] = &index_terms[i];
 
-  // Terms of each candidate's key text and of the whole chunk.
+  // Terms of each candidate's key text (analysed: the innermost heading is not a field of the index) and of the
+  // whole chunk (as indexed: analysing every candidate again would cost more than the rest of the search).
   std::vector<FieldTerms> keys, wholes;
   keys.reserve(chunks.size());
   wholes.reserve(chunks.size());
-  std::vector<std::string> key_stems;
   for (const auto& chunk : chunks) {
     keys.push_back(analyse_field(analyzer, key_text(chunk)));
-    FieldTerms whole = analyse_field(analyzer, chunk.title);
-    append_field(whole, analyse_field(analyzer, chunk.heading_path));
-    append_field(whole, analyse_field(analyzer, chunk.text));
+    const store::ChunkIndexTerms& indexed = *terms_of.at(chunk.id);
+    FieldTerms whole = index_field(indexed.title);
+    append_field(whole, index_field(indexed.headings));
+    append_field(whole, index_field(indexed.body));
     wholes.push_back(std::move(whole));
-    for (const auto& stem : keys.back().stems) key_stems.push_back(stem);
   }
-  std::sort(key_stems.begin(), key_stems.end());
-  key_stems.erase(std::unique(key_stems.begin(), key_stems.end()), key_stems.end());
-  PARLEY_ASSIGN_OR_RETURN(const auto key_frequencies, stats_->frequencies(tx, bot, key_stems, chunk_count));
-  std::unordered_map<std::string, double> key_weight;
-  for (std::size_t i = 0; i < key_stems.size(); ++i) key_weight[key_stems[i]] = idf(chunk_count, key_frequencies[i]);
+  // Title words the question does not use weigh as the question's average term: looking up the collection
+  // frequency of every title word of every candidate would cost more than the whole search.
+  std::unordered_map<std::string, double> query_weight;
+  double average_weight = 0;
+  for (const auto& term : terms) {
+    query_weight[term.term] = term.idf;
+    for (const auto& alternative : term.alternatives) query_weight.emplace(alternative.stem, term.idf);
+    average_weight += term.idf / static_cast<double>(terms.size());
+  }
   const auto weight_of = [&](const std::string& stem) {
-    const auto it = key_weight.find(stem);
-    return it == key_weight.end() ? 0.0 : it->second;
+    const auto it = query_weight.find(stem);
+    return it == query_weight.end() ? average_weight : it->second;
   };
 
   std::vector<Candidate> scored;

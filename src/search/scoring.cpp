@@ -48,6 +48,20 @@ FieldTerms analyse_field(const text::Analyzer& analyzer, std::string_view text) 
   return field;
 }
 
+FieldTerms index_field(std::string_view index_form) {
+  FieldTerms field;
+  while (!index_form.empty()) {
+    const auto space = index_form.find(' ');
+    const std::string_view stem = index_form.substr(0, space);
+    if (!stem.empty()) {
+      field.stems.emplace_back(stem);
+      field.words.emplace_back(stem);
+    }
+    index_form = space == std::string_view::npos ? std::string_view() : index_form.substr(space + 1);
+  }
+  return field;
+}
+
 void append_field(FieldTerms& into, const FieldTerms& more) {
   if (more.stems.empty()) return;
   if (!into.stems.empty()) {
@@ -82,11 +96,12 @@ double term_match(const QueryTerm& term, std::string_view stem, std::string_view
   for (const auto& alternative : term.alternatives) {
     if (alternative.stem == stem) best = std::max(best, alternative.credit);
   }
-  const std::size_t shorter = std::min(term.word.size(), word.size()), longer = std::max(term.word.size(), word.size());
-  // Words whose lengths differ this much cannot reach kSameWordSimilarity; skip computing it.
-  const bool comparable = shorter >= kMinFuzzyWordBytes && longer - shorter <= shorter / 2;
-  if (term.document_frequency == 0 && comparable) {
-    const double similarity = trigram_similarity(term.word, word);
+  if (term.document_frequency > 0) return best;
+  for (const std::string_view written : {std::string_view(term.word), std::string_view(term.term)}) {
+    const std::size_t shorter = std::min(written.size(), word.size()), longer = std::max(written.size(), word.size());
+    // Words whose lengths differ this much cannot reach kSameWordSimilarity; skip computing it.
+    if (shorter < kMinFuzzyWordBytes || longer - shorter > shorter / 2) continue;
+    const double similarity = trigram_similarity(written, word);
     if (similarity >= kSameWordSimilarity) best = std::max(best, similarity);
   }
   return best;
@@ -135,6 +150,28 @@ double phrase_share(const std::vector<QueryTerm>& query, const FieldMatch& match
     }
   }
   return total > 0 ? found / total : 0;
+}
+
+MatchPlan plan_match(std::vector<MatchCandidate> candidates, std::int64_t budget) {
+  std::erase_if(candidates, [](const MatchCandidate& c) { return c.document_frequency <= 0; });
+  std::stable_sort(candidates.begin(), candidates.end(), [](const MatchCandidate& a, const MatchCandidate& b) {
+    if (a.synonym != b.synonym) return !a.synonym;
+    return a.document_frequency < b.document_frequency;
+  });
+  MatchPlan plan;
+  if (candidates.empty()) return plan;
+  if (candidates.front().document_frequency > budget && !candidates.front().synonym) {
+    plan.all_terms = candidates.size() > 1 && !candidates[1].synonym;
+    for (std::size_t i = 0; i < (plan.all_terms ? 2u : 1u); ++i) plan.terms.push_back(candidates[i].stem);
+    return plan;
+  }
+  std::int64_t postings = 0;
+  for (auto& candidate : candidates) {
+    if (!plan.terms.empty() && postings + candidate.document_frequency > budget) continue;
+    postings += candidate.document_frequency;
+    plan.terms.push_back(std::move(candidate.stem));
+  }
+  return plan;
 }
 
 double harmonic_mean(double a, double b) { return a + b > 0 ? 2 * a * b / (a + b) : 0; }

@@ -35,6 +35,9 @@ struct FieldTerms {
 };
 
 FieldTerms analyse_field(const text::Analyzer& analyzer, std::string_view text);
+// A field from its index form (stems separated by spaces, as the full-text index stores it); its words are the
+// stems, since the written forms are not kept.
+FieldTerms index_field(std::string_view index_form);
 // Appends `more` (a further field of the same passage) after a break, so no phrase spans the two.
 void append_field(FieldTerms& into, const FieldTerms& more);
 
@@ -44,7 +47,8 @@ double trigram_similarity(std::string_view a, std::string_view b);
 
 // How strongly the field word (`stem`, `word`) stands for the question term (0..1): 1 for the same stem, the
 // alternative's credit for an alternative, and for a term the collection does not know (a typo or an unusual
-// inflection) the trigram similarity of the words when it is high enough to be the same word.
+// inflection) the trigram similarity of the words (or of its stem and the word) when it is high enough to be the
+// same word.
 double term_match(const QueryTerm& term, std::string_view stem, std::string_view word);
 
 // Where the question's terms occur in a field. Questions have at most kMaxQueryTerms terms (bits of a mask).
@@ -68,6 +72,24 @@ double field_explained(const FieldTerms& field, const FieldMatch& match, WeightO
 // IDF-weighted share of the question's adjacent term pairs ("screen timeout") that also stand next to each other
 // in the field, in either order; 0 when the question has no pair.
 double phrase_share(const std::vector<QueryTerm>& query, const FieldMatch& match);
+
+// A term the full-text rankings may match, with the number of chunks it occurs in.
+struct MatchCandidate {
+  std::string stem;
+  std::int64_t document_frequency = 0;
+  bool synonym = false;  // an expansion, matched only after the question's own terms
+};
+
+// The terms to match and whether all of them must occur. Ranking costs time in proportion to the chunks the
+// matched terms occur in, so on a large bot the commonest terms are left to re-scoring, which sees every term:
+// terms are taken rarest first, the question's own before synonyms, while their chunk counts add up to at most
+// `budget`; the rarest always. When even the rarest is over budget, the two rarest are matched together (AND),
+// which the index answers by intersection. Terms no chunk uses are never matched.
+struct MatchPlan {
+  std::vector<std::string> terms;
+  bool all_terms = false;
+};
+MatchPlan plan_match(std::vector<MatchCandidate> candidates, std::int64_t budget);
 
 // Harmonic mean of two shares (0 when both are 0).
 double harmonic_mean(double a, double b);

@@ -287,7 +287,7 @@ class SqliteTx final : public WriteTx {
     if (!owner) return hits;  // unknown bot, or another workspace's
     std::string match = query.title_only ? "{title} : (" : "{title headings body} : (";
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
-      if (i > 0) match += " OR ";
+      if (i > 0) match += query.all_terms ? " AND " : " OR ";
       match += fts_quote(query.terms[i]);
     }
     match += ")";
@@ -315,6 +315,20 @@ class SqliteTx final : public WriteTx {
       lookup.reset();
     }
     return stats;
+  }
+
+  Result<std::vector<ChunkIndexTerms>> chunk_terms(std::string_view bot_id, const std::vector<std::int64_t>& ids) override {
+    std::vector<ChunkIndexTerms> out(ids.size());
+    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    if (!owner) return out;  // unknown bot, or another workspace's
+    // The bot's own FTS table holds only its chunks, so an id of another bot finds no row.
+    auto stmt = db_.prepare("SELECT title, headings, body FROM " + fts_table(bot_id) + " WHERE rowid = ?");
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      stmt.bind(1, ids[i]);
+      if (stmt.step()) out[i] = {stmt.text(0), stmt.text(1), stmt.text(2)};
+      stmt.reset();
+    }
+    return out;
   }
 
   Result<std::vector<Chunk>> chunks(std::string_view bot_id, const std::vector<std::int64_t>& ids) override {
