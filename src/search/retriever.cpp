@@ -14,8 +14,8 @@ namespace {
 
 constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
-// At most this many postings (term occurrences in chunks, summed over the matched terms) per full-text ranking:
-// about 2 ms of FTS5 work. Bots of a few thousand chunks never reach it.
+// At most this many postings (term occurrences in chunks, summed over the matched terms) per full-text ranking,
+// and at most this many chunks scored: about 1-2 ms of FTS5 work. Bots of a few hundred chunks never reach it.
 constexpr std::int64_t kMatchBudget = 1'500;
 // A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
 constexpr double kSynonymCredit = 0.6;
@@ -184,7 +184,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     auto& term = analysed.terms[i];
     term.document_frequency = frequencies[i];
     term.idf = idf(chunk_count, frequencies[i]);
-    searchable.push_back({term.term, term.document_frequency, false});
+    searchable.push_back({term.term, term.document_frequency, term.idf, false});
   }
   for (std::size_t c = 0; c < analysed.compounds.size(); ++c) {
     const auto& compound = analysed.compounds[c];
@@ -196,7 +196,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
       // A part the collection only knows inside the compound ("corona" of "coronavirus") weighs as the compound.
       if (term.document_frequency == 0) term.idf = compound_idf;
     }
-    searchable.push_back({compound.stem, frequencies[analysed.terms.size() + c], false});
+    searchable.push_back({compound.stem, frequencies[analysed.terms.size() + c], compound_idf, false});
   }
   const std::size_t first_synonym = analysed.terms.size() + analysed.compounds.size();
   for (std::size_t k = 0; k < synonym_of.size(); ++k) {
@@ -206,7 +206,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     term.alternatives.push_back({synonym_of[k].second, kSynonymCredit});
     // A word the collection does not use weighs as its synonym does ("kids" where the pages say "children").
     if (term.document_frequency == 0) term.idf = std::min(term.idf, idf(chunk_count, frequency));
-    searchable.push_back({synonym_of[k].second, frequency, true});
+    searchable.push_back({synonym_of[k].second, frequency, kSynonymCredit * idf(chunk_count, frequency), true});
   }
   result.terms = analysed.terms;
   const auto& terms = result.terms;
@@ -216,11 +216,15 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   // Ranking 1: every chunk, title and headings weighted above the body. Ranking 2: curated questions only.
   store::ChunkQuery all_fields;
   all_fields.terms = plan.terms;
+  all_fields.term_weights = plan.weights;
   all_fields.all_terms = plan.all_terms;
+  all_fields.max_scored = kMatchBudget;
   all_fields.limit = options.candidates_per_ranking;
   store::ChunkQuery questions;
   questions.terms = plan.terms;
+  questions.term_weights = plan.weights;
   questions.all_terms = plan.all_terms;
+  questions.max_scored = kMatchBudget;
   questions.kind = store::ChunkKind::qa;
   questions.title_only = true;
   questions.limit = options.candidates_per_ranking / 2;

@@ -162,7 +162,10 @@ MatchPlan plan_match(std::vector<MatchCandidate> candidates, std::int64_t budget
   if (candidates.empty()) return plan;
   if (candidates.front().document_frequency > budget && !candidates.front().synonym) {
     plan.all_terms = candidates.size() > 1 && !candidates[1].synonym;
-    for (std::size_t i = 0; i < (plan.all_terms ? 2u : 1u); ++i) plan.terms.push_back(candidates[i].stem);
+    for (std::size_t i = 0; i < (plan.all_terms ? 2u : 1u); ++i) {
+      plan.terms.push_back(candidates[i].stem);
+      plan.weights.push_back(candidates[i].weight);
+    }
     return plan;
   }
   std::int64_t postings = 0;
@@ -170,6 +173,7 @@ MatchPlan plan_match(std::vector<MatchCandidate> candidates, std::int64_t budget
     if (!plan.terms.empty() && postings + candidate.document_frequency > budget) continue;
     postings += candidate.document_frequency;
     plan.terms.push_back(std::move(candidate.stem));
+    plan.weights.push_back(candidate.weight);
   }
   return plan;
 }

@@ -77,6 +77,7 @@ double phrase_share(const std::vector<QueryTerm>& query, const FieldMatch& match
 struct MatchCandidate {
   std::string stem;
   std::int64_t document_frequency = 0;
+  double weight = 0;     // its weight in the ranking (IDF, less for an expansion)
   bool synonym = false;  // an expansion, matched only after the question's own terms
 };
 
@@ -87,6 +88,7 @@ struct MatchCandidate {
 // which the index answers by intersection. Terms no chunk uses are never matched.
 struct MatchPlan {
   std::vector<std::string> terms;
+  std::vector<double> weights;  // parallel to terms
   bool all_terms = false;
 };
 MatchPlan plan_match(std::vector<MatchCandidate> candidates, std::int64_t budget);

@@ -34,7 +34,10 @@ class Scope {
 // A full-text query over one bot's chunks: analysed terms, OR-ed (or AND-ed), ranked by BM25 with per-field weights.
 struct ChunkQuery {
   std::vector<std::string> terms;
-  bool all_terms = false;         // every term must occur (AND) instead of any (OR)
+  std::vector<double> term_weights;  // the IDF of each term (1 when missing): the caller's collection statistics
+  bool all_terms = false;            // every term must occur (AND) instead of any (OR)
+  std::int64_t max_scored = 0;       // score at most this many matching chunks (0: all); bounds the time of a query
+                                     // whose terms are all common
   double title_weight = 3.0;
   double headings_weight = 1.5;
   double body_weight = 1.0;
