@@ -7,6 +7,8 @@
 // frequent senses and collects the other single-word members of those synsets. Words and synonyms are stored as
 // English Snowball stems, the form the analyzer gives, so the table is looked up with a query term directly.
 // Rare senses and very large synsets are left out: they mostly add noise ("take" as a synonym of "remove").
+// Irregular noun and verb forms (WordNet's exception lists: "children" of "child", "went" of "go"), which the
+// stemmer cannot relate to their base, are added as synonyms of the base and share its synonyms.
 #include <libstemmer.h>
 
 #include <algorithm>
@@ -76,6 +78,27 @@ std::map<std::string, std::vector<std::string>> read_synsets(const std::string& 
   return synsets;
 }
 
+// Base stem -> stems of its irregular forms, from the exception lists of nouns and verbs.
+std::map<std::string, std::set<std::string>> read_irregular_forms(const std::string& dir, Stemmer& stem) {
+  std::map<std::string, std::set<std::string>> forms;
+  for (const char* part : {"noun", "verb"}) {
+    std::ifstream in(dir + "/" + part + ".exc");
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream fields(line);
+      std::string inflected, base;
+      fields >> inflected;
+      if (!is_plain_word(inflected)) continue;
+      const std::string inflected_stem = stem(inflected);
+      while (fields >> base) {
+        if (!is_plain_word(base)) continue;
+        std::string base_stem = stem(base);
+        if (base_stem != inflected_stem) forms[std::move(base_stem)].insert(inflected_stem);
+      }
+    }
+  }
+  return forms;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,6 +142,27 @@ int main(int argc, char** argv) {
           if (member_stem != lemma_stem) synonyms[lemma_stem].insert(std::move(member_stem));
         }
       }
+    }
+  }
+  const auto irregular = read_irregular_forms(dir, stem);
+  // Each synonym also stands for its irregular forms...
+  for (auto& [word, list] : synonyms) {
+    std::set<std::string> forms;
+    for (const auto& synonym : list) {
+      if (const auto it = irregular.find(synonym); it != irregular.end()) forms.insert(it->second.begin(), it->second.end());
+    }
+    forms.erase(word);
+    list.insert(forms.begin(), forms.end());
+  }
+  // ...and an irregular form and its base are synonyms of each other, the form sharing the base's synonyms.
+  for (const auto& [base, forms] : irregular) {
+    const std::set<std::string> base_synonyms = synonyms.count(base) ? synonyms.at(base) : std::set<std::string>();
+    for (const auto& form : forms) {
+      auto& list = synonyms[form];
+      list.insert(base);
+      list.insert(base_synonyms.begin(), base_synonyms.end());
+      list.erase(form);
+      synonyms[base].insert(form);
     }
   }
   std::ofstream out(argv[2]);
