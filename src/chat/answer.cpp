@@ -1,6 +1,7 @@
 #include "chat/answer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -14,6 +15,10 @@ namespace {
 constexpr std::size_t kSnippetBytes = 240;
 // A further source must score at least this share of the best candidate's score.
 constexpr double kFurtherSourceShare = 0.5;
+// An extractive answer stops adding sentences past this length (the best sentence is always kept).
+constexpr std::size_t kMaxAnswerBytes = 700;
+// The score of the best candidate's first sentence when it has none of the question's words: above nothing.
+constexpr double kOpeningSentenceScore = 1e-6;
 
 std::string snippet_of(std::string_view text) {
   if (text.size() <= kSnippetBytes) return std::string(text);
@@ -44,12 +49,18 @@ struct ScoredSentence {
   double score;
 };
 
+// A table rule or a line of symbols ("|---|---|", "* * *"): nothing a visitor should read as an answer.
+bool is_rule_line(std::string_view sentence) {
+  return std::none_of(sentence.begin(), sentence.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || static_cast<unsigned char>(c) >= 0x80;
+  });
+}
+
 // The best sentences of the top passages, in reading order: a sentence scores by the IDF weight of the question
-// terms it contains; a passage's first sentence gets a small bonus since it usually states the point.
+// terms it contains (synonyms and misspellings count partly, as in retrieval); a passage's first sentence gets a
+// small bonus since it usually states the point. At most `max_sentences`, and no more than kMaxAnswerBytes.
 std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, const text::Analyzer& analyzer,
                                            int max_sentences) {
-  std::unordered_map<std::string, double> weight;
-  for (const auto& term : result.terms) weight[term.term] = term.idf;
   std::vector<ScoredSentence> scored;
   const std::size_t passages = std::min<std::size_t>(2, result.candidates.size());
   const double best_score = result.candidates.front().score;
@@ -60,12 +71,13 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
     const auto spans = text::split_sentences(text);
     for (std::size_t s = 0; s < spans.size(); ++s) {
       const std::string_view sentence = spans[s].of(text);
-      std::unordered_set<std::string> seen;
+      if (is_rule_line(sentence)) continue;
+      const auto match = search::match_field(result.terms, search::analyse_field(analyzer, sentence));
       double score = 0;
-      for (auto& term : analyzer.terms(sentence)) {
-        const auto it = weight.find(term);
-        if (it != weight.end() && seen.insert(term).second) score += it->second;
-      }
+      for (std::size_t t = 0; t < result.terms.size(); ++t) score += result.terms[t].idf * match.term_best[t];
+      // The best candidate was chosen for its title or curated question even when its text repeats none of the
+      // question's words; its opening sentence then stands for it.
+      if (score <= 0 && p == 0 && s == 0) score = kOpeningSentenceScore;
       if (score <= 0) continue;
       if (s == 0) score *= 1.1;
       if (p > 0) score *= 0.8;
@@ -73,11 +85,24 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
     }
   }
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  // The answer rests on the best candidate: its best sentence comes first even when a sentence of the close
+  // second happens to carry more of the question's words.
+  const auto best_of_first = std::find_if(scored.begin(), scored.end(), [](const auto& s) { return s.passage == 0; });
+  if (best_of_first != scored.end()) std::rotate(scored.begin(), best_of_first, best_of_first + 1);
   if (scored.size() > static_cast<std::size_t>(max_sentences)) scored.resize(static_cast<std::size_t>(max_sentences));
-  // Keep sentences that carry at least a third of the best one's weight.
+  // Keep sentences that carry at least a third of the best one's weight, while they fit.
   if (!scored.empty()) {
-    const double floor = scored.front().score / 3;
-    std::erase_if(scored, [&](const auto& s) { return s.score < floor; });
+    const double floor = std::max_element(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+                           return a.score < b.score;
+                         })->score / 3;
+    std::size_t bytes = 0;
+    std::size_t kept = 0;
+    for (const auto& sentence : scored) {
+      if (kept > 0 && (sentence.score < floor || bytes + sentence.text.size() > kMaxAnswerBytes)) break;
+      bytes += sentence.text.size() + 1;
+      ++kept;
+    }
+    scored.resize(kept);
   }
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
     return a.passage != b.passage ? a.passage < b.passage : a.position < b.position;
