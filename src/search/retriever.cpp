@@ -18,7 +18,7 @@ constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
 // and at most this many chunks scored: about 1-2 ms of FTS5 work. Bots of a few hundred chunks never reach it.
 constexpr std::int64_t kMatchBudget = 1'500;
 // A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
-constexpr double kSynonymCredit = 0.6;
+constexpr double kSynonymCredit = 0.5;
 // The final score mixes shares in 0..1: how well the title (or curated question) matches the question, how much of
 // the question the whole chunk covers, whether its phrases occur, and the fused BM25 rank. The title weighs most
 // because a title states what a chunk is about; the rank keeps BM25's term-frequency and length evidence.
