@@ -17,7 +17,7 @@ struct BotSettings {
   // Curated answers are returned verbatim when the question matches a curated question at least this well.
   double faq_threshold = 0.4;
   // Below this confidence the bot declines instead of answering from passages.
-  double answer_threshold = 0.35;
+  double answer_threshold = 0.38;
   int max_sources = 3;
   int max_answer_sentences = 3;
   std::size_t max_message_chars = 4000;

@@ -23,9 +23,9 @@ constexpr double kSynonymCredit = 0.5;
 // the question the whole chunk covers, whether its phrases occur, and the fused BM25 rank. The title weighs most
 // because a title states what a chunk is about; the rank keeps BM25's term-frequency and length evidence.
 constexpr double kTitleWeight = 0.40;
-constexpr double kCoverageWeight = 0.35;
+constexpr double kCoverageWeight = 0.30;
 constexpr double kPhraseWeight = 0.10;
-constexpr double kRankWeight = 0.15;
+constexpr double kRankWeight = 0.20;
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
