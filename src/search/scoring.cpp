@@ -1,6 +1,8 @@
 #include "search/scoring.h"
 
 #include <algorithm>
+#include <array>
+#include <unordered_map>
 
 namespace parley::search {
 namespace {
@@ -89,13 +91,12 @@ double trigram_similarity(std::string_view a, std::string_view b) {
   return 2.0 * static_cast<double>(common) / static_cast<double>(x.size() + y.size());
 }
 
-double term_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
-  if (stem.empty()) return 0;
-  if (stem == term.term) return 1;
+namespace {
+
+// A derived form, or for a term the collection does not know a spelling variant: the matches that are not the
+// stem itself or one of its alternatives.
+double inexact_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
   double best = derived_form(term.term, stem) ? kDerivedFormCredit : 0;
-  for (const auto& alternative : term.alternatives) {
-    if (alternative.stem == stem) best = std::max(best, alternative.credit);
-  }
   if (term.document_frequency > 0) return best;
   for (const std::string_view written : {std::string_view(term.word), std::string_view(term.term)}) {
     const std::size_t shorter = std::min(written.size(), word.size()), longer = std::max(written.size(), word.size());
@@ -107,18 +108,44 @@ double term_match(const QueryTerm& term, std::string_view stem, std::string_view
   return best;
 }
 
+}  // namespace
+
+double term_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
+  if (stem.empty()) return 0;
+  if (stem == term.term) return 1;
+  double best = inexact_match(term, stem, word);
+  for (const auto& alternative : term.alternatives) {
+    if (alternative.stem == stem) best = std::max(best, alternative.credit);
+  }
+  return best;
+}
+
 FieldMatch match_field(const std::vector<QueryTerm>& query, const FieldTerms& field) {
   FieldMatch match;
   match.term_best.assign(query.size(), 0.0);
   match.position_best.assign(field.stems.size(), 0.0);
   match.position_terms.assign(field.stems.size(), 0);
   const std::size_t terms = std::min(query.size(), kMaxQueryTerms);
+  // The stems and alternatives of every question term in one table: one lookup per field word instead of a
+  // comparison with each (a question with synonyms has dozens).
+  std::unordered_map<std::string_view, std::vector<std::pair<std::size_t, double>>> exact;
+  for (std::size_t q = 0; q < terms; ++q) {
+    exact[query[q].term].emplace_back(q, 1.0);
+    for (const auto& alternative : query[q].alternatives) exact[alternative.stem].emplace_back(q, alternative.credit);
+  }
+  std::array<double, kMaxQueryTerms> strength{};
   for (std::size_t i = 0; i < field.stems.size(); ++i) {
+    const std::string& stem = field.stems[i];
+    if (stem.empty()) continue;
+    std::fill(strength.begin(), strength.begin() + static_cast<std::ptrdiff_t>(terms), 0.0);
+    if (const auto found = exact.find(stem); found != exact.end()) {
+      for (const auto& [q, credit] : found->second) strength[q] = std::max(strength[q], credit);
+    }
     for (std::size_t q = 0; q < terms; ++q) {
-      const double strength = term_match(query[q], field.stems[i], field.words[i]);
-      if (strength <= 0) continue;
-      match.term_best[q] = std::max(match.term_best[q], strength);
-      match.position_best[i] = std::max(match.position_best[i], strength);
+      if (strength[q] < 1) strength[q] = std::max(strength[q], inexact_match(query[q], stem, field.words[i]));
+      if (strength[q] <= 0) continue;
+      match.term_best[q] = std::max(match.term_best[q], strength[q]);
+      match.position_best[i] = std::max(match.position_best[i], strength[q]);
       match.position_terms[i] |= std::uint64_t{1} << q;
     }
   }
