@@ -15,8 +15,8 @@ namespace {
 constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
 // At most this many postings (term occurrences in chunks, summed over the matched terms) per full-text ranking,
-// and at most this many chunks scored: about 1-2 ms of FTS5 work. Bots of a few hundred chunks never reach it.
-constexpr std::int64_t kMatchBudget = 1'500;
+// and at most this many chunks scored: about 1 ms of FTS5 work. Bots of a few hundred chunks rarely reach it.
+constexpr std::int64_t kMatchBudget = 800;
 // A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
 constexpr double kSynonymCredit = 0.5;
 // The final score mixes shares in 0..1: how well the title (or curated question) matches the question, how much of
