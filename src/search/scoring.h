@@ -3,6 +3,7 @@
 // compared across bots of any size.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,9 +47,9 @@ void append_field(FieldTerms& into, const FieldTerms& more);
 double trigram_similarity(std::string_view a, std::string_view b);
 
 // How strongly the field word (`stem`, `word`) stands for the question term (0..1): 1 for the same stem, the
-// alternative's credit for an alternative, and for a term the collection does not know (a typo or an unusual
-// inflection) the trigram similarity of the words (or of its stem and the word) when it is high enough to be the
-// same word.
+// alternative's credit for an alternative, 0.7 for a derived form the stemmer left apart (one stem a prefix of the
+// other: "treat"/"treatment"), and for a term the collection does not know (a typo or an unusual inflection) the
+// trigram similarity of the words (or of its stem and the word) when it is high enough to be the same word.
 double term_match(const QueryTerm& term, std::string_view stem, std::string_view word);
 
 // Where the question's terms occur in a field. Questions have at most kMaxQueryTerms terms (bits of a mask).
