@@ -34,11 +34,6 @@ Statement& Statement::bind(int index, double value) {
   return *this;
 }
 
-Statement& Statement::bind(const char* name, std::string_view value) {
-  const int index = sqlite3_bind_parameter_index(stmt_, name);
-  return index == 0 ? *this : bind(index, value);
-}
-
 Statement& Statement::bind_null(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind null");

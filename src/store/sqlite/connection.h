@@ -38,7 +38,11 @@ class Statement {
   Statement& bind(int index, double value);
   Statement& bind_null(int index);
   // Binds a named parameter (":ws"); a name the statement does not use is ignored.
-  Statement& bind(const char* name, std::string_view value);
+  template <typename T>
+  Statement& bind(const char* name, const T& value) {
+    const int index = parameter_index(name);
+    return index == 0 ? *this : bind(index, value);
+  }
   template <typename T>
   Statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
@@ -58,6 +62,8 @@ class Statement {
   std::optional<std::int64_t> optional_integer(int column) const;
 
  private:
+  int parameter_index(const char* name) const { return sqlite3_bind_parameter_index(stmt_, name); }
+
   sqlite3* db_;
   sqlite3_stmt* stmt_;
 };

@@ -185,6 +185,8 @@ std::string sql(std::initializer_list<std::string_view> parts) {
 }
 
 // Every query of a scoped table carries this condition; ":ws" is bound to the scope's workspace ('' = system).
+// SQLite numbers a named parameter like the next "?", so it must come after every plain "?" of the statement
+// (or the statement names all its parameters).
 constexpr std::string_view kInScope = "(:ws = '' OR workspace_id = :ws)";
 
 class SqliteTx final : public WriteTx {
@@ -353,9 +355,9 @@ class SqliteTx final : public WriteTx {
   }
 
   Result<std::vector<Conversation>> conversations(std::string_view bot_id, const ConversationFilter& filter) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE bot_id = ? AND ", kInScope,
-                                 " AND created_at >= ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?"}));
-    stmt.bind(1, bot_id).bind(2, filter.since.value_or(0)).bind(3, filter.limit).bind(4, filter.offset);
+    auto stmt = db_.prepare(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE bot_id = :bot AND created_at >= :since AND ",
+                                 kInScope, " ORDER BY created_at DESC, rowid DESC LIMIT :limit OFFSET :offset"}));
+    stmt.bind(":bot", bot_id).bind(":since", filter.since.value_or(0)).bind(":limit", filter.limit).bind(":offset", filter.offset);
     bind_scope(stmt);
     std::vector<Conversation> out;
     while (stmt.step()) out.push_back(read_conversation(stmt));
@@ -615,7 +617,7 @@ class SqliteTx final : public WriteTx {
   }
 
  private:
-  void bind_scope(Statement& stmt) const { stmt.bind(":ws", scope_.workspace_id()); }
+  void bind_scope(Statement& stmt) const { stmt.bind(":ws", std::string_view(scope_.workspace_id())); }
 
   Status require_workspace(std::string_view workspace_id) {
     if (!scope_.is_system() && scope_.workspace_id() != workspace_id) {
