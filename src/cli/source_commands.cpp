@@ -52,18 +52,10 @@ void add_source_commands(CLI::App& app, Globals& globals) {
   auto options = std::make_shared<Options>();
   add->add_option("--bot", options->bot, "Bot id")->required();
   add->add_option("paths", options->paths, "Files or folders")->required();
-  add->callback([&globals, options] {
-    auto store = open_data_store(globals);
-    if (!store.ok()) {
-      globals.exit_code = fail(store.error());
-      return;
-    }
-    auto workspace = workspace_of_bot(**store, options->bot);
-    if (!workspace.ok()) {
-      globals.exit_code = fail(workspace.error());
-      return;
-    }
-    const auto scope = store::Scope::workspace(*workspace);
+  add->callback(command_action(globals, [&globals, options]() -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    PARLEY_ASSIGN_OR_RETURN(const std::string workspace, workspace_of_bot(*store, options->bot));
+    const auto scope = store::Scope::workspace(workspace);
     int failures = 0;
     for (const auto& path : expand_paths(options->paths)) {
       std::ifstream in(path, std::ios::binary);
@@ -75,7 +67,7 @@ void add_source_commands(CLI::App& app, Globals& globals) {
       std::ostringstream bytes;
       bytes << in.rdbuf();
       const std::string content = bytes.str();
-      auto outcome = ingest::add_file(**store, scope, {options->bot, path.filename().string(), "", content});
+      auto outcome = ingest::add_file(*store, scope, {options->bot, path.filename().string(), "", content});
       if (!outcome.ok()) {
         std::cerr << "failed " << path.string() << ": " << outcome.error().message << "\n";
         ++failures;
@@ -85,8 +77,9 @@ void add_source_commands(CLI::App& app, Globals& globals) {
                 << " chunks) " << outcome->source.id << "\n";
       for (const auto& warning : outcome->warnings) std::cout << "  warning: " << warning << "\n";
     }
-    globals.exit_code = failures == 0 ? 0 : 1;
-  });
+    if (failures > 0) return make_error(ErrorCode::unprocessable, std::to_string(failures) + " file(s) could not be added");
+    return {};
+  }));
 }
 
 }  // namespace parley::cli
