@@ -80,7 +80,10 @@ Connection::Connection(const std::string& path) {
   sqlite3_busy_timeout(db_, 10000);
   // WAL: readers never block the writer; NORMAL sync: a committed transaction survives a process crash
   // (a power loss may drop the last commits; `store.synchronous = full` in the config trades speed for that).
-  exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
+  // Larger page cache and memory-mapped reads; checkpoints every ~16 MB of WAL instead of 4 MB, so that bulk
+  // ingestion is not dominated by checkpoint I/O.
+  exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
+       "PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=4000;");
 }
 
 Connection::~Connection() {

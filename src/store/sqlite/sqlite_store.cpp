@@ -503,9 +503,10 @@ class SqliteTx final : public WriteTx {
     std::vector<std::string> document_ids;
     while (docs.step()) document_ids.push_back(docs.text(0));
     docs.reset();
-    for (const auto& id : document_ids) remove_document_chunks(bot_id, id);
+    std::int64_t removed = 0;
+    for (const auto& id : document_ids) removed += remove_document_chunks(bot_id, id);
     db_.prepare("DELETE FROM sources WHERE id = ?").bind(1, source_id).run();
-    bump_knowledge(bot_id);
+    bump_knowledge(bot_id, -removed);
     return {};
   }
 
@@ -513,6 +514,7 @@ class SqliteTx final : public WriteTx {
     PARLEY_ASSIGN_OR_RETURN(auto owning_source, source(document.bot_id, document.source_id));
     if (!owning_source) return make_error(ErrorCode::not_found, "no such source");
     Document stored = document;
+    std::int64_t removed = 0;
     stored.workspace_id = owning_source->workspace_id;
     stored.updated_at = unix_millis();
     auto existing = db_.prepare("SELECT id, created_at FROM documents WHERE source_id = ? AND uri = ?");
@@ -521,7 +523,7 @@ class SqliteTx final : public WriteTx {
       stored.id = existing.text(0);
       stored.created_at = existing.integer(1);
       existing.reset();
-      remove_document_chunks(stored.bot_id, stored.id);
+      removed = remove_document_chunks(stored.bot_id, stored.id);
       db_.prepare("UPDATE documents SET title = ?, content_type = ?, content_hash = ?, byte_size = ?, language = ?, "
                   "status = ?, error = ?, updated_at = ? WHERE id = ?")
           .bind(1, stored.title)
@@ -556,7 +558,7 @@ class SqliteTx final : public WriteTx {
           .run();
     }
     insert_chunks(stored, new_chunks);
-    bump_knowledge(stored.bot_id);
+    bump_knowledge(stored.bot_id, static_cast<std::int64_t>(new_chunks.size()) - removed);
     return stored;
   }
 
@@ -567,9 +569,9 @@ class SqliteTx final : public WriteTx {
     if (!stmt.step()) return make_error(ErrorCode::not_found, "no such document");
     const std::string bot_id = stmt.text(0);
     stmt.reset();
-    remove_document_chunks(bot_id, document_id);
+    const std::int64_t removed = remove_document_chunks(bot_id, document_id);
     db_.prepare("DELETE FROM documents WHERE id = ?").bind(1, document_id).run();
-    bump_knowledge(bot_id);
+    bump_knowledge(bot_id, -removed);
     return {};
   }
 
@@ -656,18 +658,22 @@ class SqliteTx final : public WriteTx {
   }
 
   // The full-text rows are removed explicitly: they live in a per-bot table that foreign keys cannot reach.
-  void remove_document_chunks(std::string_view bot_id, std::string_view document_id) {
+  // Returns how many chunks were removed.
+  std::int64_t remove_document_chunks(std::string_view bot_id, std::string_view document_id) {
     db_.prepare("DELETE FROM " + fts_table(bot_id) + " WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)")
         .bind(1, document_id)
         .run();
     db_.prepare("DELETE FROM chunks WHERE document_id = ?").bind(1, document_id).run();
+    return db_.changes();
   }
 
-  void bump_knowledge(std::string_view bot_id) {
-    db_.prepare("UPDATE bots SET knowledge_version = knowledge_version + 1, "
-                "chunk_count = (SELECT count(*) FROM chunks WHERE bot_id = ?1), updated_at = ?2 WHERE id = ?1")
+  // A change to the bot's chunks: the cached statistics of readers are keyed by knowledge_version.
+  void bump_knowledge(std::string_view bot_id, std::int64_t chunk_delta) {
+    db_.prepare("UPDATE bots SET knowledge_version = knowledge_version + 1, chunk_count = chunk_count + ?2, "
+                "updated_at = ?3 WHERE id = ?1")
         .bind(1, bot_id)
-        .bind(2, unix_millis())
+        .bind(2, chunk_delta)
+        .bind(3, unix_millis())
         .run();
   }
 
