@@ -1,8 +1,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <regex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -117,6 +121,97 @@ TEST_F(CliTest, ServeAnswersOnARealPortAndStopsOnSigterm) {
   const auto bots = client.request("GET", "/api/v1/bots", "", {{"Authorization", "Bearer " + ids["api_key"].get<std::string>()}});
   EXPECT_EQ(bots.status, 200);
   EXPECT_EQ(bots.json()["bots"].size(), 1u);
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace parley
+
+namespace parley {
+namespace {
+
+// A process killed with SIGKILL in the middle of a load loses no acknowledged answer and leaves a consistent
+// database: every conversation the client got back is in the store, with both of its messages.
+TEST_F(CliTest, KillNineUnderLoadLosesNothingAcknowledged) {
+  const auto init = parley({"init", "--demo", "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::string bot = nlohmann::json::parse(init.out)["demo_bot_id"];
+  std::vector<std::string> acknowledged;
+  {
+    testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+    const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)")));
+    const auto port = static_cast<unsigned short>(std::stoi(match[1]));
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&] {
+        try {
+          testing::HttpClient client(port);
+          while (!stop) {
+            const auto reply = client.request("POST", "/api/v1/bots/" + bot + "/chat",
+                                              R"({"message":"How much is shipping?"})", {{"Content-Type", "application/json"}});
+            if (reply.status != 200) continue;
+            std::lock_guard lock(mutex);
+            acknowledged.push_back(reply.json()["conversation_id"]);
+          }
+        } catch (const std::exception&) {
+          // The connection dies with the server: expected.
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    server.stop(SIGKILL);
+    stop = true;
+    for (auto& thread : clients) thread.join();
+  }
+  ASSERT_GT(acknowledged.size(), 10u);
+  // Reopen through the CLI's own store code: the admin API is the judge of what is stored.
+  testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+  const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)")));
+  testing::HttpClient client(static_cast<unsigned short>(std::stoi(match[1])));
+  const std::string key = nlohmann::json::parse(init.out)["api_key"];
+  for (const auto& id : acknowledged) {
+    const auto transcript = client.request("GET", "/api/v1/bots/" + bot + "/conversations/" + id, "",
+                                           {{"Authorization", "Bearer " + key}});
+    ASSERT_EQ(transcript.status, 200) << id;
+    ASSERT_EQ(transcript.json()["messages"].size(), 2u) << id;
+  }
+  const auto integrity = run_process({"/usr/bin/sqlite3", dir_.file("data") + "/parley.db", "PRAGMA integrity_check;"});
+  EXPECT_EQ(integrity.out, "ok\n");
+}
+
+// Garbage on the socket — random bytes, truncated requests, absurd headers — never takes the server down.
+TEST_F(CliTest, HostileTrafficDoesNotCrashTheServer) {
+  ASSERT_EQ(parley({"init", "--demo"}).exit_code, 0);
+  testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+  const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)")));
+  const auto port = static_cast<unsigned short>(std::stoi(match[1]));
+  std::mt19937 random(42);
+  const std::vector<std::string> shapes = {
+      "POST /api/v1/bots/x/chat HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+      "POST /api/v1/bots/x/chat HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
+      "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/9.9\r\n\r\n",
+      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  // a TLS hello
+      "GET /healthz HTTP/1.1\r\nHost: " + std::string(70000, 'a') + "\r\n\r\n",
+  };
+  for (int i = 0; i < 150; ++i) {
+    std::string bytes = shapes[static_cast<std::size_t>(i) % shapes.size()];
+    if (i % 3 == 0) {
+      bytes.resize(random() % (bytes.size() + 1));
+      for (int j = 0; j < 8; ++j) bytes += static_cast<char>(random() % 256);
+    }
+    testing::HttpClient(port).raw(bytes, std::chrono::milliseconds(50));
+  }
+  const auto health = testing::HttpClient(port).request("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 

@@ -1,6 +1,10 @@
 // A blocking HTTP/1.1 client for tests: real sockets against the real server, keep-alive by default.
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -80,18 +84,20 @@ class HttpClient {
     return result;
   }
 
-  // Sends raw bytes and returns whatever the server answers before closing (for malformed-request tests).
-  std::string raw(const std::string& bytes) {
+  // Sends raw bytes and returns whatever the server answers before closing or before `wait` passes without a
+  // byte (for malformed-request tests; a server that waits for more input is not an error here).
+  std::string raw(const std::string& bytes, std::chrono::milliseconds wait = std::chrono::seconds(5)) {
     boost::asio::ip::tcp::socket socket(io_);
     socket.connect({boost::asio::ip::make_address(host_), port_});
-    boost::asio::write(socket, boost::asio::buffer(bytes));
-    std::string out;
+    const timeval timeout{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>(wait.count() % 1000 * 1000)};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     boost::beast::error_code error;
+    boost::asio::write(socket, boost::asio::buffer(bytes), error);  // the server may close before reading it all
+    std::string out;
     char chunk[4096];
-    for (;;) {
-      const std::size_t n = socket.read_some(boost::asio::buffer(chunk), error);
-      if (error) break;
-      out.append(chunk, n);
+    // Plain recv: Asio's blocking read would poll past SO_RCVTIMEO.
+    for (ssize_t n; (n = ::recv(socket.native_handle(), chunk, sizeof chunk, 0)) > 0;) {
+      out.append(chunk, static_cast<std::size_t>(n));
     }
     return out;
   }
