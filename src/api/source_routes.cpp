@@ -63,12 +63,13 @@ void register_source_routes(http::Router& router, ApiContext& context) {
     bool changed = false;
     ingest::IngestOptions options;
     options.max_document_bytes = context.options().max_upload_bytes;
-    for (const auto& file : files) {
-      auto outcome = ingest::add_file(context.store(), scope_of(who),
-                                      {request.params["bot_id"], file.name, file.content_type, file.bytes}, options);
+    std::vector<ingest::FileUpload> uploads;
+    for (const auto& file : files) uploads.push_back({request.params["bot_id"], file.name, file.content_type, file.bytes});
+    PARLEY_RESPOND_ON_ERROR(auto outcomes, ingest::add_files(context.store(), scope_of(who), uploads, options));
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      auto& outcome = outcomes[i];
       if (!outcome.ok()) {
-        if (outcome.error().code == ErrorCode::not_found) return http::error_response(outcome.error());
-        failed.push_back({{"name", file.name},
+        failed.push_back({{"name", files[i].name},
                           {"error", {{"code", std::string(error_code_name(outcome.error().code))}, {"message", outcome.error().message}}}});
         if (!first_error) first_error = outcome.error();
         continue;

@@ -25,18 +25,13 @@ void add_ask_command(CLI::App& app, Globals& globals) {
   auto* question = ask->add_option("question", options->question, "The question");
   auto* batch = ask->add_option("--batch", options->batch, "File with one question per line; prints JSON lines");
   question->excludes(batch);
-  ask->callback([&globals, options] {
+  ask->callback(command_action(globals, [&globals, options]() -> Status {
     if (options->question.empty() && options->batch.empty()) {
-      globals.exit_code = fail({ErrorCode::invalid_request, "give a question (or --batch FILE)"});
-      return;
+      return make_error(ErrorCode::invalid_request, "give a question (or --batch FILE)");
     }
-    auto store = open_data_store(globals);
-    if (!store.ok()) {
-      globals.exit_code = fail(store.error());
-      return;
-    }
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
     const search::Retriever retriever;
-    const chat::ChatService chat(**store, retriever);
+    const chat::ChatService chat(*store, retriever);
     const auto as_json = [](const chat::ComposedAnswer& answer) {
       return nlohmann::json{{"answer", answer.text},
                             {"mode", answer.mode},
@@ -45,10 +40,7 @@ void add_ask_command(CLI::App& app, Globals& globals) {
     };
     if (!options->batch.empty()) {
       std::ifstream in(options->batch);
-      if (!in) {
-        globals.exit_code = fail({ErrorCode::not_found, "cannot read " + options->batch});
-        return;
-      }
+      if (!in) return make_error(ErrorCode::not_found, "cannot read " + options->batch);
       for (std::string line; std::getline(in, line);) {
         auto answer = chat.answer(store::Scope::system(), options->bot, line);
         std::cout << (answer.ok() ? as_json(*answer)
@@ -57,20 +49,17 @@ void add_ask_command(CLI::App& app, Globals& globals) {
                          .dump()
                   << "\n";
       }
-      return;
+      return {};
     }
-    auto answer = chat.answer(store::Scope::system(), options->bot, options->question);
-    if (!answer.ok()) {
-      globals.exit_code = fail(answer.error());
-      return;
-    }
+    PARLEY_ASSIGN_OR_RETURN(const auto answer, chat.answer(store::Scope::system(), options->bot, options->question));
     if (options->json) {
-      std::cout << as_json(*answer).dump() << "\n";
-      return;
+      std::cout << as_json(answer).dump() << "\n";
+      return {};
     }
-    std::cout << answer->text << "\n\n[" << answer->mode << ", confidence " << answer->confidence << "]\n";
-    for (const auto& source : answer->sources) std::cout << "  - " << source.title << " (" << source.url << ")\n";
-  });
+    std::cout << answer.text << "\n\n[" << answer.mode << ", confidence " << answer.confidence << "]\n";
+    for (const auto& source : answer.sources) std::cout << "  - " << source.title << " (" << source.url << ")\n";
+    return {};
+  }));
 }
 
 }  // namespace parley::cli

@@ -17,59 +17,38 @@ void add_bot_commands(CLI::App& app, Globals& globals) {
   auto json = std::make_shared<bool>(false);
   create->add_option("--name", *name, "The bot's name")->required();
   create->add_flag("--json", *json, "Print the bot as JSON");
-  create->callback([&globals, name, json] {
-    auto store = open_data_store(globals);
-    auto config = load_config(globals.data_dir);
-    if (!store.ok() || !config.ok()) {
-      globals.exit_code = fail(!store.ok() ? store.error() : config.error());
-      return;
-    }
-    auto workspace = default_workspace(**store, *config);
-    if (!workspace.ok()) {
-      globals.exit_code = fail(workspace.error());
-      return;
-    }
-    if (name->find_first_not_of(" \t") == std::string::npos) {
-      globals.exit_code = fail({ErrorCode::invalid_request, "--name is empty"});
-      return;
-    }
+  create->callback(command_action(globals, [&globals, name, json]() -> Status {
+    if (name->find_first_not_of(" \t") == std::string::npos) return make_error(ErrorCode::invalid_request, "--name is empty");
+    PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    PARLEY_ASSIGN_OR_RETURN(const std::string workspace, default_workspace(*store, config));
     std::optional<store::Bot> created;
-    const auto status = (*store)->write(store::Scope::workspace(*workspace), [&](store::WriteTx& tx) -> Status {
+    PARLEY_TRY(store->write(store::Scope::workspace(workspace), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(*name, {{"language", "en"}}));
       return {};
-    });
-    if (!status.ok()) {
-      globals.exit_code = fail(status.error());
-      return;
-    }
+    }));
     std::cout << (*json ? api::bot_view(*created).dump() : created->id) << "\n";
-  });
+    return {};
+  }));
 
   auto* list = bot->add_subcommand("list", "List the bots");
   auto list_json = std::make_shared<bool>(false);
   list->add_flag("--json", *list_json, "Print JSON");
-  list->callback([&globals, list_json] {
-    auto store = open_data_store(globals);
-    if (!store.ok()) {
-      globals.exit_code = fail(store.error());
-      return;
-    }
+  list->callback(command_action(globals, [&globals, list_json]() -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
     nlohmann::json bots = nlohmann::json::array();
-    const auto status = (*store)->read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+    PARLEY_TRY(store->read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto rows, tx.bots());
       for (const auto& row : rows) bots.push_back(api::bot_view(row));
       return {};
-    });
-    if (!status.ok()) {
-      globals.exit_code = fail(status.error());
-      return;
-    }
+    }));
     if (*list_json) {
       std::cout << bots.dump() << "\n";
-      return;
+      return {};
     }
-    for (const auto& bot_row : bots) std::cout << bot_row["id"].get<std::string>() << "  " << bot_row["name"].get<std::string>() << "\n";
-  });
+    for (const auto& row : bots) std::cout << row["id"].get<std::string>() << "  " << row["name"].get<std::string>() << "\n";
+    return {};
+  }));
 }
 
 }  // namespace parley::cli

@@ -36,6 +36,16 @@ int fail(const Error& error) {
   return 1;
 }
 
+std::function<void()> command_action(Globals& globals, std::function<Status()> body) {
+  return [&globals, body = std::move(body)] {
+    try {
+      if (const Status status = body(); !status.ok()) globals.exit_code = fail(status.error());
+    } catch (const std::exception& error) {
+      globals.exit_code = fail({ErrorCode::internal, error.what()});
+    }
+  };
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"Parley: your own AI chatbot, built from your own content"};
   app.require_subcommand(1);
@@ -49,12 +59,18 @@ int run(int argc, char** argv) {
   add_bot_commands(app, globals);
   add_source_commands(app, globals);
   add_ask_command(app, globals);
+  add_key_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   engine::register_model_commands(app);
 #endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    // CLI11 reports an unknown command as a missing one; name it instead.
+    if (const auto extras = app.remaining(); !extras.empty() && app.get_subcommands().empty()) {
+      std::cerr << "error: unknown command '" << extras.front() << "'; run `parley --help` for the list\n";
+      return 2;
+    }
     return app.exit(error);
   }
   return globals.exit_code;

@@ -27,10 +27,14 @@ Result<std::string> default_workspace(store::Store& store, const Config& config)
 // Prints "error: <message>" to stderr and returns 1.
 int fail(const Error& error);
 
+// A CLI11 callback running `body`: its error is printed and becomes exit status 1; exceptions are caught.
+std::function<void()> command_action(Globals& globals, std::function<Status()> body);
+
 void add_init_command(CLI::App& app, Globals& globals);
 void add_serve_command(CLI::App& app, Globals& globals);
 void add_bot_commands(CLI::App& app, Globals& globals);
 void add_source_commands(CLI::App& app, Globals& globals);
 void add_ask_command(CLI::App& app, Globals& globals);
+void add_key_commands(CLI::App& app, Globals& globals);
 
 }  // namespace parley::cli

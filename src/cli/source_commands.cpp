@@ -52,41 +52,52 @@ void add_source_commands(CLI::App& app, Globals& globals) {
   auto options = std::make_shared<Options>();
   add->add_option("--bot", options->bot, "Bot id")->required();
   add->add_option("paths", options->paths, "Files or folders")->required();
-  add->callback([&globals, options] {
-    auto store = open_data_store(globals);
-    if (!store.ok()) {
-      globals.exit_code = fail(store.error());
-      return;
-    }
-    auto workspace = workspace_of_bot(**store, options->bot);
-    if (!workspace.ok()) {
-      globals.exit_code = fail(workspace.error());
-      return;
-    }
-    const auto scope = store::Scope::workspace(*workspace);
+  add->callback(command_action(globals, [&globals, options]() -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    PARLEY_ASSIGN_OR_RETURN(const std::string workspace, workspace_of_bot(*store, options->bot));
+    const auto scope = store::Scope::workspace(workspace);
+    const auto paths = expand_paths(options->paths);
     int failures = 0;
-    for (const auto& path : expand_paths(options->paths)) {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) {
-        std::cerr << "failed " << path.string() << ": cannot read the file\n";
-        ++failures;
-        continue;
+    // Files are read and stored in batches: one transaction per batch keeps bulk imports fast.
+    constexpr std::size_t kBatchFiles = 64;
+    constexpr std::size_t kBatchBytes = 32u << 20;
+    for (std::size_t start = 0; start < paths.size();) {
+      std::vector<std::string> contents;
+      std::vector<std::filesystem::path> batch_paths;
+      std::size_t batch_bytes = 0;
+      for (; start < paths.size() && contents.size() < kBatchFiles && batch_bytes < kBatchBytes; ++start) {
+        std::ifstream in(paths[start], std::ios::binary);
+        if (!in) {
+          std::cerr << "failed " << paths[start].string() << ": cannot read the file\n";
+          ++failures;
+          continue;
+        }
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        contents.push_back(bytes.str());
+        batch_paths.push_back(paths[start]);
+        batch_bytes += contents.back().size();
       }
-      std::ostringstream bytes;
-      bytes << in.rdbuf();
-      const std::string content = bytes.str();
-      auto outcome = ingest::add_file(**store, scope, {options->bot, path.filename().string(), "", content});
-      if (!outcome.ok()) {
-        std::cerr << "failed " << path.string() << ": " << outcome.error().message << "\n";
-        ++failures;
-        continue;
+      std::vector<ingest::FileUpload> uploads;
+      for (std::size_t i = 0; i < contents.size(); ++i) {
+        uploads.push_back({options->bot, batch_paths[i].filename().string(), "", contents[i]});
       }
-      std::cout << (outcome->unchanged ? "unchanged " : "added ") << path.string() << " (" << outcome->chunk_count
-                << " chunks) " << outcome->source.id << "\n";
-      for (const auto& warning : outcome->warnings) std::cout << "  warning: " << warning << "\n";
+      PARLEY_ASSIGN_OR_RETURN(auto outcomes, ingest::add_files(*store, scope, uploads));
+      for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        const auto& outcome = outcomes[i];
+        if (!outcome.ok()) {
+          std::cerr << "failed " << batch_paths[i].string() << ": " << outcome.error().message << "\n";
+          ++failures;
+          continue;
+        }
+        std::cout << (outcome->unchanged ? "unchanged " : "added ") << batch_paths[i].string() << " ("
+                  << outcome->chunk_count << " chunks) " << outcome->source.id << "\n";
+        for (const auto& warning : outcome->warnings) std::cout << "  warning: " << warning << "\n";
+      }
     }
-    globals.exit_code = failures == 0 ? 0 : 1;
-  });
+    if (failures > 0) return make_error(ErrorCode::unprocessable, std::to_string(failures) + " file(s) could not be added");
+    return {};
+  }));
 }
 
 }  // namespace parley::cli

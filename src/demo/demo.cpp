@@ -45,10 +45,13 @@ Result<DemoBot> create_demo_bot(store::Store& store, const std::string& workspac
     demo.bot_id = bot.id;
     return {};
   }));
-  for (const auto& file : knowledge_files()) {
-    PARLEY_ASSIGN_OR_RETURN(auto outcome, ingest::add_file(store, scope, {demo.bot_id, std::string(file.name), "", file.bytes}));
+  std::vector<ingest::FileUpload> uploads;
+  for (const auto& file : knowledge_files()) uploads.push_back({demo.bot_id, std::string(file.name), "", file.bytes});
+  PARLEY_ASSIGN_OR_RETURN(auto outcomes, ingest::add_files(store, scope, uploads));
+  for (auto& outcome : outcomes) {
+    if (!outcome.ok()) return outcome.error();  // the demo content is ours: any failure is a bug
     ++demo.documents;
-    demo.chunks += outcome.chunk_count;
+    demo.chunks += outcome->chunk_count;
   }
   return demo;
 }

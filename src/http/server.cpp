@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -231,6 +232,8 @@ class Server::Impl {
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+      // The route's own limit is applied once the header names the route.
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       beast::error_code error;
       stream.expires_after(first ? options_.request_timeout : options_.idle_timeout);
       first = false;
@@ -252,9 +255,14 @@ class Server::Impl {
       const std::string_view target(head.target().data(), head.target().size());
       const std::size_t limit = router_.body_limit(std::string(head.method_string()), target.substr(0, target.find('?')));
       parser.body_limit(limit);
-      stream.expires_after(options_.request_timeout);
-      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, error));
-      if (error == bhttp::error::body_limit) {
+      // Beast checks a declared Content-Length against the limit only while parsing the header, which used the
+      // default limit; the route's own limit is checked here (chunked bodies are checked as they arrive).
+      const bool declared_too_large = parser.content_length() && *parser.content_length() > limit;
+      if (!declared_too_large) {
+        stream.expires_after(options_.request_timeout);
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, error));
+      }
+      if (declared_too_large || error == bhttp::error::body_limit) {
         co_await write_simple(stream, error_response(ErrorCode::payload_too_large,
                                                      "the request body is larger than " + std::to_string(limit) + " bytes"),
                               head.version(), false, false, error);

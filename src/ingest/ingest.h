@@ -1,6 +1,7 @@
-// The ingestion pipeline for one uploaded file: decode, parse, chunk, analyse, and store it as a source of a bot,
-// all of its writes in one transaction. Re-adding a file with the same name replaces its chunks; re-adding the
-// same bytes changes nothing.
+// The ingestion pipeline for uploaded files: decode, parse, chunk and analyse each file (in parallel, outside any
+// transaction), then store a batch of files as sources of a bot in one write transaction. Re-adding a file with the
+// same name replaces its chunks; re-adding the same bytes changes nothing; a file that cannot be read leaves the
+// bot's previous content for that name in place and records the reason on its source.
 #pragma once
 
 #include <string>
@@ -16,6 +17,7 @@ namespace parley::ingest {
 struct IngestOptions {
   std::size_t max_document_bytes = 64u << 20;
   ChunkingOptions chunking;
+  int parse_threads = 2;  // files of a batch are parsed and analysed concurrently
 };
 
 struct FileUpload {
@@ -33,8 +35,13 @@ struct IngestOutcome {
   std::vector<std::string> warnings;
 };
 
-// A file that cannot be read leaves the bot's previous content for that name in place, records the reason on the
-// source (status "failed"), and returns the error.
+// All uploads must be for the same bot. The outer error is for the batch (unknown bot, store failure); each file
+// has its own result.
+Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const store::Scope& scope,
+                                                     const std::vector<FileUpload>& uploads,
+                                                     const IngestOptions& options = {});
+
+// One file; its error whether it concerns the batch or the file.
 Result<IngestOutcome> add_file(store::Store& store, const store::Scope& scope, const FileUpload& upload,
                                const IngestOptions& options = {});
 

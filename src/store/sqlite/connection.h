@@ -38,10 +38,23 @@ class Statement {
   Statement& bind(int index, double value);
   Statement& bind_null(int index);
   // Binds a named parameter (":ws"); a name the statement does not use is ignored.
-  Statement& bind(const char* name, std::string_view value);
+  template <typename T>
+  Statement& bind(const char* name, const T& value) {
+    const int index = parameter_index(name);
+    return index == 0 ? *this : bind(index, value);
+  }
   template <typename T>
   Statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
+  }
+
+  // Binds `args` in order to the statement's plain "?" parameters, skipping named ones (":ws"), wherever the
+  // named ones stand.
+  template <typename... Args>
+  Statement& bind_positional(const Args&... args) {
+    [[maybe_unused]] int slot = 0;
+    (bind(next_unnamed_parameter(slot), args), ...);
+    return *this;
   }
 
   // Makes the statement ready to run again with new bindings.
@@ -58,6 +71,10 @@ class Statement {
   std::optional<std::int64_t> optional_integer(int column) const;
 
  private:
+  int parameter_index(const char* name) const { return sqlite3_bind_parameter_index(stmt_, name); }
+  // The index of the first unnamed parameter after `slot` (updated); throws when there is none.
+  int next_unnamed_parameter(int& slot) const;
+
   sqlite3* db_;
   sqlite3_stmt* stmt_;
 };

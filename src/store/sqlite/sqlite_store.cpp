@@ -186,7 +186,11 @@ std::string sql(std::initializer_list<std::string_view> parts) {
 }
 
 // Every query of a scoped table carries this condition; ":ws" is bound to the scope's workspace ('' = system).
+// Plain "?" parameters are bound with Statement::bind_positional, which skips the named ones.
 constexpr std::string_view kInScope = "(:ws = '' OR workspace_id = :ws)";
+constexpr std::string_view kSourceInScope = "(:ws = '' OR s.workspace_id = :ws)";
+
+Workspace read_workspace(const Statement& row) { return Workspace{row.text(0), row.text(1), row.integer(2)}; }
 
 class SqliteTx final : public WriteTx {
  public:
@@ -195,90 +199,48 @@ class SqliteTx final : public WriteTx {
   // ---- reads ----
 
   Result<std::optional<Workspace>> workspace(std::string_view id) override {
-    auto stmt = db_.prepare("SELECT id, name, created_at FROM workspaces WHERE id = ? AND (:ws = '' OR id = :ws)");
-    stmt.bind(1, id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Workspace>();
-    return std::optional<Workspace>(Workspace{stmt.text(0), stmt.text(1), stmt.integer(2)});
+    return one("SELECT id, name, created_at FROM workspaces WHERE id = ? AND (:ws = '' OR id = :ws)", read_workspace, id);
   }
 
   Result<std::vector<Workspace>> workspaces() override {
-    auto stmt = db_.prepare("SELECT id, name, created_at FROM workspaces WHERE (:ws = '' OR id = :ws) ORDER BY created_at");
-    bind_scope(stmt);
-    std::vector<Workspace> out;
-    while (stmt.step()) out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
-    return out;
+    return all("SELECT id, name, created_at FROM workspaces WHERE (:ws = '' OR id = :ws) ORDER BY created_at", read_workspace);
   }
 
   Result<std::optional<ApiKey>> api_key_by_prefix(std::string_view prefix) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE prefix = ? AND ", kInScope}));
-    stmt.bind(1, prefix);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<ApiKey>();
-    return std::optional<ApiKey>(read_api_key(stmt));
+    return one(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE prefix = ? AND ", kInScope}), read_api_key, prefix);
   }
 
   Result<std::vector<ApiKey>> api_keys() override {
-    auto stmt = db_.prepare(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE ", kInScope, " ORDER BY created_at"}));
-    bind_scope(stmt);
-    std::vector<ApiKey> out;
-    while (stmt.step()) out.push_back(read_api_key(stmt));
-    return out;
+    return all(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE ", kInScope, " ORDER BY created_at"}), read_api_key);
   }
 
   Result<std::optional<Bot>> bot(std::string_view bot_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kBotColumns, " FROM bots WHERE id = ? AND ", kInScope}));
-    stmt.bind(1, bot_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Bot>();
-    return std::optional<Bot>(read_bot(stmt));
+    return one(sql({"SELECT ", kBotColumns, " FROM bots WHERE id = ? AND ", kInScope}), read_bot, bot_id);
   }
 
   Result<std::vector<Bot>> bots() override {
-    auto stmt = db_.prepare(sql({"SELECT ", kBotColumns, " FROM bots WHERE ", kInScope, " ORDER BY created_at, id"}));
-    bind_scope(stmt);
-    std::vector<Bot> out;
-    while (stmt.step()) out.push_back(read_bot(stmt));
-    return out;
+    return all(sql({"SELECT ", kBotColumns, " FROM bots WHERE ", kInScope, " ORDER BY created_at, id"}), read_bot);
   }
 
   Result<std::optional<Source>> source(std::string_view bot_id, std::string_view source_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kSourceColumns,
-                                 " FROM sources s WHERE s.id = ? AND s.bot_id = ? AND (:ws = '' OR s.workspace_id = :ws)"}));
-    stmt.bind(1, source_id).bind(2, bot_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Source>();
-    return std::optional<Source>(read_source(stmt));
+    return one(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.id = ? AND s.bot_id = ? AND ", kSourceInScope}),
+               read_source, source_id, bot_id);
   }
 
   Result<std::optional<Source>> source_by_name(std::string_view bot_id, std::string_view name) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kSourceColumns,
-                                 " FROM sources s WHERE s.bot_id = ? AND s.name = ? AND (:ws = '' OR s.workspace_id = :ws)"}));
-    stmt.bind(1, bot_id).bind(2, name);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Source>();
-    return std::optional<Source>(read_source(stmt));
+    return one(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.bot_id = ? AND s.name = ? AND ", kSourceInScope}),
+               read_source, bot_id, name);
   }
 
   Result<std::vector<Source>> sources(std::string_view bot_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kSourceColumns,
-                                 " FROM sources s WHERE s.bot_id = ? AND (:ws = '' OR s.workspace_id = :ws) "
-                                 "ORDER BY s.created_at, s.id"}));
-    stmt.bind(1, bot_id);
-    bind_scope(stmt);
-    std::vector<Source> out;
-    while (stmt.step()) out.push_back(read_source(stmt));
-    return out;
+    return all(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.bot_id = ? AND ", kSourceInScope,
+                    " ORDER BY s.created_at, s.id"}),
+               read_source, bot_id);
   }
 
   Result<std::vector<Document>> documents(std::string_view source_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kDocumentColumns, " FROM documents WHERE source_id = ? AND ", kInScope,
-                                 " ORDER BY uri"}));
-    stmt.bind(1, source_id);
-    bind_scope(stmt);
-    std::vector<Document> out;
-    while (stmt.step()) out.push_back(read_document(stmt));
-    return out;
+    return all(sql({"SELECT ", kDocumentColumns, " FROM documents WHERE source_id = ? AND ", kInScope, " ORDER BY uri"}),
+               read_document, source_id);
   }
 
   Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
@@ -359,44 +321,28 @@ class SqliteTx final : public WriteTx {
   }
 
   Result<std::vector<Chunk>> document_chunks(std::string_view document_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kChunkColumns,
-                                 " FROM chunks c JOIN documents d ON d.id = c.document_id "
-                                 "WHERE c.document_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.ordinal"}));
-    stmt.bind(1, document_id);
-    bind_scope(stmt);
-    std::vector<Chunk> out;
-    while (stmt.step()) out.push_back(read_chunk(stmt));
-    return out;
+    return all(sql({"SELECT ", kChunkColumns,
+                    " FROM chunks c JOIN documents d ON d.id = c.document_id "
+                    "WHERE c.document_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.ordinal"}),
+               read_chunk, document_id);
   }
 
   Result<std::optional<Conversation>> conversation(std::string_view bot_id, std::string_view conversation_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE id = ? AND bot_id = ? AND ",
-                                 kInScope}));
-    stmt.bind(1, conversation_id).bind(2, bot_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Conversation>();
-    return std::optional<Conversation>(read_conversation(stmt));
+    return one(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE id = ? AND bot_id = ? AND ", kInScope}),
+               read_conversation, conversation_id, bot_id);
   }
 
   Result<std::vector<Conversation>> conversations(std::string_view bot_id, const ConversationFilter& filter) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE bot_id = ? AND ", kInScope,
-                                 " AND created_at >= ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?"}));
-    stmt.bind(1, bot_id).bind(2, filter.since.value_or(0)).bind(3, filter.limit).bind(4, filter.offset);
-    bind_scope(stmt);
-    std::vector<Conversation> out;
-    while (stmt.step()) out.push_back(read_conversation(stmt));
-    return out;
+    return all(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE bot_id = ? AND created_at >= ? AND ",
+                    kInScope, " ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"}),
+               read_conversation, bot_id, filter.since.value_or(0), filter.limit, filter.offset);
   }
 
   Result<std::vector<Message>> messages(std::string_view conversation_id) override {
     // Scoped through the conversation row, which carries the workspace.
-    auto stmt = db_.prepare(sql({"SELECT ", kMessageColumns, " FROM messages WHERE conversation_id = ? AND EXISTS ("
-                                 "SELECT 1 FROM conversations WHERE id = ? AND ", kInScope, ") ORDER BY id"}));
-    stmt.bind(1, conversation_id).bind(2, conversation_id);
-    bind_scope(stmt);
-    std::vector<Message> out;
-    while (stmt.step()) out.push_back(read_message(stmt));
-    return out;
+    return all(sql({"SELECT ", kMessageColumns, " FROM messages WHERE conversation_id = ? AND EXISTS ("
+                    "SELECT 1 FROM conversations WHERE id = ? AND ", kInScope, ") ORDER BY id"}),
+               read_message, conversation_id, conversation_id);
   }
 
   // ---- writes ----
@@ -527,9 +473,10 @@ class SqliteTx final : public WriteTx {
     std::vector<std::string> document_ids;
     while (docs.step()) document_ids.push_back(docs.text(0));
     docs.reset();
-    for (const auto& id : document_ids) remove_document_chunks(bot_id, id);
+    std::int64_t removed = 0;
+    for (const auto& id : document_ids) removed += remove_document_chunks(bot_id, id);
     db_.prepare("DELETE FROM sources WHERE id = ?").bind(1, source_id).run();
-    bump_knowledge(bot_id);
+    bump_knowledge(bot_id, -removed);
     return {};
   }
 
@@ -537,6 +484,7 @@ class SqliteTx final : public WriteTx {
     PARLEY_ASSIGN_OR_RETURN(auto owning_source, source(document.bot_id, document.source_id));
     if (!owning_source) return make_error(ErrorCode::not_found, "no such source");
     Document stored = document;
+    std::int64_t removed = 0;
     stored.workspace_id = owning_source->workspace_id;
     stored.updated_at = unix_millis();
     auto existing = db_.prepare("SELECT id, created_at FROM documents WHERE source_id = ? AND uri = ?");
@@ -545,7 +493,7 @@ class SqliteTx final : public WriteTx {
       stored.id = existing.text(0);
       stored.created_at = existing.integer(1);
       existing.reset();
-      remove_document_chunks(stored.bot_id, stored.id);
+      removed = remove_document_chunks(stored.bot_id, stored.id);
       db_.prepare("UPDATE documents SET title = ?, content_type = ?, content_hash = ?, byte_size = ?, language = ?, "
                   "status = ?, error = ?, updated_at = ? WHERE id = ?")
           .bind(1, stored.title)
@@ -580,7 +528,7 @@ class SqliteTx final : public WriteTx {
           .run();
     }
     insert_chunks(stored, new_chunks);
-    bump_knowledge(stored.bot_id);
+    bump_knowledge(stored.bot_id, static_cast<std::int64_t>(new_chunks.size()) - removed);
     return stored;
   }
 
@@ -591,9 +539,9 @@ class SqliteTx final : public WriteTx {
     if (!stmt.step()) return make_error(ErrorCode::not_found, "no such document");
     const std::string bot_id = stmt.text(0);
     stmt.reset();
-    remove_document_chunks(bot_id, document_id);
+    const std::int64_t removed = remove_document_chunks(bot_id, document_id);
     db_.prepare("DELETE FROM documents WHERE id = ?").bind(1, document_id).run();
-    bump_knowledge(bot_id);
+    bump_knowledge(bot_id, -removed);
     return {};
   }
 
@@ -641,7 +589,31 @@ class SqliteTx final : public WriteTx {
   }
 
  private:
-  void bind_scope(Statement& stmt) const { stmt.bind(":ws", scope_.workspace_id()); }
+  void bind_scope(Statement& stmt) const { stmt.bind(":ws", std::string_view(scope_.workspace_id())); }
+
+  // The first row of a scoped query, read by `read`; `args` fill its plain "?" parameters in order.
+  template <typename Reader, typename... Args>
+  auto one(const std::string& query, Reader read, const Args&... args)
+      -> Result<std::optional<decltype(read(std::declval<const Statement&>()))>> {
+    auto stmt = db_.prepare(query);
+    stmt.bind_positional(args...);
+    bind_scope(stmt);
+    using Row = decltype(read(std::declval<const Statement&>()));
+    if (!stmt.step()) return std::optional<Row>();
+    return std::optional<Row>(read(stmt));
+  }
+
+  // Every row of a scoped query.
+  template <typename Reader, typename... Args>
+  auto all(const std::string& query, Reader read, const Args&... args)
+      -> Result<std::vector<decltype(read(std::declval<const Statement&>()))>> {
+    auto stmt = db_.prepare(query);
+    stmt.bind_positional(args...);
+    bind_scope(stmt);
+    std::vector<decltype(read(std::declval<const Statement&>()))> rows;
+    while (stmt.step()) rows.push_back(read(stmt));
+    return rows;
+  }
 
   Status require_workspace(std::string_view workspace_id) {
     if (!scope_.is_system() && scope_.workspace_id() != workspace_id) {
@@ -680,18 +652,22 @@ class SqliteTx final : public WriteTx {
   }
 
   // The full-text rows are removed explicitly: they live in a per-bot table that foreign keys cannot reach.
-  void remove_document_chunks(std::string_view bot_id, std::string_view document_id) {
+  // Returns how many chunks were removed.
+  std::int64_t remove_document_chunks(std::string_view bot_id, std::string_view document_id) {
     db_.prepare("DELETE FROM " + fts_table(bot_id) + " WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)")
         .bind(1, document_id)
         .run();
     db_.prepare("DELETE FROM chunks WHERE document_id = ?").bind(1, document_id).run();
+    return db_.changes();
   }
 
-  void bump_knowledge(std::string_view bot_id) {
-    db_.prepare("UPDATE bots SET knowledge_version = knowledge_version + 1, "
-                "chunk_count = (SELECT count(*) FROM chunks WHERE bot_id = ?1), updated_at = ?2 WHERE id = ?1")
+  // A change to the bot's chunks: the cached statistics of readers are keyed by knowledge_version.
+  void bump_knowledge(std::string_view bot_id, std::int64_t chunk_delta) {
+    db_.prepare("UPDATE bots SET knowledge_version = knowledge_version + 1, chunk_count = chunk_count + ?2, "
+                "updated_at = ?3 WHERE id = ?1")
         .bind(1, bot_id)
-        .bind(2, unix_millis())
+        .bind(2, chunk_delta)
+        .bind(3, unix_millis())
         .run();
   }
 
