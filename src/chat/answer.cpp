@@ -56,9 +56,13 @@ bool is_rule_line(std::string_view sentence) {
   });
 }
 
+// A row of a table as the loaders render it ("Pedals | 35 Nm").
+bool is_table_row(std::string_view sentence) { return sentence.find(" | ") != std::string_view::npos; }
+
 // The best sentences of the top passages, in reading order: a sentence scores by the IDF weight of the question
 // terms it contains (synonyms and misspellings count partly, as in retrieval); a passage's first sentence gets a
-// small bonus since it usually states the point. At most `max_sentences`, and no more than kMaxAnswerBytes.
+// small bonus since it usually states the point; table rules and header rows never count. At most
+// `max_sentences`, and no more than kMaxAnswerBytes.
 std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, const text::Analyzer& analyzer,
                                            int max_sentences) {
   std::vector<ScoredSentence> scored;
@@ -72,6 +76,10 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
     for (std::size_t s = 0; s < spans.size(); ++s) {
       const std::string_view sentence = spans[s].of(text);
       if (is_rule_line(sentence)) continue;
+      // A table's first row names its columns ("Bolt | Torque"): it matches the question's words without
+      // answering it.
+      const bool header_row = is_table_row(sentence) && (s == 0 || !is_table_row(spans[s - 1].of(text)));
+      if (header_row) continue;
       const auto match = search::match_field(result.terms, search::analyse_field(analyzer, sentence));
       double score = 0;
       for (std::size_t t = 0; t < result.terms.size(); ++t) score += result.terms[t].idf * match.term_best[t];

@@ -88,6 +88,16 @@ TEST(ComposeAnswer, ExtractsTheMatchingSentencesInReadingOrderAndSkipsRuleLines)
   EXPECT_EQ(answer.sources[0].title, "Battery care \xE2\x80\xBA Winter storage");
 }
 
+TEST(ComposeAnswer, QuotesTableRowsButNotTheHeaderRow) {
+  search::SearchResult result;
+  result.terms = {term("torqu", 3.0), term("pedal", 2.0)};
+  result.candidates = {candidate(1, store::ChunkKind::passage, "Assembly", "Bolt | Torque\nSeat clamp | 5 Nm\nPedals | 35 Nm",
+                                 0.8, 0.5, "assembly.md", "Torque settings")};
+  const auto answer = compose_answer(result, BotSettings{});
+  EXPECT_EQ(answer.mode, "extractive");
+  EXPECT_EQ(answer.text, "Pedals | 35 Nm");
+}
+
 TEST(ComposeAnswer, CitesTheBestCandidateFirstEvenWhenItsTextRepeatsNoQuestionWord) {
   search::SearchResult result;
   result.terms = {term("kid", 3.0), term("vaccin", 0.5)};
