@@ -1,4 +1,5 @@
 // parley source add --bot ID PATH... : ingests files (a folder adds every file in it, recursively).
+// parley source add --bot ID --crawl URL [--sitemap URL] [--max-pages N] ...: adds a website (crawl_commands.cpp).
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,18 +9,6 @@
 
 namespace parley::cli {
 namespace {
-
-// The bot's workspace: CLI commands act with the operator's authority, across workspaces.
-Result<std::string> workspace_of_bot(store::Store& store, const std::string& bot_id) {
-  std::string workspace;
-  PARLEY_TRY(store.read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_id));
-    if (!bot) return make_error(ErrorCode::not_found, "no such bot: " + bot_id);
-    workspace = bot->workspace_id;
-    return {};
-  }));
-  return workspace;
-}
 
 std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& paths) {
   std::vector<std::filesystem::path> files;
@@ -44,15 +33,24 @@ std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& 
 void add_source_commands(CLI::App& app, Globals& globals) {
   auto* source = app.add_subcommand("source", "Manage a bot's knowledge sources");
   source->require_subcommand(1);
-  auto* add = source->add_subcommand("add", "Add files (or folders of files) to a bot's knowledge");
+  auto* add = source->add_subcommand("add", "Add files (or folders of files), or a website to crawl, to a bot's knowledge");
   struct Options {
     std::string bot;
     std::vector<std::string> paths;
+    CrawlOptions crawl;
   };
   auto options = std::make_shared<Options>();
   add->add_option("--bot", options->bot, "Bot id")->required();
-  add->add_option("paths", options->paths, "Files or folders")->required();
+  add->add_option("paths", options->paths, "Files or folders");
+  add_crawl_options(*add, options->crawl);
   add->callback(command_action(globals, [&globals, options]() -> Status {
+    if (options->crawl.wanted()) {
+      if (!options->paths.empty()) return make_error(ErrorCode::invalid_request, "add files or a website, not both at once");
+      return add_crawl_source(globals, options->bot, options->crawl);
+    }
+    if (options->paths.empty()) {
+      return make_error(ErrorCode::invalid_request, "name files or folders to add, or a website with --crawl URL / --sitemap URL");
+    }
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
     PARLEY_ASSIGN_OR_RETURN(const std::string workspace, workspace_of_bot(*store, options->bot));
     const auto scope = store::Scope::workspace(workspace);
@@ -98,6 +96,7 @@ void add_source_commands(CLI::App& app, Globals& globals) {
     if (failures > 0) return make_error(ErrorCode::unprocessable, std::to_string(failures) + " file(s) could not be added");
     return {};
   }));
+  add_crawl_source_commands(*source, globals);
 }
 
 }  // namespace parley::cli

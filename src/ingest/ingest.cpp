@@ -7,7 +7,7 @@
 
 #include "common/ids.h"
 #include "common/utf8.h"
-#include "ingest/loader.h"
+#include "ingest/language.h"
 #include "text/analyzer.h"
 
 namespace parley::ingest {
@@ -29,11 +29,6 @@ Result<std::string> clean_file_name(std::string_view name) {
   return std::string(name);
 }
 
-std::string bot_language(const store::Bot& bot) {
-  const auto it = bot.settings.find("language");
-  return it != bot.settings.end() && it->is_string() ? it->get<std::string>() : "en";
-}
-
 // What one file turned into before anything is written.
 struct PreparedFile {
   std::string name;
@@ -47,22 +42,16 @@ struct PreparedFile {
 
 void prepare(const FileUpload& upload, const std::string& name, const std::string& language,
              const IngestOptions& options, PreparedFile& out) {
-  auto parsed = parse_document({name, upload.content_type, upload.bytes});
-  if (!parsed.ok()) {
-    out.failure = parsed.error();
+  auto prepared = prepare_document({name, upload.content_type, upload.bytes}, language, options);
+  if (!prepared.ok()) {
+    out.failure = prepared.error();
     return;
   }
-  const auto drafts = chunk_document(*parsed, options.chunking);
-  out.chunks.reserve(drafts.size());
-  for (std::size_t i = 0; i < drafts.size(); ++i) out.chunks.push_back(index_chunk(drafts[i], static_cast<int>(i), language));
+  out.document = std::move(prepared->document);
   out.document.bot_id = upload.bot_id;
-  out.document.uri = name;
-  out.document.title = parsed->title;
-  out.document.content_type = parsed->content_type;
   out.document.content_hash = out.hash;
-  out.document.byte_size = static_cast<std::int64_t>(upload.bytes.size());
-  out.document.language = language;
-  out.warnings = std::move(parsed->warnings);
+  out.chunks = std::move(prepared->chunks);
+  out.warnings = std::move(prepared->warnings);
 }
 
 // Runs `work(i)` for i in [0, count) on up to `threads` threads.
@@ -89,6 +78,35 @@ Result<store::Source> source_for(store::WriteTx& tx, const std::string& bot_id, 
 }
 
 }  // namespace
+
+std::string bot_language(const store::Bot& bot) {
+  const auto it = bot.settings.find("language");
+  return it != bot.settings.end() && it->is_string() ? it->get<std::string>() : "en";
+}
+
+Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_view index_language,
+                                          const IngestOptions& options, BoilerplateFilter* boilerplate) {
+  PARLEY_ASSIGN_OR_RETURN(ParsedDocument parsed, parse_document(raw));
+  if (boilerplate != nullptr) boilerplate->apply(parsed);
+  PreparedDocument out;
+  const auto drafts = chunk_document(parsed, options.chunking);
+  out.chunks.reserve(drafts.size());
+  std::string sample;  // the start of the text, for language detection
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    out.chunks.push_back(index_chunk(drafts[i], static_cast<int>(i), index_language));
+    if (sample.size() < 4096) sample.append(drafts[i].text).append(" ");
+  }
+  out.document.uri = raw.uri;
+  out.document.title = parsed.title;
+  out.document.content_type = parsed.content_type;
+  out.document.byte_size = static_cast<std::int64_t>(raw.bytes.size());
+  out.document.language = detect_language(sample);
+  if (out.document.language.empty()) out.document.language = parsed.page.language.substr(0, 2);
+  if (out.document.language.empty()) out.document.language = std::string(index_language);
+  out.warnings = std::move(parsed.warnings);
+  out.page = std::move(parsed.page);
+  return out;
+}
 
 store::NewChunk index_chunk(const DraftChunk& draft, int ordinal, std::string_view language) {
   const text::Analyzer analyzer(language);
