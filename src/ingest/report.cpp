@@ -92,7 +92,7 @@ struct DocumentFacts {
   std::uint64_t fingerprint = 0;
 };
 
-struct QaPair {
+struct CuratedPair {
   std::string question;
   std::string answer;
   std::string uri;
@@ -167,7 +167,7 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
   std::string language = "en";
   std::vector<store::Source> sources;
   std::unordered_map<std::string, DocumentFacts> facts;  // by document id
-  std::vector<QaPair> qa_pairs;
+  std::vector<CuratedPair> qa_pairs;
   struct Passage {
     std::set<std::string> documents;
     std::string sample;
@@ -378,8 +378,8 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
       }
     }
     for (std::size_t j : candidates) {
-      const QaPair& a = qa_pairs[i];
-      const QaPair& b = qa_pairs[j];
+      const CuratedPair& a = qa_pairs[i];
+      const CuratedPair& b = qa_pairs[j];
       if (jaccard(a.terms, b.terms) < kSameQuestion) continue;
       if (text::fold(collapse_whitespace(a.answer)) == text::fold(collapse_whitespace(b.answer))) continue;
       const auto figures_a = figures(a.answer);
