@@ -395,7 +395,9 @@ class Crawl {
     }
     if (response.status == 404 || response.status == 410) {
       if (existing == nullptr) return end_without_document(write, "failed", http_status_reason(response.status));
-      write.remove_document_id = existing->id;  // gone for good: removed now, whatever else happens to the crawl
+      // Gone for good: removed now, whatever else happens to the crawl.
+      write.remove_document_id = existing->id;
+      documents_.erase(write.page.url);
       return end_without_document(write, "removed", http_status_reason(response.status));
     }
     if (response.status < 200 || response.status >= 300) return keep_or_fail(write, existing, http_status_reason(response.status));

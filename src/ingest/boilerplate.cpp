@@ -43,12 +43,10 @@ void BoilerplateFilter::apply(ParsedDocument& document) {
     }
     Entry& entry = it->second;
     if (on_this_page.insert(hash).second) {
-      if (entry.pages >= threshold_) return true;  // boilerplate, and not this page's first copy
-      ++entry.pages;
+      if (entry.pages < threshold_) ++entry.pages;
       if (entry.pages == 2) entry.sample = block.text.substr(0, kSampleChars);
-      return false;
     }
-    return entry.pages >= threshold_;  // a repeat within the page
+    return entry.pages >= threshold_;
   });
 }
 

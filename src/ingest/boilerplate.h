@@ -1,7 +1,7 @@
 // Boilerplate that survives main-content extraction: a paragraph repeated on many pages of a site ("Need help?
-// Call us...", a promotion inside the article body). Once a paragraph has been seen on `threshold` pages it is
-// dropped from every later page before chunking, so the index holds it only on the first pages that carried it
-// (it stays findable once, and stops crowding every answer). The counts carry over from one sync to the next.
+// Call us...", a promotion inside the article body). The page on which a paragraph is seen for the `threshold`-th
+// time, and every later one, loses it before chunking: the index holds it only on the first pages that carried it
+// (it stays findable, and stops crowding every answer). The counts carry over from one sync to the next.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,7 @@ class BoilerplateFilter {
  public:
   explicit BoilerplateFilter(std::int64_t threshold = 3) : threshold_(threshold) {}
 
-  // Counts the page's paragraphs and removes those already known as boilerplate. Thread-safe.
+  // Counts the page's paragraphs and removes those that have become boilerplate. Thread-safe.
   void apply(ParsedDocument& document);
 
   // The paragraphs seen on at least `threshold` pages, most frequent first (at most `limit`).

@@ -666,7 +666,9 @@ class SqliteTx final : public WriteTx {
     stored.id = new_id("job");
     stored.workspace_id = owner->workspace_id;
     stored.created_at = stored.updated_at = unix_millis();
-    db_.prepare(sql({"INSERT INTO jobs (", kJobColumns, ") VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}))
+    db_.prepare("INSERT INTO jobs (id, workspace_id, bot_id, source_id, kind, state, requested, triggered_by, params, "
+                "progress, result, error, lease_owner, lease_expires_at, attempts, created_at, started_at, finished_at, "
+                "updated_at) VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_positional(stored.id, stored.workspace_id, stored.bot_id, stored.source_id, stored.kind,
                          job_state_name(stored.state), stored.requested, stored.trigger, stored.params.dump(),
                          stored.progress.dump(), stored.result.dump(), stored.error, stored.lease_owner,
