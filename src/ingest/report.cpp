@@ -104,6 +104,10 @@ Json document_ref(const DocumentFacts& facts) {
           {"source_id", facts.document.source_id}};
 }
 
+std::pair<std::string, std::string> ordered_pair(const DocumentFacts& a, const DocumentFacts& b) {
+  return a.document.id < b.document.id ? std::pair(a.document.id, b.document.id) : std::pair(b.document.id, a.document.id);
+}
+
 double jaccard(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   if (a.empty() && b.empty()) return 1;
   std::size_t shared = 0;
@@ -285,7 +289,7 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
     for (const auto* document : group) refs.push_back(document_ref(*document));
     capped(exact, {{"documents", refs}});
     for (std::size_t i = 0; i < group.size(); ++i) {
-      for (std::size_t j = i + 1; j < group.size(); ++j) exact_pairs.emplace(group[i]->document.id, group[j]->document.id);
+      for (std::size_t j = i + 1; j < group.size(); ++j) exact_pairs.insert(ordered_pair(*group[i], *group[j]));
     }
   }
 
@@ -303,7 +307,7 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
     for (const auto& [value, bucket] : buckets) {
       for (std::size_t i = 0; i < bucket.size(); ++i) {
         for (std::size_t j = i + 1; j < bucket.size(); ++j) {
-          const auto key = std::minmax(bucket[i]->document.id, bucket[j]->document.id);
+          const auto key = ordered_pair(*bucket[i], *bucket[j]);
           if (exact_pairs.contains(key) || !compared.emplace(key).second) continue;
           const int distance = std::popcount(bucket[i]->fingerprint ^ bucket[j]->fingerprint);
           if (distance > options.near_duplicate_bits) continue;
