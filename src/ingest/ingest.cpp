@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -14,6 +16,7 @@ namespace parley::ingest {
 namespace {
 
 constexpr std::size_t kMaxNameBytes = 255;
+constexpr std::size_t kFilesPerTransaction = 8;
 
 Result<std::string> clean_file_name(std::string_view name) {
   const auto slash = name.find_last_of("/\\");
@@ -166,36 +169,63 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
     return {};
   }));
 
-  parallel_for(uploads.size(), options.parse_threads, [&](std::size_t i) {
-    if (prepared[i] && !prepared[i]->unchanged) prepare(uploads[i], prepared[i]->name, language, options, *prepared[i]);
+  // Files are parsed on worker threads while this thread writes those that are ready, in order, a few per
+  // transaction: parsing and indexing overlap, and the store's writer is never held for long.
+  std::vector<char> ready(uploads.size(), 0);
+  std::mutex ready_mutex;
+  std::condition_variable became_ready;
+  std::jthread parsing([&] {
+    parallel_for(uploads.size(), options.parse_threads, [&](std::size_t i) {
+      if (prepared[i] && !prepared[i]->unchanged) prepare(uploads[i], prepared[i]->name, language, options, *prepared[i]);
+      {
+        std::lock_guard lock(ready_mutex);
+        ready[i] = 1;
+      }
+      became_ready.notify_all();
+    });
   });
 
-  PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
-    for (std::size_t i = 0; i < uploads.size(); ++i) {
-      if (!prepared[i] || prepared[i]->unchanged) continue;
-      PreparedFile& file = *prepared[i];
-      PARLEY_ASSIGN_OR_RETURN(store::Source source, source_for(tx, bot_id, file.name));
-      if (file.failure) {
-        source.status = "failed";
-        source.error = file.failure->message;
-        PARLEY_TRY(tx.update_source(source));
-        results[i] = *file.failure;
-        continue;
-      }
-      file.document.source_id = source.id;
-      IngestOutcome outcome;
-      PARLEY_ASSIGN_OR_RETURN(outcome.document, tx.put_document(file.document, file.chunks));
-      source.status = "ready";
-      source.error.clear();
+  const auto write_file = [&](store::WriteTx& tx, std::size_t i) -> Status {
+    PreparedFile& file = *prepared[i];
+    PARLEY_ASSIGN_OR_RETURN(store::Source source, source_for(tx, bot_id, file.name));
+    if (file.failure) {
+      source.status = "failed";
+      source.error = file.failure->message;
       PARLEY_TRY(tx.update_source(source));
-      PARLEY_ASSIGN_OR_RETURN(auto refreshed, tx.source(bot_id, source.id));
-      outcome.source = refreshed.value_or(source);
-      outcome.chunk_count = file.chunks.size();
-      outcome.warnings = std::move(file.warnings);
-      results[i] = std::move(outcome);
+      results[i] = *file.failure;
+      return {};
     }
+    file.document.source_id = source.id;
+    IngestOutcome outcome;
+    PARLEY_ASSIGN_OR_RETURN(outcome.document, tx.put_document(file.document, file.chunks));
+    source.status = "ready";
+    source.error.clear();
+    PARLEY_TRY(tx.update_source(source));
+    PARLEY_ASSIGN_OR_RETURN(auto refreshed, tx.source(bot_id, source.id));
+    outcome.source = refreshed.value_or(source);
+    outcome.chunk_count = file.chunks.size();
+    outcome.warnings = std::move(file.warnings);
+    results[i] = std::move(outcome);
+    file.chunks.clear();  // written: the memory goes back before the rest of the batch is parsed
+    file.chunks.shrink_to_fit();
     return {};
-  }));
+  };
+
+  for (std::size_t next = 0; next < uploads.size();) {
+    std::size_t end = next;
+    {
+      std::unique_lock lock(ready_mutex);
+      became_ready.wait(lock, [&] { return ready[next] != 0; });
+      while (end < uploads.size() && ready[end] != 0 && end - next < kFilesPerTransaction) ++end;
+    }
+    PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
+      for (std::size_t i = next; i < end; ++i) {
+        if (prepared[i] && !prepared[i]->unchanged) PARLEY_TRY(write_file(tx, i));
+      }
+      return {};
+    }));
+    next = end;
+  }
   return results;
 }
 

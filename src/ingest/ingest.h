@@ -1,5 +1,6 @@
 // The ingestion pipeline for uploaded files: decode, parse, chunk and analyse each file (in parallel, outside any
-// transaction), then store a batch of files as sources of a bot in one write transaction. Re-adding a file with the
+// transaction) while the files already prepared are stored as sources of the bot, a few per write transaction
+// (so parsing and indexing overlap, and chat's writes never wait long). Re-adding a file with the
 // same name replaces its chunks; re-adding the same bytes changes nothing; a file that cannot be read leaves the
 // bot's previous content for that name in place and records the reason on its source.
 #pragma once

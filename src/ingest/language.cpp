@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <map>
+#include <unordered_map>
 
 #include "common/utf8.h"
 #include "text/analyzer.h"
@@ -11,7 +13,7 @@ namespace parley::ingest {
 namespace {
 
 // Enough of a text to decide; more only costs time.
-constexpr std::size_t kSampleBytes = 16 * 1024;
+constexpr std::size_t kSampleBytes = 4 * 1024;
 constexpr int kMinLetters = 20;
 constexpr int kMinStopWordHits = 3;
 
@@ -26,6 +28,20 @@ std::string_view script_language(char32_t cp) {
   if (cp >= 0x0E00 && cp <= 0x0E7F) return "th";
   if (cp >= 0x0900 && cp <= 0x097F) return "hi";
   return {};
+}
+
+constexpr std::array<std::string_view, 4> kLatinLanguages = {"en", "de", "fr", "es"};
+
+// Every function word of the Latin-script languages, with a bit per language it belongs to: one lookup per word.
+const std::unordered_map<std::string_view, unsigned>& function_words() {
+  static const auto words = [] {
+    std::unordered_map<std::string_view, unsigned> map;
+    for (std::size_t i = 0; i < kLatinLanguages.size(); ++i) {
+      for (const auto word : text::stop_words(kLatinLanguages[i])) map[word] |= 1u << i;
+    }
+    return map;
+  }();
+  return words;
 }
 
 bool is_latin_letter(char32_t cp) {
@@ -62,13 +78,20 @@ std::string detect_language(std::string_view text) {
   }
   if (latin_letters < kMinLetters) return {};
 
-  constexpr std::array<std::string_view, 4> kLatinLanguages = {"en", "de", "fr", "es"};
   std::array<int, kLatinLanguages.size()> hits{};
-  for (const auto& candidate : words) {
-    const std::string folded = text::fold(candidate);
+  const auto& lookup = function_words();
+  for (auto& candidate : words) {
+    const bool ascii = std::all_of(candidate.begin(), candidate.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (ascii) {
+      std::transform(candidate.begin(), candidate.end(), candidate.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    } else {
+      candidate = text::fold(candidate);
+    }
+    const auto found = lookup.find(candidate);
+    if (found == lookup.end()) continue;
     for (std::size_t i = 0; i < kLatinLanguages.size(); ++i) {
-      const auto& list = text::stop_words(kLatinLanguages[i]);
-      if (std::binary_search(list.begin(), list.end(), std::string_view(folded))) ++hits[i];
+      if (found->second & (1u << i)) ++hits[i];
     }
   }
   const auto best = std::max_element(hits.begin(), hits.end());

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/clock.h"
@@ -382,8 +383,10 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
       }
     }
     for (std::size_t j : candidates) {
-      const CuratedPair& a = qa_pairs[i];
-      const CuratedPair& b = qa_pairs[j];
+      // In the order of their documents, so the report reads the same every time.
+      const bool in_order = std::tie(qa_pairs[i].uri, qa_pairs[i].question) <= std::tie(qa_pairs[j].uri, qa_pairs[j].question);
+      const CuratedPair& a = in_order ? qa_pairs[i] : qa_pairs[j];
+      const CuratedPair& b = in_order ? qa_pairs[j] : qa_pairs[i];
       if (jaccard(a.terms, b.terms) < kSameQuestion) continue;
       if (text::fold(collapse_whitespace(a.answer)) == text::fold(collapse_whitespace(b.answer))) continue;
       const auto figures_a = figures(a.answer);

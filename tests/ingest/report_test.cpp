@@ -103,7 +103,8 @@ TEST_F(ReportTest, FindsWhatWasPlantedInEachSection) {
   EXPECT_EQ(result["other_language"][0]["language"], "de");
   // Same question, different price; the gift-card pair agrees and is not reported.
   ASSERT_EQ(result["contradictions"].size(), 1u);
-  EXPECT_EQ(result["contradictions"][0]["reason"], "different figures: 7.95 vs 9.95");
+  EXPECT_EQ(result["contradictions"][0]["uri"], "faq-old.csv");
+  EXPECT_EQ(result["contradictions"][0]["reason"], "different figures: 9.95 vs 7.95");
   EXPECT_EQ(summary["stale"], 0);
 }
 
