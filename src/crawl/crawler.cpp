@@ -123,6 +123,14 @@ class Crawl {
 
   Result<Json> run() {
     started_ = Clock::now();
+    auto result = crawl_site();
+    // A failed sync leaves the source usable (its documents stay) and says why.
+    if (!result.ok() && !source_.id.empty()) (void)set_source_state(make_error(result.error().code, result.error().message));
+    return result;
+  }
+
+ private:
+  Result<Json> crawl_site() {
     PARLEY_TRY(load());
     FetchOptions fetch;
     fetch.user_agent = options_.user_agent;
@@ -138,19 +146,19 @@ class Crawl {
       PARLEY_TRY(seed());
     }
     phase_ = "crawling";
-    PARLEY_TRY(crawl());
+    if (!context_.should_stop()) PARLEY_TRY(crawl());
     pages_->cancel_all();
-    if (context_.should_stop()) {
-      PARLEY_TRY(context_.heartbeat(progress(), true));
-      return summary();
+    const jobs::StopReason stop = context_.stop_reason();
+    if (stop == jobs::StopReason::none || stop == jobs::StopReason::cancel) {
+      // A cancelled sync ends here too, but it saw only part of the site: it removes nothing.
+      if (stop == jobs::StopReason::cancel) truncated_ = true;
+      phase_ = "finishing";
+      PARLEY_TRY(finish());
     }
-    phase_ = "finishing";
-    PARLEY_TRY(finish());
     PARLEY_TRY(context_.heartbeat(progress(), true));
     return summary();
   }
 
- private:
   // ---- state from the store ----
 
   Status load() {
@@ -234,6 +242,8 @@ class Crawl {
       }
       PARLEY_TRY(context_.heartbeat(progress()));
     }
+    // Stopped while reading sitemaps: nothing is stored, so the resumed job seeds again from the start.
+    if (context_.should_stop()) return {};
     if (seeds.empty()) {
       return make_error(ErrorCode::unprocessable,
                         sitemap_error.empty() ? "nothing to crawl: the sitemap lists no page of the site that the settings admit"
@@ -241,9 +251,7 @@ class Crawl {
     }
     if (!sitemap_error.empty()) warnings_.push_back(sitemap_error);
     PARLEY_TRY(context_.store().write(context_.scope(), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(const int added, tx.add_crawl_pages(context_.job().id, seeds));
-      (void)added;
-      return {};
+      return tx.add_crawl_pages(context_.job().id, seeds).ok() ? Status{} : make_error(ErrorCode::internal, "cannot store the frontier");
     }));
     for (auto& seed : seeds) queue_.push_back(std::move(seed));
     return {};
@@ -503,6 +511,7 @@ class Crawl {
   void end_without_document(PageWrite& write, const std::string& outcome, const std::string& reason) {
     write.page.outcome = outcome;
     write.page.reason = reason;
+    no_document_reasons_[write.page.url] = outcome + ": " + reason;
     finish_page(std::move(write));
   }
 
@@ -568,27 +577,30 @@ class Crawl {
         write.record_new = !known_.contains(key);
         write.remove_document_id = document.id;
         write.page.outcome = "removed";
-        write.page.reason = "no longer linked from the site or listed in its sitemap";
+        const auto why = no_document_reasons_.find(key);
+        write.page.reason = why != no_document_reasons_.end() ? "the page is now " + why->second
+                                                              : "no longer linked from the site or listed in its sitemap";
         finish_page(std::move(write));
       }
     }
     PARLEY_TRY(commit());
-    const std::int64_t kept = static_cast<std::int64_t>(kept_uris_.size());
+    if (!kept_uris_.empty()) return set_source_state({});
+    return set_source_state(make_error(
+        ErrorCode::unprocessable, !robots_unreachable_.empty() ? "robots.txt could not be read (" + robots_unreachable_ + ")"
+                                  : first_failure_.empty()     ? "no page could be indexed"
+                                                               : "no page could be indexed: " + first_failure_));
+  }
+
+  // The source after a sync: ready, or failed with the reason; the boilerplate counts and the next sync time saved.
+  Status set_source_state(const std::optional<Error>& failure) {
     return context_.store().write(context_.scope(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto current, tx.source(source_.bot_id, source_.id));
       if (!current) return make_error(ErrorCode::not_found, "the source was deleted during the crawl");
       store::Source& source = *current;
       source.config["boilerplate"] = boilerplate_.save();
       if (config_.schedule_seconds > 0) source.next_sync_at = unix_millis() + config_.schedule_seconds * 1000;
-      if (kept == 0) {
-        source.status = "failed";
-        source.error = !robots_unreachable_.empty() ? "robots.txt could not be read (" + robots_unreachable_ + ")"
-                       : first_failure_.empty()     ? "no page could be indexed"
-                                                    : "no page could be indexed: " + first_failure_;
-      } else {
-        source.status = "ready";
-        source.error.clear();
-      }
+      source.status = failure ? "failed" : "ready";
+      source.error = failure ? failure->message : "";
       return tx.update_source(source);
     });
   }
@@ -638,6 +650,7 @@ class Crawl {
   std::unordered_set<std::string> canonical_skipped_;
   std::unordered_map<std::string, std::string> hashes_;     // content hash -> the URL indexed with it
   std::unordered_map<std::string, std::string> redirects_;  // URL -> where it redirected
+  std::unordered_map<std::string, std::string> no_document_reasons_;  // URL -> why it gave no document
   std::deque<store::CrawlPage> queue_;
   std::unordered_map<std::uint64_t, store::CrawlPage> in_flight_;
   std::map<std::string, HostState> hosts_;

@@ -454,8 +454,28 @@ TEST_F(CrawlerTest, PauseResumeAndCancelReachARunningCrawl) {
   EXPECT_GT(cancelled.progress.value("pages_done", 0), done_when_paused);
   EXPECT_LT(cancelled.progress.value("pages_done", 0), 41);
   runner.stop();
-  // What the cancelled crawl indexed stays.
+  // What the cancelled crawl indexed stays, and the source is usable.
   EXPECT_GE(documents(queued.source.id).size(), static_cast<std::size_t>(done_when_paused));
+  ASSERT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+    EXPECT_EQ(tx.source(bot_, queued.source.id)->value().status, "ready");
+    return {};
+  }).ok());
+}
+
+TEST_F(CrawlerTest, APageThatTurnsNoindexOrRedirectsIsRemovedWithTheReason) {
+  TestSite site;
+  site.set("/", html_page("Home", paragraph("home") + "<a href=\"/a\">a</a><a href=\"/b\">b</a>"));
+  site.set("/a", html_page("A", paragraph("page a")));
+  site.set("/b", html_page("B", paragraph("page b")));
+  const auto queued = add_source(settings({{"url", site.url("/")}}));
+  ASSERT_EQ(run(queued.job).result["added"], 3);
+  site.set("/a", html_page("A", paragraph("page a"), "<meta name=\"robots\" content=\"noindex\">"));
+  site.set("/b", redirect_to("/"));
+  const auto second = sync(queued.source.id);
+  EXPECT_EQ(pages(second, "removed", site.origin()), (Set{"/a", "/b"}));
+  EXPECT_EQ(reason(second, site.url("/a")), "the page is now skipped: the page asks not to be indexed (noindex)");
+  EXPECT_EQ(reason(second, site.url("/b")), "the page is now redirected: to " + site.url("/") + " (already in the crawl)");
+  EXPECT_EQ(document_paths(queued.source.id, site.origin()), (Set{"/"}));
 }
 
 TEST_F(CrawlerTest, TheSchedulerQueuesDueResyncsOnce) {
