@@ -1,7 +1,9 @@
 // robots.txt on arbitrary bytes: parsing, then rule matching against fixed paths and against a path taken from the
 // input (wildcard matching is where the cost could explode).
 #include <cstdint>
+#include <algorithm>
 #include <string>
+#include <string_view>
 
 #include "crawl/robots.h"
 
@@ -10,6 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto rules = parley::crawl::parse_robots(input, "ParleyBot");
   for (const char* path : {"/", "/private/x?y=1", "/a/b/c.pdf", "/robots.txt"}) (void)rules.allows(path);
   (void)rules.allows("/" + input.substr(0, 256));
-  (void)parley::crawl::pattern_matches(input.substr(0, 64), "/" + input.substr(64, 512));
+  const std::string_view view(input);
+  (void)parley::crawl::pattern_matches(view.substr(0, 64), "/" + std::string(view.substr(std::min<std::size_t>(64, view.size()), 512)));
   return 0;
 }

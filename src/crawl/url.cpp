@@ -147,15 +147,17 @@ Status parse_host(std::string_view authority, Url& url) {
   if (host.empty()) return make_error(ErrorCode::invalid_request, "the URL has no host");
   if (host.size() > 253) return make_error(ErrorCode::invalid_request, "the host name is too long");
   url.host.clear();
-  for (char c : host) {
+  const bool ipv6 = host.starts_with('[');
+  for (char c : ipv6 ? host.substr(1, host.size() - 2) : host) {
     const auto u = static_cast<unsigned char>(c);
-    if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '[' || c == ']' || c == ':')) {
+    if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_' || (ipv6 && c == ':'))) {
       return make_error(ErrorCode::invalid_request,
                         u >= 0x80 ? "internationalised host names must be written in punycode (xn--...)"
                                   : "the host name has characters a host name cannot have");
     }
     url.host += static_cast<char>(std::tolower(u));
   }
+  if (ipv6) url.host = "[" + url.host + "]";
   url.port = 0;
   if (!port.empty()) {
     if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
