@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "crawl/crawler.h"
 #include "http/server.h"
+#include "ingest/upload_jobs.h"
 #include "jobs/job_runner.h"
 #include "jobs/scheduler.h"
 
@@ -27,6 +28,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
     jobs::JobRunner runner(*store);
     crawl::register_crawl_jobs(runner);
+    ingest::register_ingest_jobs(runner);
     jobs::SchedulerOptions schedule;
     schedule.job_kind = std::string(crawl::kCrawlJobKind);
     schedule.schedule_seconds = crawl::source_schedule_seconds;

@@ -93,6 +93,8 @@ class ReadTx {
   // The oldest job a runner may take at `now`: queued, or running with an expired lease (its runner died).
   virtual Result<std::optional<Job>> claimable_job(std::int64_t now) = 0;
   virtual Result<std::vector<CrawlPage>> crawl_pages(std::string_view job_id, const CrawlPageFilter& filter) = 0;
+  // The files a background ingestion job has still to ingest, oldest first.
+  virtual Result<std::vector<JobUpload>> job_uploads(std::string_view job_id, int limit) = 0;
   // How many pages of a crawl job have each outcome; pages not visited yet count under "pending".
   virtual Result<std::map<std::string, std::int64_t>> crawl_page_counts(std::string_view job_id) = 0;
 
@@ -132,6 +134,8 @@ class WriteTx : public ReadTx {
   virtual Result<int> add_crawl_pages(std::string_view job_id, const std::vector<CrawlPage>& pages) = 0;
   // Records what became of a visited URL (done, outcome, reason, status, document).
   virtual Status update_crawl_page(const CrawlPage& page) = 0;
+  virtual Status add_job_upload(const JobUpload& upload) = 0;
+  virtual Status delete_job_upload(std::int64_t upload_id) = 0;
 };
 
 struct StoreOptions {

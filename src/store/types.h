@@ -200,6 +200,15 @@ struct CrawlPage {
   std::optional<std::int64_t> listed_modified_at;  // the sitemap's <lastmod>
 };
 
+// A file of a background ingestion job, kept in the store until the job has ingested it.
+struct JobUpload {
+  std::int64_t id = 0;
+  std::string job_id;
+  std::string name;
+  std::string content_type;
+  std::string bytes;
+};
+
 struct CrawlPageFilter {
   std::string outcome;  // empty: all
   bool pending_only = false;

@@ -7,6 +7,7 @@
 #include "auth/api_keys.h"
 #include "crawl/crawler.h"
 #include "http/server.h"
+#include "ingest/upload_jobs.h"
 #include "jobs/job_runner.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -39,6 +40,7 @@ class CrawlApiTest : public ::testing::Test {
     runner_options.idle_poll = std::chrono::milliseconds(50);
     runner_ = std::make_unique<jobs::JobRunner>(*store_, runner_options);
     crawl::register_crawl_jobs(*runner_);
+    ingest::register_ingest_jobs(*runner_);
     ApiOptions options;
     options.on_job_queued = [this] { runner_->wake(); };
     context_ = std::make_unique<ApiContext>(*store_, options);
@@ -150,6 +152,54 @@ TEST_F(CrawlApiTest, AddACrawlFollowItsProgressAndReadWhatItDid) {
   const auto report = call("GET", "/api/v1/bots/" + bot_ + "/report");
   ASSERT_EQ(report.status, 200) << report.body;
   EXPECT_EQ(report.json()["summary"]["documents"], 1);
+}
+
+TEST_F(CrawlApiTest, UploadsCanBeIngestedInTheBackground) {
+  runner_->start();
+  const std::string body = "--BOUND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rentals.md\"\r\n\r\n"
+                           "# Rentals\n\nA day of e-bike rental costs $59, helmet and lock included.\r\n--BOUND--\r\n";
+  const auto queued = client_->request("POST", "/api/v1/bots/" + bot_ + "/sources?async=1", body,
+                                       {{"Authorization", "Bearer " + key_a_}, {"Content-Type", "multipart/form-data; boundary=BOUND"}});
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  EXPECT_EQ(queued.json()["job"]["kind"], "ingest");
+  const Json job = wait_for_job(queued.json()["job"]["id"]);
+  EXPECT_EQ(job["state"], "succeeded");
+  EXPECT_EQ(job["result"]["added"], 1);
+  const auto answer = client_->request("POST", "/api/v1/bots/" + bot_ + "/chat", Json{{"message", "How much is an e-bike rental?"}}.dump(),
+                                       {{"Content-Type", "application/json"}});
+  EXPECT_THAT(answer.body, HasSubstr("$59"));
+}
+
+TEST_F(CrawlApiTest, ChatKeepsAnsweringWhileACrawlRuns) {
+  TestSite site;
+  std::string links;
+  for (int i = 1; i <= 60; ++i) {
+    auto page = html_page("Page " + std::to_string(i), "<p>Service number " + std::to_string(i) +
+                                                           " is described here in enough words to be a page.</p>");
+    page.delay = std::chrono::milliseconds(10);
+    site.set("/p" + std::to_string(i), page);
+    links += "<a href=\"/p" + std::to_string(i) + "\">p</a>";
+  }
+  site.set("/", html_page("Home", "<p>Our workshop services.</p>" + links));
+  runner_->start();
+  const auto added = call("POST", "/api/v1/bots/" + bot_ + "/sources/crawl", {{"url", site.url("/")}, {"delay_ms", 0}});
+  ASSERT_EQ(added.status, 202);
+  const std::string job_id = added.json()["job"]["id"];
+  int answered_during_crawl = 0;
+  double slowest_ms = 0;
+  for (int i = 0; i < 200; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto answer = client_->request("POST", "/api/v1/bots/" + bot_ + "/chat", Json{{"message", "What is service number 7?"}}.dump(),
+                                         {{"Content-Type", "application/json"}});
+    slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    const Json job = call("GET", "/api/v1/bots/" + bot_ + "/jobs/" + job_id).json();
+    if (job["state"] == "succeeded") break;
+    if (job["state"] == "running") ++answered_during_crawl;
+  }
+  EXPECT_GT(answered_during_crawl, 5);
+  EXPECT_LT(slowest_ms, 1000);
+  EXPECT_EQ(wait_for_job(job_id)["result"]["added"], 61);
 }
 
 TEST_F(CrawlApiTest, BadRequestsAndOtherWorkspacesAreRefused) {

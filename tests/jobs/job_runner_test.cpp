@@ -116,7 +116,7 @@ TEST_F(JobRunnerTest, TwoRunnersNeverRunOneJob) {
   const auto handler = [&](JobContext&) -> Result<store::Json> {
     ++runs;
     most_concurrent = std::max(most_concurrent.load(), ++concurrent);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     --concurrent;
     return store::Json::object();
   };
@@ -136,7 +136,9 @@ TEST_F(JobRunnerTest, TwoRunnersNeverRunOneJob) {
   JobRunner c(*store_, fast());
   c.register_handler("slow", handler);
   std::thread first([&] { (void)c.run_job(scope(), second.id); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  for (int i = 0; i < 500 && load(second.id).state != store::JobState::running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   JobRunner d(*store_, fast());
   auto stolen = d.run_job(scope(), second.id);
   first.join();

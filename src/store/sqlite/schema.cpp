@@ -175,6 +175,18 @@ CREATE TABLE crawl_pages (
 );
 CREATE INDEX crawl_pages_pending ON crawl_pages(job_id, done, depth, seq);
 )sql"},
+    // Files of background ingestion jobs, until ingested.
+    Migration{11, R"sql(
+CREATE TABLE job_uploads (
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  workspace_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL DEFAULT '',
+  bytes BLOB NOT NULL
+);
+CREATE INDEX job_uploads_job ON job_uploads(job_id, id);
+)sql"},
 };
 
 }  // namespace

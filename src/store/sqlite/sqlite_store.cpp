@@ -401,6 +401,15 @@ class SqliteTx final : public WriteTx {
                filter.offset);
   }
 
+  Result<std::vector<JobUpload>> job_uploads(std::string_view job_id, int limit) override {
+    return all(sql({"SELECT id, job_id, name, content_type, bytes FROM job_uploads WHERE job_id = ? AND ", kInScope,
+                    " ORDER BY id LIMIT ?"}),
+               [](const Statement& row) {
+                 return JobUpload{row.integer(0), row.text(1), row.text(2), row.text(3), row.text(4)};
+               },
+               job_id, limit);
+  }
+
   Result<std::map<std::string, std::int64_t>> crawl_page_counts(std::string_view job_id) override {
     auto stmt = db_.prepare(sql({"SELECT CASE WHEN done = 0 THEN 'pending' ELSE outcome END, count(*) FROM crawl_pages "
                                  "WHERE job_id = ? AND ", kInScope, " GROUP BY 1"}));
@@ -718,6 +727,27 @@ class SqliteTx final : public WriteTx {
     bind_scope(stmt);
     stmt.run();
     if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such crawl page");
+    return {};
+  }
+
+  Status add_job_upload(const JobUpload& upload) override {
+    PARLEY_ASSIGN_OR_RETURN(auto owner, job(upload.job_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such job");
+    db_.prepare("INSERT INTO job_uploads (job_id, workspace_id, name, content_type, bytes) VALUES (?, ?, ?, ?, ?)")
+        .bind(1, upload.job_id)
+        .bind(2, owner->workspace_id)
+        .bind(3, upload.name)
+        .bind(4, upload.content_type)
+        .bind_blob(5, upload.bytes)
+        .run();
+    return {};
+  }
+
+  Status delete_job_upload(std::int64_t upload_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM job_uploads WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(upload_id);
+    bind_scope(stmt);
+    stmt.run();
     return {};
   }
 
