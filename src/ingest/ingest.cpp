@@ -97,7 +97,7 @@ Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_vi
   std::string sample;  // the start of the text, for language detection
   for (std::size_t i = 0; i < drafts.size(); ++i) {
     out.chunks.push_back(index_chunk(drafts[i], static_cast<int>(i), index_language));
-    if (sample.size() < 4096) sample.append(drafts[i].text).append(" ");
+    if (sample.size() < 2048) sample.append(drafts[i].text).append(" ");
   }
   out.document.uri = raw.uri;
   out.document.title = parsed.title;

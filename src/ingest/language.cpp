@@ -13,7 +13,7 @@ namespace parley::ingest {
 namespace {
 
 // Enough of a text to decide; more only costs time.
-constexpr std::size_t kSampleBytes = 4 * 1024;
+constexpr std::size_t kSampleBytes = 2 * 1024;
 constexpr int kMinLetters = 20;
 constexpr int kMinStopWordHits = 3;
 
