@@ -26,7 +26,10 @@ void add_serve_command(CLI::App& app, Globals& globals) {
   command->callback(command_action(globals, [&globals, options]() -> Status {
     PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
-    jobs::JobRunner runner(*store);
+    // Two runner threads: a long crawl never holds up an upload or another site's sync.
+    jobs::RunnerOptions runner_options;
+    runner_options.threads = 2;
+    jobs::JobRunner runner(*store, runner_options);
     crawl::register_crawl_jobs(runner);
     ingest::register_ingest_jobs(runner);
     jobs::SchedulerOptions schedule;

@@ -14,6 +14,7 @@
 #include "crawl_fixture.h"
 #include "jobs/jobs.h"
 #include "jobs/scheduler.h"
+#include "support/documents.h"
 
 namespace parley::crawl {
 namespace {
@@ -130,6 +131,38 @@ TEST_F(CrawlerTest, FirstCrawlThenResyncAddsUpdatesAndRemovesExactlyWhatChanged)
     ASSERT_FALSE(chunks.empty());
     EXPECT_THAT(chunks[0].text, HasSubstr("within 60 days"));
   }
+}
+
+TEST_F(CrawlerTest, PdfDocxAndTextPagesGoThroughTheirLoaders) {
+  TestSite site;
+  site.set("/", html_page("Downloads", paragraph("downloads") + "<a href=\"/manual.pdf\">manual</a>"
+                                                                 "<a href=\"/terms.docx\">terms</a><a href=\"/notes.txt\">notes</a>"));
+  TestPage pdf;
+  pdf.body = parley::testing::make_pdf({{{18, "Assembly manual"}, {11, "Tighten the stem bolts to five newton metres."}}});
+  pdf.content_type = "application/pdf";
+  site.set("/manual.pdf", pdf);
+  TestPage docx;
+  docx.body = parley::testing::make_docx(parley::testing::docx_paragraph("Rental terms: the deposit is refunded within a week."));
+  docx.content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+  site.set("/terms.docx", docx);
+  TestPage text;
+  text.body = "Holiday hours: the Seattle store closes at noon on December 24.";
+  text.content_type = "text/plain; charset=utf-8";
+  site.set("/notes.txt", text);
+  const auto queued = add_source(settings({{"url", site.url("/")}}));
+  const auto job = run(queued.job);
+  EXPECT_EQ(pages(job, "added", site.origin()), (Set{"/", "/manual.pdf", "/terms.docx", "/notes.txt"}));
+  std::map<std::string, std::string> types;
+  std::string all_text;
+  for (const auto& document : documents(queued.source.id)) {
+    types[document.uri.substr(site.origin().size())] = document.content_type;
+    for (const auto& chunk : chunks_of(document.id)) all_text += chunk.text + "\n";
+  }
+  EXPECT_EQ(types["/manual.pdf"], "application/pdf");
+  EXPECT_EQ(types["/notes.txt"], "text/plain");
+  EXPECT_THAT(all_text, HasSubstr("five newton metres"));
+  EXPECT_THAT(all_text, HasSubstr("deposit is refunded"));
+  EXPECT_THAT(all_text, HasSubstr("closes at noon"));
 }
 
 TEST_F(CrawlerTest, BadPagesFailWithClearReasonsAndTheRestIsIndexed) {
