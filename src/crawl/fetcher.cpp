@@ -156,7 +156,13 @@ class Fetcher::Impl {
       transfer.stop_reason = "larger than " + megabytes(self.options_.max_body_bytes);
       return 0;
     }
-    transfer.response.body.append(data, bytes);
+    // No exception may cross libcurl's C frames.
+    try {
+      transfer.response.body.append(data, bytes);
+    } catch (const std::bad_alloc&) {
+      transfer.stop_reason = "out of memory";
+      return 0;
+    }
     return bytes;
   }
 
