@@ -132,8 +132,10 @@ void add_crawl_options(CLI::App& command, CrawlOptions& options) {
   command.add_option("--sitemap", options.sitemap, "Sitemap (or sitemap index, gzip too) listing the pages to crawl");
   command.add_option("--max-pages", options.max_pages, "Pages fetched per sync (default 1000)")->check(CLI::Range(1, 1'000'000));
   command.add_option("--max-depth", options.max_depth, "Links followed from the start URL (default 10)")->check(CLI::Range(0, 100));
-  command.add_option("--include", options.include, "Only URLs whose path matches (robots.txt-style pattern; repeatable)");
-  command.add_option("--exclude", options.exclude, "Never URLs whose path matches (repeatable)");
+  // One pattern per flag, so that a pattern never swallows the words after it.
+  command.add_option("--include", options.include, "Only URLs whose path matches (robots.txt-style pattern; repeatable)")
+      ->allow_extra_args(false);
+  command.add_option("--exclude", options.exclude, "Never URLs whose path matches (repeatable)")->allow_extra_args(false);
   command.add_option("--concurrency", options.concurrency, "Requests in flight per host (default 2)")->check(CLI::Range(1, 16));
   command.add_option("--delay-ms", options.delay_ms, "Pause between two requests to a host (default 250)")->check(CLI::Range(0, 60'000));
   command.add_option("--timeout-ms", options.timeout_ms, "Time limit per page (default 30000)")->check(CLI::Range(100, 300'000));
