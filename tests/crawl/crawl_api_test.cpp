@@ -198,7 +198,7 @@ TEST_F(CrawlApiTest, ChatKeepsAnsweringWhileACrawlRuns) {
     if (job["state"] == "running") ++answered_during_crawl;
   }
   EXPECT_GT(answered_during_crawl, 5);
-  EXPECT_LT(slowest_ms, 1000);
+  EXPECT_LT(slowest_ms, 2000);  // generous: the machine may be busy; a blocked writer would mean seconds
   EXPECT_EQ(wait_for_job(job_id)["result"]["added"], 61);
 }
 
