@@ -125,7 +125,7 @@ class Crawl {
     started_ = Clock::now();
     auto result = crawl_site();
     // A failed sync leaves the source usable (its documents stay) and says why.
-    if (!result.ok() && !source_.id.empty()) (void)set_source_state(make_error(result.error().code, result.error().message));
+    if (!result.ok() && !source_.id.empty()) (void)set_source_state(result.error());
     return result;
   }
 
@@ -387,7 +387,13 @@ class Crawl {
     write.page = std::move(it->second);
     in_flight_.erase(it);
     const Url url = *parse_url(write.page.url);
-    hosts_[url.origin()].in_flight -= 1;
+    HostState& host = hosts_[url.origin()];
+    host.in_flight -= 1;
+    if (response.status == 429 || response.status == 503) {
+      // The server is struggling: slow down for the rest of the crawl.
+      host.delay = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(host.delay * 2, std::chrono::seconds(1)),
+                                                       std::chrono::seconds(static_cast<int>(kMaxCrawlDelaySeconds)));
+    }
     write.page.http_status = response.status;
     bytes_ += static_cast<std::int64_t>(response.body.size());
     const store::Document* existing = nullptr;
