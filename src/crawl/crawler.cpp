@@ -271,7 +271,7 @@ class Crawl {
   }
 
   Result<Sitemap> read_sitemap(const std::string& url) {
-    FetchResponse response = control_->fetch({0, url, "", ""});
+    FetchResponse response = control_->fetch({0, url, "", ""}, [this] { return context_.should_stop(); });
     if (response.status == 0) return make_error(ErrorCode::unavailable, response.error);
     if (response.status != 200) return make_error(ErrorCode::unavailable, http_status_reason(response.status));
     return parse_sitemap(response.body);
@@ -284,7 +284,11 @@ class Crawl {
     HostState& host = hosts_[origin];
     if (host.robots_loaded) return host;
     host.robots_loaded = true;
-    FetchResponse response = control_->fetch({0, origin + "/robots.txt", "", ""});
+    FetchResponse response = control_->fetch({0, origin + "/robots.txt", "", ""}, [this] { return context_.should_stop(); });
+    if (response.status == 0 && context_.should_stop()) {
+      host.robots_loaded = false;  // abandoned: read again when the job resumes
+      return host;
+    }
     if (response.status >= 200 && response.status < 300) {
       host.robots = parse_robots(response.body, kRobotsAgent);
     } else if (response.status >= 400 && response.status < 500) {
@@ -352,6 +356,7 @@ class Crawl {
       store::CrawlPage& next = queue_.front();
       const Url url = *parse_url(next.url);
       HostState& host = host_state(url);
+      if (!host.robots_loaded) return;  // the job is stopping
       if (!host.robots.allows(url.path_and_query())) {
         PageWrite write;
         write.page = std::move(next);

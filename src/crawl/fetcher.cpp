@@ -232,12 +232,20 @@ std::vector<FetchResponse> Fetcher::poll(std::chrono::milliseconds wait) { retur
 std::size_t Fetcher::in_flight() const { return impl_->in_flight(); }
 void Fetcher::cancel_all() { impl_->cancel_all(); }
 
-FetchResponse Fetcher::fetch(FetchRequest request) {
+FetchResponse Fetcher::fetch(FetchRequest request, const std::function<bool()>& stop) {
   const std::uint64_t tag = request.tag;
+  FetchResponse abandoned;
+  abandoned.tag = tag;
+  abandoned.url = request.url;
+  abandoned.error = "stopped";
   impl_->start(std::move(request));
   for (;;) {
-    for (auto& response : impl_->poll(std::chrono::milliseconds(200))) {
+    for (auto& response : impl_->poll(std::chrono::milliseconds(100))) {
       if (response.tag == tag) return response;
+    }
+    if (stop && stop()) {
+      impl_->cancel_all();
+      return abandoned;
     }
   }
 }

@@ -59,8 +59,9 @@ class Fetcher {
   // Abandons every transfer in flight.
   void cancel_all();
 
-  // One GET, start to finish (robots.txt, sitemaps), on a fetcher with nothing else in flight.
-  FetchResponse fetch(FetchRequest request);
+  // One GET, start to finish (robots.txt, sitemaps), on a fetcher with nothing else in flight; abandoned (error
+  // "stopped") as soon as `stop` says so.
+  FetchResponse fetch(FetchRequest request, const std::function<bool()>& stop = {});
 
  private:
   class Impl;

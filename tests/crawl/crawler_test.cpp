@@ -511,6 +511,36 @@ TEST_F(CrawlerTest, APageThatTurnsNoindexOrRedirectsIsRemovedWithTheReason) {
   EXPECT_EQ(document_paths(queued.source.id, site.origin()), (Set{"/"}));
 }
 
+TEST_F(CrawlerTest, AServerStoppingWhileRobotsTxtHangsStopsAtOnceAndTheJobResumesLater) {
+  TestSite site;
+  TestPage hanging;
+  hanging.hang = true;
+  hanging.content_type = "text/plain";
+  site.set("/robots.txt", hanging);
+  site.set("/", html_page("Home", paragraph("home")));
+  const auto queued = add_source(settings({{"url", site.url("/")}, {"timeout_ms", 60000}}));
+  jobs::RunnerOptions options;
+  options.idle_poll = std::chrono::milliseconds(20);
+  jobs::JobRunner runner(*store_, options);
+  register_crawl_jobs(runner);
+  runner.start();
+  for (int i = 0; i < 500 && site.hits("/robots.txt") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto stopping = std::chrono::steady_clock::now();
+  runner.stop();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - stopping).count(), 2.0);
+  store::Job job;
+  ASSERT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+    job = tx.job(queued.job.id)->value();
+    return {};
+  }).ok());
+  EXPECT_EQ(job.state, store::JobState::queued);
+  // Nothing was recorded about the pages: the resumed job reads robots.txt again and crawls normally.
+  site.set("/robots.txt", xml("User-agent: *\nAllow: /\n", "text/plain"));
+  const auto finished = run(job);
+  EXPECT_EQ(finished.state, store::JobState::succeeded) << finished.error;
+  EXPECT_EQ(pages(finished, "added", site.origin()), (Set{"/"}));
+}
+
 TEST_F(CrawlerTest, TheSchedulerQueuesDueResyncsOnce) {
   TestSite site;
   site.set("/", html_page("Home", paragraph("home")));
