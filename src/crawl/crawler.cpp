@@ -251,7 +251,8 @@ class Crawl {
     }
     if (!sitemap_error.empty()) warnings_.push_back(sitemap_error);
     PARLEY_TRY(context_.store().write(context_.scope(), [&](store::WriteTx& tx) -> Status {
-      return tx.add_crawl_pages(context_.job().id, seeds).ok() ? Status{} : make_error(ErrorCode::internal, "cannot store the frontier");
+      PARLEY_TRY(tx.add_crawl_pages(context_.job().id, seeds));
+      return {};
     }));
     for (auto& seed : seeds) queue_.push_back(std::move(seed));
     return {};
@@ -562,10 +563,7 @@ class Crawl {
           const Status removed = tx.delete_document(write.remove_document_id);
           if (!removed.ok() && removed.error().code != ErrorCode::not_found) return removed;
         }
-        if (write.document) {
-          PARLEY_ASSIGN_OR_RETURN(auto stored, tx.put_document(write.document->document, write.document->chunks));
-          (void)stored;
-        }
+        if (write.document) PARLEY_TRY(tx.put_document(write.document->document, write.document->chunks));
         PARLEY_TRY(tx.update_crawl_page(write.page));
         if (!write.discovered.empty()) PARLEY_TRY(tx.add_crawl_pages(job_id, write.discovered));
       }
