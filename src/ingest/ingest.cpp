@@ -201,8 +201,11 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
     source.status = "ready";
     source.error.clear();
     PARLEY_TRY(tx.update_source(source));
-    PARLEY_ASSIGN_OR_RETURN(auto refreshed, tx.source(bot_id, source.id));
-    outcome.source = refreshed.value_or(source);
+    // A file source holds exactly its one document: no need to count in the store.
+    source.document_count = 1;
+    source.chunk_count = static_cast<std::int64_t>(file.chunks.size());
+    source.updated_at = outcome.document.updated_at;
+    outcome.source = source;
     outcome.chunk_count = file.chunks.size();
     outcome.warnings = std::move(file.warnings);
     results[i] = std::move(outcome);
