@@ -140,7 +140,7 @@ void add_crawl_options(CLI::App& command, CrawlOptions& options) {
   command.add_option("--delay-ms", options.delay_ms, "Pause between two requests to a host (default 250)")->check(CLI::Range(0, 60'000));
   command.add_option("--timeout-ms", options.timeout_ms, "Time limit per page (default 30000)")->check(CLI::Range(100, 300'000));
   command.add_option("--schedule", options.schedule, "Resync every: off, hourly, daily, weekly, or like 6h, 2d");
-  command.add_flag("--detach", options.detach, "Queue the crawl for the running server instead of crawling here");
+  command.add_flag("--detach", options.detach, "Queue the crawl (or the files) for the running server instead of working here");
   command.add_flag("--json", options.json, "Print JSON");
 }
 

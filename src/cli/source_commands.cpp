@@ -1,4 +1,5 @@
-// parley source add --bot ID PATH... : ingests files (a folder adds every file in it, recursively).
+// parley source add --bot ID PATH... [--detach]: ingests files (a folder adds every file in it, recursively), here
+// or, with --detach, as background jobs of the running server.
 // parley source add --bot ID --crawl URL [--sitemap URL] [--max-pages N] ...: adds a website (crawl_commands.cpp).
 #include <fstream>
 #include <iostream>
@@ -6,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "ingest/ingest.h"
+#include "ingest/upload_jobs.h"
 
 namespace parley::cli {
 namespace {
@@ -79,6 +81,13 @@ void add_source_commands(CLI::App& app, Globals& globals) {
       std::vector<ingest::FileUpload> uploads;
       for (std::size_t i = 0; i < contents.size(); ++i) {
         uploads.push_back({options->bot, batch_paths[i].filename().string(), "", contents[i]});
+      }
+      if (options->crawl.detach) {
+        // Handed to the running server as a background job per batch.
+        if (uploads.empty()) continue;
+        PARLEY_ASSIGN_OR_RETURN(const auto job, ingest::queue_uploads(*store, scope, options->bot, uploads));
+        std::cout << "queued " << uploads.size() << " file(s) as job " << job.id << "\n";
+        continue;
       }
       PARLEY_ASSIGN_OR_RETURN(auto outcomes, ingest::add_files(*store, scope, uploads));
       for (std::size_t i = 0; i < outcomes.size(); ++i) {

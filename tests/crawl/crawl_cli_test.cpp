@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
@@ -98,6 +100,19 @@ TEST_F(CrawlCliTest, TheServerRunsADetachedCrawl) {
   }
   EXPECT_EQ(shown["state"], "succeeded");
   EXPECT_EQ(shown["result"]["added"], 2);
+  // Files can be handed over the same way.
+  const std::string notes = dir_.file("notes.md");
+  std::ofstream(notes) << "# Notes\n\nThe workshop is closed on public holidays.\n";
+  const auto files = parley({"source", "add", "--bot", bot_, notes, "--detach"});
+  ASSERT_EQ(files.exit_code, 0) << files.err;
+  const std::string file_job = files.out.substr(files.out.find("job ") + 4, 24);
+  for (int i = 0; i < 200; ++i) {
+    shown = Json::parse(parley({"job", "show", "--bot", bot_, file_job, "--json"}).out);
+    if (shown["state"] == "succeeded") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(shown["kind"], "ingest");
+  EXPECT_EQ(shown["result"]["added"], 1);
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
