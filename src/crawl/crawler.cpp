@@ -176,6 +176,11 @@ class Crawl {
       PARLEY_ASSIGN_OR_RETURN(auto documents, tx.documents(source_.id));
       for (auto& document : documents) {
         const std::string key = document.fetched_url.empty() ? document.uri : document.fetched_url;
+        // Pages of a site link the same few hundred URLs: each is kept once, the pages keep numbers.
+        std::vector<std::uint32_t>& links = links_[key];
+        links.reserve(document.links.size());
+        for (auto& link : document.links) links.push_back(intern(std::move(link)));
+        document.links = {};
         documents_.emplace(key, std::move(document));
       }
       // A resumed job: what it had already found and done.
@@ -318,6 +323,12 @@ class Crawl {
     return std::none_of(config_.exclude.begin(), config_.exclude.end(), [&](const auto& p) { return pattern_matches(p, path); });
   }
 
+  std::uint32_t intern(std::string url) {
+    const auto [it, added] = link_ids_.emplace(std::move(url), static_cast<std::uint32_t>(link_urls_.size()));
+    if (added) link_urls_.push_back(&it->first);  // map nodes never move
+    return it->second;
+  }
+
   bool frontier_full() {
     const std::size_t cap = static_cast<std::size_t>(config_.max_pages) * 4 + 1000;
     if (known_.size() < cap) return false;
@@ -449,7 +460,9 @@ class Crawl {
   }
 
   void unchanged(PageWrite& write, const store::Document& existing) {
-    for (const auto& link : existing.links) discover(write, link, write.page.depth + 1);
+    if (const auto links = links_.find(write.page.url); links != links_.end()) {
+      for (const std::uint32_t link : links->second) discover(write, *link_urls_[link], write.page.depth + 1);
+    }
     hashes_.emplace(existing.content_hash, existing.uri);
     write.page.document_uri = existing.uri;
     write.page.outcome = "unchanged";
@@ -653,7 +666,10 @@ class Crawl {
   std::unique_ptr<Fetcher> pages_;    // page requests, many in flight
   std::unique_ptr<Fetcher> control_;  // robots.txt and sitemaps, one at a time
   ingest::BoilerplateFilter boilerplate_;
-  std::unordered_map<std::string, store::Document> documents_;  // the source's documents by fetched URL
+  std::unordered_map<std::string, store::Document> documents_;  // the source's documents by fetched URL (no links)
+  std::unordered_map<std::string, std::vector<std::uint32_t>> links_;  // their stored links, as interned URLs
+  std::unordered_map<std::string, std::uint32_t> link_ids_;
+  std::vector<const std::string*> link_urls_;
   std::unordered_set<std::string> known_;                       // every URL of the frontier
   std::unordered_set<std::string> kept_uris_;                   // documents this sync keeps
   std::unordered_set<std::string> canonical_skipped_;
