@@ -116,5 +116,46 @@ TEST_F(CrawlCliTest, TheServerRunsADetachedCrawl) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+TEST_F(CrawlCliTest, ARestartedServerResumesTheCrawlItWasRunning) {
+  std::string links;
+  for (int i = 1; i <= 40; ++i) {
+    auto page = html_page("Page " + std::to_string(i), "<p>Workshop service number " + std::to_string(i) +
+                                                           " is described on this page in enough words.</p>");
+    page.delay = std::chrono::milliseconds(30);
+    site_.set("/p" + std::to_string(i), page);
+    links += "<a href=\"/p" + std::to_string(i) + "\">p</a>";
+  }
+  site_.set("/", html_page("Home", "<p>All our workshop services, one page each.</p>" + links));
+  const auto queued = parley({"source", "add", "--bot", bot_, "--crawl", site_.url("/"), "--delay-ms", "0",
+                              "--concurrency", "1", "--detach", "--json"});
+  ASSERT_EQ(queued.exit_code, 0) << queued.err;
+  const std::string job = Json::parse(queued.out)["job"]["id"];
+  const auto show = [&] { return Json::parse(parley({"job", "show", "--bot", bot_, job, "--json"}).out); };
+  {
+    testing::BackgroundProcess server({PARLEY_BINARY, "--data", dir_.file("data"), "serve", "--port", "0"});
+    ASSERT_FALSE(server.wait_for_output("listening", std::chrono::seconds(20)).empty());
+    for (int i = 0; i < 400 && show()["progress"].value("pages_done", 0) < 8; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(server.stop(SIGTERM), 0);
+  }
+  const Json stopped = show();
+  EXPECT_EQ(stopped["state"], "queued");
+  EXPECT_LT(stopped["progress"].value("pages_done", 0), 41);
+  testing::BackgroundProcess server({PARLEY_BINARY, "--data", dir_.file("data"), "serve", "--port", "0"});
+  ASSERT_FALSE(server.wait_for_output("listening", std::chrono::seconds(20)).empty());
+  Json finished;
+  for (int i = 0; i < 400; ++i) {
+    finished = show();
+    if (finished["state"] == "succeeded") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(finished["state"], "succeeded");
+  EXPECT_EQ(finished["attempts"], 2);
+  const auto list = parley({"source", "list", "--bot", bot_});
+  EXPECT_THAT(list.out, HasSubstr("ready  41 documents"));
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
 }  // namespace
 }  // namespace parley
