@@ -541,6 +541,44 @@ TEST_F(CrawlerTest, AServerStoppingWhileRobotsTxtHangsStopsAtOnceAndTheJobResume
   EXPECT_EQ(pages(finished, "added", site.origin()), (Set{"/"}));
 }
 
+TEST_F(CrawlerTest, ASiteThatHangsDoesNotHoldUpAnotherSitesCrawl) {
+  TestSite stuck, healthy;
+  TestPage hang;
+  hang.hang = true;
+  std::string links;
+  for (int i = 1; i <= 4; ++i) {
+    stuck.set("/h" + std::to_string(i), hang);
+    links += "<a href=\"/h" + std::to_string(i) + "\">h</a>";
+  }
+  stuck.set("/", html_page("Stuck", paragraph("stuck") + links));
+  healthy.set("/", html_page("Healthy", paragraph("healthy")));
+  const auto slow = add_source(settings({{"url", stuck.url("/")}, {"timeout_ms", 3000}, {"concurrency", 1}}));
+  const auto fast = add_source(settings({{"url", healthy.url("/")}}));
+  jobs::RunnerOptions options;
+  options.threads = 2;
+  options.idle_poll = std::chrono::milliseconds(20);
+  jobs::JobRunner runner(*store_, options);
+  register_crawl_jobs(runner);
+  const auto started = std::chrono::steady_clock::now();
+  runner.start();
+  const auto state = [&](const std::string& id) {
+    store::JobState found = store::JobState::queued;
+    EXPECT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+      found = tx.job(id)->value().state;
+      return {};
+    }).ok());
+    return found;
+  };
+  while (state(fast.job.id) != store::JobState::succeeded &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(state(fast.job.id), store::JobState::succeeded);
+  EXPECT_EQ(state(slow.job.id), store::JobState::running);  // still waiting out its hanging pages
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), 3.0);
+  runner.stop();
+}
+
 TEST_F(CrawlerTest, TheSchedulerQueuesDueResyncsOnce) {
   TestSite site;
   site.set("/", html_page("Home", paragraph("home")));
