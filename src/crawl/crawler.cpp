@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -36,6 +37,7 @@ constexpr int kMaxQueryParameters = 8;
 // A robots.txt Crawl-delay longer than this is not waited out: the crawl would never end.
 constexpr double kMaxCrawlDelaySeconds = 30;
 constexpr int kMaxRedirects = 10;
+constexpr int kCommitAttempts = 3;
 
 // Links to files that are never pages: not worth a request.
 bool is_asset_path(std::string_view path) {
@@ -155,7 +157,7 @@ class Crawl {
       phase_ = "finishing";
       PARLEY_TRY(finish());
     }
-    PARLEY_TRY(context_.heartbeat(progress(), true));
+    context_.heartbeat(progress(), true);
     return summary();
   }
 
@@ -245,7 +247,7 @@ class Crawl {
           add_seed(entry.url, entry.modified_at, seeds);
         }
       }
-      PARLEY_TRY(context_.heartbeat(progress()));
+      context_.heartbeat(progress());
     }
     // Stopped while reading sitemaps: nothing is stored, so the resumed job seeds again from the start.
     if (context_.should_stop()) return {};
@@ -349,7 +351,7 @@ class Crawl {
         PARLEY_TRY(commit());
         last_commit = Clock::now();
       }
-      PARLEY_TRY(context_.heartbeat(progress()));
+      context_.heartbeat(progress());
     }
     if (!queue_.empty()) truncated_ = true;
     return commit();
@@ -566,10 +568,23 @@ class Crawl {
     if (page.outcome != "skipped" && page.outcome != "redirected") ++pages_attempted_;
   }
 
+  // Writes the batch in one transaction; a store that is busy (another process writing) is given a few tries.
   Status commit() {
     if (batch_.empty()) return {};
+    Status written = write_batch();
+    for (int attempt = 1; !written.ok() && written.error().code == ErrorCode::unavailable && attempt < kCommitAttempts; ++attempt) {
+      spdlog::warn("crawl {}: {}; trying again", context_.job().id, written.error().message);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      written = write_batch();
+    }
+    PARLEY_TRY(written);
+    batch_.clear();
+    return {};
+  }
+
+  Status write_batch() {
     const std::string job_id = context_.job().id;
-    PARLEY_TRY(context_.store().write(context_.scope(), [&](store::WriteTx& tx) -> Status {
+    return context_.store().write(context_.scope(), [&](store::WriteTx& tx) -> Status {
       for (auto& write : batch_) {
         if (write.record_new) PARLEY_TRY(tx.add_crawl_pages(job_id, {write.page}));
         if (!write.remove_document_id.empty()) {
@@ -581,9 +596,7 @@ class Crawl {
         if (!write.discovered.empty()) PARLEY_TRY(tx.add_crawl_pages(job_id, write.discovered));
       }
       return {};
-    }));
-    batch_.clear();
-    return {};
+    });
   }
 
   // ---- the end of a sync ----

@@ -59,7 +59,7 @@ Result<store::Json> run_ingest_job(jobs::JobContext& context, const IngestOption
       return {};
     }));
     progress["files_done"] = counter(progress, "files_done") + static_cast<std::int64_t>(batch.size());
-    PARLEY_TRY(context.heartbeat(progress, true));
+    context.heartbeat(progress, true);
   }
   return progress;
 }

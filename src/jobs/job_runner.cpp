@@ -18,11 +18,11 @@ std::string default_owner() {
 
 }  // namespace
 
-Status JobContext::heartbeat(const store::Json& progress, bool force) {
+void JobContext::heartbeat(const store::Json& progress, bool force) {
   const auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_beat_ < options_.heartbeat_interval) return {};
+  if (!force && now - last_beat_ < options_.heartbeat_interval) return;
   last_beat_ = now;
-  return store_.write(scope(), [&](store::WriteTx& tx) -> Status {
+  const Status written = store_.write(scope(), [&](store::WriteTx& tx) -> Status {
     PARLEY_ASSIGN_OR_RETURN(auto current, tx.job(job_.id));
     if (!current || current->lease_owner != options_.owner || current->state != store::JobState::running) {
       requested_ = StopReason::lease_lost;
@@ -36,6 +36,7 @@ Status JobContext::heartbeat(const store::Json& progress, bool force) {
     if (job_.requested.empty() && requested_ == StopReason::pause) requested_ = StopReason::none;  // resumed
     return tx.update_job(job_);
   });
+  if (!written.ok()) spdlog::warn("jobs: heartbeat of {} not recorded: {}", job_.id, written.error().message);
 }
 
 StopReason JobContext::stop_reason() const {

@@ -42,8 +42,10 @@ class JobContext {
   store::Scope scope() const { return store::Scope::workspace(job_.workspace_id); }
 
   // Records progress, renews the lease and picks up pause/cancel requests. Writes at most once per heartbeat
-  // interval unless `force`; cheap to call after every page.
-  Status heartbeat(const store::Json& progress, bool force = false);
+  // interval unless `force`; cheap to call after every page. A store that cannot be written just now (busy, disk
+  // full) is logged and tried again at the next heartbeat: the job goes on, and learns at the next successful
+  // heartbeat whether its lease expired meanwhile.
+  void heartbeat(const store::Json& progress, bool force = false);
   StopReason stop_reason() const;
   bool should_stop() const { return stop_reason() != StopReason::none; }
 
