@@ -43,7 +43,7 @@ void BoilerplateFilter::apply(ParsedDocument& document) {
     }
     Entry& entry = it->second;
     if (on_this_page.insert(hash).second) {
-      if (entry.pages < threshold_) ++entry.pages;
+      ++entry.pages;
       if (entry.pages == 2) entry.sample = block.text.substr(0, kSampleChars);
     }
     return entry.pages >= threshold_;

@@ -13,6 +13,7 @@
 #include "crawl/sitemap.h"
 #include "crawl_fixture.h"
 #include "jobs/jobs.h"
+#include "ingest/report.h"
 #include "jobs/scheduler.h"
 #include "support/documents.h"
 
@@ -335,6 +336,14 @@ TEST_F(CrawlerTest, RepeatedParagraphsAreKeptOutOfTheIndexAfterTheFirstPages) {
     }
   }
   EXPECT_EQ(pages_with_promo, 2);  // the first two pages keep it; from the third on it is boilerplate
+  // The report names it, as kept out of the index.
+  const auto report = ingest::build_report(*store_, scope(), bot_);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_FALSE((*report)["boilerplate"].empty());
+  const auto& first = (*report)["boilerplate"][0];
+  EXPECT_THAT(first["text"].get<std::string>(), HasSubstr("Spring sale"));
+  EXPECT_EQ(first["indexed"], false);
+  EXPECT_EQ(first["pages"], 6);
 }
 
 TEST_F(CrawlerTest, AStoppedRunnerLeavesTheJobQueuedAndTheNextOneFinishesWithoutDuplicates) {
