@@ -4,9 +4,13 @@
 
 #include <string>
 
+#include <functional>
+
+#include "api/views.h"
 #include "chat/chat_service.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
+#include "jobs/job_events.h"
 #include "search/retriever.h"
 #include "store/store.h"
 
@@ -16,23 +20,29 @@ struct ApiOptions {
   std::size_t max_upload_bytes = 64u << 20;
   std::size_t max_chat_body_bytes = 64u << 10;
   std::string demo_bot_id;  // serves /demo when set
+  std::function<void()> on_job_queued;  // tells the job runner (when this process has one) to look now
 };
 
 // The long-lived services the handlers share (thread-safe).
 class ApiContext {
  public:
   ApiContext(store::Store& store, ApiOptions options)
-      : store_(store), chat_(store, retriever_), options_(std::move(options)) {}
+      : store_(store), chat_(store, retriever_), options_(std::move(options)), job_events_(store, job_view) {}
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
   const ApiOptions& options() const { return options_; }
+  jobs::JobEvents& job_events() { return job_events_; }
+  void job_queued() const {
+    if (options_.on_job_queued) options_.on_job_queued();
+  }
 
  private:
   store::Store& store_;
   search::Retriever retriever_;
   chat::ChatService chat_;
   ApiOptions options_;
+  jobs::JobEvents job_events_;
 };
 
 void register_routes(http::Router& router, ApiContext& context);

@@ -1,24 +1,7 @@
 // Conversations of a bot, for the business: list (newest first) and full transcripts.
-#include <charconv>
-
 #include "api/handlers.h"
 
 namespace parley::api {
-namespace {
-
-Result<int> int_param(const http::Request& request, const char* name, int fallback, int low, int high) {
-  const auto it = request.query.find(name);
-  if (it == request.query.end()) return fallback;
-  int value = 0;
-  const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
-  if (ec != std::errc() || end != it->second.data() + it->second.size() || value < low || value > high) {
-    return make_error(ErrorCode::invalid_request, std::string("`") + name + "` must be an integer from " +
-                                                      std::to_string(low) + " to " + std::to_string(high));
-  }
-  return value;
-}
-
-}  // namespace
 
 void register_conversation_routes(http::Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/bots/{bot_id}/conversations", admin(context, [&context](http::Request& request, const auth::Principal& who) {

@@ -22,6 +22,9 @@ http::Handler admin(ApiContext& context, AdminHandler handler);
     return http::error_response(PARLEY_CONCAT(handler_result_, __LINE__).error()); \
   decl = std::move(PARLEY_CONCAT(handler_result_, __LINE__)).value()
 
+// An integer query parameter (`fallback` when absent), or an invalid_request error naming the allowed range.
+Result<int> int_param(const http::Request& request, const char* name, int fallback, int low, int high);
+
 inline store::Scope scope_of(const auth::Principal& principal) { return store::Scope::workspace(principal.workspace_id); }
 
 void register_system_routes(http::Router& router, ApiContext& context);
@@ -29,5 +32,8 @@ void register_bot_routes(http::Router& router, ApiContext& context);
 void register_source_routes(http::Router& router, ApiContext& context);
 void register_chat_routes(http::Router& router, ApiContext& context);
 void register_conversation_routes(http::Router& router, ApiContext& context);
+void register_crawl_routes(http::Router& router, ApiContext& context);
+void register_job_routes(http::Router& router, ApiContext& context);
+void register_report_routes(http::Router& router, ApiContext& context);
 
 }  // namespace parley::api

@@ -1,6 +1,8 @@
-// Sources of a bot: upload files (multipart form, raw body, or JSON text), list, list documents, delete.
+// Sources of a bot: upload files (multipart form, raw body, or JSON text) — ingested now, or in the background
+// with `?async=1` / `Prefer: respond-async` (202 and a job) — list, list documents, delete.
 #include "api/handlers.h"
 #include "http/multipart.h"
+#include "ingest/upload_jobs.h"
 
 namespace parley::api {
 namespace {
@@ -65,6 +67,19 @@ void register_source_routes(http::Router& router, ApiContext& context) {
     options.max_document_bytes = context.options().max_upload_bytes;
     std::vector<ingest::FileUpload> uploads;
     for (const auto& file : files) uploads.push_back({request.params["bot_id"], file.name, file.content_type, file.bytes});
+    const bool background = (request.query.contains("async") && request.query["async"] != "0") ||
+                            request.header("Prefer").find("respond-async") != std::string_view::npos;
+    if (background) {
+      for (const auto& upload : uploads) {
+        if (upload.bytes.size() > options.max_document_bytes) {
+          return http::error_response(ErrorCode::payload_too_large, upload.name + " is larger than " +
+                                                                        std::to_string(options.max_document_bytes >> 20) + " MB");
+        }
+      }
+      PARLEY_RESPOND_ON_ERROR(auto job, ingest::queue_uploads(context.store(), scope_of(who), request.params["bot_id"], uploads));
+      context.job_queued();
+      return http::json_response(202, {{"job", job_view(job)}});
+    }
     PARLEY_RESPOND_ON_ERROR(auto outcomes, ingest::add_files(context.store(), scope_of(who), uploads, options));
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
       auto& outcome = outcomes[i];

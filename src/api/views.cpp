@@ -23,6 +23,8 @@ Json source_view(const store::Source& source) {
           {"error", source.error.empty() ? Json(nullptr) : Json(source.error)},
           {"document_count", source.document_count},
           {"chunk_count", source.chunk_count},
+          {"crawl", source.config.contains("crawl") ? source.config["crawl"] : Json(nullptr)},
+          {"next_sync_at", source.next_sync_at ? Json(format_rfc3339(*source.next_sync_at)) : Json(nullptr)},
           {"created_at", format_rfc3339(source.created_at)},
           {"updated_at", format_rfc3339(source.updated_at)}};
 }
@@ -38,6 +40,7 @@ Json document_view(const store::Document& document) {
           {"language", document.language},
           {"status", document.status},
           {"error", document.error.empty() ? Json(nullptr) : Json(document.error)},
+          {"modified_at", document.modified_at ? Json(format_rfc3339(*document.modified_at)) : Json(nullptr)},
           {"updated_at", format_rfc3339(document.updated_at)}};
 }
 
@@ -76,6 +79,36 @@ Json citations_view(const std::vector<chat::Citation>& citations) {
   Json out = Json::array();
   for (const auto& citation : citations) out.push_back(citation_view(citation));
   return out;
+}
+
+Json job_view(const store::Job& job) {
+  const auto time = [](const std::optional<std::int64_t>& at) { return at ? Json(format_rfc3339(*at)) : Json(nullptr); };
+  return {{"id", job.id},
+          {"bot_id", job.bot_id},
+          {"source_id", job.source_id.empty() ? Json(nullptr) : Json(job.source_id)},
+          {"kind", job.kind},
+          {"state", std::string(store::job_state_name(job.state))},
+          {"requested", job.requested.empty() ? Json(nullptr) : Json(job.requested)},
+          {"trigger", job.trigger},
+          {"progress", job.progress},
+          {"result", job.result},
+          {"error", job.error.empty() ? Json(nullptr) : Json(job.error)},
+          {"attempts", job.attempts},
+          {"created_at", format_rfc3339(job.created_at)},
+          {"started_at", time(job.started_at)},
+          {"finished_at", time(job.finished_at)},
+          {"updated_at", format_rfc3339(job.updated_at)}};
+}
+
+Json crawl_page_view(const store::CrawlPage& page) {
+  return {{"url", page.url},
+          {"depth", page.depth},
+          {"done", page.done},
+          {"outcome", page.done ? Json(page.outcome) : Json("pending")},
+          {"reason", page.reason.empty() ? Json(nullptr) : Json(page.reason)},
+          {"http_status", page.http_status == 0 ? Json(nullptr) : Json(page.http_status)},
+          {"document_uri", page.document_uri.empty() ? Json(nullptr) : Json(page.document_uri)},
+          {"referrer", page.referrer.empty() ? Json(nullptr) : Json(page.referrer)}};
 }
 
 }  // namespace parley::api

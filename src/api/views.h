@@ -17,5 +17,7 @@ Json conversation_view(const store::Conversation& conversation);
 Json message_view(const store::Message& message);
 Json citation_view(const chat::Citation& citation);
 Json citations_view(const std::vector<chat::Citation>& citations);
+Json job_view(const store::Job& job);
+Json crawl_page_view(const store::CrawlPage& page);
 
 }  // namespace parley::api

@@ -31,6 +31,17 @@ Result<std::string> default_workspace(store::Store& store, const Config& config)
   return id;
 }
 
+Result<std::string> workspace_of_bot(store::Store& store, const std::string& bot_id) {
+  std::string workspace;
+  PARLEY_TRY(store.read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_id));
+    if (!bot) return make_error(ErrorCode::not_found, "no such bot: " + bot_id);
+    workspace = bot->workspace_id;
+    return {};
+  }));
+  return workspace;
+}
+
 int fail(const Error& error) {
   std::cerr << "error: " << error.message << "\n";
   return 1;
@@ -60,6 +71,7 @@ int run(int argc, char** argv) {
   add_source_commands(app, globals);
   add_ask_command(app, globals);
   add_key_commands(app, globals);
+  add_job_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   engine::register_model_commands(app);
 #endif

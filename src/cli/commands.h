@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +26,9 @@ Result<std::unique_ptr<store::Store>> open_data_store(const Globals& globals);
 // The workspace commands act in: the configured default, else the first one.
 Result<std::string> default_workspace(store::Store& store, const Config& config);
 
+// The bot's workspace: CLI commands act with the operator's authority, across workspaces.
+Result<std::string> workspace_of_bot(store::Store& store, const std::string& bot_id);
+
 // Prints "error: <message>" to stderr and returns 1.
 int fail(const Error& error);
 
@@ -36,5 +41,27 @@ void add_bot_commands(CLI::App& app, Globals& globals);
 void add_source_commands(CLI::App& app, Globals& globals);
 void add_ask_command(CLI::App& app, Globals& globals);
 void add_key_commands(CLI::App& app, Globals& globals);
+void add_job_commands(CLI::App& app, Globals& globals);
+
+// `parley source add --crawl/--sitemap ...` (crawl_commands.cpp): the crawl settings given as flags.
+struct CrawlOptions {
+  std::string url;
+  std::string sitemap;
+  std::optional<int> max_pages;
+  std::optional<int> max_depth;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::optional<int> concurrency;
+  std::optional<int> delay_ms;
+  std::optional<int> timeout_ms;
+  std::string schedule;
+  bool detach = false;  // queue the crawl for the server instead of running it here
+  bool json = false;
+  bool wanted() const { return !url.empty() || !sitemap.empty(); }
+};
+void add_crawl_options(CLI::App& command, CrawlOptions& options);
+Status add_crawl_source(const Globals& globals, const std::string& bot_id, const CrawlOptions& options);
+// `source sync`, `source list`, `source syncs` and `source report`.
+void add_crawl_source_commands(CLI::App& source, Globals& globals);
 
 }  // namespace parley::cli

@@ -1,11 +1,16 @@
-// parley serve [--host H] [--port P]: runs the HTTP server until SIGINT/SIGTERM.
+// parley serve [--host H] [--port P]: runs the HTTP server until SIGINT/SIGTERM, with the background job runner
+// (crawls, resyncs) and the resync scheduler. Jobs left unfinished by the previous run resume.
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 
 #include "api/api.h"
 #include "cli/commands.h"
+#include "crawl/crawler.h"
 #include "http/server.h"
+#include "ingest/upload_jobs.h"
+#include "jobs/job_runner.h"
+#include "jobs/scheduler.h"
 
 namespace parley::cli {
 
@@ -21,9 +26,21 @@ void add_serve_command(CLI::App& app, Globals& globals) {
   command->callback(command_action(globals, [&globals, options]() -> Status {
     PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    // Two runner threads: a long crawl never holds up an upload or another site's sync.
+    jobs::RunnerOptions runner_options;
+    runner_options.threads = 2;
+    jobs::JobRunner runner(*store, runner_options);
+    crawl::register_crawl_jobs(runner);
+    ingest::register_ingest_jobs(runner);
+    jobs::SchedulerOptions schedule;
+    schedule.job_kind = std::string(crawl::kCrawlJobKind);
+    schedule.schedule_seconds = crawl::source_schedule_seconds;
+    schedule.on_queued = [&runner] { runner.wake(); };
+    jobs::Scheduler scheduler(*store, schedule);
     api::ApiOptions api_options;
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;
+    api_options.on_job_queued = [&runner] { runner.wake(); };
     api::ApiContext context(*store, api_options);
     http::Router router;
     api::register_routes(router, context);
@@ -41,7 +58,12 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     if (!config.demo_bot_id.empty()) std::cout << "  Demo page:  " << base << "/demo\n";
     std::cout << "  Health:     " << base << "/healthz\n" << std::flush;
     server.start();
+    runner.start();
+    scheduler.start();
     server.run_until_signal();
+    // Running jobs go back to the queue, their progress stored: the next start resumes them.
+    scheduler.stop();
+    runner.stop();
     spdlog::info("stopped");
     return {};
   }));

@@ -1,25 +1,16 @@
-// parley source add --bot ID PATH... : ingests files (a folder adds every file in it, recursively).
+// parley source add --bot ID PATH... [--detach]: ingests files (a folder adds every file in it, recursively), here
+// or, with --detach, as background jobs of the running server.
+// parley source add --bot ID --crawl URL [--sitemap URL] [--max-pages N] ...: adds a website (crawl_commands.cpp).
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "ingest/ingest.h"
+#include "ingest/upload_jobs.h"
 
 namespace parley::cli {
 namespace {
-
-// The bot's workspace: CLI commands act with the operator's authority, across workspaces.
-Result<std::string> workspace_of_bot(store::Store& store, const std::string& bot_id) {
-  std::string workspace;
-  PARLEY_TRY(store.read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_id));
-    if (!bot) return make_error(ErrorCode::not_found, "no such bot: " + bot_id);
-    workspace = bot->workspace_id;
-    return {};
-  }));
-  return workspace;
-}
 
 std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& paths) {
   std::vector<std::filesystem::path> files;
@@ -44,15 +35,24 @@ std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& 
 void add_source_commands(CLI::App& app, Globals& globals) {
   auto* source = app.add_subcommand("source", "Manage a bot's knowledge sources");
   source->require_subcommand(1);
-  auto* add = source->add_subcommand("add", "Add files (or folders of files) to a bot's knowledge");
+  auto* add = source->add_subcommand("add", "Add files (or folders of files), or a website to crawl, to a bot's knowledge");
   struct Options {
     std::string bot;
     std::vector<std::string> paths;
+    CrawlOptions crawl;
   };
   auto options = std::make_shared<Options>();
   add->add_option("--bot", options->bot, "Bot id")->required();
-  add->add_option("paths", options->paths, "Files or folders")->required();
+  add->add_option("paths", options->paths, "Files or folders");
+  add_crawl_options(*add, options->crawl);
   add->callback(command_action(globals, [&globals, options]() -> Status {
+    if (options->crawl.wanted()) {
+      if (!options->paths.empty()) return make_error(ErrorCode::invalid_request, "add files or a website, not both at once");
+      return add_crawl_source(globals, options->bot, options->crawl);
+    }
+    if (options->paths.empty()) {
+      return make_error(ErrorCode::invalid_request, "name files or folders to add, or a website with --crawl URL / --sitemap URL");
+    }
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
     PARLEY_ASSIGN_OR_RETURN(const std::string workspace, workspace_of_bot(*store, options->bot));
     const auto scope = store::Scope::workspace(workspace);
@@ -82,6 +82,13 @@ void add_source_commands(CLI::App& app, Globals& globals) {
       for (std::size_t i = 0; i < contents.size(); ++i) {
         uploads.push_back({options->bot, batch_paths[i].filename().string(), "", contents[i]});
       }
+      if (options->crawl.detach) {
+        // Handed to the running server as a background job per batch.
+        if (uploads.empty()) continue;
+        PARLEY_ASSIGN_OR_RETURN(const auto job, ingest::queue_uploads(*store, scope, options->bot, uploads));
+        std::cout << "queued " << uploads.size() << " file(s) as job " << job.id << "\n";
+        continue;
+      }
       PARLEY_ASSIGN_OR_RETURN(auto outcomes, ingest::add_files(*store, scope, uploads));
       for (std::size_t i = 0; i < outcomes.size(); ++i) {
         const auto& outcome = outcomes[i];
@@ -98,6 +105,7 @@ void add_source_commands(CLI::App& app, Globals& globals) {
     if (failures > 0) return make_error(ErrorCode::unprocessable, std::to_string(failures) + " file(s) could not be added");
     return {};
   }));
+  add_crawl_source_commands(*source, globals);
 }
 
 }  // namespace parley::cli

@@ -23,12 +23,24 @@ struct QaPair {
   nlohmann::json metadata = nlohmann::json::object();  // the other columns / fields of the row
 };
 
+// What an HTML page says about its place on the web, read in the same walk as its content; empty for other
+// formats. The crawler resolves and filters the links.
+struct PageLinks {
+  std::vector<std::string> hrefs;  // <a href> / <area href> without rel="nofollow", as written
+  std::string base_href;           // <base href>
+  std::string canonical;           // <link rel="canonical" href>
+  bool noindex = false;            // <meta name="robots" content="noindex">
+  bool nofollow = false;           // <meta name="robots" content="nofollow">
+  std::string language;            // <html lang>
+};
+
 struct ParsedDocument {
   std::string title;
   std::string content_type;  // the canonical type the loader read ("text/markdown", ...)
   std::vector<Block> blocks;
   std::vector<QaPair> qa_pairs;
   std::vector<std::string> warnings;  // recoverable problems (skipped rows, replaced bytes)
+  PageLinks page;
 };
 
 }  // namespace parley::ingest

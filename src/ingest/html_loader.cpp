@@ -159,8 +159,63 @@ std::size_t text_length(const GumboNode* root) {
   return total;
 }
 
-// <main> (or role="main"), else the article with the most text, else <body>.
-const GumboNode* find_content_root(const GumboNode* document, std::string& page_title) {
+std::string attribute_value(const GumboElement& element, const char* name) {
+  const GumboAttribute* attr = gumbo_get_attribute(&element.attributes, name);
+  return attr != nullptr ? attr->value : std::string();
+}
+
+bool has_token(const std::string& list, std::string_view token) {
+  const std::string value = lower(list);
+  std::size_t start = 0;
+  while (start < value.size()) {
+    std::size_t end = value.find_first_of(" ,\t\n", start);
+    if (end == std::string::npos) end = value.size();
+    if (std::string_view(value).substr(start, end - start) == token) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Links, canonical URL, robots directives and language of the page, for the crawler.
+constexpr std::size_t kMaxLinksPerPage = 5000;
+void read_page_links(const GumboElement& element, PageLinks& page) {
+  switch (element.tag) {
+    case GUMBO_TAG_A:
+    case GUMBO_TAG_AREA: {
+      const std::string href = attribute_value(element, "href");
+      if (!href.empty() && page.hrefs.size() < kMaxLinksPerPage && !has_token(attribute_value(element, "rel"), "nofollow")) {
+        page.hrefs.push_back(href);
+      }
+      break;
+    }
+    case GUMBO_TAG_LINK:
+      if (page.canonical.empty() && has_token(attribute_value(element, "rel"), "canonical")) {
+        page.canonical = attribute_value(element, "href");
+      }
+      break;
+    case GUMBO_TAG_BASE:
+      if (page.base_href.empty()) page.base_href = attribute_value(element, "href");
+      break;
+    case GUMBO_TAG_META: {
+      const std::string name = lower(attribute_value(element, "name"));
+      if (name == "robots" || name == "parleybot") {
+        const std::string content = attribute_value(element, "content");
+        page.noindex = page.noindex || has_token(content, "noindex") || has_token(content, "none");
+        page.nofollow = page.nofollow || has_token(content, "nofollow") || has_token(content, "none");
+      }
+      break;
+    }
+    case GUMBO_TAG_HTML:
+      if (page.language.empty()) page.language = lower(attribute_value(element, "lang"));
+      break;
+    default:
+      break;
+  }
+}
+
+// <main> (or role="main"), else the article with the most text, else <body>. The same walk reads the page's
+// links (every element is visited once).
+const GumboNode* find_content_root(const GumboNode* document, std::string& page_title, PageLinks& page) {
   const GumboNode* body = nullptr;
   const GumboNode* main = nullptr;
   const GumboNode* best_article = nullptr;
@@ -173,6 +228,7 @@ const GumboNode* find_content_root(const GumboNode* document, std::string& page_
     const GumboVector& children = node->type == GUMBO_NODE_DOCUMENT ? node->v.document.children : node->v.element.children;
     if (node->type == GUMBO_NODE_ELEMENT) {
       const GumboElement& element = node->v.element;
+      read_page_links(element, page);
       if (element.tag == GUMBO_TAG_TITLE && page_title.empty() && children.length > 0) {
         const auto* text = static_cast<const GumboNode*>(children.data[0]);
         if (text->type == GUMBO_NODE_TEXT) page_title = collapse_whitespace(text->v.text.text);
@@ -372,7 +428,7 @@ class HtmlLoader final : public Loader {
         [](GumboOutput* out) { gumbo_destroy_output(&kGumboDefaultOptions, out); });
     if (!output) return make_error(ErrorCode::unprocessable, "the HTML could not be parsed");
     std::string page_title;
-    const GumboNode* root = find_content_root(output->document, page_title);
+    const GumboNode* root = find_content_root(output->document, page_title, doc.page);
     const bool root_is_main = root->type == GUMBO_NODE_ELEMENT && root->v.element.tag != GUMBO_TAG_BODY;
     BlockCollector(doc).walk(root, root_is_main);
     for (const auto& block : doc.blocks) {

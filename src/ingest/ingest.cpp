@@ -2,18 +2,23 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "common/ids.h"
 #include "common/utf8.h"
-#include "ingest/loader.h"
+#include "ingest/language.h"
 #include "text/analyzer.h"
 
 namespace parley::ingest {
 namespace {
 
 constexpr std::size_t kMaxNameBytes = 255;
+// Up to this many prepared files per write transaction: each commit flushes the full-text index (a quarter of all
+// ingestion CPU at 8 files), yet the writer is held for tens of milliseconds at most.
+constexpr std::size_t kFilesPerTransaction = 32;
 
 Result<std::string> clean_file_name(std::string_view name) {
   const auto slash = name.find_last_of("/\\");
@@ -29,11 +34,6 @@ Result<std::string> clean_file_name(std::string_view name) {
   return std::string(name);
 }
 
-std::string bot_language(const store::Bot& bot) {
-  const auto it = bot.settings.find("language");
-  return it != bot.settings.end() && it->is_string() ? it->get<std::string>() : "en";
-}
-
 // What one file turned into before anything is written.
 struct PreparedFile {
   std::string name;
@@ -47,22 +47,16 @@ struct PreparedFile {
 
 void prepare(const FileUpload& upload, const std::string& name, const std::string& language,
              const IngestOptions& options, PreparedFile& out) {
-  auto parsed = parse_document({name, upload.content_type, upload.bytes});
-  if (!parsed.ok()) {
-    out.failure = parsed.error();
+  auto prepared = prepare_document({name, upload.content_type, upload.bytes}, language, options);
+  if (!prepared.ok()) {
+    out.failure = prepared.error();
     return;
   }
-  const auto drafts = chunk_document(*parsed, options.chunking);
-  out.chunks.reserve(drafts.size());
-  for (std::size_t i = 0; i < drafts.size(); ++i) out.chunks.push_back(index_chunk(drafts[i], static_cast<int>(i), language));
+  out.document = std::move(prepared->document);
   out.document.bot_id = upload.bot_id;
-  out.document.uri = name;
-  out.document.title = parsed->title;
-  out.document.content_type = parsed->content_type;
   out.document.content_hash = out.hash;
-  out.document.byte_size = static_cast<std::int64_t>(upload.bytes.size());
-  out.document.language = language;
-  out.warnings = std::move(parsed->warnings);
+  out.chunks = std::move(prepared->chunks);
+  out.warnings = std::move(prepared->warnings);
 }
 
 // Runs `work(i)` for i in [0, count) on up to `threads` threads.
@@ -89,6 +83,35 @@ Result<store::Source> source_for(store::WriteTx& tx, const std::string& bot_id, 
 }
 
 }  // namespace
+
+std::string bot_language(const store::Bot& bot) {
+  const auto it = bot.settings.find("language");
+  return it != bot.settings.end() && it->is_string() ? it->get<std::string>() : "en";
+}
+
+Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_view index_language,
+                                          const IngestOptions& options, BoilerplateFilter* boilerplate) {
+  PARLEY_ASSIGN_OR_RETURN(ParsedDocument parsed, parse_document(raw));
+  if (boilerplate != nullptr) boilerplate->apply(parsed);
+  PreparedDocument out;
+  const auto drafts = chunk_document(parsed, options.chunking);
+  out.chunks.reserve(drafts.size());
+  std::string sample;  // the start of the text, for language detection
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    out.chunks.push_back(index_chunk(drafts[i], static_cast<int>(i), index_language));
+    if (sample.size() < 2048) sample.append(drafts[i].text).append(" ");
+  }
+  out.document.uri = raw.uri;
+  out.document.title = parsed.title;
+  out.document.content_type = parsed.content_type;
+  out.document.byte_size = static_cast<std::int64_t>(raw.bytes.size());
+  out.document.language = detect_language(sample);
+  if (out.document.language.empty()) out.document.language = parsed.page.language.substr(0, 2);
+  if (out.document.language.empty()) out.document.language = std::string(index_language);
+  out.warnings = std::move(parsed.warnings);
+  out.page = std::move(parsed.page);
+  return out;
+}
 
 store::NewChunk index_chunk(const DraftChunk& draft, int ordinal, std::string_view language) {
   const text::Analyzer analyzer(language);
@@ -148,36 +171,66 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
     return {};
   }));
 
-  parallel_for(uploads.size(), options.parse_threads, [&](std::size_t i) {
-    if (prepared[i] && !prepared[i]->unchanged) prepare(uploads[i], prepared[i]->name, language, options, *prepared[i]);
+  // Files are parsed on worker threads while this thread writes those that are ready, in order, a few per
+  // transaction: parsing and indexing overlap, and the store's writer is never held for long.
+  std::vector<char> ready(uploads.size(), 0);
+  std::mutex ready_mutex;
+  std::condition_variable became_ready;
+  std::jthread parsing([&] {
+    parallel_for(uploads.size(), options.parse_threads, [&](std::size_t i) {
+      if (prepared[i] && !prepared[i]->unchanged) prepare(uploads[i], prepared[i]->name, language, options, *prepared[i]);
+      {
+        std::lock_guard lock(ready_mutex);
+        ready[i] = 1;
+      }
+      became_ready.notify_all();
+    });
   });
 
-  PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
-    for (std::size_t i = 0; i < uploads.size(); ++i) {
-      if (!prepared[i] || prepared[i]->unchanged) continue;
-      PreparedFile& file = *prepared[i];
-      PARLEY_ASSIGN_OR_RETURN(store::Source source, source_for(tx, bot_id, file.name));
-      if (file.failure) {
-        source.status = "failed";
-        source.error = file.failure->message;
-        PARLEY_TRY(tx.update_source(source));
-        results[i] = *file.failure;
-        continue;
-      }
-      file.document.source_id = source.id;
-      IngestOutcome outcome;
-      PARLEY_ASSIGN_OR_RETURN(outcome.document, tx.put_document(file.document, file.chunks));
-      source.status = "ready";
-      source.error.clear();
+  const auto write_file = [&](store::WriteTx& tx, std::size_t i) -> Status {
+    PreparedFile& file = *prepared[i];
+    PARLEY_ASSIGN_OR_RETURN(store::Source source, source_for(tx, bot_id, file.name));
+    if (file.failure) {
+      source.status = "failed";
+      source.error = file.failure->message;
       PARLEY_TRY(tx.update_source(source));
-      PARLEY_ASSIGN_OR_RETURN(auto refreshed, tx.source(bot_id, source.id));
-      outcome.source = refreshed.value_or(source);
-      outcome.chunk_count = file.chunks.size();
-      outcome.warnings = std::move(file.warnings);
-      results[i] = std::move(outcome);
+      results[i] = *file.failure;
+      return {};
     }
+    file.document.source_id = source.id;
+    IngestOutcome outcome;
+    PARLEY_ASSIGN_OR_RETURN(outcome.document, tx.put_document(file.document, file.chunks));
+    source.status = "ready";
+    source.error.clear();
+    PARLEY_TRY(tx.update_source(source));
+    // A file source holds exactly its one document: no need to count in the store.
+    source.document_count = 1;
+    source.chunk_count = static_cast<std::int64_t>(file.chunks.size());
+    source.updated_at = outcome.document.updated_at;
+    outcome.source = source;
+    outcome.chunk_count = file.chunks.size();
+    outcome.warnings = std::move(file.warnings);
+    results[i] = std::move(outcome);
+    file.chunks.clear();  // written: the memory goes back before the rest of the batch is parsed
+    file.chunks.shrink_to_fit();
     return {};
-  }));
+  };
+
+  for (std::size_t next = 0; next < uploads.size();) {
+    std::size_t end = next;
+    {
+      std::unique_lock lock(ready_mutex);
+      became_ready.wait(lock, [&] { return ready[next] != 0; });
+      while (end < uploads.size() && ready[end] != 0 && end - next < kFilesPerTransaction) ++end;
+    }
+    PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
+      for (std::size_t i = next; i < end; ++i) {
+        if (prepared[i] && !prepared[i]->unchanged) PARLEY_TRY(write_file(tx, i));
+      }
+      return {};
+    }));
+    next = end;
+  }
   return results;
 }
 

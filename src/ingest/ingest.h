@@ -1,5 +1,6 @@
 // The ingestion pipeline for uploaded files: decode, parse, chunk and analyse each file (in parallel, outside any
-// transaction), then store a batch of files as sources of a bot in one write transaction. Re-adding a file with the
+// transaction) while the files already prepared are stored as sources of the bot, a few per write transaction
+// (so parsing and indexing overlap, and chat's writes never wait long). Re-adding a file with the
 // same name replaces its chunks; re-adding the same bytes changes nothing; a file that cannot be read leaves the
 // bot's previous content for that name in place and records the reason on its source.
 #pragma once
@@ -9,7 +10,9 @@
 #include <vector>
 
 #include "common/result.h"
+#include "ingest/boilerplate.h"
 #include "ingest/chunker.h"
+#include "ingest/loader.h"
 #include "store/store.h"
 
 namespace parley::ingest {
@@ -44,6 +47,22 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
 // One file; its error whether it concerns the batch or the file.
 Result<IngestOutcome> add_file(store::Store& store, const store::Scope& scope, const FileUpload& upload,
                                const IngestOptions& options = {});
+
+// A document parsed, chunked and analysed, ready for WriteTx::put_document; nothing is written yet.
+struct PreparedDocument {
+  store::Document document;  // uri, title, content type, size and detected language; the caller sets the rest
+  std::vector<store::NewChunk> chunks;
+  std::vector<std::string> warnings;
+  PageLinks page;  // HTML only: links, canonical URL, robots directives
+};
+
+// Parses `raw` with the loader of its format, drops known boilerplate (when a filter is given), chunks it and
+// analyses the chunks in `index_language` (the bot's). Thread-safe; the costly part of ingestion.
+Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_view index_language,
+                                          const IngestOptions& options, BoilerplateFilter* boilerplate = nullptr);
+
+// The language the bot's content is indexed in (its "language" setting, "en" by default).
+std::string bot_language(const store::Bot& bot);
 
 // The index fields of a chunk, analysed in the bot's language.
 store::NewChunk index_chunk(const DraftChunk& draft, int ordinal, std::string_view language);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,8 @@ class ReadTx {
   virtual Result<std::optional<Source>> source_by_name(std::string_view bot_id, std::string_view name) = 0;
   virtual Result<std::vector<Source>> sources(std::string_view bot_id) = 0;
   virtual Result<std::vector<Document>> documents(std::string_view source_id) = 0;
+  // Crawl sources whose scheduled resync is due at `now` (the scheduler reads them in the system scope).
+  virtual Result<std::vector<Source>> sources_due_for_sync(std::int64_t now) = 0;
 
   virtual Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) = 0;
   virtual Result<TermStats> term_stats(std::string_view bot_id, const std::vector<std::string>& terms) = 0;
@@ -90,6 +93,18 @@ class ReadTx {
   // Chunks by id, in the order asked, with their document's uri and title; ids of other bots are skipped.
   virtual Result<std::vector<Chunk>> chunks(std::string_view bot_id, const std::vector<std::int64_t>& ids) = 0;
   virtual Result<std::vector<Chunk>> document_chunks(std::string_view document_id) = 0;
+  // Every chunk of a bot, document by document, one at a time (for reports over large knowledge bases).
+  virtual Status scan_chunks(std::string_view bot_id, const std::function<void(const Chunk&)>& visit) = 0;
+
+  virtual Result<std::optional<Job>> job(std::string_view job_id) = 0;
+  virtual Result<std::vector<Job>> jobs(const JobFilter& filter) = 0;  // newest first
+  // The oldest job a runner may take at `now`: queued, or running with an expired lease (its runner died).
+  virtual Result<std::optional<Job>> claimable_job(std::int64_t now) = 0;
+  virtual Result<std::vector<CrawlPage>> crawl_pages(std::string_view job_id, const CrawlPageFilter& filter) = 0;
+  // The files a background ingestion job has still to ingest, oldest first.
+  virtual Result<std::vector<JobUpload>> job_uploads(std::string_view job_id, int limit) = 0;
+  // How many pages of a crawl job have each outcome; pages not visited yet count under "pending".
+  virtual Result<std::map<std::string, std::int64_t>> crawl_page_counts(std::string_view job_id) = 0;
 
   virtual Result<std::optional<Conversation>> conversation(std::string_view bot_id,
                                                            std::string_view conversation_id) = 0;
@@ -110,7 +125,7 @@ class WriteTx : public ReadTx {
   virtual Status delete_bot(std::string_view bot_id) = 0;
 
   virtual Result<Source> create_source(std::string_view bot_id, SourceKind kind, std::string_view name) = 0;
-  virtual Status update_source(const Source& source) = 0;  // status and error
+  virtual Status update_source(const Source& source) = 0;  // status, error, config and next_sync_at
   virtual Status delete_source(std::string_view bot_id, std::string_view source_id) = 0;
 
   // Replaces the document with the same (source, uri), if any, and all its chunks; returns the stored document.
@@ -119,6 +134,16 @@ class WriteTx : public ReadTx {
 
   virtual Result<Conversation> create_conversation(std::string_view bot_id) = 0;
   virtual Result<Message> append_message(const Message& message) = 0;  // id/created_at filled in
+
+  virtual Result<Job> create_job(const Job& job) = 0;  // id, workspace and timestamps filled in
+  // Writes state, requested, progress, result, error, lease, attempts and timestamps.
+  virtual Status update_job(const Job& job) = 0;
+  // Adds URLs to a crawl job's frontier; URLs already there are left as they are. Returns how many were new.
+  virtual Result<int> add_crawl_pages(std::string_view job_id, const std::vector<CrawlPage>& pages) = 0;
+  // Records what became of a visited URL (done, outcome, reason, status, document).
+  virtual Status update_crawl_page(const CrawlPage& page) = 0;
+  virtual Status add_job_upload(const JobUpload& upload) = 0;
+  virtual Status delete_job_upload(std::int64_t upload_id) = 0;
 };
 
 struct StoreOptions {

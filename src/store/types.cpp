@@ -35,4 +35,24 @@ std::optional<SourceKind> parse_source_kind(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view job_state_name(JobState state) {
+  switch (state) {
+    case JobState::queued: return "queued";
+    case JobState::running: return "running";
+    case JobState::paused: return "paused";
+    case JobState::cancelled: return "cancelled";
+    case JobState::succeeded: return "succeeded";
+    case JobState::failed: return "failed";
+  }
+  return "failed";
+}
+
+std::optional<JobState> parse_job_state(std::string_view name) {
+  for (JobState state : {JobState::queued, JobState::running, JobState::paused, JobState::cancelled,
+                         JobState::succeeded, JobState::failed}) {
+    if (job_state_name(state) == name) return state;
+  }
+  return std::nullopt;
+}
+
 }  // namespace parley::store

@@ -56,6 +56,8 @@ struct Source {
   std::string name;  // file name, or the start URL
   std::string status = "ready";  // ready | processing | failed
   std::string error;
+  Json config = Json::object();  // crawl sources: the crawl settings and schedule (see crawl/crawl_config.h)
+  std::optional<std::int64_t> next_sync_at;  // crawl sources with a schedule: when the next resync is due
   std::int64_t document_count = 0;
   std::int64_t chunk_count = 0;
   std::int64_t created_at = 0;
@@ -75,6 +77,12 @@ struct Document {
   std::string language;
   std::string status = "indexed";  // indexed | failed
   std::string error;
+  // Crawled pages: what a resync needs to ask "has it changed?" and to carry on from an unchanged page.
+  std::string fetched_url;    // the URL requested (uri is the canonical URL)
+  std::string etag;           // validators of the response, for a conditional request next time
+  std::string last_modified;
+  std::optional<std::int64_t> modified_at;  // when the content last changed, per the server or the sitemap
+  std::vector<std::string> links;           // the page's outgoing links (normalised), followed even after a 304
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
 };
@@ -136,6 +144,76 @@ struct Message {
   std::vector<MessageSource> sources;
   std::int64_t latency_us = 0;
   std::int64_t created_at = 0;
+};
+
+// A background job in the durable queue. One runner at a time holds a job's lease; a job whose lease expired
+// (its process died) is claimed again and resumes from what it stored.
+enum class JobState { queued, running, paused, cancelled, succeeded, failed };
+std::string_view job_state_name(JobState state);
+std::optional<JobState> parse_job_state(std::string_view name);
+inline bool is_finished(JobState state) {
+  return state == JobState::cancelled || state == JobState::succeeded || state == JobState::failed;
+}
+
+struct Job {
+  std::string id;
+  std::string workspace_id;
+  std::string bot_id;
+  std::string source_id;  // empty for jobs of no single source
+  std::string kind;       // "crawl"
+  JobState state = JobState::queued;
+  std::string requested;  // "pause" | "cancel": asked of the runner that holds the lease
+  std::string trigger;    // "manual" | "schedule"
+  Json params = Json::object();    // what to do
+  Json progress = Json::object();  // counters the runner updates as it goes
+  Json result = Json::object();    // the summary when finished
+  std::string error;
+  std::string lease_owner;
+  std::int64_t lease_expires_at = 0;
+  int attempts = 0;  // how many times a runner claimed it
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> finished_at;
+  std::int64_t updated_at = 0;
+};
+
+struct JobFilter {
+  std::string bot_id;
+  std::string source_id;  // optional
+  bool active_only = false;  // queued, running or paused
+  int limit = 50;
+};
+
+// One URL of a crawl job's frontier, and once visited, what became of it: the frontier and the record of a sync
+// are the same rows, written in the same transaction as the pages' documents.
+struct CrawlPage {
+  std::string job_id;
+  std::string url;       // normalised
+  int depth = 0;
+  std::int64_t seq = 0;  // discovery order (filled in by the store)
+  bool done = false;
+  std::string outcome;   // added | updated | unchanged | removed | failed | skipped | redirected
+  std::string reason;
+  int http_status = 0;
+  std::string document_uri;  // the document this page produced or kept (its canonical URL)
+  std::string referrer;
+  std::optional<std::int64_t> listed_modified_at;  // the sitemap's <lastmod>
+};
+
+// A file of a background ingestion job, kept in the store until the job has ingested it.
+struct JobUpload {
+  std::int64_t id = 0;
+  std::string job_id;
+  std::string name;
+  std::string content_type;
+  std::string bytes;
+};
+
+struct CrawlPageFilter {
+  std::string outcome;  // empty: all
+  bool pending_only = false;
+  int limit = 100;
+  int offset = 0;
 };
 
 }  // namespace parley::store

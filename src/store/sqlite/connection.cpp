@@ -42,6 +42,12 @@ int Statement::next_unnamed_parameter(int& slot) const {
   throw SqliteError(SQLITE_RANGE, "more arguments than parameters in: " + std::string(sqlite3_sql(stmt_)));
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  const int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind blob");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind null");

@@ -37,6 +37,7 @@ class Statement {
   Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
   Statement& bind(int index, double value);
   Statement& bind_null(int index);
+  Statement& bind_blob(int index, std::string_view bytes);
   // Binds a named parameter (":ws"); a name the statement does not use is ignored.
   template <typename T>
   Statement& bind(const char* name, const T& value) {

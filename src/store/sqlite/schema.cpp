@@ -1,6 +1,8 @@
 #include "store/sqlite/schema.h"
 
+#include <algorithm>
 #include <array>
+#include <set>
 #include <stdexcept>
 
 #include "common/clock.h"
@@ -121,23 +123,90 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_conversation ON messages(conversation_id, id);
 )sql"},
+    // Issue 4 (versions 10-19): crawl sources with schedules, page validators, the durable job queue and the
+    // crawl frontier that doubles as the record of each sync.
+    Migration{10, R"sql(
+ALTER TABLE sources ADD COLUMN config TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE sources ADD COLUMN next_sync_at INTEGER;
+CREATE INDEX sources_next_sync ON sources(next_sync_at) WHERE next_sync_at IS NOT NULL;
+ALTER TABLE documents ADD COLUMN fetched_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN last_modified TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN modified_at INTEGER;
+ALTER TABLE documents ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  source_id TEXT REFERENCES sources(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  requested TEXT NOT NULL DEFAULT '',
+  triggered_by TEXT NOT NULL DEFAULT 'manual',
+  params TEXT NOT NULL DEFAULT '{}',
+  progress TEXT NOT NULL DEFAULT '{}',
+  result TEXT NOT NULL DEFAULT '{}',
+  error TEXT NOT NULL DEFAULT '',
+  lease_owner TEXT NOT NULL DEFAULT '',
+  lease_expires_at INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX jobs_claim ON jobs(state, created_at);
+CREATE INDEX jobs_bot ON jobs(bot_id, created_at);
+CREATE INDEX jobs_source ON jobs(source_id, created_at);
+CREATE TABLE crawl_pages (
+  seq INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  workspace_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  depth INTEGER NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  outcome TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  http_status INTEGER NOT NULL DEFAULT 0,
+  document_uri TEXT NOT NULL DEFAULT '',
+  referrer TEXT NOT NULL DEFAULT '',
+  listed_modified_at INTEGER,
+  UNIQUE (job_id, url)
+);
+CREATE INDEX crawl_pages_pending ON crawl_pages(job_id, done, depth, seq);
+)sql"},
+    // Files of background ingestion jobs, until ingested.
+    Migration{11, R"sql(
+CREATE TABLE job_uploads (
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  workspace_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL DEFAULT '',
+  bytes BLOB NOT NULL
+);
+CREATE INDEX job_uploads_job ON job_uploads(job_id, id);
+)sql"},
 };
 
 }  // namespace
 
 int migrate(Connection& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  int current = 0;
+  // Branches number their migrations in separate ranges, so a database may have a later version applied and an
+  // earlier one not yet: every migration missing from the table is applied, in order.
+  std::set<int> applied;
   {
-    auto stmt = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (stmt.step()) current = static_cast<int>(stmt.integer(0));
+    auto stmt = db.prepare("SELECT version FROM schema_migrations");
+    while (stmt.step()) applied.insert(static_cast<int>(stmt.integer(0)));
   }
+  int current = applied.empty() ? 0 : *applied.rbegin();
   if (current > kMigrations.back().version) {
     throw std::runtime_error("the database was written by a newer Parley (schema version " +
                              std::to_string(current) + ")");
   }
   for (const auto& migration : kMigrations) {
-    if (migration.version <= current) continue;
+    if (applied.contains(migration.version)) continue;
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(migration.sql);
@@ -150,7 +219,7 @@ int migrate(Connection& db) {
       db.exec("ROLLBACK");
       throw;
     }
-    current = migration.version;
+    current = std::max(current, migration.version);
   }
   db.clear_statement_cache();
   return current;

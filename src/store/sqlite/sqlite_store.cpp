@@ -1,6 +1,8 @@
 // The SQLite implementation of the store: one writer connection behind a mutex (SQLite allows one writer at a
 // time anyway, and queuing in-process is cheaper than busy-waiting), and a pool of reader connections that run
 // concurrently with it thanks to WAL.
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -92,7 +94,8 @@ Bot read_bot(const Statement& row) {
 constexpr std::string_view kSourceColumns =
     "s.id, s.workspace_id, s.bot_id, s.kind, s.name, s.status, s.error, s.created_at, s.updated_at, "
     "(SELECT count(*) FROM documents d WHERE d.source_id = s.id), "
-    "(SELECT count(*) FROM chunks c JOIN documents d ON c.document_id = d.id WHERE d.source_id = s.id)";
+    "(SELECT count(*) FROM chunks c JOIN documents d ON c.document_id = d.id WHERE d.source_id = s.id), "
+    "s.config, s.next_sync_at";
 Source read_source(const Statement& row) {
   Source source;
   source.id = row.text(0);
@@ -106,12 +109,14 @@ Source read_source(const Statement& row) {
   source.updated_at = row.integer(8);
   source.document_count = row.integer(9);
   source.chunk_count = row.integer(10);
+  source.config = parse_json_column(row.text(11), Json::object());
+  source.next_sync_at = row.optional_integer(12);
   return source;
 }
 
 constexpr std::string_view kDocumentColumns =
     "id, workspace_id, bot_id, source_id, uri, title, content_type, content_hash, byte_size, language, status, "
-    "error, created_at, updated_at";
+    "error, created_at, updated_at, fetched_url, etag, last_modified, modified_at, links";
 Document read_document(const Statement& row) {
   Document doc;
   doc.id = row.text(0);
@@ -128,8 +133,63 @@ Document read_document(const Statement& row) {
   doc.error = row.text(11);
   doc.created_at = row.integer(12);
   doc.updated_at = row.integer(13);
+  doc.fetched_url = row.text(14);
+  doc.etag = row.text(15);
+  doc.last_modified = row.text(16);
+  doc.modified_at = row.optional_integer(17);
+  const Json links = parse_json_column(row.text(18), Json::array());
+  for (const auto& link : links) {
+    if (link.is_string()) doc.links.push_back(link.get<std::string>());
+  }
   return doc;
 }
+
+constexpr std::string_view kJobColumns =
+    "id, workspace_id, bot_id, COALESCE(source_id, ''), kind, state, requested, triggered_by, params, progress, "
+    "result, error, lease_owner, lease_expires_at, attempts, created_at, started_at, finished_at, updated_at";
+Job read_job(const Statement& row) {
+  Job job;
+  job.id = row.text(0);
+  job.workspace_id = row.text(1);
+  job.bot_id = row.text(2);
+  job.source_id = row.text(3);
+  job.kind = row.text(4);
+  job.state = parse_job_state(row.text(5)).value_or(JobState::failed);
+  job.requested = row.text(6);
+  job.trigger = row.text(7);
+  job.params = parse_json_column(row.text(8), Json::object());
+  job.progress = parse_json_column(row.text(9), Json::object());
+  job.result = parse_json_column(row.text(10), Json::object());
+  job.error = row.text(11);
+  job.lease_owner = row.text(12);
+  job.lease_expires_at = row.integer(13);
+  job.attempts = static_cast<int>(row.integer(14));
+  job.created_at = row.integer(15);
+  job.started_at = row.optional_integer(16);
+  job.finished_at = row.optional_integer(17);
+  job.updated_at = row.integer(18);
+  return job;
+}
+
+constexpr std::string_view kCrawlPageColumns =
+    "job_id, url, depth, seq, done, outcome, reason, http_status, document_uri, referrer, listed_modified_at";
+CrawlPage read_crawl_page(const Statement& row) {
+  CrawlPage page;
+  page.job_id = row.text(0);
+  page.url = row.text(1);
+  page.depth = static_cast<int>(row.integer(2));
+  page.seq = row.integer(3);
+  page.done = row.integer(4) != 0;
+  page.outcome = row.text(5);
+  page.reason = row.text(6);
+  page.http_status = static_cast<int>(row.integer(7));
+  page.document_uri = row.text(8);
+  page.referrer = row.text(9);
+  page.listed_modified_at = row.optional_integer(10);
+  return page;
+}
+
+std::string links_to_json(const std::vector<std::string>& links) { return Json(links).dump(); }
 
 constexpr std::string_view kChunkColumns =
     "c.id, c.document_id, c.bot_id, c.ordinal, c.kind, c.title, c.heading_path, c.text, c.metadata, d.uri, d.title";
@@ -243,6 +303,12 @@ class SqliteTx final : public WriteTx {
                read_document, source_id);
   }
 
+  Result<std::vector<Source>> sources_due_for_sync(std::int64_t now) override {
+    return all(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.next_sync_at IS NOT NULL AND s.next_sync_at <= ? AND ",
+                    kSourceInScope, " ORDER BY s.next_sync_at"}),
+               read_source, now);
+  }
+
   Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
     std::vector<ChunkHit> hits;
     if (query.terms.empty() || query.limit <= 0) return hits;
@@ -325,6 +391,59 @@ class SqliteTx final : public WriteTx {
                     " FROM chunks c JOIN documents d ON d.id = c.document_id "
                     "WHERE c.document_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.ordinal"}),
                read_chunk, document_id);
+  }
+
+  Status scan_chunks(std::string_view bot_id, const std::function<void(const Chunk&)>& visit) override {
+    auto stmt = db_.prepare(sql({"SELECT ", kChunkColumns,
+                                 " FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                 "WHERE c.bot_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.document_id, c.ordinal"}));
+    stmt.bind_positional(bot_id);
+    bind_scope(stmt);
+    while (stmt.step()) visit(read_chunk(stmt));
+    return {};
+  }
+
+  Result<std::optional<Job>> job(std::string_view job_id) override {
+    return one(sql({"SELECT ", kJobColumns, " FROM jobs WHERE id = ? AND ", kInScope}), read_job, job_id);
+  }
+
+  Result<std::vector<Job>> jobs(const JobFilter& filter) override {
+    return all(sql({"SELECT ", kJobColumns, " FROM jobs WHERE bot_id = ? AND (? = '' OR source_id = ?) AND "
+                    "(? = 0 OR state IN ('queued', 'running', 'paused')) AND ", kInScope,
+                    " ORDER BY created_at DESC, rowid DESC LIMIT ?"}),
+               read_job, filter.bot_id, filter.source_id, filter.source_id, filter.active_only ? 1 : 0, filter.limit);
+  }
+
+  Result<std::optional<Job>> claimable_job(std::int64_t now) override {
+    return one(sql({"SELECT ", kJobColumns, " FROM jobs WHERE (state = 'queued' OR (state = 'running' AND "
+                    "lease_expires_at < ?)) AND ", kInScope, " ORDER BY created_at, rowid LIMIT 1"}),
+               read_job, now);
+  }
+
+  Result<std::vector<CrawlPage>> crawl_pages(std::string_view job_id, const CrawlPageFilter& filter) override {
+    return all(sql({"SELECT ", kCrawlPageColumns, " FROM crawl_pages WHERE job_id = ? AND (? = '' OR outcome = ?) AND "
+                    "(? = 0 OR done = 0) AND ", kInScope, " ORDER BY done, depth, seq LIMIT ? OFFSET ?"}),
+               read_crawl_page, job_id, filter.outcome, filter.outcome, filter.pending_only ? 1 : 0, filter.limit,
+               filter.offset);
+  }
+
+  Result<std::vector<JobUpload>> job_uploads(std::string_view job_id, int limit) override {
+    return all(sql({"SELECT id, job_id, name, content_type, bytes FROM job_uploads WHERE job_id = ? AND ", kInScope,
+                    " ORDER BY id LIMIT ?"}),
+               [](const Statement& row) {
+                 return JobUpload{row.integer(0), row.text(1), row.text(2), row.text(3), row.text(4)};
+               },
+               job_id, limit);
+  }
+
+  Result<std::map<std::string, std::int64_t>> crawl_page_counts(std::string_view job_id) override {
+    auto stmt = db_.prepare(sql({"SELECT CASE WHEN done = 0 THEN 'pending' ELSE outcome END, count(*) FROM crawl_pages "
+                                 "WHERE job_id = ? AND ", kInScope, " GROUP BY 1"}));
+    stmt.bind_positional(job_id);
+    bind_scope(stmt);
+    std::map<std::string, std::int64_t> counts;
+    while (stmt.step()) counts[stmt.text(0)] = stmt.integer(1);
+    return counts;
   }
 
   Result<std::optional<Conversation>> conversation(std::string_view bot_id, std::string_view conversation_id) override {
@@ -457,8 +576,9 @@ class SqliteTx final : public WriteTx {
   }
 
   Status update_source(const Source& source) override {
-    auto stmt = db_.prepare(sql({"UPDATE sources SET status = ?, error = ?, updated_at = ? WHERE id = ? AND ", kInScope}));
-    stmt.bind(1, source.status).bind(2, source.error).bind(3, unix_millis()).bind(4, source.id);
+    auto stmt = db_.prepare(sql({"UPDATE sources SET status = ?, error = ?, config = ?, next_sync_at = ?, updated_at = ? "
+                                 "WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(source.status, source.error, source.config.dump(), source.next_sync_at, unix_millis(), source.id);
     bind_scope(stmt);
     stmt.run();
     if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such source");
@@ -495,36 +615,22 @@ class SqliteTx final : public WriteTx {
       existing.reset();
       removed = remove_document_chunks(stored.bot_id, stored.id);
       db_.prepare("UPDATE documents SET title = ?, content_type = ?, content_hash = ?, byte_size = ?, language = ?, "
-                  "status = ?, error = ?, updated_at = ? WHERE id = ?")
-          .bind(1, stored.title)
-          .bind(2, stored.content_type)
-          .bind(3, stored.content_hash)
-          .bind(4, stored.byte_size)
-          .bind(5, stored.language)
-          .bind(6, stored.status)
-          .bind(7, stored.error)
-          .bind(8, stored.updated_at)
-          .bind(9, stored.id)
+                  "status = ?, error = ?, updated_at = ?, fetched_url = ?, etag = ?, last_modified = ?, "
+                  "modified_at = ?, links = ? WHERE id = ?")
+          .bind_positional(stored.title, stored.content_type, stored.content_hash, stored.byte_size, stored.language,
+                           stored.status, stored.error, stored.updated_at, stored.fetched_url, stored.etag,
+                           stored.last_modified, stored.modified_at, links_to_json(stored.links), stored.id)
           .run();
     } else {
       existing.reset();
       stored.id = new_id("doc");
       stored.created_at = stored.updated_at;
-      db_.prepare(sql({"INSERT INTO documents (", kDocumentColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}))
-          .bind(1, stored.id)
-          .bind(2, stored.workspace_id)
-          .bind(3, stored.bot_id)
-          .bind(4, stored.source_id)
-          .bind(5, stored.uri)
-          .bind(6, stored.title)
-          .bind(7, stored.content_type)
-          .bind(8, stored.content_hash)
-          .bind(9, stored.byte_size)
-          .bind(10, stored.language)
-          .bind(11, stored.status)
-          .bind(12, stored.error)
-          .bind(13, stored.created_at)
-          .bind(14, stored.updated_at)
+      db_.prepare(sql({"INSERT INTO documents (", kDocumentColumns,
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}))
+          .bind_positional(stored.id, stored.workspace_id, stored.bot_id, stored.source_id, stored.uri, stored.title,
+                           stored.content_type, stored.content_hash, stored.byte_size, stored.language, stored.status,
+                           stored.error, stored.created_at, stored.updated_at, stored.fetched_url, stored.etag,
+                           stored.last_modified, stored.modified_at, links_to_json(stored.links))
           .run();
     }
     insert_chunks(stored, new_chunks);
@@ -586,6 +692,89 @@ class SqliteTx final : public WriteTx {
         .run();
     stored.id = db_.last_insert_rowid();
     return stored;
+  }
+
+  Result<Job> create_job(const Job& job) override {
+    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(job.bot_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    Job stored = job;
+    stored.id = new_id("job");
+    stored.workspace_id = owner->workspace_id;
+    stored.created_at = stored.updated_at = unix_millis();
+    db_.prepare("INSERT INTO jobs (id, workspace_id, bot_id, source_id, kind, state, requested, triggered_by, params, "
+                "progress, result, error, lease_owner, lease_expires_at, attempts, created_at, started_at, finished_at, "
+                "updated_at) VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_positional(stored.id, stored.workspace_id, stored.bot_id, stored.source_id, stored.kind,
+                         job_state_name(stored.state), stored.requested, stored.trigger, stored.params.dump(),
+                         stored.progress.dump(), stored.result.dump(), stored.error, stored.lease_owner,
+                         stored.lease_expires_at, stored.attempts, stored.created_at, stored.started_at,
+                         stored.finished_at, stored.updated_at)
+        .run();
+    return stored;
+  }
+
+  Status update_job(const Job& job) override {
+    auto stmt = db_.prepare(sql({"UPDATE jobs SET state = ?, requested = ?, progress = ?, result = ?, error = ?, "
+                                 "lease_owner = ?, lease_expires_at = ?, attempts = ?, started_at = ?, finished_at = ?, "
+                                 "updated_at = ? WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(job_state_name(job.state), job.requested, job.progress.dump(), job.result.dump(), job.error,
+                         job.lease_owner, job.lease_expires_at, job.attempts, job.started_at, job.finished_at,
+                         unix_millis(), job.id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such job");
+    return {};
+  }
+
+  Result<int> add_crawl_pages(std::string_view job_id, const std::vector<CrawlPage>& pages) override {
+    auto owner = db_.prepare(sql({"SELECT workspace_id FROM jobs WHERE id = ? AND ", kInScope}));
+    owner.bind_positional(job_id);
+    bind_scope(owner);
+    if (!owner.step()) return make_error(ErrorCode::not_found, "no such job");
+    const std::string workspace_id = owner.text(0);
+    owner.reset();
+    auto insert = db_.prepare("INSERT OR IGNORE INTO crawl_pages (job_id, workspace_id, url, depth, referrer, "
+                              "listed_modified_at) VALUES (?, ?, ?, ?, ?, ?)");
+    int added = 0;
+    for (const auto& page : pages) {
+      insert.bind_positional(job_id, workspace_id, page.url, page.depth, page.referrer, page.listed_modified_at);
+      insert.run();
+      added += db_.changes();
+      insert.reset();
+    }
+    return added;
+  }
+
+  Status update_crawl_page(const CrawlPage& page) override {
+    auto stmt = db_.prepare(sql({"UPDATE crawl_pages SET done = ?, outcome = ?, reason = ?, http_status = ?, "
+                                 "document_uri = ? WHERE job_id = ? AND url = ? AND ", kInScope}));
+    stmt.bind_positional(page.done ? 1 : 0, page.outcome, page.reason, page.http_status, page.document_uri, page.job_id,
+                         page.url);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such crawl page");
+    return {};
+  }
+
+  Status add_job_upload(const JobUpload& upload) override {
+    PARLEY_ASSIGN_OR_RETURN(auto owner, job(upload.job_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such job");
+    db_.prepare("INSERT INTO job_uploads (job_id, workspace_id, name, content_type, bytes) VALUES (?, ?, ?, ?, ?)")
+        .bind(1, upload.job_id)
+        .bind(2, owner->workspace_id)
+        .bind(3, upload.name)
+        .bind(4, upload.content_type)
+        .bind_blob(5, upload.bytes)
+        .run();
+    return {};
+  }
+
+  Status delete_job_upload(std::int64_t upload_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM job_uploads WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(upload_id);
+    bind_scope(stmt);
+    stmt.run();
+    return {};
   }
 
  private:
