@@ -2,8 +2,11 @@
 // bots or keys; this module knows nothing of sockets.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 
+#include "auth/visitor_tokens.h"
 #include "chat/chat_service.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
@@ -27,12 +30,16 @@ class ApiContext {
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
   const ApiOptions& options() const { return options_; }
+  // The signer of widget visitors' conversation tokens, loaded from the store on first use.
+  Result<std::shared_ptr<const auth::VisitorTokens>> visitor_tokens();
 
  private:
   store::Store& store_;
   search::Retriever retriever_;
   chat::ChatService chat_;
   ApiOptions options_;
+  std::mutex visitor_tokens_mutex_;
+  std::shared_ptr<const auth::VisitorTokens> visitor_tokens_;
 };
 
 void register_routes(http::Router& router, ApiContext& context);
