@@ -1,3 +1,4 @@
+// GET /api/v1/bots/{bot_id}/widget (admin): the widget config and text defaults, for the bot builder.
 // The widget's other public endpoints, beside chat (all under the page rules of api/origins.h):
 //   GET  /api/v1/widget/{bot_id}/config        visible texts, colours, greeting, suggested questions
 //   GET  /api/v1/widget/{bot_id}/conversation  the visitor's own conversation (X-Visitor-Token), to restore it
@@ -32,6 +33,18 @@ Result<std::string> visitor_conversation(ApiContext& context, const http::Reques
 }  // namespace
 
 void register_widget_routes(http::Router& router, ApiContext& context) {
+  // For the bot builder: what the widget shows with the saved settings, and the default of every visible text.
+  router.add("GET", "/api/v1/bots/{bot_id}/widget", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+    std::optional<store::Bot> bot;
+    const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(bot, tx.bot(request.params["bot_id"]));
+      if (!bot) return make_error(ErrorCode::not_found, "no such bot");
+      return {};
+    });
+    if (!status.ok()) return http::error_response(status.error());
+    return http::json_response(200, {{"config", chat::public_widget_config(*bot)}, {"text_defaults", chat::widget_text_defaults()}});
+  }));
+
   router.add("GET", "/api/v1/widget/{bot_id}/config", public_endpoint(context, [](http::Request&, const store::Bot& bot) {
     http::Response response = http::json_response(200, chat::public_widget_config(bot));
     // Short, so that a change in the bot builder reaches visitors quickly.
