@@ -1,10 +1,9 @@
 // The widget's stylesheet, applied inside its shadow root only: the host page's CSS cannot reach in, and this cannot
 // leak out. Colours come from custom properties set per bot (--pw-brand, --pw-on-brand).
 export const WIDGET_CSS = `
-:host{all:initial}
 *{box-sizing:border-box}
 .root{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic","Noto Sans Hebrew",sans-serif;color:#1d2327;-webkit-font-smoothing:antialiased}
-.launcher{position:fixed;bottom:20px;inset-inline-end:20px;display:flex;align-items:center;gap:8px;padding:12px 18px;border:0;border-radius:999px;background:var(--pw-brand);color:var(--pw-on-brand);font:inherit;font-weight:600;cursor:pointer;box-shadow:0 6px 24px rgba(0,0,0,.2)}
+.launcher{position:fixed;bottom:20px;inset-inline-end:20px;display:flex;align-items:center;gap:8px;padding:12px 18px;border:0;border-radius:999px;background:var(--pw-brand);color:var(--pw-on-brand);font:inherit;font-weight:600;cursor:pointer;white-space:nowrap;box-shadow:0 6px 24px rgba(0,0,0,.2)}
 .root[data-position=left] .launcher{inset-inline-end:auto;inset-inline-start:20px}
 .launcher svg{width:22px;height:22px;fill:currentColor}
 button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}
@@ -51,7 +50,7 @@ textarea{flex:1;font:inherit;resize:none;min-height:42px;max-height:120px;paddin
 .send{font:inherit;font-weight:600;padding:10px 16px;border:0;border-radius:10px;background:var(--pw-brand);color:var(--pw-on-brand);cursor:pointer}
 .send:disabled{opacity:.55;cursor:default}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-.preview .launcher,.preview .panel{position:absolute}
+.preview .launcher,.preview .panel{position:absolute}.preview .panel{max-height:calc(100% - 104px)}
 @media (max-width:480px){.root:not(.preview) .panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;border-radius:0}}
 @media (prefers-reduced-motion:reduce){.typing::after{animation:none}}
 `;
