@@ -25,6 +25,8 @@ let admin: BrowserContext;
 let page: Page;
 let botId = '';
 let snippet = '';
+// Content-Security-Policy violations anywhere (the admin app's policy has no 'unsafe-inline').
+const policyViolations: string[] = [];
 
 function sitePage(title: string, body: string): string {
   // A page with hostile global CSS: the widget must not be affected.
@@ -38,6 +40,9 @@ beforeAll(async () => {
   admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await admin.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: parley.url });
   page = await admin.newPage();
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+  });
 });
 
 afterAll(async () => {
@@ -243,10 +248,36 @@ describe('the admin app afterwards', () => {
     await page.screenshot({ path: screenshotPath('09-analytics.png'), fullPage: true });
   });
 
+  it('ran under its Content-Security-Policy without a violation', () => {
+    expect(policyViolations).toEqual([]);
+  });
+
   it('deletes the bot', async () => {
     await page.getByRole('link', { name: 'Bots' }).first().click();
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete Acme Help' }).click();
     await page.getByText('No bots yet').waitFor();
+  });
+});
+
+describe('the demo page', () => {
+  it('embeds the real widget with one script tag and answers from the demo knowledge', async () => {
+    const demo = await startParley(true);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const shop = await context.newPage();
+      await shop.goto(demo.url + '/demo');
+      expect(await shop.locator('script').count()).toBe(1);
+      await shop.locator('parley-chat .launcher').click();
+      await shop.locator('parley-chat textarea').fill('How much is shipping?');
+      await shop.locator('parley-chat textarea').press('Enter');
+      const answer = shop.locator('parley-chat .msg.bot:not(.greeting)').last();
+      await answer.locator('.chip').first().waitFor();
+      expect(await answer.locator('.bubble').textContent()).toContain('$7.95');
+      await shop.screenshot({ path: screenshotPath('10-demo-page.png') });
+    } finally {
+      await context.close();
+      await demo.stop();
+    }
   });
 });

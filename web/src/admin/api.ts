@@ -15,7 +15,7 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-export async function errorOf(response: Response): Promise<ApiError> {
+async function errorOf(response: Response): Promise<ApiError> {
   try {
     const body = await response.json();
     if (body?.error) return new ApiError(String(body.error.code), String(body.error.message), response.status);

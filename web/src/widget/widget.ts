@@ -58,7 +58,6 @@ interface BotMessage {
   node: HTMLElement;
   body: HTMLElement;
   text: string;
-  id?: number;
 }
 
 export class ChatWidget {
@@ -338,7 +337,6 @@ export class ChatWidget {
   }
 
   private addFeedback(message: BotMessage, id: number, initial: number): void {
-    message.id = id;
     const t = this.config.texts;
     let rating = initial;
     const thanks = el('span', { role: 'status' });
