@@ -29,12 +29,10 @@ async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {
   return null;
 }
 
-async function boot(script: HTMLScriptElement | null): Promise<void> {
-  const botId = script?.dataset.bot;
-  if (!script || !botId || document.querySelector(HOST_TAG)) return;
-  const client = new ChatClient(new URL(script.src, location.href).origin, botId);
-  const config = await loadConfig(client);
-  if (!config) return;
+// Mounts the widget once both the page's body and the bot's configuration are there.
+async function mount(client: ChatClient, configuration: Promise<WidgetConfig | null>): Promise<void> {
+  const config = await configuration;
+  if (!config || document.querySelector(HOST_TAG)) return;
   const host = document.createElement(HOST_TAG);
   // Inline !important beats any rule of the page, so its CSS cannot hide or move the widget's host.
   for (const [name, value] of [['all', 'initial'], ['display', 'block'], ['position', 'fixed'], ['z-index', '2147483000'], ['width', '0'], ['height', '0'], ['bottom', '0'], ['right', '0']]) {
@@ -46,7 +44,13 @@ async function boot(script: HTMLScriptElement | null): Promise<void> {
   await widget.start();
 }
 
-// document.currentScript is only set while this script first runs.
+// document.currentScript is only set while this script first runs. The configuration is requested at once, while
+// the page is still loading.
 const script = ownScript();
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void boot(script));
-else void boot(script);
+const botId = script?.dataset.bot;
+if (script && botId) {
+  const client = new ChatClient(new URL(script.src, location.href).origin, botId);
+  const configuration = loadConfig(client);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void mount(client, configuration));
+  else void mount(client, configuration);
+}
