@@ -192,6 +192,9 @@ describe('the widget on a third-party site', () => {
     await site.setViewportSize({ width: 375, height: 700 });
     const box = await site.locator('parley-chat .panel').boundingBox();
     expect(box!.width).toBe(375);
+    // Full screen: the close button in the header replaces the launcher, which would cover the send button.
+    expect(await site.locator('parley-chat .launcher').isVisible()).toBe(false);
+    await site.locator('parley-chat .send').click({ trial: true });
     await site.screenshot({ path: screenshotPath('06-widget-mobile.png') });
   });
 

@@ -74,7 +74,9 @@ export function Bars({ title, rows, unit = '' }: { title: string; rows: { label:
         <ul>
           {rows.map((row) => (
             <li key={row.label}>
-              <span class="bar-label">{row.label}</span>
+              <span class="bar-label" title={row.label}>
+                {row.label}
+              </span>
               <span class="bar-track">
                 <span class="bar-fill" style={{ width: `${(100 * row.value) / max}%` }} />
               </span>

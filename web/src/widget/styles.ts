@@ -51,6 +51,6 @@ textarea{flex:1;font:inherit;resize:none;min-height:42px;max-height:120px;paddin
 .send:disabled{opacity:.55;cursor:default}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .preview .launcher,.preview .panel{position:absolute}.preview .panel{max-height:calc(100% - 104px)}
-@media (max-width:480px){.root:not(.preview) .panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;border-radius:0}}
+@media (max-width:480px){.root:not(.preview) .panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;border-radius:0}.root:not(.preview) .launcher[aria-expanded=true]{display:none}}
 @media (prefers-reduced-motion:reduce){.typing::after{animation:none}}
 `;

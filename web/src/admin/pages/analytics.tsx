@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorMessage } from '../api';
 import { dailySeries, rangeQuery, type DayRow } from '../analytics';
 import { Bars, DailyChart } from '../chart';
-import { formatDate, formatMs, formatPercent } from '../format';
+import { formatDate, formatPercent } from '../format';
 import { Alert, Empty, Loading } from '../ui';
 
 interface Analytics {
@@ -96,12 +96,12 @@ export function AnalyticsPage({ botId }: { botId: string }) {
             </div>
             <div class="card">
               <dt>Handed to a person</dt>
-              <dd title="Handoff arrives with issue 7">{data.totals.handoff_rate === null ? 'coming soon' : formatPercent(data.totals.handoff_rate)}</dd>
+              <dd title="Handoff arrives with issue 7">{data.totals.handoff_rate === null ? <span class="unit">coming soon</span> : formatPercent(data.totals.handoff_rate)}</dd>
             </div>
             <div class="card">
               <dt>Feedback</dt>
               <dd>
-                👍 {data.totals.thumbs_up} · 👎 {data.totals.thumbs_down}
+                {data.totals.thumbs_up} <span class="unit">helpful</span> · {data.totals.thumbs_down} <span class="unit">not</span>
               </dd>
             </div>
           </dl>
@@ -150,7 +150,7 @@ export function AnalyticsPage({ botId }: { botId: string }) {
                 </tbody>
               </table>
             )}
-            <p class="muted small">Add the answers to your knowledge (for example as an FAQ file) so the bot can answer them next time. Latency: {formatMs(data.latency_ms.p50)} median.</p>
+            <p class="muted small">Add the answers to your knowledge (for example as an FAQ file) so the bot can answer them next time.</p>
           </section>
         </>
       )}

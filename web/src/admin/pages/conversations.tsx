@@ -120,9 +120,7 @@ function ConversationList({ botId }: { botId: string }) {
                 <td>{row.message_count}</td>
                 <td>{row.fallback_count > 0 ? <span class="pill pill-fallback">{row.fallback_count}</span> : '0'}</td>
                 <td>
-                  <span aria-label={`${row.thumbs_up} helpful, ${row.thumbs_down} not helpful`}>
-                    👍 {row.thumbs_up} · 👎 {row.thumbs_down}
-                  </span>
+                  {row.thumbs_up} helpful · {row.thumbs_down} not
                 </td>
                 <td>{formatDate(row.created_at)}</td>
               </tr>
@@ -166,7 +164,7 @@ function Transcript({ botId, id }: { botId: string; id: string }) {
                   <SourceChips sources={message.sources ?? []} />
                   <p class="muted small">
                     <span class={`pill pill-${message.mode}`}>{message.mode}</span> confidence {formatPercent(message.confidence)} · {formatMs(message.latency_ms ?? 0)}
-                    {message.rating ? (message.rating > 0 ? ' · 👍 helpful' : ' · 👎 not helpful') : ''}
+                    {message.rating ? (message.rating > 0 ? ' · rated helpful' : ' · rated not helpful') : ''}
                   </p>
                 </>
               ) : null}
