@@ -34,15 +34,18 @@ bool looks_like_html(std::string_view bytes) {
          trimmed.starts_with("<body");
 }
 
-// Formats Parley knows but cannot read yet get a specific message instead of a generic one.
+bool is_zip(std::string_view bytes) { return bytes.starts_with("PK\x03\x04"); }
+
+// Formats Parley knows but cannot read get a specific message instead of a generic one.
 std::optional<std::string_view> known_unsupported(std::string_view extension, std::string_view bytes) {
-  if (extension == "pdf" || bytes.starts_with("%PDF-")) return "PDF";
-  if (extension == "docx" || extension == "doc" || extension == "odt") return "word-processor";
+  if (extension == "doc" || extension == "odt" || extension == "rtf" || bytes.starts_with("\xD0\xCF\x11\xE0")) {
+    return "legacy word-processor (.doc/.odt/.rtf: save as .docx or PDF)";
+  }
   if (extension == "xlsx" || extension == "xls") return "spreadsheet";
   if (extension == "png" || extension == "jpg" || extension == "jpeg" || extension == "gif" || extension == "webp") {
     return "image";
   }
-  if (extension == "zip" || extension == "gz" || bytes.starts_with("PK\x03\x04")) return "archive";
+  if (extension == "zip" || extension == "gz" || (is_zip(bytes) && extension != "docx")) return "archive";
   return std::nullopt;
 }
 
@@ -55,6 +58,8 @@ std::string_view format_content_type(Format format) {
     case Format::html: return "text/html";
     case Format::csv: return "text/csv";
     case Format::json: return "application/json";
+    case Format::pdf: return "application/pdf";
+    case Format::docx: return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
   }
   return "text/plain";
 }
@@ -62,9 +67,11 @@ std::string_view format_content_type(Format format) {
 Result<Format> detect_format(const RawDocument& raw) {
   const std::string extension = extension_of(raw.uri);
   if (auto kind = known_unsupported(extension, raw.bytes)) {
-    return make_error(ErrorCode::unsupported_media,
-                      std::string(*kind) + " files are not supported yet; upload text, Markdown, HTML, CSV or JSON");
+    return make_error(ErrorCode::unsupported_media, std::string(*kind) +
+                                                        " files are not supported; upload PDF, DOCX, text, Markdown, HTML, CSV or JSON");
   }
+  if (raw.bytes.starts_with("%PDF-") || extension == "pdf") return Format::pdf;
+  if (extension == "docx") return Format::docx;
   std::string type = lower(raw.content_type.substr(0, raw.content_type.find(';')));
   type.erase(type.find_last_not_of(" \t") + 1);
   if (type == "text/markdown" || type == "text/x-markdown") return Format::markdown;
@@ -80,24 +87,37 @@ Result<Format> detect_format(const RawDocument& raw) {
   }
   if (looks_like_html(raw.bytes)) return Format::html;
   return make_error(ErrorCode::unsupported_media, "unsupported file type ." + extension +
-                                                      "; upload text, Markdown, HTML, CSV or JSON");
+                                                      "; upload PDF, DOCX, text, Markdown, HTML, CSV or JSON");
 }
+
+namespace {
+
+const Loader& loader_for(Format format) {
+  switch (format) {
+    case Format::plain_text: return plain_text_loader();
+    case Format::markdown: return markdown_loader();
+    case Format::html: return html_loader();
+    case Format::csv: return csv_qa_loader();
+    case Format::json: return json_qa_loader();
+    case Format::pdf: return pdf_loader();
+    case Format::docx: return docx_loader();
+  }
+  return plain_text_loader();
+}
+
+}  // namespace
 
 Result<ParsedDocument> parse_document(const RawDocument& raw) {
   if (raw.bytes.empty()) return make_error(ErrorCode::unprocessable, "the document is empty");
   PARLEY_ASSIGN_OR_RETURN(const Format format, detect_format(raw));
-  PARLEY_ASSIGN_OR_RETURN(DecodedText decoded, decode_text(raw.bytes));
-  const Loader* loader = nullptr;
-  switch (format) {
-    case Format::plain_text: loader = &plain_text_loader(); break;
-    case Format::markdown: loader = &markdown_loader(); break;
-    case Format::html: loader = &html_loader(); break;
-    case Format::csv: loader = &csv_qa_loader(); break;
-    case Format::json: loader = &json_qa_loader(); break;
+  const Loader& loader = loader_for(format);
+  std::optional<DecodedText> decoded;
+  if (!loader.reads_bytes()) {
+    PARLEY_ASSIGN_OR_RETURN(decoded, decode_text(raw.bytes));
   }
-  PARLEY_ASSIGN_OR_RETURN(ParsedDocument document, loader->load(decoded.text, raw));
+  PARLEY_ASSIGN_OR_RETURN(ParsedDocument document, loader.load(decoded ? std::string_view(decoded->text) : "", raw));
   document.content_type = std::string(format_content_type(format));
-  if (decoded.encoding != "utf-8") document.warnings.push_back("decoded as " + decoded.encoding);
+  if (decoded && decoded->encoding != "utf-8") document.warnings.push_back("decoded as " + decoded->encoding);
   if (document.blocks.empty() && document.qa_pairs.empty()) {
     return make_error(ErrorCode::unprocessable, "the document has no text");
   }

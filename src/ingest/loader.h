@@ -11,7 +11,7 @@
 
 namespace parley::ingest {
 
-enum class Format { plain_text, markdown, html, csv, json };
+enum class Format { plain_text, markdown, html, csv, json, pdf, docx };
 
 struct RawDocument {
   std::string uri;           // file name or URL: used for the format guess and for citations
@@ -22,7 +22,8 @@ struct RawDocument {
 class Loader {
  public:
   virtual ~Loader() = default;
-  // `text` is valid UTF-8 (decoded by parse_document).
+  // Binary formats read raw.bytes themselves; text formats get `text`, valid UTF-8 decoded by parse_document.
+  virtual bool reads_bytes() const { return false; }
   virtual Result<ParsedDocument> load(std::string_view text, const RawDocument& raw) const = 0;
 };
 
@@ -40,5 +41,7 @@ const Loader& markdown_loader();
 const Loader& html_loader();
 const Loader& csv_qa_loader();
 const Loader& json_qa_loader();
+const Loader& pdf_loader();
+const Loader& docx_loader();
 
 }  // namespace parley::ingest

@@ -138,10 +138,12 @@ TEST(Detection, ContentTypeThenExtensionThenSniffing) {
   EXPECT_EQ(*detect_format({"x.htm", "", "a"}), Format::html);
   EXPECT_EQ(*detect_format({"README", "", "<!DOCTYPE html><p>x"}), Format::html);
   EXPECT_EQ(*detect_format({"notes.txt", "", "plain"}), Format::plain_text);
-  const auto pdf = detect_format({"manual.pdf", "", "%PDF-1.7"});
-  ASSERT_FALSE(pdf.ok());
-  EXPECT_EQ(pdf.error().code, ErrorCode::unsupported_media);
-  EXPECT_THAT(pdf.error().message, HasSubstr("PDF"));
+  EXPECT_EQ(*detect_format({"manual", "", "%PDF-1.7"}), Format::pdf);
+  EXPECT_EQ(*detect_format({"letter.docx", "", "PK\x03\x04"}), Format::docx);
+  const auto archive = detect_format({"site.zip", "", "PK\x03\x04"});
+  ASSERT_FALSE(archive.ok());
+  EXPECT_EQ(archive.error().code, ErrorCode::unsupported_media);
+  EXPECT_THAT(archive.error().message, HasSubstr("archive"));
   EXPECT_FALSE(detect_format({"tool.exe", "", "MZ"}).ok());
 }
 

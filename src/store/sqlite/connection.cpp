@@ -34,6 +34,14 @@ Statement& Statement::bind(int index, double value) {
   return *this;
 }
 
+int Statement::next_unnamed_parameter(int& slot) const {
+  const int count = sqlite3_bind_parameter_count(stmt_);
+  while (++slot <= count) {
+    if (sqlite3_bind_parameter_name(stmt_, slot) == nullptr) return slot;
+  }
+  throw SqliteError(SQLITE_RANGE, "more arguments than parameters in: " + std::string(sqlite3_sql(stmt_)));
+}
+
 Statement& Statement::bind_null(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind null");

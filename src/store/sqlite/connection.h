@@ -48,6 +48,15 @@ class Statement {
     return value ? bind(index, *value) : bind_null(index);
   }
 
+  // Binds `args` in order to the statement's plain "?" parameters, skipping named ones (":ws"), wherever the
+  // named ones stand.
+  template <typename... Args>
+  Statement& bind_positional(const Args&... args) {
+    [[maybe_unused]] int slot = 0;
+    (bind(next_unnamed_parameter(slot), args), ...);
+    return *this;
+  }
+
   // Makes the statement ready to run again with new bindings.
   void reset();
   // Advances to the next row; false when done.
@@ -63,6 +72,8 @@ class Statement {
 
  private:
   int parameter_index(const char* name) const { return sqlite3_bind_parameter_index(stmt_, name); }
+  // The index of the first unnamed parameter after `slot` (updated); throws when there is none.
+  int next_unnamed_parameter(int& slot) const;
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;

@@ -222,9 +222,11 @@ std::string sql(std::initializer_list<std::string_view> parts) {
 }
 
 // Every query of a scoped table carries this condition; ":ws" is bound to the scope's workspace ('' = system).
-// SQLite numbers a named parameter like the next "?", so it must come after every plain "?" of the statement
-// (or the statement names all its parameters).
+// Plain "?" parameters are bound with Statement::bind_positional, which skips the named ones.
 constexpr std::string_view kInScope = "(:ws = '' OR workspace_id = :ws)";
+constexpr std::string_view kSourceInScope = "(:ws = '' OR s.workspace_id = :ws)";
+
+Workspace read_workspace(const Statement& row) { return Workspace{row.text(0), row.text(1), row.integer(2)}; }
 
 class SqliteTx final : public WriteTx {
  public:
@@ -233,90 +235,48 @@ class SqliteTx final : public WriteTx {
   // ---- reads ----
 
   Result<std::optional<Workspace>> workspace(std::string_view id) override {
-    auto stmt = db_.prepare("SELECT id, name, created_at FROM workspaces WHERE id = ? AND (:ws = '' OR id = :ws)");
-    stmt.bind(1, id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Workspace>();
-    return std::optional<Workspace>(Workspace{stmt.text(0), stmt.text(1), stmt.integer(2)});
+    return one("SELECT id, name, created_at FROM workspaces WHERE id = ? AND (:ws = '' OR id = :ws)", read_workspace, id);
   }
 
   Result<std::vector<Workspace>> workspaces() override {
-    auto stmt = db_.prepare("SELECT id, name, created_at FROM workspaces WHERE (:ws = '' OR id = :ws) ORDER BY created_at");
-    bind_scope(stmt);
-    std::vector<Workspace> out;
-    while (stmt.step()) out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
-    return out;
+    return all("SELECT id, name, created_at FROM workspaces WHERE (:ws = '' OR id = :ws) ORDER BY created_at", read_workspace);
   }
 
   Result<std::optional<ApiKey>> api_key_by_prefix(std::string_view prefix) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE prefix = ? AND ", kInScope}));
-    stmt.bind(1, prefix);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<ApiKey>();
-    return std::optional<ApiKey>(read_api_key(stmt));
+    return one(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE prefix = ? AND ", kInScope}), read_api_key, prefix);
   }
 
   Result<std::vector<ApiKey>> api_keys() override {
-    auto stmt = db_.prepare(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE ", kInScope, " ORDER BY created_at"}));
-    bind_scope(stmt);
-    std::vector<ApiKey> out;
-    while (stmt.step()) out.push_back(read_api_key(stmt));
-    return out;
+    return all(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE ", kInScope, " ORDER BY created_at"}), read_api_key);
   }
 
   Result<std::optional<Bot>> bot(std::string_view bot_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kBotColumns, " FROM bots WHERE id = ? AND ", kInScope}));
-    stmt.bind(1, bot_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Bot>();
-    return std::optional<Bot>(read_bot(stmt));
+    return one(sql({"SELECT ", kBotColumns, " FROM bots WHERE id = ? AND ", kInScope}), read_bot, bot_id);
   }
 
   Result<std::vector<Bot>> bots() override {
-    auto stmt = db_.prepare(sql({"SELECT ", kBotColumns, " FROM bots WHERE ", kInScope, " ORDER BY created_at, id"}));
-    bind_scope(stmt);
-    std::vector<Bot> out;
-    while (stmt.step()) out.push_back(read_bot(stmt));
-    return out;
+    return all(sql({"SELECT ", kBotColumns, " FROM bots WHERE ", kInScope, " ORDER BY created_at, id"}), read_bot);
   }
 
   Result<std::optional<Source>> source(std::string_view bot_id, std::string_view source_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kSourceColumns,
-                                 " FROM sources s WHERE s.id = ? AND s.bot_id = ? AND (:ws = '' OR s.workspace_id = :ws)"}));
-    stmt.bind(1, source_id).bind(2, bot_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Source>();
-    return std::optional<Source>(read_source(stmt));
+    return one(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.id = ? AND s.bot_id = ? AND ", kSourceInScope}),
+               read_source, source_id, bot_id);
   }
 
   Result<std::optional<Source>> source_by_name(std::string_view bot_id, std::string_view name) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kSourceColumns,
-                                 " FROM sources s WHERE s.bot_id = ? AND s.name = ? AND (:ws = '' OR s.workspace_id = :ws)"}));
-    stmt.bind(1, bot_id).bind(2, name);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Source>();
-    return std::optional<Source>(read_source(stmt));
+    return one(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.bot_id = ? AND s.name = ? AND ", kSourceInScope}),
+               read_source, bot_id, name);
   }
 
   Result<std::vector<Source>> sources(std::string_view bot_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kSourceColumns,
-                                 " FROM sources s WHERE s.bot_id = ? AND (:ws = '' OR s.workspace_id = :ws) "
-                                 "ORDER BY s.created_at, s.id"}));
-    stmt.bind(1, bot_id);
-    bind_scope(stmt);
-    std::vector<Source> out;
-    while (stmt.step()) out.push_back(read_source(stmt));
-    return out;
+    return all(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.bot_id = ? AND ", kSourceInScope,
+                    " ORDER BY s.created_at, s.id"}),
+               read_source, bot_id);
   }
 
   Result<std::vector<Document>> documents(std::string_view source_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kDocumentColumns, " FROM documents WHERE source_id = ? AND ", kInScope,
-                                 " ORDER BY uri"}));
-    stmt.bind(1, source_id);
-    bind_scope(stmt);
-    std::vector<Document> out;
-    while (stmt.step()) out.push_back(read_document(stmt));
-    return out;
+    return all(sql({"SELECT ", kDocumentColumns, " FROM documents WHERE source_id = ? AND ", kInScope, " ORDER BY uri"}),
+               read_document, source_id);
   }
 
   Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
@@ -372,26 +332,19 @@ class SqliteTx final : public WriteTx {
   }
 
   Result<std::vector<Chunk>> document_chunks(std::string_view document_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kChunkColumns,
-                                 " FROM chunks c JOIN documents d ON d.id = c.document_id "
-                                 "WHERE c.document_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.ordinal"}));
-    stmt.bind(1, document_id);
-    bind_scope(stmt);
-    std::vector<Chunk> out;
-    while (stmt.step()) out.push_back(read_chunk(stmt));
-    return out;
+    return all(sql({"SELECT ", kChunkColumns,
+                    " FROM chunks c JOIN documents d ON d.id = c.document_id "
+                    "WHERE c.document_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.ordinal"}),
+               read_chunk, document_id);
   }
 
   Result<std::optional<Conversation>> conversation(std::string_view bot_id, std::string_view conversation_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE id = ? AND bot_id = ? AND ",
-                                 kInScope}));
-    stmt.bind(1, conversation_id).bind(2, bot_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Conversation>();
-    return std::optional<Conversation>(read_conversation(stmt));
+    return one(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE id = ? AND bot_id = ? AND ", kInScope}),
+               read_conversation, conversation_id, bot_id);
   }
 
   Result<std::vector<Conversation>> conversations(std::string_view bot_id, const ConversationFilter& filter) override {
+    // Named parameters throughout: the optional filters each appear twice.
     auto stmt = db_.prepare(sql(
         {"SELECT ", kConversationSummaryColumns,
          " FROM conversations WHERE bot_id = :bot AND created_at >= :since AND created_at < :until"
@@ -417,39 +370,23 @@ class SqliteTx final : public WriteTx {
 
   Result<std::vector<Message>> messages(std::string_view conversation_id) override {
     // Scoped through the conversation row, which carries the workspace.
-    auto stmt = db_.prepare(sql({"SELECT ", kMessageColumns, " FROM messages WHERE conversation_id = ? AND EXISTS ("
-                                 "SELECT 1 FROM conversations WHERE id = ? AND ", kInScope, ") ORDER BY id"}));
-    stmt.bind(1, conversation_id).bind(2, conversation_id);
-    bind_scope(stmt);
-    std::vector<Message> out;
-    while (stmt.step()) out.push_back(read_message(stmt));
-    return out;
+    return all(sql({"SELECT ", kMessageColumns, " FROM messages WHERE conversation_id = ? AND EXISTS ("
+                    "SELECT 1 FROM conversations WHERE id = ? AND ", kInScope, ") ORDER BY id"}),
+               read_message, conversation_id, conversation_id);
   }
 
   Result<std::optional<User>> user_by_email(std::string_view email) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kUserColumns, " FROM users WHERE email = ? AND ", kInScope}));
-    stmt.bind(1, ascii_lower(email));
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<User>();
-    return std::optional<User>(read_user(stmt));
+    return one(sql({"SELECT ", kUserColumns, " FROM users WHERE email = ? AND ", kInScope}), read_user, ascii_lower(email));
   }
 
   Result<std::optional<User>> user(std::string_view user_id) override {
-    auto stmt = db_.prepare(sql({"SELECT ", kUserColumns, " FROM users WHERE id = ? AND ", kInScope}));
-    stmt.bind(1, user_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<User>();
-    return std::optional<User>(read_user(stmt));
+    return one(sql({"SELECT ", kUserColumns, " FROM users WHERE id = ? AND ", kInScope}), read_user, user_id);
   }
 
   Result<std::optional<Session>> session(std::string_view session_id) override {
-    auto stmt = db_.prepare(sql({"SELECT id, workspace_id, user_id, created_at, expires_at FROM sessions WHERE id = ? AND ",
-                                 kInScope}));
-    stmt.bind(1, session_id);
-    bind_scope(stmt);
-    if (!stmt.step()) return std::optional<Session>();
-    return std::optional<Session>(
-        Session{stmt.text(0), stmt.text(1), stmt.text(2), stmt.integer(3), stmt.integer(4)});
+    return one(sql({"SELECT id, workspace_id, user_id, created_at, expires_at FROM sessions WHERE id = ? AND ", kInScope}),
+               [](const Statement& row) { return Session{row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4)}; },
+               session_id);
   }
 
   Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override {
@@ -860,6 +797,30 @@ class SqliteTx final : public WriteTx {
 
  private:
   void bind_scope(Statement& stmt) const { stmt.bind(":ws", std::string_view(scope_.workspace_id())); }
+
+  // The first row of a scoped query, read by `read`; `args` fill its plain "?" parameters in order.
+  template <typename Reader, typename... Args>
+  auto one(const std::string& query, Reader read, const Args&... args)
+      -> Result<std::optional<decltype(read(std::declval<const Statement&>()))>> {
+    auto stmt = db_.prepare(query);
+    stmt.bind_positional(args...);
+    bind_scope(stmt);
+    using Row = decltype(read(std::declval<const Statement&>()));
+    if (!stmt.step()) return std::optional<Row>();
+    return std::optional<Row>(read(stmt));
+  }
+
+  // Every row of a scoped query.
+  template <typename Reader, typename... Args>
+  auto all(const std::string& query, Reader read, const Args&... args)
+      -> Result<std::vector<decltype(read(std::declval<const Statement&>()))>> {
+    auto stmt = db_.prepare(query);
+    stmt.bind_positional(args...);
+    bind_scope(stmt);
+    std::vector<decltype(read(std::declval<const Statement&>()))> rows;
+    while (stmt.step()) rows.push_back(read(stmt));
+    return rows;
+  }
 
   Status require_workspace(std::string_view workspace_id) {
     if (!scope_.is_system() && scope_.workspace_id() != workspace_id) {
