@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { contrastingText, safeImageUrl, type WidgetConfig } from '../../../web/src/widget/config';
 import { retryDelayMs } from '../../../web/src/widget/retry';
-import { loadState, saveState } from '../../../web/src/widget/storage';
+import { loadCachedConfig, loadState, saveCachedConfig, saveState } from '../../../web/src/widget/storage';
 import { ChatWidget } from '../../../web/src/widget/widget';
 
 const config: WidgetConfig = {
@@ -88,6 +88,14 @@ describe('widget helpers', () => {
     expect(loadState('bot_2').token).toBeNull();
     localStorage.setItem('parley:bot_3', '{not json');
     expect(loadState('bot_3')).toEqual({ token: null, seen: false });
+  });
+
+  it('caches the configuration for the next page, and forgets it when refused', () => {
+    expect(loadCachedConfig('bot_1')).toBeNull();
+    saveCachedConfig('bot_1', config);
+    expect(loadCachedConfig<WidgetConfig>('bot_1')?.texts.launcher).toBe('Chat with us');
+    saveCachedConfig('bot_1', null);
+    expect(loadCachedConfig('bot_1')).toBeNull();
   });
 
   it('backs off from 1 s to at most 30 s', () => {

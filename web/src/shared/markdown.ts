@@ -7,13 +7,13 @@ import snarkdown from 'snarkdown';
 const ALLOWED_TAGS = ['p', 'br', 'strong', 'b', 'em', 'i', 'code', 'pre', 'ul', 'ol', 'li', 'a', 'blockquote', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'del', 's'];
 const SAFE_LINK = /^(https?:|mailto:|tel:)/i;
 
-let purifier: ReturnType<typeof DOMPurify> | undefined;
+let hooked = false;
 
-function sanitizer(): ReturnType<typeof DOMPurify> {
-  if (purifier) return purifier;
-  // A private instance, so that the host page's own DOMPurify hooks (or ours on theirs) never interfere.
-  purifier = DOMPurify(window);
-  purifier.addHook('afterSanitizeAttributes', (node) => {
+// The bundle's own copy of DOMPurify (a host page's copy, if any, is another instance with its own hooks).
+function sanitizer(): typeof DOMPurify {
+  if (hooked) return DOMPurify;
+  hooked = true;
+  DOMPurify.addHook('afterSanitizeAttributes', (node) => {
     if (node.nodeName !== 'A') return;
     const href = node.getAttribute('href') ?? '';
     if (!SAFE_LINK.test(href.trim())) {
@@ -23,7 +23,7 @@ function sanitizer(): ReturnType<typeof DOMPurify> {
     node.setAttribute('target', '_blank');
     node.setAttribute('rel', 'noopener noreferrer nofollow');
   });
-  return purifier;
+  return DOMPurify;
 }
 
 // The answer's markdown as sanitised DOM nodes, ready to append (never re-parsed from a string).

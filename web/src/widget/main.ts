@@ -4,6 +4,7 @@
 import { ChatClient } from '../shared/chat-client';
 import type { WidgetConfig } from './config';
 import { retryDelayMs } from './retry';
+import { loadCachedConfig, saveCachedConfig } from './storage';
 import { ChatWidget } from './widget';
 
 const HOST_TAG = 'parley-chat';
@@ -29,10 +30,7 @@ async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {
   return null;
 }
 
-// Mounts the widget once both the page's body and the bot's configuration are there.
-async function mount(client: ChatClient, configuration: Promise<WidgetConfig | null>): Promise<void> {
-  const config = await configuration;
-  if (!config || document.querySelector(HOST_TAG)) return;
+function mountHost(config: WidgetConfig, client: ChatClient): ChatWidget {
   const host = document.createElement(HOST_TAG);
   // Inline !important beats any rule of the page, so its CSS cannot hide or move the widget's host.
   for (const [name, value] of [['all', 'initial'], ['display', 'block'], ['position', 'fixed'], ['z-index', '2147483000'], ['width', '0'], ['height', '0'], ['bottom', '0'], ['right', '0']]) {
@@ -41,6 +39,24 @@ async function mount(client: ChatClient, configuration: Promise<WidgetConfig | n
   const widget = new ChatWidget(host.attachShadow({ mode: 'open' }), config, { client });
   document.body.append(host);
   performance.mark('parley:widget-ready');
+  return widget;
+}
+
+// Mounts the widget once the page's body is there: at once from the configuration cached by an earlier page (then
+// updated from the server), or when the server's configuration arrives. A refusal removes a cached widget.
+async function mount(client: ChatClient, configuration: Promise<WidgetConfig | null>): Promise<void> {
+  if (document.querySelector(HOST_TAG)) return;
+  const cached = loadCachedConfig<WidgetConfig>(client.botId);
+  const early = cached ? mountHost(cached, client) : null;
+  const config = await configuration;
+  if (!config) {
+    saveCachedConfig(client.botId, null);
+    document.querySelector(HOST_TAG)?.remove();
+    return;
+  }
+  saveCachedConfig(client.botId, config);
+  const widget = early ?? mountHost(config, client);
+  if (early) widget.setConfig(config);
   await widget.start();
 }
 

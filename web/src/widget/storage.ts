@@ -25,3 +25,24 @@ export function saveState(botId: string, state: VisitorState): void {
     // storage full or disabled: the conversation lasts for this page only
   }
 }
+
+// The last configuration the server sent, so that on the next page the launcher appears at once (then the fresh one
+// replaces it).
+const configKey = (botId: string) => `parley:${botId}:config`;
+
+export function loadCachedConfig<T>(botId: string): T | null {
+  try {
+    const raw = window.localStorage.getItem(configKey(botId));
+    return raw ? (JSON.parse(raw) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveCachedConfig(botId: string, config: unknown): void {
+  try {
+    window.localStorage.setItem(configKey(botId), JSON.stringify(config));
+  } catch {
+    // storage full or disabled: the next page waits for the server
+  }
+}
