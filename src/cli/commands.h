@@ -36,5 +36,6 @@ void add_bot_commands(CLI::App& app, Globals& globals);
 void add_source_commands(CLI::App& app, Globals& globals);
 void add_ask_command(CLI::App& app, Globals& globals);
 void add_key_commands(CLI::App& app, Globals& globals);
+void add_user_commands(CLI::App& app, Globals& globals);
 
 }  // namespace parley::cli
