@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contrastingText, safeImageUrl, type WidgetConfig } from '../../../web/src/widget/config';
 import { retryDelayMs } from '../../../web/src/widget/retry';
 import { loadCachedConfig, loadState, saveCachedConfig, saveState } from '../../../web/src/widget/storage';
@@ -69,6 +69,31 @@ describe('ChatWidget', () => {
     expect(shadow.querySelector('.launcher')!.textContent).toBe('Ask us');
     expect(shadow.querySelector('.send')!.textContent).toBe('Go');
     expect(shadow.querySelector<HTMLElement>('.root')!.style.getPropertyValue('--pw-on-brand')).toBe('#111111');
+  });
+
+  describe('proactive open', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('opens by itself after the configured delay, once', async () => {
+      vi.useFakeTimers();
+      const { shadow, widget } = mount({ proactive_open_seconds: 5 });
+      await widget.start();
+      const panel = shadow.querySelector<HTMLElement>('.panel')!;
+      vi.advanceTimersByTime(4900);
+      expect(panel.hidden).toBe(true);
+      vi.advanceTimersByTime(200);
+      expect(panel.hidden).toBe(false);
+      expect(loadState('bot_1').seen).toBe(true);
+    });
+
+    it('stays closed for a visitor who has already opened or closed it', async () => {
+      vi.useFakeTimers();
+      saveState('bot_1', { token: null, seen: true });
+      const { shadow, widget } = mount({ proactive_open_seconds: 1 });
+      await widget.start();
+      vi.advanceTimersByTime(5000);
+      expect(shadow.querySelector<HTMLElement>('.panel')!.hidden).toBe(true);
+    });
   });
 
   it('never shows an image from an unsafe address', () => {
