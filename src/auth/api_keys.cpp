@@ -42,7 +42,7 @@ Result<Principal> authenticate_api_key(store::Store& store, std::string_view pre
     return {};
   }));
   if (!key || key->revoked_at || !constant_time_equal(key->secret_hash, sha256_hex(presented))) return unauthorized();
-  return Principal{key->workspace_id, key->role, key->id, {}};
+  return Principal{key->workspace_id, key->role, key->id};
 }
 
 std::string_view bearer_token(std::string_view header) {

@@ -14,7 +14,7 @@ struct Principal {
   std::string workspace_id;
   store::Role role = store::Role::viewer;
   std::string key_id;   // set when the request presented an API key
-  std::string user_id;  // set when the request came from a signed-in user's session
+  std::string user_id = {};  // set when the request came from a signed-in user's session
 };
 
 struct IssuedKey {
