@@ -55,12 +55,12 @@ struct TermStats {
 
 struct ConversationFilter {
   std::optional<std::int64_t> since;  // created_at >= since
-  std::optional<std::int64_t> until;  // created_at < until
-  std::string text;                   // some message contains this text (case-insensitive for ASCII)
-  std::optional<std::string> mode;    // some answer has this mode (faq, extractive, fallback, ...)
-  std::optional<int> rating;          // some answer got this feedback (+1 / -1)
   int limit = 50;
   int offset = 0;
+  std::optional<std::int64_t> until = {};  // created_at < until
+  std::string text = {};                   // some message contains this text (case-insensitive for ASCII)
+  std::optional<std::string> mode = {};    // some answer has this mode (faq, extractive, fallback, ...)
+  std::optional<int> rating = {};          // some answer got this feedback (+1 / -1)
 };
 
 class ReadTx {

@@ -135,13 +135,13 @@ struct Conversation {
   std::string bot_id;
   std::string status = "open";
   std::int64_t message_count = 0;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
   // Filled in by reads, for lists: the visitor's first message, and how the bot fared in this conversation.
-  std::string first_question;
+  std::string first_question = {};
   std::int64_t fallback_count = 0;
   std::int64_t thumbs_up = 0;
   std::int64_t thumbs_down = 0;
-  std::int64_t created_at = 0;
-  std::int64_t updated_at = 0;
 };
 
 struct MessageSource {
