@@ -226,10 +226,13 @@ describe('the widget on a third-party site', () => {
 describe('the admin app afterwards', () => {
   it('lists, searches and shows the conversations with their sources', async () => {
     await page.getByRole('link', { name: 'Conversations' }).click();
+    await page.locator('tbody tr').first().waitFor(); // the unfiltered list: the playground's and the widget's
+    expect(await page.locator('tbody tr').count()).toBe(2);
     await page.getByLabel('Search messages').fill('bikes ship');
+    const filtered = page.waitForResponse((response) => response.url().includes('q=bikes+ship'));
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.locator('tbody tr').first().waitFor();
-    expect(await page.locator('tbody tr').count()).toBe(1);
+    await filtered;
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     await page.screenshot({ path: screenshotPath('07-conversations.png'), fullPage: true });
     await page.locator('tbody tr a').first().click();
     await page.locator('.transcript').waitFor();
