@@ -9,14 +9,25 @@ endpoint). Reported per set: hit@1, hit@3, hit@5 and MRR of the gold FAQ entry /
 
 Usage: bench/eval/answer_quality.py [--parley build/src/app/parley] [--shared ../shared] [--json OUT]
                                     [--sets emanual-s10,deepset-covid-faq,covid-vaccine-faq] [--show-misses N]
+                                    [--answer-threshold T] [--dump OUT]
+
+--answer-threshold sets the bots' answer_threshold (e.g. 0 to see every question's evidence whatever its
+confidence); --dump writes, per set, each question's confidence, mode and gold rank (None when missed), and whether
+it is answerable, for bench/eval/threshold_check.py.
 """
 import argparse
 import csv
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
+
+# Set from --answer-threshold: the bots' answer_threshold setting, or None for the default.
+ANSWER_THRESHOLD = None
+# Filled per set for --dump: [{"confidence", "mode", "rank", "answerable"}].
+DUMP = {}
 
 
 def run(parley, data, *args, input_text=None):
@@ -30,6 +41,11 @@ def make_bot(parley, data, name, files):
     run(parley, data, "init")
     bot = run(parley, data, "bot", "create", "--name", name).strip()
     run(parley, data, "source", "add", "--bot", bot, *files)
+    if ANSWER_THRESHOLD is not None:
+        # The CLI has no option for bot settings, so the setting is written into the bot's row directly.
+        with sqlite3.connect(os.path.join(data, "parley.db")) as db:
+            db.execute("UPDATE bots SET settings = json_set(settings, '$.answer_threshold', ?) WHERE id = ?",
+                       (ANSWER_THRESHOLD, bot))
     return bot
 
 
@@ -55,6 +71,8 @@ def rank_of(answer, gold, key):
 
 def summarize(name, answers, golds, key, show_misses, questions):
     ranks = [rank_of(a, g, key) for a, g in zip(answers, golds)]
+    DUMP[name] = [{"confidence": a.get("confidence", 0), "mode": a.get("mode"), "rank": r, "answerable": True}
+                  for a, r in zip(answers, ranks)]
     n = len(ranks)
     modes = {}
     for a in answers:
@@ -141,6 +159,10 @@ def covid_vaccine(parley, shared, work, show_misses):
         return None
 
     ranks = [first_gold_rank(a, g) for _, a, g in answerable]
+    DUMP["vaccine"] = ([{"confidence": a.get("confidence", 0), "mode": a.get("mode"), "rank": r, "answerable": True}
+                        for (_, a, _), r in zip(answerable, ranks)] +
+                       [{"confidence": a.get("confidence", 0), "mode": a.get("mode"), "rank": None,
+                         "answerable": False} for a in unanswerable])
     n = len(ranks)
     stats = {
         "questions": len(questions),
@@ -173,7 +195,11 @@ def main():
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--show-misses", type=int, default=0)
+    parser.add_argument("--answer-threshold", type=float)
+    parser.add_argument("--dump", help="write per-question confidence and gold rank to this file")
     args = parser.parse_args()
+    global ANSWER_THRESHOLD
+    ANSWER_THRESHOLD = args.answer_threshold
     results = {}
     with tempfile.TemporaryDirectory(prefix="parley-eval-") as work:
         for name in args.sets.split(","):
@@ -184,6 +210,9 @@ def main():
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
+    if args.dump:
+        with open(args.dump, "w") as out:
+            json.dump(DUMP, out)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ struct ComposedAnswer {
 
 ComposedAnswer compose_answer(const search::SearchResult& result, const BotSettings& settings);
 
-// How strongly the best candidate supports an answer (0..1): what share of the question it covers.
+// How strongly the best candidate supports an answer (0..1): its retrieval score, a mix of shares of the question
+// it covers (see search::Candidate), so questions with terms the knowledge never uses score low.
 double answer_confidence(const search::SearchResult& result);
 
 }  // namespace parley::chat

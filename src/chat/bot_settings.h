@@ -15,9 +15,9 @@ struct BotSettings {
   std::string fallback_message =
       "I'm sorry, I couldn't find that in our help content. Would you like me to connect you with a person?";
   // Curated answers are returned verbatim when the question matches a curated question at least this well.
-  double faq_threshold = 0.62;
+  double faq_threshold = 0.4;
   // Below this confidence the bot declines instead of answering from passages.
-  double answer_threshold = 0.5;
+  double answer_threshold = 0.38;
   int max_sources = 3;
   int max_answer_sentences = 3;
   std::size_t max_message_chars = 4000;

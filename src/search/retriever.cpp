@@ -7,12 +7,25 @@
 #include <unordered_set>
 
 #include "text/analyzer.h"
+#include "text/synonyms.h"
 
 namespace parley::search {
 namespace {
 
 constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
+// At most this many postings (term occurrences in chunks, summed over the matched terms) per full-text ranking,
+// and at most this many chunks scored: about 1 ms of FTS5 work. Bots of a few hundred chunks rarely reach it.
+constexpr std::int64_t kMatchBudget = 800;
+// A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
+constexpr double kSynonymCredit = 0.5;
+// The final score mixes shares in 0..1: how well the title (or curated question) matches the question, how much of
+// the question the whole chunk covers, whether its phrases occur, and the fused BM25 rank. The title weighs most
+// because a title states what a chunk is about; the rank keeps BM25's term-frequency and length evidence.
+constexpr double kTitleWeight = 0.40;
+constexpr double kCoverageWeight = 0.30;
+constexpr double kPhraseWeight = 0.10;
+constexpr double kRankWeight = 0.20;
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
@@ -20,13 +33,72 @@ double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
 }
 
-std::vector<std::string> unique_terms(std::vector<std::string> terms) {
-  std::vector<std::string> out;
-  std::unordered_set<std::string> seen;
-  for (auto& term : terms) {
-    if (seen.insert(term).second) out.push_back(std::move(term));
+// Two words written next to each other, joined by at most one space or hyphen ("corona virus", "e-bike").
+bool adjacent(std::string_view question, const text::Term& left, const text::Term& right) {
+  if (right.begin < left.end || right.begin - left.end > 1) return false;
+  return right.begin == left.end || question[left.end] == ' ' || question[left.end] == '-';
+}
+
+struct AnalysedQuestion {
+  std::vector<QueryTerm> terms;  // distinct stems, in the order first written
+  // Compounds of adjacent words, as (first term, second term, stem of the joined word).
+  struct Compound {
+    std::size_t left, right;
+    std::string stem;
+  };
+  std::vector<Compound> compounds;
+};
+
+AnalysedQuestion analyse_question(const text::Analyzer& analyzer, std::string_view question) {
+  AnalysedQuestion out;
+  const auto words = analyzer.analyze(question, {.keep_stop_words = false, .stem = false});
+  std::vector<std::size_t> term_of_word;
+  for (const auto& word : words) {
+    std::string stem = analyzer.stem(word.text);
+    std::size_t index = 0;
+    while (index < out.terms.size() && out.terms[index].term != stem) ++index;
+    if (index == out.terms.size() && out.terms.size() < kMaxQueryTerms) {
+      QueryTerm term;
+      term.term = std::move(stem);
+      term.word = word.text;
+      out.terms.push_back(std::move(term));
+    }
+    term_of_word.push_back(index);
+  }
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    if (term_of_word[i] >= out.terms.size() || term_of_word[i + 1] >= out.terms.size()) continue;
+    if (term_of_word[i] == term_of_word[i + 1] || !adjacent(question, words[i], words[i + 1])) continue;
+    out.compounds.push_back({term_of_word[i], term_of_word[i + 1], analyzer.stem(words[i].text + words[i + 1].text)});
   }
   return out;
+}
+
+// The key text of a chunk, which names what the chunk is about: the curated question of a Q&A pair; the document
+// title and the innermost section heading of a passage.
+std::string key_text(const store::Chunk& chunk) {
+  if (chunk.kind == store::ChunkKind::qa) return chunk.title;
+  const auto separator = chunk.heading_path.rfind(" > ");
+  const std::string_view innermost =
+      separator == std::string::npos ? std::string_view(chunk.heading_path)
+                                     : std::string_view(chunk.heading_path).substr(separator + 3);
+  return chunk.title + "\n" + std::string(innermost);
+}
+
+// Text compared to find duplicates: case-folded with runs of white space made one space.
+std::string duplicate_key(std::string_view text) {
+  std::string key;
+  key.reserve(text.size());
+  bool space = false;
+  for (char c : text::fold(text)) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = !key.empty();
+      continue;
+    }
+    if (space) key += ' ';
+    space = false;
+    key += c;
+  }
+  return key;
 }
 
 }  // namespace
@@ -53,6 +125,8 @@ class Retriever::StatsCache {
       }
       if (missing.empty() && entry.chunk_count >= 0) return collect(entry, terms, chunk_count);
     }
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
     PARLEY_ASSIGN_OR_RETURN(auto stats, tx.term_stats(bot.id, missing));
     std::lock_guard lock(mutex_);
     auto& entry = entries_[bot.id];
@@ -89,89 +163,149 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
                                        const SearchOptions& options) const {
   SearchResult result;
   const text::Analyzer analyzer(bot_language(bot));
-  const std::vector<std::string> terms = unique_terms(analyzer.terms(question));
-  if (terms.empty()) return result;
+  AnalysedQuestion analysed = analyse_question(analyzer, question);
+  if (analysed.terms.empty()) return result;
 
-  std::int64_t chunk_count = 0;
-  PARLEY_ASSIGN_OR_RETURN(const auto frequencies, stats_->frequencies(tx, bot, terms, chunk_count));
-  std::unordered_map<std::string, double> weight;
-  std::vector<std::string> searchable;
-  double total_weight = 0;
-  for (std::size_t i = 0; i < terms.size(); ++i) {
-    const double w = idf(chunk_count, frequencies[i]);
-    result.terms.push_back({terms[i], w, frequencies[i]});
-    weight[terms[i]] = w;
-    total_weight += w;
-    if (frequencies[i] > 0) searchable.push_back(terms[i]);
+  // Collection statistics for the question's stems, the compounds its adjacent words form, and their synonyms.
+  std::vector<std::string> lookup;
+  for (const auto& term : analysed.terms) lookup.push_back(term.term);
+  for (const auto& compound : analysed.compounds) lookup.push_back(compound.stem);
+  std::vector<std::pair<std::size_t, std::string>> synonym_of;  // (question term, synonym stem)
+  for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
+    for (const auto synonym : text::synonyms(analyzer.language(), analysed.terms[i].term)) {
+      synonym_of.emplace_back(i, std::string(synonym));
+      lookup.emplace_back(synonym);
+    }
   }
-  if (searchable.empty() || total_weight <= 0) return result;
+  std::int64_t chunk_count = 0;
+  PARLEY_ASSIGN_OR_RETURN(const auto frequencies, stats_->frequencies(tx, bot, lookup, chunk_count));
+  std::vector<MatchCandidate> searchable;
+  for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
+    auto& term = analysed.terms[i];
+    term.document_frequency = frequencies[i];
+    term.idf = idf(chunk_count, frequencies[i]);
+    searchable.push_back({term.term, term.document_frequency, term.idf, false});
+  }
+  for (std::size_t c = 0; c < analysed.compounds.size(); ++c) {
+    const auto& compound = analysed.compounds[c];
+    if (frequencies[analysed.terms.size() + c] == 0) continue;
+    const double compound_idf = idf(chunk_count, frequencies[analysed.terms.size() + c]);
+    for (const std::size_t part : {compound.left, compound.right}) {
+      auto& term = analysed.terms[part];
+      term.alternatives.push_back({compound.stem, 1.0});
+      // A part the collection only knows inside the compound ("corona" of "coronavirus") weighs as the compound.
+      if (term.document_frequency == 0) term.idf = compound_idf;
+    }
+    searchable.push_back({compound.stem, frequencies[analysed.terms.size() + c], compound_idf, false});
+  }
+  const std::size_t first_synonym = analysed.terms.size() + analysed.compounds.size();
+  for (std::size_t k = 0; k < synonym_of.size(); ++k) {
+    const std::int64_t frequency = frequencies[first_synonym + k];
+    if (frequency == 0) continue;
+    auto& term = analysed.terms[synonym_of[k].first];
+    term.alternatives.push_back({synonym_of[k].second, kSynonymCredit});
+    // A word the collection does not use weighs as its synonym does ("kids" where the pages say "children").
+    if (term.document_frequency == 0) term.idf = std::min(term.idf, idf(chunk_count, frequency));
+    searchable.push_back({synonym_of[k].second, frequency, kSynonymCredit * idf(chunk_count, frequency), true});
+  }
+  result.terms = analysed.terms;
+  const auto& terms = result.terms;
+  const MatchPlan plan = plan_match(std::move(searchable), kMatchBudget);
+  if (plan.terms.empty()) return result;
 
   // Ranking 1: every chunk, title and headings weighted above the body. Ranking 2: curated questions only.
   store::ChunkQuery all_fields;
-  all_fields.terms = searchable;
+  all_fields.terms = plan.terms;
+  all_fields.term_weights = plan.weights;
+  all_fields.all_terms = plan.all_terms;
+  all_fields.max_scored = kMatchBudget;
   all_fields.limit = options.candidates_per_ranking;
   store::ChunkQuery questions;
-  questions.terms = searchable;
+  questions.terms = plan.terms;
+  questions.term_weights = plan.weights;
+  questions.all_terms = plan.all_terms;
+  questions.max_scored = kMatchBudget;
   questions.kind = store::ChunkKind::qa;
   questions.title_only = true;
   questions.limit = options.candidates_per_ranking / 2;
   std::unordered_map<std::int64_t, double> fused;
   for (const auto* query : {&all_fields, &questions}) {
     PARLEY_ASSIGN_OR_RETURN(const auto hits, tx.search_chunks(bot.id, *query));
-    for (std::size_t rank = 0; rank < hits.size(); ++rank) fused[hits[rank].chunk_id] += 1.0 / (kRrfK + static_cast<double>(rank + 1));
+    for (std::size_t rank = 0; rank < hits.size(); ++rank) {
+      fused[hits[rank].chunk_id] += 1.0 / (kRrfK + static_cast<double>(rank + 1));
+    }
   }
   if (fused.empty()) return result;
 
+  std::vector<std::pair<double, std::int64_t>> by_fused;
+  by_fused.reserve(fused.size());
+  for (const auto& [id, score] : fused) by_fused.emplace_back(score, id);
+  const std::size_t rescored = std::min(by_fused.size(), static_cast<std::size_t>(std::max(1, options.rescored)));
+  std::partial_sort(by_fused.begin(), by_fused.begin() + static_cast<std::ptrdiff_t>(rescored), by_fused.end(),
+                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  const double max_fused = by_fused.front().first;
   std::vector<std::int64_t> ids;
-  ids.reserve(fused.size());
-  for (const auto& [id, score] : fused) ids.push_back(id);
+  ids.reserve(rescored);
+  for (std::size_t i = 0; i < rescored; ++i) ids.push_back(by_fused[i].second);
   std::sort(ids.begin(), ids.end());
   PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks(bot.id, ids));
-  double max_fused = 0;
-  for (const auto& [id, score] : fused) max_fused = std::max(max_fused, score);
+  PARLEY_ASSIGN_OR_RETURN(const auto index_terms, tx.chunk_terms(bot.id, ids));
+  std::unordered_map<std::int64_t, const store::ChunkIndexTerms*> terms_of;
+  for (std::size_t i = 0; i < ids.size(); ++i) terms_of[ids[i]] = &index_terms[i];
 
-  const auto weighted_share = [&](const std::unordered_set<std::string>& present) {
-    double covered = 0;
-    for (const auto& term : terms) {
-      if (present.contains(term)) covered += weight[term];
-    }
-    return covered / total_weight;
+  // Terms of each candidate's key text (analysed: the innermost heading is not a field of the index) and of the
+  // whole chunk (as indexed: analysing every candidate again would cost more than the rest of the search).
+  std::vector<FieldTerms> keys, wholes;
+  keys.reserve(chunks.size());
+  wholes.reserve(chunks.size());
+  for (const auto& chunk : chunks) {
+    keys.push_back(analyse_field(analyzer, key_text(chunk)));
+    const store::ChunkIndexTerms& indexed = *terms_of.at(chunk.id);
+    FieldTerms whole = index_field(indexed.title);
+    append_field(whole, index_field(indexed.headings));
+    append_field(whole, index_field(indexed.body));
+    wholes.push_back(std::move(whole));
+  }
+  // Title words the question does not use weigh as the question's average term: looking up the collection
+  // frequency of every title word of every candidate would cost more than the whole search.
+  std::unordered_map<std::string, double> query_weight;
+  double average_weight = 0;
+  for (const auto& term : terms) {
+    query_weight[term.term] = term.idf;
+    for (const auto& alternative : term.alternatives) query_weight.emplace(alternative.stem, term.idf);
+    average_weight += term.idf / static_cast<double>(terms.size());
+  }
+  const auto weight_of = [&](const std::string& stem) {
+    const auto it = query_weight.find(stem);
+    return it == query_weight.end() ? average_weight : it->second;
   };
 
-  for (auto& chunk : chunks) {
+  std::vector<Candidate> scored;
+  scored.reserve(chunks.size());
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
     Candidate candidate;
-    candidate.fused = fused[chunk.id];
-    std::unordered_set<std::string> chunk_terms;
-    for (const auto* field : {&chunk.title, &chunk.heading_path, &chunk.text}) {
-      for (auto& term : analyzer.terms(*field)) chunk_terms.insert(std::move(term));
-    }
-    candidate.coverage = weighted_share(chunk_terms);
-    if (chunk.kind == store::ChunkKind::qa) {
-      // Both directions: the question's terms found in the curated question, and the curated question's terms
-      // found in the user's question (terms unknown to the query weigh as the query's average term).
-      const auto curated = unique_terms(analyzer.terms(chunk.title));
-      const std::unordered_set<std::string> curated_set(curated.begin(), curated.end());
-      const double forward = weighted_share(curated_set);
-      double backward_hit = 0, backward_total = 0;
-      const double average = total_weight / static_cast<double>(terms.size());
-      for (const auto& term : curated) {
-        const auto it = weight.find(term);
-        const double w = it == weight.end() ? average : it->second;
-        backward_total += w;
-        if (it != weight.end()) backward_hit += w;
-      }
-      const double backward = backward_total > 0 ? backward_hit / backward_total : 0;
-      candidate.question_match = forward + backward > 0 ? 2 * forward * backward / (forward + backward) : 0;
-    }
-    candidate.score = 0.55 * candidate.coverage + 0.25 * candidate.question_match + 0.2 * candidate.fused / max_fused;
-    candidate.chunk = std::move(chunk);
-    result.candidates.push_back(std::move(candidate));
+    candidate.fused = fused[chunks[i].id];
+    const FieldMatch key_match = match_field(terms, keys[i]);
+    const FieldMatch whole_match = match_field(terms, wholes[i]);
+    candidate.coverage = weighted_coverage(terms, whole_match);
+    candidate.title_match =
+        harmonic_mean(weighted_coverage(terms, key_match), field_explained(keys[i], key_match, weight_of));
+    candidate.phrase = phrase_share(terms, whole_match);
+    candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
+                      kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
+    candidate.chunk = std::move(chunks[i]);
+    scored.push_back(std::move(candidate));
   }
-  std::sort(result.candidates.begin(), result.candidates.end(), [](const Candidate& a, const Candidate& b) {
+  std::sort(scored.begin(), scored.end(), [](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
     return a.chunk.id < b.chunk.id;
   });
-  if (result.candidates.size() > static_cast<std::size_t>(options.limit)) result.candidates.resize(static_cast<std::size_t>(options.limit));
+  std::unordered_set<std::string> seen_texts;
+  for (auto& candidate : scored) {
+    if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;
+    if (!seen_texts.insert(duplicate_key(candidate.chunk.text)).second) continue;
+    result.candidates.push_back(std::move(candidate));
+  }
   return result;
 }
 

@@ -1,6 +1,9 @@
-// Retrieval over one bot's knowledge: several rankings of the bot's chunks (all fields with BM25 field weights,
-// and curated questions alone), fused by reciprocal rank, then re-scored with query-coverage features that also
-// give each candidate a calibrated match strength for deciding whether the bot knows the answer at all.
+// Retrieval over one bot's knowledge: several BM25 rankings of the bot's chunks (all fields with field weights, and
+// curated questions alone), fused by reciprocal rank, then re-scored with features that are shares in 0..1 (how
+// much of the question a chunk covers, how closely its title or curated question matches the question, whether
+// the question's phrases occur in it). These shares also tell the answer composer how strongly the best chunk
+// supports an answer at all. Chunks with the same text (one answer filed under several questions, a page
+// published twice) are folded into the best-scoring one.
 #pragma once
 
 #include <memory>
@@ -9,33 +12,30 @@
 #include <vector>
 
 #include "common/result.h"
+#include "search/scoring.h"
 #include "store/store.h"
 
 namespace parley::search {
 
-// One content term of the question with its weight in this bot's collection.
-struct QueryTerm {
-  std::string term;
-  double idf = 0;
-  std::int64_t document_frequency = 0;
-};
-
 struct Candidate {
   store::Chunk chunk;
-  double fused = 0;          // reciprocal-rank fusion of the rankings that found it
-  double coverage = 0;       // IDF-weighted share of the question's terms present in the chunk (0..1)
-  double question_match = 0; // Q&A pairs: similarity of the user question to the curated question (0..1)
-  double score = 0;          // final ranking score
+  double fused = 0;        // reciprocal-rank fusion of the rankings that found it
+  double coverage = 0;     // IDF-weighted share of the question's terms present anywhere in the chunk
+  double title_match = 0;  // similarity of the question to the chunk's title: the curated question of a Q&A pair,
+                           // or the document title and section heading of a passage (harmonic mean of both ways)
+  double phrase = 0;       // share of the question's adjacent term pairs found adjacent in the chunk
+  double score = 0;        // final ranking score
 };
 
 struct SearchOptions {
   int candidates_per_ranking = 40;
+  int rescored = 24;  // the best fused candidates that are read and re-scored
   int limit = 8;
 };
 
 struct SearchResult {
   std::vector<QueryTerm> terms;      // content terms of the question (stop words removed)
-  std::vector<Candidate> candidates; // best first, at most `limit`
+  std::vector<Candidate> candidates; // best first, at most `limit`, no two with the same text
 };
 
 // Thread-safe; keeps a per-bot cache of term statistics that is dropped when the bot's knowledge changes.

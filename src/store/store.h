@@ -31,9 +31,13 @@ class Scope {
   std::string workspace_id_;
 };
 
-// A full-text query over one bot's chunks: analysed terms, OR-ed, ranked by BM25 with per-field weights.
+// A full-text query over one bot's chunks: analysed terms, OR-ed (or AND-ed), ranked by BM25 with per-field weights.
 struct ChunkQuery {
   std::vector<std::string> terms;
+  std::vector<double> term_weights;  // the IDF of each term (1 when missing): the caller's collection statistics
+  bool all_terms = false;            // every term must occur (AND) instead of any (OR)
+  std::int64_t max_scored = 0;       // score at most this many matching chunks (0: all); bounds the time of a query
+                                     // whose terms are all common
   double title_weight = 3.0;
   double headings_weight = 1.5;
   double body_weight = 1.0;
@@ -83,6 +87,10 @@ class ReadTx {
 
   virtual Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) = 0;
   virtual Result<TermStats> term_stats(std::string_view bot_id, const std::vector<std::string>& terms) = 0;
+  // The analysed fields of chunks as the full-text index holds them, parallel to `ids` (empty for ids that are not
+  // this bot's): lets retrieval re-score candidates without analysing their text again.
+  virtual Result<std::vector<ChunkIndexTerms>> chunk_terms(std::string_view bot_id,
+                                                           const std::vector<std::int64_t>& ids) = 0;
   // Chunks by id, in the order asked, with their document's uri and title; ids of other bots are skipped.
   virtual Result<std::vector<Chunk>> chunks(std::string_view bot_id, const std::vector<std::int64_t>& ids) = 0;
   virtual Result<std::vector<Chunk>> document_chunks(std::string_view document_id) = 0;

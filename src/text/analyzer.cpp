@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/utf8.h"
@@ -80,15 +81,41 @@ struct StemmerDeleter {
   void operator()(sb_stemmer* stemmer) const { sb_stemmer_delete(stemmer); }
 };
 
+// Stemming is the costliest step of analysis and the same words recur all the time, so each thread keeps the stems
+// it has computed, up to a bound (then it starts over).
+constexpr std::size_t kMaxCachedStems = 1u << 16;
+
+struct ThreadStemmer {
+  std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer;
+  std::unordered_map<std::string, std::string> stems;
+};
+
 // Snowball stemmers keep per-call state, so each thread owns its own instances.
-sb_stemmer* thread_stemmer(const std::string& algorithm) {
-  thread_local std::map<std::string, std::unique_ptr<sb_stemmer, StemmerDeleter>> stemmers;
+ThreadStemmer& thread_stemmer(const std::string& algorithm) {
+  thread_local std::map<std::string, ThreadStemmer, std::less<>> stemmers;
   auto it = stemmers.find(algorithm);
   if (it == stemmers.end()) {
-    it = stemmers.emplace(algorithm, std::unique_ptr<sb_stemmer, StemmerDeleter>(
-                                         sb_stemmer_new(algorithm.c_str(), "UTF_8"))).first;
+    ThreadStemmer created;
+    created.stemmer.reset(sb_stemmer_new(algorithm.c_str(), "UTF_8"));
+    it = stemmers.emplace(algorithm, std::move(created)).first;
   }
-  return it->second.get();
+  return it->second;
+}
+
+void stem_in_place(const std::string& algorithm, std::string& word) {
+  ThreadStemmer& thread = thread_stemmer(algorithm);
+  if (thread.stemmer == nullptr) return;
+  if (const auto cached = thread.stems.find(word); cached != thread.stems.end()) {
+    word = cached->second;
+    return;
+  }
+  const sb_symbol* stemmed = sb_stemmer_stem(thread.stemmer.get(), reinterpret_cast<const sb_symbol*>(word.data()),
+                                             static_cast<int>(word.size()));
+  if (stemmed == nullptr) return;
+  if (thread.stems.size() >= kMaxCachedStems) thread.stems.clear();
+  auto& stem = thread.stems[word];
+  stem.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(thread.stemmer.get())));
+  word = stem;
 }
 
 std::string stemmer_for(std::string_view language) {
@@ -162,14 +189,7 @@ class TermBuilder {
     dense_.clear();
   }
 
-  void stem(std::string& word) const {
-    sb_stemmer* stemmer = thread_stemmer(stemmer_algorithm_);
-    if (stemmer == nullptr) return;
-    const sb_symbol* stemmed =
-        sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
-    if (stemmed == nullptr) return;
-    word.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(stemmer)));
-  }
+  void stem(std::string& word) const { stem_in_place(stemmer_algorithm_, word); }
 
   const Analyzer& analyzer_;
   const std::string& stemmer_algorithm_;
@@ -184,6 +204,12 @@ class TermBuilder {
 
 Analyzer::Analyzer(std::string_view language)
     : language_(language.empty() ? "en" : std::string(language)), stemmer_algorithm_(stemmer_for(language_)) {}
+
+std::string Analyzer::stem(std::string_view folded_word) const {
+  std::string word(folded_word);
+  if (!stemmer_algorithm_.empty()) stem_in_place(stemmer_algorithm_, word);
+  return word;
+}
 
 bool Analyzer::is_stop_word(std::string_view folded_word) const {
   const auto& list = stop_words(language_);

@@ -33,6 +33,9 @@ class Analyzer {
   // Terms only, in order.
   std::vector<std::string> terms(std::string_view text, AnalyzeOptions options = {}) const;
 
+  // The stem of one word already folded by `analyze` with stemming off (the word itself without a stemmer).
+  std::string stem(std::string_view folded_word) const;
+
   bool is_stop_word(std::string_view folded_word) const;
   const std::string& language() const { return language_; }
 

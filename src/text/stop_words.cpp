@@ -33,7 +33,12 @@ const std::map<std::string_view, std::vector<std::string_view>, std::less<>>& al
           "too", "under", "until", "up", "us", "very", "was", "wasnt", "we", "wed", "well", "were", "werent",
           "weve", "what", "whats", "when", "whens", "where", "wheres", "whether", "which", "while", "who", "whom",
           "whos", "why", "whys", "will", "with", "wont", "would", "wouldnt", "yes", "you", "youd", "youll",
-          "your", "youre", "yours", "yourself", "yourselves", "youve"})},
+          "your", "youre", "yours", "yourself", "yourselves", "youve",
+          // Words that frame a question rather than say what it is about ("is there anything like...", "do you
+          // know if...", "in which ways..."): as content they match unrelated passages.
+          "actually", "already", "anyone", "anything", "anywhere", "even", "everyone", "everything", "everywhere",
+          "going", "know", "like", "lot", "lots", "many", "maybe", "perhaps", "really", "someone", "something",
+          "somewhere", "still", "tell", "thing", "things", "way", "ways", "yet"})},
       {"de", sorted({
           "aber", "alle", "als", "also", "am", "an", "auch", "auf", "aus", "bei", "bin", "bis", "bist", "da",
           "damit", "dann", "das", "dass", "dein", "dem", "den", "der", "des", "die", "dies", "diese", "dir", "doch",

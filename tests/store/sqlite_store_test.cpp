@@ -122,6 +122,43 @@ TEST_F(StoreTest, FiltersByKindAndTitleOnly) {
   EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"refunded"}, titles_only)), IsEmpty());
 }
 
+TEST_F(StoreTest, RanksWithTheCallersTermWeightsAndCanRequireEveryTerm) {
+  add_document(bot_, "a.md", {chunk(0, "one", "alpha alpha alpha"), chunk(1, "two", "beta beta beta"),
+                              chunk(2, "three", "alpha beta")});
+  ChunkQuery alpha_matters;
+  alpha_matters.term_weights = {5.0, 0.1};
+  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"alpha", "beta"}, alpha_matters)).front(), "one");
+  ChunkQuery beta_matters;
+  beta_matters.term_weights = {0.1, 5.0};
+  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"alpha", "beta"}, beta_matters)).front(), "two");
+  ChunkQuery both;
+  both.all_terms = true;
+  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"alpha", "beta"}, both)), ElementsAre("three"));
+}
+
+TEST_F(StoreTest, ScoresAtMostMaxScoredMatches) {
+  add_document(bot_, "a.md", {chunk(0, "one", "common"), chunk(1, "two", "common"), chunk(2, "three", "common")});
+  ChunkQuery bounded;
+  bounded.max_scored = 2;
+  EXPECT_EQ(search(workspace_a_, bot_, {"common"}, bounded).size(), 2u);
+  EXPECT_EQ(search(workspace_a_, bot_, {"common"}).size(), 3u);
+}
+
+TEST_F(StoreTest, ReturnsTheIndexedTermsOfChunks) {
+  add_document(bot_, "a.md", {chunk(0, "shipping", "we ship worldwide")});
+  const auto ids = search(workspace_a_, bot_, {"ship"});
+  ASSERT_EQ(ids.size(), 1u);
+  std::vector<ChunkIndexTerms> terms;
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(terms, tx.chunk_terms(bot_, {ids[0], ids[0] + 1000}));
+    return {};
+  }).ok());
+  ASSERT_EQ(terms.size(), 2u);
+  EXPECT_EQ(terms[0].title, "shipping");
+  EXPECT_EQ(terms[0].body, "we ship worldwide");
+  EXPECT_EQ(terms[1].body, "");  // not a chunk of this bot
+}
+
 TEST_F(StoreTest, ReplacingADocumentReplacesItsChunksInTheIndex) {
   add_document(bot_, "a.md", {chunk(0, "old", "obsolete text")});
   add_document(bot_, "a.md", {chunk(0, "new", "fresh text"), chunk(1, "new2", "more fresh")});

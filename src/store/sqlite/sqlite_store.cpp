@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "store/sqlite/connection.h"
+#include "store/sqlite/fts_rank.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
 
@@ -286,17 +287,28 @@ class SqliteTx final : public WriteTx {
     if (!owner) return hits;  // unknown bot, or another workspace's
     std::string match = query.title_only ? "{title} : (" : "{title headings body} : (";
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
-      if (i > 0) match += " OR ";
+      if (i > 0) match += query.all_terms ? " AND " : " OR ";
       match += fts_quote(query.terms[i]);
     }
     match += ")";
-    if (query.kind) match = "kind : " + fts_quote(chunk_kind_name(*query.kind)) + " AND " + match;
+    // The kind filter comes last so that phrase i of the expression is term i (parley_bm25 takes IDFs in order).
+    if (query.kind) match += " AND kind : " + fts_quote(chunk_kind_name(*query.kind));
     const std::string table = fts_table(bot_id);
-    auto stmt = db_.prepare("SELECT rowid, bm25(" + table + ", ?, ?, ?, 0.0) AS score FROM " + table + " WHERE " +
-                            table + " MATCH ? ORDER BY score LIMIT ?");
+    std::string rank = "parley_bm25(" + table + ", ?, ?, ?, 0.0";
+    for (std::size_t i = 0; i < query.terms.size(); ++i) rank += ", ?";
+    rank += ")";
+    // The inner LIMIT bounds the rows scored; the outer query keeps the best of them.
+    auto stmt = db_.prepare("SELECT rowid, score FROM (SELECT rowid, " + rank + " AS score FROM " + table + " WHERE " +
+                            table + " MATCH ? LIMIT ?) ORDER BY score DESC LIMIT ?");
     stmt.bind(1, query.title_weight).bind(2, query.headings_weight).bind(3, query.body_weight);
-    stmt.bind(4, match).bind(5, query.limit);
-    while (stmt.step()) hits.push_back({stmt.integer(0), -stmt.real(1)});
+    int parameter = 4;
+    for (std::size_t i = 0; i < query.terms.size(); ++i) {
+      stmt.bind(parameter++, i < query.term_weights.size() ? query.term_weights[i] : 1.0);
+    }
+    stmt.bind(parameter++, match);
+    stmt.bind(parameter++, query.max_scored > 0 ? query.max_scored : std::int64_t{-1});
+    stmt.bind(parameter, query.limit);
+    while (stmt.step()) hits.push_back({stmt.integer(0), stmt.real(1)});
     return hits;
   }
 
@@ -314,6 +326,20 @@ class SqliteTx final : public WriteTx {
       lookup.reset();
     }
     return stats;
+  }
+
+  Result<std::vector<ChunkIndexTerms>> chunk_terms(std::string_view bot_id, const std::vector<std::int64_t>& ids) override {
+    std::vector<ChunkIndexTerms> out(ids.size());
+    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    if (!owner) return out;  // unknown bot, or another workspace's
+    // The bot's own FTS table holds only its chunks, so an id of another bot finds no row.
+    auto stmt = db_.prepare("SELECT title, headings, body FROM " + fts_table(bot_id) + " WHERE rowid = ?");
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      stmt.bind(1, ids[i]);
+      if (stmt.step()) out[i] = {stmt.text(0), stmt.text(1), stmt.text(2)};
+      stmt.reset();
+    }
+    return out;
   }
 
   Result<std::vector<Chunk>> chunks(std::string_view bot_id, const std::vector<std::int64_t>& ids) override {
@@ -896,6 +922,7 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)), writer_(path_) {
     schema_version_ = migrate(writer_);
+    require_fts_rank(writer_);
   }
 
   Status read(const Scope& scope, const std::function<Status(ReadTx&)>& work) override {
@@ -956,7 +983,13 @@ class SqliteStore final : public Store {
         return db;
       }
     }
-    return std::make_unique<Connection>(path_);
+    auto db = std::make_unique<Connection>(path_);
+    require_fts_rank(*db);
+    return db;
+  }
+
+  static void require_fts_rank(Connection& db) {
+    if (!register_fts_rank(db.handle())) throw SqliteError(SQLITE_ERROR, "SQLite was built without FTS5");
   }
 
   void give_back_reader(std::unique_ptr<Connection> db) {

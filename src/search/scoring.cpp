@@ -1,0 +1,210 @@
+#include "search/scoring.h"
+
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+namespace parley::search {
+namespace {
+
+// Below this trigram similarity two words are different words, not spellings of one.
+constexpr double kSameWordSimilarity = 0.6;
+// Shorter words have too few trigrams to tell a typo from another word.
+constexpr std::size_t kMinFuzzyWordBytes = 4;
+// A stem that starts with another stem of at least this many bytes is usually a derived form the stemmer left
+// apart ("treat"/"treatment", "risk"/"riski"); shorter prefixes are often unrelated words ("pass"/"password").
+constexpr std::size_t kMinPrefixStemBytes = 5;
+constexpr std::size_t kMaxSuffixBytes = 5;
+constexpr double kDerivedFormCredit = 0.7;
+
+bool derived_form(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  return a.size() >= kMinPrefixStemBytes && b.size() - a.size() <= kMaxSuffixBytes && b.starts_with(a);
+}
+
+// Trigrams of "#word#" packed into integers (bytes, so UTF-8 words work too), sorted.
+std::vector<std::uint32_t> trigrams(std::string_view word) {
+  std::string padded;
+  padded.reserve(word.size() + 2);
+  padded += '\x01';
+  padded += word;
+  padded += '\x01';
+  std::vector<std::uint32_t> out;
+  for (std::size_t i = 0; i + 3 <= padded.size(); ++i) {
+    out.push_back(static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i])) << 16 |
+                  static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i + 1])) << 8 |
+                  static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i + 2])));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+FieldTerms analyse_field(const text::Analyzer& analyzer, std::string_view text) {
+  FieldTerms field;
+  for (auto& term : analyzer.analyze(text, {.keep_stop_words = false, .stem = false})) {
+    field.stems.push_back(analyzer.stem(term.text));
+    field.words.push_back(std::move(term.text));
+  }
+  return field;
+}
+
+FieldTerms index_field(std::string_view index_form) {
+  FieldTerms field;
+  while (!index_form.empty()) {
+    const auto space = index_form.find(' ');
+    const std::string_view stem = index_form.substr(0, space);
+    if (!stem.empty()) {
+      field.stems.emplace_back(stem);
+      field.words.emplace_back(stem);
+    }
+    index_form = space == std::string_view::npos ? std::string_view() : index_form.substr(space + 1);
+  }
+  return field;
+}
+
+void append_field(FieldTerms& into, const FieldTerms& more) {
+  if (more.stems.empty()) return;
+  if (!into.stems.empty()) {
+    into.stems.emplace_back();
+    into.words.emplace_back();
+  }
+  into.stems.insert(into.stems.end(), more.stems.begin(), more.stems.end());
+  into.words.insert(into.words.end(), more.words.begin(), more.words.end());
+}
+
+double trigram_similarity(std::string_view a, std::string_view b) {
+  if (a == b) return a.empty() ? 0 : 1;
+  const auto x = trigrams(a), y = trigrams(b);
+  if (x.empty() || y.empty()) return 0;
+  std::size_t common = 0;
+  for (std::size_t i = 0, j = 0; i < x.size() && j < y.size();) {
+    if (x[i] == y[j]) {
+      ++common, ++i, ++j;
+    } else if (x[i] < y[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return 2.0 * static_cast<double>(common) / static_cast<double>(x.size() + y.size());
+}
+
+namespace {
+
+// A derived form, or for a term the collection does not know a spelling variant: the matches that are not the
+// stem itself or one of its alternatives.
+double inexact_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
+  double best = derived_form(term.term, stem) ? kDerivedFormCredit : 0;
+  if (term.document_frequency > 0) return best;
+  for (const std::string_view written : {std::string_view(term.word), std::string_view(term.term)}) {
+    const std::size_t shorter = std::min(written.size(), word.size()), longer = std::max(written.size(), word.size());
+    // Words whose lengths differ this much cannot reach kSameWordSimilarity; skip computing it.
+    if (shorter < kMinFuzzyWordBytes || longer - shorter > shorter / 2) continue;
+    const double similarity = trigram_similarity(written, word);
+    if (similarity >= kSameWordSimilarity) best = std::max(best, similarity);
+  }
+  return best;
+}
+
+}  // namespace
+
+double term_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
+  if (stem.empty()) return 0;
+  if (stem == term.term) return 1;
+  double best = inexact_match(term, stem, word);
+  for (const auto& alternative : term.alternatives) {
+    if (alternative.stem == stem) best = std::max(best, alternative.credit);
+  }
+  return best;
+}
+
+FieldMatch match_field(const std::vector<QueryTerm>& query, const FieldTerms& field) {
+  FieldMatch match;
+  match.term_best.assign(query.size(), 0.0);
+  match.position_best.assign(field.stems.size(), 0.0);
+  match.position_terms.assign(field.stems.size(), 0);
+  const std::size_t terms = std::min(query.size(), kMaxQueryTerms);
+  // The stems and alternatives of every question term in one table: one lookup per field word instead of a
+  // comparison with each (a question with synonyms has dozens).
+  std::unordered_map<std::string_view, std::vector<std::pair<std::size_t, double>>> exact;
+  for (std::size_t q = 0; q < terms; ++q) {
+    exact[query[q].term].emplace_back(q, 1.0);
+    for (const auto& alternative : query[q].alternatives) exact[alternative.stem].emplace_back(q, alternative.credit);
+  }
+  std::array<double, kMaxQueryTerms> strength{};
+  for (std::size_t i = 0; i < field.stems.size(); ++i) {
+    const std::string& stem = field.stems[i];
+    if (stem.empty()) continue;
+    std::fill(strength.begin(), strength.begin() + static_cast<std::ptrdiff_t>(terms), 0.0);
+    if (const auto found = exact.find(stem); found != exact.end()) {
+      for (const auto& [q, credit] : found->second) strength[q] = std::max(strength[q], credit);
+    }
+    for (std::size_t q = 0; q < terms; ++q) {
+      if (strength[q] < 1) strength[q] = std::max(strength[q], inexact_match(query[q], stem, field.words[i]));
+      if (strength[q] <= 0) continue;
+      match.term_best[q] = std::max(match.term_best[q], strength[q]);
+      match.position_best[i] = std::max(match.position_best[i], strength[q]);
+      match.position_terms[i] |= std::uint64_t{1} << q;
+    }
+  }
+  return match;
+}
+
+double weighted_coverage(const std::vector<QueryTerm>& query, const FieldMatch& match) {
+  double total = 0, covered = 0;
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    total += query[i].idf;
+    covered += query[i].idf * match.term_best[i];
+  }
+  return total > 0 ? covered / total : 0;
+}
+
+double phrase_share(const std::vector<QueryTerm>& query, const FieldMatch& match) {
+  double total = 0, found = 0;
+  const std::size_t terms = std::min(query.size(), kMaxQueryTerms);
+  for (std::size_t q = 0; q + 1 < terms; ++q) {
+    const double weight = std::min(query[q].idf, query[q + 1].idf);
+    total += weight;
+    const std::uint64_t left = std::uint64_t{1} << q, right = std::uint64_t{1} << (q + 1);
+    for (std::size_t i = 0; i + 1 < match.position_terms.size(); ++i) {
+      const std::uint64_t a = match.position_terms[i], b = match.position_terms[i + 1];
+      if (((a & left) && (b & right)) || ((a & right) && (b & left))) {
+        found += weight;
+        break;
+      }
+    }
+  }
+  return total > 0 ? found / total : 0;
+}
+
+MatchPlan plan_match(std::vector<MatchCandidate> candidates, std::int64_t budget) {
+  std::erase_if(candidates, [](const MatchCandidate& c) { return c.document_frequency <= 0; });
+  std::stable_sort(candidates.begin(), candidates.end(), [](const MatchCandidate& a, const MatchCandidate& b) {
+    if (a.synonym != b.synonym) return !a.synonym;
+    return a.document_frequency < b.document_frequency;
+  });
+  MatchPlan plan;
+  if (candidates.empty()) return plan;
+  if (candidates.front().document_frequency > budget && !candidates.front().synonym) {
+    plan.all_terms = candidates.size() > 1 && !candidates[1].synonym;
+    for (std::size_t i = 0; i < (plan.all_terms ? 2u : 1u); ++i) {
+      plan.terms.push_back(candidates[i].stem);
+      plan.weights.push_back(candidates[i].weight);
+    }
+    return plan;
+  }
+  std::int64_t postings = 0;
+  for (auto& candidate : candidates) {
+    if (!plan.terms.empty() && postings + candidate.document_frequency > budget) continue;
+    postings += candidate.document_frequency;
+    plan.terms.push_back(std::move(candidate.stem));
+    plan.weights.push_back(candidate.weight);
+  }
+  return plan;
+}
+
+double harmonic_mean(double a, double b) { return a + b > 0 ? 2 * a * b / (a + b) : 0; }
+
+}  // namespace parley::search

@@ -1,0 +1,71 @@
+#include "store/sqlite/fts_rank.h"
+
+#include <vector>
+
+namespace parley::store::sqlite {
+namespace {
+
+constexpr double kK1 = 1.2;
+constexpr double kB = 0.75;
+
+// The table's average row length (in tokens), computed once per query.
+struct AverageLength {
+  double tokens = 0;
+};
+
+void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_context* result, int argc,
+                 sqlite3_value** argv) {
+  const int columns = api->xColumnCount(context);
+  const int phrases = api->xPhraseCount(context);
+  auto* average = static_cast<AverageLength*>(api->xGetAuxdata(context, 0));
+  if (average == nullptr) {
+    sqlite3_int64 rows = 0, tokens = 0;
+    if (api->xRowCount(context, &rows) != SQLITE_OK || api->xColumnTotalSize(context, -1, &tokens) != SQLITE_OK) {
+      sqlite3_result_error(result, "parley_bm25: cannot read the table size", -1);
+      return;
+    }
+    average = new AverageLength{rows > 0 ? static_cast<double>(tokens) / static_cast<double>(rows) : 1.0};
+    if (api->xSetAuxdata(context, average, [](void* data) { delete static_cast<AverageLength*>(data); }) != SQLITE_OK) {
+      sqlite3_result_error_nomem(result);
+      return;
+    }
+  }
+  std::vector<double> frequency(static_cast<std::size_t>(phrases), 0.0);
+  int instances = 0;
+  if (api->xInstCount(context, &instances) != SQLITE_OK) {
+    sqlite3_result_error(result, "parley_bm25: cannot read the matches", -1);
+    return;
+  }
+  for (int i = 0; i < instances; ++i) {
+    int phrase = 0, column = 0, offset = 0;
+    if (api->xInst(context, i, &phrase, &column, &offset) != SQLITE_OK) continue;
+    const double weight = column < argc ? sqlite3_value_double(argv[column]) : 1.0;
+    frequency[static_cast<std::size_t>(phrase)] += weight;
+  }
+  int row_tokens = 0;
+  if (api->xColumnSize(context, -1, &row_tokens) != SQLITE_OK) row_tokens = 0;
+  const double norm = kK1 * (1 - kB + kB * static_cast<double>(row_tokens) / std::max(1.0, average->tokens));
+  double score = 0;
+  for (int p = 0; p < phrases; ++p) {
+    const int argument = columns + p;
+    const double idf = argument < argc ? sqlite3_value_double(argv[argument]) : 0.0;
+    const double tf = frequency[static_cast<std::size_t>(p)];
+    score += idf * tf * (kK1 + 1) / (tf + norm);
+  }
+  sqlite3_result_double(result, score);
+}
+
+}  // namespace
+
+bool register_fts_rank(sqlite3* db) {
+  fts5_api* api = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) != SQLITE_OK) return false;
+  sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+  sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (api == nullptr || api->iVersion < 2) return false;
+  return api->xCreateFunction(api, "parley_bm25", nullptr, parley_bm25, nullptr) == SQLITE_OK;
+}
+
+}  // namespace parley::store::sqlite

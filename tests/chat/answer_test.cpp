@@ -1,0 +1,133 @@
+#include "chat/answer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace parley::chat {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+search::QueryTerm term(const std::string& stem, double idf) {
+  search::QueryTerm out;
+  out.term = stem;
+  out.word = stem;
+  out.idf = idf;
+  out.document_frequency = 3;
+  return out;
+}
+
+search::Candidate candidate(std::int64_t id, store::ChunkKind kind, std::string title, std::string text, double score,
+                            double title_match, std::string uri = "help.md", std::string heading = "") {
+  search::Candidate c;
+  c.chunk.id = id;
+  c.chunk.kind = kind;
+  c.chunk.title = std::move(title);
+  c.chunk.text = std::move(text);
+  c.chunk.heading_path = std::move(heading);
+  c.chunk.document_uri = std::move(uri);
+  c.score = score;
+  c.title_match = title_match;
+  c.coverage = score;
+  return c;
+}
+
+std::vector<std::int64_t> source_ids(const ComposedAnswer& answer) {
+  std::vector<std::int64_t> ids;
+  for (const auto& source : answer.sources) ids.push_back(source.chunk_id);
+  return ids;
+}
+
+TEST(ComposeAnswer, ReturnsTheCuratedAnswerVerbatimWithFurtherSources) {
+  search::SearchResult result;
+  result.terms = {term("reset", 2.0), term("password", 2.0)};
+  result.candidates = {
+      candidate(1, store::ChunkKind::qa, "How do I reset my password?", "Use the Forgot password link.", 0.9, 0.9, "faq.csv"),
+      candidate(2, store::ChunkKind::passage, "Account", "Passwords need 12 characters.", 0.6, 0.3),
+      candidate(3, store::ChunkKind::passage, "Privacy", "We never see your password.", 0.3, 0.1),
+  };
+  const auto answer = compose_answer(result, BotSettings{});
+  EXPECT_EQ(answer.mode, "faq");
+  EXPECT_EQ(answer.text, "Use the Forgot password link.");
+  // Ranked evidence: the curated pair, then candidates scoring at least half as well as the best.
+  EXPECT_THAT(source_ids(answer), ElementsAre(1, 2));
+  EXPECT_DOUBLE_EQ(answer.confidence, 0.9);
+}
+
+TEST(ComposeAnswer, DeclinesWithoutSourcesBelowTheAnswerThreshold) {
+  search::SearchResult result;
+  result.terms = {term("scooter", 6.0)};
+  result.candidates = {candidate(1, store::ChunkKind::passage, "Bikes", "We sell bikes.", 0.2, 0.0)};
+  BotSettings settings;
+  settings.fallback_message = "I don't know.";
+  const auto answer = compose_answer(result, settings);
+  EXPECT_EQ(answer.mode, "fallback");
+  EXPECT_EQ(answer.text, "I don't know.");
+  EXPECT_THAT(answer.sources, IsEmpty());
+  EXPECT_EQ(compose_answer(search::SearchResult{}, settings).mode, "fallback");
+}
+
+TEST(ComposeAnswer, ExtractsTheMatchingSentencesInReadingOrderAndSkipsRuleLines) {
+  search::SearchResult result;
+  result.terms = {term("winter", 3.0), term("batteri", 2.0)};
+  result.candidates = {candidate(
+      1, store::ChunkKind::passage, "Battery care",
+      "Our batteries are made in Oregon.\n|---|---|\nIn winter, keep the battery indoors.\nCharge the battery to 60 "
+      "percent before winter storage.\nTires need air.",
+      0.8, 0.5, "battery.md", "Winter storage")};
+  const auto answer = compose_answer(result, BotSettings{});
+  EXPECT_EQ(answer.mode, "extractive");
+  EXPECT_EQ(answer.text,
+            "Our batteries are made in Oregon. In winter, keep the battery indoors. Charge the battery to 60 percent "
+            "before winter storage.");
+  EXPECT_THAT(answer.text, Not(HasSubstr("|---|")));
+  ASSERT_EQ(answer.sources.size(), 1u);
+  EXPECT_EQ(answer.sources[0].title, "Battery care \xE2\x80\xBA Winter storage");
+}
+
+TEST(ComposeAnswer, QuotesTableRowsButNotTheHeaderRow) {
+  search::SearchResult result;
+  result.terms = {term("torqu", 3.0), term("pedal", 2.0)};
+  result.candidates = {candidate(1, store::ChunkKind::passage, "Assembly", "Bolt | Torque\nSeat clamp | 5 Nm\nPedals | 35 Nm",
+                                 0.8, 0.5, "assembly.md", "Torque settings")};
+  const auto answer = compose_answer(result, BotSettings{});
+  EXPECT_EQ(answer.mode, "extractive");
+  EXPECT_EQ(answer.text, "Pedals | 35 Nm");
+}
+
+TEST(ComposeAnswer, CitesTheBestCandidateFirstEvenWhenItsTextRepeatsNoQuestionWord) {
+  search::SearchResult result;
+  result.terms = {term("kid", 3.0), term("vaccin", 0.5)};
+  result.candidates = {
+      candidate(1, store::ChunkKind::qa, "Can children be vaccinated?", "Yes, from age 12.", 0.5, 0.3, "faq.csv"),
+      candidate(2, store::ChunkKind::qa, "Do vaccines work?", "Every vaccine was tested.", 0.45, 0.2, "faq.csv"),
+  };
+  const auto answer = compose_answer(result, BotSettings{});
+  EXPECT_EQ(answer.mode, "extractive");
+  ASSERT_FALSE(answer.sources.empty());
+  EXPECT_EQ(answer.sources[0].chunk_id, 1);
+  EXPECT_THAT(answer.text, HasSubstr("Yes, from age 12."));
+}
+
+TEST(ComposeAnswer, DoesNotRepeatALinkAmongFurtherSources) {
+  search::SearchResult result;
+  result.terms = {term("notif", 2.0)};
+  result.candidates = {
+      candidate(1, store::ChunkKind::passage, "Notifications", "Notifications show on the lock screen.", 0.8, 0.8,
+                "notifications.md"),
+      // Not close enough to the best to be quoted, close enough to be listed.
+      candidate(2, store::ChunkKind::passage, "Notifications", "More about notifications here.", 0.55, 0.8,
+                "notifications.md"),
+      candidate(3, store::ChunkKind::passage, "Sounds", "Notification sounds can be changed.", 0.45, 0.2, "sounds.md"),
+  };
+  const auto answer = compose_answer(result, BotSettings{});
+  std::vector<std::string> urls;
+  for (const auto& source : answer.sources) urls.push_back(source.url);
+  EXPECT_THAT(urls, ElementsAre("notifications.md", "sounds.md"));
+}
+
+}  // namespace
+}  // namespace parley::chat

@@ -1,0 +1,125 @@
+#include "search/retriever.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ingest/ingest.h"
+#include "support/temp_dir.h"
+
+namespace parley::search {
+namespace {
+
+constexpr std::string_view kFaq =
+    "question,answer\n"
+    "How do I reset my password?,Use the Forgot password link on the sign-in page.\n"
+    "How much does shipping cost?,Standard shipping is free on orders over $75.\n"
+    "Can children ride electric bikes?,Riders must be at least 14 years old for class 1 e-bikes.\n"
+    "Where do coronaviruses come from?,Coronaviruses circulate among animals.\n"
+    "Do you ship to Canada?,Yes; shipping to Canada takes 5-10 business days.\n"
+    "Can you ship to Canadian addresses?,Yes; shipping to Canada takes 5-10 business days.\n";
+
+constexpr std::string_view kPage =
+    "# Battery care\n\n"
+    "## Winter storage\n\n"
+    "Store the battery indoors at 10-25 degrees and charge it to 60 percent before a long break.\n\n"
+    "## Charging\n\n"
+    "A full charge takes about five hours with the standard charger.\n";
+
+class RetrieverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::open_store({dir_.file("parley.db")});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+    ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace("W"));
+      workspace_ = workspace.id;
+      return {};
+    }).ok());
+    ASSERT_TRUE(store_->write(scope(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto bot, tx.create_bot("Support", store::Json{{"language", "en"}}));
+      bot_id_ = bot.id;
+      return {};
+    }).ok());
+    for (const auto& [name, bytes] : {std::pair{"faq.csv", kFaq}, std::pair{"battery.md", kPage}}) {
+      const auto added = ingest::add_file(*store_, scope(), {bot_id_, name, "", bytes});
+      ASSERT_TRUE(added.ok()) << added.error().message;
+    }
+  }
+
+  store::Scope scope() const { return store::Scope::workspace(workspace_); }
+
+  SearchResult search(std::string_view question) {
+    SearchResult result;
+    const auto status = store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_id_));
+      PARLEY_ASSIGN_OR_RETURN(result, retriever_.search(tx, *bot, question));
+      return {};
+    });
+    EXPECT_TRUE(status.ok()) << status.error().message;
+    return result;
+  }
+
+  std::string top_title(std::string_view question) {
+    const auto result = search(question);
+    return result.candidates.empty() ? std::string() : result.candidates.front().chunk.title;
+  }
+
+  parley::testing::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  std::string workspace_, bot_id_;
+  Retriever retriever_;
+};
+
+TEST_F(RetrieverTest, ACuratedQuestionAskedVerbatimMatchesFully) {
+  const auto result = search("How do I reset my password?");
+  ASSERT_FALSE(result.candidates.empty());
+  EXPECT_EQ(result.candidates.front().chunk.title, "How do I reset my password?");
+  EXPECT_DOUBLE_EQ(result.candidates.front().title_match, 1.0);
+  EXPECT_DOUBLE_EQ(result.candidates.front().coverage, 1.0);
+}
+
+TEST_F(RetrieverTest, SynonymsAndCompoundsReachEntriesThatShareNoWordWithTheQuestion) {
+  EXPECT_EQ(top_title("Is there an age limit for kids?"), "Can children ride electric bikes?");
+  EXPECT_EQ(top_title("What is the origin of the corona virus?"), "Where do coronaviruses come from?");
+}
+
+TEST_F(RetrieverTest, AMisspelledWordStillCountsAsCovered) {
+  const auto result = search("How do I reset my pasword?");
+  ASSERT_FALSE(result.candidates.empty());
+  EXPECT_EQ(result.candidates.front().chunk.title, "How do I reset my password?");
+  EXPECT_GT(result.candidates.front().coverage, 0.75);
+}
+
+TEST_F(RetrieverTest, PassagesAreFoundByTheirSectionHeading) {
+  const auto result = search("How should I store the battery in winter?");
+  ASSERT_FALSE(result.candidates.empty());
+  EXPECT_EQ(result.candidates.front().chunk.heading_path, "Winter storage");
+  EXPECT_GT(result.candidates.front().phrase, 0.0);
+}
+
+TEST_F(RetrieverTest, ChunksWithTheSameTextAreFoldedIntoOne) {
+  const auto result = search("Do you ship to Canada?");
+  int canada_answers = 0;
+  for (const auto& candidate : result.candidates) {
+    canada_answers += candidate.chunk.text.find("Canada takes") != std::string::npos;
+  }
+  EXPECT_EQ(canada_answers, 1);
+}
+
+TEST_F(RetrieverTest, WordsTheKnowledgeNeverUsesLowerTheScore) {
+  const auto known = search("How much does shipping cost?");
+  const auto unknown = search("How much does a scooter rental in Lisbon cost?");
+  ASSERT_FALSE(known.candidates.empty());
+  const double unknown_best = unknown.candidates.empty() ? 0.0 : unknown.candidates.front().score;
+  EXPECT_LT(unknown_best, 0.5 * known.candidates.front().score);
+}
+
+TEST_F(RetrieverTest, AQuestionOfStopWordsFindsNothing) {
+  const auto result = search("What is it?");
+  EXPECT_TRUE(result.terms.empty());
+  EXPECT_TRUE(result.candidates.empty());
+}
+
+}  // namespace
+}  // namespace parley::search
