@@ -13,19 +13,22 @@ PARLEY := $(BUILD_DIR)/src/app/parley
 
 all: build
 
+# Debian packages, and the front end's npm packages (web/, tests/web/) from their package-lock.json files.
 deps:
 	@scripts/install-deps.sh
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPARLEY_WERROR=ON $(CMAKE_FLAGS)
 
+# Also builds the admin app and the widget (npm run build in web/, compiled into the binary by src/web).
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
 	@scripts/run.sh "$(PARLEY)" "$(DATA_DIR)" "$(HOST)" "$(PORT)"
 
-# The default suite: unit and integration tests, a short fuzz slice; about 15 minutes on 2 cores at most.
+# The default suite: unit and integration tests (with the web app's Vitest and headless-Chromium suites, which save
+# screenshots in test-artifacts/screenshots/), a short fuzz slice; about 15 minutes on 2 cores at most.
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) -LE slow
 	@scripts/test-extra.sh "$(BUILD_DIR)"

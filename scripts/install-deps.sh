@@ -16,3 +16,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The front end's npm packages, exactly as package-lock.json pins them: web/ (Vite, Preact, ...: the admin app and
+# the widget, built into the binary) and tests/web/ (Vitest, jsdom, playwright-core). Reinstalled only when a lock
+# file changed; nothing is downloaded during the build or the tests.
+root=$(cd "$here/.." && pwd)
+for dir in web tests/web; do
+  lock="$root/$dir/package-lock.json"
+  installed="$root/$dir/node_modules/.package-lock.json"
+  if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
+    echo "Installing npm packages in $dir/"
+    (cd "$root/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

@@ -2,11 +2,14 @@
 // bots or keys; this module knows nothing of sockets.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include <functional>
 
 #include "api/views.h"
+#include "auth/visitor_tokens.h"
 #include "chat/chat_service.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
@@ -36,6 +39,8 @@ class ApiContext {
   void job_queued() const {
     if (options_.on_job_queued) options_.on_job_queued();
   }
+  // The signer of widget visitors' conversation tokens, loaded from the store on first use.
+  Result<std::shared_ptr<const auth::VisitorTokens>> visitor_tokens();
 
  private:
   store::Store& store_;
@@ -43,6 +48,8 @@ class ApiContext {
   chat::ChatService chat_;
   ApiOptions options_;
   jobs::JobEvents job_events_;
+  std::mutex visitor_tokens_mutex_;
+  std::shared_ptr<const auth::VisitorTokens> visitor_tokens_;
 };
 
 void register_routes(http::Router& router, ApiContext& context);

@@ -1,13 +1,12 @@
-// Conversations of a bot, for the business: list (newest first) and full transcripts.
+// Conversations of a bot, for the business: list (newest first, filtered as api/analytics_routes.cpp describes) and
+// full transcripts.
 #include "api/handlers.h"
 
 namespace parley::api {
 
 void register_conversation_routes(http::Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/bots/{bot_id}/conversations", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    store::ConversationFilter filter;
-    PARLEY_RESPOND_ON_ERROR(filter.limit, int_param(request, "limit", 50, 1, 500));
-    PARLEY_RESPOND_ON_ERROR(filter.offset, int_param(request, "offset", 0, 0, 1'000'000'000));
+    PARLEY_RESPOND_ON_ERROR(const store::ConversationFilter filter, conversation_filter(request));
     Json conversations = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(request.params["bot_id"]));

@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "api/origins.h"
+#include "auth/sessions.h"
+
 namespace parley::api {
 
 Result<int> int_param(const http::Request& request, const char* name, int fallback, int low, int high) {
@@ -16,11 +19,36 @@ Result<int> int_param(const http::Request& request, const char* name, int fallba
   return value;
 }
 
+Result<std::shared_ptr<const auth::VisitorTokens>> ApiContext::visitor_tokens() {
+  std::lock_guard lock(visitor_tokens_mutex_);
+  if (!visitor_tokens_) {
+    PARLEY_ASSIGN_OR_RETURN(auto loaded, auth::VisitorTokens::load(store_));
+    visitor_tokens_ = std::make_shared<const auth::VisitorTokens>(std::move(loaded));
+  }
+  return visitor_tokens_;
+}
+
+namespace {
+
+// The admin app's session: only from a page of this server (the cookie is SameSite=Strict as well; this also
+// refuses requests that a browser marks cross-site).
+Result<auth::Principal> session_principal(ApiContext& context, const http::Request& request) {
+  const std::string_view token = auth::cookie_value(request.header("Cookie"), auth::kSessionCookie);
+  if (token.empty()) return make_error(ErrorCode::unauthorized, "sign in, or send an API key");
+  if (!is_same_origin_request(request)) {
+    return make_error(ErrorCode::forbidden, "the admin API does not accept cross-site requests");
+  }
+  PARLEY_ASSIGN_OR_RETURN(const auto signed_in, auth::resume_session(context.store(), token));
+  return auth::session_principal(signed_in);
+}
+
+}  // namespace
+
 http::Handler admin(ApiContext& context, AdminHandler handler) {
   return [&context, handler = std::move(handler)](http::Request& request) {
     std::string_view key = auth::bearer_token(request.header("Authorization"));
     if (key.empty()) key = request.header("X-API-Key");
-    auto principal = auth::authenticate_api_key(context.store(), key);
+    auto principal = key.empty() ? session_principal(context, request) : auth::authenticate_api_key(context.store(), key);
     if (!principal.ok()) {
       http::Response response = http::error_response(principal.error());
       response.headers["WWW-Authenticate"] = "Bearer";
@@ -32,9 +60,15 @@ http::Handler admin(ApiContext& context, AdminHandler handler) {
 
 void register_routes(http::Router& router, ApiContext& context) {
   register_system_routes(router, context);
+  register_static_routes(router, context);
+  register_auth_routes(router, context);
   register_bot_routes(router, context);
   register_source_routes(router, context);
   register_chat_routes(router, context);
+  register_widget_routes(router, context);
+  register_analytics_routes(router, context);
+  // Before the conversation routes: /conversations/export would otherwise match /conversations/{conversation_id}.
+  register_conversation_export_routes(router, context);
   register_conversation_routes(router, context);
   register_crawl_routes(router, context);
   register_job_routes(router, context);

@@ -12,7 +12,8 @@ namespace parley::api {
 
 using AdminHandler = std::function<http::Response(http::Request&, const auth::Principal&)>;
 
-// Wraps a handler that needs an API key of the workspace; answers 401 without a valid one.
+// Wraps a handler that needs an API key of the workspace, or a signed-in user's session cookie from a same-origin
+// page; answers 401 without either.
 http::Handler admin(ApiContext& context, AdminHandler handler);
 
 // The body's error as a response, or the value.
@@ -35,5 +36,14 @@ void register_conversation_routes(http::Router& router, ApiContext& context);
 void register_crawl_routes(http::Router& router, ApiContext& context);
 void register_job_routes(http::Router& router, ApiContext& context);
 void register_report_routes(http::Router& router, ApiContext& context);
+void register_auth_routes(http::Router& router, ApiContext& context);
+void register_widget_routes(http::Router& router, ApiContext& context);
+void register_analytics_routes(http::Router& router, ApiContext& context);
+void register_conversation_export_routes(http::Router& router, ApiContext& context);
+void register_static_routes(http::Router& router, ApiContext& context);
+
+// The conversation filter of a request's query: q, mode, rating (up/down), from, to (YYYY-MM-DD, UTC), limit,
+// offset.
+Result<store::ConversationFilter> conversation_filter(const http::Request& request);
 
 }  // namespace parley::api

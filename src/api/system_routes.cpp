@@ -1,4 +1,4 @@
-// Health, readiness, and the demo page.
+// Health, readiness, the demo page, and / (to the admin app).
 #include "api/handlers.h"
 #include "demo/demo.h"
 
@@ -20,20 +20,18 @@ void register_system_routes(http::Router& router, ApiContext& context) {
       return http::error_response(ErrorCode::not_found, "no demo bot is configured (run `parley init --demo`)");
     }
     http::Response response = http::text_response(200, demo::demo_page(context.options().demo_bot_id), "text/html; charset=utf-8");
+    // The page is the shop's own: its styles inline, the widget's one script tag, the widget's calls to this server.
     response.headers["Content-Security-Policy"] =
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
     response.headers["Referrer-Policy"] = "no-referrer";
     return response;
   });
-  router.add("GET", "/", [&context](http::Request&) {
-    if (!context.options().demo_bot_id.empty()) {
-      http::Response response;
-      response.status = 302;
-      response.headers["Location"] = "/demo";
-      return response;
-    }
-    return http::json_response(200, {{"name", "Parley"}, {"api", "/api/v1"}, {"health", "/healthz"}});
+  router.add("GET", "/", [](http::Request&) {
+    http::Response response;
+    response.status = 302;
+    response.headers["Location"] = "/admin";
+    return response;
   });
 }
 

@@ -49,6 +49,10 @@ Json conversation_view(const store::Conversation& conversation) {
           {"bot_id", conversation.bot_id},
           {"status", conversation.status},
           {"message_count", conversation.message_count},
+          {"first_question", conversation.first_question},
+          {"fallback_count", conversation.fallback_count},
+          {"thumbs_up", conversation.thumbs_up},
+          {"thumbs_down", conversation.thumbs_down},
           {"created_at", format_rfc3339(conversation.created_at)},
           {"updated_at", format_rfc3339(conversation.updated_at)}};
 }
@@ -67,6 +71,7 @@ Json message_view(const store::Message& message) {
     view["confidence"] = message.confidence;
     view["sources"] = sources;
     view["latency_ms"] = static_cast<double>(message.latency_us) / 1000.0;
+    view["rating"] = message.rating;
   }
   return view;
 }

@@ -13,7 +13,8 @@ namespace parley::auth {
 struct Principal {
   std::string workspace_id;
   store::Role role = store::Role::viewer;
-  std::string key_id;
+  std::string key_id;   // set when the request presented an API key
+  std::string user_id = {};  // set when the request came from a signed-in user's session
 };
 
 struct IssuedKey {

@@ -26,7 +26,45 @@ struct BotSettings {
 // Reads the known keys, checking types and ranges; other keys are ignored here.
 Result<BotSettings> parse_bot_settings(const store::Json& settings);
 
-// Validates a settings object sent by a client (the same checks as parse_bot_settings, plus: must be an object).
+// Validates a settings object sent by a client (the same checks as parse_bot_settings, plus: must be an object,
+// and the widget's keys below have the right types and sizes).
 Status validate_bot_settings(const store::Json& settings);
+
+// ---- The widget: what a visitor sees, and which sites may embed it ----
+//
+// settings.persona, settings.instructions: strings for generative answers (stored now, used by issue 5).
+// settings.suggested_questions: up to 6 strings shown as buttons under the greeting.
+// settings.allowed_domains: the sites that may embed the bot (see DomainRule).
+// settings.widget: {primary_color "#rrggbb", position "right"|"left", direction "auto"|"ltr"|"rtl",
+//   logo_url, avatar_url (https: or data:image/...), proactive_open_seconds (0 = never), texts: {name: string}}
+//   where the text names are those of widget_text_defaults().
+
+// Every string the widget shows a visitor, with its default (English); settings.widget.texts overrides each.
+const store::Json& widget_text_defaults();
+
+// The public configuration of the widget: the visible texts, colours, greeting and suggested questions with the
+// defaults filled in. Nothing secret: persona, instructions, thresholds and allowed domains stay out.
+store::Json public_widget_config(const store::Bot& bot);
+
+// One entry of settings.allowed_domains: "example.com" (that host, http or https, any port), "*.example.com" (its
+// subdomains), "https://shop.example.com" (that scheme only), "localhost:8000" (that port only).
+struct DomainRule {
+  std::string scheme;  // "http" or "https"; empty: either
+  std::string host;    // lower-case, without the "*." of a subdomain rule
+  bool subdomains = false;
+  int port = 0;  // 0: any
+};
+Result<DomainRule> parse_domain_rule(std::string_view text);
+
+// A browser Origin header value ("https://shop.example.com:8443"), split; fails on anything else ("null" too).
+struct WebOrigin {
+  std::string scheme;
+  std::string host;
+  int port = 0;  // the explicit port, or the scheme's default
+};
+Result<WebOrigin> parse_web_origin(std::string_view origin);
+
+// True when a page at `origin` may embed the bot with these settings (false for a bot without allowed domains).
+bool origin_allowed(const store::Json& settings, std::string_view origin);
 
 }  // namespace parley::chat

@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
   add_ask_command(app, globals);
   add_key_commands(app, globals);
   add_job_commands(app, globals);
+  add_user_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   engine::register_model_commands(app);
 #endif

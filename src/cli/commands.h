@@ -63,5 +63,6 @@ void add_crawl_options(CLI::App& command, CrawlOptions& options);
 Status add_crawl_source(const Globals& globals, const std::string& bot_id, const CrawlOptions& options);
 // `source sync`, `source list`, `source syncs` and `source report`.
 void add_crawl_source_commands(CLI::App& source, Globals& globals);
+void add_user_commands(CLI::App& app, Globals& globals);
 
 }  // namespace parley::cli

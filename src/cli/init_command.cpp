@@ -1,10 +1,12 @@
-// parley init [--demo] [--workspace NAME] [--json]: creates the data folder, the database, a workspace and its
-// first admin API key (printed once), and optionally the demo bot.
+// parley init [--demo] [--workspace NAME] [--admin-email EMAIL] [--json]: creates the data folder, the database, a
+// workspace, its first admin API key and its owner's admin-app sign-in (both printed once), and optionally the demo
+// bot.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "auth/api_keys.h"
+#include "auth/passwords.h"
 #include "cli/commands.h"
 #include "demo/demo.h"
 
@@ -16,11 +18,14 @@ void add_init_command(CLI::App& app, Globals& globals) {
     bool demo = false;
     bool json = false;
     std::string workspace = "Default";
+    std::string admin_email = "admin@parley.local";
   };
   auto options = std::make_shared<Options>();
   command->add_flag("--demo", options->demo, "Also create the Northwind Bikes demo bot");
   command->add_flag("--json", options->json, "Print the result as JSON");
   command->add_option("--workspace", options->workspace, "Name of the first workspace")->capture_default_str();
+  command->add_option("--admin-email", options->admin_email, "Email the owner signs in to the admin app with")
+      ->capture_default_str();
   command->callback(command_action(globals, [&globals, options]() -> Status {
     const std::filesystem::path data(globals.data_dir);
     if (std::filesystem::exists(database_path(data))) {
@@ -32,11 +37,20 @@ void add_init_command(CLI::App& app, Globals& globals) {
     PARLEY_ASSIGN_OR_RETURN(auto store, store::open_store({database_path(data).string()}));
     Config config;
     std::string api_key;
+    const std::string password = auth::generate_password();
+    PARLEY_ASSIGN_OR_RETURN(const std::string password_hash, auth::hash_password(password));
     PARLEY_TRY(store->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace(options->workspace));
       config.default_workspace = workspace.id;
       PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, workspace.id, "admin (parley init)", store::Role::owner));
       api_key = issued.key;
+      store::User owner;
+      owner.workspace_id = workspace.id;
+      owner.email = options->admin_email;
+      owner.name = "Owner";
+      owner.password_hash = password_hash;
+      owner.role = store::Role::owner;
+      PARLEY_TRY(tx.create_user(owner));
       return {};
     }));
     std::optional<demo::DemoBot> demo_bot;
@@ -46,7 +60,8 @@ void add_init_command(CLI::App& app, Globals& globals) {
     }
     PARLEY_TRY(save_config(data, config));
     if (options->json) {
-      nlohmann::json out = {{"data", globals.data_dir}, {"workspace_id", config.default_workspace}, {"api_key", api_key}};
+      nlohmann::json out = {{"data", globals.data_dir}, {"workspace_id", config.default_workspace}, {"api_key", api_key},
+                            {"admin_email", options->admin_email}, {"admin_password", password}};
       if (demo_bot) out["demo_bot_id"] = demo_bot->bot_id;
       std::cout << out.dump() << "\n";
       return {};
@@ -54,7 +69,9 @@ void add_init_command(CLI::App& app, Globals& globals) {
     std::cout << "Initialised Parley in " << globals.data_dir << "\n"
               << "Workspace:     " << config.default_workspace << "\n"
               << "Admin API key: " << api_key << "\n"
-              << "               (shown only now; only its hash is stored. `parley key create` makes more.)\n";
+              << "               (shown only now; only its hash is stored. `parley key create` makes more.)\n"
+              << "Admin sign-in: " << options->admin_email << " / " << password << "\n"
+              << "               (the admin app at /admin; shown only now, stored only as an argon2id hash)\n";
     if (demo_bot) {
       std::cout << "Demo bot:      " << demo_bot->bot_id << " (Northwind Bikes, " << demo_bot->documents
                 << " documents, " << demo_bot->chunks << " chunks)\n";

@@ -54,6 +54,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     PARLEY_TRY(server.listen());
     const std::string base = "http://" + server_options.host + ":" + std::to_string(server.port());
     std::cout << "Parley is listening on " << base << "\n"
+              << "  Admin app:  " << base << "/admin  (sign in with the email and password printed by `parley init`)\n"
               << "  Admin API:  " << base << "/api/v1  (Authorization: Bearer <the key printed by `parley init`>)\n";
     if (!config.demo_bot_id.empty()) std::cout << "  Demo page:  " << base << "/demo\n";
     std::cout << "  Health:     " << base << "/healthz\n" << std::flush;

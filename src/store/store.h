@@ -62,6 +62,10 @@ struct ConversationFilter {
   std::optional<std::int64_t> since;  // created_at >= since
   int limit = 50;
   int offset = 0;
+  std::optional<std::int64_t> until = {};  // created_at < until
+  std::string text = {};                   // some message contains this text (case-insensitive for ASCII)
+  std::optional<std::string> mode = {};    // some answer has this mode (faq, extractive, fallback, ...)
+  std::optional<int> rating = {};          // some answer got this feedback (+1 / -1)
 };
 
 class ReadTx {
@@ -111,6 +115,15 @@ class ReadTx {
   virtual Result<std::vector<Conversation>> conversations(std::string_view bot_id,
                                                           const ConversationFilter& filter) = 0;
   virtual Result<std::vector<Message>> messages(std::string_view conversation_id) = 0;
+
+  // System scope: a sign-in looks the user up by email (lower-cased) before the workspace is known.
+  virtual Result<std::optional<User>> user_by_email(std::string_view email) = 0;
+  virtual Result<std::optional<User>> user(std::string_view user_id) = 0;
+  // System scope: a request presents a session token before the workspace is known.
+  virtual Result<std::optional<Session>> session(std::string_view session_id) = 0;
+
+  // Aggregates of a bot's conversations created in [since, until).
+  virtual Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
 };
 
 class WriteTx : public ReadTx {
@@ -144,6 +157,18 @@ class WriteTx : public ReadTx {
   virtual Status update_crawl_page(const CrawlPage& page) = 0;
   virtual Status add_job_upload(const JobUpload& upload) = 0;
   virtual Status delete_job_upload(std::int64_t upload_id) = 0;
+  // Records (or replaces, or with rating 0 removes) the visitor's feedback on an assistant message of the
+  // conversation.
+  virtual Status set_feedback(std::string_view conversation_id, std::int64_t message_id, int rating) = 0;
+
+  virtual Result<User> create_user(const User& user) = 0;  // id/created_at filled in; email lower-cased
+  virtual Status set_user_password(std::string_view user_id, std::string_view password_hash) = 0;
+  virtual Result<Session> create_session(const Session& session) = 0;  // created_at filled in
+  virtual Status delete_session(std::string_view session_id) = 0;
+
+  // System scope: an instance-wide secret (e.g. the key that signs visitor tokens), created with `initial` when
+  // it does not exist yet; every caller then gets the same value.
+  virtual Result<std::string> instance_secret(std::string_view name, std::string_view initial) = 0;
 };
 
 struct StoreOptions {

@@ -34,6 +34,27 @@ struct ApiKey {
   std::optional<std::int64_t> revoked_at;
 };
 
+// A person who signs in to the admin app. Emails are stored lower-cased and are unique across the instance, so a
+// sign-in finds its workspace from the email alone.
+struct User {
+  std::string id;
+  std::string workspace_id;
+  std::string email;
+  std::string name;
+  std::string password_hash;  // argon2id, in libsodium's crypto_pwhash_str format; never the password
+  Role role = Role::viewer;
+  std::int64_t created_at = 0;
+};
+
+// A signed-in browser. The token lives only in the visitor's cookie; the store keeps its SHA-256 as the id.
+struct Session {
+  std::string id;  // SHA-256 (hex) of the session token
+  std::string workspace_id;
+  std::string user_id;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
 struct Bot {
   std::string id;  // also the public id used by the chat endpoint and the widget
   std::string workspace_id;
@@ -124,6 +145,11 @@ struct Conversation {
   std::int64_t message_count = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  // Filled in by reads, for lists: the visitor's first message, and how the bot fared in this conversation.
+  std::string first_question = {};
+  std::int64_t fallback_count = 0;
+  std::int64_t thumbs_up = 0;
+  std::int64_t thumbs_down = 0;
 };
 
 struct MessageSource {
@@ -144,6 +170,41 @@ struct Message {
   std::vector<MessageSource> sources;
   std::int64_t latency_us = 0;
   std::int64_t created_at = 0;
+  int rating = 0;  // the visitor's feedback on an assistant message: +1, -1, or 0 for none
+};
+
+// Aggregates of one bot's conversations over a time window, for the analytics screen. Days are UTC.
+struct DailyActivity {
+  std::string day;  // YYYY-MM-DD
+  std::int64_t conversations = 0;  // started that day
+  std::int64_t questions = 0;      // visitor messages
+  std::int64_t answered = 0;       // assistant answers from the knowledge (faq, extractive, generative)
+  std::int64_t fallbacks = 0;      // assistant answers that declined
+};
+
+struct UnansweredQuestion {
+  std::string text;
+  std::int64_t count = 0;
+  std::int64_t last_asked_at = 0;
+};
+
+struct SourceUsage {
+  std::string title;
+  std::string url;
+  std::int64_t citations = 0;
+};
+
+struct BotAnalytics {
+  std::vector<DailyActivity> days;  // only days with activity, oldest first
+  std::int64_t conversations = 0;
+  std::int64_t questions = 0;
+  std::int64_t answered = 0;
+  std::int64_t fallbacks = 0;
+  std::int64_t thumbs_up = 0;
+  std::int64_t thumbs_down = 0;
+  std::vector<UnansweredQuestion> unanswered;  // most asked first
+  std::vector<SourceUsage> top_sources;        // most cited first
+  std::vector<std::int64_t> latencies_us;      // of every answer in the window, ascending
 };
 
 // A background job in the durable queue. One runner at a time holds a job's lease; a job whose lease expired

@@ -187,6 +187,32 @@ CREATE TABLE job_uploads (
 );
 CREATE INDEX job_uploads_job ON job_uploads(job_id, id);
 )sql"},
+    // The web app: sign-in sessions, visitor feedback on answers, and instance secrets (the visitor-token key).
+    Migration{20, R"sql(
+CREATE UNIQUE INDEX users_email ON users(email);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE message_feedback (
+  message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  workspace_id TEXT NOT NULL,
+  bot_id TEXT NOT NULL,
+  rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX message_feedback_conversation ON message_feedback(conversation_id);
+CREATE TABLE instance_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // time anyway, and queuing in-process is cheaper than busy-waiting), and a pool of reader connections that run
 // concurrently with it thanks to WAL.
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -211,6 +212,14 @@ Chunk read_chunk(const Statement& row) {
 
 constexpr std::string_view kConversationColumns =
     "id, workspace_id, bot_id, status, message_count, created_at, updated_at";
+// kConversationColumns plus what lists show of a conversation (read_conversation reads these); for SELECTs from
+// `conversations` (not aliased).
+constexpr std::string_view kConversationSummaryColumns =
+    "id, workspace_id, bot_id, status, message_count, created_at, updated_at, "
+    "(SELECT m.text FROM messages m WHERE m.conversation_id = conversations.id AND m.role = 'user' ORDER BY m.id LIMIT 1), "
+    "(SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.mode = 'fallback'), "
+    "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = 1), "
+    "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = -1)";
 Conversation read_conversation(const Statement& row) {
   Conversation conversation;
   conversation.id = row.text(0);
@@ -220,11 +229,16 @@ Conversation read_conversation(const Statement& row) {
   conversation.message_count = row.integer(4);
   conversation.created_at = row.integer(5);
   conversation.updated_at = row.integer(6);
+  conversation.first_question = row.text(7);
+  conversation.fallback_count = row.integer(8);
+  conversation.thumbs_up = row.integer(9);
+  conversation.thumbs_down = row.integer(10);
   return conversation;
 }
 
 constexpr std::string_view kMessageColumns =
-    "id, conversation_id, role, text, mode, confidence, sources, latency_us, created_at";
+    "id, conversation_id, role, text, mode, confidence, sources, latency_us, created_at, "
+    "(SELECT f.rating FROM message_feedback f WHERE f.message_id = messages.id)";
 Message read_message(const Statement& row) {
   Message message;
   message.id = row.integer(0);
@@ -236,7 +250,29 @@ Message read_message(const Statement& row) {
   message.sources = sources_from_json(parse_json_column(row.text(6), Json::array()));
   message.latency_us = row.integer(7);
   message.created_at = row.integer(8);
+  message.rating = static_cast<int>(row.optional_integer(9).value_or(0));
   return message;
+}
+
+constexpr std::string_view kUserColumns = "id, workspace_id, email, name, password_hash, role, created_at";
+User read_user(const Statement& row) {
+  User user;
+  user.id = row.text(0);
+  user.workspace_id = row.text(1);
+  user.email = row.text(2);
+  user.name = row.text(3);
+  user.password_hash = row.text(4);
+  user.role = parse_role(row.text(5)).value_or(Role::viewer);
+  user.created_at = row.integer(6);
+  return user;
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
 std::string sql(std::initializer_list<std::string_view> parts) {
@@ -447,14 +483,33 @@ class SqliteTx final : public WriteTx {
   }
 
   Result<std::optional<Conversation>> conversation(std::string_view bot_id, std::string_view conversation_id) override {
-    return one(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE id = ? AND bot_id = ? AND ", kInScope}),
+    return one(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE id = ? AND bot_id = ? AND ", kInScope}),
                read_conversation, conversation_id, bot_id);
   }
 
   Result<std::vector<Conversation>> conversations(std::string_view bot_id, const ConversationFilter& filter) override {
-    return all(sql({"SELECT ", kConversationColumns, " FROM conversations WHERE bot_id = ? AND created_at >= ? AND ",
-                    kInScope, " ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"}),
-               read_conversation, bot_id, filter.since.value_or(0), filter.limit, filter.offset);
+    // Named parameters throughout: the optional filters each appear twice.
+    auto stmt = db_.prepare(sql(
+        {"SELECT ", kConversationSummaryColumns,
+         " FROM conversations WHERE bot_id = :bot AND created_at >= :since AND created_at < :until"
+         " AND (:text = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id"
+         "      AND instr(lower(m.text), :text) > 0))"
+         " AND (:mode = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.mode = :mode))"
+         " AND (:rating = 0 OR EXISTS (SELECT 1 FROM message_feedback f WHERE f.conversation_id = conversations.id"
+         "      AND f.rating = :rating)) AND ",
+         kInScope, " ORDER BY created_at DESC, rowid DESC LIMIT :limit OFFSET :offset"}));
+    stmt.bind(":bot", bot_id)
+        .bind(":since", filter.since.value_or(0))
+        .bind(":until", filter.until.value_or(std::numeric_limits<std::int64_t>::max()))
+        .bind(":text", ascii_lower(filter.text))
+        .bind(":mode", filter.mode.value_or(""))
+        .bind(":rating", filter.rating.value_or(0))
+        .bind(":limit", filter.limit)
+        .bind(":offset", filter.offset);
+    bind_scope(stmt);
+    std::vector<Conversation> out;
+    while (stmt.step()) out.push_back(read_conversation(stmt));
+    return out;
   }
 
   Result<std::vector<Message>> messages(std::string_view conversation_id) override {
@@ -462,6 +517,92 @@ class SqliteTx final : public WriteTx {
     return all(sql({"SELECT ", kMessageColumns, " FROM messages WHERE conversation_id = ? AND EXISTS ("
                     "SELECT 1 FROM conversations WHERE id = ? AND ", kInScope, ") ORDER BY id"}),
                read_message, conversation_id, conversation_id);
+  }
+
+  Result<std::optional<User>> user_by_email(std::string_view email) override {
+    return one(sql({"SELECT ", kUserColumns, " FROM users WHERE email = ? AND ", kInScope}), read_user, ascii_lower(email));
+  }
+
+  Result<std::optional<User>> user(std::string_view user_id) override {
+    return one(sql({"SELECT ", kUserColumns, " FROM users WHERE id = ? AND ", kInScope}), read_user, user_id);
+  }
+
+  Result<std::optional<Session>> session(std::string_view session_id) override {
+    return one(sql({"SELECT id, workspace_id, user_id, created_at, expires_at FROM sessions WHERE id = ? AND ", kInScope}),
+               [](const Statement& row) { return Session{row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4)}; },
+               session_id);
+  }
+
+  Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override {
+    BotAnalytics out;
+    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    std::map<std::string, DailyActivity> days;
+    // Messages of the bot in the window; `a` is the message, `c` its conversation.
+    constexpr std::string_view kBotMessages =
+        " FROM messages a JOIN conversations c ON c.id = a.conversation_id"
+        " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until";
+    const auto window = [&](Statement& stmt) { stmt.bind(":bot", bot_id).bind(":since", since).bind(":until", until); };
+
+    auto started = db_.prepare(sql({"SELECT date(created_at / 1000, 'unixepoch') AS day, count(*) FROM conversations "
+                                    "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until GROUP BY day"}));
+    window(started);
+    while (started.step()) {
+      auto& day = days[started.text(0)];
+      day.conversations = started.integer(1);
+      out.conversations += day.conversations;
+    }
+    auto messages = db_.prepare(sql({"SELECT date(a.created_at / 1000, 'unixepoch') AS day, a.role, a.mode, count(*)",
+                                     kBotMessages, " GROUP BY day, a.role, a.mode"}));
+    window(messages);
+    while (messages.step()) {
+      auto& day = days[messages.text(0)];
+      const std::string role = messages.text(1);
+      const std::string mode = messages.text(2);
+      const std::int64_t count = messages.integer(3);
+      if (role == "user") {
+        day.questions += count;
+        out.questions += count;
+      } else if (role == "assistant" && mode == "fallback") {
+        day.fallbacks += count;
+        out.fallbacks += count;
+      } else if (role == "assistant") {
+        day.answered += count;
+        out.answered += count;
+      }
+    }
+    for (auto& [name, day] : days) {
+      day.day = name;
+      out.days.push_back(day);
+    }
+
+    auto feedback = db_.prepare("SELECT rating, count(*) FROM message_feedback "
+                                "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until GROUP BY rating");
+    window(feedback);
+    while (feedback.step()) (feedback.integer(0) > 0 ? out.thumbs_up : out.thumbs_down) = feedback.integer(1);
+
+    // The visitor's question that each fallback answered: the latest user message before it.
+    auto unanswered = db_.prepare(
+        "SELECT min(q.text), count(*), max(q.created_at) FROM messages a JOIN conversations c ON c.id = a.conversation_id "
+        "JOIN messages q ON q.id = (SELECT max(p.id) FROM messages p WHERE p.conversation_id = a.conversation_id "
+        "AND p.id < a.id AND p.role = 'user') "
+        "WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.mode = 'fallback' "
+        "GROUP BY lower(trim(q.text)) ORDER BY count(*) DESC, max(q.created_at) DESC LIMIT 20");
+    window(unanswered);
+    while (unanswered.step()) out.unanswered.push_back({unanswered.text(0), unanswered.integer(1), unanswered.integer(2)});
+
+    auto cited = db_.prepare(
+        "SELECT json_extract(j.value, '$.url') AS url, max(json_extract(j.value, '$.title')), count(*) "
+        "FROM messages a JOIN conversations c ON c.id = a.conversation_id, json_each(a.sources) j "
+        "WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.role = 'assistant' "
+        "GROUP BY url ORDER BY count(*) DESC, url LIMIT 10");
+    window(cited);
+    while (cited.step()) out.top_sources.push_back({cited.text(1), cited.text(0), cited.integer(2)});
+
+    auto latencies = db_.prepare(sql({"SELECT a.latency_us", kBotMessages, " AND a.role = 'assistant' ORDER BY a.latency_us"}));
+    window(latencies);
+    while (latencies.step()) out.latencies_us.push_back(latencies.integer(0));
+    return out;
   }
 
   // ---- writes ----
@@ -713,6 +854,51 @@ class SqliteTx final : public WriteTx {
     return stored;
   }
 
+  Status set_feedback(std::string_view conversation_id, std::int64_t message_id, int rating) override {
+    auto target = db_.prepare(sql({"SELECT c.workspace_id, c.bot_id FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                                   "WHERE m.id = ? AND m.conversation_id = ? AND m.role = 'assistant' AND "
+                                   "(:ws = '' OR c.workspace_id = :ws)"}));
+    target.bind(1, message_id).bind(2, conversation_id);
+    bind_scope(target);
+    if (!target.step()) return make_error(ErrorCode::not_found, "no such answer in this conversation");
+    const std::string workspace_id = target.text(0);
+    const std::string bot_id = target.text(1);
+    target.reset();
+    if (rating == 0) {
+      db_.prepare("DELETE FROM message_feedback WHERE message_id = ?").bind(1, message_id).run();
+      return {};
+    }
+    db_.prepare("INSERT INTO message_feedback (message_id, conversation_id, workspace_id, bot_id, rating, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET rating = excluded.rating, "
+                "created_at = excluded.created_at")
+        .bind(1, message_id)
+        .bind(2, conversation_id)
+        .bind(3, workspace_id)
+        .bind(4, bot_id)
+        .bind(5, rating)
+        .bind(6, unix_millis())
+        .run();
+    return {};
+  }
+
+  Result<User> create_user(const User& user) override {
+    PARLEY_TRY(require_workspace(user.workspace_id));
+    User stored = user;
+    stored.id = new_id("usr");
+    stored.email = ascii_lower(user.email);
+    stored.created_at = unix_millis();
+    db_.prepare(sql({"INSERT INTO users (", kUserColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?)"}))
+        .bind(1, stored.id)
+        .bind(2, stored.workspace_id)
+        .bind(3, stored.email)
+        .bind(4, stored.name)
+        .bind(5, stored.password_hash)
+        .bind(6, role_name(stored.role))
+        .bind(7, stored.created_at)
+        .run();
+    return stored;
+  }
+
   Status update_job(const Job& job) override {
     auto stmt = db_.prepare(sql({"UPDATE jobs SET state = ?, requested = ?, progress = ?, result = ?, error = ?, "
                                  "lease_owner = ?, lease_expires_at = ?, attempts = ?, started_at = ?, finished_at = ?, "
@@ -775,6 +961,52 @@ class SqliteTx final : public WriteTx {
     bind_scope(stmt);
     stmt.run();
     return {};
+  }
+
+  Status set_user_password(std::string_view user_id, std::string_view password_hash) override {
+    auto stmt = db_.prepare(sql({"UPDATE users SET password_hash = ? WHERE id = ? AND ", kInScope}));
+    stmt.bind(1, password_hash).bind(2, user_id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
+    return {};
+  }
+
+  Result<Session> create_session(const Session& session) override {
+    PARLEY_TRY(require_workspace(session.workspace_id));
+    Session stored = session;
+    stored.created_at = unix_millis();
+    db_.prepare("INSERT INTO sessions (id, workspace_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(1, stored.id)
+        .bind(2, stored.workspace_id)
+        .bind(3, stored.user_id)
+        .bind(4, stored.created_at)
+        .bind(5, stored.expires_at)
+        .run();
+    // Expired sessions of anyone are dropped here, so the table never grows without bound.
+    db_.prepare("DELETE FROM sessions WHERE expires_at < ?").bind(1, stored.created_at).run();
+    return stored;
+  }
+
+  Status delete_session(std::string_view session_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM sessions WHERE id = ? AND ", kInScope}));
+    stmt.bind(1, session_id);
+    bind_scope(stmt);
+    stmt.run();
+    return {};
+  }
+
+  Result<std::string> instance_secret(std::string_view name, std::string_view initial) override {
+    if (!scope_.is_system()) return make_error(ErrorCode::forbidden, "instance secrets belong to the system scope");
+    db_.prepare("INSERT INTO instance_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
+        .bind(1, name)
+        .bind(2, initial)
+        .bind(3, unix_millis())
+        .run();
+    auto stmt = db_.prepare("SELECT value FROM instance_secrets WHERE name = ?");
+    stmt.bind(1, name);
+    if (!stmt.step()) return make_error(ErrorCode::internal, "instance secret missing");
+    return stmt.text(0);
   }
 
  private:

@@ -1,0 +1,79 @@
+// Signing in to the admin app: POST /api/v1/auth/login {email, password} sets the session cookie, POST
+// /api/v1/auth/logout ends it, GET /api/v1/auth/me tells who is signed in. The cookie is HttpOnly (no script reads
+// it), SameSite=Strict (no other site's page sends it), and Secure when the request came over https.
+#include <chrono>
+
+#include "api/handlers.h"
+#include "api/origins.h"
+#include "auth/sessions.h"
+
+namespace parley::api {
+namespace {
+
+std::string session_cookie(const http::Request& request, std::string_view value, std::chrono::seconds max_age) {
+  std::string cookie = std::string(auth::kSessionCookie) + "=" + std::string(value) +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
+  // A TLS-terminating proxy in front of Parley says so in X-Forwarded-Proto.
+  if (request.header("X-Forwarded-Proto") == "https") cookie += "; Secure";
+  return cookie;
+}
+
+Json user_view(const store::User& user) {
+  return {{"id", user.id},
+          {"email", user.email},
+          {"name", user.name},
+          {"role", std::string(store::role_name(user.role))},
+          {"workspace_id", user.workspace_id}};
+}
+
+}  // namespace
+
+void register_auth_routes(http::Router& router, ApiContext& context) {
+  router.add("POST", "/api/v1/auth/login", [&context](http::Request& request) {
+    if (!is_same_origin_request(request)) {
+      return http::error_response(ErrorCode::forbidden, "sign in from this server's own admin app");
+    }
+    PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
+    const auto email = body.find("email");
+    const auto password = body.find("password");
+    if (email == body.end() || !email->is_string() || password == body.end() || !password->is_string()) {
+      return http::error_response(ErrorCode::invalid_request, "send {\"email\": ..., \"password\": ...}");
+    }
+    PARLEY_RESPOND_ON_ERROR(const auto signed_in,
+                            auth::sign_in(context.store(), email->get<std::string>(), password->get<std::string>()));
+    http::Response response = http::json_response(200, {{"user", user_view(signed_in.user)}});
+    response.headers["Set-Cookie"] =
+        session_cookie(request, signed_in.token, std::chrono::duration_cast<std::chrono::seconds>(auth::kSessionLifetime));
+    response.headers["Cache-Control"] = "no-store";
+    return response;
+  });
+  router.set_body_limit("POST", "/api/v1/auth/login", 8192);
+
+  router.add("POST", "/api/v1/auth/logout", [&context](http::Request& request) {
+    if (!is_same_origin_request(request)) return http::error_response(ErrorCode::forbidden, "cross-site request");
+    const auto status = auth::sign_out(context.store(), auth::cookie_value(request.header("Cookie"), auth::kSessionCookie));
+    if (!status.ok()) return http::error_response(status.error());
+    http::Response response;
+    response.status = 204;
+    response.headers["Set-Cookie"] = session_cookie(request, "", std::chrono::seconds(0));
+    return response;
+  });
+
+  router.add("GET", "/api/v1/auth/me", admin(context, [&context](http::Request&, const auth::Principal& who) {
+    Json view = {{"workspace_id", who.workspace_id}, {"role", std::string(store::role_name(who.role))}};
+    if (!who.user_id.empty()) {
+      std::optional<store::User> user;
+      const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+        PARLEY_ASSIGN_OR_RETURN(user, tx.user(who.user_id));
+        return {};
+      });
+      if (!status.ok()) return http::error_response(status.error());
+      if (user) view["user"] = user_view(*user);
+    }
+    http::Response response = http::json_response(200, view);
+    response.headers["Cache-Control"] = "no-store";
+    return response;
+  }));
+}
+
+}  // namespace parley::api

@@ -1,0 +1,29 @@
+// Which web pages may call which endpoints.
+//
+// Admin endpoints send no CORS headers at all, and a signed-in session is honoured only for same-origin requests.
+// The widget's public endpoints (chat, widget config, the visitor's conversation, feedback) decide per bot:
+//   - no Origin header (server-to-server, curl): allowed, without CORS headers;
+//   - the same origin as this server (the admin app's playground, /demo): allowed;
+//   - an origin that matches the bot's settings.allowed_domains: allowed, with Access-Control-Allow-Origin naming it;
+//   - anything else, including a bot without allowed domains: 403 and no CORS headers.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "api/api.h"
+#include "http/message.h"
+
+namespace parley::api {
+
+// True when the request's Origin (or, without one, Sec-Fetch-Site) says it comes from a page of this server.
+bool is_same_origin_request(const http::Request& request);
+
+// A handler of a public endpoint: gets the bot of the {bot_id} path parameter once its page is allowed.
+using PublicHandler = std::function<http::Response(http::Request&, const store::Bot&)>;
+http::Handler public_endpoint(ApiContext& context, PublicHandler handler);
+
+// The CORS preflight (OPTIONS) of a public endpoint answering `methods`.
+http::Handler public_preflight(ApiContext& context, std::string methods);
+
+}  // namespace parley::api

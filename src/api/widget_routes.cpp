@@ -1,0 +1,95 @@
+// GET /api/v1/bots/{bot_id}/widget (admin): the widget config and text defaults, for the bot builder.
+// The widget's other public endpoints, beside chat (all under the page rules of api/origins.h):
+//   GET  /api/v1/widget/{bot_id}/config        visible texts, colours, greeting, suggested questions
+//   GET  /api/v1/widget/{bot_id}/conversation  the visitor's own conversation (X-Visitor-Token), to restore it
+//   POST /api/v1/widget/{bot_id}/feedback      {message_id, rating: 1 | -1 | 0} on an answer of that conversation
+// A visitor proves a conversation is theirs with the signed token every chat reply carries (auth/visitor_tokens.h);
+// the conversation id alone opens nothing here.
+#include "api/handlers.h"
+#include "api/origins.h"
+#include "chat/bot_settings.h"
+
+namespace parley::api {
+namespace {
+
+// What a visitor may see of their own conversation: what the widget showed them, nothing internal.
+Json visitor_message_view(const store::Message& message) {
+  Json view = {{"id", message.id}, {"role", message.role}, {"text", message.text}};
+  if (message.role == "assistant") {
+    view["sources"] = Json::array();
+    for (const auto& source : message.sources) view["sources"].push_back({{"title", source.title}, {"url", source.url}});
+    view["rating"] = message.rating;
+  }
+  return view;
+}
+
+Result<std::string> visitor_conversation(ApiContext& context, const http::Request& request, const store::Bot& bot) {
+  const std::string_view token = request.header("X-Visitor-Token");
+  if (token.empty()) return make_error(ErrorCode::unauthorized, "send the conversation's X-Visitor-Token");
+  PARLEY_ASSIGN_OR_RETURN(const auto tokens, context.visitor_tokens());
+  return tokens->verify(bot.id, token);
+}
+
+}  // namespace
+
+void register_widget_routes(http::Router& router, ApiContext& context) {
+  // For the bot builder: what the widget shows with the saved settings, and the default of every visible text.
+  router.add("GET", "/api/v1/bots/{bot_id}/widget", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+    std::optional<store::Bot> bot;
+    const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(bot, tx.bot(request.params["bot_id"]));
+      if (!bot) return make_error(ErrorCode::not_found, "no such bot");
+      return {};
+    });
+    if (!status.ok()) return http::error_response(status.error());
+    return http::json_response(200, {{"config", chat::public_widget_config(*bot)}, {"text_defaults", chat::widget_text_defaults()}});
+  }));
+
+  router.add("GET", "/api/v1/widget/{bot_id}/config", public_endpoint(context, [](http::Request&, const store::Bot& bot) {
+    http::Response response = http::json_response(200, chat::public_widget_config(bot));
+    // Short, so that a change in the bot builder reaches visitors quickly.
+    response.headers["Cache-Control"] = "public, max-age=60";
+    return response;
+  }));
+  router.add("OPTIONS", "/api/v1/widget/{bot_id}/config", public_preflight(context, "GET, OPTIONS"));
+
+  router.add("GET", "/api/v1/widget/{bot_id}/conversation",
+             public_endpoint(context, [&context](http::Request& request, const store::Bot& bot) {
+               PARLEY_RESPOND_ON_ERROR(const std::string conversation_id, visitor_conversation(context, request, bot));
+               Json messages = Json::array();
+               const auto status = context.store().read(store::Scope::workspace(bot.workspace_id), [&](store::ReadTx& tx) -> Status {
+                 PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.conversation(bot.id, conversation_id));
+                 if (!conversation) return make_error(ErrorCode::not_found, "no such conversation");
+                 PARLEY_ASSIGN_OR_RETURN(auto rows, tx.messages(conversation->id));
+                 for (const auto& message : rows) messages.push_back(visitor_message_view(message));
+                 return {};
+               });
+               if (!status.ok()) return http::error_response(status.error());
+               http::Response response = http::json_response(200, {{"conversation_id", conversation_id}, {"messages", messages}});
+               response.headers["Cache-Control"] = "no-store";
+               return response;
+             }));
+  router.add("OPTIONS", "/api/v1/widget/{bot_id}/conversation", public_preflight(context, "GET, OPTIONS"));
+
+  router.add("POST", "/api/v1/widget/{bot_id}/feedback",
+             public_endpoint(context, [&context](http::Request& request, const store::Bot& bot) {
+               PARLEY_RESPOND_ON_ERROR(const std::string conversation_id, visitor_conversation(context, request, bot));
+               PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
+               const auto message_id = body.find("message_id");
+               const auto rating = body.find("rating");
+               if (message_id == body.end() || !message_id->is_number_integer() || rating == body.end() ||
+                   !rating->is_number_integer() || rating->get<int>() < -1 || rating->get<int>() > 1) {
+                 return http::error_response(ErrorCode::invalid_request,
+                                             "send {\"message_id\": <id>, \"rating\": 1 | -1 | 0}");
+               }
+               const auto status = context.store().write(store::Scope::workspace(bot.workspace_id), [&](store::WriteTx& tx) {
+                 return tx.set_feedback(conversation_id, message_id->get<std::int64_t>(), rating->get<int>());
+               });
+               if (!status.ok()) return http::error_response(status.error());
+               return http::json_response(200, {{"message_id", *message_id}, {"rating", *rating}});
+             }));
+  router.add("OPTIONS", "/api/v1/widget/{bot_id}/feedback", public_preflight(context, "POST, OPTIONS"));
+  router.set_body_limit("POST", "/api/v1/widget/{bot_id}/feedback", 4096);
+}
+
+}  // namespace parley::api

@@ -1,0 +1,86 @@
+// parley user add --email E [--role R] [--json] | parley user reset-password --email E [--json]
+// Admin-app accounts of the default workspace. The password is generated, printed once, and stored only as its
+// argon2id hash; resetting gives a new one (for a lost password, or a data folder made before the admin app).
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/passwords.h"
+#include "cli/commands.h"
+
+namespace parley::cli {
+namespace {
+
+struct Account {
+  std::string email;
+  std::string password;
+};
+
+void print(const Account& account, bool json) {
+  if (json) {
+    std::cout << nlohmann::json{{"email", account.email}, {"password", account.password}}.dump() << "\n";
+  } else {
+    std::cout << "Admin sign-in: " << account.email << " / " << account.password << "\n"
+              << "               (shown only now; only its argon2id hash is stored)\n";
+  }
+}
+
+}  // namespace
+
+void add_user_commands(CLI::App& app, Globals& globals) {
+  auto* user = app.add_subcommand("user", "Manage who signs in to the admin app");
+  user->require_subcommand(1);
+  struct Options {
+    std::string email;
+    std::string role = "admin";
+    bool json = false;
+  };
+
+  auto* add = user->add_subcommand("add", "Add an account with a generated password (printed once)");
+  auto add_options = std::make_shared<Options>();
+  add->add_option("--email", add_options->email, "The email to sign in with")->required();
+  add->add_option("--role", add_options->role, "owner, admin, agent or viewer")->capture_default_str();
+  add->add_flag("--json", add_options->json, "Print JSON");
+  add->callback(command_action(globals, [&globals, add_options]() -> Status {
+    const auto role = store::parse_role(add_options->role);
+    if (!role) return make_error(ErrorCode::invalid_request, "unknown role: " + add_options->role);
+    PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    PARLEY_ASSIGN_OR_RETURN(const std::string workspace, default_workspace(*store, config));
+    Account account{add_options->email, auth::generate_password()};
+    store::User record;
+    record.workspace_id = workspace;
+    record.email = add_options->email;
+    record.role = *role;
+    PARLEY_ASSIGN_OR_RETURN(record.password_hash, auth::hash_password(account.password));
+    PARLEY_TRY(store->write(store::Scope::workspace(workspace), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(const auto existing, tx.user_by_email(record.email));
+      if (existing) return make_error(ErrorCode::conflict, "an account with this email exists; use `parley user reset-password`");
+      PARLEY_ASSIGN_OR_RETURN(const auto stored, tx.create_user(record));
+      account.email = stored.email;
+      return {};
+    }));
+    print(account, add_options->json);
+    return {};
+  }));
+
+  auto* reset = user->add_subcommand("reset-password", "Give an account a new generated password (printed once)");
+  auto reset_options = std::make_shared<Options>();
+  reset->add_option("--email", reset_options->email, "The account's email")->required();
+  reset->add_flag("--json", reset_options->json, "Print JSON");
+  reset->callback(command_action(globals, [&globals, reset_options]() -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    Account account{reset_options->email, auth::generate_password()};
+    PARLEY_ASSIGN_OR_RETURN(const std::string hash, auth::hash_password(account.password));
+    PARLEY_TRY(store->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(const auto found, tx.user_by_email(reset_options->email));
+      if (!found) return make_error(ErrorCode::not_found, "no account with this email");
+      account.email = found->email;
+      return tx.set_user_password(found->id, hash);
+    }));
+    print(account, reset_options->json);
+    return {};
+  }));
+}
+
+}  // namespace parley::cli

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../../web/src/shared/markdown';
+
+function html(markdown: string): string {
+  const box = document.createElement('div');
+  box.append(renderMarkdown(markdown));
+  return box.innerHTML;
+}
+
+describe('renderMarkdown', () => {
+  it('keeps the formatting of an answer', () => {
+    expect(html('Shipping is **free** over $75.\n\n- Standard: 3 days\n- Express: 1 day')).toBe(
+      '<p>Shipping is <strong>free</strong> over $75.</p><ul><li>Standard: 3 days</li><li>Express: 1 day</li></ul>',
+    );
+    expect(html('Call _us_ at `1-800`')).toBe('<p>Call <em>us</em> at <code>1-800</code></p>');
+  });
+
+  it('opens safe links in a new tab without referrer or opener', () => {
+    const out = html('See [our policy](https://shop.example.com/returns).');
+    expect(out).toContain('href="https://shop.example.com/returns"');
+    expect(out).toContain('target="_blank"');
+    expect(out).toContain('rel="noopener noreferrer nofollow"');
+  });
+
+  const ALLOWED = new Set(['P', 'BR', 'STRONG', 'B', 'EM', 'I', 'CODE', 'PRE', 'UL', 'OL', 'LI', 'A', 'BLOCKQUOTE', 'HR', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'DEL', 'S']);
+
+  it.each([
+    ['<script>alert(1)</script>'],
+    ['<img src=x onerror=alert(1)>'],
+    ['<svg onload=alert(1)></svg>'],
+    ['<iframe src="https://evil.example"></iframe>'],
+    ['<a href="javascript:alert(1)">x</a>'],
+    ['[click](javascript:alert(1))'],
+    ['[click](JaVaScRiPt:alert(1))'],
+    ['[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)'],
+    ['[x](https://shop.example.com" onclick="alert(1))'],
+    ['[x](https://shop.example.com"><img src=x onerror=alert(1)>)'],
+    ['<style>body{display:none}</style>'],
+    ['<form action="https://evil.example"><input name=a></form>'],
+    ['**<b onclick=alert(1)>x</b>**'],
+    ['```\n<script>alert(1)</script>\n```'],
+  ])('creates no script, handler, form or remote load from %s', (attack) => {
+    const box = document.createElement('div');
+    box.append(renderMarkdown(attack));
+    for (const node of Array.from(box.querySelectorAll('*'))) {
+      expect(ALLOWED.has(node.tagName), node.tagName).toBe(true);
+      for (const attribute of Array.from(node.attributes)) {
+        expect(['href', 'target', 'rel', 'class']).toContain(attribute.name);
+        if (attribute.name === 'href') expect(attribute.value).toMatch(/^(https?:|mailto:|tel:)/i);
+      }
+    }
+  });
+
+  it('never loads a remote image, whatever the markdown says', () => {
+    const out = html('![tracking pixel](https://evil.example/pixel.png)');
+    expect(out).not.toContain('<img');
+    expect(out).not.toContain('evil.example/pixel.png"');
+  });
+
+  it('shows a "<" as typed instead of swallowing text as a tag', () => {
+    expect(html('Orders <b>and</b> returns: 1<2')).toBe('<p>Orders &lt;b&gt;and&lt;/b&gt; returns: 1&lt;2</p>');
+  });
+});

@@ -1,0 +1,361 @@
+// The web app's and the widget's API on a real server, a real socket and a real SQLite file: which pages may call
+// the public endpoints (CORS by allowed domains), visitor tokens, feedback, sessions, analytics, conversation
+// search and export, and the served assets.
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api/api.h"
+#include "auth/api_keys.h"
+#include "auth/passwords.h"
+#include "http/server.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+namespace parley::api {
+namespace {
+
+using parley::testing::HttpClient;
+using parley::testing::HttpResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Json = nlohmann::json;
+using Headers = std::map<std::string, std::string>;
+
+constexpr const char* kGuide =
+    "# Shipping guide\n\n## Costs\n\nShipping is free on orders over $75. Otherwise standard shipping costs $7.95.\n";
+constexpr const char* kFaq = "question,answer\nHow do I reset my password?,\"Click 'Forgot password' on the sign-in page.\"\n";
+constexpr const char* kPassword = "a long enough password";
+
+class WebApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
+      PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, a.id, "a", store::Role::owner));
+      key_ = issued.key;
+      store::User owner;
+      owner.workspace_id = a.id;
+      owner.email = "owner@example.com";
+      owner.role = store::Role::owner;
+      PARLEY_ASSIGN_OR_RETURN(owner.password_hash, auth::hash_password(kPassword));
+      PARLEY_TRY(tx.create_user(owner));
+      return {};
+    }).ok());
+    context_ = std::make_unique<ApiContext>(*store_, ApiOptions{});
+    register_routes(router_, *context_);
+    http::ServerOptions options;
+    options.port = 0;
+    server_ = std::make_unique<http::Server>(options, router_);
+    ASSERT_TRUE(server_->listen().ok());
+    server_->start();
+    client_ = std::make_unique<HttpClient>(server_->port());
+    self_ = "127.0.0.1:" + std::to_string(server_->port());
+    bot_ = create_bot({{"allowed_domains", {"shop.example.com", "*.northwind.test", "http://localhost:5500"}}});
+    upload("shipping.md", kGuide);
+    upload("faq.csv", kFaq);
+  }
+  void TearDown() override { server_->stop(); }
+
+  Headers admin_headers() { return {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/json"}}; }
+
+  std::string create_bot(const Json& settings) {
+    const auto created = client_->request("POST", "/api/v1/bots", Json{{"name", "Shop"}, {"settings", settings}}.dump(), admin_headers());
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.json().value("id", "");
+  }
+
+  void upload(const std::string& name, const std::string& content) {
+    auto headers = admin_headers();
+    headers["Content-Type"] = "text/plain";
+    const auto uploaded = client_->request("POST", "/api/v1/bots/" + bot_ + "/sources?name=" + name, content, headers);
+    ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+  }
+
+  HttpResult chat(const Json& body, const std::string& origin = "", const std::string& bot = "") {
+    Headers headers = {{"Content-Type", "application/json"}};
+    if (!origin.empty()) headers["Origin"] = origin;
+    return client_->request("POST", "/api/v1/bots/" + (bot.empty() ? bot_ : bot) + "/chat", body.dump(), headers);
+  }
+
+  std::string sign_in() {
+    const auto login = client_->request("POST", "/api/v1/auth/login", Json{{"email", "owner@example.com"}, {"password", kPassword}}.dump(),
+                                        {{"Content-Type", "application/json"}, {"Host", self_}, {"Origin", "http://" + self_}});
+    EXPECT_EQ(login.status, 200) << login.body;
+    const std::string cookie = login.headers.count("Set-Cookie") ? login.headers.at("Set-Cookie") : "";
+    return cookie.substr(0, cookie.find(';'));
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ApiContext> context_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<HttpClient> client_;
+  std::string key_, self_, bot_;
+};
+
+TEST_F(WebApiTest, ChatAnswersExactlyTheAllowedOrigins) {
+  const auto allowed = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
+  ASSERT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_EQ(allowed.headers.at("Access-Control-Allow-Origin"), "https://shop.example.com");
+  EXPECT_THAT(allowed.headers.at("Vary"), HasSubstr("Origin"));
+  EXPECT_EQ(chat({{"message", "hi"}}, "http://shop.example.com:8080").status, 200);  // any scheme and port
+  EXPECT_EQ(chat({{"message", "hi"}}, "https://www.northwind.test").status, 200);    // a subdomain
+  EXPECT_EQ(chat({{"message", "hi"}}, "http://localhost:5500").status, 200);
+
+  for (const std::string origin : {"https://evil.example", "https://northwind.test", "https://shop.example.com.evil.test",
+                                   "https://localhost:5500", "http://localhost:5501", "null", "https://badnorthwind.test"}) {
+    const auto refused = chat({{"message", "How much does shipping cost?"}}, origin);
+    EXPECT_EQ(refused.status, 403) << origin;
+    EXPECT_EQ(refused.json()["error"]["code"], "forbidden") << origin;
+    EXPECT_FALSE(refused.headers.count("Access-Control-Allow-Origin")) << origin;
+  }
+  // Server-to-server (no Origin) and this server's own pages are always allowed, without CORS headers.
+  const auto server = chat({{"message", "hi"}});
+  EXPECT_EQ(server.status, 200);
+  EXPECT_FALSE(server.headers.count("Access-Control-Allow-Origin"));
+  Headers same = {{"Content-Type", "application/json"}, {"Origin", "http://" + self_}, {"Host", self_}};
+  EXPECT_EQ(client_->request("POST", "/api/v1/bots/" + bot_ + "/chat", R"({"message":"hi"})", same).status, 200);
+}
+
+TEST_F(WebApiTest, ABotWithoutAllowedDomainsServesNoOtherSite) {
+  const std::string closed = create_bot(Json::object());
+  EXPECT_EQ(chat({{"message", "hi"}}, "https://shop.example.com", closed).status, 403);
+  EXPECT_EQ(chat({{"message", "hi"}}, "", closed).status, 200);
+  const auto preflight = client_->request("OPTIONS", "/api/v1/bots/" + closed + "/chat", "",
+                                          {{"Origin", "https://shop.example.com"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(preflight.status, 403);
+  EXPECT_FALSE(preflight.headers.count("Access-Control-Allow-Origin"));
+}
+
+TEST_F(WebApiTest, PreflightsAllowTheWidgetsHeaders) {
+  const auto chat_preflight = client_->request("OPTIONS", "/api/v1/bots/" + bot_ + "/chat", "", {{"Origin", "https://shop.example.com"}});
+  EXPECT_EQ(chat_preflight.status, 204);
+  EXPECT_EQ(chat_preflight.headers.at("Access-Control-Allow-Origin"), "https://shop.example.com");
+  EXPECT_THAT(chat_preflight.headers.at("Access-Control-Allow-Headers"), HasSubstr("X-Visitor-Token"));
+  const auto feedback_preflight = client_->request("OPTIONS", "/api/v1/widget/" + bot_ + "/feedback", "", {{"Origin", "https://shop.example.com"}});
+  EXPECT_EQ(feedback_preflight.status, 204);
+  EXPECT_THAT(feedback_preflight.headers.at("Access-Control-Allow-Methods"), HasSubstr("POST"));
+  EXPECT_EQ(client_->request("OPTIONS", "/api/v1/widget/bot_nope/config", "", {{"Origin", "https://shop.example.com"}}).status, 404);
+}
+
+TEST_F(WebApiTest, InvalidAllowedDomainsAreRejected) {
+  for (const std::string bad : {"https://example.com/path", "ftp://example.com", "exa mple.com", "*", "example.com:99999", ""}) {
+    const auto patched = client_->request("PATCH", "/api/v1/bots/" + bot_, Json{{"settings", {{"allowed_domains", {bad}}}}}.dump(), admin_headers());
+    EXPECT_EQ(patched.status, 400) << bad << " " << patched.body;
+  }
+  const auto bad_widget = client_->request("PATCH", "/api/v1/bots/" + bot_,
+                                           Json{{"settings", {{"widget", {{"primary_color", "red"}}}}}}.dump(), admin_headers());
+  EXPECT_EQ(bad_widget.status, 400);
+  const auto bad_logo = client_->request("PATCH", "/api/v1/bots/" + bot_,
+                                         Json{{"settings", {{"widget", {{"logo_url", "javascript:alert(1)"}}}}}}.dump(), admin_headers());
+  EXPECT_EQ(bad_logo.status, 400);
+  const auto bad_text = client_->request("PATCH", "/api/v1/bots/" + bot_,
+                                         Json{{"settings", {{"widget", {{"texts", {{"no_such_text", "x"}}}}}}}}.dump(), admin_headers());
+  EXPECT_EQ(bad_text.status, 400);
+}
+
+TEST_F(WebApiTest, WidgetConfigIsPublicAndHoldsNothingSecret) {
+  const auto patched = client_->request(
+      "PATCH", "/api/v1/bots/" + bot_,
+      Json{{"settings",
+            {{"persona", "SECRET PERSONA"}, {"instructions", "SECRET INSTRUCTIONS"}, {"language", "he"},
+             {"suggested_questions", {"How much is shipping?"}},
+             {"widget", {{"primary_color", "#aa3300"}, {"position", "left"}, {"texts", {{"send", "Envoyer"}}}}}}}}
+          .dump(),
+      admin_headers());
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const auto config = client_->request("GET", "/api/v1/widget/" + bot_ + "/config", "", {{"Origin", "https://shop.example.com"}});
+  ASSERT_EQ(config.status, 200);
+  EXPECT_EQ(config.headers.at("Access-Control-Allow-Origin"), "https://shop.example.com");
+  const auto body = config.json();
+  EXPECT_EQ(body["primary_color"], "#aa3300");
+  EXPECT_EQ(body["position"], "left");
+  EXPECT_EQ(body["direction"], "rtl");  // Hebrew
+  EXPECT_EQ(body["texts"]["send"], "Envoyer");
+  EXPECT_EQ(body["texts"]["title"], "Shop");
+  EXPECT_EQ(body["texts"]["placeholder"], "Type your question…");
+  EXPECT_EQ(body["suggested_questions"][0], "How much is shipping?");
+  EXPECT_THAT(config.body, Not(HasSubstr("SECRET")));
+  EXPECT_THAT(config.body, Not(HasSubstr("shop.example.com")));
+  EXPECT_THAT(config.body, Not(HasSubstr("threshold")));
+  EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot_ + "/config", "", {{"Origin", "https://evil.example"}}).status, 403);
+}
+
+TEST_F(WebApiTest, VisitorTokensOpenOnlyTheirOwnConversation) {
+  const auto first = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
+  ASSERT_EQ(first.status, 200);
+  const std::string token = first.json()["visitor_token"];
+  const std::string conversation = first.json()["conversation_id"];
+  EXPECT_TRUE(token.starts_with(conversation + "."));
+  // The token continues the conversation.
+  const auto second = chat({{"message", "How do I reset my password?"}, {"visitor_token", token}}, "https://shop.example.com");
+  ASSERT_EQ(second.status, 200);
+  EXPECT_EQ(second.json()["conversation_id"], conversation);
+  EXPECT_EQ(second.json()["mode"], "faq");
+
+  const auto history = client_->request("GET", "/api/v1/widget/" + bot_ + "/conversation", "",
+                                        {{"Origin", "https://shop.example.com"}, {"X-Visitor-Token", token}});
+  ASSERT_EQ(history.status, 200) << history.body;
+  const auto messages = history.json()["messages"];
+  ASSERT_EQ(messages.size(), 4u);
+  EXPECT_EQ(messages[0]["role"], "user");
+  EXPECT_EQ(messages[1]["sources"][0]["url"], "shipping.md");
+  EXPECT_FALSE(messages[1].contains("confidence"));  // internals stay internal
+
+  const auto without = client_->request("GET", "/api/v1/widget/" + bot_ + "/conversation", "", {{"Origin", "https://shop.example.com"}});
+  EXPECT_EQ(without.status, 401);
+  std::string forged = conversation + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot_ + "/conversation", "", {{"X-Visitor-Token", forged}}).status, 401);
+  EXPECT_EQ(chat({{"message", "hi"}, {"visitor_token", forged}}).status, 401);
+  // A token of this bot opens nothing of another bot.
+  const std::string other = create_bot({{"allowed_domains", {"shop.example.com"}}});
+  EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + other + "/conversation", "", {{"X-Visitor-Token", token}}).status, 401);
+}
+
+TEST_F(WebApiTest, FeedbackIsStoredAndCounted) {
+  const auto answer = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
+  const std::string token = answer.json()["visitor_token"];
+  const std::int64_t message_id = answer.json()["message_id"];
+  Headers headers = {{"Content-Type", "application/json"}, {"Origin", "https://shop.example.com"}, {"X-Visitor-Token", token}};
+  const std::string path = "/api/v1/widget/" + bot_ + "/feedback";
+  const auto rated = client_->request("POST", path, Json{{"message_id", message_id}, {"rating", -1}}.dump(), headers);
+  ASSERT_EQ(rated.status, 200) << rated.body;
+  EXPECT_EQ(rated.headers.at("Access-Control-Allow-Origin"), "https://shop.example.com");
+  EXPECT_EQ(client_->request("POST", path, Json{{"message_id", message_id}, {"rating", 1}}.dump(), headers).status, 200);
+  // The visitor's own question is no answer to rate; nor is a message of another conversation.
+  EXPECT_EQ(client_->request("POST", path, Json{{"message_id", message_id - 1}, {"rating", 1}}.dump(), headers).status, 404);
+  const auto other = chat({{"message", "How much does shipping cost?"}});
+  EXPECT_EQ(client_->request("POST", path, Json{{"message_id", other.json()["message_id"]}, {"rating", 1}}.dump(), headers).status, 404);
+  EXPECT_EQ(client_->request("POST", path, Json{{"message_id", message_id}, {"rating", 5}}.dump(), headers).status, 400);
+  headers.erase("X-Visitor-Token");
+  EXPECT_EQ(client_->request("POST", path, Json{{"message_id", message_id}, {"rating", 1}}.dump(), headers).status, 401);
+
+  const auto transcript = client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations/" + answer.json()["conversation_id"].get<std::string>(), "", admin_headers());
+  EXPECT_EQ(transcript.json()["messages"][1]["rating"], 1);
+  const auto rated_up = client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations?rating=up", "", admin_headers());
+  ASSERT_EQ(rated_up.json()["conversations"].size(), 1u);
+  EXPECT_EQ(rated_up.json()["conversations"][0]["thumbs_up"], 1);
+}
+
+TEST_F(WebApiTest, SessionsSignInWithAStrictHttpOnlyCookie) {
+  const auto wrong = client_->request("POST", "/api/v1/auth/login", Json{{"email", "owner@example.com"}, {"password", "wrong password"}}.dump(),
+                                      {{"Content-Type", "application/json"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_FALSE(wrong.headers.count("Set-Cookie"));
+  const auto login = client_->request("POST", "/api/v1/auth/login", Json{{"email", "owner@example.com"}, {"password", kPassword}}.dump(),
+                                      {{"Content-Type", "application/json"}, {"X-Forwarded-Proto", "https"}});
+  ASSERT_EQ(login.status, 200);
+  const std::string set_cookie = login.headers.at("Set-Cookie");
+  EXPECT_THAT(set_cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(set_cookie, HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(set_cookie, HasSubstr("Secure"));
+
+  const std::string cookie = sign_in();
+  Headers same = {{"Cookie", cookie}, {"Host", self_}, {"Origin", "http://" + self_}};
+  const auto bots = client_->request("GET", "/api/v1/bots", "", same);
+  EXPECT_EQ(bots.status, 200);
+  EXPECT_FALSE(bots.headers.count("Access-Control-Allow-Origin"));  // admin JSON is never CORS-readable
+  EXPECT_EQ(client_->request("GET", "/api/v1/auth/me", "", same).json()["user"]["email"], "owner@example.com");
+  // Another site's page cannot use the session, even when the browser sends the cookie.
+  const auto cross = client_->request("GET", "/api/v1/bots", "", {{"Cookie", cookie}, {"Host", self_}, {"Origin", "https://evil.example"}});
+  EXPECT_EQ(cross.status, 403);
+  EXPECT_FALSE(cross.headers.count("Access-Control-Allow-Origin"));
+  EXPECT_EQ(client_->request("DELETE", "/api/v1/bots/" + bot_, "", {{"Cookie", cookie}, {"Sec-Fetch-Site", "cross-site"}}).status, 403);
+  EXPECT_EQ(client_->request("POST", "/api/v1/auth/logout", "", same).status, 204);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", same).status, 401);
+}
+
+TEST_F(WebApiTest, AnalyticsCountAnswersFallbacksFeedbackAndSources) {
+  chat({{"message", "How much does shipping cost?"}});
+  chat({{"message", "How do I reset my password?"}});
+  const auto unknown = chat({{"message", "Do you sell electric scooters?"}});
+  chat({{"message", "do you sell electric scooters?"}});
+  const std::string token = unknown.json()["visitor_token"];
+  client_->request("POST", "/api/v1/widget/" + bot_ + "/feedback", Json{{"message_id", unknown.json()["message_id"]}, {"rating", -1}}.dump(),
+                   {{"Content-Type", "application/json"}, {"X-Visitor-Token", token}});
+  const auto analytics = client_->request("GET", "/api/v1/bots/" + bot_ + "/analytics", "", admin_headers());
+  ASSERT_EQ(analytics.status, 200) << analytics.body;
+  const auto body = analytics.json();
+  EXPECT_EQ(body["totals"]["conversations"], 4);
+  EXPECT_EQ(body["totals"]["questions"], 4);
+  EXPECT_EQ(body["totals"]["answered"], 2);
+  EXPECT_EQ(body["totals"]["fallbacks"], 2);
+  EXPECT_DOUBLE_EQ(body["totals"]["fallback_rate"].get<double>(), 0.5);
+  EXPECT_TRUE(body["totals"]["handoff_rate"].is_null());
+  EXPECT_EQ(body["totals"]["thumbs_down"], 1);
+  ASSERT_EQ(body["days"].size(), 1u);
+  EXPECT_EQ(body["days"][0]["questions"], 4);
+  ASSERT_EQ(body["unanswered"].size(), 1u);  // the same question twice, grouped
+  EXPECT_EQ(body["unanswered"][0]["count"], 2);
+  EXPECT_EQ(body["latency_ms"]["count"], 4);
+  EXPECT_GT(body["latency_ms"]["p99"].get<double>(), 0.0);
+  std::set<std::string> cited;
+  for (const auto& source : body["top_sources"]) cited.insert(source["url"]);
+  EXPECT_EQ(cited, (std::set<std::string>{"shipping.md", "faq.csv"}));
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot_ + "/analytics?from=2026-13-01", "", admin_headers()).status, 400);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot_ + "/analytics?from=2020-01-01&to=2026-01-01", "", admin_headers()).status, 400);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot_ + "/analytics").status, 401);
+}
+
+TEST_F(WebApiTest, ConversationsFilterAndExport) {
+  chat({{"message", "How much does shipping cost?"}});
+  chat({{"message", "=HYPERLINK(\"http://evil\") do you sell scooters?"}});
+  const auto list = [&](const std::string& query) {
+    return client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations?" + query, "", admin_headers()).json()["conversations"];
+  };
+  EXPECT_EQ(list("").size(), 2u);
+  EXPECT_EQ(list("q=SHIPPING").size(), 1u);
+  EXPECT_EQ(list("q=SHIPPING")[0]["first_question"], "How much does shipping cost?");
+  EXPECT_EQ(list("mode=fallback").size(), 1u);
+  EXPECT_EQ(list("mode=fallback")[0]["fallback_count"], 1);
+  EXPECT_EQ(list("from=2000-01-01&to=2000-01-02").size(), 0u);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations?mode=nonsense", "", admin_headers()).status, 400);
+
+  const auto csv = client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations/export?format=csv", "", admin_headers());
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_THAT(csv.headers.at("Content-Type"), HasSubstr("text/csv"));
+  EXPECT_THAT(csv.headers.at("Content-Disposition"), HasSubstr("attachment"));
+  EXPECT_TRUE(csv.body.starts_with("conversation_id,message_id,created_at,role,text"));
+  EXPECT_THAT(csv.body, HasSubstr("Shipping guide"));
+  EXPECT_THAT(csv.body, HasSubstr("\"'=HYPERLINK(\"\"http://evil\"\") do you sell scooters?\""));  // never a formula
+  const auto json = client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations/export?format=json&q=shipping", "", admin_headers());
+  ASSERT_EQ(json.status, 200);
+  ASSERT_EQ(json.json()["conversations"].size(), 1u);
+  EXPECT_EQ(json.json()["conversations"][0]["messages"].size(), 2u);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations/export?format=xml", "", admin_headers()).status, 400);
+}
+
+TEST_F(WebApiTest, ServesTheAdminAppAndTheWidgetScript) {
+  const auto page = client_->request("GET", "/admin");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_THAT(page.headers.at("Content-Type"), HasSubstr("text/html"));
+  const std::string policy = page.headers.at("Content-Security-Policy");
+  EXPECT_THAT(policy, HasSubstr("script-src 'self'"));
+  EXPECT_THAT(policy, Not(HasSubstr("unsafe-inline")));
+  EXPECT_THAT(policy, HasSubstr("frame-ancestors 'none'"));
+  EXPECT_THAT(page.body, HasSubstr("/admin/assets/"));
+  const auto start = page.body.find("/admin/assets/");
+  const std::string asset = page.body.substr(start, page.body.find('"', start) - start);
+  const auto script = client_->request("GET", asset, "", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(script.status, 200) << asset;
+  EXPECT_EQ(script.headers.at("Content-Encoding"), "gzip");
+  EXPECT_THAT(script.headers.at("Cache-Control"), HasSubstr("immutable"));
+
+  const auto widget = client_->request("GET", "/widget.js");
+  ASSERT_EQ(widget.status, 200);
+  EXPECT_THAT(widget.headers.at("Content-Type"), HasSubstr("javascript"));
+  EXPECT_FALSE(widget.headers.count("Content-Encoding"));
+  const auto compressed = client_->request("GET", "/widget.js", "", {{"Accept-Encoding", "gzip, br"}});
+  EXPECT_EQ(compressed.headers.at("Content-Encoding"), "gzip");
+  EXPECT_LE(compressed.body.size(), 20u * 1024u);  // the widget's size budget
+  EXPECT_EQ(client_->request("GET", "/admin/assets/nope.js").status, 404);
+  EXPECT_EQ(client_->request("GET", "/widget.js.gz").status, 404);
+  EXPECT_EQ(client_->request("GET", "/").headers.at("Location"), "/admin");
+}
+
+}  // namespace
+}  // namespace parley::api

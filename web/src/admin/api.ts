@@ -1,0 +1,118 @@
+// The admin API as the app uses it: same-origin JSON calls carrying the session cookie. Errors come back as
+// ApiError with the server's code and message (never a stack trace); a 401 sends the app to the sign-in screen.
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  try {
+    const body = await response.json();
+    if (body?.error) return new ApiError(String(body.error.code), String(body.error.message), response.status);
+  } catch {
+    // not JSON
+  }
+  return new ApiError('http_' + response.status, `The server answered ${response.status} ${response.statusText}`.trim(), response.status);
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch('/api/v1' + path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError('network', 'The server cannot be reached. Check your connection and try again.', 0);
+  }
+  if (response.status === 401 && !path.startsWith('/auth/login')) onUnauthorized();
+  if (!response.ok) throw await errorOf(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  return 'Something went wrong. Please try again.';
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+}
+
+export interface Bot {
+  id: string;
+  name: string;
+  settings: Record<string, unknown>;
+  knowledge_version: number;
+  created_at: string;
+  updated_at: string;
+  sources?: SourceRow[];
+}
+
+export interface SourceRow {
+  id: string;
+  kind: string;
+  name: string;
+  status: string;
+  error: string | null;
+  document_count: number;
+  chunk_count: number;
+  updated_at: string;
+}
+
+export interface DocumentRow {
+  id: string;
+  uri: string;
+  title: string;
+  content_type: string;
+  byte_size: number;
+  status: string;
+  error: string | null;
+  updated_at: string;
+}
+
+export interface MessageSource {
+  title: string;
+  url: string;
+  snippet?: string;
+  score?: number;
+}
+
+export interface ConversationRow {
+  id: string;
+  message_count: number;
+  first_question: string;
+  fallback_count: number;
+  thumbs_up: number;
+  thumbs_down: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TranscriptMessage {
+  id: number;
+  role: string;
+  text: string;
+  created_at: string;
+  mode?: string;
+  confidence?: number;
+  sources?: MessageSource[];
+  latency_ms?: number;
+  rating?: number;
+}

@@ -1,0 +1,177 @@
+// Conversations: search and filter, transcripts with sources and feedback, export as CSV or JSON.
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorMessage, type ConversationRow, type TranscriptMessage } from '../api';
+import { formatDate, formatMs, formatPercent } from '../format';
+import { Alert, Empty, Loading, Markdown, SourceChips } from '../ui';
+
+interface Filters {
+  q: string;
+  mode: string;
+  rating: string;
+  from: string;
+  to: string;
+}
+
+const PAGE = 50;
+
+export function filterQuery(filters: Filters): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+  return query.toString();
+}
+
+export function Conversations({ botId, conversationId }: { botId: string; conversationId?: string }) {
+  return conversationId ? <Transcript botId={botId} id={conversationId} /> : <ConversationList botId={botId} />;
+}
+
+function ConversationList({ botId }: { botId: string }) {
+  const [filters, setFilters] = useState<Filters>({ q: '', mode: '', rating: '', from: '', to: '' });
+  const [applied, setApplied] = useState(filters);
+  const [rows, setRows] = useState<ConversationRow[] | null>(null);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = async (offset: number) => {
+    setError(null);
+    try {
+      const query = filterQuery(applied);
+      const body = await api<{ conversations: ConversationRow[] }>('GET', `/bots/${botId}/conversations?limit=${PAGE}&offset=${offset}${query ? '&' + query : ''}`);
+      setRows((current) => (offset === 0 ? body.conversations : [...(current ?? []), ...body.conversations]));
+      setMore(body.conversations.length === PAGE);
+    } catch (failure) {
+      setError(errorMessage(failure));
+    }
+  };
+  useEffect(() => void load(0), [botId, applied]);
+  const field = (key: keyof Filters) => ({ value: filters[key], onInput: (e: Event) => setFilters({ ...filters, [key]: (e.currentTarget as HTMLInputElement).value }) });
+  const exportUrl = (format: string) => `/api/v1/bots/${botId}/conversations/export?format=${format}&${filterQuery(applied)}`;
+
+  return (
+    <div class="stack">
+      <form
+        class="card filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied(filters);
+        }}
+      >
+        <label class="grow">
+          Search messages
+          <input type="search" {...field('q')} placeholder="e.g. refund" />
+        </label>
+        <label>
+          Answer type
+          <select value={filters.mode} onChange={(e) => setFilters({ ...filters, mode: e.currentTarget.value })}>
+            <option value="">Any</option>
+            <option value="faq">Curated (faq)</option>
+            <option value="extractive">From pages (extractive)</option>
+            <option value="fallback">Not answered (fallback)</option>
+            <option value="generative">Generative</option>
+          </select>
+        </label>
+        <label>
+          Feedback
+          <select value={filters.rating} onChange={(e) => setFilters({ ...filters, rating: e.currentTarget.value })}>
+            <option value="">Any</option>
+            <option value="up">Helpful</option>
+            <option value="down">Not helpful</option>
+          </select>
+        </label>
+        <label>
+          From
+          <input type="date" {...field('from')} />
+        </label>
+        <label>
+          To
+          <input type="date" {...field('to')} />
+        </label>
+        <button class="primary" type="submit">
+          Apply
+        </button>
+        <span class="export">
+          Export: <a href={exportUrl('csv')} download>CSV</a> · <a href={exportUrl('json')} download>JSON</a>
+        </span>
+      </form>
+      <Alert message={error} />
+      {rows === null ? (
+        error ? null : <Loading />
+      ) : rows.length === 0 ? (
+        <Empty title="No conversations match">
+          <p>Conversations appear here as soon as someone chats with the bot, in the widget or the playground.</p>
+        </Empty>
+      ) : (
+        <table class="table card">
+          <thead>
+            <tr>
+              <th>First question</th>
+              <th>Messages</th>
+              <th>Not answered</th>
+              <th>Feedback</th>
+              <th>Started</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.id}>
+                <td>
+                  <a href={`#/bots/${botId}/conversations/${row.id}`}>{row.first_question || '(no question)'}</a>
+                </td>
+                <td>{row.message_count}</td>
+                <td>{row.fallback_count > 0 ? <span class="pill pill-fallback">{row.fallback_count}</span> : '0'}</td>
+                <td>
+                  {row.thumbs_up} helpful · {row.thumbs_down} not
+                </td>
+                <td>{formatDate(row.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {more ? (
+        <button type="button" onClick={() => load(rows?.length ?? 0)}>
+          Load more
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function Transcript({ botId, id }: { botId: string; id: string }) {
+  const [messages, setMessages] = useState<TranscriptMessage[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api<{ messages: TranscriptMessage[] }>('GET', `/bots/${botId}/conversations/${id}`)
+      .then((body) => setMessages(body.messages))
+      .catch((failure) => setError(errorMessage(failure)));
+  }, [botId, id]);
+  return (
+    <div class="stack">
+      <a href={`#/bots/${botId}/conversations`}>← All conversations</a>
+      <Alert message={error} />
+      {messages === null ? (
+        error ? null : <Loading />
+      ) : (
+        <ol class="card transcript">
+          {messages.map((message) => (
+            <li key={message.id} class={`turn-${message.role}`}>
+              <p class="who">
+                {message.role === 'user' ? 'Visitor' : 'Bot'} · <span class="muted small">{formatDate(message.created_at)}</span>
+              </p>
+              {message.role === 'user' ? <p class="question">{message.text}</p> : <Markdown text={message.text} />}
+              {message.role === 'assistant' ? (
+                <>
+                  <SourceChips sources={message.sources ?? []} />
+                  <p class="muted small">
+                    <span class={`pill pill-${message.mode}`}>{message.mode}</span> confidence {formatPercent(message.confidence)} · {formatMs(message.latency_ms ?? 0)}
+                    {message.rating ? (message.rating > 0 ? ' · rated helpful' : ' · rated not helpful') : ''}
+                  </p>
+                </>
+              ) : null}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

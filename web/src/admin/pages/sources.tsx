@@ -1,0 +1,213 @@
+// Knowledge: upload files (drag and drop or a file picker) with per-file progress and outcome, the sources with their
+// documents' status and errors. Website crawling, resync and the data-quality report arrive with issue 4.
+import { Fragment } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, errorMessage, type DocumentRow, type SourceRow } from '../api';
+import { formatBytes, formatDate } from '../format';
+import { Alert, ComingSoon, Empty, Loading } from '../ui';
+import { uploadFile } from '../upload';
+
+interface UploadItem {
+  key: number;
+  name: string;
+  size: number;
+  progress: number; // 0..1 of the bytes sent
+  state: 'uploading' | 'indexing' | 'done' | 'failed';
+  message: string;
+}
+
+const ACCEPT = '.md,.markdown,.html,.htm,.txt,.csv,.json';
+let uploadKeys = 0;
+
+export function Sources({ botId }: { botId: string }) {
+  const [sources, setSources] = useState<SourceRow[] | null>(null);
+  const [uploads, setUploads] = useState<UploadItem[]>([]);
+  const [open, setOpen] = useState<Record<string, DocumentRow[] | 'loading'>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const picker = useRef<HTMLInputElement>(null);
+
+  const load = () =>
+    api<{ sources: SourceRow[] }>('GET', `/bots/${botId}/sources`)
+      .then((body) => setSources(body.sources))
+      .catch((failure) => setError(errorMessage(failure)));
+  useEffect(() => void load(), [botId]);
+
+  const update = (key: number, change: Partial<UploadItem>) =>
+    setUploads((items) => items.map((item) => (item.key === key ? { ...item, ...change } : item)));
+
+  const upload = async (files: FileList | File[]) => {
+    const list = Array.from(files);
+    const items = list.map((file) => ({ key: ++uploadKeys, name: file.name, size: file.size, progress: 0, state: 'uploading' as const, message: '' }));
+    setUploads((current) => [...items, ...current]);
+    // One at a time: the server indexes each upload before it answers.
+    for (const [index, file] of list.entries()) {
+      const key = items[index].key;
+      try {
+        const result = await uploadFile(botId, file, (progress) => update(key, { progress, state: progress >= 1 ? 'indexing' : 'uploading' }));
+        const failure = result.errors[0];
+        const added = result.sources[0];
+        if (failure) update(key, { state: 'failed', progress: 1, message: failure.error.message });
+        else
+          update(key, {
+            state: 'done',
+            progress: 1,
+            message: added?.unchanged ? 'Unchanged since the last upload' : `Indexed: ${added?.chunk_count ?? 0} passages${added?.warnings?.length ? ' · ' + added.warnings.join('; ') : ''}`,
+          });
+      } catch (failure) {
+        update(key, { state: 'failed', progress: 1, message: errorMessage(failure) });
+      }
+      await load();
+    }
+  };
+
+  const toggle = async (source: SourceRow) => {
+    if (open[source.id]) {
+      const { [source.id]: _closed, ...rest } = open;
+      setOpen(rest);
+      return;
+    }
+    setOpen({ ...open, [source.id]: 'loading' });
+    try {
+      const body = await api<{ documents: DocumentRow[] }>('GET', `/bots/${botId}/sources/${source.id}/documents`);
+      setOpen((current) => ({ ...current, [source.id]: body.documents }));
+    } catch (failure) {
+      setError(errorMessage(failure));
+    }
+  };
+
+  const remove = async (source: SourceRow) => {
+    if (!confirm(`Remove "${source.name}" and everything the bot learned from it?`)) return;
+    try {
+      await api('DELETE', `/bots/${botId}/sources/${source.id}`);
+      await load();
+    } catch (failure) {
+      setError(errorMessage(failure));
+    }
+  };
+
+  return (
+    <div class="stack">
+      <Alert message={error} />
+      <section
+        class={`card dropzone${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          if (e.dataTransfer?.files.length) void upload(e.dataTransfer.files);
+        }}
+        aria-labelledby="upload-title"
+      >
+        <h2 id="upload-title">Upload files</h2>
+        <p>Drop Markdown, HTML, text, or FAQ files (CSV or JSON with question and answer columns) here, or</p>
+        <button type="button" class="primary" onClick={() => picker.current?.click()}>
+          Choose files
+        </button>
+        <input ref={picker} type="file" multiple accept={ACCEPT} class="sr-only" tabIndex={-1} aria-label="Files to upload" onChange={(e) => e.currentTarget.files && void upload(e.currentTarget.files)} />
+        {uploads.length > 0 ? (
+          <ul class="uploads" aria-label="Uploads">
+            {uploads.map((item) => (
+              <li key={item.key} class={`upload upload-${item.state}`}>
+                <span class="upload-name">
+                  {item.name} <span class="muted">({formatBytes(item.size)})</span>
+                </span>
+                <progress max={1} value={item.state === 'indexing' ? undefined : item.progress} aria-label={`${item.name}: ${item.state}`} />
+                <span class="upload-state" role="status">
+                  {item.state === 'uploading' ? `Uploading ${Math.round(item.progress * 100)}%` : item.state === 'indexing' ? 'Indexing…' : item.message}
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </section>
+
+      <section class="card">
+        <h2>Sources</h2>
+        {sources === null ? (
+          <Loading />
+        ) : sources.length === 0 ? (
+          <Empty title="No knowledge yet">
+            <p>Upload your help pages, policies or FAQs above; the bot answers only from them.</p>
+          </Empty>
+        ) : (
+          <table class="table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Status</th>
+                <th>Documents</th>
+                <th>Passages</th>
+                <th>Updated</th>
+                <th>
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {sources.map((source) => (
+                <Fragment key={source.id}>
+                  <tr>
+                    <td>
+                      <button type="button" class="link" aria-expanded={Boolean(open[source.id])} onClick={() => toggle(source)}>
+                        {source.name}
+                      </button>
+                    </td>
+                    <td>
+                      <span class={`pill pill-${source.status}`}>{source.status}</span>
+                      {source.error ? <div class="error small">{source.error}</div> : null}
+                    </td>
+                    <td>{source.document_count}</td>
+                    <td>{source.chunk_count}</td>
+                    <td>{formatDate(source.updated_at)}</td>
+                    <td>
+                      <button type="button" class="danger small" onClick={() => remove(source)} aria-label={`Remove ${source.name}`}>
+                        Remove
+                      </button>
+                    </td>
+                  </tr>
+                  {open[source.id] ? (
+                    <tr class="details">
+                      <td colSpan={6}>
+                        {open[source.id] === 'loading' ? (
+                          <Loading />
+                        ) : (
+                          <ul class="documents">
+                            {(open[source.id] as DocumentRow[]).map((document) => (
+                              <li key={document.id}>
+                                <span class={`pill pill-${document.status}`}>{document.status}</span> {document.title || document.uri}{' '}
+                                <span class="muted small">
+                                  {document.uri} · {document.content_type} · {formatBytes(document.byte_size)}
+                                </span>
+                                {document.error ? <div class="error small">{document.error}</div> : null}
+                              </li>
+                            ))}
+                          </ul>
+                        )}
+                      </td>
+                    </tr>
+                  ) : null}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <ComingSoon title="Add a website or sitemap" issue="issue 4 (website crawl and jobs)">
+        <label>
+          Start URL or sitemap <input type="url" placeholder="https://www.example.com/sitemap.xml" />
+        </label>
+        <label>
+          Resync <select><option>Daily</option></select>
+        </label>
+        <button type="button">Resync now</button>
+        <p class="muted small">Crawls run as jobs with live progress here, and a data-quality report lists duplicate, thin, stale and conflicting pages.</p>
+      </ComingSoon>
+    </div>
+  );
+}

@@ -1,0 +1,123 @@
+// The widget's and the playground's side of the chat API: one streamed answer (POST .../chat with
+// Accept: text/event-stream), the public widget config, the visitor's conversation, and feedback.
+import { SseParser } from './sse';
+
+export interface Source {
+  title: string;
+  url: string;
+  snippet?: string;
+  score?: number;
+}
+
+export interface AnswerDone {
+  mode: string;
+  confidence: number;
+  conversation_id: string;
+  message_id: number;
+  visitor_token: string;
+  latency_ms: number;
+}
+
+export interface StreamHandlers {
+  onDelta(text: string): void;
+  onSources(sources: Source[]): void;
+  onDone(done: AnswerDone): void;
+}
+
+// An error the server answered with ({"error": {code, message}}), or a network failure (code "network").
+export class ChatError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
+}
+
+export async function readError(response: Response): Promise<ChatError> {
+  try {
+    const body = await response.json();
+    if (body?.error?.message) return new ChatError(String(body.error.code), String(body.error.message), response.status);
+  } catch {
+    // not JSON: fall through to the status line
+  }
+  return new ChatError('http_' + response.status, response.statusText || 'request failed', response.status);
+}
+
+async function send(url: string, init: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, credentials: 'omit', mode: 'cors', cache: 'no-store' });
+  } catch (error) {
+    throw new ChatError('network', error instanceof Error ? error.message : 'network error');
+  }
+  if (!response.ok) throw await readError(response);
+  return response;
+}
+
+export class ChatClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly botId: string,
+  ) {}
+
+  private url(path: string): string {
+    return `${this.baseUrl}/api/v1/${path}`;
+  }
+
+  // Asks one question and streams the answer into `handlers`; resolves when the answer is complete.
+  async ask(message: string, visitorToken: string | null, handlers: StreamHandlers, signal?: AbortSignal): Promise<void> {
+    const response = await send(this.url(`bots/${encodeURIComponent(this.botId)}/chat`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      body: JSON.stringify(visitorToken ? { message, visitor_token: visitorToken } : { message }),
+      signal,
+    });
+    if (!response.body) throw new ChatError('network', 'the answer could not be read');
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    const parser = new SseParser();
+    let finished = false;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        for (const event of parser.push(decoder.decode(value, { stream: true }))) {
+          const data = JSON.parse(event.data);
+          if (event.event === 'delta') handlers.onDelta(String(data.text ?? ''));
+          else if (event.event === 'sources') handlers.onSources(Array.isArray(data.sources) ? data.sources : []);
+          else if (event.event === 'done') {
+            finished = true;
+            handlers.onDone(data as AnswerDone);
+          } else if (event.event === 'error') throw new ChatError(String(data?.error?.code ?? 'error'), String(data?.error?.message ?? 'error'));
+        }
+      }
+    } catch (error) {
+      if (error instanceof ChatError) throw error;
+      throw new ChatError('network', 'the connection was lost during the answer');
+    }
+    if (!finished) throw new ChatError('network', 'the connection was lost during the answer');
+  }
+
+  async config<T>(): Promise<T> {
+    const response = await send(this.url(`widget/${encodeURIComponent(this.botId)}/config`), { method: 'GET' });
+    return (await response.json()) as T;
+  }
+
+  async conversation<T>(visitorToken: string): Promise<T> {
+    const response = await send(this.url(`widget/${encodeURIComponent(this.botId)}/conversation`), {
+      method: 'GET',
+      headers: { 'X-Visitor-Token': visitorToken },
+    });
+    return (await response.json()) as T;
+  }
+
+  async feedback(visitorToken: string, messageId: number, rating: -1 | 0 | 1): Promise<void> {
+    await send(this.url(`widget/${encodeURIComponent(this.botId)}/feedback`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Visitor-Token': visitorToken },
+      body: JSON.stringify({ message_id: messageId, rating }),
+    });
+  }
+}

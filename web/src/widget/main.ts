@@ -1,0 +1,72 @@
+// widget.js: <script src="https://HOST/widget.js" data-bot="PUBLIC_ID" async></script>. Finds its own script tag,
+// loads the bot's public configuration from the same server, and mounts the widget in a shadow root at the end of
+// the page. Marks `parley:widget-ready` (Performance API) when the launcher is usable.
+import { ChatClient } from '../shared/chat-client';
+import type { WidgetConfig } from './config';
+import { retryDelayMs } from './retry';
+import { loadCachedConfig, saveCachedConfig } from './storage';
+import { ChatWidget } from './widget';
+
+const HOST_TAG = 'parley-chat';
+
+function ownScript(): HTMLScriptElement | null {
+  const current = document.currentScript;
+  if (current instanceof HTMLScriptElement && current.dataset.bot) return current;
+  return document.querySelector<HTMLScriptElement>('script[data-bot][src*="widget.js"]');
+}
+
+async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      return await client.config<WidgetConfig>();
+    } catch (error) {
+      // Refused (this site is not allowed, or no such bot): stay invisible. A browser reports a refused
+      // cross-origin call as a network error, so a few retries are all a network failure gets here.
+      if ((error as { code?: string }).code !== 'network') break;
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
+    }
+  }
+  console.warn('Parley: the chat widget is not available on this page');
+  return null;
+}
+
+function mountHost(config: WidgetConfig, client: ChatClient): ChatWidget {
+  const host = document.createElement(HOST_TAG);
+  // Inline !important beats any rule of the page, so its CSS cannot hide or move the widget's host.
+  for (const [name, value] of [['all', 'initial'], ['display', 'block'], ['position', 'fixed'], ['z-index', '2147483000'], ['width', '0'], ['height', '0'], ['bottom', '0'], ['right', '0']]) {
+    host.style.setProperty(name, value, 'important');
+  }
+  const widget = new ChatWidget(host.attachShadow({ mode: 'open' }), config, { client });
+  document.body.append(host);
+  performance.mark('parley:widget-ready');
+  return widget;
+}
+
+// Mounts the widget once the page's body is there: at once from the configuration cached by an earlier page (then
+// updated from the server), or when the server's configuration arrives. A refusal removes a cached widget.
+async function mount(client: ChatClient, configuration: Promise<WidgetConfig | null>): Promise<void> {
+  if (document.querySelector(HOST_TAG)) return;
+  const cached = loadCachedConfig<WidgetConfig>(client.botId);
+  const early = cached ? mountHost(cached, client) : null;
+  const config = await configuration;
+  if (!config) {
+    saveCachedConfig(client.botId, null);
+    document.querySelector(HOST_TAG)?.remove();
+    return;
+  }
+  saveCachedConfig(client.botId, config);
+  const widget = early ?? mountHost(config, client);
+  if (early) widget.setConfig(config);
+  await widget.start();
+}
+
+// document.currentScript is only set while this script first runs. The configuration is requested at once, while
+// the page is still loading.
+const script = ownScript();
+const botId = script?.dataset.bot;
+if (script && botId) {
+  const client = new ChatClient(new URL(script.src, location.href).origin, botId);
+  const configuration = loadConfig(client);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void mount(client, configuration));
+  else void mount(client, configuration);
+}
