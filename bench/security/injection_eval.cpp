@@ -5,7 +5,7 @@
 // src/guard/injection.cpp. Optional further files of benign questions (one per line, or CSV with the question
 // first) give the false-block rate on ordinary customer questions.
 //
-//   injection_eval TRAIN.jsonl [--folds 10] [--benign FILE]... [--errors]
+//   injection_eval TRAIN.jsonl [--folds 10] [--benign FILE[:CSV_COLUMN]]... [--errors]
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -63,10 +63,11 @@ struct Rates {
   double false_block = 0;
 };
 
-Rates rates(const std::vector<Example>& examples, const std::vector<double>& scores) {
+Rates rates(const std::vector<Example>& examples, const std::vector<double>& scores,
+            double threshold = parley::guard::kInjectionThreshold) {
   int positives = 0, detected = 0, negatives = 0, blocked = 0;
   for (std::size_t i = 0; i < examples.size(); ++i) {
-    const bool flagged = scores[i] >= parley::guard::kInjectionThreshold;
+    const bool flagged = scores[i] >= threshold;
     if (examples[i].label == 1) {
       ++positives;
       detected += flagged;
@@ -76,6 +77,34 @@ Rates rates(const std::vector<Example>& examples, const std::vector<double>& sco
     }
   }
   return {positives ? static_cast<double>(detected) / positives : 0, negatives ? static_cast<double>(blocked) / negatives : 0};
+}
+
+// Field `column` (from 1) of one CSV line ("" when absent); quoted fields may hold commas and doubled quotes.
+std::string csv_field(const std::string& line, int column) {
+  std::string field;
+  int index = 1;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        if (index == column) field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else if (index == column) {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      if (index == column) return field;
+      ++index;
+    } else if (index == column) {
+      field += c;
+    }
+  }
+  return field;
 }
 
 }  // namespace
@@ -141,6 +170,11 @@ int main(int argc, char** argv) {
   }
   const Rates cv = rates(examples, held_out);
   std::cout << folds << "-fold cross-validated: detection " << cv.detection << ", false-block " << cv.false_block << "\n";
+  for (double threshold : {0.30, 0.35, 0.40, 0.45, 0.50, 0.55}) {
+    const Rates at = rates(examples, held_out, threshold);
+    std::cout << "  cross-validated at threshold " << threshold << ": detection " << at.detection << ", false-block "
+              << at.false_block << "\n";
+  }
 
   std::vector<const Example*> all;
   for (const auto& example : examples) all.push_back(&example);
@@ -151,10 +185,23 @@ int main(int argc, char** argv) {
   std::cout << "}\n";
   std::cout.precision(4);
 
-  for (const auto& file : benign_files) {
+  for (const auto& spec : benign_files) {
+    // FILE, or FILE:N for a CSV file whose column N (from 1) holds the question (its header row is skipped).
+    std::string file = spec;
+    int column = 0;
+    if (const auto colon = spec.rfind(':'); colon != std::string::npos && colon + 1 < spec.size()) {
+      file = spec.substr(0, colon);
+      column = std::stoi(spec.substr(colon + 1));
+    }
     std::ifstream benign(file);
     int total = 0, blocked = 0;
+    bool header = column > 0;
     for (std::string line; std::getline(benign, line);) {
+      if (column > 0) line = csv_field(line, column);
+      if (header) {
+        header = false;
+        continue;
+      }
       if (line.empty()) continue;
       ++total;
       const auto verdict = parley::guard::check_injection(line);

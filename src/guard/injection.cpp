@@ -20,6 +20,7 @@ struct Revealed {
   int invisible = 0;  // zero-width, bidirectional-control and tag characters
   bool encoded = false;
   bool spaced = false;
+  bool spaced_command = false;  // the spaced-out letters spell an instruction word
   bool escapes = false;
 };
 
@@ -101,7 +102,9 @@ void join_spaced_letters(Revealed& revealed) {
     joined += ' ';
   }
   if (!joined.empty()) {
+    static const RE2 command(R"((?:say|ignore|ignoriere|forget|vergiss|print|reveal|write|schreib|tell|sag|prompt|instruction|anweisung|password|passwort))");
     revealed.spaced = true;
+    revealed.spaced_command = RE2::PartialMatch(fold(joined), command);
     revealed.text += "\n" + joined;
   }
 }
@@ -282,7 +285,7 @@ const std::vector<Family>& families() {
         R"((?:\b(?:input|eingabe|q|question|frage)\s*:.{0,60}\b(?:output|ausgabe|a|answer|antwort)\s*:.{0,60}){2,})",
     })});
     f.push_back({feature_index("pressure"), "pressure", compile({
-        R"(\bi'?ll\s+be\s+very\s+sad\b|\bno\s+one\s+wants\s+to\s+be\s+sad\b|\breally\s+really\s+need\b|\bbitte\s+bitte\b)",
+        R"(\bi'?ll\s+be\s+very\s+sad\b|\bno\s+one\s+wants\s+to\s+be\s+sad\b|\breally\s+really\s+need\b|\bbitte\s+bitte\b|\burgent(?:ly)?\b|\bdringend\b)",
         R"(\b(?:extremely|extreme|very|really|echt)\s+(?:important|wichtig)\b|\bausserster\s+wichtigkeit\b|\bsehr\s+wichtig\b|\bdo\s+your\s+best\b|\bgib'?\s+dein\s+bestes\b|\bflying\s+colors\b|\bmit\s+bravour\b)",
     })});
     f.push_back({feature_index("generation"), "off-task generation", compile({
@@ -313,7 +316,7 @@ InjectionFeatures injection_features(std::string_view text) {
     features[family.feature] = std::min(hits, 3);
   }
   features[feature_index("shouting")] = shouting(text) ? 1 : 0;
-  features[feature_index("spaced_letters")] = revealed.spaced ? 1 : 0;
+  features[feature_index("spaced_letters")] = revealed.spaced ? (revealed.spaced_command ? 2 : 1) : 0;
   features[feature_index("escapes")] = revealed.escapes ? 1 : 0;
   features[feature_index("invisible")] = revealed.invisible > 0 ? 1 : 0;
   features[feature_index("encoded")] = revealed.encoded ? 1 : 0;
@@ -330,7 +333,7 @@ const InjectionWeights& injection_weights() {
   // Fitted on prompt-injections/train.jsonl by bench/security/injection_eval (L2-regularised logistic regression);
   // order as kInjectionFeatureNames.
   static const InjectionWeights fitted{
-      -2.45, {4.56, 1.96, 1.82, 4.13, 2.16, 3.60, 3.09, 2.13, 2.11, 0.52, 3.13, 2.20, 2.20, 2.11, 1.01, 0.87, 0.00}};
+      -2.57, {4.70, 2.01, 1.83, 4.22, 2.21, 3.67, 3.17, 2.19, 2.17, 1.74, 3.21, 1.76, 2.12, 1.83, 1.03, 0.93, 0.00}};
   return fitted;
 }
 
