@@ -76,6 +76,7 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_crawl_routes(router, context);
   register_job_routes(router, context);
   register_report_routes(router, context);
+  register_audit_routes(router, context);
 }
 
 }  // namespace parley::api

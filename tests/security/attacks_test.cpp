@@ -89,5 +89,35 @@ TEST_F(Attacks, ExportsRedactPersonalDataWhenAskedOrConfigured) {
   EXPECT_THAT(configured.body, HasSubstr("4111 1111 1111 1111"));
 }
 
+TEST_F(Attacks, AuditLogRecordsChangesForOwnersOnly) {
+  ASSERT_EQ(patch_settings(key_a_, bot_, {{"greeting", "Hello!"}}).status, 200);
+  const std::string doomed = create_bot(key_a_, "Doomed");
+  ASSERT_EQ(client_->request("DELETE", "/api/v1/bots/" + doomed, "", auth(key_a_)).status, 204);
+  const auto log = client_->request("GET", "/api/v1/audit", "", auth(key_a_));
+  ASSERT_EQ(log.status, 200) << log.body;
+  const auto json = log.json();
+  EXPECT_TRUE(json["chain"]["valid"].get<bool>());
+  std::vector<std::string> actions;
+  for (const auto& entry : json["entries"]) actions.push_back(entry["action"]);
+  EXPECT_THAT(actions, ::testing::ElementsAre("bot.create", "source.upload", "bot.update", "bot.create", "bot.delete"));
+  const auto& update = json["entries"][2];
+  EXPECT_TRUE(update["actor"].get<std::string>().starts_with("key:"));
+  EXPECT_EQ(update["after"]["settings"]["greeting"], "Hello!");
+  EXPECT_FALSE(update["before"]["settings"].contains("greeting"));
+  const auto exported = client_->request("GET", "/api/v1/audit/export", "", auth(key_a_));
+  EXPECT_EQ(exported.status, 200);
+  EXPECT_EQ(exported.headers.at("X-Audit-Chain"), "valid");
+  EXPECT_EQ(std::count(exported.body.begin(), exported.body.end(), '\n'), 5);
+  // Workspace B sees only its own (empty) log; a non-owner key is refused.
+  EXPECT_TRUE(client_->request("GET", "/api/v1/audit", "", auth(key_b_)).json()["entries"].empty());
+  std::string viewer_key;
+  ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, workspace_a_, "admin", store::Role::admin));
+    viewer_key = issued.key;
+    return {};
+  }).ok());
+  EXPECT_EQ(client_->request("GET", "/api/v1/audit", "", auth(viewer_key)).status, 403);
+}
+
 }  // namespace
 }  // namespace parley::security_test

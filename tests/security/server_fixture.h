@@ -27,6 +27,7 @@ class ServerFixture : public ::testing::Test {
       PARLEY_ASSIGN_OR_RETURN(auto key_a, auth::issue_api_key(tx, a.id, "a", store::Role::owner));
       PARLEY_ASSIGN_OR_RETURN(auto key_b, auth::issue_api_key(tx, b.id, "b", store::Role::owner));
       key_a_ = key_a.key;
+      workspace_a_ = a.id;
       key_b_ = key_b.key;
       return {};
     }).ok());
@@ -94,6 +95,7 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
   std::string key_a_;
   std::string key_b_;
+  std::string workspace_a_;
 };
 
 }  // namespace parley::security_test
