@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -254,6 +256,24 @@ TEST(GgufFile, RejectsHostileTensorDirectory) {
   for (int i = 0; i < 2; ++i) duplicate.str("t").put<uint32_t>(1).put<uint64_t>(8).put<uint32_t>(0).put<uint64_t>(0);
   duplicate.pad_to(32).data.resize(duplicate.data.size() + 32, 0);
   EXPECT_NE(error_of(duplicate).find("duplicate tensor name"), std::string::npos);
+}
+
+// Every seed and every fuzzer find stays a regression input: each must parse or fail cleanly.
+TEST(GgufFile, ReplaysFuzzCorpus) {
+  const std::filesystem::path corpus = std::filesystem::path(PARLEY_SOURCE_DIR) / "fuzz/engine/corpus/gguf";
+  int replayed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto file = GgufFile::from_bytes(bytes);
+    if (file.ok()) {
+      for (const auto& tensor : file->tensors()) EXPECT_LE(tensor.offset + tensor.n_bytes, file->file_size());
+    } else {
+      EXPECT_FALSE(file.error().message.empty());
+    }
+    ++replayed;
+  }
+  EXPECT_GE(replayed, 3);
 }
 
 }  // namespace
