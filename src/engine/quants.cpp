@@ -175,15 +175,18 @@ void quantize_q5_1(const float* x, BlockQ5_1* blocks, int64_t nb) {
   }
 }
 
+// Round half to even (the rounding of the reference implementation's activation quantizers).
+int round_to_even(float value) { return static_cast<int>(std::nearbyint(value)); }
+
 template <typename Block>
 float quantize_symmetric_8bit(const float* x, Block& block) {
   float amax = 0;
   for (int j = 0; j < kQk; ++j) amax = std::max(amax, std::fabs(x[j]));
   const float d = amax / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
   int sum = 0;
   for (int j = 0; j < kQk; ++j) {
-    block.qs[j] = static_cast<int8_t>(round_to_int(x[j] * id));
+    block.qs[j] = static_cast<int8_t>(round_to_even(x[j] * id));
     sum += block.qs[j];
   }
   block.d = fp32_to_fp16(d);
@@ -417,7 +420,7 @@ void quantize_q8_k(const float* x, BlockQ8_K* blocks, int64_t nb) {
     }
     // The extreme element maps to -127 (both signs fit int8).
     const float iscale = -127.0f / extreme;
-    for (int j = 0; j < kQkK; ++j) blocks[i].qs[j] = static_cast<int8_t>(std::min(127, round_to_int(iscale * x[j])));
+    for (int j = 0; j < kQkK; ++j) blocks[i].qs[j] = static_cast<int8_t>(std::min(127, round_to_even(iscale * x[j])));
     for (int g = 0; g < kQkK / 16; ++g) {
       int sum = 0;
       for (int l = 0; l < 16; ++l) sum += blocks[i].qs[16 * g + l];

@@ -20,16 +20,26 @@ using GemmFn = void (*)(int64_t n, const uint8_t* w, std::size_t w_stride, int64
 // Converts `n` floats into an activation format (q8_0, q8_1, q8_k, f16 or bf16).
 using QuantizeFn = void (*)(const float* x, void* out, int64_t n);
 
+// Running state of one query head's attention (online softmax): the largest score so far, the sum of
+// exp(score - max), and the f16 accumulator of exp(score - max) * value (head_dim halves). Accumulating in f16 mirrors
+// the reference implementation's flash attention, so its logits can be matched tightly.
+struct AttentionState {
+  float max;
+  float sum;
+  uint16_t* acc;
+};
+
+// Folds `n` cached positions into `state`: score_j = dot(q, key_j) * scale over f16 rows `stride` halves apart.
+using AttendFn = void (*)(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_t* values,
+                          std::size_t stride, int n, float scale, AttentionState& state);
+
 inline constexpr int kTypeSlots = 32;  // GGUF type numbers used by the engine are below 32
 
 struct KernelSet {
   std::string_view name;
   GemmFn gemm[kTypeSlots] = {};                  // by weight type
   QuantizeFn quantize[kTypeSlots] = {};          // by activation type
-  // Dot product of two float vectors and y += alpha * x, for attention over the f32/f16 KV cache.
-  float (*dot_f32)(int64_t n, const float* x, const float* y) = nullptr;
-  float (*dot_f16_f32)(int64_t n, const uint16_t* x, const float* y) = nullptr;
-  void (*axpy_f16)(int64_t n, float alpha, const uint16_t* x, float* y) = nullptr;
+  AttendFn attend = nullptr;
 };
 
 enum class Isa { scalar, avx2, avx512 };

@@ -1,4 +1,5 @@
 // Scalar reference kernels: the definition of every dot product, against which the SIMD kernels are tested.
+#include <cmath>
 #include <cstring>
 
 #include "engine/fp16.h"
@@ -14,14 +15,29 @@ float dot_f32(int64_t n, const float* x, const float* y) {
   return sum;
 }
 
-float dot_f16_f32(int64_t n, const uint16_t* x, const float* y) {
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += fp16_to_fp32(x[i]) * y[i];
-  return sum;
-}
-
-void axpy_f16(int64_t n, float alpha, const uint16_t* x, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * fp16_to_fp32(x[i]);
+void attend(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_t* values, std::size_t stride, int n,
+            float scale, AttentionState& state) {
+  for (int j = 0; j < n; ++j) {
+    const uint16_t* key = keys + static_cast<std::size_t>(j) * stride;
+    const uint16_t* value = values + static_cast<std::size_t>(j) * stride;
+    float dot = 0;
+    for (int i = 0; i < head_dim; ++i) dot += fp16_to_fp32(key[i]) * fp16_to_fp32(q[i]);
+    const float score = dot * scale;
+    float weight = 1.0f;
+    if (score > state.max) {
+      // New maximum: rescale what was accumulated under the old one (exp(-inf) = 0 on the first position).
+      const float rescale = std::exp(state.max - score);
+      state.max = score;
+      state.sum *= rescale;
+      for (int i = 0; i < head_dim; ++i) state.acc[i] = fp32_to_fp16(fp16_to_fp32(state.acc[i]) * rescale);
+    } else {
+      weight = std::exp(score - state.max);
+    }
+    for (int i = 0; i < head_dim; ++i) {
+      state.acc[i] = fp32_to_fp16(std::fma(fp16_to_fp32(value[i]), weight, fp16_to_fp32(state.acc[i])));
+    }
+    state.sum += weight;
+  }
 }
 
 float vec_dot_f32(int64_t n, const void* w, const void* a) {
@@ -241,9 +257,7 @@ void fill_scalar_kernels(KernelSet& set) {
   set.quantize[slot(TensorType::q8_0)] = quantize_as<TensorType::q8_0>;
   set.quantize[slot(TensorType::q8_1)] = quantize_as<TensorType::q8_1>;
   set.quantize[slot(TensorType::q8_k)] = quantize_as<TensorType::q8_k>;
-  set.dot_f32 = dot_f32;
-  set.dot_f16_f32 = dot_f16_f32;
-  set.axpy_f16 = axpy_f16;
+  set.attend = attend;
 }
 
 }  // namespace parley::engine::kernels

@@ -1,0 +1,47 @@
+// Forward pass of the decoder-only transformers (llama, qwen2, qwen3): RMSNorm, grouped-query attention with rotary
+// embeddings over the paged KV cache, SwiGLU feed-forward. One call runs a batch that may mix tokens of several
+// sequences (prefill chunks and single decode steps alike); each token attends to its own sequence's cache.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "engine/kv-cache.h"
+#include "engine/matmul.h"
+#include "engine/model.h"
+
+namespace parley::engine {
+
+struct BatchToken {
+  int32_t token = 0;
+  int32_t pos = 0;                 // position in its sequence
+  const int32_t* blocks = nullptr;  // its sequence's KV block table, covering positions 0..pos
+  bool logits = false;             // whether to compute this token's logits
+};
+
+class LlamaForward {
+ public:
+  // Buffers for up to `max_batch` tokens per call and `max_context` positions per sequence, allocated once here.
+  LlamaForward(const Model& model, KvCache& cache, MatmulRunner& matmul, int max_batch, int max_context);
+
+  // Writes the logits of the tokens with logits=true, in batch order, as rows of n_vocab floats.
+  Status forward(std::span<const BatchToken> batch, float* logits);
+
+  int max_batch() const { return max_batch_; }
+
+ private:
+  void attention(std::span<const BatchToken> batch, int layer);
+
+  const Model& model_;
+  const ModelParams& p_;
+  KvCache& cache_;
+  MatmulRunner& matmul_;
+  int max_batch_;
+  int max_context_;
+  std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_, selected_;
+  std::vector<uint16_t> head_scratch_;  // per thread: one f16 query head and its f16 accumulator
+};
+
+}  // namespace parley::engine
