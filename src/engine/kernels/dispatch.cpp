@@ -10,7 +10,8 @@ namespace {
 KernelSet build(Isa isa) {
   KernelSet set;
   fill_scalar_kernels(set);
-  (void)isa;  // SIMD kernel files register here as they land
+  if (isa == Isa::avx2 || isa == Isa::avx512) fill_avx2_kernels(set);
+  if (isa == Isa::avx512) fill_avx512_kernels(set);
   return set;
 }
 

@@ -55,5 +55,7 @@ const KernelSet& active_kernels();
 
 // Per-ISA tables, filled by each kernel file (the SIMD ones only override what they implement).
 void fill_scalar_kernels(KernelSet& set);
+void fill_avx2_kernels(KernelSet& set);
+void fill_avx512_kernels(KernelSet& set);
 
 }  // namespace parley::engine::kernels

@@ -1,0 +1,35 @@
+// AVX2 + FMA + F16C kernels (compiled with those flags only; chosen at run time when the CPU has them).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine/kernels/kernels.h"
+#include "engine/quant-blocks.h"
+
+namespace parley::engine::kernels {
+namespace avx2 {
+namespace {
+
+// u8 x s8 products summed in pairs to int16 (no overflow for the level ranges used: |u| <= 127 or u <= 63), then in
+// pairs again to int32.
+inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+}
+
+inline __m256i madd_i16(__m256i acc, __m256i p, __m256i scale) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale));
+}
+
+#include "engine/kernels/x86-kernels.inc"
+
+}  // namespace
+}  // namespace avx2
+
+void fill_avx2_kernels(KernelSet& set) {
+  set.name = "avx2";
+  avx2::fill_x86_kernels<2>(set);  // 16 vector registers: tiles of 4 rows x 2 activations
+}
+
+}  // namespace parley::engine::kernels
