@@ -153,7 +153,7 @@ class Parser {
       switch (token.kind) {
         case Token::Kind::end:
           if (terminators.size() != 0) {
-            fail("unexpected end of template: missing {% " + std::string(*terminators.begin()) + " %}");
+            fail("unexpected end of template: missing {% " + std::string(*(terminators.end() - 1)) + " %}");
           }
           return body;
         case Token::Kind::text:
