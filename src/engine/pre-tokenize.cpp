@@ -1,6 +1,6 @@
 #include "engine/pre-tokenize.h"
 
-#include <array>
+#include <algorithm>
 #include <cstdint>
 
 #include <utf8proc.h>
@@ -116,8 +116,7 @@ std::size_t match_llama3(const std::vector<CodePoint>& cps, std::size_t pos, std
   }
   // \p{N}{1,MaxDigits}
   if (cp.number) {
-    const std::size_t digits = run_length(cps, pos, end, [](const CodePoint& c) { return c.number; });
-    return digits < MaxDigits ? digits : MaxDigits;
+    return run_length(cps, pos, std::min(end, pos + MaxDigits), [](const CodePoint& c) { return c.number; });
   }
   // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
   const std::size_t start = cp.value == ' ' && pos + 1 < end ? pos + 1 : pos;

@@ -1,8 +1,10 @@
 // SentencePiece-style BPE (Llama 2, Phi-3, TinyStories): spaces become U+2581, characters are merged pairwise,
 // highest-scoring merged token first (leftmost on ties), and characters left without a token fall back to their
-// <0xNN> byte tokens.
+// <0xNN> byte tokens. Invalid UTF-8 bytes are characters of one byte (llama.cpp would take the length its lead byte
+// announces and swallow what follows, e.g. a space, into byte tokens).
 #include <queue>
 
+#include "common/utf8.h"
 #include "engine/vocab-impl.h"
 
 namespace parley::engine {
@@ -10,10 +12,12 @@ namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581, SentencePiece's space
 
-// The length of the UTF-8 sequence a lead byte announces (1 for stray continuation bytes), as SentencePiece splits.
-std::size_t sequence_length(unsigned char lead) {
-  static constexpr std::size_t kLengths[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-  return kLengths[lead >> 4];
+// The length of the character at the start of `text`; 1 for a byte that does not start a valid UTF-8 sequence (it
+// then goes to its byte token, and the bytes after it are characters again).
+std::size_t character_length(std::string_view text) {
+  std::size_t pos = 0;
+  utf8_decode(text, pos);  // advances one byte past an ill-formed sequence
+  return pos;
 }
 
 struct Symbol {
@@ -42,8 +46,7 @@ class SpmSession {
 
   void tokenize(std::vector<int32_t>& out) {
     for (std::size_t offset = 0; offset < text_.size();) {
-      const std::size_t length =
-          std::min(sequence_length(static_cast<unsigned char>(text_[offset])), text_.size() - offset);
+      const std::size_t length = character_length(std::string_view(text_).substr(offset));
       const auto index = static_cast<int32_t>(symbols_.size());
       symbols_.push_back(Symbol{offset, length, index - 1, offset + length < text_.size() ? index + 1 : -1});
       offset += length;
