@@ -38,6 +38,7 @@ struct Scheduler::Sequence {
   std::optional<Detokenizer> detokenizer;
   std::optional<StopMatcher> stops;
   SchedulerResult result;
+  std::optional<Result<SchedulerResult>> outcome;  // set when finished, delivered after the step's bookkeeping
   Clock::time_point submitted, admitted, first_token;
   bool finished = false;
 
@@ -125,6 +126,7 @@ void Scheduler::run() {
       stat_active_ = static_cast<int>(active_.size());
       stat_available_ = cache_.available();
     }
+    deliver_finished();
   }
   std::deque<std::unique_ptr<Sequence>> queued;
   {
@@ -133,6 +135,21 @@ void Scheduler::run() {
   }
   for (auto& seq : queued) seq->promise.set_value(make_error(ErrorCode::unavailable, "the engine is shutting down"));
   for (auto& seq : active_) fail(*seq, make_error(ErrorCode::unavailable, "the engine is shutting down"));
+  deliver_finished();
+}
+
+void Scheduler::retire_finished() {
+  for (auto& seq : active_) {
+    if (seq->finished) finished_.push_back(std::move(seq));
+  }
+  std::erase_if(active_, [](const auto& seq) { return seq == nullptr; });
+}
+
+void Scheduler::deliver_finished() {
+  // Outcomes are handed over only now, once the cache and the statistics reflect the sequences' end.
+  retire_finished();
+  for (auto& seq : finished_) seq->promise.set_value(std::move(*seq->outcome));
+  finished_.clear();
 }
 
 void Scheduler::admit() {
@@ -152,6 +169,7 @@ void Scheduler::admit() {
   for (auto& seq : cancelled) {
     seq->admitted = Clock::now();
     finish(*seq, FinishReason::cancelled);
+    finished_.push_back(std::move(seq));
   }
   for (;;) {
     std::unique_ptr<Sequence> seq;
@@ -222,7 +240,7 @@ void Scheduler::step() {
   for (auto& seq : active_) {
     if (seq->prepared.request.cancel.stop_requested()) finish(*seq, FinishReason::cancelled);
   }
-  std::erase_if(active_, [](const auto& seq) { return seq->finished; });
+  retire_finished();
   if (active_.empty()) return;
 
   batch_.clear();
@@ -255,13 +273,12 @@ void Scheduler::step() {
     if (all_logits) count = std::min(count, logits_rows_ - logit_rows);
     if (count > 0) add_tokens(*seq, count, all_logits);
   }
-  std::erase_if(active_, [](const auto& seq) { return seq->finished; });
   if (batch_.empty()) return;
 
   const auto status = forward_.forward(batch_, logits_.data());
   if (!status.ok()) {
     for (auto& seq : active_) fail(*seq, status.error());
-    active_.clear();
+    retire_finished();
     return;
   }
 
@@ -280,15 +297,16 @@ void Scheduler::step() {
     if (seq.finished) continue;
     if (seq.prepared.want_all_logits) {
       seq.result.logits.insert(seq.result.logits.end(), logits, logits + n_vocab);
-      if (seq.n_computed == seq.n_prompt) finish(seq, FinishReason::length);
     } else {
       sample_and_stream(seq, logits);
     }
   }
   for (auto& seq : active_) {
-    if (!seq->finished) publish_full_blocks(*seq);
+    if (seq->finished) continue;
+    publish_full_blocks(*seq);
+    if (seq->prepared.want_all_logits && seq->n_computed == seq->n_prompt) finish(*seq, FinishReason::length);
   }
-  std::erase_if(active_, [](const auto& seq) { return seq->finished; });
+  retire_finished();
 }
 
 void Scheduler::sample_and_stream(Sequence& seq, float* logits) {
@@ -357,14 +375,14 @@ void Scheduler::finish(Sequence& seq, FinishReason reason) {
   }
   release_blocks(seq);
   seq.finished = true;
-  seq.promise.set_value(std::move(seq.result));
+  seq.outcome = std::move(seq.result);
 }
 
 void Scheduler::fail(Sequence& seq, Error error) {
   if (seq.finished) return;
   release_blocks(seq);
   seq.finished = true;
-  seq.promise.set_value(std::move(error));
+  seq.outcome = std::move(error);
 }
 
 }  // namespace parley::engine

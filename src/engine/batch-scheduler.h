@@ -61,6 +61,8 @@ class Scheduler {
   void finish(Sequence& seq, FinishReason reason);
   void fail(Sequence& seq, Error error);
   void release_blocks(Sequence& seq);
+  void retire_finished();
+  void deliver_finished();
   void publish_full_blocks(Sequence& seq);
   Status ensure_blocks(Sequence& seq, int positions);
 
@@ -80,6 +82,7 @@ class Scheduler {
   bool stopping_ = false;                        // guarded by mutex_
   // Owned by the scheduler thread (stats() reads the counters under mutex_).
   std::vector<std::unique_ptr<Sequence>> active_;
+  std::vector<std::unique_ptr<Sequence>> finished_;  // finished this round, outcomes not yet delivered
   int reserved_blocks_ = 0;
   int stat_active_ = 0;
   int stat_available_ = 0;
