@@ -118,6 +118,11 @@ void GgufWriter::copy_metadata(const GgufKeyValue& kv) {
 
 Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims,
                               std::span<const uint8_t> data) {
+  return add_tensor(name, type, dims, std::vector<uint8_t>(data.begin(), data.end()));
+}
+
+Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims,
+                              std::vector<uint8_t>&& data) {
   if (dims.empty() || dims.size() > kGgufMaxDims) return make_error(ErrorCode::invalid_request, "tensor needs 1-4 dims");
   uint64_t elements = 1;
   for (const auto d : dims) {
@@ -133,8 +138,7 @@ Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<
   if (*bytes != data.size()) {
     return make_error(ErrorCode::invalid_request, "tensor '" + std::string(name) + "' data has the wrong size");
   }
-  tensors_.push_back(Tensor{std::string(name), type, std::vector<int64_t>(dims.begin(), dims.end()),
-                            std::vector<uint8_t>(data.begin(), data.end())});
+  tensors_.push_back(Tensor{std::string(name), type, std::vector<int64_t>(dims.begin(), dims.end()), std::move(data)});
   return {};
 }
 

@@ -31,6 +31,7 @@ class GgufWriter {
   // Adds a tensor; `dims` has the row length first; `data` must hold exactly the tensor's bytes.
   Status add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims,
                     std::span<const uint8_t> data);
+  Status add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims, std::vector<uint8_t>&& data);
 
   // The whole file.
   std::vector<uint8_t> serialize() const;

@@ -178,27 +178,38 @@ void quantize_q5_1(const float* x, BlockQ5_1* blocks, int64_t nb) {
 // Round half to even (the rounding of the reference implementation's activation quantizers).
 int round_to_even(float value) { return static_cast<int>(std::nearbyint(value)); }
 
-template <typename Block>
+// Two roundings of the same 8-bit format, to reproduce the reference implementation in both places: model files
+// use x * (1 / d) rounded half away from zero, activations x * (127 / amax) rounded half to even (as its SIMD code).
+enum class Rounding { file, activation };
+
+template <Rounding kRounding, typename Block>
 float quantize_symmetric_8bit(const float* x, Block& block) {
   float amax = 0;
   for (int j = 0; j < kQk; ++j) amax = std::max(amax, std::fabs(x[j]));
   const float d = amax / 127.0f;
-  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
   int sum = 0;
-  for (int j = 0; j < kQk; ++j) {
-    block.qs[j] = static_cast<int8_t>(round_to_even(x[j] * id));
-    sum += block.qs[j];
+  if constexpr (kRounding == Rounding::file) {
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    for (int j = 0; j < kQk; ++j) block.qs[j] = static_cast<int8_t>(round_to_int(x[j] * id));
+  } else {
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    for (int j = 0; j < kQk; ++j) block.qs[j] = static_cast<int8_t>(round_to_even(x[j] * id));
   }
+  for (int j = 0; j < kQk; ++j) sum += block.qs[j];
   block.d = fp32_to_fp16(d);
   return static_cast<float>(sum) * d;
 }
 
+template <Rounding kRounding>
 void quantize_q8_0(const float* x, BlockQ8_0* blocks, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, x += kQk) quantize_symmetric_8bit(x, blocks[i]);
+  for (int64_t i = 0; i < nb; ++i, x += kQk) quantize_symmetric_8bit<kRounding>(x, blocks[i]);
 }
 
+template <Rounding kRounding>
 void quantize_q8_1(const float* x, BlockQ8_1* blocks, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, x += kQk) blocks[i].s = fp32_to_fp16(quantize_symmetric_8bit(x, blocks[i]));
+  for (int64_t i = 0; i < nb; ++i, x += kQk) {
+    blocks[i].s = fp32_to_fp16(quantize_symmetric_8bit<kRounding>(x, blocks[i]));
+  }
 }
 
 // ---- k-quants ----
@@ -497,8 +508,8 @@ void quantize_row(TensorType type, const float* src, void* dst, int64_t n) {
     case TensorType::q4_1: quantize_q4_1(src, as_blocks<BlockQ4_1>(dst), nb); return;
     case TensorType::q5_0: quantize_q5_0(src, as_blocks<BlockQ5_0>(dst), nb); return;
     case TensorType::q5_1: quantize_q5_1(src, as_blocks<BlockQ5_1>(dst), nb); return;
-    case TensorType::q8_0: quantize_q8_0(src, as_blocks<BlockQ8_0>(dst), nb); return;
-    case TensorType::q8_1: quantize_q8_1(src, as_blocks<BlockQ8_1>(dst), nb); return;
+    case TensorType::q8_0: quantize_q8_0<Rounding::file>(src, as_blocks<BlockQ8_0>(dst), nb); return;
+    case TensorType::q8_1: quantize_q8_1<Rounding::file>(src, as_blocks<BlockQ8_1>(dst), nb); return;
     case TensorType::q4_k: quantize_q4_k(src, as_blocks<BlockQ4_K>(dst), nb); return;
     case TensorType::q5_k: quantize_q5_k(src, as_blocks<BlockQ5_K>(dst), nb); return;
     case TensorType::q6_k: quantize_q6_k(src, as_blocks<BlockQ6_K>(dst), nb); return;
@@ -506,6 +517,12 @@ void quantize_row(TensorType type, const float* src, void* dst, int64_t n) {
     case TensorType::q2_k:
     case TensorType::q3_k: break;
   }
+}
+
+void quantize_activation_row(TensorType type, const float* src, void* dst, int64_t n) {
+  if (type == TensorType::q8_0) return quantize_q8_0<Rounding::activation>(src, as_blocks<BlockQ8_0>(dst), n / kQk);
+  if (type == TensorType::q8_1) return quantize_q8_1<Rounding::activation>(src, as_blocks<BlockQ8_1>(dst), n / kQk);
+  quantize_row(type, src, dst, n);
 }
 
 TensorType activation_type(TensorType weight) {

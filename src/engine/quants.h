@@ -29,6 +29,10 @@ void dequantize_row(TensorType type, const void* src, float* dst, int64_t n);
 // The k-quants use a simple search for good scales; quality is close to, not identical with, llama-quantize.
 void quantize_row(TensorType type, const float* src, void* dst, int64_t n);
 
+// Converts activations (rows multiplied with weights) into their format; differs from quantize_row only in the
+// rounding of q8_0/q8_1, which follows the reference implementation's activation quantizers.
+void quantize_activation_row(TensorType type, const float* src, void* dst, int64_t n);
+
 // The activation format a weight type's dot product expects: f32 for f32, f16 for f16, bf16 for bf16, q8_0 for
 // q4_0/q5_0/q8_0, q8_1 for q4_1/q5_1 and q8_k for the k-quants (this mirrors the reference implementation, whose
 // logits the tests compare against).

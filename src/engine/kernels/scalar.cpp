@@ -231,7 +231,7 @@ void gemm_by_dots(int64_t n, const uint8_t* w, std::size_t w_stride, int64_t n_r
 
 template <TensorType kType>
 void quantize_as(const float* x, void* out, int64_t n) {
-  quantize_row(kType, x, out, n);
+  quantize_activation_row(kType, x, out, n);
 }
 
 constexpr std::size_t slot(TensorType type) { return static_cast<std::size_t>(type); }
