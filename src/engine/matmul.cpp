@@ -8,7 +8,9 @@
 namespace parley::engine {
 namespace {
 
-constexpr int64_t kRowsPerTask = 32;     // output rows per task: a few kernel tiles, small enough to balance
+constexpr int64_t kMinRowsPerTask = 32;  // output rows per task: at least a few kernel tiles
+constexpr int64_t kTasksPerThread = 4;   // enough tasks to balance uneven threads, few enough that each task's rows
+                                         // form a long stream the kernels can prefetch
 constexpr int64_t kTokensPerTask = 128;  // activation rows per task, so a task's activations stay in L2
 constexpr std::size_t kMaxTargets = 4;
 
@@ -60,8 +62,12 @@ void MatmulRunner::run(std::span<const MatmulTarget> targets, const float* x, in
   // Tasks: token block outermost (threads working at the same time share activations), then target, then rows.
   const std::size_t n_targets = targets.size();
   std::array<int64_t, kMaxTargets + 1> first_task{};
+  std::array<int64_t, kMaxTargets> rows_per_task{};
   for (std::size_t i = 0; i < n_targets; ++i) {
-    first_task[i + 1] = first_task[i] + (targets[i].weight->n_out + kRowsPerTask - 1) / kRowsPerTask;
+    const int64_t n_out = targets[i].weight->n_out;
+    const int64_t even_share = (n_out + kTasksPerThread * pool_.size() - 1) / (kTasksPerThread * pool_.size());
+    rows_per_task[i] = (std::max(kMinRowsPerTask, even_share) + 3) / 4 * 4;
+    first_task[i + 1] = first_task[i] + (n_out + rows_per_task[i] - 1) / rows_per_task[i];
   }
   const int64_t tasks_per_block = first_task[n_targets];
   const int64_t n_token_blocks = (n_tokens + kTokensPerTask - 1) / kTokensPerTask;
@@ -75,8 +81,8 @@ void MatmulRunner::run(std::span<const MatmulTarget> targets, const float* x, in
       const MatmulTarget& target = targets[i];
       const WeightMatrix& w = *target.weight;
       const auto f = static_cast<std::size_t>(format_of_target[i]);
-      const int64_t row0 = (within - first_task[i]) * kRowsPerTask;
-      const int64_t rows = std::min(kRowsPerTask, w.n_out - row0);
+      const int64_t row0 = (within - first_task[i]) * rows_per_task[i];
+      const int64_t rows = std::min(rows_per_task[i], w.n_out - row0);
       const int64_t t0 = token_block * kTokensPerTask;
       const int64_t tokens = std::min(kTokensPerTask, n_tokens - t0);
       float* out = target.out + t0 * w.n_out + row0;

@@ -99,6 +99,7 @@ void BertForward::attention(int64_t n_tokens) {
   const auto q_dim = static_cast<std::size_t>(p_.q_dim());
   const auto kv_dim = static_cast<std::size_t>(p_.kv_dim());
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  // One task: one token and one query head (encoders have as many key/value heads as query heads).
   matmul_.pool().parallel_for(n_tokens * p_.n_head, 4, [&](int64_t begin, int64_t end, int thread) {
     uint16_t* q16 = head_scratch_.data() + static_cast<std::size_t>(thread) * 2 * static_cast<std::size_t>(head_dim);
     uint16_t* acc = q16 + head_dim;
@@ -110,8 +111,8 @@ void BertForward::attention(int64_t n_tokens) {
       for (int i = 0; i < head_dim; ++i) q16[i] = fp32_to_fp16(q[i]);
       std::fill(acc, acc + head_dim, uint16_t{0});
       kernels::AttentionState state{-INFINITY, 0.0f, acc};
-      kernels.attend(head_dim, q16, k16_.data() + kv_offset, v16_.data() + kv_offset, kv_dim,
-                     static_cast<int>(n_tokens), scale, state);
+      kernels.attend(head_dim, 1, q16, k16_.data() + kv_offset, v16_.data() + kv_offset, kv_dim,
+                     static_cast<int>(n_tokens), scale, &state);
       float* out = attn_.data() + t * q_dim + static_cast<std::size_t>(head * head_dim);
       const float inv_sum = 1.0f / state.sum;
       for (int i = 0; i < head_dim; ++i) out[i] = fp16_to_fp32(acc[i]) * inv_sum;

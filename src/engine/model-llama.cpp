@@ -22,7 +22,8 @@ LlamaForward::LlamaForward(const Model& model, KvCache& cache, MatmulRunner& mat
   gate_.resize(b * static_cast<std::size_t>(p_.n_ff));
   up_.resize(b * static_cast<std::size_t>(p_.n_ff));
   selected_.resize(b * static_cast<std::size_t>(p_.n_embd));
-  head_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * 2 * static_cast<std::size_t>(p_.head_dim));
+  head_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * 2 * kernels::kMaxAttendHeads *
+                       static_cast<std::size_t>(p_.head_dim));
 }
 
 Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
@@ -114,32 +115,43 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
 void LlamaForward::attention(std::span<const BatchToken> batch, int layer) {
   const auto& kernels = matmul_.kernels();
   const int group = p_.n_head / p_.n_head_kv;
+  const int heads_per_call = std::min(group, kernels::kMaxAttendHeads);
+  const int calls_per_group = (group + heads_per_call - 1) / heads_per_call;
   const int head_dim = p_.head_dim;
   const auto q_dim = static_cast<std::size_t>(p_.q_dim());
   const auto kv_dim = static_cast<std::size_t>(p_.kv_dim());
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  const auto n_tasks = static_cast<int64_t>(batch.size()) * p_.n_head;
-  matmul_.pool().parallel_for(n_tasks, 4, [&](int64_t begin, int64_t end, int thread) {
-    uint16_t* q16 = head_scratch_.data() + static_cast<std::size_t>(thread) * 2 * static_cast<std::size_t>(head_dim);
-    uint16_t* acc = q16 + head_dim;
+  // One task: one token, one key/value head, up to kMaxAttendHeads of its query heads.
+  const auto n_tasks = static_cast<int64_t>(batch.size()) * p_.n_head_kv * calls_per_group;
+  matmul_.pool().parallel_for(n_tasks, 2, [&](int64_t begin, int64_t end, int thread) {
+    uint16_t* q16 = head_scratch_.data() + static_cast<std::size_t>(thread) * 2 * kernels::kMaxAttendHeads *
+                                               static_cast<std::size_t>(head_dim);
+    uint16_t* acc = q16 + kernels::kMaxAttendHeads * head_dim;
+    kernels::AttentionState states[kernels::kMaxAttendHeads];
     for (int64_t task = begin; task < end; ++task) {
-      const auto t = static_cast<std::size_t>(task / p_.n_head);
-      const int head = static_cast<int>(task % p_.n_head);
-      const auto kv_offset = static_cast<std::size_t>(head / group * head_dim);
+      const auto t = static_cast<std::size_t>(task / (p_.n_head_kv * calls_per_group));
+      const int rest = static_cast<int>(task % (p_.n_head_kv * calls_per_group));
+      const int kv_head = rest / calls_per_group;
+      const int first_head = kv_head * group + rest % calls_per_group * heads_per_call;
+      const int n_heads = std::min(heads_per_call, (kv_head + 1) * group - first_head);
       const auto& entry = batch[t];
-      const float* q = q_.data() + t * q_dim + static_cast<std::size_t>(head * head_dim);
-      for (int i = 0; i < head_dim; ++i) q16[i] = fp32_to_fp16(q[i]);
-      std::fill(acc, acc + head_dim, uint16_t{0});
-      kernels::AttentionState state{-INFINITY, 0.0f, acc};
+      const float* q = q_.data() + t * q_dim + static_cast<std::size_t>(first_head * head_dim);
+      for (int i = 0; i < n_heads * head_dim; ++i) q16[i] = fp32_to_fp16(q[i]);
+      std::fill(acc, acc + n_heads * head_dim, uint16_t{0});
+      for (int h = 0; h < n_heads; ++h) states[h] = {-INFINITY, 0.0f, acc + h * head_dim};
+      const auto kv_offset = static_cast<std::size_t>(kv_head * head_dim);
       const int n_pos = entry.pos + 1;
       for (int start = 0; start < n_pos; start += KvCache::kBlockTokens) {
         const int32_t block = entry.blocks[start / KvCache::kBlockTokens];
-        kernels.attend(head_dim, q16, cache_.key(block, layer, 0) + kv_offset, cache_.value(block, layer, 0) + kv_offset,
-                       kv_dim, std::min(KvCache::kBlockTokens, n_pos - start), scale, state);
+        kernels.attend(head_dim, n_heads, q16, cache_.key(block, layer, 0) + kv_offset,
+                       cache_.value(block, layer, 0) + kv_offset, kv_dim,
+                       std::min(KvCache::kBlockTokens, n_pos - start), scale, states);
       }
-      float* out = attn_.data() + t * q_dim + static_cast<std::size_t>(head * head_dim);
-      const float inv_sum = 1.0f / state.sum;
-      for (int i = 0; i < head_dim; ++i) out[i] = fp16_to_fp32(acc[i]) * inv_sum;
+      float* out = attn_.data() + t * q_dim + static_cast<std::size_t>(first_head * head_dim);
+      for (int h = 0; h < n_heads; ++h) {
+        const float inv_sum = 1.0f / states[h].sum;
+        for (int i = 0; i < head_dim; ++i) out[h * head_dim + i] = fp16_to_fp32(acc[h * head_dim + i]) * inv_sum;
+      }
     }
   });
 }

@@ -41,7 +41,7 @@ class LlamaForward {
   int max_batch_;
   int max_context_;
   std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_, selected_;
-  std::vector<uint16_t> head_scratch_;  // per thread: one f16 query head and its f16 accumulator
+  std::vector<uint16_t> head_scratch_;  // per thread: f16 query heads of one group and their f16 accumulators
 };
 
 }  // namespace parley::engine

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/kernels/kernels.h"
 #include "engine/quants.h"
 
 namespace parley::engine {
@@ -81,6 +82,10 @@ class ModelLoader {
     PARLEY_ASSIGN_OR_RETURN(p_.head_dim, bounded("attention.key_length", 1, kMaxEmbd,
                                                  default_head_dim > 0 ? std::optional<int>(default_head_dim)
                                                                       : std::nullopt));
+    if (p_.head_dim > kernels::kMaxHeadDim) {
+      return invalid("head size " + std::to_string(p_.head_dim) + " exceeds the supported " +
+                     std::to_string(kernels::kMaxHeadDim));
+    }
     PARLEY_ASSIGN_OR_RETURN(const int value_dim, bounded("attention.value_length", 1, kMaxEmbd, p_.head_dim));
     if (value_dim != p_.head_dim) return invalid("different key and value head sizes are not supported");
     if (p_.is_encoder()) {

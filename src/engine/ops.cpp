@@ -5,9 +5,10 @@
 
 namespace parley::engine::ops {
 
+// Squares in float, summed in double: the reference implementation's order, so results match it bit for bit.
 void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
   const float inv = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(n)) + eps);
   if (weight != nullptr) {
     for (int64_t i = 0; i < n; ++i) out[i] = x[i] * inv * weight[i];
@@ -21,7 +22,10 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
   for (int64_t i = 0; i < n; ++i) sum += x[i];
   const float mean = static_cast<float>(sum / static_cast<double>(n));
   double var = 0;
-  for (int64_t i = 0; i < n; ++i) var += static_cast<double>(x[i] - mean) * (x[i] - mean);
+  for (int64_t i = 0; i < n; ++i) {
+    const float centred = x[i] - mean;
+    var += static_cast<double>(centred * centred);
+  }
   const float inv = 1.0f / std::sqrt(static_cast<float>(var / static_cast<double>(n)) + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = (x[i] - mean) * inv * weight[i] + bias[i];
 }

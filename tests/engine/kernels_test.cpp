@@ -143,31 +143,38 @@ TEST(AttendAgainstScalar, AccumulatorsAgreeWithinAnF16Step) {
     const auto& simd = kernels_for(isa);
     const auto& scalar = kernels_for(Isa::scalar);
     for (int head_dim : {8, 64, 80, 128}) {
-      for (int n : {1, 2, 3, 5, 31, 32, 100}) {
-        const std::size_t stride = static_cast<std::size_t>(head_dim) * 3;  // rows of several heads
-        std::vector<uint16_t> keys(stride * static_cast<std::size_t>(n)), values(keys.size()),
-            q(static_cast<std::size_t>(head_dim));
-        for (auto& k : keys) k = fp32_to_fp16(dist(rng));
-        for (auto& v : values) v = fp32_to_fp16(dist(rng));
-        for (auto& v : q) v = fp32_to_fp16(dist(rng));
-        std::vector<uint16_t> acc_scalar(static_cast<std::size_t>(head_dim), 0), acc_simd(acc_scalar);
-        AttentionState s1{-INFINITY, 0.0f, acc_scalar.data()};
-        AttentionState s2{-INFINITY, 0.0f, acc_simd.data()};
-        // Two calls, as blocks of the cache are folded in one after another.
-        const int first = n / 2;
-        scalar.attend(head_dim, q.data(), keys.data(), values.data(), stride, first, 0.125f, s1);
-        scalar.attend(head_dim, q.data(), keys.data() + first * stride, values.data() + first * stride, stride,
-                      n - first, 0.125f, s1);
-        simd.attend(head_dim, q.data(), keys.data(), values.data(), stride, first, 0.125f, s2);
-        simd.attend(head_dim, q.data(), keys.data() + first * stride, values.data() + first * stride, stride,
-                    n - first, 0.125f, s2);
-        EXPECT_NEAR(s2.max, s1.max, 1e-5f * std::fabs(s1.max) + 1e-6f);
-        EXPECT_NEAR(s2.sum, s1.sum, 1e-5f * s1.sum);
-        // Outputs are weighted means of values (|v| < ~5): a few f16 rounding steps of the accumulator apart at most.
-        for (int i = 0; i < head_dim; ++i) {
-          EXPECT_NEAR(fp16_to_fp32(acc_simd[static_cast<std::size_t>(i)]) / s2.sum,
-                      fp16_to_fp32(acc_scalar[static_cast<std::size_t>(i)]) / s1.sum, 5e-3f)
-              << isa_name(isa) << " head_dim=" << head_dim << " n=" << n << " i=" << i;
+      for (int n_heads : {1, 3, 7}) {
+        for (int n : {1, 2, 3, 5, 31, 32, 33, 100}) {
+          const std::size_t stride = static_cast<std::size_t>(head_dim) * 3;  // rows of several heads
+          const auto hd = static_cast<std::size_t>(head_dim);
+          std::vector<uint16_t> keys(stride * static_cast<std::size_t>(n)), values(keys.size()),
+              q(hd * static_cast<std::size_t>(n_heads));
+          for (auto& k : keys) k = fp32_to_fp16(dist(rng));
+          for (auto& v : values) v = fp32_to_fp16(dist(rng));
+          for (auto& v : q) v = fp32_to_fp16(dist(rng));
+          std::vector<uint16_t> acc_scalar(q.size(), 0), acc_simd(q.size(), 0);
+          std::vector<AttentionState> s1, s2;
+          for (int h = 0; h < n_heads; ++h) {
+            s1.push_back({-INFINITY, 0.0f, acc_scalar.data() + h * head_dim});
+            s2.push_back({-INFINITY, 0.0f, acc_simd.data() + h * head_dim});
+          }
+          // Two calls, as blocks of the cache are folded in one after another.
+          const int first = n / 2;
+          for (auto [set, states] : {std::pair{&scalar, &s1}, std::pair{&simd, &s2}}) {
+            set->attend(head_dim, n_heads, q.data(), keys.data(), values.data(), stride, first, 0.125f, states->data());
+            set->attend(head_dim, n_heads, q.data(), keys.data() + first * stride, values.data() + first * stride,
+                        stride, n - first, 0.125f, states->data());
+          }
+          for (int h = 0; h < n_heads; ++h) {
+            EXPECT_NEAR(s2[h].max, s1[h].max, 1e-5f * std::fabs(s1[h].max) + 1e-6f);
+            EXPECT_NEAR(s2[h].sum, s1[h].sum, 1e-5f * s1[h].sum);
+            // Outputs are weighted means of values (|v| < ~5): a few f16 rounding steps apart at most.
+            for (int i = 0; i < head_dim; ++i) {
+              const std::size_t at = static_cast<std::size_t>(h * head_dim + i);
+              ASSERT_NEAR(fp16_to_fp32(acc_simd[at]) / s2[h].sum, fp16_to_fp32(acc_scalar[at]) / s1[h].sum, 5e-3f)
+                  << isa_name(isa) << " head_dim=" << head_dim << " heads=" << n_heads << " n=" << n << " h=" << h;
+            }
+          }
         }
       }
     }

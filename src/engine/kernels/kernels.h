@@ -29,9 +29,14 @@ struct AttentionState {
   uint16_t* acc;
 };
 
-// Folds `n` cached positions into `state`: score_j = dot(q, key_j) * scale over f16 rows `stride` halves apart.
-using AttendFn = void (*)(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_t* values,
-                          std::size_t stride, int n, float scale, AttentionState& state);
+inline constexpr int kMaxHeadDim = 256;     // the model loader refuses larger heads
+inline constexpr int kMaxAttendHeads = 16;  // query heads per attend call (callers split larger groups)
+
+// Folds `n` cached positions into the states of `n_heads` query heads sharing one key/value head (grouped-query
+// attention reads each key and value row once for the whole group): for head h, score_j = dot(q_h, key_j) * scale
+// with q_h = q + h * head_dim; keys and values are f16 rows `stride` halves apart.
+using AttendFn = void (*)(int head_dim, int n_heads, const uint16_t* q, const uint16_t* keys, const uint16_t* values,
+                          std::size_t stride, int n, float scale, AttentionState* states);
 
 inline constexpr int kTypeSlots = 32;  // GGUF type numbers used by the engine are below 32
 

@@ -9,14 +9,8 @@
 namespace parley::engine::kernels {
 namespace {
 
-float dot_f32(int64_t n, const float* x, const float* y) {
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += x[i] * y[i];
-  return sum;
-}
-
-void attend(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_t* values, std::size_t stride, int n,
-            float scale, AttentionState& state) {
+void attend_one(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_t* values, std::size_t stride,
+                int n, float scale, AttentionState& state) {
   for (int j = 0; j < n; ++j) {
     const uint16_t* key = keys + static_cast<std::size_t>(j) * stride;
     const uint16_t* value = values + static_cast<std::size_t>(j) * stride;
@@ -24,11 +18,11 @@ void attend(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_
     for (int i = 0; i < head_dim; ++i) dot += fp16_to_fp32(key[i]) * fp16_to_fp32(q[i]);
     const float score = dot * scale;
     float weight = 1.0f;
+    float rescale = 1.0f;
     if (score > state.max) {
       // New maximum: rescale what was accumulated under the old one (exp(-inf) = 0 on the first position).
-      const float rescale = std::exp(state.max - score);
+      rescale = std::exp(state.max - score);
       state.max = score;
-      state.sum *= rescale;
       for (int i = 0; i < head_dim; ++i) state.acc[i] = fp32_to_fp16(fp16_to_fp32(state.acc[i]) * rescale);
     } else {
       weight = std::exp(score - state.max);
@@ -36,12 +30,24 @@ void attend(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_
     for (int i = 0; i < head_dim; ++i) {
       state.acc[i] = fp32_to_fp16(std::fma(fp16_to_fp32(value[i]), weight, fp16_to_fp32(state.acc[i])));
     }
-    state.sum += weight;
+    state.sum = std::fma(state.sum, rescale, weight);
+  }
+}
+
+void attend(int head_dim, int n_heads, const uint16_t* q, const uint16_t* keys, const uint16_t* values,
+            std::size_t stride, int n, float scale, AttentionState* states) {
+  for (int h = 0; h < n_heads; ++h) {
+    attend_one(head_dim, q + static_cast<std::size_t>(h) * static_cast<std::size_t>(head_dim), keys, values, stride, n,
+               scale, states[h]);
   }
 }
 
 float vec_dot_f32(int64_t n, const void* w, const void* a) {
-  return dot_f32(n, static_cast<const float*>(w), static_cast<const float*>(a));
+  const auto* x = static_cast<const float*>(w);
+  const auto* y = static_cast<const float*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * y[i];
+  return sum;
 }
 
 float vec_dot_f16(int64_t n, const void* w, const void* a) {
