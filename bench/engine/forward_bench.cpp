@@ -33,20 +33,23 @@ int main(int argc, char** argv) {
   if (!file.ok()) return std::fprintf(stderr, "%s\n", file.error().message.c_str()), 1;
   auto model = Model::load(std::move(*file));
   if (!model.ok()) return std::fprintf(stderr, "%s\n", model.error().message.c_str()), 1;
-  const int context = batch * (steps + 1) + 32;
+  const int context = (batch > 1 ? batch : steps + 1) + 32;
   ThreadPool pool(threads);
   MatmulRunner matmul(pool, kernels::active_kernels());
-  KvCache cache((*model)->params().n_layer, (*model)->params().kv_dim(), context / KvCache::kBlockTokens + 1);
+  KvCache cache((*model)->params().n_layer, (*model)->params().n_head_kv, (*model)->params().head_dim,
+                context / KvCache::kBlockTokens + 1);
   LlamaForward forward(**model, cache, matmul, batch, context);
   std::vector<int32_t> blocks;
   for (int b = 0; b < cache.n_blocks(); ++b) blocks.push_back(*cache.allocate());
   std::vector<float> logits(static_cast<std::size_t>((*model)->params().n_vocab));
   std::vector<BatchToken> tokens(static_cast<std::size_t>(batch));
+  // Decode steps (batch 1) extend one sequence; prompt steps (batch > 1) each start from an empty context.
   int pos = 0;
   auto run_step = [&] {
-    for (int i = 0; i < batch; ++i) tokens[static_cast<std::size_t>(i)] = {100 + (pos % 1000), pos, blocks.data(), i + 1 == batch};
-    pos += 0;
-    for (auto& t : tokens) t.pos = pos++;
+    if (batch > 1) pos = 0;
+    for (int i = 0; i < batch; ++i, ++pos) {
+      tokens[static_cast<std::size_t>(i)] = {100 + (pos % 1000), pos, blocks.data(), i + 1 == batch};
+    }
     if (!forward.forward(tokens, logits.data()).ok()) std::abort();
   };
   run_step();  // warm-up: page in the weights

@@ -52,7 +52,7 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model, const Vocab& vocab, Sch
       config_(config),
       pool_(config.threads),
       matmul_(pool_, kernels::active_kernels()),
-      cache_(model_->params().n_layer, model_->params().kv_dim(), config.kv_blocks),
+      cache_(model_->params().n_layer, model_->params().n_head_kv, model_->params().head_dim, config.kv_blocks),
       forward_(*model_, cache_, matmul_, config.batch_tokens, config.context_size),
       logits_rows_(config.max_sequences + kEvalLogitRows),
       logits_(static_cast<std::size_t>(logits_rows_) * static_cast<std::size_t>(model_->params().n_vocab)) {

@@ -2,15 +2,27 @@
 
 #include <algorithm>
 
+#include "engine/fp16.h"
+
 namespace parley::engine {
 
-KvCache::KvCache(int n_layer, int kv_dim, int n_blocks)
-    : n_layer_(n_layer), kv_dim_(kv_dim), n_blocks_(n_blocks),
-      storage_(bytes_per_block(n_layer, kv_dim) / sizeof(uint16_t) * static_cast<std::size_t>(n_blocks)),
+KvCache::KvCache(int n_layer, int n_kv_heads, int head_dim, int n_blocks)
+    : n_layer_(n_layer),
+      head_dim_(static_cast<std::size_t>(head_dim)),
+      kv_dim_(static_cast<std::size_t>(n_kv_heads) * static_cast<std::size_t>(head_dim)),
+      n_blocks_(n_blocks),
+      storage_(bytes_per_block(n_layer, n_kv_heads * head_dim) / sizeof(uint16_t) * static_cast<std::size_t>(n_blocks)),
       blocks_(static_cast<std::size_t>(n_blocks)) {
   free_.reserve(static_cast<std::size_t>(n_blocks));
   // Hand out low block numbers first (purely cosmetic: keeps the pool's touched memory compact).
   for (int32_t b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
+}
+
+void KvCache::store(int32_t block, int layer, int slot, const float* key, const float* value) {
+  uint16_t* base = storage_.data() + layer_offset(block, layer);
+  for (std::size_t i = 0; i < kv_dim_; ++i) base[i * kBlockTokens + static_cast<std::size_t>(slot)] = fp32_to_fp16(key[i]);
+  uint16_t* row = base + kv_dim_ * kBlockTokens + static_cast<std::size_t>(slot) * kv_dim_;
+  for (std::size_t i = 0; i < kv_dim_; ++i) row[i] = fp32_to_fp16(value[i]);
 }
 
 std::optional<int32_t> KvCache::allocate() {

@@ -12,13 +12,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/kernels/kernels.h"
+
 namespace parley::engine {
 
+// Layout of one block in one layer (what the attention kernel reads):
+// - keys transposed per key/value head: [head][dimension][position], so the scores of all kBlockTokens positions
+//   come from vector operations over positions without horizontal sums;
+// - values as rows: [position][head][dimension].
 class KvCache {
  public:
-  static constexpr int kBlockTokens = 32;
+  static constexpr int kBlockTokens = kernels::kAttendBlock;
 
-  KvCache(int n_layer, int kv_dim, int n_blocks);
+  KvCache(int n_layer, int n_kv_heads, int head_dim, int n_blocks);
 
   int n_blocks() const { return n_blocks_; }
   std::size_t bytes() const { return storage_.size() * sizeof(uint16_t); }
@@ -26,13 +32,17 @@ class KvCache {
     return static_cast<std::size_t>(n_layer) * 2 * kBlockTokens * static_cast<std::size_t>(kv_dim) * sizeof(uint16_t);
   }
 
-  // Key and value rows (kv_dim halves) of position `slot` (0..kBlockTokens-1) of `block` in `layer`.
-  uint16_t* key(int32_t block, int layer, int slot) { return storage_.data() + offset(block, layer, 0, slot); }
-  uint16_t* value(int32_t block, int layer, int slot) { return storage_.data() + offset(block, layer, 1, slot); }
-  const uint16_t* key(int32_t block, int layer, int slot) const { return storage_.data() + offset(block, layer, 0, slot); }
-  const uint16_t* value(int32_t block, int layer, int slot) const {
-    return storage_.data() + offset(block, layer, 1, slot);
+  // Stores the key and value (kv_dim floats each, heads one after another) of position `slot` of `block`.
+  void store(int32_t block, int layer, int slot, const float* key, const float* value);
+  // The transposed keys of key/value head `head` ([head_dim][kBlockTokens]) and the value rows (kv_dim apart,
+  // starting at this head's part) of `block` in `layer`.
+  const uint16_t* keys(int32_t block, int layer, int head) const {
+    return storage_.data() + layer_offset(block, layer) + static_cast<std::size_t>(head) * head_dim_ * kBlockTokens;
   }
+  const uint16_t* values(int32_t block, int layer, int head) const {
+    return storage_.data() + layer_offset(block, layer) + kv_dim_ * kBlockTokens + static_cast<std::size_t>(head) * head_dim_;
+  }
+  std::size_t value_stride() const { return kv_dim_; }
 
   // Blocks that allocate() can hand out: free ones plus released published ones (which it would evict).
   int available() const { return static_cast<int>(free_.size() + evictable_.size()); }
@@ -69,10 +79,9 @@ class KvCache {
     std::list<int32_t>::iterator lru;  // position in evictable_ when refs == 0 and published
   };
 
-  std::size_t offset(int32_t block, int layer, int kind, int slot) const {
-    return (((static_cast<std::size_t>(block) * static_cast<std::size_t>(n_layer_) + static_cast<std::size_t>(layer)) *
-                 2 + static_cast<std::size_t>(kind)) * kBlockTokens + static_cast<std::size_t>(slot)) *
-           static_cast<std::size_t>(kv_dim_);
+  std::size_t layer_offset(int32_t block, int layer) const {
+    return (static_cast<std::size_t>(block) * static_cast<std::size_t>(n_layer_) + static_cast<std::size_t>(layer)) * 2 *
+           kBlockTokens * kv_dim_;
   }
   static uint64_t prefix_hash(uint64_t parent, std::span<const int32_t> tokens);
   // The published block with this exact key, or -1.
@@ -80,7 +89,8 @@ class KvCache {
   void unpublish(int32_t block);
 
   int n_layer_;
-  int kv_dim_;
+  std::size_t head_dim_;
+  std::size_t kv_dim_;
   int n_blocks_;
   std::vector<uint16_t> storage_;
   std::vector<BlockState> blocks_;

@@ -10,7 +10,8 @@ namespace parley::engine {
 
 BertForward::BertForward(const Model& model, MatmulRunner& matmul)
     : model_(model), p_(model.params()), matmul_(matmul) {
-  head_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * 2 * static_cast<std::size_t>(p_.head_dim));
+  acc_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * kernels::kAttendBlock *
+                      static_cast<std::size_t>(p_.head_dim));
 }
 
 Result<std::vector<float>> BertForward::embed(std::span<const int32_t> tokens, bool normalize) {
@@ -32,7 +33,6 @@ Result<std::vector<float>> BertForward::embed(std::span<const int32_t> tokens, b
   q_.resize(rows * static_cast<std::size_t>(p_.q_dim()));
   k_.resize(rows * static_cast<std::size_t>(p_.kv_dim()));
   v_.resize(rows * static_cast<std::size_t>(p_.kv_dim()));
-  k16_.resize(k_.size());
   v16_.resize(v_.size());
   attn_.resize(rows * static_cast<std::size_t>(p_.q_dim()));
   ff_.resize(rows * static_cast<std::size_t>(p_.n_ff));
@@ -88,34 +88,51 @@ Result<std::vector<float>> BertForward::embed(std::span<const int32_t> tokens, b
 }
 
 void BertForward::attention(int64_t n_tokens) {
-  // Keys and values in f16, as the decoders' cache holds them, so both share the attention kernel.
-  for (std::size_t i = 0; i < k_.size(); ++i) {
-    k16_[i] = fp32_to_fp16(k_[i]);
-    v16_[i] = fp32_to_fp16(v_[i]);
-  }
-  const auto& kernels = matmul_.kernels();
+  // Keys and values in f16 and in the KV cache's block layout (keys transposed per block of kAttendBlock positions),
+  // so encoders share the decoders' attention kernel.
+  constexpr int kBlock = kernels::kAttendBlock;
   const int head_dim = p_.head_dim;
+  const auto kv_dim = static_cast<std::size_t>(p_.kv_dim());
+  const int64_t n_blocks = (n_tokens + kBlock - 1) / kBlock;
+  k16_.assign(static_cast<std::size_t>(n_blocks) * kv_dim * kBlock, 0);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    uint16_t* block = k16_.data() + static_cast<std::size_t>(t / kBlock) * kv_dim * kBlock;
+    const float* k = k_.data() + static_cast<std::size_t>(t) * kv_dim;
+    for (std::size_t i = 0; i < kv_dim; ++i) block[i * kBlock + static_cast<std::size_t>(t % kBlock)] = fp32_to_fp16(k[i]);
+  }
+  for (std::size_t i = 0; i < v_.size(); ++i) v16_[i] = fp32_to_fp16(v_[i]);
+
+  const auto& kernels = matmul_.kernels();
   const int group = p_.n_head / p_.n_head_kv;
   const auto q_dim = static_cast<std::size_t>(p_.q_dim());
-  const auto kv_dim = static_cast<std::size_t>(p_.kv_dim());
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  // One task: one token and one query head (encoders have as many key/value heads as query heads).
-  matmul_.pool().parallel_for(n_tokens * p_.n_head, 4, [&](int64_t begin, int64_t end, int thread) {
-    uint16_t* q16 = head_scratch_.data() + static_cast<std::size_t>(thread) * 2 * static_cast<std::size_t>(head_dim);
-    uint16_t* acc = q16 + head_dim;
+  const int64_t n_runs = (n_tokens + kBlock - 1) / kBlock;
+  // One task: up to kAttendBlock consecutive queries and one query head; every query sees every token.
+  matmul_.pool().parallel_for(n_runs * p_.n_head, 1, [&](int64_t begin, int64_t end, int thread) {
+    float* acc = acc_scratch_.data() + static_cast<std::size_t>(thread) * kBlock * static_cast<std::size_t>(head_dim);
+    kernels::AttentionState states[kBlock];
+    int n_valid[kBlock];
     for (int64_t task = begin; task < end; ++task) {
-      const auto t = static_cast<std::size_t>(task / p_.n_head);
+      const int64_t first = task / p_.n_head * kBlock;
       const int head = static_cast<int>(task % p_.n_head);
+      const int n_queries = static_cast<int>(std::min<int64_t>(kBlock, n_tokens - first));
+      std::fill(acc, acc + static_cast<std::size_t>(n_queries * head_dim), 0.0f);
+      for (int i = 0; i < n_queries; ++i) states[i] = {-INFINITY, 0.0f, acc + i * head_dim};
       const auto kv_offset = static_cast<std::size_t>(head / group * head_dim);
-      const float* q = q_.data() + t * q_dim + static_cast<std::size_t>(head * head_dim);
-      for (int i = 0; i < head_dim; ++i) q16[i] = fp32_to_fp16(q[i]);
-      std::fill(acc, acc + head_dim, uint16_t{0});
-      kernels::AttentionState state{-INFINITY, 0.0f, acc};
-      kernels.attend(head_dim, 1, q16, k16_.data() + kv_offset, v16_.data() + kv_offset, kv_dim,
-                     static_cast<int>(n_tokens), scale, &state);
-      float* out = attn_.data() + t * q_dim + static_cast<std::size_t>(head * head_dim);
-      const float inv_sum = 1.0f / state.sum;
-      for (int i = 0; i < head_dim; ++i) out[i] = fp16_to_fp32(acc[i]) * inv_sum;
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        const int n_keys = static_cast<int>(std::min<int64_t>(kBlock, n_tokens - b * kBlock));
+        std::fill(n_valid, n_valid + n_queries, n_keys);
+        kernels.attend(head_dim, n_queries, 1,
+                       q_.data() + static_cast<std::size_t>(first) * q_dim + static_cast<std::size_t>(head * head_dim),
+                       q_dim, k16_.data() + static_cast<std::size_t>(b) * kv_dim * kBlock + kv_offset * kBlock,
+                       v16_.data() + static_cast<std::size_t>(b * kBlock) * kv_dim + kv_offset, kv_dim, n_keys, n_valid,
+                       scale, states);
+      }
+      for (int i = 0; i < n_queries; ++i) {
+        float* out = attn_.data() + static_cast<std::size_t>(first + i) * q_dim + static_cast<std::size_t>(head * head_dim);
+        const float inv_sum = 1.0f / states[i].sum;
+        for (int d = 0; d < head_dim; ++d) out[d] = states[i].acc[d] * inv_sum;
+      }
     }
   });
 }

@@ -27,7 +27,8 @@ class BertForward {
   MatmulRunner& matmul_;
   // Sized for the longest sequence seen so far, then reused.
   std::vector<float> x_, h_, q_, k_, v_, attn_, ff_;
-  std::vector<uint16_t> k16_, v16_, head_scratch_;
+  std::vector<uint16_t> k16_, v16_;
+  std::vector<float> acc_scratch_;  // per thread: accumulators of one run of queries
 };
 
 }  // namespace parley::engine

@@ -1,5 +1,6 @@
 #include "engine/model-llama.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -22,8 +23,9 @@ LlamaForward::LlamaForward(const Model& model, KvCache& cache, MatmulRunner& mat
   gate_.resize(b * static_cast<std::size_t>(p_.n_ff));
   up_.resize(b * static_cast<std::size_t>(p_.n_ff));
   selected_.resize(b * static_cast<std::size_t>(p_.n_embd));
-  head_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * 2 * kernels::kMaxAttendHeads *
-                       static_cast<std::size_t>(p_.head_dim));
+  head_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * kernels::kAttendBlock *
+                       kernels::kMaxAttendHeads * static_cast<std::size_t>(p_.head_dim));
+  runs_.reserve(static_cast<std::size_t>(max_batch));
 }
 
 Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
@@ -43,6 +45,19 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
   for (int64_t t = 0; t < n; ++t) {
     dequantize_row(model_.token_embd.type, model_.token_embd.row(batch[static_cast<std::size_t>(t)].token),
                    x_.data() + t * n_embd, n_embd);
+  }
+
+  // Query runs for attention: consecutive entries of one sequence at consecutive positions (a prompt chunk), up
+  // to one cache block of queries, so that each cached block is read once for all of them.
+  runs_.clear();
+  for (std::size_t t = 0; t < batch.size();) {
+    std::size_t end = t + 1;
+    while (end < batch.size() && end - t < static_cast<std::size_t>(kernels::kAttendBlock) &&
+           batch[end].blocks == batch[t].blocks && batch[end].pos == batch[end - 1].pos + 1) {
+      ++end;
+    }
+    runs_.push_back({t, end});
+    t = end;
   }
 
   auto& pool = matmul_.pool();
@@ -75,15 +90,8 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
           if (!layer.k_norm.empty()) ops::rms_norm(kh, layer.k_norm.data(), p_.head_dim, p_.norm_eps, kh);
           ops::rope(kh, p_.n_rot, entry.pos, p_.rope_base, neox);
         }
-        const int32_t block = entry.blocks[entry.pos / KvCache::kBlockTokens];
-        const int slot = entry.pos % KvCache::kBlockTokens;
-        uint16_t* key = cache_.key(block, layer_index, slot);
-        uint16_t* value = cache_.value(block, layer_index, slot);
-        const float* v = v_.data() + t * p_.kv_dim();
-        for (int i = 0; i < p_.kv_dim(); ++i) {
-          key[i] = fp32_to_fp16(k[i]);
-          value[i] = fp32_to_fp16(v[i]);
-        }
+        cache_.store(entry.blocks[entry.pos / KvCache::kBlockTokens], layer_index, entry.pos % KvCache::kBlockTokens, k,
+                     v_.data() + t * p_.kv_dim());
       }
     });
 
@@ -119,38 +127,43 @@ void LlamaForward::attention(std::span<const BatchToken> batch, int layer) {
   const int calls_per_group = (group + heads_per_call - 1) / heads_per_call;
   const int head_dim = p_.head_dim;
   const auto q_dim = static_cast<std::size_t>(p_.q_dim());
-  const auto kv_dim = static_cast<std::size_t>(p_.kv_dim());
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  // One task: one token, one key/value head, up to kMaxAttendHeads of its query heads.
-  const auto n_tasks = static_cast<int64_t>(batch.size()) * p_.n_head_kv * calls_per_group;
-  matmul_.pool().parallel_for(n_tasks, 2, [&](int64_t begin, int64_t end, int thread) {
-    uint16_t* q16 = head_scratch_.data() + static_cast<std::size_t>(thread) * 2 * kernels::kMaxAttendHeads *
-                                               static_cast<std::size_t>(head_dim);
-    uint16_t* acc = q16 + kernels::kMaxAttendHeads * head_dim;
-    kernels::AttentionState states[kernels::kMaxAttendHeads];
+  const int splits = p_.n_head_kv * calls_per_group;
+  // One task: one query run, one key/value head, up to kMaxAttendHeads of its query heads.
+  matmul_.pool().parallel_for(static_cast<int64_t>(runs_.size()) * splits, 1, [&](int64_t begin, int64_t end, int thread) {
+    float* acc = head_scratch_.data() + static_cast<std::size_t>(thread) * kernels::kAttendBlock *
+                                            kernels::kMaxAttendHeads * static_cast<std::size_t>(head_dim);
+    kernels::AttentionState states[kernels::kAttendBlock * kernels::kMaxAttendHeads];
+    int n_valid[kernels::kAttendBlock];
     for (int64_t task = begin; task < end; ++task) {
-      const auto t = static_cast<std::size_t>(task / (p_.n_head_kv * calls_per_group));
-      const int rest = static_cast<int>(task % (p_.n_head_kv * calls_per_group));
-      const int kv_head = rest / calls_per_group;
-      const int first_head = kv_head * group + rest % calls_per_group * heads_per_call;
+      const QueryRun run = runs_[static_cast<std::size_t>(task / splits)];
+      const int split = static_cast<int>(task % splits);
+      const int kv_head = split / calls_per_group;
+      const int first_head = kv_head * group + split % calls_per_group * heads_per_call;
       const int n_heads = std::min(heads_per_call, (kv_head + 1) * group - first_head);
-      const auto& entry = batch[t];
-      const float* q = q_.data() + t * q_dim + static_cast<std::size_t>(first_head * head_dim);
-      for (int i = 0; i < n_heads * head_dim; ++i) q16[i] = fp32_to_fp16(q[i]);
-      std::fill(acc, acc + n_heads * head_dim, uint16_t{0});
-      for (int h = 0; h < n_heads; ++h) states[h] = {-INFINITY, 0.0f, acc + h * head_dim};
-      const auto kv_offset = static_cast<std::size_t>(kv_head * head_dim);
-      const int n_pos = entry.pos + 1;
-      for (int start = 0; start < n_pos; start += KvCache::kBlockTokens) {
-        const int32_t block = entry.blocks[start / KvCache::kBlockTokens];
-        kernels.attend(head_dim, n_heads, q16, cache_.key(block, layer, 0) + kv_offset,
-                       cache_.value(block, layer, 0) + kv_offset, kv_dim,
-                       std::min(KvCache::kBlockTokens, n_pos - start), scale, states);
+      const int n_queries = static_cast<int>(run.end - run.begin);
+      std::fill(acc, acc + static_cast<std::size_t>(n_queries * n_heads * head_dim), 0.0f);
+      for (int i = 0; i < n_queries * n_heads; ++i) states[i] = {-INFINITY, 0.0f, acc + i * head_dim};
+      const BatchToken& first = batch[run.begin];
+      const int last_pos = batch[run.end - 1].pos;
+      for (int start = 0; start <= last_pos; start += kernels::kAttendBlock) {
+        for (int i = 0; i < n_queries; ++i) {
+          n_valid[i] = std::clamp(batch[run.begin + static_cast<std::size_t>(i)].pos - start + 1, 0, kernels::kAttendBlock);
+        }
+        const int32_t block = first.blocks[start / kernels::kAttendBlock];
+        kernels.attend(head_dim, n_queries, n_heads, q_.data() + run.begin * q_dim + static_cast<std::size_t>(first_head * head_dim),
+                       q_dim, cache_.keys(block, layer, kv_head), cache_.values(block, layer, kv_head),
+                       cache_.value_stride(), std::min(kernels::kAttendBlock, last_pos - start + 1), n_valid, scale,
+                       states);
       }
-      float* out = attn_.data() + t * q_dim + static_cast<std::size_t>(first_head * head_dim);
-      for (int h = 0; h < n_heads; ++h) {
-        const float inv_sum = 1.0f / states[h].sum;
-        for (int i = 0; i < head_dim; ++i) out[h * head_dim + i] = fp16_to_fp32(acc[h * head_dim + i]) * inv_sum;
+      for (int i = 0; i < n_queries; ++i) {
+        float* out = attn_.data() + (run.begin + static_cast<std::size_t>(i)) * q_dim +
+                     static_cast<std::size_t>(first_head * head_dim);
+        for (int h = 0; h < n_heads; ++h) {
+          const auto& state = states[i * n_heads + h];
+          const float inv_sum = 1.0f / state.sum;
+          for (int d = 0; d < head_dim; ++d) out[h * head_dim + d] = state.acc[d] * inv_sum;
+        }
       }
     }
   });

@@ -41,7 +41,11 @@ class LlamaForward {
   int max_batch_;
   int max_context_;
   std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_, selected_;
-  std::vector<uint16_t> head_scratch_;  // per thread: f16 query heads of one group and their f16 accumulators
+  struct QueryRun {
+    std::size_t begin, end;  // batch entries
+  };
+  std::vector<QueryRun> runs_;
+  std::vector<float> head_scratch_;  // per thread: accumulators of one query run's heads of one group
 };
 
 }  // namespace parley::engine

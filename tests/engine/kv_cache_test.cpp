@@ -1,5 +1,7 @@
 #include "engine/kv-cache.h"
 
+#include "engine/fp16.h"
+
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -15,7 +17,7 @@ std::vector<int32_t> tokens_from(int32_t start) {
 }
 
 TEST(KvCache, AllocatesUntilExhaustedAndReusesReleasedBlocks) {
-  KvCache cache(2, 8, 3);
+  KvCache cache(2, 2, 4, 3);
   EXPECT_EQ(cache.bytes(), KvCache::bytes_per_block(2, 8) * 3);
   auto a = cache.allocate(), b = cache.allocate(), c = cache.allocate();
   ASSERT_TRUE(a && b && c);
@@ -24,14 +26,27 @@ TEST(KvCache, AllocatesUntilExhaustedAndReusesReleasedBlocks) {
   cache.release(*b);
   EXPECT_EQ(cache.available(), 1);
   EXPECT_EQ(cache.allocate(), b);
-  // Keys and values of different blocks, layers and slots do not overlap.
-  EXPECT_NE(cache.key(*a, 0, 0), cache.value(*a, 0, 0));
-  EXPECT_EQ(cache.key(*a, 0, 1) - cache.key(*a, 0, 0), 8);
-  EXPECT_GE(cache.key(*a, 1, 0) - cache.value(*a, 0, 0), 8 * KvCache::kBlockTokens);
+}
+
+// Keys are stored transposed per head ([dimension][position]), values as rows ([position][head][dimension]).
+TEST(KvCache, StoresKeysTransposedAndValuesAsRows) {
+  KvCache cache(2, 2, 4, 2);
+  const int32_t block = *cache.allocate();
+  const float key[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  const float value[8] = {10, 11, 12, 13, 14, 15, 16, 17};
+  cache.store(block, 1, 5, key, value);
+  for (int head = 0; head < 2; ++head) {
+    for (int d = 0; d < 4; ++d) {
+      EXPECT_EQ(fp16_to_fp32(cache.keys(block, 1, head)[d * KvCache::kBlockTokens + 5]), key[head * 4 + d]);
+      EXPECT_EQ(fp16_to_fp32(cache.values(block, 1, head)[5 * cache.value_stride() + static_cast<std::size_t>(d)]),
+                value[head * 4 + d]);
+    }
+  }
+  EXPECT_EQ(fp16_to_fp32(cache.keys(block, 0, 0)[5]), 0.0f);  // another layer is untouched
 }
 
 TEST(KvCache, PublishedBlocksAreFoundByTheirPrefixAndSurviveRelease) {
-  KvCache cache(1, 4, 4);
+  KvCache cache(1, 1, 4, 4);
   const auto first = tokens_from(0), second = tokens_from(100);
   const int32_t b0 = *cache.allocate(), b1 = *cache.allocate();
   const uint64_t p0 = cache.publish(b0, KvCache::kRootPrefix, first);
@@ -55,7 +70,7 @@ TEST(KvCache, PublishedBlocksAreFoundByTheirPrefixAndSurviveRelease) {
 }
 
 TEST(KvCache, EvictsLeastRecentlyReleasedAndNeverRevivesStaleChildren) {
-  KvCache cache(1, 4, 2);
+  KvCache cache(1, 1, 4, 2);
   const auto first = tokens_from(0), second = tokens_from(50);
   const int32_t b0 = *cache.allocate(), b1 = *cache.allocate();
   const uint64_t p0 = cache.publish(b0, KvCache::kRootPrefix, first);
@@ -72,7 +87,7 @@ TEST(KvCache, EvictsLeastRecentlyReleasedAndNeverRevivesStaleChildren) {
 }
 
 TEST(KvCache, DuplicatePublishKeepsTheFirstBlock) {
-  KvCache cache(1, 4, 2);
+  KvCache cache(1, 1, 4, 2);
   const auto tokens = tokens_from(7);
   const int32_t a = *cache.allocate(), b = *cache.allocate();
   const uint64_t pa = cache.publish(a, KvCache::kRootPrefix, tokens);

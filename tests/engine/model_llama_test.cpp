@@ -22,7 +22,7 @@ class SingleSequence {
       : model_(*Model::load(*GgufFile::open(model_path(file)))),
         pool_(threads),
         matmul_(pool_, kernels::active_kernels()),
-        cache_(model_->params().n_layer, model_->params().kv_dim(), context / KvCache::kBlockTokens),
+        cache_(model_->params().n_layer, model_->params().n_head_kv, model_->params().head_dim, context / KvCache::kBlockTokens),
         forward_(*model_, cache_, matmul_, 64, context) {
     for (int b = 0; b < cache_.n_blocks(); ++b) blocks_.push_back(*cache_.allocate());
   }
@@ -77,12 +77,12 @@ struct ModelCase {
 };
 
 // Tolerances per weight type, relative to each position's largest logit. The engine computes what the reference
-// computes (same activation formats, f16 KV cache, f16 attention accumulator), and positions are often bit-identical;
-// but once a last-bit difference (summation order, exp) flips the rounding of one 8-bit activation, the logits move by
-// about the activation quantization noise, which grows as the weight type gets coarser. Observed maxima are about
-// half of these bounds.
-constexpr float kTolF32 = 5e-4f;
-constexpr float kTolF16 = 1.5e-3f;
+// computes (same activation formats and roundings, f16 KV cache); it accumulates attention in f32 where the reference
+// rounds its accumulator to f16, and sums in other orders. Once such a last-bit difference flips the rounding of one
+// 8-bit activation, the logits move by about the activation quantization noise, which grows as the weight type gets
+// coarser. Observed maxima are 50-70% of these bounds.
+constexpr float kTolF32 = 1e-3f;
+constexpr float kTolF16 = 2e-3f;
 constexpr float kTolBf16 = 8e-3f;
 constexpr float kTolQ8 = 2.5e-2f;
 constexpr float kTolQ4Q5 = 3.5e-2f;

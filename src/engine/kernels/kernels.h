@@ -20,23 +20,28 @@ using GemmFn = void (*)(int64_t n, const uint8_t* w, std::size_t w_stride, int64
 // Converts `n` floats into an activation format (q8_0, q8_1, q8_k, f16 or bf16).
 using QuantizeFn = void (*)(const float* x, void* out, int64_t n);
 
-// Running state of one query head's attention (online softmax): the largest score so far, the sum of
-// exp(score - max), and the f16 accumulator of exp(score - max) * value (head_dim halves). Accumulating in f16 mirrors
-// the reference implementation's flash attention, so its logits can be matched tightly.
-struct AttentionState {
-  float max;
-  float sum;
-  uint16_t* acc;
-};
-
+// Attention works on blocks of kAttendBlock cached positions (the KV cache's block size).
+inline constexpr int kAttendBlock = 32;
 inline constexpr int kMaxHeadDim = 256;     // the model loader refuses larger heads
 inline constexpr int kMaxAttendHeads = 16;  // query heads per attend call (callers split larger groups)
 
-// Folds `n` cached positions into the states of `n_heads` query heads sharing one key/value head (grouped-query
-// attention reads each key and value row once for the whole group): for head h, score_j = dot(q_h, key_j) * scale
-// with q_h = q + h * head_dim; keys and values are f16 rows `stride` halves apart.
-using AttendFn = void (*)(int head_dim, int n_heads, const uint16_t* q, const uint16_t* keys, const uint16_t* values,
-                          std::size_t stride, int n, float scale, AttentionState* states);
+// Running state of one query head's attention (online softmax): the largest score so far, the sum of
+// exp(score - max) and the accumulator of exp(score - max) * value (head_dim floats).
+struct AttentionState {
+  float max;
+  float sum;
+  float* acc;
+};
+
+// Folds one block of `n_keys` cached positions into the states of n_queries x n_heads query heads that share one
+// key/value head (grouped-query attention reads the block once for the whole group):
+// - q: query i, head h at q + i * q_stride + h * head_dim (floats);
+// - keys: transposed, [head_dim][kAttendBlock] f16; values: n_keys f16 rows `value_stride` halves apart;
+// - query i sees the first n_valid[i] keys (causal masking inside the block); states[i * n_heads + h].
+// Scores are dot(q, key) * scale; per block the maximum is updated once and the accumulator rescaled once.
+using AttendFn = void (*)(int head_dim, int n_queries, int n_heads, const float* q, std::size_t q_stride,
+                          const uint16_t* keys, const uint16_t* values, std::size_t value_stride, int n_keys,
+                          const int* n_valid, float scale, AttentionState* states);
 
 inline constexpr int kTypeSlots = 32;  // GGUF type numbers used by the engine are below 32
 

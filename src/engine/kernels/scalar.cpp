@@ -1,4 +1,5 @@
 // Scalar reference kernels: the definition of every dot product, against which the SIMD kernels are tested.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -9,36 +10,35 @@
 namespace parley::engine::kernels {
 namespace {
 
-void attend_one(int head_dim, const uint16_t* q, const uint16_t* keys, const uint16_t* values, std::size_t stride,
-                int n, float scale, AttentionState& state) {
-  for (int j = 0; j < n; ++j) {
-    const uint16_t* key = keys + static_cast<std::size_t>(j) * stride;
-    const uint16_t* value = values + static_cast<std::size_t>(j) * stride;
-    float dot = 0;
-    for (int i = 0; i < head_dim; ++i) dot += fp16_to_fp32(key[i]) * fp16_to_fp32(q[i]);
-    const float score = dot * scale;
-    float weight = 1.0f;
-    float rescale = 1.0f;
-    if (score > state.max) {
-      // New maximum: rescale what was accumulated under the old one (exp(-inf) = 0 on the first position).
-      rescale = std::exp(state.max - score);
-      state.max = score;
-      for (int i = 0; i < head_dim; ++i) state.acc[i] = fp32_to_fp16(fp16_to_fp32(state.acc[i]) * rescale);
-    } else {
-      weight = std::exp(score - state.max);
+void attend(int head_dim, int n_queries, int n_heads, const float* q, std::size_t q_stride, const uint16_t* keys,
+            const uint16_t* values, std::size_t value_stride, int n_keys, const int* n_valid, float scale,
+            AttentionState* states) {
+  float scores[kAttendBlock];
+  for (int i = 0; i < n_queries; ++i) {
+    const int n = std::min(n_valid[i], n_keys);
+    if (n <= 0) continue;
+    for (int h = 0; h < n_heads; ++h) {
+      const float* qh = q + static_cast<std::size_t>(i) * q_stride + static_cast<std::size_t>(h * head_dim);
+      AttentionState& state = states[i * n_heads + h];
+      float block_max = -INFINITY;
+      for (int j = 0; j < n; ++j) {
+        float dot = 0;
+        for (int d = 0; d < head_dim; ++d) dot += qh[d] * fp16_to_fp32(keys[d * kAttendBlock + j]);
+        scores[j] = dot * scale;
+        block_max = std::max(block_max, scores[j]);
+      }
+      const float new_max = std::max(state.max, block_max);
+      const float rescale = std::exp(state.max - new_max);  // 0 for the first block (max -inf)
+      state.max = new_max;
+      state.sum *= rescale;
+      for (int d = 0; d < head_dim; ++d) state.acc[d] *= rescale;
+      for (int j = 0; j < n; ++j) {
+        const float weight = std::exp(scores[j] - new_max);
+        state.sum += weight;
+        const uint16_t* value = values + static_cast<std::size_t>(j) * value_stride;
+        for (int d = 0; d < head_dim; ++d) state.acc[d] += weight * fp16_to_fp32(value[d]);
+      }
     }
-    for (int i = 0; i < head_dim; ++i) {
-      state.acc[i] = fp32_to_fp16(std::fma(fp16_to_fp32(value[i]), weight, fp16_to_fp32(state.acc[i])));
-    }
-    state.sum = std::fma(state.sum, rescale, weight);
-  }
-}
-
-void attend(int head_dim, int n_heads, const uint16_t* q, const uint16_t* keys, const uint16_t* values,
-            std::size_t stride, int n, float scale, AttentionState* states) {
-  for (int h = 0; h < n_heads; ++h) {
-    attend_one(head_dim, q + static_cast<std::size_t>(h) * static_cast<std::size_t>(head_dim), keys, values, stride, n,
-               scale, states[h]);
   }
 }
 

@@ -22,6 +22,8 @@ inline __m256i madd_i16(__m256i acc, __m256i p, __m256i scale) {
   return _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale));
 }
 
+constexpr bool kHasVnni = false;
+
 #include "engine/kernels/x86-kernels.inc"
 
 }  // namespace

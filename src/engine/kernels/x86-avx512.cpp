@@ -17,6 +17,8 @@ namespace {
 inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
 inline __m256i madd_i16(__m256i acc, __m256i p, __m256i scale) { return _mm256_dpwssd_epi32(acc, p, scale); }
 
+constexpr bool kHasVnni = true;
+
 #include "engine/kernels/x86-kernels.inc"
 
 // bf16 x bf16 with vdpbf16ps: 16 products per instruction, summed in pairs into f32 lanes.
@@ -45,7 +47,7 @@ void gemm_bf16(int64_t n, const uint8_t* w, std::size_t ws, int64_t n_rows, cons
 
 void fill_avx512_kernels(KernelSet& set) {
   set.name = "avx512-vnni";
-  avx512::fill_x86_kernels<4>(set);  // 32 vector registers: tiles of 4 rows x 4 activations
+  avx512::fill_x86_kernels<3>(set);  // 32 vector registers: tiles of 4 rows x 3 activations
   if (__builtin_cpu_supports("avx512bf16")) set.gemm[avx512::slot(TensorType::bf16)] = avx512::gemm_bf16;
 }
 
