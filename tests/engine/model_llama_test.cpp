@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "engine/gguf.h"
+#include "model_load_fuzz.h"
 #include "reference_models.h"
 
 namespace parley::engine {
@@ -151,6 +155,21 @@ INSTANTIATE_TEST_SUITE_P(
       std::replace(name.begin(), name.end(), '-', '_');
       return name;
     });
+
+// Every seed and fuzzer find of the model-loading target stays a regression input; the seeds (one small model per
+// architecture and weight type) must load and compute.
+TEST(ModelLoadCorpus, ReplaysEveryInput) {
+  const std::filesystem::path corpus = std::filesystem::path(PARLEY_SOURCE_DIR) / "fuzz/engine/corpus/model_load";
+  int computed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    const std::string data = bytes.str();
+    if (run_model_load_input(reinterpret_cast<const uint8_t*>(data.data()), data.size())) ++computed;
+  }
+  EXPECT_GE(computed, 7);
+}
 
 }  // namespace
 }  // namespace parley::engine
