@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target with clang (ASan + UBSan) in build-fuzz/ and runs each for SECONDS seconds
-# (default 60), starting from its corpus folder fuzz/<module>/corpus/<target>/; new finds are written to
+# (default 60; FUZZ_TARGETS="a b" picks targets), starting from its corpus folder fuzz/<module>/corpus/<target>/; new finds are written to
 # build-fuzz/corpus-work/<target>/ and crashes to build-fuzz/crashes/. Exit status is non-zero when a target crashes.
 set -euo pipefail
 seconds=${1:-60}
@@ -11,6 +11,10 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_
   -DCMAKE_CXX_COMPILER=clang++ -DPARLEY_BUILD_FUZZ=ON -DPARLEY_BUILD_TESTS=OFF -DPARLEY_BUILD_BENCH=OFF \
   -DPARLEY_WERROR=OFF -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 targets=$(cmake --build "$build" --target help | sed -n 's/^\(fuzz_[A-Za-z0-9_]*\):.*/\1/p')
+# FUZZ_TARGETS="pdf docx" limits the run to those targets.
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  targets=$(for t in $FUZZ_TARGETS; do echo "fuzz_$t"; done)
+fi
 [ -n "$targets" ] || { echo "no fuzz targets"; exit 0; }
 cmake --build "$build" -j 2 --target $targets
 mkdir -p "$build/crashes"

@@ -80,15 +80,16 @@ using Status = Result<void>;
 
 }  // namespace parley
 
-// Propagates the error of a Result-returning expression; evaluates to nothing on success.
-#define PARLEY_TRY(expr)                                   \
-  do {                                                     \
-    if (auto parley_try_result_ = (expr); !parley_try_result_.ok()) \
-      return parley_try_result_.error();                   \
-  } while (false)
-
 #define PARLEY_CONCAT_INNER(a, b) a##b
 #define PARLEY_CONCAT(a, b) PARLEY_CONCAT_INNER(a, b)
+
+// Propagates the error of a Result-returning expression; evaluates to nothing on success.
+#define PARLEY_TRY(expr)                                                                        \
+  do {                                                                                          \
+    if (auto PARLEY_CONCAT(parley_try_, __LINE__) = (expr); !PARLEY_CONCAT(parley_try_, __LINE__).ok()) \
+      return PARLEY_CONCAT(parley_try_, __LINE__).error();                                      \
+  } while (false)
+
 // Declares `decl` from the value of a Result-returning expression, or returns its error.
 #define PARLEY_ASSIGN_OR_RETURN(decl, expr)                              \
   auto PARLEY_CONCAT(parley_result_, __LINE__) = (expr);                 \

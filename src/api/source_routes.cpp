@@ -1,0 +1,128 @@
+// Sources of a bot: upload files (multipart form, raw body, or JSON text), list, list documents, delete.
+#include "api/handlers.h"
+#include "http/multipart.h"
+
+namespace parley::api {
+namespace {
+
+struct UploadedFile {
+  std::string name;
+  std::string content_type;
+  std::string_view bytes;
+};
+
+// The files of an upload request, whatever way the client sent them.
+Result<std::vector<UploadedFile>> uploaded_files(const http::Request& request, std::string& json_text_holder) {
+  const std::string_view content_type = request.header("Content-Type");
+  std::vector<UploadedFile> files;
+  if (content_type.starts_with("multipart/")) {
+    PARLEY_ASSIGN_OR_RETURN(const std::string boundary, http::multipart_boundary(content_type));
+    PARLEY_ASSIGN_OR_RETURN(const auto parts, http::parse_multipart(request.body, boundary));
+    for (const auto& part : parts) {
+      if (part.filename.empty()) continue;  // plain form fields
+      files.push_back({part.filename, part.content_type == "application/octet-stream" ? "" : part.content_type, part.body});
+    }
+    if (files.empty()) return make_error(ErrorCode::invalid_request, "the form has no file part");
+    return files;
+  }
+  if (content_type.starts_with("application/json") && !request.query.contains("name")) {
+    PARLEY_ASSIGN_OR_RETURN(const Json body, http::parse_json_object(request));
+    const auto name = body.find("name");
+    const auto content = body.find("content");
+    if (name == body.end() || !name->is_string() || content == body.end() || !content->is_string()) {
+      return make_error(ErrorCode::invalid_request,
+                        "send a file as multipart/form-data, as the raw body with ?name=FILE, or as JSON "
+                        "{\"name\": ..., \"content\": ...}");
+    }
+    json_text_holder = content->get<std::string>();
+    files.push_back({name->get<std::string>(), body.value("content_type", ""), json_text_holder});
+    return files;
+  }
+  std::string name;
+  if (const auto it = request.query.find("name"); it != request.query.end()) name = it->second;
+  if (name.empty()) name = http::header_parameter(request.header("Content-Disposition"), "filename");
+  if (name.empty()) name = std::string(request.header("X-File-Name"));
+  if (name.empty()) {
+    return make_error(ErrorCode::invalid_request, "name the file: ?name=FILE, Content-Disposition or X-File-Name");
+  }
+  std::string type(content_type);
+  if (type.starts_with("application/octet-stream")) type.clear();
+  files.push_back({name, type, request.body});
+  return files;
+}
+
+}  // namespace
+
+void register_source_routes(http::Router& router, ApiContext& context) {
+  router.add("POST", "/api/v1/bots/{bot_id}/sources", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+    std::string json_text;
+    PARLEY_RESPOND_ON_ERROR(const auto files, uploaded_files(request, json_text));
+    Json added = Json::array();
+    Json failed = Json::array();
+    std::optional<Error> first_error;
+    bool changed = false;
+    ingest::IngestOptions options;
+    options.max_document_bytes = context.options().max_upload_bytes;
+    std::vector<ingest::FileUpload> uploads;
+    for (const auto& file : files) uploads.push_back({request.params["bot_id"], file.name, file.content_type, file.bytes});
+    PARLEY_RESPOND_ON_ERROR(auto outcomes, ingest::add_files(context.store(), scope_of(who), uploads, options));
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      auto& outcome = outcomes[i];
+      if (!outcome.ok()) {
+        failed.push_back({{"name", files[i].name},
+                          {"error", {{"code", std::string(error_code_name(outcome.error().code))}, {"message", outcome.error().message}}}});
+        if (!first_error) first_error = outcome.error();
+        continue;
+      }
+      changed = changed || !outcome->unchanged;
+      Json view = source_view(outcome->source);
+      view["document"] = document_view(outcome->document);
+      view["unchanged"] = outcome->unchanged;
+      view["warnings"] = outcome->warnings;
+      added.push_back(std::move(view));
+    }
+    if (added.empty() && first_error) return http::error_response(*first_error);
+    return http::json_response(changed ? 201 : 200, {{"sources", added}, {"errors", failed}});
+  }));
+
+  router.add("GET", "/api/v1/bots/{bot_id}/sources", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+    Json sources = Json::array();
+    const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(request.params["bot_id"]));
+      if (!bot) return make_error(ErrorCode::not_found, "no such bot");
+      PARLEY_ASSIGN_OR_RETURN(auto rows, tx.sources(bot->id));
+      for (const auto& source : rows) sources.push_back(source_view(source));
+      return {};
+    });
+    if (!status.ok()) return http::error_response(status.error());
+    return http::json_response(200, {{"sources", sources}});
+  }));
+
+  router.add("GET", "/api/v1/bots/{bot_id}/sources/{source_id}/documents",
+             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+               Json documents = Json::array();
+               const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+                 PARLEY_ASSIGN_OR_RETURN(auto source, tx.source(request.params["bot_id"], request.params["source_id"]));
+                 if (!source) return make_error(ErrorCode::not_found, "no such source");
+                 PARLEY_ASSIGN_OR_RETURN(auto rows, tx.documents(source->id));
+                 for (const auto& document : rows) documents.push_back(document_view(document));
+                 return {};
+               });
+               if (!status.ok()) return http::error_response(status.error());
+               return http::json_response(200, {{"documents", documents}});
+             }));
+
+  router.add("DELETE", "/api/v1/bots/{bot_id}/sources/{source_id}",
+             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+               const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) {
+                 return tx.delete_source(request.params["bot_id"], request.params["source_id"]);
+               });
+               if (!status.ok()) return http::error_response(status.error());
+               http::Response response;
+               response.status = 204;
+               return response;
+             }));
+  router.set_body_limit("POST", "/api/v1/bots/{bot_id}/sources", context.options().max_upload_bytes + (1u << 20));
+}
+
+}  // namespace parley::api

@@ -1,0 +1,54 @@
+// parley bot create --name N [--json] | parley bot list [--json]
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "api/views.h"
+#include "cli/commands.h"
+
+namespace parley::cli {
+
+void add_bot_commands(CLI::App& app, Globals& globals) {
+  auto* bot = app.add_subcommand("bot", "Manage bots");
+  bot->require_subcommand(1);
+
+  auto* create = bot->add_subcommand("create", "Create a bot and print its id");
+  auto name = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  create->add_option("--name", *name, "The bot's name")->required();
+  create->add_flag("--json", *json, "Print the bot as JSON");
+  create->callback(command_action(globals, [&globals, name, json]() -> Status {
+    if (name->find_first_not_of(" \t") == std::string::npos) return make_error(ErrorCode::invalid_request, "--name is empty");
+    PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    PARLEY_ASSIGN_OR_RETURN(const std::string workspace, default_workspace(*store, config));
+    std::optional<store::Bot> created;
+    PARLEY_TRY(store->write(store::Scope::workspace(workspace), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(*name, {{"language", "en"}}));
+      return {};
+    }));
+    std::cout << (*json ? api::bot_view(*created).dump() : created->id) << "\n";
+    return {};
+  }));
+
+  auto* list = bot->add_subcommand("list", "List the bots");
+  auto list_json = std::make_shared<bool>(false);
+  list->add_flag("--json", *list_json, "Print JSON");
+  list->callback(command_action(globals, [&globals, list_json]() -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
+    nlohmann::json bots = nlohmann::json::array();
+    PARLEY_TRY(store->read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto rows, tx.bots());
+      for (const auto& row : rows) bots.push_back(api::bot_view(row));
+      return {};
+    }));
+    if (*list_json) {
+      std::cout << bots.dump() << "\n";
+      return {};
+    }
+    for (const auto& row : bots) std::cout << row["id"].get<std::string>() << "  " << row["name"].get<std::string>() << "\n";
+    return {};
+  }));
+}
+
+}  // namespace parley::cli

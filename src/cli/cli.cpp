@@ -1,0 +1,79 @@
+#include "cli/cli.h"
+
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#if PARLEY_HAVE_ENGINE_CLI
+#include "engine/cli/model_commands.h"
+#endif
+
+namespace parley::cli {
+
+Result<std::unique_ptr<store::Store>> open_data_store(const Globals& globals) {
+  const auto db = database_path(globals.data_dir);
+  if (!std::filesystem::exists(db)) {
+    return make_error(ErrorCode::not_found, "no Parley data in " + globals.data_dir + "; run `parley init` first");
+  }
+  return store::open_store({db.string()});
+}
+
+Result<std::string> default_workspace(store::Store& store, const Config& config) {
+  if (!config.default_workspace.empty()) return config.default_workspace;
+  std::string id;
+  PARLEY_TRY(store.read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto workspaces, tx.workspaces());
+    if (workspaces.empty()) return make_error(ErrorCode::not_found, "no workspace; run `parley init`");
+    id = workspaces.front().id;
+    return {};
+  }));
+  return id;
+}
+
+int fail(const Error& error) {
+  std::cerr << "error: " << error.message << "\n";
+  return 1;
+}
+
+std::function<void()> command_action(Globals& globals, std::function<Status()> body) {
+  return [&globals, body = std::move(body)] {
+    try {
+      if (const Status status = body(); !status.ok()) globals.exit_code = fail(status.error());
+    } catch (const std::exception& error) {
+      globals.exit_code = fail({ErrorCode::internal, error.what()});
+    }
+  };
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"Parley: your own AI chatbot, built from your own content"};
+  app.require_subcommand(1);
+  Globals globals;
+  std::string log_level = "warn";
+  app.add_option("--data", globals.data_dir, "Data folder (database and parley.toml)")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
+  add_init_command(app, globals);
+  add_serve_command(app, globals);
+  add_bot_commands(app, globals);
+  add_source_commands(app, globals);
+  add_ask_command(app, globals);
+  add_key_commands(app, globals);
+#if PARLEY_HAVE_ENGINE_CLI
+  engine::register_model_commands(app);
+#endif
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // CLI11 reports an unknown command as a missing one; name it instead.
+    if (const auto extras = app.remaining(); !extras.empty() && app.get_subcommands().empty()) {
+      std::cerr << "error: unknown command '" << extras.front() << "'; run `parley --help` for the list\n";
+      return 2;
+    }
+    return app.exit(error);
+  }
+  return globals.exit_code;
+}
+
+}  // namespace parley::cli

@@ -1,0 +1,66 @@
+// parley init [--demo] [--workspace NAME] [--json]: creates the data folder, the database, a workspace and its
+// first admin API key (printed once), and optionally the demo bot.
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/api_keys.h"
+#include "cli/commands.h"
+#include "demo/demo.h"
+
+namespace parley::cli {
+
+void add_init_command(CLI::App& app, Globals& globals) {
+  auto* command = app.add_subcommand("init", "Create the data folder with a workspace and an admin API key");
+  struct Options {
+    bool demo = false;
+    bool json = false;
+    std::string workspace = "Default";
+  };
+  auto options = std::make_shared<Options>();
+  command->add_flag("--demo", options->demo, "Also create the Northwind Bikes demo bot");
+  command->add_flag("--json", options->json, "Print the result as JSON");
+  command->add_option("--workspace", options->workspace, "Name of the first workspace")->capture_default_str();
+  command->callback(command_action(globals, [&globals, options]() -> Status {
+    const std::filesystem::path data(globals.data_dir);
+    if (std::filesystem::exists(database_path(data))) {
+      return make_error(ErrorCode::conflict, globals.data_dir + " is already initialised");
+    }
+    std::error_code error;
+    std::filesystem::create_directories(data, error);
+    if (error) return make_error(ErrorCode::internal, "cannot create " + globals.data_dir + ": " + error.message());
+    PARLEY_ASSIGN_OR_RETURN(auto store, store::open_store({database_path(data).string()}));
+    Config config;
+    std::string api_key;
+    PARLEY_TRY(store->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace(options->workspace));
+      config.default_workspace = workspace.id;
+      PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, workspace.id, "admin (parley init)", store::Role::owner));
+      api_key = issued.key;
+      return {};
+    }));
+    std::optional<demo::DemoBot> demo_bot;
+    if (options->demo) {
+      PARLEY_ASSIGN_OR_RETURN(demo_bot, demo::create_demo_bot(*store, config.default_workspace));
+      config.demo_bot_id = demo_bot->bot_id;
+    }
+    PARLEY_TRY(save_config(data, config));
+    if (options->json) {
+      nlohmann::json out = {{"data", globals.data_dir}, {"workspace_id", config.default_workspace}, {"api_key", api_key}};
+      if (demo_bot) out["demo_bot_id"] = demo_bot->bot_id;
+      std::cout << out.dump() << "\n";
+      return {};
+    }
+    std::cout << "Initialised Parley in " << globals.data_dir << "\n"
+              << "Workspace:     " << config.default_workspace << "\n"
+              << "Admin API key: " << api_key << "\n"
+              << "               (shown only now; only its hash is stored. `parley key create` makes more.)\n";
+    if (demo_bot) {
+      std::cout << "Demo bot:      " << demo_bot->bot_id << " (Northwind Bikes, " << demo_bot->documents
+                << " documents, " << demo_bot->chunks << " chunks)\n";
+    }
+    return {};
+  }));
+}
+
+}  // namespace parley::cli

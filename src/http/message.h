@@ -1,0 +1,67 @@
+// Transport-neutral request and response values that handlers see; the server converts to and from Beast.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "http/event_stream.h"
+
+namespace parley::http {
+
+using Json = nlohmann::json;
+
+struct CaseInsensitiveLess {
+  bool operator()(std::string_view a, std::string_view b) const;
+  using is_transparent = void;
+};
+
+using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: path and query
+  std::string path;    // decoded path without the query
+  std::map<std::string, std::string> query;
+  Headers headers;
+  std::string body;
+  std::string remote_address;
+  std::map<std::string, std::string> params;  // path parameters filled in by the router ("bot_id")
+
+  std::string_view header(std::string_view name) const;
+  // True when the Accept header names `type` (media-type parameters and q-values are not weighed).
+  bool accepts(std::string_view type) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+  // When set, the body is this stream of Server-Sent Events (sent chunked, flushed per event).
+  std::shared_ptr<EventStream> events;
+};
+
+Response json_response(int status, const Json& body);
+Response error_response(const Error& error);
+Response error_response(ErrorCode code, std::string message);
+Response text_response(int status, std::string body, std::string content_type);
+
+// The body parsed as a JSON object, with clear errors for invalid UTF-8, bad JSON, hostile nesting or a
+// non-object.
+Result<Json> parse_json_object(const Request& request);
+
+// Percent-decoding of a URL component; '+' is a space only in queries. Fails on malformed escapes or invalid UTF-8.
+Result<std::string> url_decode(std::string_view text, bool plus_is_space);
+
+// Splits "a=1&b=two" into a map (last value wins).
+Result<std::map<std::string, std::string>> parse_query(std::string_view query);
+
+}  // namespace parley::http

@@ -1,0 +1,321 @@
+#include "http/server.h"
+
+#include <atomic>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/utf8.h"
+
+namespace parley::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+Request to_request(const bhttp::request<bhttp::string_body>& message, std::string remote) {
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  request.remote_address = std::move(remote);
+  for (const auto& field : message) request.headers[std::string(field.name_string())] = std::string(field.value());
+  request.body = message.body();
+  return request;
+}
+
+// Splits the target into decoded path and query; a malformed target becomes an error response.
+std::optional<Response> parse_target(Request& request) {
+  const std::string_view target = request.target;
+  const auto question = target.find('?');
+  auto path = url_decode(target.substr(0, question), false);
+  if (!path.ok()) return error_response(path.error());
+  request.path = std::move(path).value();
+  if (question != std::string_view::npos) {
+    auto query = parse_query(target.substr(question + 1));
+    if (!query.ok()) return error_response(query.error());
+    request.query = std::move(query).value();
+  }
+  return std::nullopt;
+}
+
+bhttp::response<bhttp::string_body> to_beast(Response& response, unsigned version, bool keep_alive, bool head) {
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), version};
+  message.set(bhttp::field::server, "Parley");
+  message.set("X-Content-Type-Options", "nosniff");
+  for (auto& [name, value] : response.headers) message.set(name, value);
+  message.keep_alive(keep_alive);
+  if (head) {
+    message.content_length(response.body.size());
+  } else {
+    message.body() = std::move(response.body);
+    message.prepare_payload();
+  }
+  return message;
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, const Router& router)
+      : options_(std::move(options)), router_(router), io_(options_.io_threads), workers_(options_.worker_threads),
+        acceptor_(io_) {}
+
+  Status listen() {
+    try {
+      const tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
+      acceptor_.open(endpoint.protocol());
+      acceptor_.set_option(asio::socket_base::reuse_address(true));
+      acceptor_.bind(endpoint);
+      acceptor_.listen(asio::socket_base::max_listen_connections);
+      port_ = acceptor_.local_endpoint().port();
+    } catch (const std::exception& error) {
+      return make_error(ErrorCode::unavailable, "cannot listen on " + options_.host + ":" +
+                                                    std::to_string(options_.port) + ": " + error.what());
+    }
+    return {};
+  }
+
+  unsigned short port() const { return port_; }
+
+  void start() {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    for (int i = 0; i < options_.io_threads; ++i) threads_.emplace_back([this] { run_io(); });
+  }
+
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    asio::post(io_, [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+    while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    io_.stop();
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+    workers_.stop();
+    workers_.join();
+  }
+
+  void run_until_signal() {
+    asio::io_context signals_io;
+    asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+    signals.async_wait([](const beast::error_code&, int signal) {
+      spdlog::info("received signal {}, draining in-flight requests", signal);
+    });
+    signals_io.run();
+    stop();
+  }
+
+ private:
+  void run_io() {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& error) {
+        // A handler bug must not take the server down: log and keep serving.
+        spdlog::error("uncaught exception on an I/O thread: {}", error.what());
+      }
+    }
+  }
+
+  awaitable<void> accept_loop() {
+    for (;;) {
+      beast::error_code error;
+      tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(io_), asio::redirect_error(use_awaitable, error));
+      if (error) {
+        if (error == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+        spdlog::warn("accept failed: {}", error.message());
+        continue;
+      }
+      if (connections_.load() >= options_.max_connections) {
+        spdlog::warn("connection limit {} reached; refusing a connection", options_.max_connections);
+        socket.close(error);
+        continue;
+      }
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+    }
+  }
+
+  awaitable<Response> handle(Request request) {
+    Response response;
+    try {
+      if (auto bad = parse_target(request)) {
+        response = std::move(*bad);
+      } else {
+        response = router_.dispatch(request);
+      }
+    } catch (const std::exception& error) {
+      spdlog::error("{} {}: unhandled exception: {}", request.method, request.path, error.what());
+      response = error_response(ErrorCode::internal, "internal error");
+    }
+    co_return response;
+  }
+
+  awaitable<void> write_simple(beast::tcp_stream& stream, Response response, unsigned version, bool keep_alive,
+                               bool head, beast::error_code& error) {
+    auto message = to_beast(response, version, keep_alive, head);
+    stream.expires_after(options_.request_timeout);
+    co_await bhttp::async_write(stream, message, asio::redirect_error(use_awaitable, error));
+  }
+
+  // Streams Server-Sent Events until the producer closes the stream or the client goes away.
+  awaitable<void> write_events(beast::tcp_stream& stream, Response response, unsigned version,
+                               beast::error_code& error) {
+    auto events = response.events;
+    bhttp::response<bhttp::empty_body> header{static_cast<bhttp::status>(response.status), version};
+    header.set(bhttp::field::server, "Parley");
+    header.set(bhttp::field::content_type, "text/event-stream");
+    header.set(bhttp::field::cache_control, "no-cache");
+    header.set("X-Content-Type-Options", "nosniff");
+    header.set("X-Accel-Buffering", "no");  // proxies must not buffer the stream
+    for (auto& [name, value] : response.headers) header.set(name, value);
+    header.chunked(true);
+    header.keep_alive(true);
+    bhttp::response_serializer<bhttp::empty_body> serializer(header);
+    stream.expires_after(options_.request_timeout);
+    co_await bhttp::async_write_header(stream, serializer, asio::redirect_error(use_awaitable, error));
+    auto executor = co_await asio::this_coro::executor;
+    while (!error) {
+      // Write everything queued, in one chunk.
+      std::string batch;
+      while (auto event = events->pop()) batch += format_event(*event);
+      if (!batch.empty()) {
+        stream.expires_after(options_.request_timeout);
+        co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(batch)), asio::redirect_error(use_awaitable, error));
+        continue;
+      }
+      if (events->closed()) break;
+      auto wake = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+      events->on_ready([wake, executor] { asio::post(executor, [wake] { wake->cancel(); }); });
+      beast::error_code ignored;
+      co_await wake->async_wait(asio::redirect_error(use_awaitable, ignored));
+    }
+    if (error) {
+      events->cancel();
+      co_return;
+    }
+    stream.expires_after(options_.request_timeout);
+    co_await asio::async_write(stream, bhttp::make_chunk_last(), asio::redirect_error(use_awaitable, error));
+  }
+
+  awaitable<void> session(tcp::socket socket) {
+    ++connections_;
+    beast::tcp_stream stream(std::move(socket));
+    std::string remote;
+    {
+      beast::error_code ignored;
+      const auto endpoint = stream.socket().remote_endpoint(ignored);
+      if (!ignored) remote = endpoint.address().to_string();
+    }
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+      // The route's own limit is applied once the header names the route.
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+      beast::error_code error;
+      stream.expires_after(first ? options_.request_timeout : options_.idle_timeout);
+      first = false;
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, error));
+      if (error == bhttp::error::header_limit) {
+        co_await write_simple(stream, error_response(ErrorCode::invalid_request, "request headers are too large"), 11,
+                              false, false, error);
+        break;
+      }
+      if (error) {
+        if (error != bhttp::error::end_of_stream && error != beast::error::timeout &&
+            error != asio::error::connection_reset && error != asio::error::operation_aborted && buffer.size() > 0) {
+          co_await write_simple(stream, error_response(ErrorCode::invalid_request, "malformed HTTP request"), 11, false,
+                                false, error);
+        }
+        break;
+      }
+      const auto& head = parser.get();
+      const std::string_view target(head.target().data(), head.target().size());
+      const std::size_t limit = router_.body_limit(std::string(head.method_string()), target.substr(0, target.find('?')));
+      parser.body_limit(limit);
+      // Beast checks a declared Content-Length against the limit only while parsing the header, which used the
+      // default limit; the route's own limit is checked here (chunked bodies are checked as they arrive).
+      const bool declared_too_large = parser.content_length() && *parser.content_length() > limit;
+      if (!declared_too_large) {
+        stream.expires_after(options_.request_timeout);
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, error));
+      }
+      if (declared_too_large || error == bhttp::error::body_limit) {
+        co_await write_simple(stream, error_response(ErrorCode::payload_too_large,
+                                                     "the request body is larger than " + std::to_string(limit) + " bytes"),
+                              head.version(), false, false, error);
+        break;
+      }
+      if (error) {
+        if (error != beast::error::timeout && error != bhttp::error::end_of_stream) {
+          co_await write_simple(stream, error_response(ErrorCode::invalid_request, "malformed HTTP request"), 11, false,
+                                false, error);
+        }
+        break;
+      }
+      const auto message = parser.release();
+      const bool keep_alive = message.keep_alive() && !stopped_.load();
+      const bool is_head = message.method() == bhttp::verb::head;
+      ++in_flight_;
+      Response response = co_await asio::co_spawn(workers_, handle(to_request(message, remote)), use_awaitable);
+      if (response.events) {
+        co_await write_events(stream, std::move(response), message.version(), error);
+        --in_flight_;
+        if (error) break;
+        continue;
+      }
+      if (response.status >= 500) {
+        spdlog::warn("{} {} -> {}", std::string(message.method_string()), std::string(message.target()), response.status);
+      }
+      co_await write_simple(stream, std::move(response), message.version(), keep_alive, is_head, error);
+      --in_flight_;
+      if (error || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    --connections_;
+  }
+
+  ServerOptions options_;
+  const Router& router_;
+  asio::io_context io_;
+  asio::thread_pool workers_;
+  tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::size_t> connections_{0};
+  std::atomic<int> in_flight_{0};
+};
+
+Server::Server(ServerOptions options, const Router& router) : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+Server::~Server() { impl_->stop(); }
+Status Server::listen() { return impl_->listen(); }
+unsigned short Server::port() const { return impl_->port(); }
+void Server::start() { impl_->start(); }
+void Server::stop() { impl_->stop(); }
+void Server::run_until_signal() { impl_->run_until_signal(); }
+
+}  // namespace parley::http

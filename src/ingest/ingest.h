@@ -1,0 +1,51 @@
+// The ingestion pipeline for uploaded files: decode, parse, chunk and analyse each file (in parallel, outside any
+// transaction), then store a batch of files as sources of a bot in one write transaction. Re-adding a file with the
+// same name replaces its chunks; re-adding the same bytes changes nothing; a file that cannot be read leaves the
+// bot's previous content for that name in place and records the reason on its source.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "ingest/chunker.h"
+#include "store/store.h"
+
+namespace parley::ingest {
+
+struct IngestOptions {
+  std::size_t max_document_bytes = 64u << 20;
+  ChunkingOptions chunking;
+  int parse_threads = 2;  // files of a batch are parsed and analysed concurrently
+};
+
+struct FileUpload {
+  std::string bot_id;
+  std::string name;          // file name as uploaded; directories are dropped
+  std::string content_type;  // optional
+  std::string_view bytes;
+};
+
+struct IngestOutcome {
+  store::Source source;
+  store::Document document;
+  std::size_t chunk_count = 0;
+  bool unchanged = false;  // the same bytes were already indexed
+  std::vector<std::string> warnings;
+};
+
+// All uploads must be for the same bot. The outer error is for the batch (unknown bot, store failure); each file
+// has its own result.
+Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const store::Scope& scope,
+                                                     const std::vector<FileUpload>& uploads,
+                                                     const IngestOptions& options = {});
+
+// One file; its error whether it concerns the batch or the file.
+Result<IngestOutcome> add_file(store::Store& store, const store::Scope& scope, const FileUpload& upload,
+                               const IngestOptions& options = {});
+
+// The index fields of a chunk, analysed in the bot's language.
+store::NewChunk index_chunk(const DraftChunk& draft, int ordinal, std::string_view language);
+
+}  // namespace parley::ingest

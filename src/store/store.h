@@ -1,0 +1,133 @@
+// The storage interface. Everything a request reads happens in one ReadTx (one consistent snapshot) and everything
+// it writes in one WriteTx (one atomic transaction). Implementations: SQLite (store/sqlite/); the interface uses no
+// SQLite-specific types so that a PostgreSQL implementation can follow.
+//
+// Tenancy: a transaction is opened for a Scope. A workspace scope confines every query to that workspace's rows
+// inside the implementation (one place), so a handler cannot forget the filter; the system scope is for the few
+// operations that precede knowing the workspace (resolving an API key, resolving a public bot id).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "store/types.h"
+
+namespace parley::store {
+
+class Scope {
+ public:
+  static Scope workspace(std::string id) { return Scope(std::move(id)); }
+  static Scope system() { return Scope(std::string()); }
+  bool is_system() const { return workspace_id_.empty(); }
+  const std::string& workspace_id() const { return workspace_id_; }
+
+ private:
+  explicit Scope(std::string id) : workspace_id_(std::move(id)) {}
+  std::string workspace_id_;
+};
+
+// A full-text query over one bot's chunks: analysed terms, OR-ed, ranked by BM25 with per-field weights.
+struct ChunkQuery {
+  std::vector<std::string> terms;
+  double title_weight = 3.0;
+  double headings_weight = 1.5;
+  double body_weight = 1.0;
+  std::optional<ChunkKind> kind;  // only passages, or only Q&A pairs
+  bool title_only = false;        // match the title field only (FAQ questions against a user question)
+  int limit = 50;
+};
+
+struct ChunkHit {
+  std::int64_t chunk_id = 0;
+  double score = 0;  // BM25, higher is better
+};
+
+// Per-bot collection statistics for IDF: how many chunks the bot has, and in how many each term occurs.
+struct TermStats {
+  std::int64_t chunk_count = 0;
+  std::vector<std::int64_t> document_frequency;  // parallel to the queried terms
+};
+
+struct ConversationFilter {
+  std::optional<std::int64_t> since;  // created_at >= since
+  int limit = 50;
+  int offset = 0;
+};
+
+class ReadTx {
+ public:
+  virtual ~ReadTx() = default;
+
+  virtual Result<std::optional<Workspace>> workspace(std::string_view id) = 0;
+  virtual Result<std::vector<Workspace>> workspaces() = 0;
+  // System scope: resolves a presented key by its public prefix.
+  virtual Result<std::optional<ApiKey>> api_key_by_prefix(std::string_view prefix) = 0;
+  virtual Result<std::vector<ApiKey>> api_keys() = 0;
+
+  virtual Result<std::optional<Bot>> bot(std::string_view bot_id) = 0;
+  virtual Result<std::vector<Bot>> bots() = 0;
+
+  virtual Result<std::optional<Source>> source(std::string_view bot_id, std::string_view source_id) = 0;
+  virtual Result<std::optional<Source>> source_by_name(std::string_view bot_id, std::string_view name) = 0;
+  virtual Result<std::vector<Source>> sources(std::string_view bot_id) = 0;
+  virtual Result<std::vector<Document>> documents(std::string_view source_id) = 0;
+
+  virtual Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) = 0;
+  virtual Result<TermStats> term_stats(std::string_view bot_id, const std::vector<std::string>& terms) = 0;
+  // Chunks by id, in the order asked, with their document's uri and title; ids of other bots are skipped.
+  virtual Result<std::vector<Chunk>> chunks(std::string_view bot_id, const std::vector<std::int64_t>& ids) = 0;
+  virtual Result<std::vector<Chunk>> document_chunks(std::string_view document_id) = 0;
+
+  virtual Result<std::optional<Conversation>> conversation(std::string_view bot_id,
+                                                           std::string_view conversation_id) = 0;
+  virtual Result<std::vector<Conversation>> conversations(std::string_view bot_id,
+                                                          const ConversationFilter& filter) = 0;
+  virtual Result<std::vector<Message>> messages(std::string_view conversation_id) = 0;
+};
+
+class WriteTx : public ReadTx {
+ public:
+  virtual Result<Workspace> create_workspace(std::string_view name) = 0;
+  virtual Result<ApiKey> create_api_key(const ApiKey& key) = 0;  // id/created_at filled in
+  virtual Status touch_api_key(std::string_view key_id, std::int64_t used_at) = 0;
+  virtual Status revoke_api_key(std::string_view key_id) = 0;
+
+  virtual Result<Bot> create_bot(std::string_view name, const Json& settings) = 0;
+  virtual Result<Bot> update_bot(const Bot& bot) = 0;  // name and settings
+  virtual Status delete_bot(std::string_view bot_id) = 0;
+
+  virtual Result<Source> create_source(std::string_view bot_id, SourceKind kind, std::string_view name) = 0;
+  virtual Status update_source(const Source& source) = 0;  // status and error
+  virtual Status delete_source(std::string_view bot_id, std::string_view source_id) = 0;
+
+  // Replaces the document with the same (source, uri), if any, and all its chunks; returns the stored document.
+  virtual Result<Document> put_document(const Document& document, const std::vector<NewChunk>& chunks) = 0;
+  virtual Status delete_document(std::string_view document_id) = 0;
+
+  virtual Result<Conversation> create_conversation(std::string_view bot_id) = 0;
+  virtual Result<Message> append_message(const Message& message) = 0;  // id/created_at filled in
+};
+
+struct StoreOptions {
+  std::string path;  // SQLite database file
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Runs `work` in one read transaction (a consistent snapshot).
+  virtual Status read(const Scope& scope, const std::function<Status(ReadTx&)>& work) = 0;
+  // Runs `work` in one write transaction: committed when it returns ok, rolled back otherwise.
+  virtual Status write(const Scope& scope, const std::function<Status(WriteTx&)>& work) = 0;
+  virtual int schema_version() const = 0;
+};
+
+// Opens the store, creating and migrating it as needed.
+Result<std::unique_ptr<Store>> open_store(const StoreOptions& options);
+
+}  // namespace parley::store

@@ -1,0 +1,254 @@
+// The REST API end to end: a real server on a real socket, a real SQLite file, the real answer pipeline.
+#include "api/api.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "auth/api_keys.h"
+#include "http/server.h"
+#include "support/http_client.h"
+#include "support/temp_dir.h"
+
+namespace parley::api {
+namespace {
+
+using parley::testing::HttpClient;
+using parley::testing::parse_sse;
+using ::testing::HasSubstr;
+
+constexpr const char* kGuide =
+    "# Shipping guide\n\n## Delivery times\n\nStandard parcels arrive within 3 to 5 business days. Bikes ship within 2 "
+    "business days.\n\n## Costs\n\nShipping is free on orders over $75. Otherwise standard shipping costs $7.95.\n";
+constexpr const char* kFaq =
+    "question,answer,category\n"
+    "How do I reset my password?,\"Click 'Forgot password' on the sign-in page and follow the email link.\",account\n"
+    "What are your opening hours?,\"We are open Monday to Friday, 9am to 6pm.\",stores\n";
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
+      PARLEY_ASSIGN_OR_RETURN(auto b, tx.create_workspace("B"));
+      PARLEY_ASSIGN_OR_RETURN(auto key_a, auth::issue_api_key(tx, a.id, "a", store::Role::owner));
+      PARLEY_ASSIGN_OR_RETURN(auto key_b, auth::issue_api_key(tx, b.id, "b", store::Role::owner));
+      key_a_ = key_a.key;
+      key_b_ = key_b.key;
+      return {};
+    }).ok());
+    ApiOptions options;
+    options.max_upload_bytes = 1 << 20;
+    context_ = std::make_unique<ApiContext>(*store_, options);
+    register_routes(router_, *context_);
+    http::ServerOptions server_options;
+    server_options.port = 0;
+    server_ = std::make_unique<http::Server>(server_options, router_);
+    ASSERT_TRUE(server_->listen().ok());
+    server_->start();
+    client_ = std::make_unique<HttpClient>(server_->port());
+  }
+  void TearDown() override { server_->stop(); }
+
+  std::map<std::string, std::string> auth(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+  std::string create_bot(const std::string& key, const std::string& name = "Support") {
+    const auto result = client_->request("POST", "/api/v1/bots", nlohmann::json{{"name", name}}.dump(),
+                                         {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+    EXPECT_EQ(result.status, 201) << result.body;
+    return result.json().value("id", "");
+  }
+
+  parley::testing::HttpResult upload_multipart(const std::string& bot, const std::string& name, const std::string& content) {
+    const std::string body = "--BOUND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name +
+                             "\"\r\n\r\n" + content + "\r\n--BOUND--\r\n";
+    auto headers = auth(key_a_);
+    headers["Content-Type"] = "multipart/form-data; boundary=BOUND";
+    return client_->request("POST", "/api/v1/bots/" + bot + "/sources", body, headers);
+  }
+
+  parley::testing::HttpResult chat(const std::string& bot, const nlohmann::json& body, bool stream = false) {
+    std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
+    if (stream) headers["Accept"] = "text/event-stream";
+    return client_->request("POST", "/api/v1/bots/" + bot + "/chat", body.dump(), headers);
+  }
+
+  parley::testing::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ApiContext> context_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<HttpClient> client_;
+  std::string key_a_, key_b_;
+};
+
+TEST_F(ApiTest, HealthAndReadiness) {
+  EXPECT_EQ(client_->request("GET", "/healthz").json()["status"], "ok");
+  const auto ready = client_->request("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.json()["status"], "ready");
+}
+
+TEST_F(ApiTest, AdminEndpointsNeedAValidKey) {
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots").status, 401);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", auth("pk_aaaaaaaa_" + std::string(32, 'a'))).status, 401);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", auth("garbage")).status, 401);
+  std::string tampered = key_a_;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", auth(tampered)).status, 401);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", {{"X-API-Key", key_a_}}).status, 200);
+  const auto unauthorized = client_->request("GET", "/api/v1/bots");
+  EXPECT_EQ(unauthorized.json()["error"]["code"], "unauthorized");
+  EXPECT_EQ(unauthorized.headers.at("WWW-Authenticate"), "Bearer");
+}
+
+TEST_F(ApiTest, UploadAskAndConverseEndToEnd) {
+  const std::string bot = create_bot(key_a_);
+  const auto guide = upload_multipart(bot, "shipping.md", kGuide);
+  ASSERT_EQ(guide.status, 201) << guide.body;
+  EXPECT_EQ(guide.json()["sources"][0]["name"], "shipping.md");
+  EXPECT_EQ(guide.json()["sources"][0]["chunk_count"], 2);
+  auto raw_headers = auth(key_a_);
+  raw_headers["Content-Type"] = "text/csv";
+  const auto faq = client_->request("POST", "/api/v1/bots/" + bot + "/sources?name=faq.csv", kFaq, raw_headers);
+  ASSERT_EQ(faq.status, 201) << faq.body;
+
+  // A curated question, reworded: the curated answer comes back verbatim.
+  const auto curated = chat(bot, {{"message", "how can I reset my password"}});
+  ASSERT_EQ(curated.status, 200) << curated.body;
+  EXPECT_EQ(curated.json()["mode"], "faq");
+  EXPECT_EQ(curated.json()["answer"], "Click 'Forgot password' on the sign-in page and follow the email link.");
+  EXPECT_EQ(curated.json()["sources"][0]["url"], "faq.csv");
+  EXPECT_EQ(curated.headers.at("Access-Control-Allow-Origin"), "*");
+
+  // A question the pages answer: an extractive answer citing the page and its section.
+  const auto extractive = chat(bot, {{"message", "How much does shipping cost?"}});
+  ASSERT_EQ(extractive.status, 200);
+  const auto body = extractive.json();
+  EXPECT_EQ(body["mode"], "extractive");
+  EXPECT_THAT(body["answer"].get<std::string>(), HasSubstr("$7.95"));
+  EXPECT_EQ(body["sources"][0]["url"], "shipping.md");
+  EXPECT_THAT(body["sources"][0]["title"].get<std::string>(), HasSubstr("Costs"));
+  const std::string conversation = body["conversation_id"];
+
+  // Nothing in the knowledge: the bot declines and offers a person.
+  const auto unknown = chat(bot, {{"message", "Do you sell electric scooters?"}, {"conversation_id", conversation}});
+  ASSERT_EQ(unknown.status, 200);
+  EXPECT_EQ(unknown.json()["mode"], "fallback");
+  EXPECT_TRUE(unknown.json()["sources"].empty());
+  EXPECT_EQ(unknown.json()["conversation_id"], conversation);
+
+  // Streaming: deltas concatenate to the answer, then sources, then done.
+  const auto streamed = chat(bot, {{"message", "When do bikes ship?"}, {"conversation_id", conversation}}, true);
+  ASSERT_EQ(streamed.status, 200);
+  EXPECT_EQ(streamed.headers.at("Content-Type"), "text/event-stream");
+  const auto events = parse_sse(streamed.body);
+  ASSERT_GE(events.size(), 3u);
+  std::string text;
+  std::size_t i = 0;
+  for (; i < events.size() && events[i].name == "delta"; ++i) text += events[i].data["text"].get<std::string>();
+  EXPECT_THAT(text, HasSubstr("Bikes ship within 2 business days."));
+  ASSERT_EQ(events[i].name, "sources");
+  EXPECT_EQ(events[i].data["sources"][0]["url"], "shipping.md");
+  ASSERT_EQ(events[i + 1].name, "done");
+  EXPECT_EQ(events[i + 1].data["mode"], "extractive");
+  EXPECT_EQ(events[i + 1].data["conversation_id"], conversation);
+
+  // The business sees the conversation with every message, mode and source.
+  const auto list = client_->request("GET", "/api/v1/bots/" + bot + "/conversations", "", auth(key_a_));
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(list.json()["conversations"].size(), 2u);  // the curated question opened its own
+  EXPECT_EQ(list.json()["conversations"][0]["id"], conversation);  // newest first
+  EXPECT_EQ(list.json()["conversations"][0]["message_count"], 6);
+  const auto transcript = client_->request("GET", "/api/v1/bots/" + bot + "/conversations/" + conversation, "", auth(key_a_));
+  ASSERT_EQ(transcript.status, 200);
+  const auto messages = transcript.json()["messages"];
+  ASSERT_EQ(messages.size(), 6u);
+  EXPECT_EQ(messages[0]["role"], "user");
+  EXPECT_EQ(messages[1]["role"], "assistant");
+  EXPECT_EQ(messages[1]["mode"], "extractive");
+  EXPECT_EQ(messages[3]["mode"], "fallback");
+  EXPECT_EQ(messages[5]["sources"][0]["url"], "shipping.md");
+}
+
+TEST_F(ApiTest, ReplacingAndDeletingSourcesChangesAnswers) {
+  const std::string bot = create_bot(key_a_);
+  ASSERT_EQ(upload_multipart(bot, "hours.md", "# Hours\n\nWe are open on Sundays from 10am.\n").status, 201);
+  EXPECT_EQ(chat(bot, {{"message", "Are you open on Sundays?"}}).json()["mode"], "extractive");
+  const auto same = upload_multipart(bot, "hours.md", "# Hours\n\nWe are open on Sundays from 10am.\n");
+  EXPECT_EQ(same.status, 200);
+  EXPECT_EQ(same.json()["sources"][0]["unchanged"], true);
+  ASSERT_EQ(upload_multipart(bot, "hours.md", "# Hours\n\nWe are closed every weekend.\n").status, 201);
+  EXPECT_EQ(chat(bot, {{"message", "Are you open on Sundays?"}}).json()["mode"], "fallback");
+  const auto sources = client_->request("GET", "/api/v1/bots/" + bot + "/sources", "", auth(key_a_)).json()["sources"];
+  ASSERT_EQ(sources.size(), 1u);
+  const std::string source_id = sources[0]["id"];
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot + "/sources/" + source_id + "/documents", "", auth(key_a_))
+                .json()["documents"][0]["uri"],
+            "hours.md");
+  EXPECT_EQ(client_->request("DELETE", "/api/v1/bots/" + bot + "/sources/" + source_id, "", auth(key_a_)).status, 204);
+  EXPECT_EQ(chat(bot, {{"message", "Are you closed on the weekend?"}}).json()["mode"], "fallback");
+  EXPECT_TRUE(client_->request("GET", "/api/v1/bots/" + bot + "/sources", "", auth(key_a_)).json()["sources"].empty());
+}
+
+TEST_F(ApiTest, BadInputGetsClearErrors) {
+  const std::string bot = create_bot(key_a_);
+  const auto expect_error = [](const parley::testing::HttpResult& result, int status, const std::string& code) {
+    EXPECT_EQ(result.status, status) << result.body;
+    EXPECT_EQ(result.json()["error"]["code"], code) << result.body;
+    EXPECT_FALSE(result.json()["error"]["message"].get<std::string>().empty());
+  };
+  expect_error(client_->request("POST", "/api/v1/bots/" + bot + "/chat", "{not json", {}), 400, "invalid_json");
+  expect_error(client_->request("POST", "/api/v1/bots/" + bot + "/chat", "{\"message\":\"\xFF\"}", {}), 400, "invalid_utf8");
+  expect_error(chat(bot, {{"text", "hi"}}), 400, "invalid_request");
+  expect_error(chat(bot, {{"message", 42}}), 400, "invalid_request");
+  expect_error(chat(bot, {{"message", "   "}}), 400, "invalid_request");
+  expect_error(chat(bot, {{"message", std::string(5000, 'x')}}), 413, "payload_too_large");
+  expect_error(chat("bot_doesnotexist00000000", {{"message", "hi"}}), 404, "not_found");
+  expect_error(chat(bot, {{"message", "hi"}, {"conversation_id", "conv_other"}}), 404, "not_found");
+  expect_error(client_->request("POST", "/api/v1/bots/" + bot + "/chat", std::string(100000, ' '), {}), 413, "payload_too_large");
+  expect_error(upload_multipart(bot, "photo.png", "\x89PNG"), 415, "unsupported_media_type");
+  expect_error(upload_multipart(bot, "empty.md", ""), 422, "unprocessable");
+  expect_error(client_->request("POST", "/api/v1/bots", "{\"name\": 5}", auth(key_a_)), 400, "invalid_request");
+  expect_error(client_->request("PATCH", "/api/v1/bots/" + bot, "{\"settings\": {\"faq_threshold\": 7}}", auth(key_a_)), 400,
+               "invalid_request");
+  expect_error(client_->request("GET", "/api/v1/nothing"), 404, "not_found");
+  expect_error(client_->request("PUT", "/api/v1/bots/" + bot + "/chat"), 405, "method_not_allowed");
+  // The server is still fine.
+  EXPECT_EQ(chat(bot, {{"message", "hello there"}}).status, 200);
+}
+
+TEST_F(ApiTest, BotSettingsAreMergedAndValidated) {
+  const std::string bot = create_bot(key_a_);
+  const auto patched = client_->request("PATCH", "/api/v1/bots/" + bot,
+                                        R"({"name":"Renamed","settings":{"fallback_message":"Ask a human!","custom":1}})",
+                                        auth(key_a_));
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.json()["name"], "Renamed");
+  EXPECT_EQ(chat(bot, {{"message", "anything at all?"}}).json()["answer"], "Ask a human!");
+  const auto removed = client_->request("PATCH", "/api/v1/bots/" + bot, R"({"settings":{"custom":null}})", auth(key_a_));
+  EXPECT_FALSE(removed.json()["settings"].contains("custom"));
+  EXPECT_EQ(removed.json()["settings"]["fallback_message"], "Ask a human!");
+}
+
+TEST_F(ApiTest, WorkspacesAreIsolated) {
+  const std::string bot = create_bot(key_a_, "A's bot");
+  ASSERT_EQ(upload_multipart(bot, "secret.md", "# Secret\n\nThe marker phrase is zebra-omega-7.\n").status, 201);
+  const auto b_headers = auth(key_b_);
+  EXPECT_TRUE(client_->request("GET", "/api/v1/bots", "", b_headers).json()["bots"].empty());
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot, "", b_headers).status, 404);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot + "/sources", "", b_headers).status, 404);
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots/" + bot + "/conversations", "", b_headers).status, 404);
+  EXPECT_EQ(client_->request("DELETE", "/api/v1/bots/" + bot, "", b_headers).status, 404);
+  EXPECT_EQ(client_->request("PATCH", "/api/v1/bots/" + bot, R"({"name":"hijacked"})", b_headers).status, 404);
+  auto upload_headers = b_headers;
+  upload_headers["Content-Type"] = "text/markdown";
+  EXPECT_EQ(client_->request("POST", "/api/v1/bots/" + bot + "/sources?name=x.md", "# x\n\ninjected", upload_headers).status, 404);
+  // A's bot still answers from A's content only, and B's bot knows nothing of it.
+  const std::string b_bot = create_bot(key_b_, "B's bot");
+  EXPECT_EQ(chat(b_bot, {{"message", "What is the marker phrase?"}}).json()["mode"], "fallback");
+  EXPECT_THAT(chat(bot, {{"message", "What is the marker phrase?"}}).json()["answer"].get<std::string>(), HasSubstr("zebra"));
+}
+
+}  // namespace
+}  // namespace parley::api

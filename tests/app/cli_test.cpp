@@ -1,0 +1,219 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace parley {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::run_process;
+
+class CliTest : public ::testing::Test {
+ protected:
+  testing::ProcessResult parley(std::vector<std::string> args) {
+    args.insert(args.begin(), {PARLEY_BINARY, "--data", data()});
+    return run_process(args);
+  }
+  std::string data() const { return dir_.file("data"); }
+  std::string write(const std::string& name, const std::string& content) {
+    const std::string path = dir_.file(name);
+    std::ofstream(path) << content;
+    return path;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(CliTest, InitCreatesTheWorkspaceKeyAndDemoOnlyOnce) {
+  const auto init = parley({"init", "--demo", "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const auto out = nlohmann::json::parse(init.out);
+  EXPECT_TRUE(out["api_key"].get<std::string>().starts_with("pk_"));
+  EXPECT_TRUE(out["demo_bot_id"].get<std::string>().starts_with("bot_"));
+  const auto again = parley({"init"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("already initialised"));
+  // The demo bot answers from the demo knowledge base, with the documented JSON contract.
+  const auto ask = parley({"ask", "--bot", out["demo_bot_id"], "--json", "How much does a hydraulic brake bleed cost?"});
+  ASSERT_EQ(ask.exit_code, 0) << ask.err;
+  const auto answer = nlohmann::json::parse(ask.out);
+  for (const char* key : {"answer", "mode", "confidence", "sources"}) EXPECT_TRUE(answer.contains(key)) << key;
+  EXPECT_THAT(answer["answer"].get<std::string>(), HasSubstr("$45"));
+  ASSERT_FALSE(answer["sources"].empty());
+  for (const char* key : {"title", "url", "snippet", "score"}) EXPECT_TRUE(answer["sources"][0].contains(key)) << key;
+}
+
+TEST_F(CliTest, CommandsWithoutInitExplainWhatToDo) {
+  const auto ask = parley({"ask", "--bot", "bot_x", "hello"});
+  EXPECT_EQ(ask.exit_code, 1);
+  EXPECT_THAT(ask.err, HasSubstr("parley init"));
+  const auto unknown = parley({"no-such-command"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.err, HasSubstr("no-such-command"));
+}
+
+TEST_F(CliTest, BotCreateSourceAddAndAsk) {
+  ASSERT_EQ(parley({"init"}).exit_code, 0);
+  const auto created = parley({"bot", "create", "--name", "Docs"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string bot = created.out.substr(0, created.out.find('\n'));
+  EXPECT_TRUE(std::regex_match(bot, std::regex("bot_[a-z2-7]{20}")));
+  const std::string good = write("returns.md", "# Returns\n\nYou may return unused items within 30 days for a refund.\n");
+  const std::string bad = write("broken.csv", "question,answer\n\"never closed\n");
+  const auto added = parley({"source", "add", "--bot", bot, good, bad});
+  EXPECT_EQ(added.exit_code, 1);  // one file failed...
+  EXPECT_THAT(added.out, HasSubstr("added " + good));  // ...the other was still added
+  EXPECT_THAT(added.err, HasSubstr("broken.csv"));
+  const auto again = parley({"source", "add", "--bot", bot, good});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_THAT(again.out, HasSubstr("unchanged"));
+  const auto ask = parley({"ask", "--bot", bot, "--json", "Can I return an unused item for a refund?"});
+  ASSERT_EQ(ask.exit_code, 0) << ask.err;
+  const auto answer = nlohmann::json::parse(ask.out);
+  EXPECT_EQ(answer["mode"], "extractive");
+  EXPECT_THAT(answer["answer"].get<std::string>(), HasSubstr("30 days"));
+  EXPECT_EQ(answer["sources"][0]["url"], "returns.md");
+}
+
+TEST_F(CliTest, KeysAreCreatedListedAndRevoked) {
+  ASSERT_EQ(parley({"init"}).exit_code, 0);
+  const auto created = parley({"key", "create", "--name", "ci", "--role", "viewer", "--json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto key = nlohmann::json::parse(created.out);
+  const auto list = parley({"key", "list", "--json"});
+  const auto keys = nlohmann::json::parse(list.out);
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(list.out.find(key["key"].get<std::string>()), std::string::npos);  // secrets never listed
+  EXPECT_EQ(parley({"key", "revoke", key["id"]}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(parley({"key", "list", "--json"}).out)[1]["revoked"], true);
+  EXPECT_EQ(parley({"key", "create", "--role", "emperor"}).exit_code, 1);
+}
+
+TEST_F(CliTest, ServeAnswersOnARealPortAndStopsOnSigterm) {
+  const auto init = parley({"init", "--demo", "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const auto ids = nlohmann::json::parse(init.out);
+  testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+  const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(banner, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) << banner;
+  EXPECT_THAT(banner, HasSubstr("/demo"));
+  testing::HttpClient client(static_cast<unsigned short>(std::stoi(match[1])));
+  const auto page = client.request("GET", "/demo");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_THAT(page.body, HasSubstr(ids["demo_bot_id"].get<std::string>()));
+  const auto chat = client.request("POST", "/api/v1/bots/" + ids["demo_bot_id"].get<std::string>() + "/chat",
+                                   R"({"message":"How much does a hydraulic brake bleed cost?"})",
+                                   {{"Content-Type", "application/json"}});
+  EXPECT_EQ(chat.status, 200);
+  EXPECT_THAT(chat.json()["answer"].get<std::string>(), HasSubstr("$45"));
+  const auto bots = client.request("GET", "/api/v1/bots", "", {{"Authorization", "Bearer " + ids["api_key"].get<std::string>()}});
+  EXPECT_EQ(bots.status, 200);
+  EXPECT_EQ(bots.json()["bots"].size(), 1u);
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace parley
+
+namespace parley {
+namespace {
+
+// A process killed with SIGKILL in the middle of a load loses no acknowledged answer and leaves a consistent
+// database: every conversation the client got back is in the store, with both of its messages.
+TEST_F(CliTest, KillNineUnderLoadLosesNothingAcknowledged) {
+  const auto init = parley({"init", "--demo", "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::string bot = nlohmann::json::parse(init.out)["demo_bot_id"];
+  std::vector<std::string> acknowledged;
+  {
+    testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+    const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)")));
+    const auto port = static_cast<unsigned short>(std::stoi(match[1]));
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&] {
+        try {
+          testing::HttpClient client(port);
+          while (!stop) {
+            const auto reply = client.request("POST", "/api/v1/bots/" + bot + "/chat",
+                                              R"({"message":"How much is shipping?"})", {{"Content-Type", "application/json"}});
+            if (reply.status != 200) continue;
+            std::lock_guard lock(mutex);
+            acknowledged.push_back(reply.json()["conversation_id"]);
+          }
+        } catch (const std::exception&) {
+          // The connection dies with the server: expected.
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    server.stop(SIGKILL);
+    stop = true;
+    for (auto& thread : clients) thread.join();
+  }
+  ASSERT_GT(acknowledged.size(), 10u);
+  // Reopen through the CLI's own store code: the admin API is the judge of what is stored.
+  testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+  const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)")));
+  testing::HttpClient client(static_cast<unsigned short>(std::stoi(match[1])));
+  const std::string key = nlohmann::json::parse(init.out)["api_key"];
+  for (const auto& id : acknowledged) {
+    const auto transcript = client.request("GET", "/api/v1/bots/" + bot + "/conversations/" + id, "",
+                                           {{"Authorization", "Bearer " + key}});
+    ASSERT_EQ(transcript.status, 200) << id;
+    ASSERT_EQ(transcript.json()["messages"].size(), 2u) << id;
+  }
+  const auto integrity = run_process({"/usr/bin/sqlite3", dir_.file("data") + "/parley.db", "PRAGMA integrity_check;"});
+  EXPECT_EQ(integrity.out, "ok\n");
+}
+
+// Garbage on the socket — random bytes, truncated requests, absurd headers — never takes the server down.
+TEST_F(CliTest, HostileTrafficDoesNotCrashTheServer) {
+  ASSERT_EQ(parley({"init", "--demo"}).exit_code, 0);
+  testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+  const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)")));
+  const auto port = static_cast<unsigned short>(std::stoi(match[1]));
+  std::mt19937 random(42);
+  const std::vector<std::string> shapes = {
+      "POST /api/v1/bots/x/chat HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+      "POST /api/v1/bots/x/chat HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
+      "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/9.9\r\n\r\n",
+      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  // a TLS hello
+      "GET /healthz HTTP/1.1\r\nHost: " + std::string(70000, 'a') + "\r\n\r\n",
+  };
+  for (int i = 0; i < 150; ++i) {
+    std::string bytes = shapes[static_cast<std::size_t>(i) % shapes.size()];
+    if (i % 3 == 0) {
+      bytes.resize(random() % (bytes.size() + 1));
+      for (int j = 0; j < 8; ++j) bytes += static_cast<char>(random() % 256);
+    }
+    testing::HttpClient(port).raw(bytes, std::chrono::milliseconds(50));
+  }
+  const auto health = testing::HttpClient(port).request("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace parley

@@ -1,0 +1,261 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "store/store.h"
+#include "support/temp_dir.h"
+
+namespace parley::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = open_store({dir_.file("parley.db")});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+    ASSERT_TRUE(store_->write(Scope::system(), [&](WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
+      PARLEY_ASSIGN_OR_RETURN(auto b, tx.create_workspace("B"));
+      workspace_a_ = a.id;
+      workspace_b_ = b.id;
+      return {};
+    }).ok());
+    bot_ = create_bot(workspace_a_, "Support");
+  }
+
+  std::string create_bot(const std::string& workspace, const std::string& name) {
+    std::string id;
+    EXPECT_TRUE(store_->write(Scope::workspace(workspace), [&](WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto bot, tx.create_bot(name, Json{{"language", "en"}}));
+      id = bot.id;
+      return {};
+    }).ok());
+    return id;
+  }
+
+  static NewChunk chunk(int ordinal, const std::string& title, const std::string& body, ChunkKind kind = ChunkKind::passage) {
+    NewChunk c;
+    c.chunk.ordinal = ordinal;
+    c.chunk.kind = kind;
+    c.chunk.title = title;
+    c.chunk.text = body;
+    c.terms = {title, "", body};  // already "analysed" for these tests: lower-case words
+    return c;
+  }
+
+  // Adds a source with one document; returns {source id, document id}.
+  std::pair<std::string, std::string> add_document(const std::string& bot, const std::string& name,
+                                                   const std::vector<NewChunk>& chunks) {
+    std::pair<std::string, std::string> ids;
+    const auto status = store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto existing, tx.source_by_name(bot, name));
+      std::string source_id;
+      if (existing) {
+        source_id = existing->id;
+      } else {
+        PARLEY_ASSIGN_OR_RETURN(auto source, tx.create_source(bot, SourceKind::file, name));
+        source_id = source.id;
+      }
+      Document doc;
+      doc.bot_id = bot;
+      doc.source_id = source_id;
+      doc.uri = name;
+      doc.title = name;
+      PARLEY_ASSIGN_OR_RETURN(auto stored, tx.put_document(doc, chunks));
+      ids = {source_id, stored.id};
+      return {};
+    });
+    EXPECT_TRUE(status.ok()) << status.error().message;
+    return ids;
+  }
+
+  std::vector<std::int64_t> search(const std::string& workspace, const std::string& bot,
+                                   std::vector<std::string> terms, ChunkQuery query = {}) {
+    query.terms = std::move(terms);
+    std::vector<std::int64_t> ids;
+    EXPECT_TRUE(store_->read(Scope::workspace(workspace), [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto hits, tx.search_chunks(bot, query));
+      for (const auto& hit : hits) ids.push_back(hit.chunk_id);
+      return {};
+    }).ok());
+    return ids;
+  }
+
+  std::vector<std::string> titles(const std::string& bot, const std::vector<std::int64_t>& ids) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks(bot, ids));
+      for (const auto& c : chunks) out.push_back(c.title);
+      return {};
+    }).ok());
+    return out;
+  }
+
+  parley::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::string workspace_a_, workspace_b_, bot_;
+};
+
+TEST_F(StoreTest, MigratesToTheLatestVersion) { EXPECT_GE(store_->schema_version(), 1); }
+
+TEST_F(StoreTest, IndexesAndRanksChunksWithFieldWeights) {
+  add_document(bot_, "a.md", {chunk(0, "shipping", "we ship worldwide"), chunk(1, "returns", "refund within days ship back")});
+  const auto ids = search(workspace_a_, bot_, {"ship"});
+  ASSERT_EQ(ids.size(), 2u);
+  // The title match outweighs a body match.
+  EXPECT_THAT(titles(bot_, ids), ElementsAre("shipping", "returns"));
+  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"refund"})), ElementsAre("returns"));
+  EXPECT_THAT(search(workspace_a_, bot_, {"absent"}), IsEmpty());
+}
+
+TEST_F(StoreTest, FiltersByKindAndTitleOnly) {
+  add_document(bot_, "faq.csv", {chunk(0, "how long shipping", "five days", ChunkKind::qa),
+                                 chunk(1, "returns", "shipping is refunded")});
+  ChunkQuery qa_only;
+  qa_only.kind = ChunkKind::qa;
+  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"shipping"}, qa_only)), ElementsAre("how long shipping"));
+  ChunkQuery titles_only;
+  titles_only.title_only = true;
+  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"refunded"}, titles_only)), IsEmpty());
+}
+
+TEST_F(StoreTest, ReplacingADocumentReplacesItsChunksInTheIndex) {
+  add_document(bot_, "a.md", {chunk(0, "old", "obsolete text")});
+  add_document(bot_, "a.md", {chunk(0, "new", "fresh text"), chunk(1, "new2", "more fresh")});
+  EXPECT_THAT(search(workspace_a_, bot_, {"obsolete"}), IsEmpty());
+  EXPECT_EQ(search(workspace_a_, bot_, {"fresh"}).size(), 2u);
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto sources, tx.sources(bot_));
+    EXPECT_EQ(sources.size(), 1u);
+    EXPECT_EQ(sources[0].document_count, 1);
+    EXPECT_EQ(sources[0].chunk_count, 2);
+    PARLEY_ASSIGN_OR_RETURN(auto stats, tx.term_stats(bot_, {"fresh", "obsolete", "text"}));
+    EXPECT_EQ(stats.chunk_count, 2);
+    EXPECT_THAT(stats.document_frequency, ElementsAre(2, 0, 1));
+    return {};
+  }).ok());
+}
+
+TEST_F(StoreTest, DeletingASourceRemovesItsChunksFromTheIndex) {
+  auto [source_id, doc_id] = add_document(bot_, "a.md", {chunk(0, "alpha", "text one")});
+  add_document(bot_, "b.md", {chunk(0, "beta", "text two")});
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_source(bot_, source_id); }).ok());
+  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"text"})), ElementsAre("beta"));
+}
+
+TEST_F(StoreTest, AnotherWorkspaceSeesNothing) {
+  add_document(bot_, "a.md", {chunk(0, "secret", "marker text")});
+  EXPECT_THAT(search(workspace_b_, bot_, {"marker"}), IsEmpty());
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_b_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_));
+    EXPECT_FALSE(bot.has_value());
+    PARLEY_ASSIGN_OR_RETURN(auto bots, tx.bots());
+    EXPECT_TRUE(bots.empty());
+    PARLEY_ASSIGN_OR_RETURN(auto sources, tx.sources(bot_));
+    EXPECT_TRUE(sources.empty());
+    PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks(bot_, {1, 2, 3}));
+    EXPECT_TRUE(chunks.empty());
+    return {};
+  }).ok());
+  const auto denied = store_->write(Scope::workspace(workspace_b_), [&](WriteTx& tx) { return tx.delete_bot(bot_); });
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, ErrorCode::not_found);
+  const auto denied_source = store_->write(Scope::workspace(workspace_b_), [&](WriteTx& tx) -> Status {
+    return tx.create_source(bot_, SourceKind::file, "x").ok() ? Status{} : make_error(ErrorCode::not_found, "denied");
+  });
+  EXPECT_FALSE(denied_source.ok());
+}
+
+TEST_F(StoreTest, AFailedWriteLeavesNothingBehind) {
+  const auto status = store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+    PARLEY_TRY(tx.create_bot("temporary", Json::object()));
+    return make_error(ErrorCode::invalid_request, "abort");
+  });
+  EXPECT_FALSE(status.ok());
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto bots, tx.bots());
+    EXPECT_EQ(bots.size(), 1u);
+    return {};
+  }).ok());
+}
+
+TEST_F(StoreTest, ConversationsAndMessagesPersistAcrossReopen) {
+  std::string conversation_id;
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.create_conversation(bot_));
+    conversation_id = conversation.id;
+    Message question{0, conversation.id, "user", "hello?", "", 0, {}, 0, 0};
+    PARLEY_TRY(tx.append_message(question));
+    Message answer{0, conversation.id, "assistant", "hi", "faq", 0.9, {{7, "FAQ", "faq.csv", "hi", 1.5}}, 1200, 0};
+    PARLEY_TRY(tx.append_message(answer));
+    return {};
+  }).ok());
+  store_.reset();
+  store_ = std::move(open_store({dir_.file("parley.db")})).value();
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.conversation(bot_, conversation_id));
+    if (!conversation) return make_error(ErrorCode::not_found, "conversation not found");
+    EXPECT_EQ(conversation->message_count, 2);
+    PARLEY_ASSIGN_OR_RETURN(auto messages, tx.messages(conversation_id));
+    EXPECT_EQ(messages.size(), 2u);
+    EXPECT_EQ(messages[1].mode, "faq");
+    EXPECT_EQ(messages[1].sources.size(), 1u);
+    EXPECT_EQ(messages[1].sources[0].url, "faq.csv");
+    return {};
+  }).ok());
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_b_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto messages, tx.messages(conversation_id));
+    EXPECT_TRUE(messages.empty());
+    return {};
+  }).ok());
+}
+
+TEST_F(StoreTest, DeletingABotDropsItsIndexAndRows) {
+  add_document(bot_, "a.md", {chunk(0, "alpha", "text")});
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_bot(bot_); }).ok());
+  EXPECT_THAT(search(workspace_a_, bot_, {"text"}), IsEmpty());
+  // A new bot gets a fresh, empty index.
+  const std::string other = create_bot(workspace_a_, "Other");
+  EXPECT_THAT(search(workspace_a_, other, {"text"}), IsEmpty());
+}
+
+TEST_F(StoreTest, ApiKeysResolveByPrefixAndRevoke) {
+  std::string key_id;
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+    ApiKey key;
+    key.workspace_id = workspace_a_;
+    key.name = "admin";
+    key.prefix = "pk_abc";
+    key.secret_hash = "hash";
+    PARLEY_ASSIGN_OR_RETURN(auto stored, tx.create_api_key(key));
+    key_id = stored.id;
+    return {};
+  }).ok());
+  const auto cross = store_->write(Scope::workspace(workspace_b_), [&](WriteTx& tx) -> Status {
+    ApiKey key;
+    key.workspace_id = workspace_a_;
+    key.prefix = "pk_evil";
+    return tx.create_api_key(key).ok() ? Status{} : make_error(ErrorCode::forbidden, "denied");
+  });
+  EXPECT_FALSE(cross.ok());
+  ASSERT_TRUE(store_->read(Scope::system(), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto key, tx.api_key_by_prefix("pk_abc"));
+    if (!key) return make_error(ErrorCode::not_found, "key not found");
+    EXPECT_EQ(key->workspace_id, workspace_a_);
+    EXPECT_FALSE(key->revoked_at.has_value());
+    return {};
+  }).ok());
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.revoke_api_key(key_id); }).ok());
+  ASSERT_TRUE(store_->read(Scope::system(), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto key, tx.api_key_by_prefix("pk_abc"));
+    if (!key) return make_error(ErrorCode::not_found, "key vanished");
+    EXPECT_TRUE(key->revoked_at.has_value());
+    return {};
+  }).ok());
+}
+
+}  // namespace
+}  // namespace parley::store

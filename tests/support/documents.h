@@ -1,0 +1,118 @@
+// Builders of real PDF and DOCX files for loader tests, so that tests need no binary fixtures.
+#pragma once
+
+#include <zip.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace parley::testing {
+
+// One line of a PDF page: font size and ASCII text.
+using PdfLine = std::pair<double, std::string>;
+
+// A PDF (Helvetica, US Letter) with the given lines top-down on each page; an empty page has no text at all.
+inline std::string make_pdf(const std::vector<std::vector<PdfLine>>& pages, const std::string& title = "") {
+  std::vector<std::string> objects;  // objects[i] is object i+1
+  const auto escape = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '(' || c == ')' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  const int font = 3;
+  std::string kids;
+  std::vector<std::pair<int, std::string>> page_objects;  // (page object number, content stream)
+  const int first_page = 4;
+  for (std::size_t p = 0; p < pages.size(); ++p) {
+    std::string stream;
+    double y = 740;
+    for (const auto& [size, text] : pages[p]) {
+      stream += "BT /F1 " + std::to_string(size) + " Tf 72 " + std::to_string(y) + " Td (" + escape(text) + ") Tj ET\n";
+      y -= size * 1.5;
+    }
+    page_objects.emplace_back(first_page + static_cast<int>(p) * 2, stream);
+    kids += std::to_string(first_page + static_cast<int>(p) * 2) + " 0 R ";
+  }
+  objects.push_back("<< /Type /Catalog /Pages 2 0 R >>");
+  objects.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages.size()) + " >>");
+  objects.push_back("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+  for (const auto& [number, stream] : page_objects) {
+    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 " +
+                      std::to_string(font) + " 0 R >> >> /Contents " + std::to_string(number + 1) + " 0 R >>");
+    objects.push_back("<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream + "endstream");
+  }
+  int info = 0;
+  if (!title.empty()) {
+    objects.push_back("<< /Title (" + escape(title) + ") >>");
+    info = static_cast<int>(objects.size());
+  }
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const std::size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (std::size_t offset : offsets) {
+    char entry[32];
+    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
+    pdf += entry;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R" +
+         (info ? " /Info " + std::to_string(info) + " 0 R" : "") + " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
+// A zip archive with the given (name, content) entries, deflated.
+inline std::string make_zip(const std::vector<std::pair<std::string, std::string>>& entries) {
+  const auto path = std::filesystem::temp_directory_path() / ("parley-zip-" + std::to_string(::getpid()) + ".zip");
+  int error = 0;
+  zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  for (const auto& [name, content] : entries) {
+    zip_source_t* source = zip_source_buffer(archive, content.data(), content.size(), 0);
+    zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
+  }
+  zip_close(archive);  // writes the file; the buffers above must outlive this call
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(path);
+  return bytes;
+}
+
+// A DOCX whose word/document.xml body is `body_xml` (w: namespace declared), with optional styles and title.
+inline std::string make_docx(const std::string& body_xml, const std::string& styles_xml = "", const std::string& title = "",
+                             std::vector<std::pair<std::string, std::string>> extra_entries = {}) {
+  const std::string ns = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+  std::vector<std::pair<std::string, std::string>> entries = {
+      {"[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"},
+      {"word/document.xml", "<?xml version=\"1.0\"?><w:document " + ns + "><w:body>" + body_xml + "</w:body></w:document>"},
+  };
+  if (!styles_xml.empty()) entries.push_back({"word/styles.xml", "<?xml version=\"1.0\"?><w:styles " + ns + ">" + styles_xml + "</w:styles>"});
+  if (!title.empty()) {
+    entries.push_back({"docProps/core.xml",
+                       "<?xml version=\"1.0\"?><cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" "
+                       "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>" + title + "</dc:title></cp:coreProperties>"});
+  }
+  for (auto& entry : extra_entries) entries.push_back(std::move(entry));
+  return make_zip(entries);
+}
+
+// A paragraph of a DOCX body, with an optional style id and list level.
+inline std::string docx_paragraph(const std::string& text, const std::string& style = "", int list_level = -1) {
+  std::string properties;
+  if (!style.empty()) properties += "<w:pStyle w:val=\"" + style + "\"/>";
+  if (list_level >= 0) properties += "<w:numPr><w:ilvl w:val=\"" + std::to_string(list_level) + "\"/><w:numId w:val=\"1\"/></w:numPr>";
+  return "<w:p>" + (properties.empty() ? "" : "<w:pPr>" + properties + "</w:pPr>") + "<w:r><w:t xml:space=\"preserve\">" + text +
+         "</w:t></w:r></w:p>";
+}
+
+}  // namespace parley::testing
