@@ -26,6 +26,8 @@ LlamaForward::LlamaForward(const Model& model, KvCache& cache, MatmulRunner& mat
   head_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * kernels::kAttendBlock *
                        kernels::kMaxAttendHeads * static_cast<std::size_t>(p_.head_dim));
   runs_.reserve(static_cast<std::size_t>(max_batch));
+  rope_cos_.resize(b * static_cast<std::size_t>(p_.n_rot / 2));
+  rope_sin_.resize(b * static_cast<std::size_t>(p_.n_rot / 2));
 }
 
 Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
@@ -60,6 +62,12 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
     t = end;
   }
 
+  // The rotation angles of every token, shared by all heads and layers.
+  for (int64_t t = 0; t < n; ++t) {
+    ops::rope_angles(p_.n_rot, batch[static_cast<std::size_t>(t)].pos, p_.rope_base,
+                     rope_cos_.data() + t * (p_.n_rot / 2), rope_sin_.data() + t * (p_.n_rot / 2));
+  }
+
   auto& pool = matmul_.pool();
   for (int layer_index = 0; layer_index < p_.n_layer; ++layer_index) {
     const auto& layer = model_.layers[static_cast<std::size_t>(layer_index)];
@@ -78,17 +86,19 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
     pool.parallel_for(n, 8, [&](int64_t begin, int64_t end, int) {
       for (int64_t t = begin; t < end; ++t) {
         const auto& entry = batch[static_cast<std::size_t>(t)];
+        const float* cos = rope_cos_.data() + t * (p_.n_rot / 2);
+        const float* sin = rope_sin_.data() + t * (p_.n_rot / 2);
         float* q = q_.data() + t * p_.q_dim();
         float* k = k_.data() + t * p_.kv_dim();
         for (int head = 0; head < p_.n_head; ++head) {
           float* qh = q + head * p_.head_dim;
           if (!layer.q_norm.empty()) ops::rms_norm(qh, layer.q_norm.data(), p_.head_dim, p_.norm_eps, qh);
-          ops::rope(qh, p_.n_rot, entry.pos, p_.rope_base, neox);
+          ops::rope(qh, p_.n_rot, cos, sin, neox);
         }
         for (int head = 0; head < p_.n_head_kv; ++head) {
           float* kh = k + head * p_.head_dim;
           if (!layer.k_norm.empty()) ops::rms_norm(kh, layer.k_norm.data(), p_.head_dim, p_.norm_eps, kh);
-          ops::rope(kh, p_.n_rot, entry.pos, p_.rope_base, neox);
+          ops::rope(kh, p_.n_rot, cos, sin, neox);
         }
         cache_.store(entry.blocks[entry.pos / KvCache::kBlockTokens], layer_index, entry.pos % KvCache::kBlockTokens, k,
                      v_.data() + t * p_.kv_dim());
@@ -104,7 +114,11 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
     }
     const MatmulTarget gate_up[] = {{&layer.gate, gate_.data()}, {&layer.up, up_.data()}};
     matmul_.run(gate_up, h_.data(), n);
-    ops::silu_mul(gate_.data(), up_.data(), n * p_.n_ff, gate_.data());
+    const int64_t n_ff = p_.n_ff;
+    pool.parallel_for(n, 16, [&](int64_t begin, int64_t end, int) {
+      matmul_.kernels().silu_mul(gate_.data() + begin * n_ff, up_.data() + begin * n_ff, (end - begin) * n_ff,
+                                 gate_.data() + begin * n_ff);
+    });
     matmul_.run({&layer.down, h_.data()}, gate_.data(), n);
     for (int64_t i = 0; i < n * n_embd; ++i) x_[static_cast<std::size_t>(i)] += h_[static_cast<std::size_t>(i)];
   }

@@ -41,6 +41,7 @@ class LlamaForward {
   int max_batch_;
   int max_context_;
   std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_, selected_;
+  std::vector<float> rope_cos_, rope_sin_;  // per token: n_rot / 2 values
   struct QueryRun {
     std::size_t begin, end;  // batch entries
   };

@@ -30,20 +30,26 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
   for (int64_t i = 0; i < n; ++i) out[i] = (x[i] - mean) * inv * weight[i] + bias[i];
 }
 
-void rope(float* head, int n_rot, int pos, float base, bool neox) {
-  const int half = n_rot / 2;
+void rope_angles(int n_rot, int pos, float base, float* cos_out, float* sin_out) {
+  // theta_i = pos * base^(-2i/n_rot), built by repeated multiplication as the reference implementation does.
   const float theta_scale = std::pow(base, -2.0f / static_cast<float>(n_rot));
   float theta = static_cast<float>(pos);
+  for (int i = 0; i < n_rot / 2; ++i) {
+    cos_out[i] = std::cos(theta);
+    sin_out[i] = std::sin(theta);
+    theta *= theta_scale;
+  }
+}
+
+void rope(float* head, int n_rot, const float* cos, const float* sin, bool neox) {
+  const int half = n_rot / 2;
   for (int i = 0; i < half; ++i) {
-    const float c = std::cos(theta);
-    const float s = std::sin(theta);
     const int a = neox ? i : 2 * i;
     const int b = neox ? i + half : 2 * i + 1;
     const float x0 = head[a];
     const float x1 = head[b];
-    head[a] = x0 * c - x1 * s;
-    head[b] = x0 * s + x1 * c;
-    theta *= theta_scale;
+    head[a] = x0 * cos[i] - x1 * sin[i];
+    head[b] = x0 * sin[i] + x1 * cos[i];
   }
 }
 
@@ -57,10 +63,6 @@ void softmax(float* x, int64_t n) {
   }
   const float inv = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
-
-void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 void gelu(float* x, int64_t n) {

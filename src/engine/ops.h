@@ -11,15 +11,15 @@ void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* 
 // out = (x - mean) / sqrt(var + eps) * weight + bias.
 void layer_norm(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out);
 
-// Rotary position embedding of one head vector in place: the first n_rot dimensions are rotated by angles
-// pos * base^(-2i/n_rot), as adjacent pairs (normal) or as pairs i, i + n_rot/2 (neox).
-void rope(float* head, int n_rot, int pos, float base, bool neox);
+// Rotary position embedding. rope_angles fills cos and sin (n_rot / 2 each) of the angles pos * base^(-2i/n_rot)
+// once per position; rope then rotates the first n_rot dimensions of a head vector in place, as adjacent pairs
+// (normal) or as pairs i, i + n_rot/2 (neox).
+void rope_angles(int n_rot, int pos, float base, float* cos_out, float* sin_out);
+void rope(float* head, int n_rot, const float* cos, const float* sin, bool neox);
 
 // In-place softmax over n values; returns nothing, the sum is normalised to one.
 void softmax(float* x, int64_t n);
 
-// out[i] = silu(gate[i]) * up[i].
-void silu_mul(const float* gate, const float* up, int64_t n, float* out);
 // In-place GELU (tanh approximation, as BERT models in GGUF use).
 void gelu(float* x, int64_t n);
 

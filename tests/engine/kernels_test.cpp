@@ -189,6 +189,27 @@ TEST(AttendAgainstScalar, OutputsAgreeWithinSummationError) {
   }
 }
 
+// The SIMD exponential is within 2e-7 relative of the library's, so SwiGLU agrees to a few float steps,
+// including where e^-x overflows (large negative gates) and underflows.
+TEST(SiluAgainstScalar, AgreesToAFewUlps) {
+  std::vector<float> gate, up;
+  for (int i = 0; i < 1027; ++i) {
+    gate.push_back(static_cast<float>(i - 513) * 0.25f);
+    up.push_back(1.0f + static_cast<float>(i % 7));
+  }
+  gate[0] = -200.0f;
+  gate[1] = 200.0f;
+  std::vector<float> expected(gate.size()), got(gate.size());
+  kernels_for(Isa::scalar).silu_mul(gate.data(), up.data(), static_cast<int64_t>(gate.size()), expected.data());
+  EXPECT_NEAR(expected[600], (600 - 513) * 0.25f / (1 + std::exp(-(600 - 513) * 0.25f)) * up[600], 1e-4f);
+  for (const auto isa : simd_isas()) {
+    kernels_for(isa).silu_mul(gate.data(), up.data(), static_cast<int64_t>(gate.size()), got.data());
+    for (std::size_t i = 0; i < gate.size(); ++i) {
+      ASSERT_NEAR(got[i], expected[i], 1e-6f * std::fabs(expected[i]) + 1e-30f) << isa_name(isa) << " x=" << gate[i];
+    }
+  }
+}
+
 TEST(KernelDispatch, ActiveSetIsCompleteForEveryComputableType) {
   for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
     if (!isa_supported(isa)) continue;
@@ -200,6 +221,7 @@ TEST(KernelDispatch, ActiveSetIsCompleteForEveryComputableType) {
       EXPECT_NE(set.quantize[static_cast<int>(activation_type(type))], nullptr);
     }
     EXPECT_NE(set.attend, nullptr);
+    EXPECT_NE(set.silu_mul, nullptr);
   }
   EXPECT_TRUE(isa_supported(detect_isa()));
 }

@@ -50,6 +50,8 @@ struct KernelSet {
   GemmFn gemm[kTypeSlots] = {};                  // by weight type
   QuantizeFn quantize[kTypeSlots] = {};          // by activation type
   AttendFn attend = nullptr;
+  // out[i] = silu(gate[i]) * up[i] with silu(x) = x / (1 + e^-x) (SwiGLU feed-forward).
+  void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
 };
 
 enum class Isa { scalar, avx2, avx512 };
@@ -66,6 +68,6 @@ const KernelSet& active_kernels();
 // Per-ISA tables, filled by each kernel file (the SIMD ones only override what they implement).
 void fill_scalar_kernels(KernelSet& set);
 void fill_avx2_kernels(KernelSet& set);
-void fill_avx512_kernels(KernelSet& set);
+void fill_avx512_kernels(KernelSet& set, bool with_bf16);  // bf16 dot product only when the CPU has AVX512_BF16
 
 }  // namespace parley::engine::kernels

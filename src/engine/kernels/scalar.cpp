@@ -42,6 +42,10 @@ void attend(int head_dim, int n_queries, int n_heads, const float* q, std::size_
   }
 }
 
+void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 float vec_dot_f32(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const float*>(w);
   const auto* y = static_cast<const float*>(a);
@@ -264,6 +268,7 @@ void fill_scalar_kernels(KernelSet& set) {
   set.quantize[slot(TensorType::q8_1)] = quantize_as<TensorType::q8_1>;
   set.quantize[slot(TensorType::q8_k)] = quantize_as<TensorType::q8_k>;
   set.attend = attend;
+  set.silu_mul = silu_mul;
 }
 
 }  // namespace parley::engine::kernels

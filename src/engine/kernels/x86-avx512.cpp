@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "engine/kernels/kernels.h"
 #include "engine/quant-blocks.h"
@@ -16,6 +17,13 @@ namespace {
 
 inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
 inline __m256i madd_i16(__m256i acc, __m256i p, __m256i scale) { return _mm256_dpwssd_epi32(acc, p, scale); }
+
+// The 32 bits of qh are a byte mask directly (AVX-512BW).
+inline __m256i q5_high_bits(const uint8_t* qh_bytes) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  return _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(0x10));
+}
 
 constexpr bool kHasVnni = true;
 
@@ -45,10 +53,10 @@ void gemm_bf16(int64_t n, const uint8_t* w, std::size_t ws, int64_t n_rows, cons
 }  // namespace
 }  // namespace avx512
 
-void fill_avx512_kernels(KernelSet& set) {
+void fill_avx512_kernels(KernelSet& set, bool with_bf16) {
   set.name = "avx512-vnni";
-  avx512::fill_x86_kernels<3>(set);  // 32 vector registers: tiles of 4 rows x 3 activations
-  if (__builtin_cpu_supports("avx512bf16")) set.gemm[avx512::slot(TensorType::bf16)] = avx512::gemm_bf16;
+  avx512::fill_x86_kernels<4>(set);  // 32 vector registers: tiles of 4 rows x 4 activations
+  if (with_bf16) set.gemm[avx512::slot(TensorType::bf16)] = avx512::gemm_bf16;
 }
 
 }  // namespace parley::engine::kernels
