@@ -12,7 +12,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kBlock = KvCache::kBlockTokens;
-constexpr int kEvalLogitRows = 32;  // logits rows per step for Engine::evaluate (bounds the logits buffer)
+constexpr int kEvalLogitRows = 8;  // logits rows per step for Engine::evaluate (bounds the logits buffer)
 
 int blocks_for(int positions) { return (positions + kBlock - 1) / kBlock; }
 
@@ -55,7 +55,7 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model, const Vocab& vocab, Sch
       cache_(model_->params().n_layer, model_->params().n_head_kv, model_->params().head_dim, config.kv_blocks),
       forward_(*model_, cache_, matmul_, config.batch_tokens, config.context_size),
       logits_rows_(config.max_sequences + kEvalLogitRows),
-      logits_(static_cast<std::size_t>(logits_rows_) * static_cast<std::size_t>(model_->params().n_vocab)) {
+      logits_(static_cast<std::size_t>(config.max_sequences) * static_cast<std::size_t>(model_->params().n_vocab)) {
   batch_.reserve(static_cast<std::size_t>(config.batch_tokens));
   batch_owner_.reserve(static_cast<std::size_t>(config.batch_tokens));
   active_.reserve(static_cast<std::size_t>(config.max_sequences));
@@ -275,6 +275,9 @@ void Scheduler::step() {
   }
   if (batch_.empty()) return;
 
+  // Rows for decoding sequences always fit; the extra rows of evaluate() are allocated the first time they are used.
+  const auto rows_needed = static_cast<std::size_t>(logit_rows) * static_cast<std::size_t>(model_->params().n_vocab);
+  if (logits_.size() < rows_needed) logits_.resize(rows_needed);
   const auto status = forward_.forward(batch_, logits_.data());
   if (!status.ok()) {
     for (auto& seq : active_) fail(*seq, status.error());

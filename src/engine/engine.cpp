@@ -84,7 +84,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& path, const Engi
   int cache_tokens = options.kv_cache_tokens > 0 ? options.kv_cache_tokens : context * options.max_sequences;
   const int batch = std::max(options.batch_tokens, options.max_sequences);
   const uint64_t block_bytes = KvCache::bytes_per_block(p.n_layer, p.kv_dim());
-  const uint64_t fixed = file_size + buffer_bytes(p, batch, options.max_sequences + 32);
+  const uint64_t fixed = file_size + buffer_bytes(p, batch, options.max_sequences + 8);
   if (options.memory_limit_bytes > 0) {
     const uint64_t one_context = static_cast<uint64_t>((context + kBlock - 1) / kBlock) * block_bytes;
     if (fixed + one_context > options.memory_limit_bytes) {

@@ -102,7 +102,7 @@ void GgufWriter::copy_metadata(const GgufKeyValue& kv) {
       append<uint32_t>(metadata_, static_cast<uint32_t>(kv.element_type));
       append<uint64_t>(metadata_, kv.count);
       if (kv.element_type == GgufValueType::string) {
-        for (const auto text : kv.strings) append_string(metadata_, text);
+        for (const auto text : gguf_string_views(kv)) append_string(metadata_, text);
       } else {
         const auto bytes = kv.count * element_size(kv.element_type);
         append_bytes(metadata_, kv.array_data, bytes);

@@ -164,8 +164,8 @@ void read_array(Cursor& cursor, GgufKeyValue& kv) {
     if (kv.count > cursor.remaining() / sizeof(uint64_t)) {
       fail("string array '" + key + "' claims " + std::to_string(kv.count) + " elements, more than the file holds");
     }
-    kv.strings.reserve(static_cast<std::size_t>(kv.count));
-    for (uint64_t i = 0; i < kv.count; ++i) kv.strings.push_back(cursor.read_string("array string"));
+    kv.array_data = cursor.take(0, "array data");
+    for (uint64_t i = 0; i < kv.count; ++i) cursor.read_string("array string");  // bounds-checks every string
     return;
   }
   const std::size_t element_size = value_type_size(kv.element_type);
@@ -515,17 +515,27 @@ Result<bool> GgufFile::get_bool_or(std::string_view key, bool fallback) const {
   return has(key) ? get_bool(key) : Result<bool>(fallback);
 }
 
-Result<std::span<const std::string_view>> GgufFile::get_string_array_view(std::string_view key) const {
+std::vector<std::string_view> gguf_string_views(const GgufKeyValue& kv) {
+  std::vector<std::string_view> views;
+  if (kv.type != GgufValueType::array || kv.element_type != GgufValueType::string) return views;
+  views.reserve(static_cast<std::size_t>(kv.count));
+  const uint8_t* at = kv.array_data;
+  for (uint64_t i = 0; i < kv.count; ++i) {
+    uint64_t length;
+    std::memcpy(&length, at, sizeof length);
+    views.emplace_back(reinterpret_cast<const char*>(at + sizeof length), static_cast<std::size_t>(length));
+    at += sizeof length + length;
+  }
+  return views;
+}
+
+Result<std::vector<std::string>> GgufFile::get_string_array(std::string_view key) const {
   PARLEY_ASSIGN_OR_RETURN(const auto* kv, require_array(*this, key, "an array of strings"));
   if (kv->element_type != GgufValueType::string) {
     return key_error(ErrorCode::unprocessable, key,
                      "is an array of " + std::string(gguf_value_type_name(kv->element_type)) + ", expected strings");
   }
-  return std::span<const std::string_view>(kv->strings);
-}
-
-Result<std::vector<std::string>> GgufFile::get_string_array(std::string_view key) const {
-  PARLEY_ASSIGN_OR_RETURN(auto views, get_string_array_view(key));
+  const auto views = gguf_string_views(*kv);
   return std::vector<std::string>(views.begin(), views.end());
 }
 

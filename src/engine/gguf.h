@@ -45,12 +45,16 @@ struct GgufKeyValue {
   uint64_t unsigned_integer = 0;
   double real = 0;
   std::string_view text;
-  // Arrays: element type, element count, and for numeric elements the raw data; for strings, the views.
+  // Arrays: element type, element count, and the raw little-endian elements in the mapping (for strings: `count`
+  // length-prefixed strings, validated when the file was opened; see gguf_string_views).
   GgufValueType element_type = GgufValueType::u8;
   uint64_t count = 0;
   const uint8_t* array_data = nullptr;
-  std::vector<std::string_view> strings;
 };
+
+// The strings of a string-array entry, as views into the mapping (decoded on each call rather than kept: vocabulary
+// arrays hold hundreds of thousands of strings).
+std::vector<std::string_view> gguf_string_views(const GgufKeyValue& kv);
 
 constexpr int kGgufMaxDims = 4;
 
@@ -99,9 +103,8 @@ class GgufFile {
   Result<float> get_f32_or(std::string_view key, float fallback) const;
   Result<bool> get_bool_or(std::string_view key, bool fallback) const;
 
-  // Arrays: strings (copied, or as views valid while any copy of this GgufFile lives), floats, integers.
+  // Arrays: strings, floats, integers (copied).
   Result<std::vector<std::string>> get_string_array(std::string_view key) const;
-  Result<std::span<const std::string_view>> get_string_array_view(std::string_view key) const;
   Result<std::vector<float>> get_f32_array(std::string_view key) const;
   // Accepts any integer element type whose values fit an int32.
   Result<std::vector<int32_t>> get_i32_array(std::string_view key) const;

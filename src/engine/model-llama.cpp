@@ -9,6 +9,12 @@
 #include "engine/quants.h"
 
 namespace parley::engine {
+namespace {
+
+// Tokens per feed-forward chunk: the matrix products' activation tile, so chunking costs no weight reuse.
+constexpr int64_t kFfnChunk = 128;
+
+}  // namespace
 
 LlamaForward::LlamaForward(const Model& model, KvCache& cache, MatmulRunner& matmul, int max_batch, int max_context)
     : model_(model), p_(model.params()), cache_(cache), matmul_(matmul), max_batch_(max_batch),
@@ -19,10 +25,9 @@ LlamaForward::LlamaForward(const Model& model, KvCache& cache, MatmulRunner& mat
   q_.resize(b * static_cast<std::size_t>(p_.q_dim()));
   k_.resize(b * static_cast<std::size_t>(p_.kv_dim()));
   v_.resize(b * static_cast<std::size_t>(p_.kv_dim()));
-  attn_.resize(b * static_cast<std::size_t>(p_.q_dim()));
-  gate_.resize(b * static_cast<std::size_t>(p_.n_ff));
-  up_.resize(b * static_cast<std::size_t>(p_.n_ff));
-  selected_.resize(b * static_cast<std::size_t>(p_.n_embd));
+  const auto ffn_rows = static_cast<std::size_t>(std::min<int64_t>(max_batch, kFfnChunk));
+  gate_.resize(ffn_rows * static_cast<std::size_t>(p_.n_ff));
+  up_.resize(ffn_rows * static_cast<std::size_t>(p_.n_ff));
   head_scratch_.resize(static_cast<std::size_t>(matmul.pool().size()) * kernels::kAttendBlock *
                        kernels::kMaxAttendHeads * static_cast<std::size_t>(p_.head_dim));
   runs_.reserve(static_cast<std::size_t>(max_batch));
@@ -106,24 +111,36 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
     });
 
     attention(batch, layer_index);
-    matmul_.run({&layer.wo, h_.data()}, attn_.data(), n);
+    matmul_.run({&layer.wo, h_.data()}, q_.data(), n);  // attention wrote its output over the queries
     for (int64_t i = 0; i < n * n_embd; ++i) x_[static_cast<std::size_t>(i)] += h_[static_cast<std::size_t>(i)];
 
     for (int64_t t = 0; t < n; ++t) {
       ops::rms_norm(x_.data() + t * n_embd, layer.ffn_norm.data(), n_embd, p_.norm_eps, h_.data() + t * n_embd);
     }
-    const MatmulTarget gate_up[] = {{&layer.gate, gate_.data()}, {&layer.up, up_.data()}};
-    matmul_.run(gate_up, h_.data(), n);
+    // The feed-forward block in chunks of tokens: its wide intermediate rows (n_ff) need buffers for one chunk
+    // only; each chunk's output replaces its own normalised rows of h_, which nothing reads afterwards.
     const int64_t n_ff = p_.n_ff;
-    pool.parallel_for(n, 16, [&](int64_t begin, int64_t end, int) {
-      matmul_.kernels().silu_mul(gate_.data() + begin * n_ff, up_.data() + begin * n_ff, (end - begin) * n_ff,
-                                 gate_.data() + begin * n_ff);
-    });
-    matmul_.run({&layer.down, h_.data()}, gate_.data(), n);
-    for (int64_t i = 0; i < n * n_embd; ++i) x_[static_cast<std::size_t>(i)] += h_[static_cast<std::size_t>(i)];
+    for (int64_t t0 = 0; t0 < n; t0 += kFfnChunk) {
+      const int64_t m = std::min(kFfnChunk, n - t0);
+      float* h = h_.data() + t0 * n_embd;
+      const MatmulTarget gate_up[] = {{&layer.gate, gate_.data()}, {&layer.up, up_.data()}};
+      matmul_.run(gate_up, h, m);
+      pool.parallel_for(m, 16, [&](int64_t begin, int64_t end, int) {
+        matmul_.kernels().silu_mul(gate_.data() + begin * n_ff, up_.data() + begin * n_ff, (end - begin) * n_ff,
+                                   gate_.data() + begin * n_ff);
+      });
+      matmul_.run({&layer.down, h}, gate_.data(), m);
+      for (int64_t i = 0; i < m * n_embd; ++i) x_[static_cast<std::size_t>(t0 * n_embd + i)] += h[i];
+    }
   }
 
   int64_t n_selected = 0;
+  for (const auto& entry : batch) n_selected += entry.logits ? 1 : 0;
+  // Sized to the most logits rows ever asked for (a handful when serving): grows once, then reused.
+  if (selected_.size() < static_cast<std::size_t>(n_selected * n_embd)) {
+    selected_.resize(static_cast<std::size_t>(n_selected * n_embd));
+  }
+  n_selected = 0;
   for (int64_t t = 0; t < n; ++t) {
     if (!batch[static_cast<std::size_t>(t)].logits) continue;
     ops::rms_norm(x_.data() + t * n_embd, model_.output_norm.data(), n_embd, p_.norm_eps,
@@ -171,7 +188,8 @@ void LlamaForward::attention(std::span<const BatchToken> batch, int layer) {
                        states);
       }
       for (int i = 0; i < n_queries; ++i) {
-        float* out = attn_.data() + (run.begin + static_cast<std::size_t>(i)) * q_dim +
+        // In place: this task's query rows are read by this task only, and no longer needed.
+        float* out = q_.data() + (run.begin + static_cast<std::size_t>(i)) * q_dim +
                      static_cast<std::size_t>(first_head * head_dim);
         for (int h = 0; h < n_heads; ++h) {
           const auto& state = states[i * n_heads + h];

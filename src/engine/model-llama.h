@@ -40,7 +40,7 @@ class LlamaForward {
   MatmulRunner& matmul_;
   int max_batch_;
   int max_context_;
-  std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_, selected_;
+  std::vector<float> x_, h_, q_, k_, v_, gate_, up_, selected_;  // q_ also receives the attention output
   std::vector<float> rope_cos_, rope_sin_;  // per token: n_rot / 2 values
   struct QueryRun {
     std::size_t begin, end;  // batch entries

@@ -18,9 +18,7 @@ Status validate(const SamplingParams& p) {
 }
 
 Sampler::Sampler(const SamplingParams& params, int n_vocab)
-    : params_(params), n_vocab_(n_vocab), rng_(params.seed ? *params.seed : std::random_device{}()) {
-  candidates_.reserve(static_cast<std::size_t>(n_vocab));
-}
+    : params_(params), n_vocab_(n_vocab), rng_(params.seed ? *params.seed : std::random_device{}()) {}
 
 void Sampler::accept(int32_t token) {
   if (params_.repeat_last_n == 0) return;
@@ -51,7 +49,7 @@ int32_t Sampler::sample(float* logits) {
     return static_cast<int32_t>(std::max_element(logits, logits + n_vocab_) - logits);
   }
 
-  candidates_.clear();
+  candidates_.clear();  // keeps its capacity: allocated on the first draw only
   for (int32_t i = 0; i < n_vocab_; ++i) candidates_.push_back({i, logits[i], 0.0f});
   auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
   std::size_t keep = candidates_.size();

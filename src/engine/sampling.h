@@ -51,7 +51,7 @@ class Sampler {
     float logit;
     float p;
   };
-  std::vector<Candidate> candidates_;  // reused between calls
+  std::vector<Candidate> candidates_;  // reused between draws (greedy sampling never needs it)
 };
 
 }  // namespace parley::engine

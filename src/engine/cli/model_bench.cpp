@@ -47,7 +47,6 @@ Result<BenchResult> run_bench(const BenchOptions& options) {
   engine_options.threads = options.threads;
   engine_options.context_size = std::max(options.prompt_tokens, options.gen_tokens + 1) + 32;
   engine_options.max_sequences = sequences;
-  engine_options.batch_tokens = std::max(512, sequences);
   PARLEY_ASSIGN_OR_RETURN(auto engine, Engine::load(options.model, engine_options));
   if (engine->is_embedding_model()) return make_error(ErrorCode::unprocessable, "bench measures generative models");
 
