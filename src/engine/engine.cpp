@@ -1,6 +1,9 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <mutex>
 
 #include "engine/batch-scheduler.h"
@@ -20,6 +23,14 @@ uint64_t buffer_bytes(const ModelParams& p, int batch, int logits_rows) {
   const uint64_t per_token = 4ull * (3ull * static_cast<uint64_t>(p.n_embd) + 3ull * static_cast<uint64_t>(p.q_dim()) +
                                      2ull * static_cast<uint64_t>(p.kv_dim()) + 2ull * static_cast<uint64_t>(p.n_ff));
   return per_token * static_cast<uint64_t>(batch) + 4ull * static_cast<uint64_t>(p.n_vocab) * static_cast<uint64_t>(logits_rows);
+}
+
+// Building the tokenizer leaves megabytes of freed small allocations in the heap; hand them back to the system before
+// the long-lived buffers are made, so they do not stay resident next to the model.
+void release_free_heap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -68,6 +79,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& path, const Engi
                                                           " MB, more than the memory limit");
     }
     engine->model_ = std::move(model);
+    release_free_heap();
     engine->embedding_ = std::make_unique<EmbeddingState>(*engine->model_, threads);
     return engine;
   }
@@ -108,6 +120,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& path, const Engi
   config.kv_blocks = kv_blocks;
   config.batch_tokens = batch;
   engine->model_ = std::move(model);
+  release_free_heap();
   engine->scheduler_ = std::make_unique<Scheduler>(engine->model_, *engine->vocab_, config);
   return engine;
 }

@@ -29,7 +29,7 @@ struct EngineOptions {
   int context_size = 4096;      // most positions one sequence may use (prompt + generated); capped by the model's
   int max_sequences = 4;        // sequences decoded together; more requests wait in a queue
   int kv_cache_tokens = 0;      // positions in the shared KV cache; 0: context_size * max_sequences
-  int batch_tokens = 256;       // most tokens per forward pass (prompts are processed in chunks of this size)
+  int batch_tokens = 128;       // most tokens per forward pass (prompts are processed in chunks of this size)
   uint64_t memory_limit_bytes = 0;  // model file + KV cache + buffers must fit; 0: no limit
 };
 

@@ -11,8 +11,9 @@
 namespace parley::engine {
 namespace {
 
-// Tokens per feed-forward chunk: the matrix products' activation tile, so chunking costs no weight reuse.
-constexpr int64_t kFfnChunk = 128;
+// Tokens per feed-forward chunk: small enough to keep the n_ff-wide buffers small, large enough that each weight
+// block loaded serves many tokens.
+constexpr int64_t kFfnChunk = 64;
 
 }  // namespace
 
