@@ -312,8 +312,21 @@ void Scheduler::step() {
   retire_finished();
 }
 
+// Streams text to the caller's callback, which runs on this thread: an exception from it must not end the scheduler,
+// so it cancels only its own request. Returns whether to go on.
+bool Scheduler::emit(Sequence& seq, std::string_view text) {
+  const auto& callback = seq.prepared.request.on_text;
+  if (!callback) return true;
+  try {
+    return callback(text);
+  } catch (...) {
+    return false;
+  }
+}
+
 void Scheduler::sample_and_stream(Sequence& seq, float* logits) {
   const auto& request = seq.prepared.request;
+  if (seq.prepared.max_new_tokens == 0) return finish(seq, FinishReason::length);  // prompt only
   const int32_t token = seq.sampler->sample(logits);
   seq.sampler->accept(token);
   auto& generation = seq.result.generation;
@@ -326,7 +339,7 @@ void Scheduler::sample_and_stream(Sequence& seq, float* logits) {
   const auto out = seq.stops->push(seq.detokenizer->push(token));
   if (!out.text.empty()) {
     generation.text += out.text;
-    if (request.on_text && !request.on_text(out.text)) return finish(seq, FinishReason::cancelled);
+    if (!emit(seq, out.text)) return finish(seq, FinishReason::cancelled);
   }
   if (out.stopped) {
     generation.stop_string = out.matched;
@@ -364,7 +377,7 @@ void Scheduler::finish(Sequence& seq, FinishReason reason) {
     if (out.stopped) generation.stop_string = out.matched;
     if (!rest.empty()) {
       generation.text += rest;
-      if (seq.prepared.request.on_text) seq.prepared.request.on_text(rest);
+      emit(seq, rest);
     }
   }
   generation.finish_reason = reason;

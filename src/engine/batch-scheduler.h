@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -58,6 +59,7 @@ class Scheduler {
   void admit();
   void step();
   void sample_and_stream(Sequence& seq, float* logits);
+  bool emit(Sequence& seq, std::string_view text);
   void finish(Sequence& seq, FinishReason reason);
   void fail(Sequence& seq, Error error);
   void release_blocks(Sequence& seq);

@@ -191,6 +191,23 @@ TEST(Engine, CancellationStopsAndFreesTheCache) {
   EXPECT_EQ(never->completion_tokens, 0);
 }
 
+TEST(Engine, ThrowingCallbackCancelsOnlyItsRequestAndZeroMaxTokensGeneratesNothing) {
+  auto engine = load_engine("stories260K.gguf");
+  ASSERT_TRUE(engine);
+  auto request = greedy_request(engine->tokenize("Once upon a time"), 20);
+  request.on_text = [](std::string_view) -> bool { throw std::runtime_error("client went away"); };
+  auto thrown = engine->generate(std::move(request));
+  ASSERT_TRUE(thrown.ok());
+  EXPECT_EQ(thrown->finish_reason, FinishReason::cancelled);
+  auto after = engine->generate(greedy_request(engine->tokenize("Once upon a time"), 3));  // the engine still works
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->completion_tokens, 3);
+  auto none = engine->generate(greedy_request(engine->tokenize("Once upon a time"), 0));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->completion_tokens, 0);
+  EXPECT_EQ(none->finish_reason, FinishReason::length);
+}
+
 TEST(Engine, SeededSamplingIsReproducible) {
   auto engine = load_engine("stories260K.gguf");
   ASSERT_TRUE(engine);
