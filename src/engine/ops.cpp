@@ -53,18 +53,6 @@ void rope(float* head, int n_rot, const float* cos, const float* sin, bool neox)
   }
 }
 
-void softmax(float* x, int64_t n) {
-  float max_value = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) max_value = std::max(max_value, x[i]);
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max_value);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
-
 void gelu(float* x, int64_t n) {
   constexpr float kSqrt2OverPi = 0.7978845608028654f;
   constexpr float kCoefficient = 0.044715f;

@@ -1,5 +1,5 @@
-// Element-wise and row operations of the forward pass on float vectors (norms, rotary embedding, activations,
-// softmax). They are light next to the matrix products, so they are plain loops the compiler vectorizes.
+// Element-wise and row operations of the forward pass on float vectors (norms, rotary embedding, GELU). They are
+// light next to the matrix products, so they are plain loops the compiler vectorizes.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +16,6 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
 // (normal) or as pairs i, i + n_rot/2 (neox).
 void rope_angles(int n_rot, int pos, float base, float* cos_out, float* sin_out);
 void rope(float* head, int n_rot, const float* cos, const float* sin, bool neox);
-
-// In-place softmax over n values; returns nothing, the sum is normalised to one.
-void softmax(float* x, int64_t n);
 
 // In-place GELU (tanh approximation, as BERT models in GGUF use).
 void gelu(float* x, int64_t n);

@@ -59,12 +59,7 @@ TEST(Ops, RopeRotatesTheRightPairsByTheRightAngles) {
   EXPECT_EQ(still, (std::vector<float>{0.5f, -1, 2, 3}));
 }
 
-TEST(Ops, SoftmaxAndGelu) {
-  std::vector<float> x{1000, 1000, 999};
-  softmax(x.data(), 3);  // large values must not overflow
-  const float e = std::exp(-1.0f);
-  EXPECT_NEAR(x[0], 1 / (2 + e), 1e-6f);
-  EXPECT_NEAR(x[2], e / (2 + e), 1e-6f);
+TEST(Ops, GeluUsesTheTanhApproximation) {
   std::vector<float> g{0, 1, -1, 10};
   gelu(g.data(), 4);
   EXPECT_NEAR(g[0], 0, 1e-7f);
