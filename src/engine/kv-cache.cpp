@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "engine/fp16.h"
-
 namespace parley::engine {
 
 KvCache::KvCache(int n_layer, int n_kv_heads, int head_dim, int n_blocks)
@@ -18,11 +16,10 @@ KvCache::KvCache(int n_layer, int n_kv_heads, int head_dim, int n_blocks)
   for (int32_t b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
 }
 
-void KvCache::store(int32_t block, int layer, int slot, const float* key, const float* value) {
+void KvCache::store(int32_t block, int layer, int slot, const uint16_t* key, const uint16_t* value) {
   uint16_t* base = storage_.data() + layer_offset(block, layer);
-  for (std::size_t i = 0; i < kv_dim_; ++i) base[i * kBlockTokens + static_cast<std::size_t>(slot)] = fp32_to_fp16(key[i]);
-  uint16_t* row = base + kv_dim_ * kBlockTokens + static_cast<std::size_t>(slot) * kv_dim_;
-  for (std::size_t i = 0; i < kv_dim_; ++i) row[i] = fp32_to_fp16(value[i]);
+  for (std::size_t i = 0; i < kv_dim_; ++i) base[i * kBlockTokens + static_cast<std::size_t>(slot)] = key[i];
+  std::copy(value, value + kv_dim_, base + kv_dim_ * kBlockTokens + static_cast<std::size_t>(slot) * kv_dim_);
 }
 
 std::optional<int32_t> KvCache::allocate() {

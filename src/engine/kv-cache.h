@@ -32,8 +32,8 @@ class KvCache {
     return static_cast<std::size_t>(n_layer) * 2 * kBlockTokens * static_cast<std::size_t>(kv_dim) * sizeof(uint16_t);
   }
 
-  // Stores the key and value (kv_dim floats each, heads one after another) of position `slot` of `block`.
-  void store(int32_t block, int layer, int slot, const float* key, const float* value);
+  // Stores the key and value (kv_dim f16 values each, heads one after another) of position `slot` of `block`.
+  void store(int32_t block, int layer, int slot, const uint16_t* key, const uint16_t* value);
   // The transposed keys of key/value head `head` ([head_dim][kBlockTokens]) and the value rows (kv_dim apart,
   // starting at this head's part) of `block` in `layer`.
   const uint16_t* keys(int32_t block, int layer, int head) const {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/fp16.h"
 #include "engine/ops.h"
 #include "engine/quants.h"
 
@@ -33,6 +32,7 @@ LlamaForward::LlamaForward(const Model& model, KvCache& cache, MatmulRunner& mat
                        kernels::kMaxAttendHeads * static_cast<std::size_t>(p_.head_dim));
   runs_.reserve(static_cast<std::size_t>(max_batch));
   rope_cos_.resize(b * static_cast<std::size_t>(p_.n_rot / 2));
+  kv16_.resize(b * 2 * static_cast<std::size_t>(p_.kv_dim()));
   rope_sin_.resize(b * static_cast<std::size_t>(p_.n_rot / 2));
 }
 
@@ -89,6 +89,7 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
 
     // Per-head norms (qwen3), rotary embedding, and the new keys/values into the cache.
     const bool neox = p_.rope_style == RopeStyle::neox;
+    const auto to_f16 = matmul_.kernels().quantize[static_cast<int>(TensorType::f16)];
     pool.parallel_for(n, 8, [&](int64_t begin, int64_t end, int) {
       for (int64_t t = begin; t < end; ++t) {
         const auto& entry = batch[static_cast<std::size_t>(t)];
@@ -106,8 +107,12 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
           if (!layer.k_norm.empty()) ops::rms_norm(kh, layer.k_norm.data(), p_.head_dim, p_.norm_eps, kh);
           ops::rope(kh, p_.n_rot, cos, sin, neox);
         }
-        cache_.store(entry.blocks[entry.pos / KvCache::kBlockTokens], layer_index, entry.pos % KvCache::kBlockTokens, k,
-                     v_.data() + t * p_.kv_dim());
+        uint16_t* k16 = kv16_.data() + t * 2 * p_.kv_dim();
+        uint16_t* v16 = k16 + p_.kv_dim();
+        to_f16(k, k16, p_.kv_dim());
+        to_f16(v_.data() + t * p_.kv_dim(), v16, p_.kv_dim());
+        cache_.store(entry.blocks[entry.pos / KvCache::kBlockTokens], layer_index, entry.pos % KvCache::kBlockTokens,
+                     k16, v16);
       }
     });
 

@@ -42,6 +42,7 @@ class LlamaForward {
   int max_context_;
   std::vector<float> x_, h_, q_, k_, v_, gate_, up_, selected_;  // q_ also receives the attention output
   std::vector<float> rope_cos_, rope_sin_;  // per token: n_rot / 2 values
+  std::vector<uint16_t> kv16_;              // per token: its key and value in f16, on their way to the cache
   struct QueryRun {
     std::size_t begin, end;  // batch entries
   };

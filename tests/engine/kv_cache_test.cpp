@@ -32,17 +32,19 @@ TEST(KvCache, AllocatesUntilExhaustedAndReusesReleasedBlocks) {
 TEST(KvCache, StoresKeysTransposedAndValuesAsRows) {
   KvCache cache(2, 2, 4, 2);
   const int32_t block = *cache.allocate();
-  const float key[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-  const float value[8] = {10, 11, 12, 13, 14, 15, 16, 17};
+  uint16_t key[8], value[8];
+  for (int i = 0; i < 8; ++i) {
+    key[i] = fp32_to_fp16(static_cast<float>(i));
+    value[i] = fp32_to_fp16(static_cast<float>(10 + i));
+  }
   cache.store(block, 1, 5, key, value);
   for (int head = 0; head < 2; ++head) {
     for (int d = 0; d < 4; ++d) {
-      EXPECT_EQ(fp16_to_fp32(cache.keys(block, 1, head)[d * KvCache::kBlockTokens + 5]), key[head * 4 + d]);
-      EXPECT_EQ(fp16_to_fp32(cache.values(block, 1, head)[5 * cache.value_stride() + static_cast<std::size_t>(d)]),
-                value[head * 4 + d]);
+      EXPECT_EQ(cache.keys(block, 1, head)[d * KvCache::kBlockTokens + 5], key[head * 4 + d]);
+      EXPECT_EQ(cache.values(block, 1, head)[5 * cache.value_stride() + static_cast<std::size_t>(d)], value[head * 4 + d]);
     }
   }
-  EXPECT_EQ(fp16_to_fp32(cache.keys(block, 0, 0)[5]), 0.0f);  // another layer is untouched
+  EXPECT_EQ(cache.keys(block, 0, 0)[5], 0);  // another layer is untouched
 }
 
 TEST(KvCache, PublishedBlocksAreFoundByTheirPrefixAndSurviveRelease) {
