@@ -79,6 +79,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& path, const Engi
                                                           " MB, more than the memory limit");
     }
     engine->model_ = std::move(model);
+    engine->model_->file().release_header_pages();
     release_free_heap();
     engine->embedding_ = std::make_unique<EmbeddingState>(*engine->model_, threads);
     return engine;
@@ -120,6 +121,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& path, const Engi
   config.kv_blocks = kv_blocks;
   config.batch_tokens = batch;
   engine->model_ = std::move(model);
+  engine->model_->file().release_header_pages();  // the vocabulary strings now live in the tokenizer
   release_free_heap();
   engine->scheduler_ = std::make_unique<Scheduler>(engine->model_, *engine->vocab_, config);
   return engine;

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -332,6 +333,7 @@ class GgufParser {
     for (uint64_t i = 0; i < n_tensors; ++i) file.tensors_.push_back(read_tensor_info(cursor, file.alignment_));
 
     const uint64_t data_start = align_up(cursor.position(), file.alignment_);
+    file.data_offset_ = data_start;
     const uint64_t data_size = data_start <= mapping.size ? mapping.size - data_start : 0;
     for (std::size_t i = 0; i < file.tensors_.size(); ++i) {
       auto& tensor = file.tensors_[i];
@@ -427,6 +429,14 @@ Result<GgufFile> GgufFile::from_bytes(std::span<const uint8_t> bytes) {
 }
 
 uint64_t GgufFile::file_size() const { return mapping_ ? mapping_->size : 0; }
+
+void GgufFile::release_header_pages() const {
+  if (!mapping_ || !mapping_->mapped) return;
+  const auto page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  // Whole pages before the first tensor byte only (the mapping starts page-aligned).
+  const uint64_t length = std::min(data_offset_, mapping_->size) / page * page;
+  if (length > 0) madvise(const_cast<uint8_t*>(mapping_->data), length, MADV_DONTNEED);
+}
 
 const GgufKeyValue* GgufFile::find(std::string_view key) const {
   const auto it = metadata_index_.find(key);

@@ -116,6 +116,11 @@ class GgufFile {
   std::span<const GgufTensor> tensors() const { return tensors_; }
   const GgufTensor* find_tensor(std::string_view name) const;
 
+  // Tells the OS the header pages (metadata and tensor directory) are not needed for now: after a model's tokenizer
+  // was built from them (megabytes of vocabulary strings) they need not stay resident. Reading them again later
+  // still works (the pages come back from the file). No effect on files read with from_bytes.
+  void release_header_pages() const;
+
  private:
   struct Mapping;
   friend class GgufParser;
@@ -123,6 +128,7 @@ class GgufFile {
   std::shared_ptr<const Mapping> mapping_;
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
+  uint64_t data_offset_ = 0;  // start of the tensor data section
   std::vector<GgufKeyValue> metadata_;
   std::unordered_map<std::string_view, std::size_t> metadata_index_;
   std::vector<GgufTensor> tensors_;

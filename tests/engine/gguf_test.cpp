@@ -79,6 +79,16 @@ TEST(GgufFile, OpensStoriesModelWithMetadataAndTensors) {
   }
 }
 
+TEST(GgufFile, MetadataStaysReadableAfterReleasingHeaderPages) {
+  auto file = GgufFile::open(kModels + "tiny-qwen2-f16.gguf");
+  ASSERT_TRUE(file.ok());
+  const auto before = *file->get_string_array("tokenizer.ggml.tokens");
+  file->release_header_pages();
+  EXPECT_EQ(*file->get_string_array("tokenizer.ggml.tokens"), before);
+  EXPECT_EQ(*file->architecture(), "qwen2");
+  EXPECT_NE(file->find_tensor("token_embd.weight"), nullptr);
+}
+
 TEST(GgufFile, OpensQuantizedMixWithSeveralBlockTypes) {
   auto file = GgufFile::open(kModels + "tiny-llama-q4_k_m.gguf");
   ASSERT_TRUE(file.ok()) << file.error().message;
