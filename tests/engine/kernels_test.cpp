@@ -67,6 +67,8 @@ TEST_P(GemmAgainstScalar, MatchesWithinSummationBound) {
     }
   }
   for (int64_t blocks : {31, 127, 1023}) shapes.push_back({blocks, 5, 3});
+  // Batched decoding (wide tiles) and prompt chunks (prepared weights) too.
+  for (int64_t acts : {8, 9, 15, 16, 17, 33}) shapes.push_back({3, 9, acts});
   // Float types also at lengths that are not multiples of the vector width.
   const bool float_type = tensor_type_traits(type).block_elements == 1;
   for (const auto isa : simd_isas()) {
