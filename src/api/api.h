@@ -11,6 +11,8 @@
 #include "api/views.h"
 #include "auth/visitor_tokens.h"
 #include "chat/chat_service.h"
+#include "engine/engine.h"
+#include "llm/registry.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
 #include "jobs/job_events.h"
@@ -24,13 +26,17 @@ struct ApiOptions {
   std::size_t max_chat_body_bytes = 64u << 10;
   std::string demo_bot_id;  // serves /demo when set
   std::function<void()> on_job_queued;  // tells the job runner (when this process has one) to look now
+  // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
+  std::shared_ptr<const llm::ProviderRegistry> providers;
+  std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
 };
 
 // The long-lived services the handlers share (thread-safe).
 class ApiContext {
  public:
   ApiContext(store::Store& store, ApiOptions options)
-      : store_(store), chat_(store, retriever_), options_(std::move(options)), job_events_(store, job_view) {}
+      : store_(store), chat_(store, retriever_, options.providers), options_(std::move(options)),
+        job_events_(store, job_view) {}
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
