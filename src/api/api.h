@@ -12,6 +12,8 @@
 #include "api/views.h"
 #include "auth/visitor_tokens.h"
 #include "chat/chat_service.h"
+#include "engine/engine.h"
+#include "llm/registry.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
 #include "jobs/job_events.h"
@@ -26,6 +28,9 @@ struct ApiOptions {
   std::string demo_bot_id;  // serves /demo when set
   std::function<void()> on_job_queued;  // tells the job runner (when this process has one) to look now
   LimitOptions limits;                   // rate limits, quotas and caps (api/protection.h)
+  // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
+  std::shared_ptr<const llm::ProviderRegistry> providers;
+  std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
 };
 
 // The long-lived services the handlers share (thread-safe).
@@ -33,7 +38,7 @@ class ApiContext {
  public:
   ApiContext(store::Store& store, ApiOptions options)
       : store_(store),
-        chat_(store, retriever_),
+        chat_(store, retriever_, options.providers),
         options_(std::move(options)),
         job_events_(store, job_view),
         protection_(options_.limits) {}

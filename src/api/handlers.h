@@ -47,6 +47,7 @@ void register_analytics_routes(http::Router& router, ApiContext& context);
 void register_conversation_export_routes(http::Router& router, ApiContext& context);
 void register_static_routes(http::Router& router, ApiContext& context);
 void register_audit_routes(http::Router& router, ApiContext& context);
+void register_openai_routes(http::Router& router, ApiContext& context);
 
 // The conversation filter of a request's query: q, mode, rating (up/down), from, to (YYYY-MM-DD, UTC), limit,
 // offset.

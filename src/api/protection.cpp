@@ -43,7 +43,7 @@ http::Response too_many(const limits::Decision& decision, std::string_view what)
 void add_security_headers(const http::Request& request, http::Response& response) {
   response.headers.try_emplace("X-Content-Type-Options", "nosniff");
   response.headers.try_emplace("Referrer-Policy", "strict-origin-when-cross-origin");
-  if (request.path.starts_with("/api/")) {
+  if (request.path.starts_with("/api/") || request.path.starts_with("/v1/")) {
     response.headers.try_emplace("Cache-Control", "no-store");
     // JSON is never a document: nothing in it may run or load anything if a browser opens it directly.
     response.headers.try_emplace("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
@@ -69,7 +69,10 @@ http::Response Protection::around(http::Request& request, const http::Handler& n
 }
 
 std::optional<http::Response> Protection::check(const http::Request& request) {
-  if (request.method == "OPTIONS" || !request.path.starts_with("/api/")) return std::nullopt;
+  // The REST API and the OpenAI-compatible API (/v1/...): static files and health checks are not limited.
+  if (request.method == "OPTIONS" || !(request.path.starts_with("/api/") || request.path.starts_with("/v1/"))) {
+    return std::nullopt;
+  }
   const auto segments = segments_of(request.path);  // api, v1, ...
   const std::string address = limits::rate_key(request.remote_address);
   const bool chat = request.method == "POST" && segments.size() == 5 && segments[2] == "bots" && segments[4] == "chat";

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "cli/commands.h"
+#include "cli/providers.h"
 #include "crawl/crawler.h"
 #include "http/server.h"
 #include "ingest/upload_jobs.h"
@@ -38,7 +39,10 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     schedule.schedule_seconds = crawl::source_schedule_seconds;
     schedule.on_queued = [&runner] { runner.wake(); };
     jobs::Scheduler scheduler(*store, schedule);
+    PARLEY_ASSIGN_OR_RETURN(const Providers providers, build_providers(config));
     api::ApiOptions api_options;
+    api_options.providers = providers.registry;
+    api_options.embedder = providers.embedder;
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;
     api_options.on_job_queued = [&runner] { runner.wake(); };

@@ -128,6 +128,11 @@ class ReadTx {
   // The workspace's audit log from seq > after_seq, oldest first (at most `limit`); the last entry, if any.
   virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) = 0;
   virtual Result<std::optional<AuditEntry>> last_audit_entry() = 0;
+
+  // Generations in [since, until), per day, bot, provider and model; one bot's when bot_id is not empty.
+  virtual Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
+  // Money spent on generations since `since`: one bot's when bot_id is not empty, else the whole scope's.
+  virtual Result<double> spend_since(std::string_view bot_id, std::int64_t since) = 0;
 };
 
 class WriteTx : public ReadTx {
@@ -151,6 +156,7 @@ class WriteTx : public ReadTx {
 
   virtual Result<Conversation> create_conversation(std::string_view bot_id) = 0;
   virtual Result<Message> append_message(const Message& message) = 0;  // id/created_at filled in
+  virtual Result<Generation> record_generation(const Generation& generation) = 0;  // id/workspace/created_at filled in
 
   virtual Result<Job> create_job(const Job& job) = 0;  // id, workspace and timestamps filled in
   // Writes state, requested, progress, result, error, lease, attempts and timestamps.
