@@ -184,14 +184,17 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The benchmark's clients get their own libcurl thread, as they would in another process: Parley's upstream
+  // streams keep the shared one to themselves.
+  llm::StreamingHttpClient client_thread;
   llm::RemoteProviderConfig direct_config = upstream;
-  llm::RemoteProvider direct(direct_config);
+  llm::RemoteProvider direct(direct_config, client_thread);
   llm::RemoteProviderConfig through_config;
   through_config.name = "parley";
   through_config.base_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/v1";
   through_config.api_key = key;
   through_config.default_model = "bot:" + bot_id;
-  llm::RemoteProvider through(through_config);
+  llm::RemoteProvider through(through_config, client_thread);
   llm::GenerationRequest request;
   request.messages = {{"user", "How long do I have to return an item?"}};
   request.model = "m";
