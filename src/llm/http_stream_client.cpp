@@ -1,9 +1,15 @@
 #include "llm/http_stream_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <optional>
+#include <unordered_set>
 #include <cctype>
 #include <deque>
 #include <mutex>
@@ -89,19 +95,34 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
 
 }  // namespace
 
+// One thread drives every transfer through libcurl's socket interface on epoll: each wake-up touches only the
+// sockets that are ready, so hundreds of open streams cost nothing while they wait (curl_multi_perform + poll would
+// walk all of them on every event).
 class StreamingHttpClient::Impl {
  public:
   Impl() {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     multi_ = curl_multi_init();
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = wake_;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &event);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     thread_ = std::thread([this] { loop(); });
   }
 
   ~Impl() {
     stopping_ = true;
-    curl_multi_wakeup(multi_);
+    wake();
     thread_.join();
     curl_multi_cleanup(multi_);
+    close(wake_);
+    close(epoll_);
   }
 
   void submit(StreamRequest request) {
@@ -110,20 +131,80 @@ class StreamingHttpClient::Impl {
       incoming_.push_back(std::move(request));
     }
     ++in_flight_;
-    curl_multi_wakeup(multi_);
+    wake();
   }
 
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
+  // How often cancellations and first-token deadlines are checked.
+  static constexpr auto kDeadlineCheck = std::chrono::milliseconds(20);
+
+  void wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = write(wake_, &one, sizeof one);
+  }
+
+  // libcurl tells which events a socket needs (or that it is done with it).
+  static int on_socket(CURL*, curl_socket_t socket, int what, void* user, void*) {
+    auto* self = static_cast<Impl*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self->epoll_, EPOLL_CTL_DEL, socket, nullptr);
+      self->watched_.erase(socket);
+      return 0;
+    }
+    epoll_event event{};
+    event.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    event.data.fd = socket;
+    const bool known = self->watched_.contains(socket);
+    epoll_ctl(self->epoll_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &event);
+    self->watched_.insert(socket);
+    return 0;
+  }
+
+  // libcurl asks to be called back after `timeout_ms` (-1: no timer).
+  static int on_timer(CURLM*, long timeout_ms, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    self->timer_ = timeout_ms < 0 ? std::optional<Clock::time_point>()
+                                  : std::optional<Clock::time_point>(Clock::now() + std::chrono::milliseconds(timeout_ms));
+    return 0;
+  }
+
   void loop() {
+    std::array<epoll_event, 256> events{};
+    auto next_deadline_check = Clock::now();
     while (!stopping_) {
       admit();
+      auto now = Clock::now();
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline_check - now);
+      if (timer_) wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*timer_ - now));
+      const int ready = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()),
+                                   static_cast<int>(std::max<std::int64_t>(0, wait.count())));
       int running = 0;
-      curl_multi_perform(multi_, &running);
+      for (int i = 0; i < ready; ++i) {
+        const int fd = events[static_cast<std::size_t>(i)].data.fd;
+        if (fd == wake_) {
+          std::uint64_t count = 0;
+          [[maybe_unused]] const auto read_bytes = read(wake_, &count, sizeof count);
+          continue;
+        }
+        const auto flags = events[static_cast<std::size_t>(i)].events;
+        int action = 0;
+        if (flags & (EPOLLIN | EPOLLHUP)) action |= CURL_CSELECT_IN;
+        if (flags & EPOLLOUT) action |= CURL_CSELECT_OUT;
+        if (flags & EPOLLERR) action |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(multi_, fd, action, &running);
+      }
+      now = Clock::now();
+      if (timer_ && *timer_ <= now) {
+        timer_.reset();
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
       collect_finished();
-      enforce_deadlines();
-      curl_multi_poll(multi_, nullptr, 0, 50, nullptr);
+      if (now >= next_deadline_check) {
+        enforce_deadlines();
+        next_deadline_check = now + kDeadlineCheck;
+      }
     }
     for (auto& [easy, transfer] : active_) finish(*transfer, "client stopped");
     active_.clear();
@@ -227,6 +308,10 @@ class StreamingHttpClient::Impl {
   }
 
   CURLM* multi_ = nullptr;
+  int epoll_ = -1;
+  int wake_ = -1;  // an eventfd: new requests and stopping wake the loop
+  std::unordered_set<curl_socket_t> watched_;
+  std::optional<Clock::time_point> timer_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> in_flight_{0};
