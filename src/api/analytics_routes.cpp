@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/handlers.h"
+#include "guard/pii.h"
 #include "common/clock.h"
 
 namespace parley::api {
@@ -214,6 +215,22 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
   }));
 }
 
+// Personal data in exports: `?redact=pii` asks for it, and a bot's settings.pii_redaction.exports (true) makes it the
+// rule; settings.pii_redaction.types narrows the kinds ("email,phone,card,iban,national_id,ip_address"; default all).
+guard::PiiTypes export_redaction(const http::Request& request, const store::Bot& bot) {
+  bool wanted = query_value(request, "redact").value_or("") == "pii";
+  guard::PiiTypes types = guard::kAllPii;
+  if (const auto it = bot.settings.find("pii_redaction"); it != bot.settings.end() && it->is_object()) {
+    if (const auto exports = it->find("exports"); exports != it->end() && exports->is_boolean() && exports->get<bool>()) {
+      wanted = true;
+    }
+    if (const auto kinds = it->find("types"); kinds != it->end() && kinds->is_string()) {
+      types = guard::parse_pii_types(kinds->get<std::string>());
+    }
+  }
+  return wanted ? types : 0;
+}
+
 void register_conversation_export_routes(http::Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/bots/{bot_id}/conversations/export",
              admin(context, [&context](http::Request& request, const auth::Principal& who) {
@@ -223,9 +240,11 @@ void register_conversation_export_routes(http::Router& router, ApiContext& conte
                filter.limit = kMaxExportConversations;
                filter.offset = 0;
                std::vector<std::pair<store::Conversation, std::vector<store::Message>>> rows;
+               guard::PiiTypes redact = 0;
                const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
                  PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(request.params["bot_id"]));
                  if (!bot) return make_error(ErrorCode::not_found, "no such bot");
+                 redact = export_redaction(request, *bot);
                  PARLEY_ASSIGN_OR_RETURN(auto conversations, tx.conversations(bot->id, filter));
                  for (auto& conversation : conversations) {
                    PARLEY_ASSIGN_OR_RETURN(auto messages, tx.messages(conversation.id));
@@ -234,6 +253,12 @@ void register_conversation_export_routes(http::Router& router, ApiContext& conte
                  return {};
                });
                if (!status.ok()) return http::error_response(status.error());
+               if (redact != 0) {
+                 for (auto& [conversation, messages] : rows) {
+                   conversation.first_question = guard::redact_pii(conversation.first_question, redact);
+                   for (auto& message : messages) message.text = guard::redact_pii(message.text, redact);
+                 }
+               }
                http::Response response;
                if (format == "csv") {
                  response = http::text_response(200, csv_export(rows), "text/csv; charset=utf-8");

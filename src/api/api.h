@@ -8,6 +8,7 @@
 
 #include <functional>
 
+#include "api/protection.h"
 #include "api/views.h"
 #include "auth/visitor_tokens.h"
 #include "chat/chat_service.h"
@@ -26,6 +27,7 @@ struct ApiOptions {
   std::size_t max_chat_body_bytes = 64u << 10;
   std::string demo_bot_id;  // serves /demo when set
   std::function<void()> on_job_queued;  // tells the job runner (when this process has one) to look now
+  LimitOptions limits;                   // rate limits, quotas and caps (api/protection.h)
   // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
   std::shared_ptr<const llm::ProviderRegistry> providers;
   std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
@@ -35,13 +37,17 @@ struct ApiOptions {
 class ApiContext {
  public:
   ApiContext(store::Store& store, ApiOptions options)
-      : store_(store), chat_(store, retriever_, options.providers), options_(std::move(options)),
-        job_events_(store, job_view) {}
+      : store_(store),
+        chat_(store, retriever_, options.providers),
+        options_(std::move(options)),
+        job_events_(store, job_view),
+        protection_(options_.limits) {}
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
   const ApiOptions& options() const { return options_; }
   jobs::JobEvents& job_events() { return job_events_; }
+  Protection& protection() { return protection_; }
   void job_queued() const {
     if (options_.on_job_queued) options_.on_job_queued();
   }
@@ -54,6 +60,7 @@ class ApiContext {
   chat::ChatService chat_;
   ApiOptions options_;
   jobs::JobEvents job_events_;
+  Protection protection_;
   std::mutex visitor_tokens_mutex_;
   std::shared_ptr<const auth::VisitorTokens> visitor_tokens_;
 };

@@ -1,5 +1,6 @@
 // Bots: list, create, read, update (name and settings, merged), delete.
 #include "api/handlers.h"
+#include "audit/audit.h"
 #include "chat/bot_settings.h"
 #include "common/utf8.h"
 
@@ -51,7 +52,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     std::optional<store::Bot> created;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));
-      return {};
+      return audit::record(tx, who.workspace_id, {actor_of(who), "bot.create", created->id, nullptr, bot_view(*created)});
     });
     if (!status.ok()) return http::error_response(status.error());
     return http::json_response(201, bot_view(*created));
@@ -79,6 +80,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(request.params["bot_id"]));
       if (!bot) return make_error(ErrorCode::not_found, "no such bot");
+      const Json before = bot_view(*bot);
       if (body.contains("name")) {
         PARLEY_ASSIGN_OR_RETURN(bot->name, bot_name(body));
       }
@@ -89,15 +91,18 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
         bot->settings = std::move(merged);
       }
       PARLEY_ASSIGN_OR_RETURN(updated, tx.update_bot(*bot));
-      return {};
+      return audit::record(tx, who.workspace_id, {actor_of(who), "bot.update", updated->id, before, bot_view(*updated)});
     });
     if (!status.ok()) return http::error_response(status.error());
     return http::json_response(200, bot_view(*updated));
   }));
 
   router.add("DELETE", "/api/v1/bots/{bot_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) {
-      return tx.delete_bot(request.params["bot_id"]);
+    const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(const auto bot, tx.bot(request.params["bot_id"]));
+      PARLEY_TRY(tx.delete_bot(request.params["bot_id"]));
+      return audit::record(tx, who.workspace_id,
+                           {actor_of(who), "bot.delete", request.params["bot_id"], bot ? bot_view(*bot) : Json(nullptr), nullptr});
     });
     if (!status.ok()) return http::error_response(status.error());
     http::Response response;

@@ -6,8 +6,12 @@
 #include <mutex>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
 #include "api/handlers.h"
 #include "api/origins.h"
+#include "guard/injection.h"
+#include "guard/pii.h"
 #include "llm/types.h"
 
 namespace parley::api {
@@ -34,6 +38,39 @@ Json done_json(const chat::ChatReply& reply, const std::string& visitor_token) {
   return done;
 }
 
+// settings.injection_policy: "flag" (default: answer, and log the message redacted), "refuse" (answer 422 without
+// any work), or "off".
+std::optional<http::Response> screen_message(const store::Bot& bot, const std::string& message) {
+  std::string policy = "flag";
+  if (const auto it = bot.settings.find("injection_policy"); it != bot.settings.end() && it->is_string()) {
+    policy = it->get<std::string>();
+  }
+  if (policy == "off") return std::nullopt;
+  const auto verdict = guard::check_injection(message);
+  if (!verdict.injection) return std::nullopt;
+  std::string reasons;
+  for (const auto& reason : verdict.reasons) reasons += (reasons.empty() ? "" : ", ") + reason;
+  spdlog::warn("bot {}: message looks like a prompt injection (score {:.2f}: {}): {}", bot.id, verdict.score, reasons,
+               guard::redact_pii(message.substr(0, 200)));
+  if (policy != "refuse") return std::nullopt;
+  return http::error_response(ErrorCode::unprocessable,
+                              "this message looks like an attempt to change the assistant's instructions; please "
+                              "rephrase your question");
+}
+
+// The number of messages a conversation of `bot` holds (0 when it does not exist; the chat service says so).
+Result<std::size_t> conversation_length(ApiContext& context, const store::Bot& bot, const std::string& conversation_id) {
+  std::size_t count = 0;
+  PARLEY_TRY(context.store().read(store::Scope::workspace(bot.workspace_id), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.conversation(bot.id, conversation_id));
+    if (!conversation) return {};
+    PARLEY_ASSIGN_OR_RETURN(auto messages, tx.messages(conversation_id));
+    count = messages.size();
+    return {};
+  }));
+  return count;
+}
+
 }  // namespace
 
 void register_chat_routes(http::Router& router, ApiContext& context) {
@@ -55,6 +92,22 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
       if (!conversation->is_string()) return http::error_response(ErrorCode::invalid_request, "`conversation_id` must be a string");
       chat_request.conversation_id = conversation->get<std::string>();
     }
+    Protection& protection = context.protection();
+    if (auto refusal = screen_message(bot, chat_request.message)) return std::move(*refusal);
+    if (chat_request.conversation_id) {
+      if (auto refusal = protection.visitor_turn(*chat_request.conversation_id)) return std::move(*refusal);
+      PARLEY_RESPOND_ON_ERROR(const std::size_t length, conversation_length(context, bot, *chat_request.conversation_id));
+      if (length >= protection.options().max_conversation_messages) {
+        return http::error_response(ErrorCode::unprocessable,
+                                    "this conversation has reached its length limit; please start a new one");
+      }
+    }
+    limits::Slot stream_slot;
+    if (request.accepts("text/event-stream")) {
+      stream_slot = protection.stream_slot(bot.id);
+      if (!stream_slot) return too_many({false, std::chrono::seconds(1)}, "open answer streams");
+    }
+    if (auto refusal = protection.daily_quota(bot)) return std::move(*refusal);
     const bool streaming = request.accepts("text/event-stream");
     auto cancellation = std::make_shared<llm::Cancellation>();
     chat::ChatEvents events;
@@ -99,6 +152,7 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
         refusal->returned = true;
         if (refusal->error) return http::error_response(*refusal->error);
       }
+      stream->hold(std::move(stream_slot));
       http::Response response;
       response.events = stream;
       return response;

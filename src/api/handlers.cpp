@@ -59,6 +59,9 @@ http::Handler admin(ApiContext& context, AdminHandler handler) {
 }
 
 void register_routes(http::Router& router, ApiContext& context) {
+  router.set_middleware([&context](http::Request& request, const http::Handler& next) {
+    return context.protection().around(request, next);
+  });
   register_system_routes(router, context);
   register_static_routes(router, context);
   register_auth_routes(router, context);
@@ -74,6 +77,7 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_crawl_routes(router, context);
   register_job_routes(router, context);
   register_report_routes(router, context);
+  register_audit_routes(router, context);
 }
 
 }  // namespace parley::api

@@ -28,6 +28,11 @@ Result<int> int_param(const http::Request& request, const char* name, int fallba
 
 inline store::Scope scope_of(const auth::Principal& principal) { return store::Scope::workspace(principal.workspace_id); }
 
+// Who did it, for the audit log: "key:<id>" or "user:<id>".
+inline std::string actor_of(const auth::Principal& principal) {
+  return principal.key_id.empty() ? "user:" + principal.user_id : "key:" + principal.key_id;
+}
+
 void register_system_routes(http::Router& router, ApiContext& context);
 void register_bot_routes(http::Router& router, ApiContext& context);
 void register_source_routes(http::Router& router, ApiContext& context);
@@ -41,6 +46,7 @@ void register_widget_routes(http::Router& router, ApiContext& context);
 void register_analytics_routes(http::Router& router, ApiContext& context);
 void register_conversation_export_routes(http::Router& router, ApiContext& context);
 void register_static_routes(http::Router& router, ApiContext& context);
+void register_audit_routes(http::Router& router, ApiContext& context);
 void register_openai_routes(http::Router& router, ApiContext& context);
 
 // The conversation filter of a request's query: q, mode, rating (up/down), from, to (YYYY-MM-DD, UTC), limit,

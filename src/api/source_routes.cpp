@@ -1,6 +1,7 @@
 // Sources of a bot: upload files (multipart form, raw body, or JSON text) — ingested now, or in the background
 // with `?async=1` / `Prefer: respond-async` (202 and a job) — list, list documents, delete.
 #include "api/handlers.h"
+#include "audit/audit.h"
 #include "http/multipart.h"
 #include "ingest/upload_jobs.h"
 
@@ -97,6 +98,16 @@ void register_source_routes(http::Router& router, ApiContext& context) {
       added.push_back(std::move(view));
     }
     if (added.empty() && first_error) return http::error_response(*first_error);
+    if (changed) {
+      const auto recorded = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
+        for (const auto& view : added) {
+          if (view.value("unchanged", false)) continue;
+          PARLEY_TRY(audit::record(tx, who.workspace_id, {actor_of(who), "source.upload", view.value("id", ""), nullptr, view}));
+        }
+        return {};
+      });
+      if (!recorded.ok()) return http::error_response(recorded.error());
+    }
     return http::json_response(changed ? 201 : 200, {{"sources", added}, {"errors", failed}});
   }));
 
@@ -129,8 +140,12 @@ void register_source_routes(http::Router& router, ApiContext& context) {
 
   router.add("DELETE", "/api/v1/bots/{bot_id}/sources/{source_id}",
              admin(context, [&context](http::Request& request, const auth::Principal& who) {
-               const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) {
-                 return tx.delete_source(request.params["bot_id"], request.params["source_id"]);
+               const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
+                 PARLEY_ASSIGN_OR_RETURN(const auto source, tx.source(request.params["bot_id"], request.params["source_id"]));
+                 PARLEY_TRY(tx.delete_source(request.params["bot_id"], request.params["source_id"]));
+                 return audit::record(tx, who.workspace_id,
+                                      {actor_of(who), "source.delete", request.params["source_id"],
+                                       source ? source_view(*source) : Json(nullptr), nullptr});
                });
                if (!status.ok()) return http::error_response(status.error());
                http::Response response;

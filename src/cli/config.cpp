@@ -42,6 +42,29 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "server", "io_threads", config.io_threads));
   PARLEY_TRY(read_value(table, "server", "worker_threads", config.worker_threads));
   PARLEY_TRY(read_value(table, "limits", "max_upload_mb", config.max_upload_mb));
+  PARLEY_TRY(read_value(table, "limits", "per_ip_rate", config.per_ip_rate));
+  PARLEY_TRY(read_value(table, "limits", "per_ip_burst", config.per_ip_burst));
+  PARLEY_TRY(read_value(table, "limits", "per_key_rate", config.per_key_rate));
+  PARLEY_TRY(read_value(table, "limits", "per_key_burst", config.per_key_burst));
+  PARLEY_TRY(read_value(table, "limits", "per_bot_rate", config.per_bot_rate));
+  PARLEY_TRY(read_value(table, "limits", "per_bot_burst", config.per_bot_burst));
+  PARLEY_TRY(read_value(table, "limits", "per_visitor_rate", config.per_visitor_rate));
+  PARLEY_TRY(read_value(table, "limits", "per_visitor_burst", config.per_visitor_burst));
+  PARLEY_TRY(read_value(table, "limits", "max_streams", config.max_streams));
+  PARLEY_TRY(read_value(table, "limits", "max_streams_per_bot", config.max_streams_per_bot));
+  PARLEY_TRY(read_value(table, "limits", "daily_messages_per_bot", config.daily_messages_per_bot));
+  PARLEY_TRY(read_value(table, "limits", "max_conversation_messages", config.max_conversation_messages));
+  if (const auto* proxies = table["limits"]["trusted_proxies"].as_array()) {
+    for (const auto& entry : *proxies) {
+      const auto value = entry.value<std::string>();
+      if (!value) return make_error(ErrorCode::invalid_request, "parley.toml: limits.trusted_proxies must hold strings");
+      config.trusted_proxies.push_back(*value);
+    }
+  }
+  for (double value : {config.per_ip_rate, config.per_ip_burst, config.per_key_rate, config.per_key_burst,
+                       config.per_bot_rate, config.per_bot_burst, config.per_visitor_rate, config.per_visitor_burst}) {
+    if (value < 0) return make_error(ErrorCode::invalid_request, "parley.toml: limits rates and bursts must not be negative");
+  }
   PARLEY_TRY(read_value(table, "workspace", "default", config.default_workspace));
   PARLEY_TRY(read_value(table, "demo", "bot_id", config.demo_bot_id));
   if (config.port < 0 || config.port > 65535) return make_error(ErrorCode::invalid_request, "parley.toml: server.port is out of range");

@@ -46,6 +46,15 @@ struct Config {
   int max_upload_mb = 64;
   std::string default_workspace;
   std::string demo_bot_id;
+  // [limits]: abuse and cost limits (api/protection.h); rates are requests per second, bursts requests.
+  std::vector<std::string> trusted_proxies;  // addresses or CIDR networks of reverse proxies (X-Forwarded-For)
+  double per_ip_rate = 10, per_ip_burst = 40;
+  double per_key_rate = 50, per_key_burst = 200;
+  double per_bot_rate = 50, per_bot_burst = 200;
+  double per_visitor_rate = 1, per_visitor_burst = 10;
+  int max_streams = 512, max_streams_per_bot = 64;
+  int daily_messages_per_bot = 0;  // 0: none (a bot's settings.daily_message_quota overrides)
+  int max_conversation_messages = 200;
   EngineConfig engine;
   std::vector<ProviderConfig> providers;
 };

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/api_keys.h"
+#include "audit/audit.h"
 #include "cli/commands.h"
 #include "common/clock.h"
 
@@ -46,7 +47,9 @@ void add_key_commands(CLI::App& app, Globals& globals) {
     std::optional<auth::IssuedKey> issued;
     PARLEY_TRY(opened.store->write(store::Scope::workspace(opened.workspace), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(issued, auth::issue_api_key(tx, opened.workspace, options->name, *role));
-      return {};
+      return audit::record(tx, opened.workspace,
+                           {"cli", "key.create", issued->record.id, nullptr,
+                            nlohmann::json{{"name", options->name}, {"role", options->role}}});
     }));
     if (options->json) {
       std::cout << nlohmann::json{{"id", issued->record.id}, {"key", issued->key}, {"role", options->role}}.dump() << "\n";
@@ -91,7 +94,11 @@ void add_key_commands(CLI::App& app, Globals& globals) {
   revoke->callback(command_action(globals, [&globals, key_id]() -> Status {
     PARLEY_ASSIGN_OR_RETURN(auto opened, open_workspace(globals));
     return opened.store->write(store::Scope::workspace(opened.workspace),
-                               [&](store::WriteTx& tx) { return tx.revoke_api_key(*key_id); });
+                               [&](store::WriteTx& tx) -> Status {
+                                 PARLEY_TRY(tx.revoke_api_key(*key_id));
+                                 return audit::record(tx, opened.workspace,
+                                                      {"cli", "key.revoke", *key_id, nullptr, nlohmann::json{{"revoked", true}}});
+                               });
   }));
 }
 

@@ -1,5 +1,6 @@
 // parley serve [--host H] [--port P]: runs the HTTP server until SIGINT/SIGTERM, with the background job runner
 // (crawls, resyncs) and the resync scheduler. Jobs left unfinished by the previous run resume.
+#include <algorithm>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -45,6 +46,17 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;
     api_options.on_job_queued = [&runner] { runner.wake(); };
+    PARLEY_ASSIGN_OR_RETURN(api_options.limits.trusted_proxies, limits::TrustedProxies::parse(config.trusted_proxies));
+    // A rate of 0 means no limit; a burst below 1 would refuse everything.
+    const auto rate = [](double per_second, double burst) { return limits::Rate{per_second, std::max(1.0, burst)}; };
+    api_options.limits.per_ip = rate(config.per_ip_rate, config.per_ip_burst);
+    api_options.limits.per_key = rate(config.per_key_rate, config.per_key_burst);
+    api_options.limits.per_bot = rate(config.per_bot_rate, config.per_bot_burst);
+    api_options.limits.per_visitor = rate(config.per_visitor_rate, config.per_visitor_burst);
+    api_options.limits.max_streams = static_cast<std::size_t>(std::max(0, config.max_streams));
+    api_options.limits.max_streams_per_bot = static_cast<std::size_t>(std::max(0, config.max_streams_per_bot));
+    api_options.limits.daily_messages_per_bot = config.daily_messages_per_bot;
+    api_options.limits.max_conversation_messages = static_cast<std::size_t>(std::max(2, config.max_conversation_messages));
     api::ApiContext context(*store, api_options);
     http::Router router;
     api::register_routes(router, context);

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,6 +32,8 @@ class EventStream {
   // Set by the connection when the client has gone: producers check it to stop early.
   void cancel();
   bool cancelled() const;
+  // Keeps `resource` (a concurrency slot) alive for as long as the stream exists.
+  void hold(std::shared_ptr<void> resource) { held_ = std::move(resource); }
 
  private:
   mutable std::mutex mutex_;
@@ -38,6 +41,7 @@ class EventStream {
   bool closed_ = false;
   bool cancelled_ = false;
   std::function<void()> notify_;
+  std::shared_ptr<void> held_;
 };
 
 }  // namespace parley::http

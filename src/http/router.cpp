@@ -80,6 +80,11 @@ std::size_t Router::body_limit(std::string_view method, std::string_view path) c
 }
 
 Response Router::dispatch(Request& request) const {
+  if (!middleware_) return route(request);
+  return middleware_(request, [this](Request& inner) { return route(inner); });
+}
+
+Response Router::route(Request& request) const {
   std::vector<std::string> allowed;
   const Route* route = find(request.method, request.path, &request.params, &allowed);
   if (route != nullptr) return route->handler(request);

@@ -124,6 +124,11 @@ class ReadTx {
 
   // Aggregates of a bot's conversations created in [since, until).
   virtual Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
+
+  // The workspace's audit log from seq > after_seq, oldest first (at most `limit`); the last entry, if any.
+  virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) = 0;
+  virtual Result<std::optional<AuditEntry>> last_audit_entry() = 0;
+
   // Generations in [since, until), per day, bot, provider and model; one bot's when bot_id is not empty.
   virtual Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
   // Money spent on generations since `since`: one bot's when bot_id is not empty, else the whole scope's.
@@ -174,6 +179,10 @@ class WriteTx : public ReadTx {
   // System scope: an instance-wide secret (e.g. the key that signs visitor tokens), created with `initial` when
   // it does not exist yet; every caller then gets the same value.
   virtual Result<std::string> instance_secret(std::string_view name, std::string_view initial) = 0;
+
+  // Appends to the scope's workspace audit log (the table refuses updates and deletes). src/audit computes
+  // seq and hashes; use audit::record, not this.
+  virtual Status append_audit_entry(const AuditEntry& entry) = 0;
 };
 
 struct StoreOptions {

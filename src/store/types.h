@@ -312,4 +312,18 @@ struct CrawlPageFilter {
   int offset = 0;
 };
 
+// One entry of a workspace's audit log (append-only; entries are chained by hash, see src/audit).
+struct AuditEntry {
+  std::string workspace_id;
+  std::int64_t seq = 0;  // 1, 2, ... per workspace
+  std::int64_t at = 0;   // unix milliseconds
+  std::string actor;     // "key:<id>", "user:<id>", "cli"
+  std::string action;    // "bot.create", "bot.update", "source.delete", ...
+  std::string target;    // the object's id
+  Json before = nullptr;
+  Json after = nullptr;
+  std::string prev_hash;  // the previous entry's hash ("" for the first)
+  std::string hash;       // SHA-256 (hex) over prev_hash and this entry's fields
+};
+
 }  // namespace parley::store

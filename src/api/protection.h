@@ -1,0 +1,76 @@
+// Abuse and cost limits on the HTTP API, and the headers every response carries.
+//
+// Around every request (http::Router middleware): the client's address is resolved behind the configured trusted
+// proxies (X-Forwarded-For read from the right, see limits/client_address.h), then token buckets are taken:
+//   - public widget traffic (POST .../chat, /api/v1/widget/...): per client address (IPv6 by /64);
+//   - sign-in (POST /api/v1/auth/login): per client address, a much smaller allowance (password guessing);
+//   - the admin API: per API key or session (unauthenticated attempts: per client address);
+//   - POST .../chat: per bot as well (one bot cannot take the whole server).
+// In the chat handler (api/chat_routes.cpp): per visitor (conversation), the bot's daily message quota, the
+// conversation length cap, and concurrent event streams (in total and per bot). A refusal is 429 with Retry-After
+// (whole seconds) and the usual JSON error naming the limit.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+#include "http/router.h"
+#include "limits/client_address.h"
+#include "limits/concurrency.h"
+#include "limits/quota.h"
+#include "limits/rate_limiter.h"
+#include "store/types.h"
+
+namespace parley::api {
+
+struct LimitOptions {
+  limits::TrustedProxies trusted_proxies;  // empty: the TCP peer is the client
+  limits::Rate per_ip{10, 40};             // public endpoints, per client address
+  limits::Rate per_ip_sign_in{0.2, 10};    // sign-in attempts, per client address
+  limits::Rate per_key{50, 200};           // admin API, per API key or session
+  limits::Rate per_bot{50, 200};           // chat messages, per bot
+  limits::Rate per_visitor{1, 10};         // chat messages, per conversation
+  std::size_t max_streams = 512;           // concurrent event streams, in total (0: no cap)
+  std::size_t max_streams_per_bot = 64;    // and per bot
+  std::int64_t daily_messages_per_bot = 0;  // for bots without settings.daily_message_quota; 0: none
+  std::size_t max_conversation_messages = 200;  // stored messages (both sides) before a conversation is closed
+};
+
+class Protection {
+ public:
+  explicit Protection(LimitOptions options);
+
+  // The middleware: resolves the client address, applies the request-level limits, adds security headers.
+  http::Response around(http::Request& request, const http::Handler& next);
+
+  // The chat handler's checks; each returns the refusal to send, or nullopt to go on.
+  std::optional<http::Response> visitor_turn(std::string_view conversation_id);
+  std::optional<http::Response> daily_quota(const store::Bot& bot);
+  // A slot for one event stream of `bot_id`, or nullptr when a cap is reached.
+  limits::Slot stream_slot(std::string_view bot_id);
+
+  const LimitOptions& options() const { return options_; }
+
+ private:
+  std::optional<http::Response> check(const http::Request& request);
+
+  LimitOptions options_;
+  limits::KeyedRateLimiter per_ip_;
+  limits::KeyedRateLimiter per_ip_sign_in_;
+  limits::KeyedRateLimiter per_key_;
+  limits::KeyedRateLimiter per_bot_;
+  limits::KeyedRateLimiter per_visitor_;
+  limits::DailyQuota quota_;
+  std::shared_ptr<limits::ConcurrencyLimiter> streams_;
+};
+
+// 429 with Retry-After for a refusal of `what` ("requests from this address").
+http::Response too_many(const limits::Decision& decision, std::string_view what);
+
+// The headers every response gets (nosniff, referrer policy; no caching of API responses unless a handler chose).
+void add_security_headers(const http::Request& request, http::Response& response);
+
+}  // namespace parley::api
