@@ -3,7 +3,8 @@
 namespace parley::http {
 
 std::string format_event(const Event& event) {
-  std::string out = "event: " + event.name + "\n";
+  // "message" is the SSE default type, so it needs no event line (as OpenAI-style streams send it).
+  std::string out = event.name == "message" ? "" : "event: " + event.name + "\n";
   std::size_t start = 0;
   while (true) {
     const std::size_t end = event.data.find('\n', start);

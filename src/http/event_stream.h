@@ -15,7 +15,7 @@ struct Event {
   std::string data;  // one line of JSON
 };
 
-// The wire form: "event: <name>\ndata: <data>\n\n" (data lines split on newlines).
+// The wire form: "event: <name>\ndata: <data>\n\n" (data lines split on newlines; no event line for "message").
 std::string format_event(const Event& event);
 
 class EventStream {
