@@ -3,6 +3,8 @@
 // call it: see api/origins.h. Every reply carries the visitor token of its conversation (api/widget_routes.cpp).
 #include "api/handlers.h"
 #include "api/origins.h"
+#include "chat/bot_settings.h"
+#include "notify/outbox.h"
 #include "text/sentences.h"
 
 namespace parley::api {
@@ -40,6 +42,51 @@ std::shared_ptr<http::EventStream> answer_events(const chat::ChatReply& reply, c
   return events;
 }
 
+// The reply when the message was not for the bot (leads/handoff.h): a person has (or is asked to take) the
+// conversation. `mode` is "handoff" when this message started it, "agent" when a person already has it.
+Json handoff_json(const leads::HandoffOutcome& outcome, bool started, const std::string& visitor_token) {
+  return {{"answer", outcome.visitor_text},
+          {"mode", started ? "handoff" : "agent"},
+          {"status", outcome.conversation.status},
+          {"offer_lead_form", outcome.offer_lead_form},
+          {"confidence", 0.0},
+          {"sources", Json::array()},
+          {"conversation_id", outcome.conversation.id},
+          {"message_id", 0},
+          {"visitor_token", visitor_token},
+          {"latency_ms", 0.0}};
+}
+
+// message.created for the visitor's question and the bot's answer, when a webhook of the workspace wants it. A
+// transaction of its own after the turn's: a crash between the two loses these two events (the turn is kept).
+void announce_turn(ApiContext& context, const store::Bot& bot, const chat::ChatRequest& request, const chat::ChatReply& reply) {
+  bool wanted = false;
+  const auto scope = store::Scope::workspace(bot.workspace_id);
+  const auto read = context.store().read(scope, [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const auto webhooks, tx.webhooks());
+    for (const auto& webhook : webhooks) {
+      wanted = wanted || (webhook.active && (webhook.bot_id.empty() || webhook.bot_id == bot.id) &&
+                          std::find(webhook.events.begin(), webhook.events.end(), notify::event_type::message_created) !=
+                              webhook.events.end());
+    }
+    return {};
+  });
+  if (!read.ok() || !wanted) return;
+  const auto written = context.store().write(scope, [&](store::WriteTx& tx) -> Status {
+    const Json question = {{"conversation_id", reply.conversation_id},
+                           {"bot_id", bot.id},
+                           {"message", {{"role", "user"}, {"text", request.message}}}};
+    PARLEY_TRY(notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, question)));
+    const Json answer = {{"conversation_id", reply.conversation_id},
+                         {"bot_id", bot.id},
+                         {"message", {{"id", reply.message_id}, {"role", "assistant"}, {"text", reply.answer.text},
+                                      {"mode", reply.answer.mode}}}};
+    PARLEY_TRY(notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, answer)));
+    return {};
+  });
+  if (written.ok()) context.notification_queued();
+}
+
 }  // namespace
 
 void register_chat_routes(http::Router& router, ApiContext& context) {
@@ -61,7 +108,34 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
       if (!conversation->is_string()) return http::error_response(ErrorCode::invalid_request, "`conversation_id` must be a string");
       chat_request.conversation_id = conversation->get<std::string>();
     }
+    // A person has the conversation, or the visitor asks for one: the bot stays out of it.
+    PARLEY_RESPOND_ON_ERROR(const auto settings, chat::parse_bot_settings(bot.settings));
+    if (const auto valid = chat::validate_message(chat_request.message, settings.max_message_chars); !valid.ok()) {
+      return http::error_response(valid.error());
+    }
+    PARLEY_RESPOND_ON_ERROR(const auto handoff,
+                            context.handoff().intercept(bot, chat_request.conversation_id.value_or(""), chat_request.message));
+    if (handoff) {
+      const bool started = !handoff->visitor_text.empty();
+      const std::string token = tokens->issue(bot.id, handoff->conversation.id);
+      const Json view = handoff_json(*handoff, started, token);
+      if (request.accepts("text/event-stream")) {
+        auto events = std::make_shared<http::EventStream>();
+        if (started) events->push({"delta", Json{{"text", handoff->visitor_text}}.dump()});
+        events->push({"sources", Json{{"sources", Json::array()}}.dump()});
+        Json done = view;
+        done.erase("answer");
+        done.erase("sources");
+        events->push({"done", done.dump()});
+        events->close();
+        http::Response response;
+        response.events = events;
+        return response;
+      }
+      return http::json_response(200, view);
+    }
     PARLEY_RESPOND_ON_ERROR(const auto reply, context.chat().ask(store::Scope::system(), chat_request));
+    announce_turn(context, bot, chat_request, reply);
     const std::string visitor_token = tokens->issue(bot.id, reply.conversation_id);
     if (request.accepts("text/event-stream")) {
       http::Response response;

@@ -73,6 +73,7 @@ int run(int argc, char** argv) {
   add_key_commands(app, globals);
   add_job_commands(app, globals);
   add_user_commands(app, globals);
+  add_lead_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   engine::register_model_commands(app);
 #endif

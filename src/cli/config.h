@@ -17,6 +17,12 @@ struct Config {
   int max_upload_mb = 64;
   std::string default_workspace;
   std::string demo_bot_id;
+  // [smtp]: email notifications (notify/email.h); no url: emails are logged as failed deliveries, never sent.
+  std::string smtp_url;  // smtp://host:587 or smtps://host:465
+  std::string smtp_from;
+  std::string smtp_username;
+  std::string smtp_password;
+  bool smtp_starttls = false;
 };
 
 std::filesystem::path config_path(const std::filesystem::path& data_dir);

@@ -21,6 +21,10 @@ namespace parley::leads {
 // What an API or an export shows of a lead (also the "lead" of a lead.created event).
 Json lead_json(const store::Lead& lead);
 
+// Leads as CSV (RFC 4180, CR LF, a header row; custom fields as one JSON column). A cell starting with =, +, - or @
+// gets a leading apostrophe, so a spreadsheet never runs a visitor's text as a formula.
+std::string leads_csv(const std::vector<store::Lead>& leads);
+
 // Where a submission says the form was shown; anything else is stored as "request".
 std::string normalize_trigger(std::string_view trigger);
 
