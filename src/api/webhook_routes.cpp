@@ -47,7 +47,7 @@ Json delivery_view(const store::Delivery& d) {
   return {{"id", d.id},
           {"channel", d.channel},
           {"webhook_id", d.webhook_id.empty() ? Json(nullptr) : Json(d.webhook_id)},
-          {"target", d.channel == "email" ? d.target : Json(nullptr)},
+          {"target", d.channel == "email" ? Json(d.target) : Json(nullptr)},
           {"event_id", d.event_id},
           {"event_type", d.event_type},
           {"state", d.state},

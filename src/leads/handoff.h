@@ -16,6 +16,7 @@
 //    "hours": {"mon": ["09:00", "17:00"], ..., "sun": []}}            (no "hours": always within hours)
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
