@@ -87,7 +87,9 @@ TEST_F(LeadServiceTest, CreatesALeadWithItsConversationAndAnnouncesIt) {
   ASSERT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
     PARLEY_ASSIGN_OR_RETURN(const auto conversation, tx.conversation(bot_.id, outcome->conversation_id));
     EXPECT_TRUE(conversation.has_value());
-    if (conversation) EXPECT_EQ(conversation->lead_id, outcome->lead->id);
+    if (conversation) {
+      EXPECT_EQ(conversation->lead_id, outcome->lead->id);
+    }
     return {};
   }).ok());
   const auto queued = deliveries();

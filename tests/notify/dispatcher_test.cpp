@@ -219,8 +219,11 @@ TEST_F(DispatcherTest, HangingEndpointsTimeOutAndOffHostRedirectsAreNotFollowed)
     EXPECT_EQ(row.state, "pending");  // retried later
     EXPECT_GT(row.next_attempt_at, unix_millis() + 30'000);
     EXPECT_FALSE(row.last_error.empty());
-    if (row.last_status == 302) EXPECT_THAT(row.last_error, HasSubstr("another host"));
-    else EXPECT_EQ(row.last_status, 0);  // the hanging one: timed out
+    if (row.last_status == 302) {
+      EXPECT_THAT(row.last_error, HasSubstr("another host"));
+    } else {
+      EXPECT_EQ(row.last_status, 0);  // the hanging one: timed out
+    }
   }
   EXPECT_EQ(delivered, 1);  // the same-host redirect was followed
   EXPECT_EQ(receiver.received_count(), 2u);  // the hanging one (answered too late) and the moved one's new address

@@ -48,7 +48,9 @@ TEST(Email, RefusesBadAddressesWithAReason) {
                           "\"jane\"@example.com"}) {
     const auto result = normalize_email(bad);
     EXPECT_FALSE(result.ok()) << bad;
-    if (!result.ok()) EXPECT_THAT(result.error().message, HasSubstr("email address is not valid")) << bad;
+    if (!result.ok()) {
+      EXPECT_THAT(result.error().message, HasSubstr("email address is not valid")) << bad;
+    }
   }
   EXPECT_FALSE(normalize_email(std::string(250, 'a') + "@example.com").ok());
   EXPECT_FALSE(normalize_email("ja\xff" "ne@example.com").ok());

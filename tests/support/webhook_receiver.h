@@ -28,7 +28,7 @@ struct ReceivedHook {
 struct HookAnswer {
   int status = 200;
   std::chrono::milliseconds delay{0};
-  std::string location;  // for 3xx
+  std::string location = {};  // for 3xx
 };
 
 class WebhookReceiver {
