@@ -176,7 +176,7 @@ TEST_F(LeadsApiTest, LeadCaptureFromTheWidgetToTheListExportWebhookAndEmail) {
   EXPECT_EQ(one.json()["conversations"].size(), 1u);
   const auto csv = get("/api/v1/bots/" + bot + "/leads/export?format=csv", key_a_);
   ASSERT_EQ(csv.status, 200);
-  EXPECT_THAT(csv.headers["Content-Type"], HasSubstr("text/csv"));
+  EXPECT_THAT(csv.headers.at("Content-Type"), HasSubstr("text/csv"));
   EXPECT_THAT(csv.body, HasSubstr(",Jane Doe,jane@example.com,+16502530000,"));
   EXPECT_EQ(get("/api/v1/bots/" + bot + "/leads/export?format=json", key_a_).json()["leads"].size(), 1u);
   EXPECT_EQ(get("/api/v1/bots/" + bot + "/leads/export?format=xml", key_a_).status, 400);
@@ -222,7 +222,7 @@ TEST_F(LeadsApiTest, HandoffToAnAgentLiveAndBackToTheBot) {
   const std::string token = first.json()["visitor_token"];
   const std::string conversation = first.json()["conversation_id"];
   const std::size_t before_inbox = context_->live().listeners();
-  const auto inbox_stream = open_stream("/api/v1/inbox/events", {{"Authorization", "Bearer " + agent_key_}});
+  auto inbox_stream = open_stream("/api/v1/inbox/events", {{"Authorization", "Bearer " + agent_key_}});
   wait_for_listeners(before_inbox + 1);
   const auto asked = post("/api/v1/bots/" + bot + "/chat", {{"message", "Can I talk to a human please?"}, {"visitor_token", token}});
   ASSERT_EQ(asked.status, 200) << asked.body;
@@ -243,7 +243,7 @@ TEST_F(LeadsApiTest, HandoffToAnAgentLiveAndBackToTheBot) {
 
   // The visitor's widget listens; the agent claims and replies; the reply arrives on the visitor's stream.
   const std::size_t before_visitor = context_->live().listeners();
-  const auto visitor_stream = open_stream("/api/v1/widget/" + bot + "/events?visitor_token=" + token);
+  auto visitor_stream = open_stream("/api/v1/widget/" + bot + "/events?visitor_token=" + token);
   wait_for_listeners(before_visitor + 1);
   const std::string base = "/api/v1/bots/" + bot + "/conversations/" + conversation;
   const auto claimed = post(base + "/claim", {{"agent_name", "Sam"}}, agent_key_);

@@ -193,6 +193,7 @@ TEST_F(DispatcherTest, HangingEndpointsTimeOutAndOffHostRedirectsAreNotFollowed)
   DispatcherOptions options = fast_options();
   options.request_timeout = 500ms;
   options.retry_base = 60'000ms;  // one attempt each within this test
+  options.retry_max = 60'000ms;
   Dispatcher dispatcher(*store_, options);
   dispatcher.start();
   ASSERT_TRUE(receiver.wait_for(1, 10s));
