@@ -482,7 +482,7 @@ Result<store::Message> HandoffService::reply(const store::Scope& scope, const st
     message.conversation_id = conversation.id;
     message.role = "agent";
     message.text = text;
-    message.author = agent.name;
+    message.author = conversation.agent_name.empty() ? agent.name : conversation.agent_name;  // as claimed
     PARLEY_ASSIGN_OR_RETURN(stored, tx.append_message(message));
     PARLEY_ASSIGN_OR_RETURN(const auto bot, tx.bot(bot_id));
     if (bot) {
