@@ -18,6 +18,7 @@ fi
 [ -n "$targets" ] || { echo "no fuzz targets"; exit 0; }
 cmake --build "$build" -j 2 --target $targets
 mkdir -p "$build/crashes"
+export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 status=0
 for target in $targets; do
   name=${target#fuzz_}

@@ -1,0 +1,41 @@
+// Scalar reference quantization and dequantization of the GGUF block types (layouts in quant-blocks.h).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/quant-blocks.h"
+#include "engine/tensor-type.h"
+
+namespace parley::engine {
+
+// Scale and minimum of sub-block j (0..7) of a q4_k/q5_k block, unpacked from its 12 scale bytes.
+inline void unpack_k_scale_min(int j, const uint8_t* scales, uint8_t& scale, uint8_t& min) {
+  if (j < 4) {
+    scale = scales[j] & 63;
+    min = scales[j + 4] & 63;
+  } else {
+    scale = static_cast<uint8_t>((scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4));
+    min = static_cast<uint8_t>((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
+  }
+}
+
+// The inverse: packs eight 6-bit scales and minimums.
+void pack_k_scales_mins(const uint8_t scale[8], const uint8_t min[8], uint8_t out[12]);
+
+// Converts `n` elements of a row of `type` to floats (n a multiple of the type's block size).
+void dequantize_row(TensorType type, const void* src, float* dst, int64_t n);
+
+// Quantizes `n` floats into `type` (every type of tensor_type_traits with computable=true, plus q8_1 and q8_k).
+// The k-quants use a simple search for good scales; quality is close to, not identical with, llama-quantize.
+void quantize_row(TensorType type, const float* src, void* dst, int64_t n);
+
+// Converts activations (rows multiplied with weights) into their format; differs from quantize_row only in the
+// rounding of q8_0/q8_1, which follows the reference implementation's activation quantizers.
+void quantize_activation_row(TensorType type, const float* src, void* dst, int64_t n);
+
+// The activation format a weight type's dot product expects: f32 for f32, f16 for f16, bf16 for bf16, q8_0 for
+// q4_0/q5_0/q8_0, q8_1 for q4_1/q5_1 and q8_k for the k-quants (this mirrors the reference implementation, whose
+// logits the tests compare against).
+TensorType activation_type(TensorType weight);
+
+}  // namespace parley::engine

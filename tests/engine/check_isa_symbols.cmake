@@ -1,0 +1,22 @@
+# The instruction-set kernel files are compiled with -mavx2/-mavx512*: any weak (inline or template) symbol they
+# define could be picked by the linker for the whole program and run wide instructions on a CPU without them.
+# Fails when such an object defines a weak symbol. Usage: cmake -DOBJECTS="a.o;b.o" -DNM=nm -P check_isa_symbols.cmake
+set(checked 0)
+foreach(object IN LISTS OBJECTS)
+  if(NOT object MATCHES "x86-avx")
+    continue()
+  endif()
+  execute_process(COMMAND ${NM} -C ${object} OUTPUT_VARIABLE symbols RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "nm failed on ${object}")
+  endif()
+  string(REGEX MATCHALL "[^\n]* [WVu] [^\n]*" weak "${symbols}")
+  if(weak)
+    message(FATAL_ERROR "${object} defines weak symbols:\n${weak}")
+  endif()
+  math(EXPR checked "${checked} + 1")
+endforeach()
+if(checked EQUAL 0)
+  message(FATAL_ERROR "no instruction-set kernel objects found in: ${OBJECTS}")
+endif()
+message(STATUS "${checked} kernel objects define no weak symbols")

@@ -1,0 +1,97 @@
+#include "engine/model-quantize.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "engine/engine.h"
+#include "engine/gguf.h"
+#include "reference_models.h"
+
+namespace parley::engine {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("parley-quantize-test-" + name)).string();
+}
+
+TEST(QuantPlan, FollowsTheReferenceMixes) {
+  const auto q4km = *parse_quant_mix("Q4_K_M");
+  EXPECT_TRUE(q4km.medium);
+  EXPECT_EQ(plan_tensor_type(q4km, "blk.0.attn_q.weight", 2048, 24, false), TensorType::q4_k);
+  EXPECT_EQ(plan_tensor_type(q4km, "output.weight", 2048, 24, false), TensorType::q6_k);
+  EXPECT_EQ(plan_tensor_type(q4km, "token_embd.weight", 2048, 24, true), TensorType::q6_k);   // tied: it is the output
+  EXPECT_EQ(plan_tensor_type(q4km, "token_embd.weight", 2048, 24, false), TensorType::q4_k);
+  EXPECT_EQ(plan_tensor_type(q4km, "blk.0.attn_v.weight", 2048, 24, false), TensorType::q6_k);  // first eighth
+  EXPECT_EQ(plan_tensor_type(q4km, "blk.4.ffn_down.weight", 2048, 24, false), TensorType::q4_k);
+  EXPECT_EQ(plan_tensor_type(q4km, "blk.5.ffn_down.weight", 2048, 24, false), TensorType::q6_k);  // every third
+  EXPECT_EQ(plan_tensor_type(q4km, "blk.23.attn_v.weight", 2048, 24, false), TensorType::q6_k);   // last eighth
+  // Rows that are not whole 256-element blocks fall back (896 = 3.5 blocks, as in Qwen2.5-0.5B).
+  EXPECT_EQ(plan_tensor_type(q4km, "blk.4.ffn_up.weight", 896, 24, false), TensorType::q5_0);
+  EXPECT_EQ(plan_tensor_type(q4km, "output.weight", 896, 24, false), TensorType::q8_0);
+  const auto q8 = *parse_quant_mix("q8_0");
+  EXPECT_EQ(plan_tensor_type(q8, "output.weight", 896, 24, false), TensorType::q8_0);
+  EXPECT_EQ(plan_tensor_type(*parse_quant_mix("q4_0"), "output.weight", 896, 24, false), TensorType::q8_0);
+  EXPECT_FALSE(parse_quant_mix("q3_k"));
+  EXPECT_FALSE(parse_quant_mix("nonsense"));
+}
+
+// Quantizing the f32 model reproduces the reference files made by llama-quantize from the same weights: q8_0
+// byte for byte; the 32-element types byte for byte except the output matrix, which both write as q6_k with
+// different (equally valid) scale searches.
+TEST(QuantizeModel, ReproducesReferenceFilesFromTheF32Model) {
+  for (const std::string type : {"q8_0", "q4_0", "q4_1", "q5_0", "q5_1"}) {
+    const auto out = temp_path(type + ".gguf");
+    ASSERT_TRUE(quantize_model(testing::model_path("tiny-llama-f32.gguf"), out, *parse_quant_mix(type)).ok());
+    auto ours = GgufFile::open(out);
+    auto reference = GgufFile::open(testing::model_path("tiny-llama-" + type + ".gguf"));
+    ASSERT_TRUE(ours.ok() && reference.ok());
+    ASSERT_EQ(ours->tensors().size(), reference->tensors().size());
+    for (const auto& tensor : ours->tensors()) {
+      const auto* expected = reference->find_tensor(tensor.name);
+      ASSERT_NE(expected, nullptr) << tensor.name;
+      EXPECT_EQ(tensor.type, expected->type) << type << " " << tensor.name;
+      if (tensor.name == "output.weight" && type != "q8_0") continue;
+      ASSERT_EQ(tensor.n_bytes, expected->n_bytes);
+      EXPECT_EQ(std::memcmp(tensor.data, expected->data, tensor.n_bytes), 0) << type << " " << tensor.name;
+    }
+    EXPECT_EQ(*ours->get_string("tokenizer.ggml.model"), "llama");
+    std::filesystem::remove(out);
+  }
+}
+
+TEST(SynthesizeModel, WritesALoadableModelOfTheRequestedShape) {
+  SynthShape shape;
+  shape.arch = "qwen2";
+  shape.dim = 128;
+  shape.ff = 320;
+  shape.layers = 3;
+  shape.heads = 4;
+  shape.kv_heads = 2;
+  const auto out = temp_path("synth.gguf");
+  const auto vocab = std::string(PARLEY_SHARED_DIR) + "/tokenizers/ggml-vocab-qwen2.gguf";
+  ASSERT_TRUE(synthesize_model(shape, vocab, *parse_quant_mix("q4_k_m"), out).ok());
+  auto engine = Engine::load(out, {.threads = 1, .context_size = 256, .max_sequences = 1});
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  const auto& p = (*engine)->params();
+  EXPECT_EQ(p.n_embd, 128);
+  EXPECT_EQ(p.n_layer, 3);
+  EXPECT_EQ(p.n_head_kv, 2);
+  EXPECT_TRUE(p.tied_output);
+  EXPECT_EQ(p.n_vocab, (*engine)->vocab().n_tokens());
+  GenerationRequest request;
+  request.prompt = "Hello world";
+  request.max_tokens = 4;
+  request.ignore_eos = true;
+  auto result = (*engine)->generate(std::move(request));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->completion_tokens, 4);
+  engine->reset();
+  std::filesystem::remove(out);
+  shape.heads = 3;  // 128 is not divisible by 3
+  EXPECT_EQ(synthesize_model(shape, vocab, *parse_quant_mix("q8_0"), out).error().code, ErrorCode::invalid_request);
+}
+
+}  // namespace
+}  // namespace parley::engine
