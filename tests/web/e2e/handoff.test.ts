@@ -35,7 +35,7 @@ beforeAll(async () => {
   [parley, shop, browser] = await Promise.all([startParley(), startSite(), launchChromium()]);
   const bot = await api('/bots', {
     method: 'POST',
-    body: JSON.stringify({ name: 'Acme Help', settings: { allowed_domains: [shop.url], handoff: { claim_timeout_seconds: 600 } } }),
+    body: JSON.stringify({ name: 'Acme Help', settings: { allowed_domains: [shop.url], handoff: { claim_timeout_seconds: 600 }, leads: { enabled: true } } }),
   });
   botId = bot.id;
   await api(`/bots/${botId}/sources`, { method: 'POST', body: JSON.stringify({ name: 'shipping.md', content: GUIDE }) });
@@ -150,5 +150,30 @@ describe('handoff to a person', () => {
     const roles = transcript.messages.map((m: { role: string }) => m.role);
     expect(roles).toContain('agent');
     expect(roles.filter((r: string) => r === 'user')).toHaveLength(4);
+  });
+
+  it('lists the leads visitors left in the admin app, with their export', async () => {
+    const submitted = await fetch(`${parley.url}/api/v1/bots/${botId}/leads`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ fields: { name: 'Jane Doe', email: 'jane@example.com', phone: '+1 650 253 0000' }, trigger: 'buying_intent' }),
+    });
+    expect(submitted.status).toBe(201);
+    await desk.goto(parley.url + '/admin');
+    await desk.getByLabel('Email').fill(parley.email);
+    await desk.getByLabel('Password').fill(parley.password);
+    await desk.getByRole('button', { name: 'Sign in' }).click();
+    await desk.getByRole('heading', { name: 'Bots' }).waitFor();
+    await desk.goto(`${parley.url}/admin#/bots/${botId}/leads`);
+    const row = desk.locator('tr', { hasText: 'jane@example.com' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('+16502530000');
+    expect(await row.textContent()).toContain('Buying intent');
+    // The export link works with the admin app's session.
+    const href = await desk.locator('.export a', { hasText: 'CSV' }).getAttribute('href');
+    expect(href).toContain(`/api/v1/bots/${botId}/leads/export?format=csv`);
+    const csv = await desk.evaluate(async (url) => (await fetch(url!)).text(), href);
+    expect(csv).toContain('Jane Doe,jane@example.com,+16502530000');
+    await desk.screenshot({ path: screenshotPath('22-leads-list.png'), fullPage: true });
   });
 });
