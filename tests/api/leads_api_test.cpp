@@ -131,7 +131,11 @@ TEST_F(LeadsApiTest, SettingsAreCheckedWhenSaved) {
   ASSERT_EQ(config.status, 200);
   EXPECT_EQ(config.json()["lead_form"]["consent"], "OK to call me");
   EXPECT_EQ(config.json()["lead_form"]["fields"][1]["name"], "email");
-  EXPECT_EQ(config.json()["handoff"], true);
+  EXPECT_EQ(config.json()["handoff"], false);  // no handoff settings: no button (asking in words still works)
+  ASSERT_EQ(client_->request("PATCH", "/api/v1/bots/" + bot, Json{{"settings", {{"handoff", {{"enabled", true}}}}}}.dump(),
+                             auth(key_a_)).status,
+            200);
+  EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot + "/config").json()["handoff"], true);
 }
 
 TEST_F(LeadsApiTest, LeadCaptureFromTheWidgetToTheListExportWebhookAndEmail) {
