@@ -121,37 +121,6 @@ export class ChatClient {
     return `${this.url(`widget/${encodeURIComponent(this.botId)}/events`)}?visitor_token=${encodeURIComponent(visitorToken)}`;
   }
 
-  // The lead form: 201/200 with the lead, or a ChatError whose `fields` names what to fix.
-  async submitLead(body: { fields: Record<string, unknown>; consent: boolean; trigger: string; visitor_token?: string | null }): Promise<{ visitor_token: string }> {
-    const response = await fetch(this.url(`bots/${encodeURIComponent(this.botId)}/leads`), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-      credentials: 'omit',
-      mode: 'cors',
-      cache: 'no-store',
-    }).catch((error) => {
-      throw new ChatError('network', error instanceof Error ? error.message : 'network error');
-    });
-    const payload = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const failure = new ChatError(String(payload?.error?.code ?? 'http_' + response.status), String(payload?.error?.message ?? 'request failed'), response.status);
-      (failure as ChatError & { fields?: Record<string, string> }).fields = payload?.error?.fields;
-      throw failure;
-    }
-    return payload as { visitor_token: string };
-  }
-
-  // The "talk to a person" button.
-  async requestPerson(visitorToken: string | null): Promise<{ status: string; text: string; offer_lead_form: boolean; visitor_token: string }> {
-    const response = await send(this.url(`widget/${encodeURIComponent(this.botId)}/handoff`), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(visitorToken ? { visitor_token: visitorToken } : {}),
-    });
-    return response.json();
-  }
-
   async feedback(visitorToken: string, messageId: number, rating: -1 | 0 | 1): Promise<void> {
     await send(this.url(`widget/${encodeURIComponent(this.botId)}/feedback`), {
       method: 'POST',

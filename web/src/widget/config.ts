@@ -31,24 +31,6 @@ export interface WidgetConfig {
   proactive_open_seconds: number;
   max_message_chars: number;
   texts: WidgetTexts;
-  // Leads and handoff (docs/LEADS.md): the public lead form (null when off) and whether people take over chats.
-  lead_form?: LeadFormConfig | null;
-  handoff?: boolean;
-}
-
-export interface LeadFormField {
-  name: string;
-  label: string;
-  type: 'text' | 'textarea' | 'email' | 'phone' | 'number' | 'select' | 'checkbox';
-  required: boolean;
-  options?: string[];
-}
-
-export interface LeadFormConfig {
-  fields: LeadFormField[];
-  consent: string;
-  before_chat: boolean;
-  after_messages?: number;
 }
 
 // Only https: and inline images: anything else (http:, javascript:) is not shown.

@@ -28,13 +28,6 @@ button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f
 .notice .bubble{background:transparent;color:#50575e;font-size:13px;font-style:italic}
 .agent .bubble{background:#e7f0ff}
 .author{font-size:12px;font-weight:600;color:#50575e;margin-bottom:2px}
-.actions{display:flex;flex-wrap:wrap;gap:6px;padding:0 16px 8px}
-.actions button{font:inherit;font-size:12px;padding:4px 10px;border-radius:999px;border:1px solid #c3c4c7;background:#fff;color:#1d2327;cursor:pointer}
-.lead-form{display:flex;flex-direction:column;gap:8px;margin:8px 0;padding:12px;border:1px solid #dcdcde;border-radius:12px}
-.lead-form label{display:flex;flex-direction:column;gap:2px;font-size:13px}
-.lead-form .consent{flex-direction:row;align-items:flex-start;gap:6px}
-.lead-form input,.lead-form textarea,.lead-form select{font:inherit;padding:6px 8px;border:1px solid #c3c4c7;border-radius:8px}
-.lead-form .error{font-size:12px}
 .bubble p{margin:0 0 8px}.bubble p:last-child{margin:0}
 .bubble ul,.bubble ol{margin:4px 0;padding-inline-start:20px}
 .bubble a{color:inherit;text-decoration:underline}

@@ -3,7 +3,7 @@
 // bot builder.
 import { ChatClient, ChatError, type AnswerDone, type Source } from '../shared/chat-client';
 import { renderMarkdown } from '../shared/markdown';
-import { contrastingText, safeImageUrl, type LeadFormField, type WidgetConfig } from './config';
+import { contrastingText, safeImageUrl, type WidgetConfig } from './config';
 import { waitToRetry } from './retry';
 import { loadState, saveState, type VisitorState } from './storage';
 import { WIDGET_CSS } from './styles';
@@ -68,7 +68,6 @@ export class ChatWidget {
   private readonly log: HTMLDivElement;
   private readonly status: HTMLDivElement;
   private readonly suggestions: HTMLDivElement;
-  private readonly actions: HTMLDivElement;
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private config!: WidgetConfig;
@@ -89,12 +88,11 @@ export class ChatWidget {
     this.log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions text' });
     this.status = el('div', { class: 'status', role: 'status' });
     this.suggestions = el('div', { class: 'suggestions' });
-    this.actions = el('div', { class: 'actions' });
     this.input = el('textarea', { rows: 1, onkeydown: ((event: KeyboardEvent) => this.onInputKey(event)) as EventListener });
     this.sendButton = el('button', { type: 'submit', class: 'send' });
     const form = el('form', { onsubmit: ((event: Event) => this.onSubmit(event)) as EventListener }, this.input, this.sendButton);
     this.panel = el('section', { class: 'panel', id: 'pw-panel', role: 'dialog', hidden: true, onkeydown: ((event: KeyboardEvent) => this.onPanelKey(event)) as EventListener },
-      el('div', { class: 'head' }), this.log, this.status, this.suggestions, this.actions, form);
+      el('div', { class: 'head' }), this.log, this.status, this.suggestions, form);
     this.root = el('div', { class: options.preview ? 'root preview' : 'root' }, this.panel, this.launcher);
     shadow.append(this.root);
     this.setConfig(config);
@@ -124,87 +122,6 @@ export class ChatWidget {
     this.sendButton.textContent = t.send;
     if (!this.log.firstChild || this.log.firstElementChild?.classList.contains('greeting')) this.showGreeting();
     this.showSuggestions(!this.hasConversation());
-    this.showActions();
-  }
-
-  // "Talk to a person" and "Leave your contact details", when the bot has them.
-  private showActions(): void {
-    const buttons: HTMLButtonElement[] = [];
-    if (this.config.handoff && !this.options.preview) {
-      buttons.push(el('button', { type: 'button', text: 'Talk to a person', onclick: () => void this.requestPerson() }));
-    }
-    if (this.config.lead_form && !this.options.preview) {
-      buttons.push(el('button', { type: 'button', text: 'Leave your contact details', onclick: () => this.showLeadForm('request') }));
-    }
-    this.actions.replaceChildren(...buttons);
-  }
-
-  private async requestPerson(): Promise<void> {
-    if (!this.options.client) return;
-    try {
-      const outcome = await this.options.client.requestPerson(this.state.token);
-      this.remember({ token: outcome.visitor_token });
-      if (outcome.text) this.addLiveMessage({ id: 0, role: 'system', text: outcome.text });
-      if (outcome.offer_lead_form) this.showLeadForm('handoff');
-      if (outcome.status === 'waiting_for_agent' || outcome.status === 'with_agent') this.listen();
-    } catch {
-      this.setStatus(this.config.texts.error);
-    }
-  }
-
-  // The lead form, in the conversation; every field the server refuses is named under it.
-  private showLeadForm(trigger: string): void {
-    const config = this.config.lead_form;
-    if (!config || !this.options.client || this.log.querySelector('.lead-form')) return;
-    const inputs = new Map<string, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>();
-    const errors = new Map<string, HTMLElement>();
-    const label = (field: LeadFormField) => field.label || field.name.charAt(0).toUpperCase() + field.name.slice(1).replace(/_/g, ' ');
-    const rows = config.fields.map((field) => {
-      const input =
-        field.type === 'textarea'
-          ? el('textarea', { name: field.name, rows: 3 })
-          : field.type === 'select'
-            ? el('select', { name: field.name }, el('option', { value: '', text: '' }), ...(field.options ?? []).map((option) => el('option', { value: option, text: option })))
-            : el('input', {
-                name: field.name,
-                type: field.type === 'phone' ? 'tel' : field.type === 'checkbox' ? 'checkbox' : field.type === 'number' ? 'number' : field.type === 'email' ? 'email' : 'text',
-                required: field.required,
-              });
-      inputs.set(field.name, input);
-      const error = el('span', { class: 'error', role: 'alert' });
-      errors.set(field.name, error);
-      return el('label', {}, el('span', { text: label(field) + (field.required ? ' *' : '') }), input, error);
-    });
-    const consent = el('input', { type: 'checkbox', name: 'consent' });
-    const consentError = el('span', { class: 'error', role: 'alert' });
-    errors.set('consent', consentError);
-    const submit = el('button', { type: 'submit', class: 'send', text: 'Send my details' });
-    const form = el('form', { class: 'lead-form', novalidate: true }, ...rows,
-      ...(config.consent ? [el('label', { class: 'consent' }, consent, el('span', { text: config.consent }), consentError)] : []), submit);
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const fields: Record<string, unknown> = {};
-      for (const [name, input] of inputs) {
-        if (input instanceof HTMLInputElement && input.type === 'checkbox') fields[name] = input.checked;
-        else if (input.value.trim()) fields[name] = input.value;
-      }
-      errors.forEach((error) => (error.textContent = ''));
-      submit.disabled = true;
-      this.options.client!.submitLead({ fields, consent: consent.checked, trigger, visitor_token: this.state.token })
-        .then((result) => {
-          this.remember({ token: result.visitor_token });
-          form.replaceWith(el('div', { class: 'msg bot notice lead-thanks' }, el('div', { class: 'bubble', text: "Thank you! We'll be in touch." })));
-        })
-        .catch((failure: ChatError & { fields?: Record<string, string> }) => {
-          submit.disabled = false;
-          const named = failure.fields ?? {};
-          for (const [name, problem] of Object.entries(named)) (errors.get(name) ?? consentError).textContent = problem;
-          if (!Object.keys(named).length) consentError.textContent = failure.message || this.config.texts.error;
-        });
-    });
-    this.log.append(form);
-    this.scrollToEnd();
-    (rows[0]?.querySelector('input,textarea,select') as HTMLElement | null)?.focus();
   }
 
   // Restores the visitor's conversation and arms the proactive open; the widget is usable before this resolves.
@@ -426,7 +343,6 @@ export class ChatWidget {
       if (!message.text) message.node.remove();
       else message.node.classList.add('notice');
       if (done.status === 'waiting_for_agent' || done.status === 'with_agent') this.listen();
-      if (done.offer_lead_form) this.showLeadForm('handoff');
       return;
     }
     this.addFeedback(message, done.message_id, 0);
@@ -441,8 +357,7 @@ export class ChatWidget {
       if (data.message) this.addLiveMessage(data.message);
     };
     live.addEventListener('status', (event) => {
-      const data = JSON.parse((event as MessageEvent).data) as { status?: string; offer_lead_form?: boolean };
-      if (data.offer_lead_form) this.showLeadForm('handoff');
+      const data = JSON.parse((event as MessageEvent).data) as { status?: string };
       this.root.dataset.handoff = data.status ?? '';
       if (data.status === 'open' || data.status === 'closed') this.stopLive();
     });
