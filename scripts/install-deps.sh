@@ -18,10 +18,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The front end's npm packages, exactly as package-lock.json pins them: web/ (Vite, Preact, ...: the admin app and
-# the widget, built into the binary) and tests/web/ (Vitest, jsdom, playwright-core). Reinstalled only when a lock
+# the widget, built into the binary), tests/web/ (Vitest, jsdom, playwright-core) and tests/api/clients/ (the
+# openai and Vercel AI SDK clients). Reinstalled only when a lock
 # file changed; nothing is downloaded during the build or the tests.
 root=$(cd "$here/.." && pwd)
-for dir in web tests/web; do
+for dir in web tests/web tests/api/clients; do
   lock="$root/$dir/package-lock.json"
   installed="$root/$dir/node_modules/.package-lock.json"
   if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then

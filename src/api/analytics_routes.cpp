@@ -181,6 +181,37 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
     if (!status.ok()) return http::error_response(status.error());
     return http::json_response(200, analytics_view(*data, since, until));
   }));
+
+  // Model usage and cost per day, bot, provider and model (every route tried, failed ones included).
+  router.add("GET", "/api/v1/usage", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+    PARLEY_RESPOND_ON_ERROR(const auto from, date_query(request, "from"));
+    PARLEY_RESPOND_ON_ERROR(const auto to, date_query(request, "to"));
+    const std::int64_t today = unix_millis() / kDayMs * kDayMs;
+    const std::int64_t until = to ? *to + kDayMs : today + kDayMs;
+    const std::int64_t since = from ? *from : until - 30 * kDayMs;
+    if (since >= until || until - since > 366 * kDayMs) {
+      return http::error_response(ErrorCode::invalid_request, "`from` must be before `to`, at most a year apart");
+    }
+    const std::string bot_id = query_value(request, "bot_id").value_or("");
+    std::vector<store::UsageRow> rows;
+    const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(rows, tx.usage(bot_id, since, until));
+      return {};
+    });
+    if (!status.ok()) return http::error_response(status.error());
+    Json items = Json::array();
+    Json totals = {{"requests", 0}, {"failures", 0}, {"prompt_tokens", 0}, {"completion_tokens", 0}, {"cost_usd", 0.0}};
+    for (const auto& row : rows) {
+      items.push_back(usage_view(row));
+      totals["requests"] = totals["requests"].get<std::int64_t>() + row.requests;
+      totals["failures"] = totals["failures"].get<std::int64_t>() + row.failures;
+      totals["prompt_tokens"] = totals["prompt_tokens"].get<std::int64_t>() + row.prompt_tokens;
+      totals["completion_tokens"] = totals["completion_tokens"].get<std::int64_t>() + row.completion_tokens;
+      totals["cost_usd"] = totals["cost_usd"].get<double>() + row.cost_usd;
+    }
+    return http::json_response(200, {{"from", format_rfc3339(since)}, {"until", format_rfc3339(until)},
+                                     {"items", items}, {"totals", totals}});
+  }));
 }
 
 void register_conversation_export_routes(http::Router& router, ApiContext& context) {

@@ -11,6 +11,8 @@
 #include "api/views.h"
 #include "auth/visitor_tokens.h"
 #include "chat/chat_service.h"
+#include "engine/engine.h"
+#include "llm/registry.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
 #include "jobs/job_events.h"
@@ -29,6 +31,9 @@ struct ApiOptions {
   // Tells the notification dispatcher (when this process has one) that webhook or email deliveries were queued.
   std::function<void()> on_notification_queued;
   int max_lead_submissions = 5;  // per visitor address and bot within 10 minutes
+  // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
+  std::shared_ptr<const llm::ProviderRegistry> providers;
+  std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
 };
 
 // The long-lived services the handlers share (thread-safe).
@@ -36,7 +41,7 @@ class ApiContext {
  public:
   ApiContext(store::Store& store, ApiOptions options)
       : store_(store),
-        chat_(store, retriever_),
+        chat_(store, retriever_, options.providers),
         options_(std::move(options)),
         job_events_(store, job_view),
         leads_(store, leads::LeadServiceOptions{options_.max_lead_submissions, std::chrono::seconds(600),

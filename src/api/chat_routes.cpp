@@ -1,45 +1,39 @@
 // The public chat endpoint: POST /api/v1/bots/{bot_id}/chat with {message, visitor_token? | conversation_id?}. JSON
-// by default; Server-Sent Events (delta, sources, done) when the client accepts text/event-stream. Which pages may
-// call it: see api/origins.h. Every reply carries the visitor token of its conversation (api/widget_routes.cpp).
+// by default; Server-Sent Events (delta, reset, sources, done, error) when the client accepts text/event-stream.
+// Which pages may call it: see api/origins.h. Every reply carries the visitor token of its conversation
+// (api/widget_routes.cpp). Generative turns answer from providers' threads: the JSON reply is a deferred
+// response, so no worker thread waits for a model.
+#include <mutex>
+#include <optional>
+
 #include "api/handlers.h"
 #include "api/origins.h"
 #include "chat/bot_settings.h"
+#include "llm/types.h"
 #include "notify/outbox.h"
-#include "text/sentences.h"
 
 namespace parley::api {
 namespace {
 
 Json answer_json(const chat::ChatReply& reply, const std::string& visitor_token) {
-  return {{"answer", reply.answer.text},
-          {"mode", reply.answer.mode},
-          {"confidence", reply.answer.confidence},
-          {"sources", citations_view(reply.answer.sources)},
-          {"conversation_id", reply.conversation_id},
-          {"message_id", reply.message_id},
-          {"visitor_token", visitor_token},
-          {"latency_ms", static_cast<double>(reply.latency_us) / 1000.0}};
+  Json out = {{"answer", reply.answer.text},
+              {"mode", reply.answer.mode},
+              {"confidence", reply.answer.confidence},
+              {"sources", citations_view(reply.answer.sources)},
+              {"conversation_id", reply.conversation_id},
+              {"message_id", reply.message_id},
+              {"visitor_token", visitor_token},
+              {"latency_ms", static_cast<double>(reply.latency_us) / 1000.0}};
+  // Present whenever a model was asked, also when every route failed and the answer is extractive.
+  if (!reply.generation.attempts.empty()) out["generation"] = generation_view(reply.generation);
+  return out;
 }
 
-// The answer as a stream: text in sentence-sized deltas, then the sources, then `done` with the metadata.
-std::shared_ptr<http::EventStream> answer_events(const chat::ChatReply& reply, const std::string& visitor_token) {
-  auto events = std::make_shared<http::EventStream>();
-  const std::string& text = reply.answer.text;
-  std::size_t emitted = 0;
-  for (const auto& span : text::split_sentences(text)) {
-    // Each delta runs to the end of its sentence, including the whitespace before it, so deltas concatenate to
-    // exactly the answer text.
-    events->push({"delta", Json{{"text", text.substr(emitted, span.end - emitted)}}.dump()});
-    emitted = span.end;
-  }
-  if (emitted < text.size()) events->push({"delta", Json{{"text", text.substr(emitted)}}.dump()});
-  events->push({"sources", Json{{"sources", citations_view(reply.answer.sources)}}.dump()});
+Json done_json(const chat::ChatReply& reply, const std::string& visitor_token) {
   Json done = answer_json(reply, visitor_token);
   done.erase("answer");
   done.erase("sources");
-  events->push({"done", done.dump()});
-  events->close();
-  return events;
+  return done;
 }
 
 // The reply when the message was not for the bot (leads/handoff.h): a person has (or is asked to take) the
@@ -134,15 +128,65 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
       }
       return http::json_response(200, view);
     }
-    PARLEY_RESPOND_ON_ERROR(const auto reply, context.chat().ask(store::Scope::system(), chat_request));
-    announce_turn(context, bot, chat_request, reply);
-    const std::string visitor_token = tokens->issue(bot.id, reply.conversation_id);
-    if (request.accepts("text/event-stream")) {
+    const bool streaming = request.accepts("text/event-stream");
+    auto cancellation = std::make_shared<llm::Cancellation>();
+    chat::ChatEvents events;
+    if (streaming) {
+      // Text as it is written (delta), withdrawn text (reset), then the sources and `done` with the metadata; an
+      // error event when the turn fails before answering.
+      auto stream = std::make_shared<http::EventStream>();
+      events.on_delta = [stream, cancellation](std::string_view text) {
+        if (stream->cancelled()) cancellation->cancel();  // the visitor has gone: stop the model too
+        stream->push({"delta", Json{{"text", text}}.dump()});
+      };
+      events.on_reset = [stream] { stream->push({"reset", "{}"}); };
+      // A turn refused before it starts (no such conversation, a bad message) is a plain error response, as
+      // without streaming; `refusal` catches it while ask_stream has not returned.
+      struct Refusal {
+        std::mutex mutex;
+        bool returned = false;
+        std::optional<Error> error;
+      };
+      auto refusal = std::make_shared<Refusal>();
+      events.on_done = [stream, tokens, refusal, bot_id = bot.id, &context, bot, chat_request](Result<chat::ChatReply> reply) {
+        if (!reply.ok()) {
+          {
+            std::lock_guard lock(refusal->mutex);
+            if (!refusal->returned) {
+              refusal->error = reply.error();
+              return;
+            }
+          }
+          stream->push({"error", Json{{"error", {{"code", error_code_name(reply.error().code)},
+                                                 {"message", reply.error().message}}}}.dump()});
+        } else {
+          const std::string visitor_token = tokens->issue(bot_id, reply->conversation_id);
+          stream->push({"sources", Json{{"sources", citations_view(reply->answer.sources)}}.dump()});
+          stream->push({"done", done_json(*reply, visitor_token).dump()});
+          announce_turn(context, bot, chat_request, *reply);
+        }
+        stream->close();
+      };
+      context.chat().ask_stream(store::Scope::system(), chat_request, std::move(events), cancellation);
+      {
+        std::lock_guard lock(refusal->mutex);
+        refusal->returned = true;
+        if (refusal->error) return http::error_response(*refusal->error);
+      }
       http::Response response;
-      response.events = answer_events(reply, visitor_token);
+      response.events = stream;
       return response;
     }
-    return http::json_response(200, answer_json(reply, visitor_token));
+    auto deferred = std::make_shared<http::DeferredResponse>();
+    events.on_done = [deferred, tokens, bot_id = bot.id, &context, bot, chat_request](Result<chat::ChatReply> reply) {
+      if (!reply.ok()) return deferred->resolve(http::error_response(reply.error()));
+      announce_turn(context, bot, chat_request, *reply);
+      deferred->resolve(http::json_response(200, answer_json(*reply, tokens->issue(bot_id, reply->conversation_id))));
+    };
+    context.chat().ask_stream(store::Scope::system(), chat_request, std::move(events), cancellation);
+    http::Response response;
+    response.deferred = deferred;
+    return response;
   };
   router.add("POST", "/api/v1/bots/{bot_id}/chat", public_endpoint(context, chat));
   router.add("OPTIONS", "/api/v1/bots/{bot_id}/chat", public_preflight(context, "POST, OPTIONS"));

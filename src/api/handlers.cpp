@@ -68,6 +68,7 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_lead_routes(router, context);
   register_support_routes(router, context);
   register_webhook_routes(router, context);
+  register_openai_routes(router, context);
   register_widget_routes(router, context);
   register_analytics_routes(router, context);
   // Before the conversation routes: /conversations/export would otherwise match /conversations/{conversation_id}.

@@ -116,4 +116,28 @@ Json crawl_page_view(const store::CrawlPage& page) {
           {"referrer", page.referrer.empty() ? Json(nullptr) : Json(page.referrer)}};
 }
 
+Json generation_view(const chat::GenerationSummary& generation) {
+  return {{"provider", generation.provider},
+          {"model", generation.model},
+          {"prompt_tokens", generation.usage.prompt_tokens},
+          {"completion_tokens", generation.usage.completion_tokens},
+          {"cost_usd", generation.cost_usd},
+          {"first_token_ms", generation.first_token_ms},
+          {"routing", generation.routing}};
+}
+
+Json usage_view(const store::UsageRow& row) {
+  return {{"day", row.day},
+          {"bot_id", row.bot_id},
+          {"provider", row.provider},
+          {"model", row.model},
+          {"requests", row.requests},
+          {"failures", row.failures},
+          {"prompt_tokens", row.prompt_tokens},
+          {"completion_tokens", row.completion_tokens},
+          {"cost_usd", row.cost_usd},
+          {"mean_first_token_ms", row.mean_first_token_ms},
+          {"mean_total_ms", row.mean_total_ms}};
+}
+
 }  // namespace parley::api

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/answer.h"
+#include "chat/generative.h"
 #include "store/types.h"
 
 namespace parley::api {
@@ -17,6 +18,9 @@ Json conversation_view(const store::Conversation& conversation);
 Json message_view(const store::Message& message);
 Json citation_view(const chat::Citation& citation);
 Json citations_view(const std::vector<chat::Citation>& citations);
+// Which model wrote an answer, its usage, cost and the routing decisions.
+Json generation_view(const chat::GenerationSummary& generation);
+Json usage_view(const store::UsageRow& row);
 Json job_view(const store::Job& job);
 Json crawl_page_view(const store::CrawlPage& page);
 

@@ -120,6 +120,8 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
 
 }  // namespace
 
+Citation citation_of(const search::Candidate& candidate) { return cite(candidate, snippet_of(candidate.chunk.text)); }
+
 double answer_confidence(const search::SearchResult& result) {
   return result.candidates.empty() ? 0 : result.candidates.front().score;
 }

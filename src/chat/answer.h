@@ -29,6 +29,9 @@ struct ComposedAnswer {
 
 ComposedAnswer compose_answer(const search::SearchResult& result, const BotSettings& settings);
 
+// The citation of a retrieved candidate: its title (and section), link and a snippet of its text.
+Citation citation_of(const search::Candidate& candidate);
+
 // How strongly the best candidate supports an answer (0..1): its retrieval score, a mix of shares of the question
 // it covers (see search::Candidate), so questions with terms the knowledge never uses score low.
 double answer_confidence(const search::SearchResult& result);

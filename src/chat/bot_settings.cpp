@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "common/utf8.h"
+#include "llm/routing.h"
 
 namespace parley::chat {
 namespace {
@@ -302,6 +303,7 @@ bool origin_allowed(const store::Json& settings, std::string_view origin) {
 Status validate_bot_settings(const store::Json& settings) {
   if (!settings.is_object()) return make_error(ErrorCode::invalid_request, "settings must be a JSON object");
   PARLEY_TRY(parse_bot_settings(settings));
+  PARLEY_TRY(llm::routing_policy_from_settings(settings));
   return check_widget_settings(settings);
 }
 

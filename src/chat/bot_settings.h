@@ -32,7 +32,7 @@ Status validate_bot_settings(const store::Json& settings);
 
 // ---- The widget: what a visitor sees, and which sites may embed it ----
 //
-// settings.persona, settings.instructions: strings for generative answers (stored now, used by issue 5).
+// settings.persona, settings.instructions: strings for generative answers; settings.routing: see llm/routing.h.
 // settings.suggested_questions: up to 6 strings shown as buttons under the greeting.
 // settings.allowed_domains: the sites that may embed the bot (see DomainRule).
 // settings.widget: {primary_color "#rrggbb", position "right"|"left", direction "auto"|"ltr"|"rtl",

@@ -1,5 +1,10 @@
 #include "chat/chat_service.h"
 
+#include <ctime>
+#include <future>
+
+#include <boost/asio/post.hpp>
+
 #include "common/clock.h"
 #include "common/utf8.h"
 
@@ -10,6 +15,19 @@ std::size_t count_code_points(std::string_view text) {
   std::size_t count = 0;
   for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return count;
+}
+
+// Earlier messages of a conversation given to a model as its history.
+constexpr std::size_t kHistoryMessages = 12;
+
+// Midnight UTC on the first day of the month of `now` (Unix milliseconds), for monthly spend caps.
+std::int64_t start_of_utc_month_millis(std::int64_t now) {
+  const std::time_t seconds = static_cast<std::time_t>(now / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  utc.tm_mday = 1;
+  utc.tm_hour = utc.tm_min = utc.tm_sec = 0;
+  return static_cast<std::int64_t>(timegm(&utc)) * 1000;
 }
 
 std::vector<store::MessageSource> to_message_sources(const std::vector<Citation>& citations) {
@@ -54,27 +72,86 @@ Result<ComposedAnswer> ChatService::answer(const store::Scope& scope, std::strin
   return compose_answer(*found, settings);
 }
 
-Result<ChatReply> ChatService::ask(const store::Scope& scope, const ChatRequest& request) const {
+ChatService::ChatService(store::Store& store, const search::Retriever& retriever,
+                         std::shared_ptr<const llm::ProviderRegistry> providers)
+    : store_(store), retriever_(retriever), providers_(std::move(providers)) {}
+
+ChatService::~ChatService() { recorder_.join(); }
+
+void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& request, ChatEvents events,
+                             std::shared_ptr<llm::Cancellation> cancellation) const {
   const std::int64_t started = monotonic_micros();
-  PARLEY_ASSIGN_OR_RETURN(const store::Bot bot, find_bot(scope, request.bot_id));
-  PARLEY_ASSIGN_OR_RETURN(const BotSettings settings, parse_bot_settings(bot.settings));
-  PARLEY_TRY(validate_message(request.message, settings.max_message_chars));
-  const auto bot_scope = store::Scope::workspace(bot.workspace_id);
+  auto fail = [&](const Error& error) { events.on_done(error); };
+  auto bot = find_bot(scope, request.bot_id);
+  if (!bot.ok()) return fail(bot.error());
+  auto settings = parse_bot_settings(bot->settings);
+  if (!settings.ok()) return fail(settings.error());
+  if (auto valid = validate_message(request.message, settings->max_message_chars); !valid.ok()) return fail(valid.error());
+  auto policy = llm::routing_policy_from_settings(bot->settings);
+  if (!policy.ok()) return fail(policy.error());
+  const auto bot_scope = store::Scope::workspace(bot->workspace_id);
+  const bool may_generate = providers_ && !providers_->empty() && policy->mode != llm::RoutingMode::off;
 
   std::optional<search::SearchResult> found;
-  PARLEY_TRY(store_.read(bot_scope, [&](store::ReadTx& tx) -> Status {
+  std::vector<llm::ChatMessage> history;
+  llm::RoutingContext routing;
+  const auto read = store_.read(bot_scope, [&](store::ReadTx& tx) -> Status {
     if (request.conversation_id) {
-      PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.conversation(bot.id, *request.conversation_id));
+      PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.conversation(bot->id, *request.conversation_id));
       if (!conversation) return make_error(ErrorCode::not_found, "no such conversation for this bot");
+      if (may_generate) {
+        PARLEY_ASSIGN_OR_RETURN(const auto messages, tx.messages(*request.conversation_id));
+        // The latest turns; the prompt builder trims them further to its token budget.
+        const std::size_t first = messages.size() > kHistoryMessages ? messages.size() - kHistoryMessages : 0;
+        for (std::size_t i = first; i < messages.size(); ++i) {
+          if (messages[i].role == "user" || messages[i].role == "assistant") {
+            history.push_back({messages[i].role, messages[i].text});
+          }
+        }
+      }
     }
-    PARLEY_ASSIGN_OR_RETURN(found, retriever_.search(tx, bot, request.message));
+    PARLEY_ASSIGN_OR_RETURN(found, retriever_.search(tx, *bot, request.message));
+    if (may_generate && (policy->bot_monthly_budget_usd > 0 || policy->workspace_monthly_budget_usd > 0)) {
+      const std::int64_t month = start_of_utc_month_millis(unix_millis());
+      PARLEY_ASSIGN_OR_RETURN(routing.bot_spend_usd, tx.spend_since(bot->id, month));
+      PARLEY_ASSIGN_OR_RETURN(routing.workspace_spend_usd, tx.spend_since("", month));
+    }
     return {};
-  }));
-  ChatReply reply;
-  reply.answer = compose_answer(*found, settings);
-  reply.latency_us = monotonic_micros() - started;
+  });
+  if (!read.ok()) return fail(read.error());
+  if (history.empty()) history = request.history;
 
-  PARLEY_TRY(store_.write(bot_scope, [&](store::WriteTx& tx) -> Status {
+  ChatReply reply;
+  reply.answer = compose_answer(*found, *settings);
+  // Curated answers win without a model, and a model is not asked when nothing relevant was retrieved.
+  if (!may_generate || reply.answer.mode == "faq" || found->candidates.empty()) {
+    reply.latency_us = monotonic_micros() - started;
+    auto recorded = record(*bot, request, std::move(reply));
+    if (recorded.ok()) stream_sentences(recorded->answer.text, events.on_delta);
+    return events.on_done(std::move(recorded));
+  }
+
+  routing.retrieval_confidence = reply.answer.confidence;
+  GenerativeInput input{*bot, *settings, *policy, routing, request.message, std::move(history), std::move(*found),
+                        reply.answer};
+  AnswerStream stream;
+  stream.on_delta = events.on_delta;
+  stream.on_reset = events.on_reset;
+  stream.on_done = [this, bot = *bot, request, started, events](ComposedAnswer answer, GenerationSummary summary) {
+    boost::asio::post(recorder_, [this, bot, request, started, events, answer = std::move(answer),
+                                  summary = std::move(summary)]() mutable {
+      ChatReply generated;
+      generated.answer = std::move(answer);
+      generated.generation = std::move(summary);
+      generated.latency_us = monotonic_micros() - started;
+      events.on_done(record(bot, request, std::move(generated)));
+    });
+  };
+  generate_answer(providers_, std::move(input), std::move(stream), std::move(cancellation));
+}
+
+Result<ChatReply> ChatService::record(const store::Bot& bot, const ChatRequest& request, ChatReply reply) const {
+  PARLEY_TRY(store_.write(store::Scope::workspace(bot.workspace_id), [&](store::WriteTx& tx) -> Status {
     if (request.conversation_id) {
       reply.conversation_id = *request.conversation_id;
     } else {
@@ -96,9 +173,23 @@ Result<ChatReply> ChatService::ask(const store::Scope& scope, const ChatRequest&
     answer.latency_us = reply.latency_us;
     PARLEY_ASSIGN_OR_RETURN(auto stored, tx.append_message(answer));
     reply.message_id = stored.id;
+    for (auto& attempt : reply.generation.attempts) {
+      attempt.message_id = stored.id;
+      attempt.routing["plan"] = reply.generation.routing;
+      PARLEY_TRY(tx.record_generation(attempt));
+    }
     return {};
   }));
   return reply;
+}
+
+Result<ChatReply> ChatService::ask(const store::Scope& scope, const ChatRequest& request) const {
+  std::promise<Result<ChatReply>> promise;
+  auto future = promise.get_future();
+  ChatEvents events;
+  events.on_done = [&promise](Result<ChatReply> reply) { promise.set_value(std::move(reply)); };
+  ask_stream(scope, request, std::move(events));
+  return future.get();
 }
 
 }  // namespace parley::chat

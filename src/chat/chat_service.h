@@ -2,11 +2,17 @@
 // conversation (created on the first turn) in one transaction.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "chat/answer.h"
+#include "chat/generative.h"
 #include "common/result.h"
+#include "llm/registry.h"
 #include "search/retriever.h"
 #include "store/store.h"
 
@@ -16,6 +22,9 @@ struct ChatRequest {
   std::string bot_id;
   std::string message;
   std::optional<std::string> conversation_id;  // continue this conversation; a new one when absent
+  // Earlier turns given by the caller (the OpenAI-compatible API, whose clients send the whole conversation);
+  // used when there is no stored conversation.
+  std::vector<llm::ChatMessage> history;
 };
 
 struct ChatReply {
@@ -23,24 +32,49 @@ struct ChatReply {
   std::string conversation_id;
   std::int64_t message_id = 0;
   std::int64_t latency_us = 0;
+  GenerationSummary generation;  // empty provider when no model wrote the answer
+};
+
+// A turn as it happens: deltas of the answer (on providers' threads for generative answers), a reset when text
+// already sent is withdrawn, and the recorded reply (or the error) exactly once.
+struct ChatEvents {
+  std::function<void(std::string_view text)> on_delta;
+  std::function<void()> on_reset;
+  std::function<void(Result<ChatReply> reply)> on_done;
 };
 
 class ChatService {
  public:
-  ChatService(store::Store& store, const search::Retriever& retriever) : store_(store), retriever_(retriever) {}
+  // Without providers every answer is faq, extractive or fallback.
+  ChatService(store::Store& store, const search::Retriever& retriever,
+              std::shared_ptr<const llm::ProviderRegistry> providers = nullptr);
+  ~ChatService();
+  ChatService(const ChatService&) = delete;
+  ChatService& operator=(const ChatService&) = delete;
 
-  // `scope` is the caller's workspace, or the system scope for public traffic that knows only the bot id (then
-  // the bot's own workspace scopes everything that follows).
+  // One turn, streamed. `scope` is the caller's workspace, or the system scope for public traffic that knows only
+  // the bot id (then the bot's own workspace scopes everything that follows). Returns at once for a generative
+  // turn; `cancellation` stops it (the visitor left). Errors before any answer (no such bot, a bad message) reach
+  // on_done without any delta.
+  void ask_stream(const store::Scope& scope, const ChatRequest& request, ChatEvents events,
+                  std::shared_ptr<llm::Cancellation> cancellation = nullptr) const;
+  // The same turn, waited for (CLI, tests).
   Result<ChatReply> ask(const store::Scope& scope, const ChatRequest& request) const;
+  const llm::ProviderRegistry* providers() const { return providers_.get(); }
 
   // Retrieval and composition only, nothing recorded (the CLI's `ask` and the evaluation benches use it too).
   Result<ComposedAnswer> answer(const store::Scope& scope, std::string_view bot_id, std::string_view question) const;
 
  private:
   Result<store::Bot> find_bot(const store::Scope& scope, std::string_view bot_id) const;
+  // Records the question, the answer and its generations in one transaction.
+  Result<ChatReply> record(const store::Bot& bot, const ChatRequest& request, ChatReply reply) const;
 
   store::Store& store_;
   const search::Retriever& retriever_;
+  std::shared_ptr<const llm::ProviderRegistry> providers_;
+  // Generative turns end on providers' threads; their store writes run here so no provider thread waits on disk.
+  mutable boost::asio::thread_pool recorder_{1};
 };
 
 // Checks a visitor message: valid UTF-8, not blank, at most `max_chars` characters.

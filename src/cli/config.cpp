@@ -1,6 +1,9 @@
 #include "cli/config.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
+#include <type_traits>
 
 #include <toml++/toml.h>
 
@@ -51,6 +54,72 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
     return make_error(ErrorCode::invalid_request, "parley.toml: thread counts must be at least 1");
   }
   if (config.max_upload_mb < 1) return make_error(ErrorCode::invalid_request, "parley.toml: limits.max_upload_mb must be at least 1");
+  PARLEY_TRY(read_value(table, "engine", "model", config.engine.model));
+  PARLEY_TRY(read_value(table, "engine", "embedding_model", config.engine.embedding_model));
+  PARLEY_TRY(read_value(table, "engine", "threads", config.engine.threads));
+  PARLEY_TRY(read_value(table, "engine", "context", config.engine.context));
+  PARLEY_TRY(read_value(table, "engine", "max_sequences", config.engine.max_sequences));
+  PARLEY_TRY(read_value(table, "engine", "max_concurrency", config.engine.max_concurrency));
+  if (config.engine.threads < 0 || config.engine.context < 64 || config.engine.max_sequences < 1 ||
+      config.engine.max_concurrency < 1) {
+    return make_error(ErrorCode::invalid_request, "parley.toml: engine.threads, context (>= 64), max_sequences and "
+                                                  "max_concurrency must be positive");
+  }
+  if (const auto* providers = table["providers"].as_array()) {
+    for (std::size_t i = 0; i < providers->size(); ++i) {
+      const auto* entry = (*providers)[i].as_table();
+      const std::string where = "parley.toml: providers[" + std::to_string(i) + "]";
+      if (!entry) return make_error(ErrorCode::invalid_request, where + " must be a table");
+      ProviderConfig provider;
+      const auto field = [&](const char* key, auto& out) -> Status {
+        const auto node = (*entry)[key];
+        if (!node) return {};
+        using T = std::decay_t<decltype(out)>;
+        std::optional<T> value;
+        if constexpr (std::is_same_v<T, double>) {
+          value = node.template value<double>();  // integers are accepted for prices
+        } else {
+          value = node.template value_exact<T>();
+        }
+        if (!value) return make_error(ErrorCode::invalid_request, where + "." + key + " has the wrong type");
+        out = *value;
+        return {};
+      };
+      PARLEY_TRY(field("name", provider.name));
+      PARLEY_TRY(field("kind", provider.kind));
+      PARLEY_TRY(field("base_url", provider.base_url));
+      PARLEY_TRY(field("model", provider.model));
+      PARLEY_TRY(field("api_key_env", provider.api_key_env));
+      PARLEY_TRY(field("local", provider.local));
+      PARLEY_TRY(field("input_price_per_mtok", provider.input_price_per_mtok));
+      PARLEY_TRY(field("output_price_per_mtok", provider.output_price_per_mtok));
+      int64_t max_concurrency = provider.max_concurrency, first_token = provider.first_token_timeout_ms,
+              total = provider.total_timeout_ms;
+      PARLEY_TRY(field("max_concurrency", max_concurrency));
+      PARLEY_TRY(field("first_token_timeout_ms", first_token));
+      PARLEY_TRY(field("total_timeout_ms", total));
+      provider.max_concurrency = static_cast<int>(std::clamp<int64_t>(max_concurrency, 1, 100'000));
+      provider.first_token_timeout_ms = static_cast<int>(std::clamp<int64_t>(first_token, 1, 3'600'000));
+      provider.total_timeout_ms = static_cast<int>(std::clamp<int64_t>(total, 1, 3'600'000));
+      if (const auto* headers = (*entry)["headers"].as_table()) {
+        for (const auto& [name, value] : *headers) {
+          const auto text = value.value<std::string>();
+          if (!text) return make_error(ErrorCode::invalid_request, where + ".headers values must be strings");
+          provider.headers[std::string(name.str())] = *text;
+        }
+      }
+      if (provider.name.empty() || provider.base_url.empty()) {
+        return make_error(ErrorCode::invalid_request, where + " needs a name and a base_url");
+      }
+      if (provider.kind != "openai" && provider.kind != "anthropic") {
+        return make_error(ErrorCode::invalid_request, where + ".kind must be openai or anthropic");
+      }
+      if (provider.name == "local") {
+        return make_error(ErrorCode::invalid_request, where + ": the name \"local\" is the built-in engine's");
+      }
+      config.providers.push_back(std::move(provider));
+    }
+  }
   return config;
 }
 
@@ -72,6 +141,25 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
     std::ofstream out(temporary, std::ios::trunc);
     out << "# Parley settings (written by `parley init`; edit freely, flags of `parley serve` override them)\n";
     out << table << "\n";
+    out << R"(
+# Generative answers (docs/LLM.md). The built-in engine runs a GGUF model on this machine:
+# [engine]
+# model = "/srv/models/qwen2.5-1.5b-instruct-q4_k_m.gguf"
+# embedding_model = "/srv/models/bge-small-en-v1.5-f16.gguf"
+# threads = 0            # 0: every core
+# context = 4096
+# max_sequences = 4
+#
+# Remote providers (OpenAI-compatible servers and Anthropic); keys come from the environment:
+# [[providers]]
+# name = "openai"
+# kind = "openai"        # or "anthropic"
+# base_url = "https://api.openai.com/v1"
+# model = "gpt-4o-mini"
+# api_key_env = "OPENAI_API_KEY"
+# input_price_per_mtok = 0.15
+# output_price_per_mtok = 0.60
+)";
     if (!out) return make_error(ErrorCode::internal, "cannot write " + temporary);
   }
   std::error_code error;

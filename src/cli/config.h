@@ -3,11 +3,40 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
 namespace parley::cli {
+
+// [engine]: the built-in engine's models (both optional).
+struct EngineConfig {
+  std::string model;            // a GGUF chat model: the provider "local"
+  std::string embedding_model;  // a GGUF embedding model (bert family): POST /v1/embeddings
+  int threads = 0;              // 0: every core
+  int context = 4096;
+  int max_sequences = 4;        // requests decoded together
+  int max_concurrency = 16;     // requests admitted before queueing in front of the engine
+};
+
+// [[providers]]: a remote model API.
+struct ProviderConfig {
+  std::string name;
+  std::string kind = "openai";  // openai (any OpenAI-compatible server) | anthropic
+  std::string base_url;
+  std::string model;
+  std::string api_key_env;      // the environment variable holding the key (never written to parley.toml)
+  bool local = false;           // on this machine or network: may receive text when PII must not leave
+  double input_price_per_mtok = 0;
+  double output_price_per_mtok = 0;
+  int max_concurrency = 64;
+  int first_token_timeout_ms = 20'000;
+  int total_timeout_ms = 120'000;
+  std::map<std::string, std::string> headers;
+};
 
 struct Config {
   std::string host = "127.0.0.1";
@@ -23,6 +52,8 @@ struct Config {
   std::string smtp_username;
   std::string smtp_password;
   bool smtp_starttls = false;
+  EngineConfig engine;
+  std::vector<ProviderConfig> providers;
 };
 
 std::filesystem::path config_path(const std::filesystem::path& data_dir);

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "cli/commands.h"
+#include "cli/providers.h"
 #include "crawl/crawler.h"
 #include "http/server.h"
 #include "ingest/upload_jobs.h"
@@ -39,6 +40,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     schedule.schedule_seconds = crawl::source_schedule_seconds;
     schedule.on_queued = [&runner] { runner.wake(); };
     jobs::Scheduler scheduler(*store, schedule);
+    PARLEY_ASSIGN_OR_RETURN(const Providers providers, build_providers(config));
     // Webhooks and emails (notify/dispatcher.h): deliveries left by the previous run are sent (at least once).
     notify::DispatcherOptions dispatch;
     dispatch.smtp.url = config.smtp_url;
@@ -48,6 +50,8 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     dispatch.smtp.starttls = config.smtp_starttls;
     notify::Dispatcher dispatcher(*store, dispatch);
     api::ApiOptions api_options;
+    api_options.providers = providers.registry;
+    api_options.embedder = providers.embedder;
     api_options.on_notification_queued = [&dispatcher] { dispatcher.wake(); };
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;

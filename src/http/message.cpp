@@ -128,4 +128,35 @@ Result<std::map<std::string, std::string>> parse_query(std::string_view query) {
   return out;
 }
 
+void DeferredResponse::resolve(Response response) {
+  std::function<void()> notify;
+  {
+    std::lock_guard lock(mutex_);
+    if (resolved_) return;
+    resolved_ = true;
+    response_ = std::move(response);
+    notify = std::move(notify_);
+    notify_ = nullptr;
+  }
+  if (notify) notify();
+}
+
+std::optional<Response> DeferredResponse::take() {
+  std::lock_guard lock(mutex_);
+  std::optional<Response> out = std::move(response_);
+  response_.reset();
+  return out;
+}
+
+void DeferredResponse::on_ready(std::function<void()> notify) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!resolved_) {
+      notify_ = std::move(notify);
+      return;
+    }
+  }
+  notify();
+}
+
 }  // namespace parley::http

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,12 +42,35 @@ struct Request {
   bool accepts(std::string_view type) const;
 };
 
+class DeferredResponse;
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
   // When set, the body is this stream of Server-Sent Events (sent chunked, flushed per event).
   std::shared_ptr<EventStream> events;
+  // When set, the real response comes later through this (see DeferredResponse); of the fields above only the
+  // headers count, added to the final response's own.
+  std::shared_ptr<DeferredResponse> deferred;
+};
+
+// A response that another thread produces later (a model's answer that is not streamed), so that no worker
+// thread sits waiting for it: the handler returns at once and the connection waits without a thread.
+class DeferredResponse {
+ public:
+  // The first call wins; later calls are ignored.
+  void resolve(Response response);
+  // Connection side: the response once resolved.
+  std::optional<Response> take();
+  // Connection side: called (once) when resolved, at once if already; replaced on each wait.
+  void on_ready(std::function<void()> notify);
+
+ private:
+  std::mutex mutex_;
+  std::optional<Response> response_;
+  bool resolved_ = false;
+  std::function<void()> notify_;
 };
 
 Response json_response(int status, const Json& body);

@@ -178,6 +178,22 @@ class Server::Impl {
     co_await bhttp::async_write(stream, message, asio::redirect_error(use_awaitable, error));
   }
 
+  // Waits, without holding a thread, for a response another thread resolves.
+  awaitable<Response> await_deferred(DeferredResponse& deferred) {
+    auto executor = co_await asio::this_coro::executor;
+    for (;;) {
+      if (auto response = deferred.take()) {
+        // A deferred response may itself be a stream; it must not defer again.
+        if (response->deferred) co_return error_response(ErrorCode::internal, "a deferred response deferred again");
+        co_return std::move(*response);
+      }
+      auto wake = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+      deferred.on_ready([wake, executor] { asio::post(executor, [wake] { wake->cancel(); }); });
+      beast::error_code ignored;
+      co_await wake->async_wait(asio::redirect_error(use_awaitable, ignored));
+    }
+  }
+
   // Streams Server-Sent Events until the producer closes the stream or the client goes away.
   awaitable<void> write_events(beast::tcp_stream& stream, Response response, unsigned version,
                                beast::error_code& error) {
@@ -280,6 +296,12 @@ class Server::Impl {
       const bool is_head = message.method() == bhttp::verb::head;
       ++in_flight_;
       Response response = co_await asio::co_spawn(workers_, handle(to_request(message, remote)), use_awaitable);
+      if (response.deferred) {
+        // Headers the wrappers set on the deferring response (CORS, security) apply to the final one.
+        auto outer_headers = std::move(response.headers);
+        response = co_await await_deferred(*response.deferred);
+        for (auto& [name, value] : outer_headers) response.headers.emplace(name, std::move(value));
+      }
       if (response.events) {
         co_await write_events(stream, std::move(response), message.version(), error);
         --in_flight_;

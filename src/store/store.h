@@ -142,6 +142,10 @@ class ReadTx {
   virtual Result<std::optional<Delivery>> delivery(std::int64_t delivery_id) = 0;
   virtual Result<std::vector<Delivery>> deliveries(const DeliveryFilter& filter) = 0;  // newest first
   virtual Result<std::vector<DeliveryAttempt>> delivery_attempts(std::int64_t delivery_id) = 0;  // oldest first
+  // Generations in [since, until), per day, bot, provider and model; one bot's when bot_id is not empty.
+  virtual Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
+  // Money spent on generations since `since`: one bot's when bot_id is not empty, else the whole scope's.
+  virtual Result<double> spend_since(std::string_view bot_id, std::int64_t since) = 0;
 };
 
 class WriteTx : public ReadTx {
@@ -165,6 +169,7 @@ class WriteTx : public ReadTx {
 
   virtual Result<Conversation> create_conversation(std::string_view bot_id) = 0;
   virtual Result<Message> append_message(const Message& message) = 0;  // id/created_at filled in
+  virtual Result<Generation> record_generation(const Generation& generation) = 0;  // id/workspace/created_at filled in
 
   virtual Result<Job> create_job(const Job& job) = 0;  // id, workspace and timestamps filled in
   // Writes state, requested, progress, result, error, lease, attempts and timestamps.

@@ -188,6 +188,41 @@ struct Message {
   std::string author = {};  // agent messages: the agent's display name
 };
 
+// One call to a language model for an answer (each route tried is one record, failed ones included), for cost
+// and latency accounting and the routing audit.
+struct Generation {
+  std::int64_t id = 0;
+  std::string workspace_id;  // filled in from the bot
+  std::string bot_id;
+  std::int64_t message_id = 0;  // the assistant message it produced or tried to produce (0: none, e.g. the API)
+  std::string provider;
+  std::string model;
+  std::string outcome;  // ok | declined | failed | cancelled
+  std::string error;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  double cost_usd = 0;
+  double first_token_ms = 0;
+  double total_ms = 0;
+  Json routing;  // the plan and why this route was taken
+  std::int64_t created_at = 0;
+};
+
+// Generations grouped by UTC day, bot, provider and model.
+struct UsageRow {
+  std::string day;
+  std::string bot_id;
+  std::string provider;
+  std::string model;
+  std::int64_t requests = 0;
+  std::int64_t failures = 0;  // outcome failed
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  double cost_usd = 0;
+  double mean_first_token_ms = 0;
+  double mean_total_ms = 0;
+};
+
 // Aggregates of one bot's conversations over a time window, for the analytics screen. Days are UTC.
 struct DailyActivity {
   std::string day;  // YYYY-MM-DD

@@ -61,6 +61,11 @@ class FakeProvider {
     reply_ = std::move(reply);
     delay_ = delay;
   }
+  // Paces the pieces of a streamed reply like a model generating tokens (default: all at once).
+  void set_piece_interval(std::chrono::milliseconds interval) {
+    std::lock_guard lock(mutex_);
+    piece_interval_ = interval;
+  }
   std::vector<RecordedRequest> requests() {
     std::lock_guard lock(mutex_);
     return requests_;
@@ -71,6 +76,7 @@ class FakeProvider {
     ProviderBehaviour behaviour;
     std::string reply;
     std::chrono::milliseconds delay;
+    std::chrono::milliseconds interval;
     {
       std::lock_guard lock(mutex_);
       requests_.push_back({request.path, std::string(request.header("Authorization")), std::string(request.header("x-api-key")),
@@ -78,6 +84,7 @@ class FakeProvider {
       behaviour = behaviour_;
       reply = reply_;
       delay = delay_;
+      interval = piece_interval_;
     }
     const bool anthropic = request.path.ends_with("/messages");
     switch (behaviour) {
@@ -97,7 +104,7 @@ class FakeProvider {
     response.events = std::make_shared<http::EventStream>();
     auto events = response.events;
     std::lock_guard lock(mutex_);
-    producers_.emplace_back([this, events, behaviour, reply, delay, anthropic] {
+    producers_.emplace_back([this, events, behaviour, reply, delay, interval, anthropic] {
       if (behaviour == ProviderBehaviour::hangs) {
         while (!stopping_ && !events->cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         events->close();
@@ -126,6 +133,7 @@ class FakeProvider {
       } else {
         events->push({"message", R"({"choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]})"});
         for (std::size_t i = 0; i < sent; ++i) {
+          if (i > 0 && interval.count() > 0) std::this_thread::sleep_for(interval);
           events->push({"message", nlohmann::json{{"choices", {{{"index", 0}, {"delta", {{"content", pieces[i]}}}, {"finish_reason", nullptr}}}}}.dump()});
         }
         if (sent == pieces.size()) {
@@ -145,6 +153,7 @@ class FakeProvider {
   ProviderBehaviour behaviour_ = ProviderBehaviour::answer;
   std::string reply_ = "Hello there, visitor.";
   std::chrono::milliseconds delay_{0};
+  std::chrono::milliseconds piece_interval_{0};
   std::vector<RecordedRequest> requests_;
   std::vector<std::thread> producers_;
   std::atomic<bool> stopping_{false};

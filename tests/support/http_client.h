@@ -29,7 +29,7 @@ struct SseEvent {
   nlohmann::json data;
 };
 
-// Parses "event: x\ndata: {...}\n\n" blocks.
+// Parses "event: x\ndata: {...}\n\n" blocks (a block without an event line is a "message").
 inline std::vector<SseEvent> parse_sse(const std::string& body) {
   std::vector<SseEvent> events;
   std::size_t start = 0;
@@ -48,6 +48,7 @@ inline std::vector<SseEvent> parse_sse(const std::string& body) {
       if (line.rfind("data: ", 0) == 0) data += line.substr(6);
       line_start = line_end + 1;
     }
+    if (event.name.empty() && !data.empty()) event.name = "message";  // the SSE default type
     if (!event.name.empty()) {
       event.data = nlohmann::json::parse(data, nullptr, false);
       events.push_back(std::move(event));

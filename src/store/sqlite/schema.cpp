@@ -297,6 +297,28 @@ CREATE TABLE delivery_attempts (
   response TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+    // Issue 5 (versions 50-59): model generations, for cost and latency accounting and routing decisions.
+    Migration{50, R"sql(
+CREATE TABLE generations (
+  id INTEGER PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  first_token_ms REAL NOT NULL DEFAULT 0,
+  total_ms REAL NOT NULL DEFAULT 0,
+  routing TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX generations_workspace_time ON generations(workspace_id, created_at);
+CREATE INDEX generations_bot_time ON generations(bot_id, created_at);
+CREATE INDEX generations_message ON generations(message_id);
 )sql"},
 };
 

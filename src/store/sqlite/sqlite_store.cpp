@@ -620,6 +620,32 @@ class SqliteTx final : public WriteTx {
                session_id);
   }
 
+  Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) override {
+    auto stmt = db_.prepare(sql(
+        {"SELECT date(created_at / 1000, 'unixepoch') AS day, bot_id, provider, model, count(*), "
+         "sum(outcome = 'failed'), sum(prompt_tokens), sum(completion_tokens), sum(cost_usd), avg(first_token_ms), "
+         "avg(total_ms) FROM generations WHERE ", kInScope,
+         " AND (:bot = '' OR bot_id = :bot) AND created_at >= :since AND created_at < :until "
+         "GROUP BY day, bot_id, provider, model ORDER BY day, bot_id, provider, model"}));
+    bind_scope(stmt);
+    stmt.bind(":bot", bot_id).bind(":since", since).bind(":until", until);
+    std::vector<UsageRow> rows;
+    while (stmt.step()) {
+      rows.push_back({stmt.text(0), stmt.text(1), stmt.text(2), stmt.text(3), stmt.integer(4), stmt.integer(5),
+                      stmt.integer(6), stmt.integer(7), stmt.real(8), stmt.real(9), stmt.real(10)});
+    }
+    return rows;
+  }
+
+  Result<double> spend_since(std::string_view bot_id, std::int64_t since) override {
+    auto stmt = db_.prepare(sql({"SELECT coalesce(sum(cost_usd), 0) FROM generations WHERE ", kInScope,
+                                 " AND (:bot = '' OR bot_id = :bot) AND created_at >= :since"}));
+    bind_scope(stmt);
+    stmt.bind(":bot", bot_id).bind(":since", since);
+    stmt.step();
+    return stmt.real(0);
+  }
+
   Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override {
     BotAnalytics out;
     PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
@@ -1025,6 +1051,23 @@ class SqliteTx final : public WriteTx {
         .bind(7, stored.latency_us)
         .bind(8, stored.created_at)
         .bind(9, stored.author)
+        .run();
+    stored.id = db_.last_insert_rowid();
+    return stored;
+  }
+
+  Result<Generation> record_generation(const Generation& generation) override {
+    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(generation.bot_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    Generation stored = generation;
+    stored.workspace_id = owner->workspace_id;
+    stored.created_at = unix_millis();
+    db_.prepare("INSERT INTO generations (workspace_id, bot_id, message_id, provider, model, outcome, error, "
+                "prompt_tokens, completion_tokens, cost_usd, first_token_ms, total_ms, routing, created_at) "
+                "VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_positional(stored.workspace_id, stored.bot_id, stored.message_id, stored.provider, stored.model,
+                         stored.outcome, stored.error, stored.prompt_tokens, stored.completion_tokens, stored.cost_usd,
+                         stored.first_token_ms, stored.total_ms, stored.routing.dump(), stored.created_at)
         .run();
     stored.id = db_.last_insert_rowid();
     return stored;

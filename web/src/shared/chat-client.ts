@@ -23,6 +23,8 @@ export interface AnswerDone {
 
 export interface StreamHandlers {
   onDelta(text: string): void;
+  // The text streamed so far is withdrawn (a model failed mid-answer, or declined): a different answer follows.
+  onReset(): void;
   onSources(sources: Source[]): void;
   onDone(done: AnswerDone): void;
 }
@@ -89,6 +91,7 @@ export class ChatClient {
         for (const event of parser.push(decoder.decode(value, { stream: true }))) {
           const data = JSON.parse(event.data);
           if (event.event === 'delta') handlers.onDelta(String(data.text ?? ''));
+          else if (event.event === 'reset') handlers.onReset();
           else if (event.event === 'sources') handlers.onSources(Array.isArray(data.sources) ? data.sources : []);
           else if (event.event === 'done') {
             finished = true;

@@ -175,6 +175,7 @@ export class ChatWidget {
             received = true;
             this.appendDelta(answer, delta);
           },
+          onReset: () => this.resetAnswer(answer),
           onSources: (sources) => this.showSources(answer, sources),
           onDone: (done) => this.finishAnswer(answer, done),
         });
@@ -310,6 +311,13 @@ export class ChatWidget {
     this.log.append(node);
     this.scrollToEnd();
     return message;
+  }
+
+  private resetAnswer(message: BotMessage): void {
+    message.text = '';
+    message.body.replaceChildren();
+    message.body.classList.add('typing');
+    message.body.setAttribute('aria-label', this.config.texts.thinking);
   }
 
   private appendDelta(message: BotMessage, delta: string): void {

@@ -37,6 +37,7 @@ export function Playground({ botId }: { botId: string }) {
     try {
       await client.current.ask(text, token, {
         onDelta: (delta) => show({ answer: turn.answer + delta, firstTokenMs: turn.firstTokenMs ?? performance.now() - started }),
+        onReset: () => show({ answer: '' }),
         onSources: (sources) => show({ sources }),
         onDone: (done) => {
           setToken(done.visitor_token);
