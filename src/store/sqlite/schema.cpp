@@ -297,6 +297,7 @@ CREATE TABLE delivery_attempts (
   response TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+)sql"},
     // Issue 5 (versions 50-59): model generations, for cost and latency accounting and routing decisions.
     Migration{50, R"sql(
 CREATE TABLE generations (
