@@ -17,6 +17,8 @@
 #include "http/router.h"
 #include "ingest/ingest.h"
 #include "jobs/job_events.h"
+#include "leads/handoff.h"
+#include "leads/lead_service.h"
 #include "search/retriever.h"
 #include "store/store.h"
 
@@ -28,6 +30,9 @@ struct ApiOptions {
   std::string demo_bot_id;  // serves /demo when set
   std::function<void()> on_job_queued;  // tells the job runner (when this process has one) to look now
   LimitOptions limits;                   // rate limits, quotas and caps (api/protection.h)
+  // Tells the notification dispatcher (when this process has one) that webhook or email deliveries were queued.
+  std::function<void()> on_notification_queued;
+  int max_lead_submissions = 5;  // per visitor address and bot within 10 minutes
   // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
   std::shared_ptr<const llm::ProviderRegistry> providers;
   std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
@@ -41,13 +46,22 @@ class ApiContext {
         chat_(store, retriever_, options.providers),
         options_(std::move(options)),
         job_events_(store, job_view),
-        protection_(options_.limits) {}
+        protection_(options_.limits),
+        leads_(store, leads::LeadServiceOptions{options_.max_lead_submissions, std::chrono::seconds(600),
+                                                 options_.on_notification_queued}),
+        handoff_(store, live_, leads::HandoffOptions{options_.on_notification_queued}) {}
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
   const ApiOptions& options() const { return options_; }
   jobs::JobEvents& job_events() { return job_events_; }
   Protection& protection() { return protection_; }
+  leads::LeadService& leads() { return leads_; }
+  leads::LiveHub& live() { return live_; }
+  leads::HandoffService& handoff() { return handoff_; }
+  void notification_queued() const {
+    if (options_.on_notification_queued) options_.on_notification_queued();
+  }
   void job_queued() const {
     if (options_.on_job_queued) options_.on_job_queued();
   }
@@ -61,6 +75,9 @@ class ApiContext {
   ApiOptions options_;
   jobs::JobEvents job_events_;
   Protection protection_;
+  leads::LeadService leads_;
+  leads::LiveHub live_;
+  leads::HandoffService handoff_;
   std::mutex visitor_tokens_mutex_;
   std::shared_ptr<const auth::VisitorTokens> visitor_tokens_;
 };

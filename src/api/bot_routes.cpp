@@ -3,6 +3,9 @@
 #include "audit/audit.h"
 #include "chat/bot_settings.h"
 #include "common/utf8.h"
+#include "leads/handoff.h"
+#include "leads/lead_form.h"
+#include "notify/email.h"
 
 namespace parley::api {
 namespace {
@@ -30,6 +33,18 @@ Json merge_settings(Json settings, const Json& patch) {
   return settings;
 }
 
+// The settings of leads/ and notify/ (the lead form, handoff, email recipients), beside chat's own checks.
+Status validate_settings(const Json& settings) {
+  PARLEY_TRY(chat::validate_bot_settings(settings));
+  if (!settings.is_object()) return {};
+  if (const auto it = settings.find("leads"); it != settings.end()) PARLEY_TRY(leads::validate_lead_settings(*it));
+  if (const auto it = settings.find("handoff"); it != settings.end()) PARLEY_TRY(leads::validate_handoff_settings(*it));
+  if (const auto it = settings.find("notifications"); it != settings.end()) {
+    PARLEY_TRY(notify::validate_notification_settings(*it));
+  }
+  return {};
+}
+
 }  // namespace
 
 void register_bot_routes(http::Router& router, ApiContext& context) {
@@ -48,7 +63,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(const std::string name, bot_name(body));
     Json settings = body.value("settings", Json::object());
-    if (const auto valid = chat::validate_bot_settings(settings); !valid.ok()) return http::error_response(valid.error());
+    if (const auto valid = validate_settings(settings); !valid.ok()) return http::error_response(valid.error());
     std::optional<store::Bot> created;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));
@@ -87,7 +102,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
       if (body.contains("settings")) {
         if (!body["settings"].is_object()) return make_error(ErrorCode::invalid_request, "`settings` must be an object");
         Json merged = merge_settings(bot->settings, body["settings"]);
-        PARLEY_TRY(chat::validate_bot_settings(merged));
+        PARLEY_TRY(validate_settings(merged));
         bot->settings = std::move(merged);
       }
       PARLEY_ASSIGN_OR_RETURN(updated, tx.update_bot(*bot));

@@ -12,7 +12,9 @@
 #include "api/origins.h"
 #include "guard/injection.h"
 #include "guard/pii.h"
+#include "chat/bot_settings.h"
 #include "llm/types.h"
+#include "notify/outbox.h"
 
 namespace parley::api {
 namespace {
@@ -71,6 +73,51 @@ Result<std::size_t> conversation_length(ApiContext& context, const store::Bot& b
   return count;
 }
 
+// The reply when the message was not for the bot (leads/handoff.h): a person has (or is asked to take) the
+// conversation. `mode` is "handoff" when this message started it, "agent" when a person already has it.
+Json handoff_json(const leads::HandoffOutcome& outcome, bool started, const std::string& visitor_token) {
+  return {{"answer", outcome.visitor_text},
+          {"mode", started ? "handoff" : "agent"},
+          {"status", outcome.conversation.status},
+          {"offer_lead_form", outcome.offer_lead_form},
+          {"confidence", 0.0},
+          {"sources", Json::array()},
+          {"conversation_id", outcome.conversation.id},
+          {"message_id", 0},
+          {"visitor_token", visitor_token},
+          {"latency_ms", 0.0}};
+}
+
+// message.created for the visitor's question and the bot's answer, when a webhook of the workspace wants it. A
+// transaction of its own after the turn's: a crash between the two loses these two events (the turn is kept).
+void announce_turn(ApiContext& context, const store::Bot& bot, const chat::ChatRequest& request, const chat::ChatReply& reply) {
+  bool wanted = false;
+  const auto scope = store::Scope::workspace(bot.workspace_id);
+  const auto read = context.store().read(scope, [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const auto webhooks, tx.webhooks());
+    for (const auto& webhook : webhooks) {
+      wanted = wanted || (webhook.active && (webhook.bot_id.empty() || webhook.bot_id == bot.id) &&
+                          std::find(webhook.events.begin(), webhook.events.end(), notify::event_type::message_created) !=
+                              webhook.events.end());
+    }
+    return {};
+  });
+  if (!read.ok() || !wanted) return;
+  const auto written = context.store().write(scope, [&](store::WriteTx& tx) -> Status {
+    const Json question = {{"conversation_id", reply.conversation_id},
+                           {"bot_id", bot.id},
+                           {"message", {{"role", "user"}, {"text", request.message}}}};
+    PARLEY_TRY(notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, question)));
+    const Json answer = {{"conversation_id", reply.conversation_id},
+                         {"bot_id", bot.id},
+                         {"message", {{"id", reply.message_id}, {"role", "assistant"}, {"text", reply.answer.text},
+                                      {"mode", reply.answer.mode}}}};
+    PARLEY_TRY(notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, answer)));
+    return {};
+  });
+  if (written.ok()) context.notification_queued();
+}
+
 }  // namespace
 
 void register_chat_routes(http::Router& router, ApiContext& context) {
@@ -108,6 +155,32 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
       if (!stream_slot) return too_many({false, std::chrono::seconds(1)}, "open answer streams");
     }
     if (auto refusal = protection.daily_quota(bot)) return std::move(*refusal);
+    // A person has the conversation, or the visitor asks for one: the bot stays out of it.
+    PARLEY_RESPOND_ON_ERROR(const auto settings, chat::parse_bot_settings(bot.settings));
+    if (const auto valid = chat::validate_message(chat_request.message, settings.max_message_chars); !valid.ok()) {
+      return http::error_response(valid.error());
+    }
+    PARLEY_RESPOND_ON_ERROR(const auto handoff,
+                            context.handoff().intercept(bot, chat_request.conversation_id.value_or(""), chat_request.message));
+    if (handoff) {
+      const bool started = !handoff->visitor_text.empty();
+      const std::string token = tokens->issue(bot.id, handoff->conversation.id);
+      const Json view = handoff_json(*handoff, started, token);
+      if (request.accepts("text/event-stream")) {
+        auto events = std::make_shared<http::EventStream>();
+        if (started) events->push({"delta", Json{{"text", handoff->visitor_text}}.dump()});
+        events->push({"sources", Json{{"sources", Json::array()}}.dump()});
+        Json done = view;
+        done.erase("answer");
+        done.erase("sources");
+        events->push({"done", done.dump()});
+        events->close();
+        http::Response response;
+        response.events = events;
+        return response;
+      }
+      return http::json_response(200, view);
+    }
     const bool streaming = request.accepts("text/event-stream");
     auto cancellation = std::make_shared<llm::Cancellation>();
     chat::ChatEvents events;
@@ -128,7 +201,7 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
         std::optional<Error> error;
       };
       auto refusal = std::make_shared<Refusal>();
-      events.on_done = [stream, tokens, refusal, bot_id = bot.id](Result<chat::ChatReply> reply) {
+      events.on_done = [stream, tokens, refusal, bot_id = bot.id, &context, bot, chat_request](Result<chat::ChatReply> reply) {
         if (!reply.ok()) {
           {
             std::lock_guard lock(refusal->mutex);
@@ -143,6 +216,7 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
           const std::string visitor_token = tokens->issue(bot_id, reply->conversation_id);
           stream->push({"sources", Json{{"sources", citations_view(reply->answer.sources)}}.dump()});
           stream->push({"done", done_json(*reply, visitor_token).dump()});
+          announce_turn(context, bot, chat_request, *reply);
         }
         stream->close();
       };
@@ -158,8 +232,9 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
       return response;
     }
     auto deferred = std::make_shared<http::DeferredResponse>();
-    events.on_done = [deferred, tokens, bot_id = bot.id](Result<chat::ChatReply> reply) {
+    events.on_done = [deferred, tokens, bot_id = bot.id, &context, bot, chat_request](Result<chat::ChatReply> reply) {
       if (!reply.ok()) return deferred->resolve(http::error_response(reply.error()));
+      announce_turn(context, bot, chat_request, *reply);
       deferred->resolve(http::json_response(200, answer_json(*reply, tokens->issue(bot_id, reply->conversation_id))));
     };
     context.chat().ask_stream(store::Scope::system(), chat_request, std::move(events), cancellation);

@@ -68,6 +68,9 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_bot_routes(router, context);
   register_source_routes(router, context);
   register_chat_routes(router, context);
+  register_lead_routes(router, context);
+  register_support_routes(router, context);
+  register_webhook_routes(router, context);
   register_openai_routes(router, context);
   register_widget_routes(router, context);
   register_analytics_routes(router, context);

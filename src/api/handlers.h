@@ -47,6 +47,9 @@ void register_analytics_routes(http::Router& router, ApiContext& context);
 void register_conversation_export_routes(http::Router& router, ApiContext& context);
 void register_static_routes(http::Router& router, ApiContext& context);
 void register_audit_routes(http::Router& router, ApiContext& context);
+void register_lead_routes(http::Router& router, ApiContext& context);     // leads (public form, list, export)
+void register_support_routes(http::Router& router, ApiContext& context);  // handoff: inbox, claim, reply, live events
+void register_webhook_routes(http::Router& router, ApiContext& context);  // webhooks, deliveries, replay
 void register_openai_routes(http::Router& router, ApiContext& context);
 
 // The conversation filter of a request's query: q, mode, rating (up/down), from, to (YYYY-MM-DD, UTC), limit,

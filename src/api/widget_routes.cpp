@@ -8,6 +8,8 @@
 #include "api/handlers.h"
 #include "api/origins.h"
 #include "chat/bot_settings.h"
+#include "leads/lead_form.h"
+#include "notify/outbox.h"
 
 namespace parley::api {
 namespace {
@@ -15,12 +17,25 @@ namespace {
 // What a visitor may see of their own conversation: what the widget showed them, nothing internal.
 Json visitor_message_view(const store::Message& message) {
   Json view = {{"id", message.id}, {"role", message.role}, {"text", message.text}};
+  if (!message.author.empty()) view["author"] = message.author;
   if (message.role == "assistant") {
     view["sources"] = Json::array();
     for (const auto& source : message.sources) view["sources"].push_back({{"title", source.title}, {"url", source.url}});
     view["rating"] = message.rating;
   }
   return view;
+}
+
+// The widget's public configuration, with the lead form and the handoff button (leads/).
+Json widget_config(const store::Bot& bot) {
+  Json config = chat::public_widget_config(bot);
+  const auto form = leads::parse_lead_form(bot.settings);
+  config["lead_form"] = form.ok() ? leads::public_lead_form(*form) : Json(nullptr);
+  if (form.ok() && form->enabled) config["lead_form"]["after_messages"] = form->triggers.after_messages;
+  const auto handoff = leads::parse_handoff_settings(bot.settings);
+  // The widget's "talk to a person" button: for bots whose settings set up handoff (asking in words always works).
+  config["handoff"] = handoff.ok() && handoff->enabled && bot.settings.contains("handoff");
+  return config;
 }
 
 Result<std::string> visitor_conversation(ApiContext& context, const http::Request& request, const store::Bot& bot) {
@@ -42,11 +57,11 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
       return {};
     });
     if (!status.ok()) return http::error_response(status.error());
-    return http::json_response(200, {{"config", chat::public_widget_config(*bot)}, {"text_defaults", chat::widget_text_defaults()}});
+    return http::json_response(200, {{"config", widget_config(*bot)}, {"text_defaults", chat::widget_text_defaults()}});
   }));
 
   router.add("GET", "/api/v1/widget/{bot_id}/config", public_endpoint(context, [](http::Request&, const store::Bot& bot) {
-    http::Response response = http::json_response(200, chat::public_widget_config(bot));
+    http::Response response = http::json_response(200, widget_config(bot));
     // Short, so that a change in the bot builder reaches visitors quickly.
     response.headers["Cache-Control"] = "public, max-age=60";
     return response;
@@ -82,10 +97,27 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
                  return http::error_response(ErrorCode::invalid_request,
                                              "send {\"message_id\": <id>, \"rating\": 1 | -1 | 0}");
                }
-               const auto status = context.store().write(store::Scope::workspace(bot.workspace_id), [&](store::WriteTx& tx) {
-                 return tx.set_feedback(conversation_id, message_id->get<std::int64_t>(), rating->get<int>());
+               bool queued = false;
+               const auto status = context.store().write(store::Scope::workspace(bot.workspace_id), [&](store::WriteTx& tx) -> Status {
+                 PARLEY_TRY(tx.set_feedback(conversation_id, message_id->get<std::int64_t>(), rating->get<int>()));
+                 if (rating->get<int>() == 0) return {};
+                 // feedback.created, in the same transaction (notify/outbox.h).
+                 std::string answer;
+                 PARLEY_ASSIGN_OR_RETURN(const auto messages, tx.messages(conversation_id));
+                 for (const auto& message : messages) {
+                   if (message.id == message_id->get<std::int64_t>()) answer = message.text;
+                 }
+                 const auto event = notify::new_event(notify::event_type::feedback_created, bot,
+                                                      {{"conversation_id", conversation_id},
+                                                       {"message_id", *message_id},
+                                                       {"rating", *rating},
+                                                       {"answer", answer}});
+                 PARLEY_ASSIGN_OR_RETURN(const int deliveries, notify::enqueue(tx, event));
+                 queued = deliveries > 0;
+                 return {};
                });
                if (!status.ok()) return http::error_response(status.error());
+               if (queued) context.notification_queued();
                return http::json_response(200, {{"message_id", *message_id}, {"rating", *rating}});
              }));
   router.add("OPTIONS", "/api/v1/widget/{bot_id}/feedback", public_preflight(context, "POST, OPTIONS"));

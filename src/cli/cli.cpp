@@ -74,6 +74,7 @@ int run(int argc, char** argv) {
   add_job_commands(app, globals);
   add_user_commands(app, globals);
   add_guard_commands(app, globals);
+  add_lead_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   engine::register_model_commands(app);
 #endif

@@ -65,5 +65,6 @@ Status add_crawl_source(const Globals& globals, const std::string& bot_id, const
 void add_crawl_source_commands(CLI::App& source, Globals& globals);
 void add_user_commands(CLI::App& app, Globals& globals);
 void add_guard_commands(CLI::App& app, Globals& globals);
+void add_lead_commands(CLI::App& app, Globals& globals);  // parley leads export|list
 
 }  // namespace parley::cli

@@ -67,6 +67,11 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   }
   PARLEY_TRY(read_value(table, "workspace", "default", config.default_workspace));
   PARLEY_TRY(read_value(table, "demo", "bot_id", config.demo_bot_id));
+  PARLEY_TRY(read_value(table, "smtp", "url", config.smtp_url));
+  PARLEY_TRY(read_value(table, "smtp", "from", config.smtp_from));
+  PARLEY_TRY(read_value(table, "smtp", "username", config.smtp_username));
+  PARLEY_TRY(read_value(table, "smtp", "password", config.smtp_password));
+  PARLEY_TRY(read_value(table, "smtp", "starttls", config.smtp_starttls));
   if (config.port < 0 || config.port > 65535) return make_error(ErrorCode::invalid_request, "parley.toml: server.port is out of range");
   if (config.io_threads < 1 || config.worker_threads < 1) {
     return make_error(ErrorCode::invalid_request, "parley.toml: thread counts must be at least 1");
@@ -149,6 +154,10 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
       {"workspace", toml::table{{"default", config.default_workspace}}},
   };
   if (!config.demo_bot_id.empty()) table.insert("demo", toml::table{{"bot_id", config.demo_bot_id}});
+  if (!config.smtp_url.empty()) {
+    table.insert("smtp", toml::table{{"url", config.smtp_url}, {"from", config.smtp_from}, {"username", config.smtp_username},
+                                     {"password", config.smtp_password}, {"starttls", config.smtp_starttls}});
+  }
   const auto path = config_path(data_dir);
   const auto temporary = path.string() + ".tmp";
   {

@@ -13,6 +13,8 @@
 #include "ingest/upload_jobs.h"
 #include "jobs/job_runner.h"
 #include "jobs/scheduler.h"
+#include "leads/handoff.h"
+#include "notify/dispatcher.h"
 
 namespace parley::cli {
 
@@ -40,9 +42,18 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     schedule.on_queued = [&runner] { runner.wake(); };
     jobs::Scheduler scheduler(*store, schedule);
     PARLEY_ASSIGN_OR_RETURN(const Providers providers, build_providers(config));
+    // Webhooks and emails (notify/dispatcher.h): deliveries left by the previous run are sent (at least once).
+    notify::DispatcherOptions dispatch;
+    dispatch.smtp.url = config.smtp_url;
+    dispatch.smtp.from = config.smtp_from;
+    dispatch.smtp.username = config.smtp_username;
+    dispatch.smtp.password = config.smtp_password;
+    dispatch.smtp.starttls = config.smtp_starttls;
+    notify::Dispatcher dispatcher(*store, dispatch);
     api::ApiOptions api_options;
     api_options.providers = providers.registry;
     api_options.embedder = providers.embedder;
+    api_options.on_notification_queued = [&dispatcher] { dispatcher.wake(); };
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;
     api_options.on_job_queued = [&runner] { runner.wake(); };
@@ -60,6 +71,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     api::ApiContext context(*store, api_options);
     http::Router router;
     api::register_routes(router, context);
+    leads::HandoffSweeper sweeper(context.handoff(), context.live());
 
     http::ServerOptions server_options;
     server_options.host = options->host.value_or(config.host);
@@ -77,7 +89,11 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     server.start();
     runner.start();
     scheduler.start();
+    dispatcher.start();
+    sweeper.start();
     server.run_until_signal();
+    sweeper.stop();
+    dispatcher.stop();
     // Running jobs go back to the queue, their progress stored: the next start resumes them.
     scheduler.stop();
     runner.stop();

@@ -72,6 +72,15 @@ class Fetcher::Impl {
     if (!request.if_modified_since.empty()) {
       transfer->headers = curl_slist_append(transfer->headers, ("If-Modified-Since: " + request.if_modified_since).c_str());
     }
+    for (const auto& header : request.headers) transfer->headers = curl_slist_append(transfer->headers, header.c_str());
+    if (request.method == "POST") {
+      transfer->request_body = std::move(request.body);
+      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(transfer->request_body.size()));
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->request_body.data());
+      // No "Expect: 100-continue" round trip before larger bodies.
+      transfer->headers = curl_slist_append(transfer->headers, "Expect:");
+    }
     if (transfer->headers != nullptr) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
     curl_multi_add_handle(multi_, easy);
     transfers_.emplace(easy, std::move(transfer));
@@ -106,6 +115,7 @@ class Fetcher::Impl {
     Impl* owner = nullptr;
     CURL* easy = nullptr;
     curl_slist* headers = nullptr;
+    std::string request_body;  // a POST's body: libcurl reads it from here while the transfer runs
     FetchResponse response;
     std::chrono::steady_clock::time_point started;
     bool checked_type = false;

@@ -1,4 +1,4 @@
-// Concurrent HTTP GETs over libcurl's multi interface, driven from one thread (the crawl's): no redirects are
+// Concurrent HTTP requests (GETs; POSTs for webhook deliveries) over libcurl's multi interface, driven from one thread (the crawl's): no redirects are
 // followed (the crawler decides where a redirect may lead), and every transfer is bounded — total time, a minimum
 // speed, the body size (checked against Content-Length up front and against the bytes as they arrive, after
 // decompression), and the content type (checked when the headers arrive, before the body is read).
@@ -30,6 +30,9 @@ struct FetchRequest {
   std::string url;
   std::string if_none_match;      // a previous ETag
   std::string if_modified_since;  // a previous Last-Modified
+  std::string method = "GET";     // "GET", or "POST" to send `body`
+  std::string body = {};
+  std::vector<std::string> headers = {};  // more request headers, "Name: value"
 };
 
 struct FetchResponse {

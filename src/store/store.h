@@ -129,6 +129,23 @@ class ReadTx {
   virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) = 0;
   virtual Result<std::optional<AuditEntry>> last_audit_entry() = 0;
 
+  // ---- Leads and support ----
+  virtual Result<std::optional<Lead>> lead(std::string_view lead_id) = 0;
+  virtual Result<std::vector<Lead>> leads(std::string_view bot_id, const LeadFilter& filter) = 0;  // newest first
+  // The bot's leads with this email or this phone (either may be empty), for de-duplication.
+  virtual Result<std::vector<Lead>> leads_by_contact(std::string_view bot_id, std::string_view email,
+                                                     std::string_view phone) = 0;
+  virtual Result<std::vector<Conversation>> lead_conversations(std::string_view lead_id) = 0;
+  // Conversations waiting for or held by a person, oldest request first, with their latest message.
+  virtual Result<std::vector<Conversation>> inbox(const InboxFilter& filter) = 0;
+  // Conversations still waiting whose claim deadline has passed at `now` and whose visitor has not been told yet.
+  virtual Result<std::vector<Conversation>> unclaimed_conversations(std::int64_t now) = 0;
+
+  virtual Result<std::optional<Webhook>> webhook(std::string_view webhook_id) = 0;
+  virtual Result<std::vector<Webhook>> webhooks() = 0;  // of the scope's workspace, oldest first
+  virtual Result<std::optional<Delivery>> delivery(std::int64_t delivery_id) = 0;
+  virtual Result<std::vector<Delivery>> deliveries(const DeliveryFilter& filter) = 0;  // newest first
+  virtual Result<std::vector<DeliveryAttempt>> delivery_attempts(std::int64_t delivery_id) = 0;  // oldest first
   // Generations in [since, until), per day, bot, provider and model; one bot's when bot_id is not empty.
   virtual Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
   // Money spent on generations since `since`: one bot's when bot_id is not empty, else the whole scope's.
@@ -175,6 +192,28 @@ class WriteTx : public ReadTx {
   virtual Status set_user_password(std::string_view user_id, std::string_view password_hash) = 0;
   virtual Result<Session> create_session(const Session& session) = 0;  // created_at filled in
   virtual Status delete_session(std::string_view session_id) = 0;
+
+  // ---- Leads and support ----
+  virtual Result<Lead> create_lead(const Lead& lead) = 0;  // id, workspace and timestamps filled in
+  virtual Status update_lead(const Lead& lead) = 0;         // every field but the id, bot and created_at
+  virtual Status delete_lead(std::string_view lead_id) = 0;
+  // Writes the handoff fields of a conversation (status, agent, times, summary, lead).
+  virtual Status update_conversation_support(const Conversation& conversation) = 0;
+
+  virtual Result<Webhook> create_webhook(const Webhook& webhook) = 0;  // id, workspace and timestamps filled in
+  virtual Status update_webhook(const Webhook& webhook) = 0;
+  virtual Status delete_webhook(std::string_view webhook_id) = 0;  // and its deliveries
+  virtual Result<Delivery> add_delivery(const Delivery& delivery) = 0;  // id and created_at filled in
+  // Takes up to `limit` deliveries of `channel` that are due at `now` (pending, not leased or lease expired, their
+  // webhook active) under a lease for `owner` until `lease_until`; fills in each one's target and secret.
+  virtual Result<std::vector<Delivery>> claim_deliveries(std::string_view channel, std::int64_t now,
+                                                         std::string_view owner, std::int64_t lease_until,
+                                                         int limit) = 0;
+  // Writes state, attempts, times, lease and last result.
+  virtual Status update_delivery(const Delivery& delivery) = 0;
+  virtual Status add_delivery_attempt(const DeliveryAttempt& attempt) = 0;
+  // Gives back every lease `owner` holds (a dispatcher that stops): those deliveries are due again at once.
+  virtual Status release_deliveries(std::string_view owner) = 0;
 
   // System scope: an instance-wide secret (e.g. the key that signs visitor tokens), created with `initial` when
   // it does not exist yet; every caller then gets the same value.

@@ -150,6 +150,20 @@ struct Conversation {
   std::int64_t fallback_count = 0;
   std::int64_t thumbs_up = 0;
   std::int64_t thumbs_down = 0;
+  // Handoff to a person (handoff/): `status` is open (the bot answers), waiting_for_agent, with_agent or closed.
+  std::string agent_id = {};    // who holds it: a user id, or "key:<id>" for an API key
+  std::string agent_name = {};  // shown to the visitor and in the inbox
+  std::optional<std::int64_t> handoff_requested_at = {};
+  std::string handoff_reason = {};  // visitor_request | button | fallback
+  std::optional<std::int64_t> claim_deadline_at = {};  // waiting this long unclaimed, the visitor is told so
+  std::optional<std::int64_t> handoff_notice_at = {};  // when the visitor was told that no one could take it
+  std::optional<std::int64_t> claimed_at = {};
+  std::optional<std::int64_t> closed_at = {};
+  std::string summary = {};  // written when the handoff was requested, for the agent
+  std::string lead_id = {};  // the lead the visitor left in this conversation
+  // Filled in by inbox reads: the latest message, for the list.
+  std::string last_message = {};
+  std::string last_role = {};
 };
 
 struct MessageSource {
@@ -171,6 +185,7 @@ struct Message {
   std::int64_t latency_us = 0;
   std::int64_t created_at = 0;
   int rating = 0;  // the visitor's feedback on an assistant message: +1, -1, or 0 for none
+  std::string author = {};  // agent messages: the agent's display name
 };
 
 // One call to a language model for an answer (each route tried is one record, failed ones included), for cost
@@ -240,6 +255,7 @@ struct BotAnalytics {
   std::vector<UnansweredQuestion> unanswered;  // most asked first
   std::vector<SourceUsage> top_sources;        // most cited first
   std::vector<std::int64_t> latencies_us;      // of every answer in the window, ascending
+  std::int64_t handoffs = 0;                   // conversations in which a person was asked for
 };
 
 // A background job in the durable queue. One runner at a time holds a job's lease; a job whose lease expired
@@ -324,6 +340,105 @@ struct AuditEntry {
   Json after = nullptr;
   std::string prev_hash;  // the previous entry's hash ("" for the first)
   std::string hash;       // SHA-256 (hex) over prev_hash and this entry's fields
+};
+
+// ---- Leads and support (issue 7) ----
+
+// A person who left their details with a bot. One lead per person per bot: a later submission with the same email
+// (or the same phone, when one side has no email) updates it instead of adding another.
+struct Lead {
+  std::string id;
+  std::string workspace_id;
+  std::string bot_id;
+  std::string name;
+  std::string email;  // trimmed, domain lower-cased; empty when not given
+  std::string phone;  // E.164 ("+14155552671"); empty when not given
+  std::string company;
+  Json fields = Json::object();  // the form's custom fields, by name
+  std::string consent_text;      // what the visitor agreed to (empty: the form asked for no consent)
+  std::optional<std::int64_t> consented_at;
+  std::string trigger;  // what showed the form: before_chat | after_messages | buying_intent | fallback | request | handoff | api
+  std::string conversation_id;  // the conversation of the latest submission
+  std::int64_t submissions = 1;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+struct LeadFilter {
+  std::optional<std::int64_t> since;  // created_at >= since
+  std::optional<std::int64_t> until;  // created_at < until
+  std::string text;                   // name, email, phone or company contains this (ASCII case-insensitive)
+  std::string trigger;                // empty: any
+  int limit = 50;
+  int offset = 0;
+};
+
+// The agents' inbox: conversations of the workspace that wait for or are held by a person.
+struct InboxFilter {
+  std::string bot_id;                  // empty: every bot of the workspace
+  std::vector<std::string> statuses;   // empty: waiting_for_agent and with_agent
+  std::string agent_id;                // only these held by this agent
+  int limit = 200;
+};
+
+// A subscription to events: deliveries of the matching events go to `url`, signed with `secret`.
+struct Webhook {
+  std::string id;
+  std::string workspace_id;
+  std::string bot_id;  // empty: every bot of the workspace
+  std::string url;
+  std::vector<std::string> events;  // lead.created, conversation.handoff_requested, ...
+  std::string format = "json";      // json | slack
+  std::string secret;               // the HMAC-SHA256 key of the signature header
+  std::string description;
+  bool active = true;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+// One event on its way to one destination: the durable outbox. Written in the transaction that made the event, so
+// none is lost; taken by a dispatcher under a lease (like jobs), so a crashed process's deliveries are sent again
+// (at least once).
+struct Delivery {
+  std::int64_t id = 0;
+  std::string workspace_id;
+  std::string bot_id;
+  std::string channel;     // webhook | email
+  std::string webhook_id;  // webhook deliveries
+  std::string target;      // the URL (the webhook's current one when claimed), or the email recipients, comma-separated
+  std::string format;      // json | slack | email
+  std::string event_id;
+  std::string event_type;
+  std::string payload;     // the exact body to POST, or for email {"subject", "text"} as JSON
+  std::string state = "pending";  // pending | delivered | failed
+  int attempts = 0;
+  std::int64_t next_attempt_at = 0;
+  std::int64_t expires_at = 0;  // no retry after this (24 hours after the event, or after a replay)
+  std::string lease_owner;
+  std::int64_t lease_expires_at = 0;
+  int last_status = 0;  // HTTP (or SMTP) status of the last attempt; 0 when none arrived
+  std::string last_error;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> delivered_at;
+  std::string secret = {};  // filled in by claims only: the webhook's signing key
+};
+
+struct DeliveryAttempt {
+  std::int64_t id = 0;
+  std::int64_t delivery_id = 0;
+  std::int64_t attempted_at = 0;
+  int status = 0;
+  std::string error;
+  std::int64_t duration_ms = 0;
+  std::string response;  // the start of the response body
+};
+
+struct DeliveryFilter {
+  std::string webhook_id;  // empty: any
+  std::string channel;     // empty: any
+  std::string state;       // empty: any
+  int limit = 50;
+  int offset = 0;
 };
 
 }  // namespace parley::store

@@ -213,6 +213,91 @@ CREATE TABLE instance_secrets (
   created_at INTEGER NOT NULL
 );
 )sql"},
+    // Issue 7 (versions 30-39): leads, handoff to a person, webhooks and the durable outbox of notifications.
+    Migration{30, R"sql(
+CREATE TABLE leads (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  name TEXT NOT NULL DEFAULT '',
+  email TEXT NOT NULL DEFAULT '',
+  phone TEXT NOT NULL DEFAULT '',
+  company TEXT NOT NULL DEFAULT '',
+  fields TEXT NOT NULL DEFAULT '{}',
+  consent_text TEXT NOT NULL DEFAULT '',
+  consented_at INTEGER,
+  trigger TEXT NOT NULL DEFAULT '',
+  conversation_id TEXT NOT NULL DEFAULT '',
+  submissions INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX leads_bot ON leads(bot_id, created_at);
+CREATE INDEX leads_email ON leads(bot_id, email) WHERE email <> '';
+CREATE INDEX leads_phone ON leads(bot_id, phone) WHERE phone <> '';
+ALTER TABLE conversations ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN agent_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN handoff_requested_at INTEGER;
+ALTER TABLE conversations ADD COLUMN handoff_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN claim_deadline_at INTEGER;
+ALTER TABLE conversations ADD COLUMN handoff_notice_at INTEGER;
+ALTER TABLE conversations ADD COLUMN claimed_at INTEGER;
+ALTER TABLE conversations ADD COLUMN closed_at INTEGER;
+ALTER TABLE conversations ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN lead_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX conversations_support ON conversations(workspace_id, status) WHERE status IN ('waiting_for_agent', 'with_agent');
+CREATE INDEX conversations_lead ON conversations(lead_id) WHERE lead_id <> '';
+ALTER TABLE messages ADD COLUMN author TEXT NOT NULL DEFAULT '';
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT REFERENCES bots(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL DEFAULT '[]',
+  format TEXT NOT NULL DEFAULT 'json',
+  secret TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhooks_workspace ON webhooks(workspace_id);
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  bot_id TEXT NOT NULL DEFAULT '',
+  channel TEXT NOT NULL,
+  webhook_id TEXT REFERENCES webhooks(id) ON DELETE CASCADE,
+  target TEXT NOT NULL DEFAULT '',
+  format TEXT NOT NULL DEFAULT 'json',
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  lease_owner TEXT NOT NULL DEFAULT '',
+  lease_expires_at INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  delivered_at INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries(channel, next_attempt_at) WHERE state = 'pending';
+CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
+CREATE INDEX deliveries_workspace ON deliveries(workspace_id, id);
+CREATE TABLE delivery_attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+  attempted_at INTEGER NOT NULL,
+  status INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  response TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+)sql"},
     // Issue 8 (versions 40-49): the audit log, append-only (triggers refuse changes) and hash-chained per workspace.
     Migration{40, R"sql(
 CREATE TABLE audit_log (

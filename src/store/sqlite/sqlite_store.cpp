@@ -219,7 +219,9 @@ constexpr std::string_view kConversationSummaryColumns =
     "(SELECT m.text FROM messages m WHERE m.conversation_id = conversations.id AND m.role = 'user' ORDER BY m.id LIMIT 1), "
     "(SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.mode = 'fallback'), "
     "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = 1), "
-    "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = -1)";
+    "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = -1), "
+    "agent_id, agent_name, handoff_requested_at, handoff_reason, claim_deadline_at, handoff_notice_at, claimed_at, "
+    "closed_at, summary, lead_id";
 Conversation read_conversation(const Statement& row) {
   Conversation conversation;
   conversation.id = row.text(0);
@@ -233,12 +235,22 @@ Conversation read_conversation(const Statement& row) {
   conversation.fallback_count = row.integer(8);
   conversation.thumbs_up = row.integer(9);
   conversation.thumbs_down = row.integer(10);
+  conversation.agent_id = row.text(11);
+  conversation.agent_name = row.text(12);
+  conversation.handoff_requested_at = row.optional_integer(13);
+  conversation.handoff_reason = row.text(14);
+  conversation.claim_deadline_at = row.optional_integer(15);
+  conversation.handoff_notice_at = row.optional_integer(16);
+  conversation.claimed_at = row.optional_integer(17);
+  conversation.closed_at = row.optional_integer(18);
+  conversation.summary = row.text(19);
+  conversation.lead_id = row.text(20);
   return conversation;
 }
 
 constexpr std::string_view kMessageColumns =
     "id, conversation_id, role, text, mode, confidence, sources, latency_us, created_at, "
-    "(SELECT f.rating FROM message_feedback f WHERE f.message_id = messages.id)";
+    "(SELECT f.rating FROM message_feedback f WHERE f.message_id = messages.id), author";
 Message read_message(const Statement& row) {
   Message message;
   message.id = row.integer(0);
@@ -251,6 +263,7 @@ Message read_message(const Statement& row) {
   message.latency_us = row.integer(7);
   message.created_at = row.integer(8);
   message.rating = static_cast<int>(row.optional_integer(9).value_or(0));
+  message.author = row.text(10);
   return message;
 }
 
@@ -284,6 +297,79 @@ User read_user(const Statement& row) {
   return user;
 }
 
+constexpr std::string_view kLeadColumns =
+    "id, workspace_id, bot_id, name, email, phone, company, fields, consent_text, consented_at, trigger, "
+    "conversation_id, submissions, created_at, updated_at";
+Lead read_lead(const Statement& row) {
+  Lead lead;
+  lead.id = row.text(0);
+  lead.workspace_id = row.text(1);
+  lead.bot_id = row.text(2);
+  lead.name = row.text(3);
+  lead.email = row.text(4);
+  lead.phone = row.text(5);
+  lead.company = row.text(6);
+  lead.fields = parse_json_column(row.text(7), Json::object());
+  lead.consent_text = row.text(8);
+  lead.consented_at = row.optional_integer(9);
+  lead.trigger = row.text(10);
+  lead.conversation_id = row.text(11);
+  lead.submissions = row.integer(12);
+  lead.created_at = row.integer(13);
+  lead.updated_at = row.integer(14);
+  return lead;
+}
+
+constexpr std::string_view kWebhookColumns =
+    "id, workspace_id, COALESCE(bot_id, ''), url, events, format, secret, description, active, created_at, updated_at";
+Webhook read_webhook(const Statement& row) {
+  Webhook webhook;
+  webhook.id = row.text(0);
+  webhook.workspace_id = row.text(1);
+  webhook.bot_id = row.text(2);
+  webhook.url = row.text(3);
+  for (const auto& event : parse_json_column(row.text(4), Json::array())) {
+    if (event.is_string()) webhook.events.push_back(event.get<std::string>());
+  }
+  webhook.format = row.text(5);
+  webhook.secret = row.text(6);
+  webhook.description = row.text(7);
+  webhook.active = row.integer(8) != 0;
+  webhook.created_at = row.integer(9);
+  webhook.updated_at = row.integer(10);
+  return webhook;
+}
+
+// For SELECTs from `deliveries d` (claims also join the webhook for its current URL and secret).
+constexpr std::string_view kDeliveryColumns =
+    "d.id, d.workspace_id, d.bot_id, d.channel, COALESCE(d.webhook_id, ''), d.target, d.format, d.event_id, "
+    "d.event_type, d.payload, d.state, d.attempts, d.next_attempt_at, d.expires_at, d.lease_owner, d.lease_expires_at, "
+    "d.last_status, d.last_error, d.created_at, d.delivered_at";
+Delivery read_delivery(const Statement& row) {
+  Delivery delivery;
+  delivery.id = row.integer(0);
+  delivery.workspace_id = row.text(1);
+  delivery.bot_id = row.text(2);
+  delivery.channel = row.text(3);
+  delivery.webhook_id = row.text(4);
+  delivery.target = row.text(5);
+  delivery.format = row.text(6);
+  delivery.event_id = row.text(7);
+  delivery.event_type = row.text(8);
+  delivery.payload = row.text(9);
+  delivery.state = row.text(10);
+  delivery.attempts = static_cast<int>(row.integer(11));
+  delivery.next_attempt_at = row.integer(12);
+  delivery.expires_at = row.integer(13);
+  delivery.lease_owner = row.text(14);
+  delivery.lease_expires_at = row.integer(15);
+  delivery.last_status = static_cast<int>(row.integer(16));
+  delivery.last_error = row.text(17);
+  delivery.created_at = row.integer(18);
+  delivery.delivered_at = row.optional_integer(19);
+  return delivery;
+}
+
 std::string ascii_lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
@@ -301,6 +387,7 @@ std::string sql(std::initializer_list<std::string_view> parts) {
 // Every query of a scoped table carries this condition; ":ws" is bound to the scope's workspace ('' = system).
 // Plain "?" parameters are bound with Statement::bind_positional, which skips the named ones.
 constexpr std::string_view kInScope = "(:ws = '' OR workspace_id = :ws)";
+constexpr std::string_view kDeliveryInScope = "(:ws = '' OR d.workspace_id = :ws)";
 constexpr std::string_view kSourceInScope = "(:ws = '' OR s.workspace_id = :ws)";
 
 Workspace read_workspace(const Statement& row) { return Workspace{row.text(0), row.text(1), row.integer(2)}; }
@@ -657,7 +744,114 @@ class SqliteTx final : public WriteTx {
     auto latencies = db_.prepare(sql({"SELECT a.latency_us", kBotMessages, " AND a.role = 'assistant' ORDER BY a.latency_us"}));
     window(latencies);
     while (latencies.step()) out.latencies_us.push_back(latencies.integer(0));
+
+    auto handoffs = db_.prepare("SELECT count(*) FROM conversations WHERE bot_id = :bot AND created_at >= :since AND "
+                                "created_at < :until AND handoff_requested_at IS NOT NULL");
+    window(handoffs);
+    if (handoffs.step()) out.handoffs = handoffs.integer(0);
     return out;
+  }
+
+  Result<std::optional<Lead>> lead(std::string_view lead_id) override {
+    return one(sql({"SELECT ", kLeadColumns, " FROM leads WHERE id = ? AND ", kInScope}), read_lead, lead_id);
+  }
+
+  Result<std::vector<Lead>> leads(std::string_view bot_id, const LeadFilter& filter) override {
+    auto stmt = db_.prepare(sql(
+        {"SELECT ", kLeadColumns, " FROM leads WHERE bot_id = :bot AND created_at >= :since AND created_at < :until"
+         " AND (:text = '' OR instr(lower(name || ' ' || email || ' ' || phone || ' ' || company), :text) > 0)"
+         " AND (:trigger = '' OR trigger = :trigger) AND ",
+         kInScope, " ORDER BY created_at DESC, rowid DESC LIMIT :limit OFFSET :offset"}));
+    stmt.bind(":bot", bot_id)
+        .bind(":since", filter.since.value_or(0))
+        .bind(":until", filter.until.value_or(std::numeric_limits<std::int64_t>::max()))
+        .bind(":text", ascii_lower(filter.text))
+        .bind(":trigger", filter.trigger)
+        .bind(":limit", filter.limit)
+        .bind(":offset", filter.offset);
+    bind_scope(stmt);
+    std::vector<Lead> out;
+    while (stmt.step()) out.push_back(read_lead(stmt));
+    return out;
+  }
+
+  Result<std::vector<Lead>> leads_by_contact(std::string_view bot_id, std::string_view email,
+                                             std::string_view phone) override {
+    return all(sql({"SELECT ", kLeadColumns, " FROM leads WHERE bot_id = ? AND ((? <> '' AND email = ?) OR "
+                    "(? <> '' AND phone = ?)) AND ", kInScope, " ORDER BY created_at"}),
+               read_lead, bot_id, email, email, phone, phone);
+  }
+
+  Result<std::vector<Conversation>> lead_conversations(std::string_view lead_id) override {
+    return all(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE lead_id = ? AND ", kInScope,
+                    " ORDER BY created_at DESC"}),
+               read_conversation, lead_id);
+  }
+
+  Result<std::vector<Conversation>> inbox(const InboxFilter& filter) override {
+    std::vector<std::string> statuses = filter.statuses;
+    if (statuses.empty()) statuses = {"waiting_for_agent", "with_agent"};
+    const Json wanted(statuses);
+    auto stmt = db_.prepare(sql(
+        {"SELECT ", kConversationSummaryColumns,
+         ", (SELECT m.text FROM messages m WHERE m.conversation_id = conversations.id ORDER BY m.id DESC LIMIT 1)"
+         ", (SELECT m.role FROM messages m WHERE m.conversation_id = conversations.id ORDER BY m.id DESC LIMIT 1)"
+         " FROM conversations WHERE status IN (SELECT value FROM json_each(:statuses))"
+         " AND (:bot = '' OR bot_id = :bot) AND (:agent = '' OR agent_id = :agent) AND ",
+         kInScope, " ORDER BY COALESCE(handoff_requested_at, updated_at), rowid LIMIT :limit"}));
+    stmt.bind(":statuses", wanted.dump())
+        .bind(":bot", filter.bot_id)
+        .bind(":agent", filter.agent_id)
+        .bind(":limit", filter.limit);
+    bind_scope(stmt);
+    std::vector<Conversation> out;
+    while (stmt.step()) {
+      Conversation conversation = read_conversation(stmt);
+      conversation.last_message = stmt.text(21);
+      conversation.last_role = stmt.text(22);
+      out.push_back(std::move(conversation));
+    }
+    return out;
+  }
+
+  Result<std::vector<Conversation>> unclaimed_conversations(std::int64_t now) override {
+    return all(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE status = 'waiting_for_agent' "
+                    "AND claim_deadline_at <= ? AND handoff_notice_at IS NULL AND ", kInScope,
+                    " ORDER BY claim_deadline_at LIMIT 500"}),
+               read_conversation, now);
+  }
+
+  Result<std::optional<Webhook>> webhook(std::string_view webhook_id) override {
+    return one(sql({"SELECT ", kWebhookColumns, " FROM webhooks WHERE id = ? AND ", kInScope}), read_webhook, webhook_id);
+  }
+
+  Result<std::vector<Webhook>> webhooks() override {
+    return all(sql({"SELECT ", kWebhookColumns, " FROM webhooks WHERE ", kInScope, " ORDER BY created_at, rowid"}),
+               read_webhook);
+  }
+
+  Result<std::optional<Delivery>> delivery(std::int64_t delivery_id) override {
+    return one(sql({"SELECT ", kDeliveryColumns, " FROM deliveries d WHERE d.id = ? AND ", kDeliveryInScope}),
+               read_delivery, delivery_id);
+  }
+
+  Result<std::vector<Delivery>> deliveries(const DeliveryFilter& filter) override {
+    return all(sql({"SELECT ", kDeliveryColumns, " FROM deliveries d WHERE (? = '' OR d.webhook_id = ?) AND "
+                    "(? = '' OR d.channel = ?) AND (? = '' OR d.state = ?) AND ", kDeliveryInScope,
+                    " ORDER BY d.id DESC LIMIT ? OFFSET ?"}),
+               read_delivery, filter.webhook_id, filter.webhook_id, filter.channel, filter.channel, filter.state,
+               filter.state, filter.limit, filter.offset);
+  }
+
+  Result<std::vector<DeliveryAttempt>> delivery_attempts(std::int64_t delivery_id) override {
+    return all(sql({"SELECT a.id, a.delivery_id, a.attempted_at, a.status, a.error, a.duration_ms, a.response "
+                    "FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.delivery_id = ? AND ",
+                    kDeliveryInScope, " ORDER BY a.id"}),
+               [](const Statement& row) {
+                 return DeliveryAttempt{row.integer(0), row.integer(1), row.integer(2), static_cast<int>(row.integer(3)),
+                                        row.text(4),    row.integer(5), row.text(6)};
+               },
+               delivery_id);
   }
 
   // ---- writes ----
@@ -894,8 +1088,8 @@ class SqliteTx final : public WriteTx {
     bind_scope(update);
     update.run();
     if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such conversation");
-    db_.prepare("INSERT INTO messages (conversation_id, role, text, mode, confidence, sources, latency_us, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    db_.prepare("INSERT INTO messages (conversation_id, role, text, mode, confidence, sources, latency_us, created_at, "
+                "author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(1, stored.conversation_id)
         .bind(2, stored.role)
         .bind(3, stored.text)
@@ -904,6 +1098,7 @@ class SqliteTx final : public WriteTx {
         .bind(6, sources_to_json(stored.sources).dump())
         .bind(7, stored.latency_us)
         .bind(8, stored.created_at)
+        .bind(9, stored.author)
         .run();
     stored.id = db_.last_insert_rowid();
     return stored;
@@ -1082,6 +1277,177 @@ class SqliteTx final : public WriteTx {
   Status delete_session(std::string_view session_id) override {
     auto stmt = db_.prepare(sql({"DELETE FROM sessions WHERE id = ? AND ", kInScope}));
     stmt.bind(1, session_id);
+    bind_scope(stmt);
+    stmt.run();
+    return {};
+  }
+
+  Result<Lead> create_lead(const Lead& lead) override {
+    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(lead.bot_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    Lead stored = lead;
+    stored.id = new_id("lead");
+    stored.workspace_id = owner->workspace_id;
+    stored.created_at = stored.updated_at = unix_millis();
+    db_.prepare(sql({"INSERT INTO leads (", kLeadColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}))
+        .bind_positional(stored.id, stored.workspace_id, stored.bot_id, stored.name, stored.email, stored.phone,
+                         stored.company, stored.fields.dump(), stored.consent_text, stored.consented_at, stored.trigger,
+                         stored.conversation_id, stored.submissions, stored.created_at, stored.updated_at)
+        .run();
+    return stored;
+  }
+
+  Status update_lead(const Lead& lead) override {
+    auto stmt = db_.prepare(sql({"UPDATE leads SET name = ?, email = ?, phone = ?, company = ?, fields = ?, "
+                                 "consent_text = ?, consented_at = ?, trigger = ?, conversation_id = ?, submissions = ?, "
+                                 "updated_at = ? WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(lead.name, lead.email, lead.phone, lead.company, lead.fields.dump(), lead.consent_text,
+                         lead.consented_at, lead.trigger, lead.conversation_id, lead.submissions, unix_millis(), lead.id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such lead");
+    return {};
+  }
+
+  Status delete_lead(std::string_view lead_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM leads WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(lead_id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such lead");
+    auto detach = db_.prepare(sql({"UPDATE conversations SET lead_id = '' WHERE lead_id = ? AND ", kInScope}));
+    detach.bind_positional(lead_id);
+    bind_scope(detach);
+    detach.run();
+    return {};
+  }
+
+  Status update_conversation_support(const Conversation& conversation) override {
+    auto stmt = db_.prepare(sql({"UPDATE conversations SET status = ?, agent_id = ?, agent_name = ?, "
+                                 "handoff_requested_at = ?, handoff_reason = ?, claim_deadline_at = ?, "
+                                 "handoff_notice_at = ?, claimed_at = ?, closed_at = ?, summary = ?, lead_id = ?, "
+                                 "updated_at = ? WHERE id = ? AND bot_id = ? AND ", kInScope}));
+    stmt.bind_positional(conversation.status, conversation.agent_id, conversation.agent_name,
+                         conversation.handoff_requested_at, conversation.handoff_reason, conversation.claim_deadline_at,
+                         conversation.handoff_notice_at, conversation.claimed_at, conversation.closed_at,
+                         conversation.summary, conversation.lead_id, unix_millis(), conversation.id, conversation.bot_id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such conversation");
+    return {};
+  }
+
+  Result<Webhook> create_webhook(const Webhook& webhook) override {
+    if (scope_.is_system()) return make_error(ErrorCode::forbidden, "a webhook belongs to a workspace");
+    if (!webhook.bot_id.empty()) {
+      PARLEY_ASSIGN_OR_RETURN(auto owner, bot(webhook.bot_id));
+      if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    }
+    Webhook stored = webhook;
+    stored.id = new_id("whk");
+    stored.workspace_id = scope_.workspace_id();
+    stored.created_at = stored.updated_at = unix_millis();
+    db_.prepare("INSERT INTO webhooks (id, workspace_id, bot_id, url, events, format, secret, description, active, "
+                "created_at, updated_at) VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_positional(stored.id, stored.workspace_id, stored.bot_id, stored.url, Json(stored.events).dump(),
+                         stored.format, stored.secret, stored.description, stored.active ? 1 : 0, stored.created_at,
+                         stored.updated_at)
+        .run();
+    return stored;
+  }
+
+  Status update_webhook(const Webhook& webhook) override {
+    auto stmt = db_.prepare(sql({"UPDATE webhooks SET url = ?, events = ?, format = ?, secret = ?, description = ?, "
+                                 "active = ?, updated_at = ? WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(webhook.url, Json(webhook.events).dump(), webhook.format, webhook.secret, webhook.description,
+                         webhook.active ? 1 : 0, unix_millis(), webhook.id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such webhook");
+    return {};
+  }
+
+  Status delete_webhook(std::string_view webhook_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM webhooks WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(webhook_id);
+    bind_scope(stmt);
+    stmt.run();  // cascades to its deliveries and their attempts
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such webhook");
+    return {};
+  }
+
+  Result<Delivery> add_delivery(const Delivery& delivery) override {
+    PARLEY_TRY(require_workspace(delivery.workspace_id));
+    Delivery stored = delivery;
+    stored.created_at = unix_millis();
+    db_.prepare("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, event_type, "
+                "payload, state, next_attempt_at, expires_at, created_at) "
+                "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?)")
+        .bind_positional(stored.workspace_id, stored.bot_id, stored.channel, stored.webhook_id, stored.target,
+                         stored.format, stored.event_id, stored.event_type, stored.payload, stored.next_attempt_at,
+                         stored.expires_at, stored.created_at)
+        .run();
+    stored.id = db_.last_insert_rowid();
+    stored.state = "pending";
+    return stored;
+  }
+
+  Result<std::vector<Delivery>> claim_deliveries(std::string_view channel, std::int64_t now, std::string_view owner,
+                                                 std::int64_t lease_until, int limit) override {
+    std::vector<Delivery> claimed = [&] {
+      auto stmt = db_.prepare(sql({"SELECT ", kDeliveryColumns, ", COALESCE(w.url, d.target), COALESCE(w.secret, '') "
+                                   "FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id "
+                                   "WHERE d.channel = ? AND d.state = 'pending' AND d.next_attempt_at <= ? AND "
+                                   "d.lease_expires_at < ? AND (d.webhook_id IS NULL OR w.active = 1) AND ",
+                                   kDeliveryInScope, " ORDER BY d.next_attempt_at, d.id LIMIT ?"}));
+      stmt.bind_positional(channel, now, now, limit);
+      bind_scope(stmt);
+      std::vector<Delivery> rows;
+      while (stmt.step()) {
+        Delivery delivery = read_delivery(stmt);
+        delivery.target = stmt.text(20);
+        delivery.secret = stmt.text(21);
+        rows.push_back(std::move(delivery));
+      }
+      return rows;
+    }();
+    auto lease = db_.prepare("UPDATE deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id = ?");
+    for (auto& delivery : claimed) {
+      delivery.lease_owner = std::string(owner);
+      delivery.lease_expires_at = lease_until;
+      lease.bind_positional(owner, lease_until, delivery.id);
+      lease.run();
+      lease.reset();
+    }
+    return claimed;
+  }
+
+  Status update_delivery(const Delivery& delivery) override {
+    auto stmt = db_.prepare(sql({"UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, expires_at = ?, "
+                                 "lease_owner = ?, lease_expires_at = ?, last_status = ?, last_error = ?, delivered_at = ? "
+                                 "WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(delivery.state, delivery.attempts, delivery.next_attempt_at, delivery.expires_at,
+                         delivery.lease_owner, delivery.lease_expires_at, delivery.last_status, delivery.last_error,
+                         delivery.delivered_at, delivery.id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such delivery");
+    return {};
+  }
+
+  Status add_delivery_attempt(const DeliveryAttempt& attempt) override {
+    db_.prepare("INSERT INTO delivery_attempts (delivery_id, attempted_at, status, error, duration_ms, response) "
+                "VALUES (?, ?, ?, ?, ?, ?)")
+        .bind_positional(attempt.delivery_id, attempt.attempted_at, attempt.status, attempt.error, attempt.duration_ms,
+                         attempt.response)
+        .run();
+    return {};
+  }
+
+  Status release_deliveries(std::string_view owner) override {
+    auto stmt = db_.prepare(sql({"UPDATE deliveries SET lease_owner = '', lease_expires_at = 0 WHERE lease_owner = ? AND "
+                                 "state = 'pending' AND ", kInScope}));
+    stmt.bind_positional(owner);
     bind_scope(stmt);
     stmt.run();
     return {};

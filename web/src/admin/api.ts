@@ -105,10 +105,23 @@ export interface ConversationRow {
   updated_at: string;
 }
 
+export interface LeadRow {
+  id: string;
+  name: string;
+  email: string;
+  phone: string;
+  company: string;
+  trigger: string;
+  conversation_id: string | null;
+  submissions: number;
+  created_at: string;
+}
+
 export interface TranscriptMessage {
   id: number;
   role: string;
   text: string;
+  author?: string;
   created_at: string;
   mode?: string;
   confidence?: number;

@@ -5,6 +5,7 @@ import { AnalyticsPage } from './pages/analytics';
 import { BotLayout } from './pages/bot-layout';
 import { Bots } from './pages/bots';
 import { Conversations } from './pages/conversations';
+import { Leads } from './pages/leads';
 import { Login } from './pages/login';
 import { Playground } from './pages/playground';
 import { Settings } from './pages/settings';
@@ -86,6 +87,8 @@ function BotScreen({ botId, tab, item }: { botId: string; tab: string; item?: st
         <Playground botId={bot.id} />
       ) : tab === 'conversations' ? (
         <Conversations botId={bot.id} conversationId={item} />
+      ) : tab === 'leads' ? (
+        <Leads botId={bot.id} />
       ) : tab === 'analytics' ? (
         <AnalyticsPage botId={bot.id} />
       ) : (

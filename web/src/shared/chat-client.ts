@@ -16,6 +16,9 @@ export interface AnswerDone {
   message_id: number;
   visitor_token: string;
   latency_ms: number;
+  // Handoff to a person (docs/LEADS.md): "waiting_for_agent" or "with_agent" while a person has the conversation.
+  status?: string;
+  offer_lead_form?: boolean;
 }
 
 export interface StreamHandlers {
@@ -114,6 +117,11 @@ export class ChatClient {
       headers: { 'X-Visitor-Token': visitorToken },
     });
     return (await response.json()) as T;
+  }
+
+  // The visitor's live stream of a conversation with a person (Server-Sent Events: status, message, ping).
+  liveUrl(visitorToken: string): string {
+    return `${this.url(`widget/${encodeURIComponent(this.botId)}/events`)}?visitor_token=${encodeURIComponent(visitorToken)}`;
   }
 
   async feedback(visitorToken: string, messageId: number, rating: -1 | 0 | 1): Promise<void> {

@@ -25,6 +25,9 @@ button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f
 .bubble{padding:10px 14px;border-radius:14px;overflow-wrap:anywhere;min-width:0}
 .user .bubble{background:var(--pw-brand);color:var(--pw-on-brand);border-end-end-radius:4px;white-space:pre-wrap}
 .bot .bubble{background:#f0f3f4;border-end-start-radius:4px}
+.notice .bubble{background:transparent;color:#50575e;font-size:13px;font-style:italic}
+.agent .bubble{background:#e7f0ff}
+.author{font-size:12px;font-weight:600;color:#50575e;margin-bottom:2px}
 .bubble p{margin:0 0 8px}.bubble p:last-child{margin:0}
 .bubble ul,.bubble ol{margin:4px 0;padding-inline-start:20px}
 .bubble a{color:inherit;text-decoration:underline}

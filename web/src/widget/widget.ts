@@ -44,6 +44,7 @@ export interface HistoryMessage {
   id: number;
   role: string;
   text: string;
+  author?: string;
   sources?: Source[];
   rating?: number;
 }
@@ -72,6 +73,9 @@ export class ChatWidget {
   private config!: WidgetConfig;
   private state: VisitorState;
   private busy = false;
+  // While a person has the conversation: their replies and notices arrive on this stream.
+  private live: EventSource | null = null;
+  private readonly shownLive = new Set<number>();
 
   constructor(
     shadow: ShadowRoot,
@@ -237,6 +241,7 @@ export class ChatWidget {
   private restart(): void {
     if (this.options.preview) return;
     this.remember({ token: null });
+    this.stopLive();
     this.log.replaceChildren();
     this.showGreeting();
     this.showSuggestions(true);
@@ -249,15 +254,21 @@ export class ChatWidget {
       const history = await this.options.client.conversation<{ messages: HistoryMessage[] }>(this.state.token);
       this.log.replaceChildren();
       this.showGreeting();
+      let withPerson = false;
       for (const message of history.messages) {
         if (message.role === 'user') this.addUserMessage(message.text);
-        else {
+        else if (message.role === 'agent' || message.role === 'system') {
+          this.addLiveMessage(message);
+          withPerson = true;
+        } else {
           const answer = this.addBotMessage(message.text);
           this.showSources(answer, message.sources ?? []);
           this.addFeedback(answer, message.id, message.rating ?? 0);
         }
       }
       this.showSuggestions(!this.hasConversation());
+      // A person may still have it: the stream's first event says (and closes the stream when not).
+      if (withPerson) this.listen();
       return true;
     } catch (error) {
       // A token the server no longer accepts starts a new conversation; a network failure keeps it for later.
@@ -335,7 +346,45 @@ export class ChatWidget {
   private finishAnswer(message: BotMessage, done: AnswerDone): void {
     message.body.classList.remove('typing');
     if (done.visitor_token) this.remember({ token: done.visitor_token });
+    if (done.mode === 'handoff' || done.mode === 'agent') {
+      // Not the bot's answer: a person has (or is being asked to take) the conversation.
+      if (!message.text) message.node.remove();
+      else message.node.classList.add('notice');
+      if (done.status === 'waiting_for_agent' || done.status === 'with_agent') this.listen();
+      return;
+    }
     this.addFeedback(message, done.message_id, 0);
+  }
+
+  private listen(): void {
+    if (this.live || !this.options.client || !this.state.token || typeof EventSource === 'undefined') return;
+    const live = new EventSource(this.options.client.liveUrl(this.state.token));
+    this.live = live;
+    live.onmessage = (event) => {
+      const data = JSON.parse(event.data) as { message?: HistoryMessage };
+      if (data.message) this.addLiveMessage(data.message);
+    };
+    live.addEventListener('status', (event) => {
+      const data = JSON.parse((event as MessageEvent).data) as { status?: string };
+      this.root.dataset.handoff = data.status ?? '';
+      if (data.status === 'open' || data.status === 'closed') this.stopLive();
+    });
+  }
+
+  private stopLive(): void {
+    this.live?.close();
+    this.live = null;
+  }
+
+  // An agent's reply (with their name) or a notice about the handoff, once each.
+  private addLiveMessage(message: HistoryMessage): void {
+    if (message.id && this.shownLive.has(message.id)) return;
+    if (message.id) this.shownLive.add(message.id);
+    const shown = this.addBotMessage(message.text);
+    shown.node.classList.add(message.role === 'agent' ? 'agent' : 'notice');
+    if (message.role === 'agent' && message.author) {
+      shown.body.parentElement!.prepend(el('div', { class: 'author', text: message.author }));
+    }
   }
 
   private failAnswer(message: BotMessage, text: string): void {

@@ -6,6 +6,7 @@ const TABS = [
   ['sources', 'Knowledge'],
   ['playground', 'Playground'],
   ['conversations', 'Conversations'],
+  ['leads', 'Leads'],
   ['analytics', 'Analytics'],
 ] as const;
 

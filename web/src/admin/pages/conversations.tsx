@@ -14,9 +14,9 @@ interface Filters {
 
 const PAGE = 50;
 
-export function filterQuery(filters: Filters): string {
+export function filterQuery(filters: Filters | Record<string, string>): string {
   const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+  for (const [key, value] of Object.entries(filters)) if (value) query.set(key, String(value));
   return query.toString();
 }
 
@@ -156,7 +156,7 @@ function Transcript({ botId, id }: { botId: string; id: string }) {
           {messages.map((message) => (
             <li key={message.id} class={`turn-${message.role}`}>
               <p class="who">
-                {message.role === 'user' ? 'Visitor' : 'Bot'} · <span class="muted small">{formatDate(message.created_at)}</span>
+                {message.role === 'user' ? 'Visitor' : message.role === 'agent' ? message.author || 'Agent' : message.role === 'system' ? 'Notice' : 'Bot'} · <span class="muted small">{formatDate(message.created_at)}</span>
               </p>
               {message.role === 'user' ? <p class="question">{message.text}</p> : <Markdown text={message.text} />}
               {message.role === 'assistant' ? (
