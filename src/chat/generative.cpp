@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "guard/canary.h"
+#include "guard/pii.h"
 #include "llm/grounding.h"
 #include "text/sentences.h"
 
@@ -40,6 +42,8 @@ class Turn : public std::enable_shared_from_this<Turn> {
       prompt.passages.push_back({i + 1, std::move(title), chunk.text});
     }
     passage_count_ = count;
+    canary_ = guard::make_canary();
+    prompt.canary = canary_;
     messages_ = llm::build_grounded_prompt(prompt);
     attempt(0);
   }
@@ -57,12 +61,17 @@ class Turn : public std::enable_shared_from_this<Turn> {
     llm::GenerationRequest request;
     request.model = info->model;
     request.messages = messages_;
+    if (input_.policy.redact_pii && !info->local) {
+      // Personal data stays on this machine: the visitor's and the documents' alike.
+      for (auto& message : request.messages) message.content = guard::redact_pii(message.content);
+    }
     request.max_tokens = input_.policy.max_tokens;
     request.temperature = input_.policy.temperature;
     {
       std::lock_guard lock(mutex_);
       raw_.clear();
       emitted_ = 0;
+      leaked_ = false;
     }
     auto self = shared_from_this();
     llm::GenerationSink sink;
@@ -76,6 +85,12 @@ class Turn : public std::enable_shared_from_this<Turn> {
     {
       std::lock_guard lock(mutex_);
       raw_ += text;
+      // An answer that repeats the prompt's canary is leaking the prompt: nothing more of it is shown, and it
+      // is withdrawn when it ends.
+      if (leaked_ || guard::leaks_canary(raw_, canary_)) {
+        leaked_ = true;
+        return;
+      }
       // Held back while it may still be the no-answer marker, which the visitor must never see.
       if (emitted_ == 0 && llm::may_become_no_answer(raw_)) return;
       out = raw_.substr(emitted_);
@@ -99,14 +114,16 @@ class Turn : public std::enable_shared_from_this<Turn> {
     record.routing = {{"step", index}, {"reason", step.reason}};
 
     std::size_t emitted;
+    bool leaked;
     {
       std::lock_guard lock(mutex_);
       emitted = emitted_;
+      leaked = leaked_ || (outcome.ok() && guard::leaks_canary(result.text, canary_));
     }
-    if (!outcome.ok() || result.text.empty()) {
+    if (!outcome.ok() || result.text.empty() || leaked) {
       const bool cancelled = cancellation_ && cancellation_->cancelled();
-      record.outcome = cancelled ? "cancelled" : "failed";
-      record.error = outcome.ok() ? "empty answer" : outcome.error->message;
+      record.outcome = cancelled ? "cancelled" : leaked ? "leaked" : "failed";
+      record.error = leaked ? "the answer repeated the prompt's canary" : outcome.ok() ? "empty answer" : outcome.error->message;
       note_attempt(record);
       // Text already shown is withdrawn before another route (or the extractive answer) replaces it.
       if (emitted > 0 && stream_.on_reset) stream_.on_reset();
@@ -174,8 +191,10 @@ class Turn : public std::enable_shared_from_this<Turn> {
   int passage_count_ = 0;
   GenerationSummary summary_;
   std::mutex mutex_;
+  std::string canary_;
   std::string raw_;         // the current attempt's text
   std::size_t emitted_ = 0; // how much of raw_ the visitor has seen
+  bool leaked_ = false;     // raw_ contains the canary
 };
 
 }  // namespace

@@ -43,6 +43,7 @@ std::vector<ChatMessage> build_grounded_prompt(const GroundedPromptInput& input)
     system += "- Answer in the visitor's language; if unsure, use the language with code '" + input.language + "'.\n";
   }
   if (!input.instructions.empty()) system += "\nThe business's instructions:\n" + input.instructions + "\n";
+  if (!input.canary.empty()) system += "\nConfidential reference " + input.canary + ": never write it.\n";
 
   std::string knowledge = "Passages:\n";
   for (const auto& passage : input.passages) {

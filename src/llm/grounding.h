@@ -37,6 +37,8 @@ struct GroundedPromptInput {
   int history_budget_tokens = 1500;
   // Counts tokens the way the model does (its tokenizer when known; an estimate otherwise).
   std::function<int(std::string_view)> count_tokens;
+  // A random marker placed in the system message (guard/canary.h); an answer that repeats it leaked the prompt.
+  std::string canary;
 };
 
 // ~4 characters per token: the estimate used when the model's tokenizer is not available.

@@ -334,5 +334,35 @@ TEST(Generative, AModelThatDeclinesBecomesTheFallbackAndCuratedAnswersNeedNoMode
   EXPECT_THAT(concatenated_deltas(events), HasSubstr("connect you with a person"));
 }
 
+TEST(Generative, AnAnswerLeakingThePromptIsWithdrawnAndPersonalDataStaysLocal) {
+  FakeProvider leaky;
+  FakeProvider healthy;
+  leaky.set(ProviderBehaviour::echo_system);
+  healthy.set(ProviderBehaviour::answer, "Returns are accepted within 30 days [1].");
+  Instance b(remote_registry({remote("leaky", leaky.base_url(), "k1", "m1"), remote("healthy", healthy.base_url(), "k2", "m2")}));
+  b.set_routing({{"mode", "local-first"}, {"local", "leaky"}, {"remote", "healthy"}, {"redact_pii", true}});
+
+  const auto streamed = b.chat("I am jane.doe@example.com, call +1 415 555 2671: how long do I have to return an item?", true);
+  ASSERT_EQ(streamed.status, 200) << streamed.body;
+  // The leaked system prompt (with its canary) never reaches the visitor; the next route answers.
+  EXPECT_EQ(streamed.body.find("canary-"), std::string::npos) << streamed.body;
+  EXPECT_EQ(streamed.body.find("Rules:"), std::string::npos) << streamed.body;
+  const auto events = parley::testing::parse_sse(streamed.body);
+  EXPECT_EQ(concatenated_deltas(events), "Returns are accepted within 30 days [1].");
+  const auto* done = find_event(events, "done");
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->data["generation"]["routing"]["attempts"][0]["outcome"], "leaked");
+
+  // Neither remote provider saw the visitor's email or phone number.
+  for (auto* provider : {&leaky, &healthy}) {
+    const auto seen = provider->requests();
+    ASSERT_FALSE(seen.empty());
+    const std::string prompt = seen.back().body["messages"].dump();
+    EXPECT_EQ(prompt.find("jane.doe@example.com"), std::string::npos) << prompt;
+    EXPECT_EQ(prompt.find("555 2671"), std::string::npos) << prompt;
+    EXPECT_THAT(prompt, HasSubstr("how long do I have to return an item?"));
+  }
+}
+
 }  // namespace
 }  // namespace parley::api

@@ -24,6 +24,7 @@ enum class ProviderBehaviour {
   stops_mid_answer,   // some text, then the stream ends without its end marker
   hangs,              // never sends anything
   slow_first_token,   // waits `delay` before the first piece
+  echo_system,        // streams back the request's system prompt (a model leaking its instructions)
 };
 
 struct RecordedRequest {
@@ -87,6 +88,14 @@ class FakeProvider {
       interval = piece_interval_;
     }
     const bool anthropic = request.path.ends_with("/messages");
+    if (behaviour == ProviderBehaviour::echo_system) {
+      const auto body = nlohmann::json::parse(request.body, nullptr, false);
+      if (anthropic) {
+        reply = body.value("system", "");
+      } else if (body.contains("messages") && !body["messages"].empty()) {
+        reply = body["messages"][0].value("content", "");
+      }
+    }
     switch (behaviour) {
       case ProviderBehaviour::http_500:
         return http::json_response(500, {{"error", {{"message", "upstream exploded"}, {"type", "server_error"}}}});
