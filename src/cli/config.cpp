@@ -79,6 +79,8 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   if (config.max_upload_mb < 1) return make_error(ErrorCode::invalid_request, "parley.toml: limits.max_upload_mb must be at least 1");
   PARLEY_TRY(read_value(table, "engine", "model", config.engine.model));
   PARLEY_TRY(read_value(table, "engine", "embedding_model", config.engine.embedding_model));
+  PARLEY_TRY(read_value(table, "engine", "model_sha256", config.engine.model_sha256));
+  PARLEY_TRY(read_value(table, "engine", "embedding_model_sha256", config.engine.embedding_model_sha256));
   PARLEY_TRY(read_value(table, "engine", "threads", config.engine.threads));
   PARLEY_TRY(read_value(table, "engine", "context", config.engine.context));
   PARLEY_TRY(read_value(table, "engine", "max_sequences", config.engine.max_sequences));
@@ -168,6 +170,7 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
 # Generative answers (docs/LLM.md). The built-in engine runs a GGUF model on this machine:
 # [engine]
 # model = "/srv/models/qwen2.5-1.5b-instruct-q4_k_m.gguf"
+# model_sha256 = "..."   # optional: a file whose SHA-256 differs is refused
 # embedding_model = "/srv/models/bge-small-en-v1.5-f16.gguf"
 # threads = 0            # 0: every core
 # context = 4096

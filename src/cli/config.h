@@ -16,6 +16,9 @@ namespace parley::cli {
 struct EngineConfig {
   std::string model;            // a GGUF chat model: the provider "local"
   std::string embedding_model;  // a GGUF embedding model (bert family): POST /v1/embeddings
+  // The files' SHA-256 (hex): a model whose hash differs is refused (supply chain). Empty: not checked.
+  std::string model_sha256;
+  std::string embedding_model_sha256;
   int threads = 0;              // 0: every core
   int context = 4096;
   int max_sequences = 4;        // requests decoded together

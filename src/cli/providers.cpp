@@ -4,12 +4,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "guard/model_hash.h"
 #include "llm/engine_provider.h"
 
 namespace parley::cli {
 namespace {
 
-Result<std::shared_ptr<engine::Engine>> load_engine(const std::string& path, const EngineConfig& config) {
+Result<std::shared_ptr<engine::Engine>> load_engine(const std::string& path, const std::string& sha256,
+                                                    const EngineConfig& config) {
+  if (!sha256.empty()) PARLEY_TRY(guard::verify_model_file(path, sha256));
   engine::EngineOptions options;
   options.threads = config.threads;
   options.context_size = config.context;
@@ -25,7 +28,7 @@ Result<Providers> build_providers(const Config& config) {
   Providers out;
   out.registry = std::make_shared<llm::ProviderRegistry>();
   if (!config.engine.model.empty()) {
-    PARLEY_ASSIGN_OR_RETURN(auto engine, load_engine(config.engine.model, config.engine));
+    PARLEY_ASSIGN_OR_RETURN(auto engine, load_engine(config.engine.model, config.engine.model_sha256, config.engine));
     const std::string model = std::filesystem::path(config.engine.model).stem().string();
     llm::ResilienceOptions resilience;
     resilience.max_concurrency = config.engine.max_concurrency;
@@ -34,7 +37,7 @@ Result<Providers> build_providers(const Config& config) {
     spdlog::info("engine: {} loaded as provider \"local\"", config.engine.model);
   }
   if (!config.engine.embedding_model.empty()) {
-    PARLEY_ASSIGN_OR_RETURN(out.embedder, load_engine(config.engine.embedding_model, config.engine));
+    PARLEY_ASSIGN_OR_RETURN(out.embedder, load_engine(config.engine.embedding_model, config.engine.embedding_model_sha256, config.engine));
     if (!out.embedder->is_embedding_model()) {
       return make_error(ErrorCode::invalid_request, "parley.toml: engine.embedding_model is not an embedding model");
     }
