@@ -164,16 +164,24 @@ Result<store::ConversationFilter> conversation_filter(const http::Request& reque
   return filter;
 }
 
+// The [since, until) window of a report: `from` and `to` (inclusive) as UTC dates; by default the last 30 days
+// including today; at most a year.
+Result<std::pair<std::int64_t, std::int64_t>> report_window(const http::Request& request) {
+  PARLEY_ASSIGN_OR_RETURN(const auto from, date_query(request, "from"));
+  PARLEY_ASSIGN_OR_RETURN(const auto to, date_query(request, "to"));
+  const std::int64_t today = unix_millis() / kDayMs * kDayMs;
+  const std::int64_t until = to ? *to + kDayMs : today + kDayMs;
+  const std::int64_t since = from ? *from : until - 30 * kDayMs;
+  if (since >= until || until - since > 366 * kDayMs) {
+    return make_error(ErrorCode::invalid_request, "`from` must be before `to`, at most a year apart");
+  }
+  return std::pair{since, until};
+}
+
 void register_analytics_routes(http::Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/bots/{bot_id}/analytics", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    PARLEY_RESPOND_ON_ERROR(const auto from, date_query(request, "from"));
-    PARLEY_RESPOND_ON_ERROR(const auto to, date_query(request, "to"));
-    const std::int64_t today = unix_millis() / kDayMs * kDayMs;
-    const std::int64_t until = to ? *to + kDayMs : today + kDayMs;
-    const std::int64_t since = from ? *from : until - 30 * kDayMs;
-    if (since >= until || until - since > 366 * kDayMs) {
-      return http::error_response(ErrorCode::invalid_request, "`from` must be before `to`, at most a year apart");
-    }
+    PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
+    const auto [since, until] = window;
     std::optional<store::BotAnalytics> data;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(data, tx.analytics(request.params["bot_id"], since, until));
@@ -185,14 +193,8 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
 
   // Model usage and cost per day, bot, provider and model (every route tried, failed ones included).
   router.add("GET", "/api/v1/usage", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    PARLEY_RESPOND_ON_ERROR(const auto from, date_query(request, "from"));
-    PARLEY_RESPOND_ON_ERROR(const auto to, date_query(request, "to"));
-    const std::int64_t today = unix_millis() / kDayMs * kDayMs;
-    const std::int64_t until = to ? *to + kDayMs : today + kDayMs;
-    const std::int64_t since = from ? *from : until - 30 * kDayMs;
-    if (since >= until || until - since > 366 * kDayMs) {
-      return http::error_response(ErrorCode::invalid_request, "`from` must be before `to`, at most a year apart");
-    }
+    PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
+    const auto [since, until] = window;
     const std::string bot_id = query_value(request, "bot_id").value_or("");
     std::vector<store::UsageRow> rows;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {

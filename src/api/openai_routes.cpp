@@ -187,6 +187,18 @@ class CompletionStream {
   bool include_usage_;
 };
 
+// The streamed chunks, or the completion once the deferred response is resolved.
+http::Response completion_response(bool streaming, const CompletionStream& stream,
+                                   std::shared_ptr<http::DeferredResponse> deferred) {
+  http::Response response;
+  if (streaming) {
+    response.events = stream.events();
+  } else {
+    response.deferred = std::move(deferred);
+  }
+  return response;
+}
+
 // model "bot:<id>": the bot's pipeline; the last user message is the question, earlier ones its history.
 http::Response complete_with_bot(ApiContext& context, const auth::Principal& who, CompletionRequest request,
                                  std::string bot_id) {
@@ -231,13 +243,7 @@ http::Response complete_with_bot(ApiContext& context, const auth::Principal& who
     deferred->resolve(http::json_response(200, body));
   };
   context.chat().ask_stream(scope_of(who), chat_request, std::move(events), cancellation);
-  http::Response response;
-  if (streaming) {
-    response.events = stream->events();
-  } else {
-    response.deferred = deferred;
-  }
-  return response;
+  return completion_response(streaming, *stream, deferred);
 }
 
 // A provider by name: the messages go to it as they are (no retrieval, no grounding).
@@ -273,13 +279,7 @@ http::Response complete_with_provider(const llm::ProviderRegistry& registry, Com
     deferred->resolve(http::json_response(200, stream->completion(result.text, result.usage, finish)));
   };
   provider->generate(request.generation, std::move(sink), cancellation);
-  http::Response response;
-  if (streaming) {
-    response.events = stream->events();
-  } else {
-    response.deferred = deferred;
-  }
-  return response;
+  return completion_response(streaming, *stream, deferred);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "engine/chat-template.h"
 
+#include <array>
 #include <ctime>
 #include <memory>
 
@@ -154,11 +155,20 @@ Result<RenderedPrompt> ChatTemplate::render(std::span<const ChatMessage> message
 
 std::string defuse_control_tokens(std::string_view text, std::span<const std::string> control_texts) {
   static constexpr std::string_view kZeroWidthSpace = "\u200b";
+  // Only positions whose byte begins some control text are compared (most bytes begin none).
+  std::array<bool, 256> starts{};
+  for (const auto& control : control_texts) {
+    if (!control.empty()) starts[static_cast<unsigned char>(control[0])] = true;
+  }
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t matched = 0;
+    if (!starts[static_cast<unsigned char>(text[i])]) {
+      out += text[i++];
+      continue;
+    }
     for (const auto& control : control_texts) {
       if (control.size() > matched && text.substr(i, control.size()) == control) matched = control.size();
     }
