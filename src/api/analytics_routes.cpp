@@ -181,7 +181,7 @@ Result<std::pair<std::int64_t, std::int64_t>> report_window(const http::Request&
 void register_analytics_routes(http::Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/bots/{bot_id}/analytics", admin(context, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
-    const auto [since, until] = window;
+    const std::int64_t since = window.first, until = window.second;
     std::optional<store::BotAnalytics> data;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(data, tx.analytics(request.params["bot_id"], since, until));
@@ -194,7 +194,7 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
   // Model usage and cost per day, bot, provider and model (every route tried, failed ones included).
   router.add("GET", "/api/v1/usage", admin(context, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
-    const auto [since, until] = window;
+    const std::int64_t since = window.first, until = window.second;
     const std::string bot_id = query_value(request, "bot_id").value_or("");
     std::vector<store::UsageRow> rows;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
