@@ -36,7 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (parsed.is_object() && parsed.contains("values")) {
     values = parsed["values"];
     if (parsed.contains("settings")) settings = parsed["settings"];
-    consent = parsed.value("consent", false);
+    // The harness's own switch: a non-boolean means no consent (json::value would throw on the wrong type).
+    const auto given = parsed.find("consent");
+    consent = given != parsed.end() && given->is_boolean() && given->get<bool>();
     (void)parley::leads::parse_handoff_settings(settings);
     (void)parley::notify::validate_notification_settings(settings);
   }
