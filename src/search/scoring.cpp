@@ -53,10 +53,7 @@ FieldTerms index_field(std::string_view index_form) {
   while (!index_form.empty()) {
     const auto space = index_form.find(' ');
     const std::string_view stem = index_form.substr(0, space);
-    if (!stem.empty()) {
-      field.stems.emplace_back(stem);
-      field.words.emplace_back(stem);
-    }
+    if (!stem.empty()) field.stems.emplace_back(stem);
     index_form = space == std::string_view::npos ? std::string_view() : index_form.substr(space + 1);
   }
   return field;
@@ -64,12 +61,18 @@ FieldTerms index_field(std::string_view index_form) {
 
 void append_field(FieldTerms& into, const FieldTerms& more) {
   if (more.stems.empty()) return;
+  // Written forms survive only when both sides have them.
+  const bool keep_words = (into.stems.empty() || !into.words.empty()) && !more.words.empty();
   if (!into.stems.empty()) {
     into.stems.emplace_back();
-    into.words.emplace_back();
+    if (keep_words) into.words.emplace_back();
   }
   into.stems.insert(into.stems.end(), more.stems.begin(), more.stems.end());
-  into.words.insert(into.words.end(), more.words.begin(), more.words.end());
+  if (keep_words) {
+    into.words.insert(into.words.end(), more.words.begin(), more.words.end());
+  } else {
+    into.words.clear();
+  }
 }
 
 double trigram_similarity(std::string_view a, std::string_view b) {
@@ -156,7 +159,7 @@ FieldMatch QueryMatcher::match(const FieldTerms& field) {
       for (const auto& [q, credit] : found->second) strength[q] = std::max(strength[q], credit);
     }
     for (std::size_t q = 0; q < terms_; ++q) {
-      if (strength[q] < 1) strength[q] = std::max(strength[q], inexact(q, stem, field.words[i]));
+      if (strength[q] < 1) strength[q] = std::max(strength[q], inexact(q, stem, field.word(i)));
       if (strength[q] <= 0) continue;
       match.term_best[q] = std::max(match.term_best[q], strength[q]);
       match.position_best[i] = std::max(match.position_best[i], strength[q]);

@@ -34,12 +34,13 @@ struct QueryTerm {
 // The content terms of a text in reading order: stems for exact matching, folded words for fuzzy matching.
 struct FieldTerms {
   std::vector<std::string> stems;
-  std::vector<std::string> words;
+  std::vector<std::string> words;  // empty when the written forms are not known: the stems stand for them
+  const std::string& word(std::size_t i) const { return words.empty() ? stems[i] : words[i]; }
 };
 
 FieldTerms analyse_field(const text::Analyzer& analyzer, std::string_view text);
 // A field from its index form (stems separated by spaces, as the full-text index stores it); its words are the
-// stems, since the written forms are not kept.
+// stems (`words` stays empty), since the written forms are not kept.
 FieldTerms index_field(std::string_view index_form);
 // Appends `more` (a further field of the same passage) after a break, so no phrase spans the two.
 void append_field(FieldTerms& into, const FieldTerms& more);

@@ -50,7 +50,8 @@ TEST(TermMatch, FuzzyOnlyForTermsTheCollectionDoesNotKnow) {
 TEST(IndexField, SplitsTheStoredIndexForm) {
   const FieldTerms terms = field("reset  password ");
   EXPECT_THAT(terms.stems, ElementsAre("reset", "password"));
-  EXPECT_THAT(terms.words, ElementsAre("reset", "password"));
+  EXPECT_TRUE(terms.words.empty());  // the stems stand for the written forms
+  EXPECT_EQ(terms.word(1), "password");
 }
 
 TEST(AnalyseField, KeepsWrittenWordsBesideTheirStems) {
