@@ -75,8 +75,8 @@ TEST_P(GemmAgainstScalar, MatchesWithinSummationBound) {
       for (int64_t acts : {1, 6, 8, 11}) shapes.push_back({blocks, rows, acts});
     }
   }
-  // More rows than the kernels unpack at once (chunks of 32).
-  for (int64_t acts : {2, 6, 9}) shapes.push_back({5, 37, acts});
+  // More rows than the kernels unpack or keep in L1 at once (chunks of 48 rows, of 32 KB).
+  for (int64_t acts : {2, 6, 9}) shapes.push_back({5, 101, acts});
   // Float types also at lengths that are not multiples of the vector width.
   const bool float_type = tensor_type_traits(type).block_elements == 1;
   for (const auto isa : simd_isas()) {
