@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "engine/gguf.h"
@@ -23,32 +24,44 @@ double thread_cpu_ms() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL [threads] [batch] [steps]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL [threads] [batch] [steps] [sequences]\n", argv[0]);
     return 2;
   }
   const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
   const int batch = argc > 3 ? std::atoi(argv[3]) : 1;
   const int steps = argc > 4 ? std::atoi(argv[4]) : 64;
+  const bool sequences = argc > 5 && std::string_view(argv[5]) == "sequences";
   auto file = GgufFile::open(argv[1]);
   if (!file.ok()) return std::fprintf(stderr, "%s\n", file.error().message.c_str()), 1;
   auto model = Model::load(std::move(*file));
   if (!model.ok()) return std::fprintf(stderr, "%s\n", model.error().message.c_str()), 1;
-  const int context = (batch > 1 ? batch : steps + 1) + 32;
+  const bool decoding = batch == 1 || sequences;
+  const int context = (decoding ? steps + 1 : batch) + 32;
+  const int n_sequences = sequences ? batch : 1;
+  const int blocks_per_sequence = context / KvCache::kBlockTokens + 1;
   ThreadPool pool(threads);
   MatmulRunner matmul(pool, kernels::active_kernels());
   KvCache cache((*model)->params().n_layer, (*model)->params().n_head_kv, (*model)->params().head_dim,
-                context / KvCache::kBlockTokens + 1);
+                n_sequences * blocks_per_sequence);
   LlamaForward forward(**model, cache, matmul, batch, context);
   std::vector<int32_t> blocks;
   for (int b = 0; b < cache.n_blocks(); ++b) blocks.push_back(*cache.allocate());
-  std::vector<float> logits(static_cast<std::size_t>((*model)->params().n_vocab));
+  std::vector<float> logits(static_cast<std::size_t>(n_sequences) * static_cast<std::size_t>((*model)->params().n_vocab));
   std::vector<BatchToken> tokens(static_cast<std::size_t>(batch));
-  // Decode steps (batch 1) extend one sequence; prompt steps (batch > 1) each start from an empty context.
+  // Decode steps extend their sequences; prompt steps (batch > 1) each start from an empty context.
   int pos = 0;
   auto run_step = [&] {
-    if (batch > 1) pos = 0;
-    for (int i = 0; i < batch; ++i, ++pos) {
-      tokens[static_cast<std::size_t>(i)] = {100 + (pos % 1000), pos, blocks.data(), i + 1 == batch};
+    if (sequences) {
+      for (int i = 0; i < batch; ++i) {
+        tokens[static_cast<std::size_t>(i)] = {100 + ((pos + 7 * i) % 1000), pos,
+                                               blocks.data() + i * blocks_per_sequence, true};
+      }
+      ++pos;
+    } else {
+      if (batch > 1) pos = 0;
+      for (int i = 0; i < batch; ++i, ++pos) {
+        tokens[static_cast<std::size_t>(i)] = {100 + (pos % 1000), pos, blocks.data(), i + 1 == batch};
+      }
     }
     if (!forward.forward(tokens, logits.data()).ok()) std::abort();
   };
@@ -58,7 +71,8 @@ int main(int argc, char** argv) {
   for (int s = 0; s < steps; ++s) run_step();
   const double cpu = thread_cpu_ms() - cpu0;
   const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0).count();
-  std::printf("%s threads=%d batch=%d: %.2f ms CPU (calling thread) and %.2f ms wall per step; %.1f tokens/s wall\n",
-              kernels::active_kernels().name.data(), threads, batch, cpu / steps, wall / steps, batch * steps / (wall / 1e3));
+  std::printf("%s threads=%d batch=%d%s: %.2f ms CPU (calling thread) and %.2f ms wall per step; %.1f tokens/s wall\n",
+              kernels::active_kernels().name.data(), threads, batch,
+              sequences ? " sequences" : "", cpu / steps, wall / steps, batch * steps / (wall / 1e3));
   return 0;
 }

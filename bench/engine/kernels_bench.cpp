@@ -62,7 +62,7 @@ void register_all() {
   for (auto isa : {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512}) {
     for (auto type : {TensorType::f16, TensorType::bf16, TensorType::q8_0, TensorType::q4_0, TensorType::q4_1,
                       TensorType::q5_0, TensorType::q5_1, TensorType::q4_k, TensorType::q5_k, TensorType::q6_k}) {
-      for (int64_t acts : {1, 4, 64}) {
+      for (int64_t acts : {1, 4, 8, 64, 128}) {
         const std::string name = "gemm/" + std::string(kernels::isa_name(isa)) + "/" +
                                  std::string(tensor_type_name(type)) + "/acts:" + std::to_string(acts);
         benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) { gemm(state, isa, type, acts); });

@@ -14,18 +14,22 @@
 
 namespace parley::engine {
 
-// The bytes of a GGUF file: either a read-only mmap of the file or an owned heap copy.
+// The bytes of a GGUF file: either a read-only mmap of the file or an owned heap copy; for mapped files, possibly
+// also a copy of the tensor data in anonymous memory (see copy_tensor_data).
 struct GgufFile::Mapping {
   const uint8_t* data = nullptr;
   uint64_t size = 0;
   bool mapped = false;
   std::vector<uint8_t> owned;
+  void* tensor_copy = nullptr;  // the whole anonymous reservation, tensor_copy_size bytes
+  std::size_t tensor_copy_size = 0;
 
   Mapping() = default;
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
   ~Mapping() {
     if (mapped && size > 0) munmap(const_cast<uint8_t*>(data), size);
+    if (tensor_copy != nullptr) munmap(tensor_copy, tensor_copy_size);
   }
 };
 
@@ -414,10 +418,56 @@ Result<GgufFile> GgufFile::open(const std::string& path) {
     mapping->data = static_cast<const uint8_t*>(addr);
     mapping->mapped = true;
   }
+  auto parsed = GgufParser::parse(mapping);
+  if (!parsed.ok()) {
+    ::close(fd);
+    return make_error(parsed.error().code, path + ": " + parsed.error().message);
+  }
+  parsed->copy_tensor_data(fd, *mapping);
   ::close(fd);  // the mapping keeps the file's pages reachable
-  auto parsed = GgufParser::parse(std::move(mapping));
-  if (!parsed.ok()) return make_error(parsed.error().code, path + ": " + parsed.error().message);
   return parsed;
+}
+
+namespace {
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+// Reads `size` bytes at `offset` of `fd` into `out`; false on an error or a short file.
+bool read_exactly(int fd, uint8_t* out, uint64_t offset, uint64_t size) {
+  while (size > 0) {
+    const ssize_t n = pread(fd, out, std::min<uint64_t>(size, 64u << 20), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+void GgufFile::copy_tensor_data(int fd, Mapping& mapping) {
+  if (!mapping.mapped || data_offset_ >= mapping.size || tensors_.empty()) return;
+  const uint64_t size = mapping.size - data_offset_;
+  // Reserve one huge page more than needed, to start the copy on a huge-page boundary.
+  const std::size_t reserved = static_cast<std::size_t>((size + 2 * kHugePage - 1) / kHugePage * kHugePage);
+  void* raw = mmap(nullptr, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return;  // the mapping serves, with small pages
+  const auto address = reinterpret_cast<uintptr_t>(raw);
+  auto* copy = reinterpret_cast<uint8_t*>((address + kHugePage - 1) / kHugePage * kHugePage);
+  // Whole huge pages only: the last partial one stays in small pages, so the copy is not larger than the data.
+  const std::size_t huge_bytes = static_cast<std::size_t>(size) / kHugePage * kHugePage;
+  if (huge_bytes > 0) madvise(copy, huge_bytes, MADV_HUGEPAGE);
+  if (!read_exactly(fd, copy, data_offset_, size)) {
+    munmap(raw, reserved);
+    return;
+  }
+  mprotect(copy, static_cast<std::size_t>(size), PROT_READ);
+  mapping.tensor_copy = raw;
+  mapping.tensor_copy_size = reserved;
+  const uint8_t* mapped_data = mapping.data + data_offset_;
+  for (auto& tensor : tensors_) tensor.data = copy + (tensor.data - mapped_data);
 }
 
 Result<GgufFile> GgufFile::from_bytes(std::span<const uint8_t> bytes) {

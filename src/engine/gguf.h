@@ -123,6 +123,11 @@ class GgufFile {
 
  private:
   struct Mapping;
+  // Decoding streams every weight once per token. With the 4 KB pages of a file mapping, the hardware prefetchers
+  // stop at every page boundary and every page costs a TLB miss; so `open` reads the tensor data (with pread: the
+  // mapping's pages of it are never touched, memory holds one copy) into anonymous memory that the kernel may back
+  // with 2 MB pages. Keeps the mapping's pointers if the memory cannot be had or the read fails.
+  void copy_tensor_data(int fd, Mapping& mapping);  // `mapping` is *mapping_, writable while opening
   friend class GgufParser;
 
   std::shared_ptr<const Mapping> mapping_;

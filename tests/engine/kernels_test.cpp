@@ -69,6 +69,14 @@ TEST_P(GemmAgainstScalar, MatchesWithinSummationBound) {
   for (int64_t blocks : {31, 127, 1023}) shapes.push_back({blocks, 5, 3});
   // Batched decoding (wide tiles) and prompt chunks (prepared weights) too.
   for (int64_t acts : {8, 9, 15, 16, 17, 33}) shapes.push_back({3, 9, acts});
+  // Column-lane kernels: groups of 8 or 16 activation rows, whole and partial, at longer rows.
+  for (int64_t blocks : {8, 9, 15, 16, 17, 31, 127}) {
+    for (int64_t rows : {1, 5, 9}) {
+      for (int64_t acts : {1, 6, 8, 11, 23}) shapes.push_back({blocks, rows, acts});
+    }
+  }
+  // More rows than the kernels unpack or keep in L1 at once (chunks of 48 rows, of 32 KB).
+  for (int64_t acts : {2, 6, 9, 19}) shapes.push_back({5, 101, acts});
   // Float types also at lengths that are not multiples of the vector width.
   const bool float_type = tensor_type_traits(type).block_elements == 1;
   for (const auto isa : simd_isas()) {

@@ -37,6 +37,7 @@ inline __m256i q5_high_bits(const uint8_t* qh_bytes) {
 }
 
 constexpr bool kHasVnni = false;
+constexpr bool kLaneKernels = false;  // 16 registers: the column-lane kernel would spill
 
 #include "engine/kernels/x86-kernels.inc"
 

@@ -27,6 +27,7 @@ inline __m256i q5_high_bits(const uint8_t* qh_bytes) {
 }
 
 constexpr bool kHasVnni = true;
+constexpr bool kLaneKernels = true;  // 32 vector registers (and VNNI, which the q8_0 lane kernel needs)
 
 #include "engine/kernels/x86-kernels.inc"
 
