@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -16,9 +17,12 @@ namespace parley::ingest {
 namespace {
 
 constexpr std::size_t kMaxNameBytes = 255;
-// Up to this many prepared files per write transaction: each commit flushes the full-text index (a quarter of all
-// ingestion CPU at 8 files), yet the writer is held for tens of milliseconds at most.
+// A write transaction takes each prepared file as soon as it is ready, up to this many files or for this long,
+// whichever comes first: each commit flushes the full-text index and writes its pages to the WAL (a quarter of all
+// ingestion CPU at 8 files per commit), so one commit per batch is far cheaper than one per ready group, and
+// other writers (chat) wait for the store a quarter of a second at most.
 constexpr std::size_t kFilesPerTransaction = 32;
+constexpr std::chrono::milliseconds kMaxTransactionTime{250};
 
 Result<std::string> clean_file_name(std::string_view name) {
   const auto slash = name.find_last_of("/\\");
@@ -149,8 +153,10 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
     }
     prepared[i].emplace();
     prepared[i]->name = std::move(name).value();
-    prepared[i]->hash = sha256_hex(uploads[i].bytes);
   }
+  parallel_for(uploads.size(), options.parse_threads, [&](std::size_t i) {
+    if (prepared[i]) prepared[i]->hash = sha256_hex(uploads[i].bytes);
+  });
 
   // Which files are already indexed with the same bytes.
   std::string language;
@@ -217,19 +223,21 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
   };
 
   for (std::size_t next = 0; next < uploads.size();) {
-    std::size_t end = next;
     {
       std::unique_lock lock(ready_mutex);
       became_ready.wait(lock, [&] { return ready[next] != 0; });
-      while (end < uploads.size() && ready[end] != 0 && end - next < kFilesPerTransaction) ++end;
     }
     PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
-      for (std::size_t i = next; i < end; ++i) {
-        if (prepared[i] && !prepared[i]->unchanged) PARLEY_TRY(write_file(tx, i));
+      const auto deadline = std::chrono::steady_clock::now() + kMaxTransactionTime;
+      for (const std::size_t first = next; next < uploads.size() && next - first < kFilesPerTransaction; ++next) {
+        {
+          std::unique_lock lock(ready_mutex);
+          if (!became_ready.wait_until(lock, deadline, [&] { return ready[next] != 0; })) break;
+        }
+        if (prepared[next] && !prepared[next]->unchanged) PARLEY_TRY(write_file(tx, next));
       }
       return {};
     }));
-    next = end;
   }
   return results;
 }
