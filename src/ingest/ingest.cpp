@@ -145,6 +145,45 @@ Result<store::Source> source_for(store::WriteTx& tx, const std::string& bot_id, 
   return tx.create_source(bot_id, store::SourceKind::file, name);
 }
 
+// The index fields of the chunks of one document. Its chunks share the title and, runs of them, the heading path:
+// each distinct one is analysed once, not once per chunk.
+class ChunkIndexer {
+ public:
+  explicit ChunkIndexer(std::string_view language) : analyzer_(language) {}
+
+  store::NewChunk index(const DraftChunk& draft, int ordinal) {
+    store::NewChunk chunk;
+    chunk.chunk.ordinal = ordinal;
+    chunk.chunk.kind = draft.kind;
+    chunk.chunk.title = draft.title;
+    chunk.chunk.heading_path = draft.heading_path;
+    chunk.chunk.text = draft.text;
+    chunk.chunk.metadata = draft.metadata;
+    chunk.terms.title = title_.analyse(analyzer_, draft.title);
+    chunk.terms.headings = headings_.analyse(analyzer_, draft.heading_path);
+    chunk.terms.body = analyzer_.index_form(draft.text);
+    return chunk;
+  }
+
+ private:
+  struct LastAnalysed {
+    bool valid = false;
+    std::string text, terms;
+
+    const std::string& analyse(const text::Analyzer& analyzer, const std::string& of) {
+      if (!valid || of != text) {
+        text = of;
+        terms = analyzer.index_form(of);
+        valid = true;
+      }
+      return terms;
+    }
+  };
+
+  text::Analyzer analyzer_;
+  LastAnalysed title_, headings_;
+};
+
 }  // namespace
 
 std::string bot_language(const store::Bot& bot) {
@@ -159,9 +198,10 @@ Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_vi
   PreparedDocument out;
   const auto drafts = chunk_document(parsed, options.chunking);
   out.chunks.reserve(drafts.size());
+  ChunkIndexer indexer(index_language);
   std::string sample;  // the start of the text, for language detection
   for (std::size_t i = 0; i < drafts.size(); ++i) {
-    out.chunks.push_back(index_chunk(drafts[i], static_cast<int>(i), index_language));
+    out.chunks.push_back(indexer.index(drafts[i], static_cast<int>(i)));
     if (sample.size() < 2048) sample.append(drafts[i].text).append(" ");
   }
   out.document.uri = raw.uri;
@@ -177,18 +217,7 @@ Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_vi
 }
 
 store::NewChunk index_chunk(const DraftChunk& draft, int ordinal, std::string_view language) {
-  const text::Analyzer analyzer(language);
-  store::NewChunk chunk;
-  chunk.chunk.ordinal = ordinal;
-  chunk.chunk.kind = draft.kind;
-  chunk.chunk.title = draft.title;
-  chunk.chunk.heading_path = draft.heading_path;
-  chunk.chunk.text = draft.text;
-  chunk.chunk.metadata = draft.metadata;
-  chunk.terms.title = analyzer.index_form(draft.title);
-  chunk.terms.headings = analyzer.index_form(draft.heading_path);
-  chunk.terms.body = analyzer.index_form(draft.text);
-  return chunk;
+  return ChunkIndexer(language).index(draft, ordinal);
 }
 
 Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const store::Scope& scope,

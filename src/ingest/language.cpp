@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <unordered_map>
 
 #include "common/utf8.h"
@@ -43,13 +42,21 @@ std::size_t script_language(char32_t cp) {
 constexpr std::array<std::string_view, 4> kLatinLanguages = {"en", "de", "fr", "es"};
 
 // Every function word of the Latin-script languages, with a bit per language it belongs to: one lookup per word.
-const std::unordered_map<std::string_view, unsigned>& function_words() {
+struct FunctionWords {
+  std::unordered_map<std::string_view, unsigned> languages;
+  std::size_t longest = 0;  // longer words need no lookup
+};
+
+const FunctionWords& function_words() {
   static const auto words = [] {
-    std::unordered_map<std::string_view, unsigned> map;
+    FunctionWords built;
     for (std::size_t i = 0; i < kLatinLanguages.size(); ++i) {
-      for (const auto word : text::stop_words(kLatinLanguages[i])) map[word] |= 1u << i;
+      for (const auto word : text::stop_words(kLatinLanguages[i])) {
+        built.languages[word] |= 1u << i;
+        built.longest = std::max(built.longest, word.size());
+      }
     }
-    return map;
+    return built;
   }();
   return words;
 }
@@ -65,31 +72,39 @@ std::string detect_language(std::string_view text) {
   std::array<int, kScriptLanguages.size()> script_letters{};
   int latin_letters = 0;
   std::array<int, kLatinLanguages.size()> hits{};
-  const auto& lookup = function_words();
-  // Each word is looked up as soon as it ends: lower-cased when ASCII, folded otherwise.
+  const FunctionWords& lookup = function_words();
+  // Each word is looked up as soon as it ends: ASCII letters are lower-cased as they come, other words folded.
   std::string word;
   bool ascii = true;
   const auto end_word = [&] {
     if (word.empty()) return;
-    if (ascii) {
-      for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else {
-      word = text::fold(word);
-    }
-    if (const auto found = lookup.find(word); found != lookup.end()) {
-      for (std::size_t i = 0; i < kLatinLanguages.size(); ++i) {
-        if (found->second & (1u << i)) ++hits[i];
+    if (!ascii) word = text::fold(word);
+    if (word.size() <= lookup.longest) {
+      if (const auto found = lookup.languages.find(word); found != lookup.languages.end()) {
+        for (std::size_t i = 0; i < kLatinLanguages.size(); ++i) {
+          if (found->second & (1u << i)) ++hits[i];
+        }
       }
     }
     word.clear();
     ascii = true;
   };
   for (std::size_t pos = 0; pos < text.size();) {
+    if (const auto byte = static_cast<unsigned char>(text[pos]); byte < 0x80) {  // ASCII fast path
+      ++pos;
+      if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z')) {
+        ++latin_letters;
+        word += static_cast<char>(byte | 0x20);
+      } else {
+        end_word();
+      }
+      continue;
+    }
     const char32_t cp = utf8_decode(text, pos);
     if (is_latin_letter(cp)) {
       ++latin_letters;
       utf8_append(word, cp);
-      ascii = ascii && cp < 0x80;
+      ascii = false;
       continue;
     }
     end_word();
