@@ -950,7 +950,7 @@ class SqliteTx final : public WriteTx {
     PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
     if (!owner) return make_error(ErrorCode::not_found, "no such bot");
     Source source;
-    source.id = new_id("src");
+    source.id = new_ordered_id("src");
     source.workspace_id = owner->workspace_id;
     source.bot_id = std::string(bot_id);
     source.kind = kind;
@@ -1019,7 +1019,7 @@ class SqliteTx final : public WriteTx {
           .run();
     } else {
       existing.reset();
-      stored.id = new_id("doc");
+      stored.id = new_ordered_id("doc");
       stored.created_at = stored.updated_at;
       db_.prepare(sql({"INSERT INTO documents (", kDocumentColumns,
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}))
