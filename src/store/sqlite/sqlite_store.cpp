@@ -947,11 +947,11 @@ class SqliteTx final : public WriteTx {
   }
 
   Result<Source> create_source(std::string_view bot_id, SourceKind kind, std::string_view name) override {
-    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
-    if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    PARLEY_ASSIGN_OR_RETURN(auto workspace_id, bot_workspace(bot_id));
+    if (!workspace_id) return make_error(ErrorCode::not_found, "no such bot");
     Source source;
     source.id = new_ordered_id("src");
-    source.workspace_id = owner->workspace_id;
+    source.workspace_id = std::move(*workspace_id);
     source.bot_id = std::string(bot_id);
     source.kind = kind;
     source.name = std::string(name);
@@ -997,11 +997,11 @@ class SqliteTx final : public WriteTx {
   }
 
   Result<Document> put_document(const Document& document, const std::vector<NewChunk>& new_chunks) override {
-    PARLEY_ASSIGN_OR_RETURN(auto owning_source, source(document.bot_id, document.source_id));
-    if (!owning_source) return make_error(ErrorCode::not_found, "no such source");
+    PARLEY_ASSIGN_OR_RETURN(auto workspace_id, source_workspace(document.bot_id, document.source_id));
+    if (!workspace_id) return make_error(ErrorCode::not_found, "no such source");
     Document stored = document;
     std::int64_t removed = 0;
-    stored.workspace_id = owning_source->workspace_id;
+    stored.workspace_id = std::move(*workspace_id);
     stored.updated_at = unix_millis();
     auto existing = db_.prepare("SELECT id, created_at FROM documents WHERE source_id = ? AND uri = ?");
     existing.bind(1, document.source_id).bind(2, document.uri);
@@ -1486,6 +1486,16 @@ class SqliteTx final : public WriteTx {
     if (!stmt.step()) return std::optional<Row>();
     return std::optional<Row>(read(stmt));
   }
+
+  // The workspace of a bot or source in scope, without reading (and counting) the whole row: once per file written.
+  Result<std::optional<std::string>> bot_workspace(std::string_view bot_id) {
+    return one(sql({"SELECT workspace_id FROM bots WHERE id = ? AND ", kInScope}), read_first_text, bot_id);
+  }
+  Result<std::optional<std::string>> source_workspace(std::string_view bot_id, std::string_view source_id) {
+    return one(sql({"SELECT s.workspace_id FROM sources s WHERE s.id = ? AND s.bot_id = ? AND ", kSourceInScope}),
+               read_first_text, source_id, bot_id);
+  }
+  static std::string read_first_text(const Statement& row) { return row.text(0); }
 
   // Every row of a scoped query.
   template <typename Reader, typename... Args>
