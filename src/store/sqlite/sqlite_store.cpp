@@ -1605,7 +1605,16 @@ class Checkpointer {
     thread_.join();
   }
 
-  void request() {
+  // Called after each commit of the writer (under its mutex) with the number of pages in the log. A checkpoint is
+  // asked for once per kCheckpointFrames new pages: each one ends with an fsync of the database.
+  void after_commit(sqlite3* writer, int log_frames) {
+    if (log_frames < frames_at_last_request_) frames_at_last_request_ = 0;  // the log started over
+    if (log_frames - frames_at_last_request_ < kCheckpointFrames) return;
+    frames_at_last_request_ = log_frames;
+    if (log_frames >= kWriterCheckpointFrames) {
+      sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      return;
+    }
     {
       std::lock_guard lock(mutex_);
       requested_ = true;
@@ -1630,6 +1639,7 @@ class Checkpointer {
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool requested_ = false;
+  int frames_at_last_request_ = 0;  // the writer's
   std::jthread thread_;  // last: started once everything it uses exists
 };
 
@@ -1680,13 +1690,8 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Called by SQLite after each commit of the writer with the number of pages in the log.
   static int after_commit(void* checkpointer, sqlite3* db, const char* /*schema*/, int log_frames) {
-    if (log_frames >= kWriterCheckpointFrames) {
-      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (log_frames >= kCheckpointFrames) {
-      static_cast<Checkpointer*>(checkpointer)->request();
-    }
+    static_cast<Checkpointer*>(checkpointer)->after_commit(db, log_frames);
     return SQLITE_OK;
   }
 
