@@ -1,6 +1,7 @@
 // The SQLite implementation of the store: one writer connection behind a mutex (SQLite allows one writer at a
 // time anyway, and queuing in-process is cheaper than busy-waiting), and a pool of reader connections that run
 // concurrently with it thanks to WAL.
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <limits>
@@ -36,6 +37,17 @@ Json parse_json_column(const std::string& text, Json fallback) {
 }
 
 std::string_view chunk_kind_name(ChunkKind kind) { return kind == ChunkKind::qa ? "qa" : "passage"; }
+
+// The `limit` best hits, best first (ties: lower id first, as SQLite's ORDER BY over rowid order gives).
+std::vector<ChunkHit> best_hits(std::vector<ChunkHit> hits, std::size_t limit) {
+  const auto better = [](const ChunkHit& a, const ChunkHit& b) {
+    return a.score != b.score ? a.score > b.score : a.chunk_id < b.chunk_id;
+  };
+  limit = std::min(limit, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(limit), hits.end(), better);
+  hits.resize(limit);
+  return hits;
+}
 
 // FTS5 string literal: terms are analyser output, but quoting keeps any character from being query syntax.
 std::string fts_quote(std::string_view term) {
@@ -455,11 +467,11 @@ class SqliteTx final : public WriteTx {
                read_source, now);
   }
 
-  Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
-    std::vector<ChunkHit> hits;
-    if (query.terms.empty() || query.limit <= 0) return hits;
+  Result<ChunkSearch> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
+    ChunkSearch found;
+    if (query.terms.empty() || query.limit <= 0) return found;
     PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
-    if (!owner) return hits;  // unknown bot, or another workspace's
+    if (!owner) return found;  // unknown bot, or another workspace's
     std::string match = query.title_only ? "{title} : (" : "{title headings body} : (";
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
       if (i > 0) match += query.all_terms ? " AND " : " OR ";
@@ -469,22 +481,53 @@ class SqliteTx final : public WriteTx {
     // The kind filter comes last so that phrase i of the expression is term i (parley_bm25 takes IDFs in order).
     if (query.kind) match += " AND kind : " + fts_quote(chunk_kind_name(*query.kind));
     const std::string table = fts_table(bot_id);
-    std::string rank = "parley_bm25(" + table + ", ?, ?, ?, 0.0";
-    for (std::size_t i = 0; i < query.terms.size(); ++i) rank += ", ?";
-    rank += ")";
-    // The inner LIMIT bounds the rows scored; the outer query keeps the best of them.
-    auto stmt = db_.prepare("SELECT rowid, score FROM (SELECT rowid, " + rank + " AS score FROM " + table + " WHERE " +
-                            table + " MATCH ? LIMIT ?) ORDER BY score DESC LIMIT ?");
-    stmt.bind(1, query.title_weight).bind(2, query.headings_weight).bind(3, query.body_weight);
-    int parameter = 4;
-    for (std::size_t i = 0; i < query.terms.size(); ++i) {
-      stmt.bind(parameter++, i < query.term_weights.size() ? query.term_weights[i] : 1.0);
+    const auto rank = [&](std::string_view weights) {
+      std::string call = "parley_bm25(" + table + ", " + std::string(weights) + ", 0.0";
+      for (std::size_t i = 0; i < query.terms.size(); ++i) call += ", ?";
+      return call + ")";
+    };
+    const bool qa_titles = query.qa_title_limit > 0;
+    // The inner LIMIT bounds the rows scored. The title score is the same BM25 with the title's instances alone: the
+    // ranking of a title-only query, from the same pass.
+    const std::string scored = "SELECT rowid, " + rank("?, ?, ?") + " AS score" +
+                               (qa_titles ? ", " + rank("?, 0.0, 0.0") + " AS title_score" : std::string()) +
+                               " FROM " + table + " WHERE " + table + " MATCH ? LIMIT ?";
+    auto stmt = db_.prepare(qa_titles ? scored : "SELECT rowid, score FROM (" + scored + ") ORDER BY score DESC LIMIT ?");
+    int parameter = 1;
+    const auto bind_idfs = [&] {
+      for (std::size_t i = 0; i < query.terms.size(); ++i) {
+        stmt.bind(parameter++, i < query.term_weights.size() ? query.term_weights[i] : 1.0);
+      }
+    };
+    for (const double weight : {query.title_weight, query.headings_weight, query.body_weight}) stmt.bind(parameter++, weight);
+    bind_idfs();
+    if (qa_titles) {
+      stmt.bind(parameter++, query.title_weight);
+      bind_idfs();
     }
     stmt.bind(parameter++, match);
     stmt.bind(parameter++, query.max_scored > 0 ? query.max_scored : std::int64_t{-1});
-    stmt.bind(parameter, query.limit);
-    while (stmt.step()) hits.push_back({stmt.integer(0), stmt.real(1)});
-    return hits;
+    if (!qa_titles) {
+      stmt.bind(parameter, query.limit);
+      while (stmt.step()) found.hits.push_back({stmt.integer(0), stmt.real(1)});
+      return found;
+    }
+    std::vector<ChunkHit> by_title;
+    while (stmt.step()) {
+      found.hits.push_back({stmt.integer(0), stmt.real(1)});
+      if (stmt.real(2) > 0) by_title.push_back({stmt.integer(0), stmt.real(2)});
+    }
+    found.hits = best_hits(std::move(found.hits), static_cast<std::size_t>(query.limit));
+    // Best title scores first; only Q&A pairs count, so look each up until enough are found.
+    by_title = best_hits(std::move(by_title), by_title.size());
+    auto is_qa = db_.prepare("SELECT kind = 'qa' FROM chunks WHERE id = ?");
+    for (const auto& hit : by_title) {
+      if (found.qa_titles.size() >= static_cast<std::size_t>(query.qa_title_limit)) break;
+      is_qa.bind(1, hit.chunk_id);
+      if (is_qa.step() && is_qa.integer(0) != 0) found.qa_titles.push_back(hit);
+      is_qa.reset();
+    }
+    return found;
   }
 
   Result<TermStats> term_stats(std::string_view bot_id, const std::vector<std::string>& terms) override {
