@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -49,6 +51,20 @@ std::string new_id(std::string_view prefix) {
   std::string id(prefix);
   id += '_';
   id += base32(raw.data(), raw.size()).substr(0, 20);
+  return id;
+}
+
+std::string new_ordered_id(std::string_view prefix) {
+  ensure_sodium();
+  const auto millis = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  std::array<unsigned char, 7> raw{};  // 50 bits of time, then random bits
+  randombytes_buf(raw.data(), raw.size());
+  const std::uint64_t time_bits = millis & ((std::uint64_t{1} << 50) - 1);
+  std::string id(prefix);
+  id += '_';
+  for (int shift = 45; shift >= 0; shift -= 5) id += kBase32Alphabet[(time_bits >> shift) & 31];
+  id += base32(raw.data(), raw.size()).substr(0, 10);
   return id;
 }
 

@@ -9,6 +9,11 @@ namespace parley {
 // `prefix` + "_" + 20 lowercase base32 characters (100 random bits): unguessable, safe in URLs and file names.
 std::string new_id(std::string_view prefix);
 
+// Like new_id, but the first 10 of the 20 characters encode the time in milliseconds and only the other 10 are
+// random (50 bits): ids created one after another sort together, so rows added in bulk extend their indexes at the
+// end instead of dirtying a page at random per row. For rows created in bulk (sources, documents), never secrets.
+std::string new_ordered_id(std::string_view prefix);
+
 // `bytes` random bytes, base32-encoded (lowercase, no padding).
 std::string random_token(std::size_t bytes);
 

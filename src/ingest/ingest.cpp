@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -16,9 +19,17 @@ namespace parley::ingest {
 namespace {
 
 constexpr std::size_t kMaxNameBytes = 255;
-// Up to this many prepared files per write transaction: each commit flushes the full-text index (a quarter of all
-// ingestion CPU at 8 files), yet the writer is held for tens of milliseconds at most.
+// A write transaction takes each prepared file as soon as it is ready, up to this many files or for this long,
+// whichever comes first: each commit flushes the full-text index and writes its pages to the WAL (a quarter of all
+// ingestion CPU at 8 files per commit), so one commit per batch is far cheaper than one per ready group, and
+// other writers (chat) wait for the store a quarter of a second at most.
 constexpr std::size_t kFilesPerTransaction = 32;
+constexpr std::chrono::milliseconds kMaxTransactionTime{250};
+// While its transaction is open, the writing thread parses only files this small itself (a few milliseconds), so
+// that it never holds the store's writer for long.
+constexpr std::size_t kMaxBytesParsedInTransaction = 256u << 10;
+
+using Clock = std::chrono::steady_clock;
 
 Result<std::string> clean_file_name(std::string_view name) {
   const auto slash = name.find_last_of("/\\");
@@ -76,11 +87,102 @@ void parallel_for(std::size_t count, int threads, Work work) {
   }
 }
 
+// Hands the files of a batch out for parsing, in order, to helper threads and to the writing thread, and tells the
+// writer when the file it must write next is ready.
+class ParseQueue {
+ public:
+  ParseQueue(const std::vector<FileUpload>& uploads, std::function<void(std::size_t)> parse)
+      : uploads_(uploads), parse_(std::move(parse)), ready_(uploads.size(), 0) {}
+
+  // Parses the next unclaimed file if it is at most `max_bytes` long; false when there was none to parse.
+  bool parse_one(std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) {
+    std::size_t i = next_.load();
+    do {
+      if (i >= uploads_.size() || uploads_[i].bytes.size() > max_bytes) return false;
+    } while (!next_.compare_exchange_weak(i, i + 1));
+    parse_(i);
+    {
+      std::lock_guard lock(mutex_);
+      ready_[i] = 1;
+    }
+    became_ready_.notify_all();
+    return true;
+  }
+
+  bool is_claimed(std::size_t i) const { return next_.load() > i; }
+
+  bool is_ready(std::size_t i) {
+    std::lock_guard lock(mutex_);
+    return ready_[i] != 0;
+  }
+
+  void wait(std::size_t i) {
+    std::unique_lock lock(mutex_);
+    became_ready_.wait(lock, [&] { return ready_[i] != 0; });
+  }
+
+  // Waits for file `i` (being parsed by another thread) until `deadline`; false when it passed first.
+  bool wait_until(std::size_t i, Clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    return became_ready_.wait_until(lock, deadline, [&] { return ready_[i] != 0; });
+  }
+
+  // No more files are handed out (the batch failed).
+  void stop() { next_ = uploads_.size(); }
+
+ private:
+  const std::vector<FileUpload>& uploads_;
+  std::function<void(std::size_t)> parse_;
+  std::atomic<std::size_t> next_{0};
+  std::mutex mutex_;
+  std::condition_variable became_ready_;
+  std::vector<char> ready_;
+};
+
 Result<store::Source> source_for(store::WriteTx& tx, const std::string& bot_id, const std::string& name) {
   PARLEY_ASSIGN_OR_RETURN(auto existing, tx.source_by_name(bot_id, name));
   if (existing) return *existing;
   return tx.create_source(bot_id, store::SourceKind::file, name);
 }
+
+// The index fields of the chunks of one document. Its chunks share the title and, runs of them, the heading path:
+// each distinct one is analysed once, not once per chunk.
+class ChunkIndexer {
+ public:
+  explicit ChunkIndexer(std::string_view language) : analyzer_(language) {}
+
+  store::NewChunk index(const DraftChunk& draft, int ordinal) {
+    store::NewChunk chunk;
+    chunk.chunk.ordinal = ordinal;
+    chunk.chunk.kind = draft.kind;
+    chunk.chunk.title = draft.title;
+    chunk.chunk.heading_path = draft.heading_path;
+    chunk.chunk.text = draft.text;
+    chunk.chunk.metadata = draft.metadata;
+    chunk.terms.title = title_.analyse(analyzer_, draft.title);
+    chunk.terms.headings = headings_.analyse(analyzer_, draft.heading_path);
+    chunk.terms.body = analyzer_.index_form(draft.text);
+    return chunk;
+  }
+
+ private:
+  struct LastAnalysed {
+    bool valid = false;
+    std::string text, terms;
+
+    const std::string& analyse(const text::Analyzer& analyzer, const std::string& of) {
+      if (!valid || of != text) {
+        text = of;
+        terms = analyzer.index_form(of);
+        valid = true;
+      }
+      return terms;
+    }
+  };
+
+  text::Analyzer analyzer_;
+  LastAnalysed title_, headings_;
+};
 
 }  // namespace
 
@@ -96,9 +198,10 @@ Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_vi
   PreparedDocument out;
   const auto drafts = chunk_document(parsed, options.chunking);
   out.chunks.reserve(drafts.size());
+  ChunkIndexer indexer(index_language);
   std::string sample;  // the start of the text, for language detection
   for (std::size_t i = 0; i < drafts.size(); ++i) {
-    out.chunks.push_back(index_chunk(drafts[i], static_cast<int>(i), index_language));
+    out.chunks.push_back(indexer.index(drafts[i], static_cast<int>(i)));
     if (sample.size() < 2048) sample.append(drafts[i].text).append(" ");
   }
   out.document.uri = raw.uri;
@@ -114,18 +217,7 @@ Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_vi
 }
 
 store::NewChunk index_chunk(const DraftChunk& draft, int ordinal, std::string_view language) {
-  const text::Analyzer analyzer(language);
-  store::NewChunk chunk;
-  chunk.chunk.ordinal = ordinal;
-  chunk.chunk.kind = draft.kind;
-  chunk.chunk.title = draft.title;
-  chunk.chunk.heading_path = draft.heading_path;
-  chunk.chunk.text = draft.text;
-  chunk.chunk.metadata = draft.metadata;
-  chunk.terms.title = analyzer.index_form(draft.title);
-  chunk.terms.headings = analyzer.index_form(draft.heading_path);
-  chunk.terms.body = analyzer.index_form(draft.text);
-  return chunk;
+  return ChunkIndexer(language).index(draft, ordinal);
 }
 
 Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const store::Scope& scope,
@@ -149,8 +241,10 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
     }
     prepared[i].emplace();
     prepared[i]->name = std::move(name).value();
-    prepared[i]->hash = sha256_hex(uploads[i].bytes);
   }
+  parallel_for(uploads.size(), options.parse_threads, [&](std::size_t i) {
+    if (prepared[i]) prepared[i]->hash = sha256_hex(uploads[i].bytes);
+  });
 
   // Which files are already indexed with the same bytes.
   std::string language;
@@ -171,21 +265,19 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
     return {};
   }));
 
-  // Files are parsed on worker threads while this thread writes those that are ready, in order, a few per
-  // transaction: parsing and indexing overlap, and the store's writer is never held for long.
-  std::vector<char> ready(uploads.size(), 0);
-  std::mutex ready_mutex;
-  std::condition_variable became_ready;
-  std::jthread parsing([&] {
-    parallel_for(uploads.size(), options.parse_threads, [&](std::size_t i) {
-      if (prepared[i] && !prepared[i]->unchanged) prepare(uploads[i], prepared[i]->name, language, options, *prepared[i]);
-      {
-        std::lock_guard lock(ready_mutex);
-        ready[i] = 1;
-      }
-      became_ready.notify_all();
-    });
+  // Files are parsed by `parse_threads` threads, this one included: it writes each file as soon as it is ready, in
+  // order, and parses files itself whenever the one to write next is not ready yet. Parsing overlaps the writes
+  // and the cores stay busy without an extra thread competing with the writer.
+  ParseQueue queue(uploads, [&](std::size_t i) {
+    if (prepared[i] && !prepared[i]->unchanged) prepare(uploads[i], prepared[i]->name, language, options, *prepared[i]);
   });
+  std::vector<std::jthread> helpers;
+  for (int t = 1; t < options.parse_threads && static_cast<std::size_t>(t) < uploads.size(); ++t) {
+    helpers.emplace_back([&] {
+      while (queue.parse_one()) {
+      }
+    });
+  }
 
   const auto write_file = [&](store::WriteTx& tx, std::size_t i) -> Status {
     PreparedFile& file = *prepared[i];
@@ -216,21 +308,32 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
     return {};
   };
 
-  for (std::size_t next = 0; next < uploads.size();) {
-    std::size_t end = next;
-    {
-      std::unique_lock lock(ready_mutex);
-      became_ready.wait(lock, [&] { return ready[next] != 0; });
-      while (end < uploads.size() && ready[end] != 0 && end - next < kFilesPerTransaction) ++end;
-    }
-    PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
-      for (std::size_t i = next; i < end; ++i) {
-        if (prepared[i] && !prepared[i]->unchanged) PARLEY_TRY(write_file(tx, i));
+  const Status written = [&]() -> Status {
+    for (std::size_t next = 0; next < uploads.size();) {
+      while (!queue.is_ready(next)) {
+        if (!queue.parse_one()) queue.wait(next);
       }
-      return {};
-    }));
-    next = end;
-  }
+      PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
+        const auto deadline = Clock::now() + kMaxTransactionTime;
+        for (const std::size_t first = next; next < uploads.size() && next - first < kFilesPerTransaction;) {
+          if (queue.is_ready(next)) {
+            if (prepared[next] && !prepared[next]->unchanged) PARLEY_TRY(write_file(tx, next));
+            ++next;
+            continue;
+          }
+          // Not ready: parse a small file meanwhile, else wait for the thread parsing it; a large file nobody has
+          // started yet, or the deadline, ends the transaction.
+          if (Clock::now() >= deadline) break;
+          if (queue.parse_one(kMaxBytesParsedInTransaction)) continue;
+          if (!queue.is_claimed(next) || !queue.wait_until(next, deadline)) break;
+        }
+        return {};
+      }));
+    }
+    return {};
+  }();
+  queue.stop();
+  PARLEY_TRY(written);
   return results;
 }
 

@@ -20,7 +20,7 @@ namespace parley::ingest {
 struct IngestOptions {
   std::size_t max_document_bytes = 64u << 20;
   ChunkingOptions chunking;
-  int parse_threads = 2;  // files of a batch are parsed and analysed concurrently
+  int parse_threads = 2;  // threads parsing and analysing the files of a batch, the calling (writing) thread included
 };
 
 struct FileUpload {

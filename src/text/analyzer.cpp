@@ -102,8 +102,7 @@ ThreadStemmer& thread_stemmer(const std::string& algorithm) {
   return it->second;
 }
 
-void stem_in_place(const std::string& algorithm, std::string& word) {
-  ThreadStemmer& thread = thread_stemmer(algorithm);
+void stem_in_place(ThreadStemmer& thread, std::string& word) {
   if (thread.stemmer == nullptr) return;
   if (const auto cached = thread.stems.find(word); cached != thread.stems.end()) {
     word = cached->second;
@@ -132,7 +131,18 @@ class TermBuilder {
  public:
   TermBuilder(const Analyzer& analyzer, const std::string& stemmer_algorithm, AnalyzeOptions options,
               std::vector<Term>& out)
-      : analyzer_(analyzer), stemmer_algorithm_(stemmer_algorithm), options_(options), out_(out) {}
+      : analyzer_(analyzer),
+        stemmer_(options.stem && !stemmer_algorithm.empty() ? &thread_stemmer(stemmer_algorithm) : nullptr),
+        options_(options),
+        out_(out) {}
+
+  // An ASCII letter or digit, already lower-cased: the common case, without a round trip through code points.
+  void add_ascii(char folded, std::size_t begin) {
+    flush_dense();
+    if (word_.empty()) word_begin_ = begin;
+    word_ += folded;
+    word_end_ = begin + 1;
+  }
 
   void add_word_code_points(const std::array<utf8proc_int32_t, 16>& folded, int count, std::size_t begin,
                             std::size_t end) {
@@ -166,7 +176,7 @@ class TermBuilder {
       const bool stop = analyzer_.is_stop_word(word_);
       if (!stop || options_.keep_stop_words) {
         Term term{word_, word_begin_, word_end_, stop};
-        if (options_.stem && !stemmer_algorithm_.empty() && !stop) stem(term.text);
+        if (stemmer_ != nullptr && !stop) stem_in_place(*stemmer_, term.text);
         out_.push_back(std::move(term));
       }
     }
@@ -189,10 +199,8 @@ class TermBuilder {
     dense_.clear();
   }
 
-  void stem(std::string& word) const { stem_in_place(stemmer_algorithm_, word); }
-
   const Analyzer& analyzer_;
-  const std::string& stemmer_algorithm_;
+  ThreadStemmer* stemmer_;  // null: no stemming
   AnalyzeOptions options_;
   std::vector<Term>& out_;
   std::string word_;
@@ -203,45 +211,47 @@ class TermBuilder {
 }  // namespace
 
 Analyzer::Analyzer(std::string_view language)
-    : language_(language.empty() ? "en" : std::string(language)), stemmer_algorithm_(stemmer_for(language_)) {}
+    : language_(language.empty() ? "en" : std::string(language)),
+      stemmer_algorithm_(stemmer_for(language_)),
+      stop_words_(&stop_word_set(language_)) {}
 
 std::string Analyzer::stem(std::string_view folded_word) const {
   std::string word(folded_word);
-  if (!stemmer_algorithm_.empty()) stem_in_place(stemmer_algorithm_, word);
+  if (!stemmer_algorithm_.empty()) stem_in_place(thread_stemmer(stemmer_algorithm_), word);
   return word;
 }
 
-bool Analyzer::is_stop_word(std::string_view folded_word) const {
-  const auto& list = stop_words(language_);
-  return std::binary_search(list.begin(), list.end(), folded_word);
-}
+bool Analyzer::is_stop_word(std::string_view folded_word) const { return stop_words_->contains(folded_word); }
 
 std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions options) const {
   std::vector<Term> out;
   out.reserve(text.size() / 6);
   TermBuilder builder(*this, stemmer_algorithm_, options, out);
   std::array<utf8proc_int32_t, 16> folded{};
+  // Inside a word ("don't", "customer's") an apostrophe followed by a letter or digit is dropped and the word
+  // continues.
+  const auto apostrophe_continues_word = [&](std::size_t after) {
+    if (!builder.in_word() || after >= text.size()) return false;
+    const char32_t next = utf8_decode(text, after);
+    return next < 0x80 ? std::isalnum(static_cast<int>(next)) != 0
+                       : is_word_category(utf8proc_category(static_cast<utf8proc_int32_t>(next)));
+  };
   std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t begin = pos;
+    if (const auto byte = static_cast<unsigned char>(text[pos]); byte < 0x80) {  // ASCII fast path
+      ++pos;
+      if ((byte >= 'a' && byte <= 'z') || (byte >= '0' && byte <= '9')) {
+        builder.add_ascii(static_cast<char>(byte), begin);
+      } else if (byte >= 'A' && byte <= 'Z') {
+        builder.add_ascii(static_cast<char>(byte + 32), begin);
+      } else if (byte != '\'' || !apostrophe_continues_word(pos)) {
+        builder.boundary();  // every other ASCII character is punctuation, a symbol, a space or a control
+      }
+      continue;
+    }
     const char32_t cp = utf8_decode(text, pos);
-    if (cp < 0x80) {  // ASCII fast path
-      const char c = static_cast<char>(cp);
-      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
-        folded[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-        builder.add_word_code_points(folded, 1, begin, pos);
-        continue;
-      }
-    }
-    if (is_apostrophe(cp) && builder.in_word() && pos < text.size()) {
-      // Inside a word ("don't", "customer's") the apostrophe is dropped and the word continues.
-      std::size_t peek = pos;
-      const char32_t next = utf8_decode(text, peek);
-      if (next < 0x80 ? std::isalnum(static_cast<int>(next)) != 0
-                      : is_word_category(utf8proc_category(static_cast<utf8proc_int32_t>(next)))) {
-        continue;
-      }
-    }
+    if (is_apostrophe(cp) && apostrophe_continues_word(pos)) continue;
     if (is_dense_script(cp)) {
       builder.add_dense(cp, begin, pos);
       continue;

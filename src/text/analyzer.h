@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace parley::text {
@@ -42,6 +43,7 @@ class Analyzer {
  private:
   std::string language_;
   std::string stemmer_algorithm_;  // empty: no stemming
+  const std::unordered_set<std::string_view>* stop_words_;  // looked up once per word
 };
 
 // Case- and diacritic-folded form of `text` (NFKC, case fold, marks removed from Latin/Greek/Cyrillic letters),
@@ -50,5 +52,7 @@ std::string fold(std::string_view text);
 
 // The stop-word list of a language ("en" when unknown); words are in folded form.
 const std::vector<std::string_view>& stop_words(std::string_view language);
+// The same words as a set.
+const std::unordered_set<std::string_view>& stop_word_set(std::string_view language);
 
 }  // namespace parley::text

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "text/analyzer.h"
@@ -65,6 +66,16 @@ const std::vector<std::string_view>& stop_words(std::string_view language) {
   const auto& lists = all_lists();
   const auto it = lists.find(language);
   return it == lists.end() ? lists.at("en") : it->second;
+}
+
+const std::unordered_set<std::string_view>& stop_word_set(std::string_view language) {
+  static const auto sets = [] {
+    std::map<std::string_view, std::unordered_set<std::string_view>, std::less<>> built;
+    for (const auto& [code, words] : all_lists()) built.emplace(code, std::unordered_set<std::string_view>(words.begin(), words.end()));
+    return built;
+  }();
+  const auto it = sets.find(language);
+  return it == sets.end() ? sets.at("en") : it->second;
 }
 
 }  // namespace parley::text

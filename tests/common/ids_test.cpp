@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 namespace parley {
 namespace {
@@ -17,6 +18,19 @@ TEST(Ids, HavePrefixAndFixedLengthAndDiffer) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Ids, OrderedIdsHaveTheSameFormatDifferAndSortByCreation) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    ids.push_back(new_ordered_id("doc"));
+    ASSERT_EQ(ids.back().rfind("doc_", 0), 0u);
+    ASSERT_EQ(ids.back().size(), 4u + 20u);
+    ASSERT_EQ(ids.back().find_first_not_of("abcdefghijklmnopqrstuvwxyz234567", 4), std::string::npos);
+  }
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  // The time part (10 characters) never goes backwards.
+  for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_LE(ids[i - 1].substr(4, 10), ids[i].substr(4, 10));
 }
 
 TEST(Ids, Sha256MatchesKnownVector) {

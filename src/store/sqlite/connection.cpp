@@ -101,7 +101,7 @@ Connection::Connection(const std::string& path) {
   // WAL: readers never block the writer; NORMAL sync: a committed transaction survives a process crash
   // (a power loss may drop the last commits; `store.synchronous = full` in the config trades speed for that).
   // Larger page cache and memory-mapped reads; checkpoints every ~16 MB of WAL instead of 4 MB, so that bulk
-  // ingestion is not dominated by checkpoint I/O.
+  // ingestion is not dominated by checkpoint I/O (the store's writer leaves them to its checkpointer thread).
   exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
        "PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=4000;");
 }
