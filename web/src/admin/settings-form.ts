@@ -17,6 +17,14 @@ export const TEXT_LABELS: Record<keyof WidgetTexts, string> = {
   error: 'Error message',
   offline: 'Offline notice',
   not_allowed: 'Shown on sites that may not use the bot',
+  talk_to_person: '"Talk to a person" button',
+  leave_details: '"Leave your details" button',
+  lead_intro: 'Lead form: text above the fields',
+  lead_submit: 'Lead form: send button',
+  lead_skip: 'Lead form before the chat: "not now" button',
+  lead_thanks: 'Lead form: thanks after sending',
+  field_required: 'Lead form: a required field is empty',
+  field_invalid: 'Lead form: a field is not valid',
 };
 
 export interface BotForm {

@@ -28,6 +28,7 @@ button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f
 .notice .bubble{background:transparent;color:#50575e;font-size:13px;font-style:italic}
 .agent .bubble{background:#e7f0ff}
 .author{font-size:12px;font-weight:600;color:#50575e;margin-bottom:2px}
+.actions{padding-top:0}
 .bubble p{margin:0 0 8px}.bubble p:last-child{margin:0}
 .bubble ul,.bubble ol{margin:4px 0;padding-inline-start:20px}
 .bubble a{color:inherit;text-decoration:underline}

@@ -7,20 +7,8 @@ import { contrastingText, safeImageUrl, type WidgetConfig } from './config';
 import { waitToRetry } from './retry';
 import { loadState, saveState, type VisitorState } from './storage';
 import { WIDGET_CSS } from './styles';
-
-type Props = Record<string, string | boolean | number | EventListener | undefined>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) {
-    if (value === undefined || value === false) continue;
-    if (typeof value === 'function') node.addEventListener(name.slice(2), value);
-    else if (name === 'text') node.textContent = String(value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  node.append(...children);
-  return node;
-}
+import { addStyles, el } from './dom';
+import type { LeadFormBuilder } from './lead-form';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 function icon(path: string): SVGSVGElement {
@@ -53,6 +41,8 @@ export interface WidgetOptions {
   // Preview mode (the bot builder): always open, sample messages, nothing is sent.
   preview?: boolean;
   client?: ChatClient;
+  // The lead form's code, loaded when the form is first shown (widget.js: a script of its own; see main.ts).
+  loadLeadForm?: () => Promise<LeadFormBuilder>;
 }
 
 interface BotMessage {
@@ -68,6 +58,8 @@ export class ChatWidget {
   private readonly log: HTMLDivElement;
   private readonly status: HTMLDivElement;
   private readonly suggestions: HTMLDivElement;
+  private readonly actions: HTMLDivElement;
+  private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private config!: WidgetConfig;
@@ -76,6 +68,8 @@ export class ChatWidget {
   // While a person has the conversation: their replies and notices arrive on this stream.
   private live: EventSource | null = null;
   private readonly shownLive = new Set<number>();
+  // The lead form in the log (or being loaded): one at a time.
+  private leadForm: HTMLElement | null = null;
 
   constructor(
     shadow: ShadowRoot,
@@ -83,16 +77,17 @@ export class ChatWidget {
     private readonly options: WidgetOptions = {},
   ) {
     this.state = options.preview ? { token: null, seen: true } : loadState(config.bot_id);
-    applyStyles(shadow);
+    addStyles(shadow, WIDGET_CSS);
     this.launcher = el('button', { type: 'button', class: 'launcher', 'aria-expanded': 'false', 'aria-controls': 'pw-panel', onclick: () => this.toggle() });
     this.log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions text' });
     this.status = el('div', { class: 'status', role: 'status' });
     this.suggestions = el('div', { class: 'suggestions' });
+    this.actions = el('div', { class: 'suggestions actions' });
     this.input = el('textarea', { rows: 1, onkeydown: ((event: KeyboardEvent) => this.onInputKey(event)) as EventListener });
     this.sendButton = el('button', { type: 'submit', class: 'send' });
-    const form = el('form', { onsubmit: ((event: Event) => this.onSubmit(event)) as EventListener }, this.input, this.sendButton);
+    this.composer = el('form', { onsubmit: ((event: Event) => this.onSubmit(event)) as EventListener }, this.input, this.sendButton);
     this.panel = el('section', { class: 'panel', id: 'pw-panel', role: 'dialog', hidden: true, onkeydown: ((event: KeyboardEvent) => this.onPanelKey(event)) as EventListener },
-      el('div', { class: 'head' }), this.log, this.status, this.suggestions, form);
+      el('div', { class: 'head' }), this.log, this.status, this.suggestions, this.actions, this.composer);
     this.root = el('div', { class: options.preview ? 'root preview' : 'root' }, this.panel, this.launcher);
     shadow.append(this.root);
     this.setConfig(config);
@@ -122,6 +117,10 @@ export class ChatWidget {
     this.sendButton.textContent = t.send;
     if (!this.log.firstChild || this.log.firstElementChild?.classList.contains('greeting')) this.showGreeting();
     this.showSuggestions(!this.hasConversation());
+    // "Talk to a person" for bots with handoff settings, "Leave your contact details" for forms shown on request.
+    this.actions.replaceChildren(
+      ...(config.handoff ? [el('button', { type: 'button', text: t.talk_to_person, onclick: () => void this.requestPerson() })] : []),
+      ...(config.lead_form?.on_request ? [el('button', { type: 'button', text: t.leave_details, onclick: () => void this.showLeadForm('request') })] : []));
   }
 
   // Restores the visitor's conversation and arms the proactive open; the widget is usable before this resolves.
@@ -141,6 +140,7 @@ export class ChatWidget {
     this.remember({ seen: true });
     this.scrollToEnd();
     if (focus) this.input.focus();
+    if (this.config.lead_form?.before_chat && !this.hasConversation()) void this.offerLeadForm('before_chat');
   }
 
   close(): void {
@@ -203,6 +203,75 @@ export class ChatWidget {
     }
     this.busy = false;
     this.sendButton.disabled = false;
+    const after = this.config.lead_form?.after_messages ?? 0;
+    if (after > 0 && this.log.querySelectorAll('.msg.user').length >= after) void this.offerLeadForm('after_messages');
+  }
+
+  // The "talk to a person" button: the conversation (a new one when there is none) waits for an agent.
+  async requestPerson(): Promise<void> {
+    if (!this.options.client) return;
+    try {
+      const outcome = await this.options.client.requestPerson(this.state.token);
+      this.remember({ token: outcome.visitor_token });
+      this.showSuggestions(false);
+      if (outcome.text) this.addLiveMessage({ id: 0, role: 'system', text: outcome.text });
+      if (outcome.offer_lead_form) void this.offerLeadForm('handoff');
+      if (outcome.status === 'waiting_for_agent' || outcome.status === 'with_agent') this.listen();
+    } catch {
+      this.setStatus(this.config.texts.error);
+    }
+  }
+
+  // Shows the lead form by a trigger the visitor did not ask for, unless they have answered it already.
+  private offerLeadForm(trigger: string): Promise<void> {
+    return this.state.lead ? Promise.resolve() : this.showLeadForm(trigger);
+  }
+
+  // The lead form, at the end of the conversation, its code loaded the first time. Before the chat the message box
+  // waits until the form is sent or put off.
+  async showLeadForm(trigger: string): Promise<void> {
+    const form = this.config.lead_form;
+    const { client, loadLeadForm } = this.options;
+    if (!form || !client || !loadLeadForm || this.leadForm) return;
+    const placeholder = el('div');
+    this.leadForm = placeholder;
+    let build: LeadFormBuilder;
+    try {
+      build = await loadLeadForm();
+    } catch {
+      this.leadForm = null;
+      this.setStatus(this.config.texts.error);
+      return;
+    }
+    if (this.leadForm !== placeholder) return;  // restarted meanwhile
+    const finish = (node: Node | null) => {
+      this.leadForm = null;
+      this.composer.hidden = false;
+      if (node) shown.replaceWith(node);
+      else shown.remove();
+      this.input.focus();
+    };
+    const shown = build({
+      shadow: this.root.getRootNode() as ShadowRoot,
+      client,
+      form,
+      texts: this.config.texts,
+      trigger,
+      visitorToken: this.state.token,
+      onSent: (token) => {
+        this.remember({ token, lead: true });
+        finish(el('div', { class: 'msg bot notice' }, el('div', { class: 'bubble', text: this.config.texts.lead_thanks })));
+      },
+      onSkip: trigger === 'before_chat' ? () => {
+        this.remember({ lead: true });
+        finish(null);
+      } : undefined,
+    });
+    this.leadForm = shown;
+    this.composer.hidden = trigger === 'before_chat';
+    this.log.append(shown);
+    this.scrollToEnd();
+    shown.querySelector<HTMLElement>('input,textarea,select')?.focus();
   }
 
   // ---- internals ----
@@ -242,6 +311,8 @@ export class ChatWidget {
     if (this.options.preview) return;
     this.remember({ token: null });
     this.stopLive();
+    this.leadForm = null;
+    this.composer.hidden = false;
     this.log.replaceChildren();
     this.showGreeting();
     this.showSuggestions(true);
@@ -351,9 +422,13 @@ export class ChatWidget {
       if (!message.text) message.node.remove();
       else message.node.classList.add('notice');
       if (done.status === 'waiting_for_agent' || done.status === 'with_agent') this.listen();
+      if (done.offer_lead_form) void this.offerLeadForm('handoff');
       return;
     }
     this.addFeedback(message, done.message_id, 0);
+    // Buying intent and a bot that could not answer offer the form; a visitor who asks to be contacted gets it.
+    const trigger = done.lead_form_trigger;
+    if (trigger) void (trigger === 'request' ? this.showLeadForm(trigger) : this.offerLeadForm(trigger));
   }
 
   private listen(): void {
@@ -365,7 +440,8 @@ export class ChatWidget {
       if (data.message) this.addLiveMessage(data.message);
     };
     live.addEventListener('status', (event) => {
-      const data = JSON.parse((event as MessageEvent).data) as { status?: string };
+      const data = JSON.parse((event as MessageEvent).data) as { status?: string; offer_lead_form?: boolean };
+      if (data.offer_lead_form) void this.offerLeadForm('handoff');
       this.root.dataset.handoff = data.status ?? '';
       if (data.status === 'open' || data.status === 'closed') this.stopLive();
     });
@@ -431,19 +507,5 @@ export class ChatWidget {
 
   private scrollToEnd(): void {
     this.log.scrollTop = this.log.scrollHeight;
-  }
-}
-
-// Constructed stylesheets where the browser has them (they also pass a host page's strict style-src policy);
-// a <style> element elsewhere.
-function applyStyles(shadow: ShadowRoot): void {
-  if ('adoptedStyleSheets' in shadow && typeof CSSStyleSheet !== 'undefined' && 'replaceSync' in CSSStyleSheet.prototype) {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(WIDGET_CSS);
-    shadow.adoptedStyleSheets = [sheet];
-  } else {
-    const style = document.createElement('style');
-    style.textContent = WIDGET_CSS;
-    shadow.append(style);
   }
 }
