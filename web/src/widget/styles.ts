@@ -28,7 +28,6 @@ button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f
 .notice .bubble{background:transparent;color:#50575e;font-size:13px;font-style:italic}
 .agent .bubble{background:#e7f0ff}
 .author{font-size:12px;font-weight:600;color:#50575e;margin-bottom:2px}
-.actions{padding-top:0}
 .bubble p{margin:0 0 8px}.bubble p:last-child{margin:0}
 .bubble ul,.bubble ol{margin:4px 0;padding-inline-start:20px}
 .bubble a{color:inherit;text-decoration:underline}
@@ -44,6 +43,7 @@ a.chip:hover{border-color:var(--pw-brand)}
 .feedback button{width:28px;height:28px;color:#5f6b73}
 .feedback button:hover{background:#e3e8ea}
 .feedback button[aria-pressed=true]{color:var(--pw-brand);background:#e3e8ea}
+.flip svg{transform:rotate(180deg)}
 .status{padding:6px 16px;font-size:13px;background:#fff4e5;color:#7a4a00}
 .status:empty{display:none}
 .error{color:#a12622}

@@ -25,7 +25,6 @@ const ICONS = {
   close: 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z',
   restart: 'M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z',
   up: 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6c-.4.4-.6.9-.6 1.4V19a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z',
-  down: 'M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6v.3c0 .4.2.8.4 1.1l1.1 1 6.6-6.6c.4-.4.6-.9.6-1.4V5a2 2 0 0 0-2-2H7c-.8 0-1.5.5-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z',
 };
 
 export interface HistoryMessage {
@@ -323,6 +322,7 @@ export class ChatWidget {
     if (!this.options.client || !this.state.token) return false;
     try {
       const history = await this.options.client.conversation<{ messages: HistoryMessage[] }>(this.state.token);
+      const form = this.leadForm?.isConnected ? this.leadForm : null;  // an open lead form stays, at the end
       this.log.replaceChildren();
       this.showGreeting();
       let withPerson = false;
@@ -337,6 +337,7 @@ export class ChatWidget {
           this.addFeedback(answer, message.id, message.rating ?? 0);
         }
       }
+      if (form) this.log.append(form);
       this.showSuggestions(!this.hasConversation());
       // A person may still have it: the stream's first event says (and closes the stream when not).
       if (withPerson) this.listen();
@@ -473,7 +474,7 @@ export class ChatWidget {
     const t = this.config.texts;
     let rating = initial;
     const thanks = el('span', { role: 'status' });
-    const choices = [[1, t.thumbs_up, ICONS.up], [-1, t.thumbs_down, ICONS.down]] as const;
+    const choices = [[1, t.thumbs_up], [-1, t.thumbs_down]] as const;
     const show = () => buttons.forEach((button, index) => button.setAttribute('aria-pressed', String(rating === choices[index][0])));
     const choose = async (value: 1 | -1) => {
       const next = rating === value ? 0 : value; // the same thumb again takes the rating back
@@ -485,8 +486,9 @@ export class ChatWidget {
       show();
       thanks.textContent = next ? t.feedback_thanks : '';
     };
-    const buttons = choices.map(([value, label, path]) =>
-      el('button', { type: 'button', class: 'icon', 'aria-label': label, title: label, onclick: () => void choose(value) }, icon(path)));
+    // Thumbs down is thumbs up turned half a circle (class "flip").
+    const buttons = choices.map(([value, label]) =>
+      el('button', { type: 'button', class: value < 0 ? 'icon flip' : 'icon', 'aria-label': label, title: label, onclick: () => void choose(value) }, icon(ICONS.up)));
     show();
     message.body.parentElement!.append(el('div', { class: 'feedback' }, ...buttons, thanks));
   }
