@@ -353,7 +353,7 @@ TEST_F(WebApiTest, ServesTheAdminAppAndTheWidgetScript) {
   EXPECT_EQ(compressed.headers.at("Content-Encoding"), "gzip");
   EXPECT_LE(compressed.body.size(), 20u * 1024u);  // the widget's size budget
   // The lead form, a script of its own that widget.js loads only when the form is shown (docs/LEADS.md).
-  const form = client_->request("GET", "/widget-lead-form.js", "", {{"Accept-Encoding", "gzip"}});
+  const auto form = client_->request("GET", "/widget-lead-form.js", "", {{"Accept-Encoding", "gzip"}});
   ASSERT_EQ(form.status, 200);
   EXPECT_THAT(form.headers.at("Content-Type"), HasSubstr("javascript"));
   EXPECT_EQ(form.headers.at("Content-Encoding"), "gzip");

@@ -115,7 +115,8 @@ describe('handoff to a person', () => {
     const reply = widget.locator('.msg.agent', { hasText: 'Your parcel ships today' });
     await reply.waitFor({ timeout: 10_000 });
     const seenAfterMs = Date.now() - sentAt;
-    expect(await reply.locator('.author').textContent()).toBe('admin');
+    const me = await desk.evaluate(async () => (await (await fetch('/api/v1/auth/me')).json()).user);
+    expect(await reply.locator('.author').textContent()).toBe(me.name);
     expect(seenAfterMs).toBeLessThan(5_000);
     await site.screenshot({ path: screenshotPath('21-handoff-agent-reply.png') });
 
