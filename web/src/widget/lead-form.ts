@@ -23,11 +23,11 @@ export type LeadFormBuilder = (options: LeadFormOptions) => HTMLFormElement;
 type Input = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
 
 const LEAD_FORM_CSS = `
-.lead-form{display:flex;flex-direction:column;gap:8px;padding:12px;border:1px solid #dcdcde;border-radius:12px}
+.lead-form{display:flex;flex-direction:column;align-items:stretch;gap:8px;padding:12px;border:1px solid #dcdcde;border-radius:12px;flex:none}
 .lead-form p{margin:0}
 .lead-form label{display:flex;flex-direction:column;gap:2px;font-size:13px}
 .lead-form .check{flex-direction:row;flex-wrap:wrap;align-items:flex-start;gap:6px}
-.lead-form input,.lead-form textarea,.lead-form select{font:inherit;padding:6px 8px;border:1px solid #c3c4c7;border-radius:8px}
+.lead-form input,.lead-form textarea,.lead-form select{flex:none;min-height:0;resize:vertical;font:inherit;padding:6px 8px;border:1px solid #c3c4c7;border-radius:8px}
 .lead-form .error{font-size:12px;width:100%}
 .lead-form .error:empty{display:none}
 .lead-buttons{display:flex;gap:8px}
