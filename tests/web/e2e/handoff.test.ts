@@ -6,6 +6,10 @@
 // - Lead form: the widget loads its form (widget-lead-form.js) only when a trigger fires: buying intent in a
 //   question, and before the chat; the browser's checks, the server's answer per field, and the lead in the
 //   admin app's list and its CSV export.
+// - Webhooks page: a webhook added in the admin app (its secret shown once) receives a signed event, the delivery
+//   log shows it delivered, and a manual replay sends the same event again.
+import { createHash, createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, screenshotPath, startParley, startSite, type Parley, type Site } from './support';
@@ -220,5 +224,64 @@ describe('the lead form in the widget', () => {
     await form.getByRole('button', { name: 'Not now' }).click();
     await widget.locator('textarea').waitFor({ state: 'visible' });
     expect(await form.count()).toBe(0);
+  });
+});
+
+describe('the webhooks page', () => {
+  it('adds a webhook, shows its signed deliveries and replays one', async () => {
+    const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((listening) => receiver.listen(0, '127.0.0.1', listening));
+    const address = receiver.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hooks/parley`;
+    try {
+      await desk.getByRole('link', { name: 'Webhooks' }).click();
+      await desk.getByText('No webhooks yet').waitFor();
+      await desk.getByLabel('URL').fill(url);
+      await desk.getByRole('combobox', { name: /^Bot/ }).selectOption({ label: 'Acme Sales' });
+      await desk.getByRole('button', { name: 'Add webhook' }).click();
+      const secret = (await desk.locator('code.secret').textContent())!;
+      expect(secret).toMatch(/^whsec_/);
+      await desk.locator('tr', { hasText: url }).waitFor();
+
+      const lead = await fetch(`${parley.url}/api/v1/bots/${salesBot}/leads`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ fields: { name: 'Max Roe', email: 'max@example.com' }, consent: true, trigger: 'request' }),
+      });
+      expect(lead.status).toBe(201);
+      const deadline = Date.now() + 10_000;
+      while (received.length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(received).toHaveLength(1);
+      const event = JSON.parse(received[0].body);
+      expect(event).toMatchObject({ type: 'lead.created', bot_id: salesBot });
+      const expected = createHmac('sha256', secret).update(`${received[0].headers['parley-timestamp']}.${received[0].body}`).digest('hex');
+      expect(received[0].headers['parley-signature']).toBe(`v1=${expected}`);
+
+      await desk.getByRole('link', { name: 'Delivery log' }).click();
+      const row = desk.locator('tr[data-delivery]', { hasText: 'lead.created' });
+      for (let tries = 0; !(await row.textContent())?.includes('delivered'); tries++) {
+        expect(tries).toBeLessThan(50);
+        await desk.getByRole('button', { name: 'Refresh' }).click();
+        await desk.waitForTimeout(100);
+      }
+      await row.getByRole('button', { name: 'Attempts' }).click();
+      await desk.locator('[aria-label="Delivery attempts"] li', { hasText: 'HTTP 200' }).waitFor();
+      await row.getByRole('button', { name: 'Replay' }).click();
+      while (received.length < 2 && Date.now() < deadline + 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(received).toHaveLength(2);
+      expect(JSON.parse(received[1].body).id).toBe(event.id);  // the same event, again
+      expect(createHash('sha256').update(received[1].body).digest('hex')).toBe(createHash('sha256').update(received[0].body).digest('hex'));
+      await desk.screenshot({ path: screenshotPath('27-webhooks.png'), fullPage: true });
+    } finally {
+      await new Promise((closed) => receiver.close(closed));
+    }
   });
 });
