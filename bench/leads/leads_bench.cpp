@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -123,7 +124,12 @@ void bench_replies(int conversations, int replies) {
     PARLEY_ASSIGN_OR_RETURN(bot, tx.create_bot("Bench", store::Json::object()));
     return {};
   });
-  api::ApiContext context(*store, api::ApiOptions{});
+  // Every visitor and the agent connect from 127.0.0.1 with one key here: the per-address and per-key rate limits
+  // (which have their own bench) are lifted, as 200 visitors would come from 200 addresses.
+  api::ApiOptions api_options;
+  api_options.limits.per_ip = {0, 1};
+  api_options.limits.per_key = {0, 1};
+  api::ApiContext context(*store, api_options);
   http::Router router;
   api::register_routes(router, context);
   http::ServerOptions server_options;
@@ -183,7 +189,14 @@ void bench_replies(int conversations, int replies) {
       }
     });
   }
-  while (context.live().listeners() < before + static_cast<std::size_t>(conversations)) std::this_thread::sleep_for(5ms);
+  const auto streams_deadline = Clock::now() + 30s;
+  while (context.live().listeners() < before + static_cast<std::size_t>(conversations)) {
+    if (Clock::now() > streams_deadline) {
+      std::printf("replies: only %zu of %d visitor streams opened in 30 s\n", context.live().listeners() - before, conversations);
+      std::exit(1);
+    }
+    std::this_thread::sleep_for(5ms);
+  }
 
   testing::HttpClient client(server.port());
   std::mt19937 random(7);

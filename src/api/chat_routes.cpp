@@ -3,6 +3,7 @@
 // Which pages may call it: see api/origins.h. Every reply carries the visitor token of its conversation
 // (api/widget_routes.cpp). Generative turns answer from providers' threads: the JSON reply is a deferred
 // response, so no worker thread waits for a model.
+#include <atomic>
 #include <mutex>
 #include <optional>
 
@@ -13,6 +14,7 @@
 #include "guard/injection.h"
 #include "guard/pii.h"
 #include "chat/bot_settings.h"
+#include "leads/lead_form.h"
 #include "llm/types.h"
 #include "notify/outbox.h"
 
@@ -88,34 +90,32 @@ Json handoff_json(const leads::HandoffOutcome& outcome, bool started, const std:
           {"latency_ms", 0.0}};
 }
 
-// message.created for the visitor's question and the bot's answer, when a webhook of the workspace wants it. A
-// transaction of its own after the turn's: a crash between the two loses these two events (the turn is kept).
-void announce_turn(ApiContext& context, const store::Bot& bot, const chat::ChatRequest& request, const chat::ChatReply& reply) {
-  bool wanted = false;
-  const auto scope = store::Scope::workspace(bot.workspace_id);
-  const auto read = context.store().read(scope, [&](store::ReadTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(const auto webhooks, tx.webhooks());
-    for (const auto& webhook : webhooks) {
-      wanted = wanted || (webhook.active && (webhook.bot_id.empty() || webhook.bot_id == bot.id) &&
-                          std::find(webhook.events.begin(), webhook.events.end(), notify::event_type::message_created) !=
-                              webhook.events.end());
+// message.created for the visitor's question and the bot's answer, written by the turn's own transaction (the
+// outbox pattern: the events exist exactly when the turn does, and a crash loses neither). `queued` says whether
+// any delivery was added, so that the dispatcher is woken after the commit.
+std::function<Status(store::WriteTx&, const store::Message&, const store::Message&)> announce_turn(
+    const store::Bot& bot, std::shared_ptr<std::atomic<bool>> queued) {
+  return [bot, queued](store::WriteTx& tx, const store::Message& question, const store::Message& answer) -> Status {
+    for (const store::Message* message : {&question, &answer}) {
+      Json view = leads::live_message_view(*message);
+      if (message->role == "assistant") view["mode"] = message->mode;
+      const Json data = {{"conversation_id", message->conversation_id}, {"bot_id", bot.id}, {"message", std::move(view)}};
+      PARLEY_ASSIGN_OR_RETURN(const int added,
+                              notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, data)));
+      if (added > 0) queued->store(true);
     }
     return {};
-  });
-  if (!read.ok() || !wanted) return;
-  const auto written = context.store().write(scope, [&](store::WriteTx& tx) -> Status {
-    const Json question = {{"conversation_id", reply.conversation_id},
-                           {"bot_id", bot.id},
-                           {"message", {{"role", "user"}, {"text", request.message}}}};
-    PARLEY_TRY(notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, question)));
-    const Json answer = {{"conversation_id", reply.conversation_id},
-                         {"bot_id", bot.id},
-                         {"message", {{"id", reply.message_id}, {"role", "assistant"}, {"text", reply.answer.text},
-                                      {"mode", reply.answer.mode}}}};
-    PARLEY_TRY(notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, answer)));
-    return {};
-  });
-  if (written.ok()) context.notification_queued();
+  };
+}
+
+// Adds to a reply why it offers the lead form (the bot's triggers, leads/lead_form.h), when it does.
+void offer_lead_form(Json& view, const store::Bot& bot, const chat::BotSettings& settings, const std::string& message,
+                     const chat::ChatReply& reply) {
+  const auto form = leads::parse_lead_form(bot.settings);
+  if (!form.ok() || !form->enabled) return;
+  const auto intent = leads::detect_intent(message, settings.language);
+  const std::string_view trigger = leads::lead_form_trigger(*form, intent, reply.answer.mode == "fallback");
+  if (!trigger.empty()) view["lead_form_trigger"] = trigger;
 }
 
 }  // namespace
@@ -182,6 +182,8 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
       return http::json_response(200, view);
     }
     const bool streaming = request.accepts("text/event-stream");
+    auto queued = std::make_shared<std::atomic<bool>>(false);
+    chat_request.record_also = announce_turn(bot, queued);
     auto cancellation = std::make_shared<llm::Cancellation>();
     chat::ChatEvents events;
     if (streaming) {
@@ -201,7 +203,8 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
         std::optional<Error> error;
       };
       auto refusal = std::make_shared<Refusal>();
-      events.on_done = [stream, tokens, refusal, bot_id = bot.id, &context, bot, chat_request](Result<chat::ChatReply> reply) {
+      events.on_done = [stream, tokens, refusal, bot_id = bot.id, &context, bot, settings, queued,
+                        message = chat_request.message](Result<chat::ChatReply> reply) {
         if (!reply.ok()) {
           {
             std::lock_guard lock(refusal->mutex);
@@ -215,8 +218,10 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
         } else {
           const std::string visitor_token = tokens->issue(bot_id, reply->conversation_id);
           stream->push({"sources", Json{{"sources", citations_view(reply->answer.sources)}}.dump()});
-          stream->push({"done", done_json(*reply, visitor_token).dump()});
-          announce_turn(context, bot, chat_request, *reply);
+          Json done = done_json(*reply, visitor_token);
+          offer_lead_form(done, bot, settings, message, *reply);
+          stream->push({"done", done.dump()});
+          if (*queued) context.notification_queued();
         }
         stream->close();
       };
@@ -232,10 +237,13 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
       return response;
     }
     auto deferred = std::make_shared<http::DeferredResponse>();
-    events.on_done = [deferred, tokens, bot_id = bot.id, &context, bot, chat_request](Result<chat::ChatReply> reply) {
+    events.on_done = [deferred, tokens, bot_id = bot.id, &context, bot, settings, queued,
+                      message = chat_request.message](Result<chat::ChatReply> reply) {
       if (!reply.ok()) return deferred->resolve(http::error_response(reply.error()));
-      announce_turn(context, bot, chat_request, *reply);
-      deferred->resolve(http::json_response(200, answer_json(*reply, tokens->issue(bot_id, reply->conversation_id))));
+      if (*queued) context.notification_queued();
+      Json view = answer_json(*reply, tokens->issue(bot_id, reply->conversation_id));
+      offer_lead_form(view, bot, settings, message, *reply);
+      deferred->resolve(http::json_response(200, view));
     };
     context.chat().ask_stream(store::Scope::system(), chat_request, std::move(events), cancellation);
     http::Response response;

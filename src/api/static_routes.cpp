@@ -1,5 +1,5 @@
-// The admin app (GET /admin, /admin/assets/*) and the widget script (GET /widget.js), from the files compiled into
-// the binary (src/web). The admin app gets a strict Content-Security-Policy: its own scripts and styles only, no
+// The admin app (GET /admin, /admin/assets/*) and the widget's scripts (GET /widget.js, /widget-lead-form.js), from
+// the files compiled into the binary (src/web). The admin app gets a strict Content-Security-Policy: its own scripts and styles only, no
 // inline script, no framing; images also from https: (a bot's logo and avatar) and data: URLs.
 #include "api/handlers.h"
 #include "web/assets.h"
@@ -50,12 +50,15 @@ void register_static_routes(http::Router& router, ApiContext&) {
     // Built file names carry a content hash: a new build gets new names, so these never change.
     return asset_response(request, "admin/assets/" + request.params["file"], "public, max-age=31536000, immutable");
   });
-  router.add("GET", "/widget.js", [](http::Request& request) {
-    http::Response response = asset_response(request, "widget.js", "public, max-age=300");
-    // Any site may load the script (it is public); what it may do is decided per bot by the API.
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin";
-    return response;
-  });
+  // The widget, and its lead form: a script of its own that the widget loads only when the form is to be shown.
+  for (const char* script : {"widget.js", "widget-lead-form.js"}) {
+    router.add("GET", std::string("/") + script, [script](http::Request& request) {
+      http::Response response = asset_response(request, script, "public, max-age=300");
+      // Any site may load the script (it is public); what it may do is decided per bot by the API.
+      response.headers["Cross-Origin-Resource-Policy"] = "cross-origin";
+      return response;
+    });
+  }
 }
 
 }  // namespace parley::api

@@ -31,7 +31,6 @@ Json widget_config(const store::Bot& bot) {
   Json config = chat::public_widget_config(bot);
   const auto form = leads::parse_lead_form(bot.settings);
   config["lead_form"] = form.ok() ? leads::public_lead_form(*form) : Json(nullptr);
-  if (form.ok() && form->enabled) config["lead_form"]["after_messages"] = form->triggers.after_messages;
   const auto handoff = leads::parse_handoff_settings(bot.settings);
   // The widget's "talk to a person" button: for bots whose settings set up handoff (asking in words always works).
   config["handoff"] = handoff.ok() && handoff->enabled && bot.settings.contains("handoff");

@@ -218,6 +218,15 @@ const store::Json& widget_text_defaults() {
       {"error", "Sorry, something went wrong. Please try again."},
       {"offline", "You're offline. We'll reconnect as soon as we can."},
       {"not_allowed", "This chat isn't available on this site."},
+      // Leads and handoff (docs/LEADS.md).
+      {"talk_to_person", "Talk to a person"},
+      {"leave_details", "Leave your contact details"},
+      {"lead_intro", "Leave your details and we'll get back to you."},
+      {"lead_submit", "Send my details"},
+      {"lead_skip", "Not now"},
+      {"lead_thanks", "Thank you! We'll be in touch."},
+      {"field_required", "Please fill this in."},
+      {"field_invalid", "Please check this."},
   };
   return defaults;
 }

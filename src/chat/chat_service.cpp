@@ -162,7 +162,7 @@ Result<ChatReply> ChatService::record(const store::Bot& bot, const ChatRequest& 
     question.conversation_id = reply.conversation_id;
     question.role = "user";
     question.text = request.message;
-    PARLEY_TRY(tx.append_message(question));
+    PARLEY_ASSIGN_OR_RETURN(const auto stored_question, tx.append_message(question));
     store::Message answer;
     answer.conversation_id = reply.conversation_id;
     answer.role = "assistant";
@@ -178,6 +178,7 @@ Result<ChatReply> ChatService::record(const store::Bot& bot, const ChatRequest& 
       attempt.routing["plan"] = reply.generation.routing;
       PARLEY_TRY(tx.record_generation(attempt));
     }
+    if (request.record_also) PARLEY_TRY(request.record_also(tx, stored_question, stored));
     return {};
   }));
   return reply;

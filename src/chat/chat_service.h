@@ -25,6 +25,9 @@ struct ChatRequest {
   // Earlier turns given by the caller (the OpenAI-compatible API, whose clients send the whole conversation);
   // used when there is no stored conversation.
   std::vector<llm::ChatMessage> history;
+  // More writes in the turn's own transaction, after both messages are stored (the API adds the outbox's
+  // message.created events here, so they exist exactly when the turn does). An error rolls the turn back.
+  std::function<Status(store::WriteTx& tx, const store::Message& question, const store::Message& answer)> record_also;
 };
 
 struct ChatReply {

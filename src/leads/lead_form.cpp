@@ -188,7 +188,19 @@ Json public_lead_form(const LeadForm& form) {
     if (!field.options.empty()) view["options"] = field.options;
     fields.push_back(std::move(view));
   }
-  return {{"fields", fields}, {"consent", form.consent}, {"before_chat", form.triggers.before_chat}};
+  return {{"fields", fields},
+          {"consent", form.consent},
+          {"before_chat", form.triggers.before_chat},
+          {"after_messages", form.triggers.after_messages},
+          {"on_request", form.triggers.on_request}};
+}
+
+std::string_view lead_form_trigger(const LeadForm& form, const Intent& intent, bool bot_could_not_answer) {
+  if (!form.enabled) return {};
+  if (form.triggers.on_request && intent.wants_contact) return "request";
+  if (form.triggers.buying_intent && intent.buying) return "buying_intent";
+  if (form.triggers.fallback && bot_could_not_answer) return "fallback";
+  return {};
 }
 
 }  // namespace parley::leads

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "leads/intent.h"
 #include "store/types.h"
 
 namespace parley::leads {
@@ -60,7 +61,12 @@ Status validate_lead_settings(const Json& leads);
 
 std::string_view field_type_name(FieldType type);
 
-// What the widget needs (no secrets): null when the form is off.
+// What the widget needs (no secrets): the fields, the consent text and the triggers the widget acts on by itself
+// (before_chat, after_messages, on_request's button); null when the form is off.
 Json public_lead_form(const LeadForm& form);
+
+// Why a chat turn offers the lead form, by the bot's triggers: "buying_intent", "request" (the visitor asks to be
+// contacted) or "fallback" (the bot could not answer); empty when it does not (or the form is off).
+std::string_view lead_form_trigger(const LeadForm& form, const Intent& intent, bool bot_could_not_answer);
 
 }  // namespace parley::leads

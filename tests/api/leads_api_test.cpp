@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <set>
 
 #include "api/api.h"
 #include "auth/api_keys.h"
@@ -216,6 +217,62 @@ TEST_F(LeadsApiTest, LeadCaptureFromTheWidgetToTheListExportWebhookAndEmail) {
   EXPECT_EQ(post("/api/v1/deliveries/" + delivery + "/replay", Json::object(), key_a_).status, 202);
   ASSERT_TRUE(receiver_.wait_for(2, 10s));
   EXPECT_EQ(Json::parse(receiver_.received().at(1).body)["id"], event["id"]);  // the same event, again
+}
+
+TEST_F(LeadsApiTest, ChatTurnsOfferTheLeadFormAndWriteTheirMessageEventsInTheTurnsTransaction) {
+  const std::string bot = create_bot({{"leads", {{"enabled", true}, {"triggers", {{"fallback", false}}}}}});
+  const auto hook = post("/api/v1/webhooks", {{"url", receiver_.url("messages")}, {"events", {"message.created"}}}, key_a_);
+  ASSERT_EQ(hook.status, 201) << hook.body;
+
+  // The answer says why the widget should offer the form (leads/lead_form.h): buying intent, a request to be
+  // contacted; nothing for other questions, nor for a fallback when that trigger is off.
+  const auto quote = post("/api/v1/bots/" + bot + "/chat", {{"message", "Can I get a quote for 20 boxes?"}});
+  ASSERT_EQ(quote.status, 200) << quote.body;
+  EXPECT_EQ(quote.json()["lead_form_trigger"], "buying_intent");
+  const std::string token = quote.json()["visitor_token"];
+  const auto plain = post("/api/v1/bots/" + bot + "/chat", {{"message", "Is shipping free on big orders?"}, {"visitor_token", token}});
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_FALSE(plain.json().contains("lead_form_trigger")) << plain.body;
+  auto headers = auth(key_a_);
+  headers.erase("Authorization");
+  headers["Accept"] = "text/event-stream";
+  const auto streamed = client_->request("POST", "/api/v1/bots/" + bot + "/chat",
+                                         Json{{"message", "Please contact me tomorrow"}, {"visitor_token", token}}.dump(), headers);
+  ASSERT_EQ(streamed.status, 200);
+  EXPECT_THAT(streamed.body, HasSubstr("\"lead_form_trigger\":\"request\""));
+  const auto unknown = post("/api/v1/bots/" + bot + "/chat", {{"message", "Do you repair bicycles on Mars?"}, {"visitor_token", token}});
+  ASSERT_EQ(unknown.status, 200);
+  EXPECT_EQ(unknown.json()["mode"], "fallback");
+  EXPECT_FALSE(unknown.json().contains("lead_form_trigger"));
+
+  // message.created for every question and answer, with the stored messages' ids.
+  ASSERT_TRUE(receiver_.wait_for(8, 10s));
+  const auto transcript = get("/api/v1/bots/" + bot + "/conversations/" + quote.json()["conversation_id"].get<std::string>(), key_a_);
+  ASSERT_EQ(transcript.status, 200);
+  const Json messages = transcript.json()["messages"];
+  ASSERT_EQ(messages.size(), 8u);
+  std::set<std::int64_t> announced;
+  for (const auto& received : receiver_.received()) {
+    const Json event = Json::parse(received.body);
+    EXPECT_EQ(event["type"], "message.created");
+    announced.insert(event["data"]["message"]["id"].get<std::int64_t>());
+  }
+  std::set<std::int64_t> stored;
+  for (const auto& message : messages) stored.insert(message["id"].get<std::int64_t>());
+  EXPECT_EQ(announced, stored);
+
+  // The events are written by the turn's own transaction: when it fails, neither the turn nor any event exists.
+  chat::ChatRequest failing;
+  failing.bot_id = bot;
+  failing.conversation_id = quote.json()["conversation_id"].get<std::string>();
+  failing.message = "Is shipping free?";
+  failing.record_also = [](store::WriteTx&, const store::Message&, const store::Message&) -> Status {
+    return make_error(ErrorCode::internal, "the disk is full");
+  };
+  EXPECT_FALSE(context_->chat().ask(store::Scope::system(), failing).ok());
+  EXPECT_EQ(get("/api/v1/bots/" + bot + "/conversations/" + *failing.conversation_id, key_a_).json()["messages"].size(), 8u);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(receiver_.received().size(), 8u);
 }
 
 TEST_F(LeadsApiTest, HandoffToAnAgentLiveAndBackToTheBot) {

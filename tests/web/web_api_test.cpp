@@ -352,6 +352,13 @@ TEST_F(WebApiTest, ServesTheAdminAppAndTheWidgetScript) {
   const auto compressed = client_->request("GET", "/widget.js", "", {{"Accept-Encoding", "gzip, br"}});
   EXPECT_EQ(compressed.headers.at("Content-Encoding"), "gzip");
   EXPECT_LE(compressed.body.size(), 20u * 1024u);  // the widget's size budget
+  // The lead form, a script of its own that widget.js loads only when the form is shown (docs/LEADS.md).
+  const auto form = client_->request("GET", "/widget-lead-form.js", "", {{"Accept-Encoding", "gzip"}});
+  ASSERT_EQ(form.status, 200);
+  EXPECT_THAT(form.headers.at("Content-Type"), HasSubstr("javascript"));
+  EXPECT_EQ(form.headers.at("Content-Encoding"), "gzip");
+  EXPECT_EQ(form.headers.at("Cross-Origin-Resource-Policy"), "cross-origin");
+  EXPECT_LE(form.body.size(), 4u * 1024u);
   EXPECT_EQ(client_->request("GET", "/admin/assets/nope.js").status, 404);
   EXPECT_EQ(client_->request("GET", "/widget.js.gz").status, 404);
   EXPECT_EQ(client_->request("GET", "/").headers.at("Location"), "/admin");

@@ -35,6 +35,17 @@ describe('bot builder form', () => {
     expect((patch.settings.widget as { texts: object }).texts).toEqual({});
   });
 
+  it('keeps the lead form and handoff settings as JSON, and names a section that does not parse', () => {
+    const leads = { enabled: true, consent: 'OK to call', triggers: { after_messages: 3 } };
+    const form = formFromBot('Shop', { leads }, base);
+    expect(JSON.parse(form.leads)).toEqual(leads);
+    expect(form.handoff).toBe('');
+    const patch = patchFromForm(form);
+    expect(patch.settings.leads).toEqual(leads);
+    expect(patch.settings.handoff).toBeNull();
+    expect(() => patchFromForm({ ...form, handoff: '{"hours": ' })).toThrow(/^Handoff to a person: this is not valid JSON/);
+  });
+
   it('previews unsaved changes with defaults, and flips right-to-left languages', () => {
     const form = formFromBot('Shop', {}, base);
     const preview = previewConfig({ ...form, name: 'Boutique', language: 'ar', texts: { send: 'إرسال' } }, base, defaults);

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contrastingText, safeImageUrl, type WidgetConfig } from '../../../web/src/widget/config';
 import { retryDelayMs } from '../../../web/src/widget/retry';
 import { loadCachedConfig, loadState, saveCachedConfig, saveState } from '../../../web/src/widget/storage';
+import { ChatClient } from '../../../web/src/shared/chat-client';
+import { buildLeadForm, checkField } from '../../../web/src/widget/lead-form';
 import { ChatWidget } from '../../../web/src/widget/widget';
 
 const config: WidgetConfig = {
@@ -12,6 +14,8 @@ const config: WidgetConfig = {
     title: 'Shop help', subtitle: 'Fast answers', launcher: 'Chat with us', placeholder: 'Your question', send: 'Send',
     close: 'Close chat', restart: 'Restart', sources: 'Sources', thumbs_up: 'Helpful', thumbs_down: 'Not helpful',
     feedback_thanks: 'Thanks!', thinking: 'Thinking', error: 'Error', offline: 'Offline', not_allowed: 'Not allowed',
+    talk_to_person: 'Talk to a person', leave_details: 'Leave your details', lead_intro: 'Your details', lead_submit: 'Send details',
+    lead_skip: 'Not now', lead_thanks: 'Thank you!', field_required: 'Required', field_invalid: 'Invalid',
   },
 };
 
@@ -105,11 +109,149 @@ describe('ChatWidget', () => {
   });
 });
 
+describe('the lead form', () => {
+  const leadForm = {
+    fields: [
+      { name: 'name', label: '', type: 'text' as const, required: true },
+      { name: 'email', label: 'Work email', type: 'email' as const, required: true },
+      { name: 'phone', label: '', type: 'phone' as const, required: false },
+    ],
+    consent: 'You may contact me', before_chat: false, after_messages: 0, on_request: true,
+  };
+  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+  function mountWithForm(overrides: Partial<WidgetConfig> = {}) {
+    const host = document.createElement('div');
+    document.body.append(host);
+    const shadow = host.attachShadow({ mode: 'open' });
+    const widget = new ChatWidget(shadow, { ...config, lead_form: leadForm, ...overrides }, {
+      client: new ChatClient('http://parley.test', 'bot_1'),
+      loadLeadForm: async () => buildLeadForm,
+    });
+    return { shadow, widget };
+  }
+  const fill = (shadow: ShadowRoot, name: string, value: string) => {
+    const input = shadow.querySelector<HTMLInputElement>(`.lead-form [name=${name}]`)!;
+    input.value = value;
+  };
+  const submit = (shadow: ShadowRoot) => shadow.querySelector<HTMLFormElement>('.lead-form')!.requestSubmit();
+  const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  beforeEach(() => {
+    document.body.replaceChildren();
+    localStorage.clear();
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    localStorage.clear();
+  });
+
+  it('checks what the browser can before sending', () => {
+    const email = leadForm.fields[1];
+    expect(checkField(email, '')).toBe('required');
+    expect(checkField(email, 'ann@')).toBe('invalid');
+    expect(checkField(email, ' ann@example.com ')).toBeNull();
+    expect(checkField(leadForm.fields[2], '')).toBeNull();
+    expect(checkField(leadForm.fields[2], 'call me')).toBe('invalid');
+    expect(checkField(leadForm.fields[2], '+1 (650) 253-0000')).toBeNull();
+    expect(checkField({ name: 'size', label: '', type: 'number', required: false }, '12x')).toBe('invalid');
+    expect(checkField({ name: 'ok', label: '', type: 'checkbox', required: true }, false)).toBe('required');
+  });
+
+  it('names every missing field without sending, then shows the server\'s answer per field, then thanks', async () => {
+    const fetch = vi.fn();
+    vi.stubGlobal('fetch', fetch);
+    const { shadow, widget } = mountWithForm();
+    await widget.showLeadForm('request');
+    const form = shadow.querySelector('.lead-form')!;
+    expect(form.textContent).toContain('Name *');
+    expect(form.textContent).toContain('Work email *');
+    expect(form.textContent).toContain('You may contact me');
+    submit(shadow);
+    expect(fetch).not.toHaveBeenCalled();
+    expect(shadow.querySelector('#pw-lead-name-error')!.textContent).toBe('Required');
+    expect(shadow.querySelector('#pw-lead-consent-error')!.textContent).toBe('Required');
+    expect(shadow.querySelector('[name=name]')!.getAttribute('aria-invalid')).toBe('true');
+
+    fill(shadow, 'name', 'Ann');
+    fill(shadow, 'email', 'ann@example.com');
+    fill(shadow, 'phone', '+1 555');
+    shadow.querySelector<HTMLInputElement>('[name=consent]')!.checked = true;
+    fetch.mockResolvedValueOnce(json(400, { error: { code: 'invalid_request', message: 'some fields need fixing', fields: { phone: 'this phone number is not valid' } } }));
+    submit(shadow);
+    await flush();
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe('http://parley.test/api/v1/bots/bot_1/leads');
+    expect(JSON.parse(init.body)).toEqual({ fields: { name: 'Ann', email: 'ann@example.com', phone: '+1 555' }, consent: true, trigger: 'request', visitor_token: null });
+    expect(shadow.querySelector('#pw-lead-phone-error')!.textContent).toBe('this phone number is not valid');
+    expect(shadow.querySelector('#pw-lead-name-error')!.textContent).toBe('');
+
+    fill(shadow, 'phone', '+16502530000');
+    fetch.mockResolvedValueOnce(json(201, { lead_id: 'lead_1', created: true, conversation_id: 'c1', visitor_token: 'c1.mac' }));
+    submit(shadow);
+    await flush();
+    expect(shadow.querySelector('.lead-form')).toBeNull();
+    expect(shadow.querySelector('[role=log]')!.textContent).toContain('Thank you!');
+    expect(loadState('bot_1')).toMatchObject({ token: 'c1.mac', lead: true });
+  });
+
+  it('comes first when it is set before the chat; "not now" lets the visitor chat and is remembered', async () => {
+    const { shadow, widget } = mountWithForm({ lead_form: { ...leadForm, before_chat: true } });
+    widget.open();
+    await flush();
+    expect(shadow.querySelector('.lead-form')).not.toBeNull();
+    const composer = shadow.querySelector<HTMLFormElement>('form:not(.lead-form)')!;
+    expect(composer.hidden).toBe(true);
+    shadow.querySelector<HTMLButtonElement>('.lead-form .skip')!.click();
+    expect(shadow.querySelector('.lead-form')).toBeNull();
+    expect(composer.hidden).toBe(false);
+    expect(loadState('bot_1').lead).toBe(true);
+    widget.close();
+    widget.open();
+    await flush();
+    expect(shadow.querySelector('.lead-form')).toBeNull();
+  });
+
+  it('shows the buttons the bot has: a person, and the form on request', () => {
+    const { shadow } = mountWithForm({ handoff: true });
+    const labels = [...shadow.querySelectorAll('.actions button')].map((button) => button.textContent);
+    expect(labels).toEqual(['Talk to a person', 'Leave your details']);
+    const plain = mount();
+    expect(plain.shadow.querySelectorAll('.actions button')).toHaveLength(0);
+  });
+
+  it('opens the form when the answer says so (buying intent) and after the set number of messages', async () => {
+    const sse = (done: Record<string, unknown>) => new Response(
+      'event: delta\ndata: {"text":"Plans start at $10."}\n\n' + 'event: sources\ndata: {"sources":[]}\n\n' +
+      `event: done\ndata: ${JSON.stringify({ mode: 'extractive', confidence: 0.9, conversation_id: 'c1', message_id: 2, visitor_token: 'c1.mac', latency_ms: 3, ...done })}\n\n`,
+      { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+    const fetch = vi.fn(async () => sse({ lead_form_trigger: 'buying_intent' }));
+    vi.stubGlobal('fetch', fetch);
+    const first = mountWithForm();
+    await first.widget.ask('How much is it?');
+    await flush();
+    expect(first.shadow.querySelector('.lead-form')).not.toBeNull();
+
+    document.body.replaceChildren();
+    localStorage.clear();
+    fetch.mockImplementation(async () => sse({}));
+    const second = mountWithForm({ lead_form: { ...leadForm, after_messages: 2 } });
+    await second.widget.ask('Hello');
+    await flush();
+    expect(second.shadow.querySelector('.lead-form')).toBeNull();
+    await second.widget.ask('Anything else?');
+    await flush();
+    expect(second.shadow.querySelector('.lead-form')).not.toBeNull();
+  });
+});
+
 describe('widget helpers', () => {
   it('remembers the visitor token per bot', () => {
-    expect(loadState('bot_1')).toEqual({ token: null, seen: false });
+    expect(loadState('bot_1')).toEqual({ token: null, seen: false, lead: false });
     saveState('bot_1', { token: 'conv_1.mac', seen: true });
-    expect(loadState('bot_1')).toEqual({ token: 'conv_1.mac', seen: true });
+    expect(loadState('bot_1')).toEqual({ token: 'conv_1.mac', seen: true, lead: false });
+    saveState('bot_1', { token: 'conv_1.mac', seen: true, lead: true });
+    expect(loadState('bot_1').lead).toBe(true);
     expect(loadState('bot_2').token).toBeNull();
     localStorage.setItem('parley:bot_3', '{not json');
     expect(loadState('bot_3')).toEqual({ token: null, seen: false });

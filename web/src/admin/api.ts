@@ -129,3 +129,52 @@ export interface TranscriptMessage {
   latency_ms?: number;
   rating?: number;
 }
+
+// A conversation waiting for or held by a person (leads::support_view).
+export interface InboxRow {
+  id: string;
+  bot_id: string;
+  status: 'waiting_for_agent' | 'with_agent' | 'open' | 'closed';
+  agent_id: string;
+  agent_name: string;
+  handoff_reason: string;
+  handoff_requested_at: string | null;
+  claim_deadline_at: string | null;
+  visitor_told_no_agent: boolean;
+  claimed_at: string | null;
+  summary: string;
+  lead_id: string | null;
+  message_count: number;
+  first_question: string;
+  created_at: string;
+  updated_at: string;
+  last_message?: { role: string; text: string };
+}
+
+export interface Webhook {
+  id: string;
+  bot_id: string | null;
+  url: string;
+  events: string[];
+  format: 'json' | 'slack';
+  secret: string;
+  description: string;
+  active: boolean;
+  created_at: string;
+}
+
+export interface Delivery {
+  id: number;
+  channel: string;
+  event_id: string;
+  event_type: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status: number;
+  last_error: string;
+  created_at: string;
+  delivered_at: string | null;
+  payload: unknown;
+  attempts_log?: { at: string; status: number; error: string; duration_ms: number; response: string }[];
+}

@@ -5,11 +5,13 @@ import { AnalyticsPage } from './pages/analytics';
 import { BotLayout } from './pages/bot-layout';
 import { Bots } from './pages/bots';
 import { Conversations } from './pages/conversations';
+import { Inbox } from './pages/inbox';
 import { Leads } from './pages/leads';
 import { Login } from './pages/login';
 import { Playground } from './pages/playground';
 import { Settings } from './pages/settings';
 import { Sources } from './pages/sources';
+import { Webhooks } from './pages/webhooks';
 import { navigate, useRoute } from './router';
 import { Alert, Loading } from './ui';
 
@@ -50,13 +52,34 @@ export function App() {
         <a class="brand" href="#/bots">
           Parley
         </a>
+        <nav class="topnav" aria-label="Sections">
+          <a href="#/bots" aria-current={section === 'bots' || !section ? 'page' : undefined}>
+            Bots
+          </a>
+          <a href="#/inbox" aria-current={section === 'inbox' ? 'page' : undefined}>
+            Inbox
+          </a>
+          <a href="#/webhooks" aria-current={section === 'webhooks' ? 'page' : undefined}>
+            Webhooks
+          </a>
+        </nav>
         <span class="grow" />
         {session.user ? <span class="muted small">{session.user.email}</span> : null}
         <button type="button" class="ghost" onClick={signOut}>
           Sign out
         </button>
       </header>
-      <div id="main">{section === 'bots' && botId ? <BotScreen botId={botId} tab={tab ?? 'settings'} item={item} /> : <Bots />}</div>
+      <div id="main">
+        {section === 'inbox' ? (
+          <Inbox botId={botId} conversationId={tab} />
+        ) : section === 'webhooks' ? (
+          <Webhooks webhookId={botId} />
+        ) : section === 'bots' && botId ? (
+          <BotScreen botId={botId} tab={tab ?? 'settings'} item={item} />
+        ) : (
+          <Bots />
+        )}
+      </div>
     </>
   );
 }

@@ -17,6 +17,14 @@ export const TEXT_LABELS: Record<keyof WidgetTexts, string> = {
   error: 'Error message',
   offline: 'Offline notice',
   not_allowed: 'Shown on sites that may not use the bot',
+  talk_to_person: '"Talk to a person" button',
+  leave_details: '"Leave your details" button',
+  lead_intro: 'Lead form: text above the fields',
+  lead_submit: 'Lead form: send button',
+  lead_skip: 'Lead form before the chat: "not now" button',
+  lead_thanks: 'Lead form: thanks after sending',
+  field_required: 'Lead form: a required field is empty',
+  field_invalid: 'Lead form: a field is not valid',
 };
 
 export interface BotForm {
@@ -38,6 +46,35 @@ export interface BotForm {
   answer_threshold: number;
   max_sources: number;
   texts: Partial<Record<keyof WidgetTexts, string>>;
+  // settings.leads and settings.handoff as JSON text (docs/LEADS.md); empty: the defaults.
+  leads: string;
+  handoff: string;
+}
+
+// An example to start from, shown as the placeholder of the lead form's settings.
+export const LEADS_EXAMPLE = JSON.stringify({
+  enabled: true,
+  fields: [{ name: 'name', required: true }, { name: 'email', required: true }, { name: 'phone' }],
+  consent: 'I agree that you may contact me about my request.',
+  triggers: { before_chat: false, after_messages: 0, buying_intent: true, fallback: true, on_request: true },
+}, null, 2);
+export const HANDOFF_EXAMPLE = JSON.stringify({
+  enabled: true,
+  claim_timeout_seconds: 120,
+  time_zone: 'Europe/Berlin',
+  hours: { mon: ['09:00', '17:00'], tue: ['09:00', '17:00'], wed: ['09:00', '17:00'], thu: ['09:00', '17:00'], fri: ['09:00', '17:00'], sat: [], sun: [] },
+}, null, 2);
+
+const jsonText = (value: unknown): string => (value && typeof value === 'object' ? JSON.stringify(value, null, 2) : '');
+
+// A JSON settings section from its text: null (the defaults) when empty; an Error naming the section when not JSON.
+function jsonSection(text: string, label: string): unknown {
+  if (!text.trim()) return null;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${label}: this is not valid JSON (${error instanceof Error ? error.message : 'parse error'})`);
+  }
 }
 
 const str = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
@@ -72,10 +109,13 @@ export function formFromBot(name: string, settings: Record<string, unknown>, con
     answer_threshold: num(settings.answer_threshold, 0.5),
     max_sources: num(settings.max_sources, 3),
     texts: customTexts,
+    leads: jsonText(settings.leads),
+    handoff: jsonText(settings.handoff),
   };
 }
 
 // The PATCH body that stores the form. Empty optional strings are removed (null), so the defaults apply again.
+// Throws an Error naming the section whose JSON does not parse (the server checks the rest).
 export function patchFromForm(form: BotForm): { name: string; settings: Record<string, unknown> } {
   const orNull = (text: string) => (text.trim() ? text : null);
   const texts: Record<string, string> = {};
@@ -103,6 +143,8 @@ export function patchFromForm(form: BotForm): { name: string; settings: Record<s
       answer_threshold: form.answer_threshold,
       max_sources: form.max_sources,
       widget,
+      leads: jsonSection(form.leads, 'Lead form'),
+      handoff: jsonSection(form.handoff, 'Handoff to a person'),
     },
   };
 }

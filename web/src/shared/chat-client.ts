@@ -19,6 +19,15 @@ export interface AnswerDone {
   // Handoff to a person (docs/LEADS.md): "waiting_for_agent" or "with_agent" while a person has the conversation.
   status?: string;
   offer_lead_form?: boolean;
+  // Why this answer offers the lead form (the bot's triggers): buying_intent, request or fallback.
+  lead_form_trigger?: string;
+}
+
+export interface PersonRequested {
+  status: string;
+  text: string;
+  offer_lead_form: boolean;
+  visitor_token: string;
 }
 
 export interface StreamHandlers {
@@ -67,7 +76,7 @@ export class ChatClient {
     readonly botId: string,
   ) {}
 
-  private url(path: string): string {
+  url(path: string): string {
     return `${this.baseUrl}/api/v1/${path}`;
   }
 
@@ -122,6 +131,16 @@ export class ChatClient {
   // The visitor's live stream of a conversation with a person (Server-Sent Events: status, message, ping).
   liveUrl(visitorToken: string): string {
     return `${this.url(`widget/${encodeURIComponent(this.botId)}/events`)}?visitor_token=${encodeURIComponent(visitorToken)}`;
+  }
+
+  // The "talk to a person" button.
+  async requestPerson(visitorToken: string | null): Promise<PersonRequested> {
+    const response = await send(this.url(`widget/${encodeURIComponent(this.botId)}/handoff`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ visitor_token: visitorToken }),
+    });
+    return response.json();
   }
 
   async feedback(visitorToken: string, messageId: number, rating: -1 | 0 | 1): Promise<void> {

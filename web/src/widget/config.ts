@@ -15,6 +15,14 @@ export interface WidgetTexts {
   error: string;
   offline: string;
   not_allowed: string;
+  talk_to_person: string;
+  leave_details: string;
+  lead_intro: string;
+  lead_submit: string;
+  lead_skip: string;
+  lead_thanks: string;
+  field_required: string;
+  field_invalid: string;
 }
 
 export interface WidgetConfig {
@@ -31,6 +39,27 @@ export interface WidgetConfig {
   proactive_open_seconds: number;
   max_message_chars: number;
   texts: WidgetTexts;
+  // Leads and handoff (docs/LEADS.md): the public lead form (null when off) and the "talk to a person" button.
+  lead_form?: LeadFormConfig | null;
+  handoff?: boolean;
+}
+
+export interface LeadFormField {
+  name: string;
+  label: string;
+  type: 'text' | 'textarea' | 'email' | 'phone' | 'number' | 'select' | 'checkbox';
+  required: boolean;
+  options?: string[];
+}
+
+// The triggers the widget acts on by itself; buying intent, requests in words and fallbacks come with the answer
+// (AnswerDone.lead_form_trigger).
+export interface LeadFormConfig {
+  fields: LeadFormField[];
+  consent: string;
+  before_chat: boolean;
+  after_messages: number;
+  on_request: boolean;
 }
 
 // Only https: and inline images: anything else (http:, javascript:) is not shown.

@@ -5,6 +5,8 @@ import { ChatClient } from '../shared/chat-client';
 import type { WidgetConfig } from './config';
 import { retryDelayMs } from './retry';
 import { loadCachedConfig, saveCachedConfig } from './storage';
+import { LEAD_FORM_LOADED } from './dom';
+import type { LeadFormBuilder } from './lead-form';
 import { ChatWidget } from './widget';
 
 const HOST_TAG = 'parley-chat';
@@ -30,13 +32,31 @@ async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {
   return null;
 }
 
-function mountHost(config: WidgetConfig, client: ChatClient): ChatWidget {
+// The lead form's code (widget-lead-form.js, beside widget.js), loaded once, when the form is first shown. A failed
+// load is tried again the next time.
+function leadFormLoader(src: string): () => Promise<LeadFormBuilder> {
+  let loading: Promise<LeadFormBuilder> | null = null;
+  return () =>
+    (loading ??= new Promise<LeadFormBuilder>((resolve, reject) => {
+      const tag = document.createElement('script');
+      tag.src = src;
+      tag.addEventListener(LEAD_FORM_LOADED, (event) => resolve((event as CustomEvent<LeadFormBuilder>).detail));
+      tag.onerror = () => {
+        loading = null;
+        tag.remove();
+        reject(new Error('the lead form could not be loaded'));
+      };
+      document.head.append(tag);
+    }));
+}
+
+function mountHost(config: WidgetConfig, client: ChatClient, loadLeadForm: () => Promise<LeadFormBuilder>): ChatWidget {
   const host = document.createElement(HOST_TAG);
   // Inline !important beats any rule of the page, so its CSS cannot hide or move the widget's host.
   for (const [name, value] of [['all', 'initial'], ['display', 'block'], ['position', 'fixed'], ['z-index', '2147483000'], ['width', '0'], ['height', '0'], ['bottom', '0'], ['right', '0']]) {
     host.style.setProperty(name, value, 'important');
   }
-  const widget = new ChatWidget(host.attachShadow({ mode: 'open' }), config, { client });
+  const widget = new ChatWidget(host.attachShadow({ mode: 'open' }), config, { client, loadLeadForm });
   document.body.append(host);
   performance.mark('parley:widget-ready');
   return widget;
@@ -44,10 +64,11 @@ function mountHost(config: WidgetConfig, client: ChatClient): ChatWidget {
 
 // Mounts the widget once the page's body is there: at once from the configuration cached by an earlier page (then
 // updated from the server), or when the server's configuration arrives. A refusal removes a cached widget.
-async function mount(client: ChatClient, configuration: Promise<WidgetConfig | null>): Promise<void> {
+async function mount(client: ChatClient, configuration: Promise<WidgetConfig | null>, scriptSrc: string): Promise<void> {
   if (document.querySelector(HOST_TAG)) return;
+  const loadLeadForm = leadFormLoader(new URL('widget-lead-form.js', scriptSrc).href);
   const cached = loadCachedConfig<WidgetConfig>(client.botId);
-  const early = cached ? mountHost(cached, client) : null;
+  const early = cached ? mountHost(cached, client, loadLeadForm) : null;
   const config = await configuration;
   if (!config) {
     saveCachedConfig(client.botId, null);
@@ -55,7 +76,7 @@ async function mount(client: ChatClient, configuration: Promise<WidgetConfig | n
     return;
   }
   saveCachedConfig(client.botId, config);
-  const widget = early ?? mountHost(config, client);
+  const widget = early ?? mountHost(config, client, loadLeadForm);
   if (early) widget.setConfig(config);
   await widget.start();
 }
@@ -67,6 +88,7 @@ const botId = script?.dataset.bot;
 if (script && botId) {
   const client = new ChatClient(new URL(script.src, location.href).origin, botId);
   const configuration = loadConfig(client);
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void mount(client, configuration));
-  else void mount(client, configuration);
+  const src = new URL(script.src, location.href).href;
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void mount(client, configuration, src));
+  else void mount(client, configuration, src);
 }

@@ -1,9 +1,11 @@
 // What the widget remembers across page loads, per bot, in the host site's localStorage: the visitor token of the
-// current conversation, and whether the visitor has already opened or closed the chat (then it never pops up by
-// itself again). Storage may be unavailable (private modes, sandboxed frames): then nothing is remembered.
+// current conversation, whether the visitor has already opened or closed the chat (then it never pops up by itself
+// again), and whether they have answered the lead form. Storage may be unavailable (private modes, sandboxed frames): then nothing is remembered.
 export interface VisitorState {
   token: string | null;
   seen: boolean;
+  // The visitor has left their details (or said "not now" before the chat): the form is not offered by itself again.
+  lead?: boolean;
 }
 
 const key = (botId: string) => `parley:${botId}`;
@@ -12,7 +14,7 @@ export function loadState(botId: string): VisitorState {
   try {
     const raw = window.localStorage.getItem(key(botId));
     const parsed = raw ? JSON.parse(raw) : null;
-    return { token: typeof parsed?.token === 'string' ? parsed.token : null, seen: parsed?.seen === true };
+    return { token: typeof parsed?.token === 'string' ? parsed.token : null, seen: parsed?.seen === true, lead: parsed?.lead === true };
   } catch {
     return { token: null, seen: false };
   }

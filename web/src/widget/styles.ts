@@ -9,7 +9,7 @@ export const WIDGET_CSS = `
 button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}
 .panel{position:fixed;bottom:88px;inset-inline-end:20px;width:380px;max-width:calc(100vw - 24px);height:600px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.25);overflow:hidden}
 .root[data-position=left] .panel{inset-inline-end:auto;inset-inline-start:20px}
-.panel[hidden]{display:none}
+[hidden]{display:none!important}
 .head{display:flex;align-items:center;gap:10px;padding:14px 16px;background:var(--pw-brand);color:var(--pw-on-brand)}
 .head img{width:32px;height:32px;border-radius:8px;object-fit:cover;background:#fff}
 .head .titles{flex:1;min-width:0}
@@ -43,6 +43,7 @@ a.chip:hover{border-color:var(--pw-brand)}
 .feedback button{width:28px;height:28px;color:#5f6b73}
 .feedback button:hover{background:#e3e8ea}
 .feedback button[aria-pressed=true]{color:var(--pw-brand);background:#e3e8ea}
+.flip svg{transform:rotate(180deg)}
 .status{padding:6px 16px;font-size:13px;background:#fff4e5;color:#7a4a00}
 .status:empty{display:none}
 .error{color:#a12622}

@@ -7,20 +7,8 @@ import { contrastingText, safeImageUrl, type WidgetConfig } from './config';
 import { waitToRetry } from './retry';
 import { loadState, saveState, type VisitorState } from './storage';
 import { WIDGET_CSS } from './styles';
-
-type Props = Record<string, string | boolean | number | EventListener | undefined>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) {
-    if (value === undefined || value === false) continue;
-    if (typeof value === 'function') node.addEventListener(name.slice(2), value);
-    else if (name === 'text') node.textContent = String(value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  node.append(...children);
-  return node;
-}
+import { addStyles, el } from './dom';
+import type { LeadFormBuilder } from './lead-form';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 function icon(path: string): SVGSVGElement {
@@ -37,7 +25,6 @@ const ICONS = {
   close: 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z',
   restart: 'M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z',
   up: 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6c-.4.4-.6.9-.6 1.4V19a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z',
-  down: 'M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6v.3c0 .4.2.8.4 1.1l1.1 1 6.6-6.6c.4-.4.6-.9.6-1.4V5a2 2 0 0 0-2-2H7c-.8 0-1.5.5-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z',
 };
 
 export interface HistoryMessage {
@@ -53,6 +40,8 @@ export interface WidgetOptions {
   // Preview mode (the bot builder): always open, sample messages, nothing is sent.
   preview?: boolean;
   client?: ChatClient;
+  // The lead form's code, loaded when the form is first shown (widget.js: a script of its own; see main.ts).
+  loadLeadForm?: () => Promise<LeadFormBuilder>;
 }
 
 interface BotMessage {
@@ -68,6 +57,8 @@ export class ChatWidget {
   private readonly log: HTMLDivElement;
   private readonly status: HTMLDivElement;
   private readonly suggestions: HTMLDivElement;
+  private readonly actions: HTMLDivElement;
+  private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private config!: WidgetConfig;
@@ -76,6 +67,8 @@ export class ChatWidget {
   // While a person has the conversation: their replies and notices arrive on this stream.
   private live: EventSource | null = null;
   private readonly shownLive = new Set<number>();
+  // The lead form in the log (or being loaded): one at a time.
+  private leadForm: HTMLElement | null = null;
 
   constructor(
     shadow: ShadowRoot,
@@ -83,16 +76,17 @@ export class ChatWidget {
     private readonly options: WidgetOptions = {},
   ) {
     this.state = options.preview ? { token: null, seen: true } : loadState(config.bot_id);
-    applyStyles(shadow);
+    addStyles(shadow, WIDGET_CSS);
     this.launcher = el('button', { type: 'button', class: 'launcher', 'aria-expanded': 'false', 'aria-controls': 'pw-panel', onclick: () => this.toggle() });
     this.log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions text' });
     this.status = el('div', { class: 'status', role: 'status' });
     this.suggestions = el('div', { class: 'suggestions' });
+    this.actions = el('div', { class: 'suggestions actions' });
     this.input = el('textarea', { rows: 1, onkeydown: ((event: KeyboardEvent) => this.onInputKey(event)) as EventListener });
     this.sendButton = el('button', { type: 'submit', class: 'send' });
-    const form = el('form', { onsubmit: ((event: Event) => this.onSubmit(event)) as EventListener }, this.input, this.sendButton);
+    this.composer = el('form', { onsubmit: ((event: Event) => this.onSubmit(event)) as EventListener }, this.input, this.sendButton);
     this.panel = el('section', { class: 'panel', id: 'pw-panel', role: 'dialog', hidden: true, onkeydown: ((event: KeyboardEvent) => this.onPanelKey(event)) as EventListener },
-      el('div', { class: 'head' }), this.log, this.status, this.suggestions, form);
+      el('div', { class: 'head' }), this.log, this.status, this.suggestions, this.actions, this.composer);
     this.root = el('div', { class: options.preview ? 'root preview' : 'root' }, this.panel, this.launcher);
     shadow.append(this.root);
     this.setConfig(config);
@@ -122,6 +116,10 @@ export class ChatWidget {
     this.sendButton.textContent = t.send;
     if (!this.log.firstChild || this.log.firstElementChild?.classList.contains('greeting')) this.showGreeting();
     this.showSuggestions(!this.hasConversation());
+    // "Talk to a person" for bots with handoff settings, "Leave your contact details" for forms shown on request.
+    this.actions.replaceChildren(
+      ...(config.handoff ? [el('button', { type: 'button', text: t.talk_to_person, onclick: () => void this.requestPerson() })] : []),
+      ...(config.lead_form?.on_request ? [el('button', { type: 'button', text: t.leave_details, onclick: () => void this.showLeadForm('request') })] : []));
   }
 
   // Restores the visitor's conversation and arms the proactive open; the widget is usable before this resolves.
@@ -141,6 +139,7 @@ export class ChatWidget {
     this.remember({ seen: true });
     this.scrollToEnd();
     if (focus) this.input.focus();
+    if (this.config.lead_form?.before_chat && !this.hasConversation()) void this.offerLeadForm('before_chat');
   }
 
   close(): void {
@@ -203,6 +202,75 @@ export class ChatWidget {
     }
     this.busy = false;
     this.sendButton.disabled = false;
+    const after = this.config.lead_form?.after_messages ?? 0;
+    if (after > 0 && this.log.querySelectorAll('.msg.user').length >= after) void this.offerLeadForm('after_messages');
+  }
+
+  // The "talk to a person" button: the conversation (a new one when there is none) waits for an agent.
+  async requestPerson(): Promise<void> {
+    if (!this.options.client) return;
+    try {
+      const outcome = await this.options.client.requestPerson(this.state.token);
+      this.remember({ token: outcome.visitor_token });
+      this.showSuggestions(false);
+      if (outcome.text) this.addLiveMessage({ id: 0, role: 'system', text: outcome.text });
+      if (outcome.offer_lead_form) void this.offerLeadForm('handoff');
+      if (outcome.status === 'waiting_for_agent' || outcome.status === 'with_agent') this.listen();
+    } catch {
+      this.setStatus(this.config.texts.error);
+    }
+  }
+
+  // Shows the lead form by a trigger the visitor did not ask for, unless they have answered it already.
+  private offerLeadForm(trigger: string): Promise<void> {
+    return this.state.lead ? Promise.resolve() : this.showLeadForm(trigger);
+  }
+
+  // The lead form, at the end of the conversation, its code loaded the first time. Before the chat the message box
+  // waits until the form is sent or put off.
+  async showLeadForm(trigger: string): Promise<void> {
+    const form = this.config.lead_form;
+    const { client, loadLeadForm } = this.options;
+    if (!form || !client || !loadLeadForm || this.leadForm) return;
+    const placeholder = el('div');
+    this.leadForm = placeholder;
+    let build: LeadFormBuilder;
+    try {
+      build = await loadLeadForm();
+    } catch {
+      this.leadForm = null;
+      this.setStatus(this.config.texts.error);
+      return;
+    }
+    if (this.leadForm !== placeholder) return;  // restarted meanwhile
+    const finish = (node: Node | null) => {
+      this.leadForm = null;
+      this.composer.hidden = false;
+      if (node) shown.replaceWith(node);
+      else shown.remove();
+      this.input.focus();
+    };
+    const shown = build({
+      shadow: this.root.getRootNode() as ShadowRoot,
+      client,
+      form,
+      texts: this.config.texts,
+      trigger,
+      visitorToken: this.state.token,
+      onSent: (token) => {
+        this.remember({ token, lead: true });
+        finish(el('div', { class: 'msg bot notice' }, el('div', { class: 'bubble', text: this.config.texts.lead_thanks })));
+      },
+      onSkip: trigger === 'before_chat' ? () => {
+        this.remember({ lead: true });
+        finish(null);
+      } : undefined,
+    });
+    this.leadForm = shown;
+    this.composer.hidden = trigger === 'before_chat';
+    this.log.append(shown);
+    this.scrollToEnd();
+    shown.querySelector<HTMLElement>('input,textarea,select')?.focus();
   }
 
   // ---- internals ----
@@ -242,6 +310,8 @@ export class ChatWidget {
     if (this.options.preview) return;
     this.remember({ token: null });
     this.stopLive();
+    this.leadForm = null;
+    this.composer.hidden = false;
     this.log.replaceChildren();
     this.showGreeting();
     this.showSuggestions(true);
@@ -252,6 +322,7 @@ export class ChatWidget {
     if (!this.options.client || !this.state.token) return false;
     try {
       const history = await this.options.client.conversation<{ messages: HistoryMessage[] }>(this.state.token);
+      const form = this.leadForm?.isConnected ? this.leadForm : null;  // an open lead form stays, at the end
       this.log.replaceChildren();
       this.showGreeting();
       let withPerson = false;
@@ -266,6 +337,7 @@ export class ChatWidget {
           this.addFeedback(answer, message.id, message.rating ?? 0);
         }
       }
+      if (form) this.log.append(form);
       this.showSuggestions(!this.hasConversation());
       // A person may still have it: the stream's first event says (and closes the stream when not).
       if (withPerson) this.listen();
@@ -351,9 +423,13 @@ export class ChatWidget {
       if (!message.text) message.node.remove();
       else message.node.classList.add('notice');
       if (done.status === 'waiting_for_agent' || done.status === 'with_agent') this.listen();
+      if (done.offer_lead_form) void this.offerLeadForm('handoff');
       return;
     }
     this.addFeedback(message, done.message_id, 0);
+    // Buying intent and a bot that could not answer offer the form; a visitor who asks to be contacted gets it.
+    const trigger = done.lead_form_trigger;
+    if (trigger) void (trigger === 'request' ? this.showLeadForm(trigger) : this.offerLeadForm(trigger));
   }
 
   private listen(): void {
@@ -365,7 +441,8 @@ export class ChatWidget {
       if (data.message) this.addLiveMessage(data.message);
     };
     live.addEventListener('status', (event) => {
-      const data = JSON.parse((event as MessageEvent).data) as { status?: string };
+      const data = JSON.parse((event as MessageEvent).data) as { status?: string; offer_lead_form?: boolean };
+      if (data.offer_lead_form) void this.offerLeadForm('handoff');
       this.root.dataset.handoff = data.status ?? '';
       if (data.status === 'open' || data.status === 'closed') this.stopLive();
     });
@@ -397,7 +474,7 @@ export class ChatWidget {
     const t = this.config.texts;
     let rating = initial;
     const thanks = el('span', { role: 'status' });
-    const choices = [[1, t.thumbs_up, ICONS.up], [-1, t.thumbs_down, ICONS.down]] as const;
+    const choices = [[1, t.thumbs_up], [-1, t.thumbs_down]] as const;
     const show = () => buttons.forEach((button, index) => button.setAttribute('aria-pressed', String(rating === choices[index][0])));
     const choose = async (value: 1 | -1) => {
       const next = rating === value ? 0 : value; // the same thumb again takes the rating back
@@ -409,8 +486,9 @@ export class ChatWidget {
       show();
       thanks.textContent = next ? t.feedback_thanks : '';
     };
-    const buttons = choices.map(([value, label, path]) =>
-      el('button', { type: 'button', class: 'icon', 'aria-label': label, title: label, onclick: () => void choose(value) }, icon(path)));
+    // Thumbs down is thumbs up turned half a circle (class "flip").
+    const buttons = choices.map(([value, label]) =>
+      el('button', { type: 'button', class: value < 0 ? 'icon flip' : 'icon', 'aria-label': label, title: label, onclick: () => void choose(value) }, icon(ICONS.up)));
     show();
     message.body.parentElement!.append(el('div', { class: 'feedback' }, ...buttons, thanks));
   }
@@ -431,19 +509,5 @@ export class ChatWidget {
 
   private scrollToEnd(): void {
     this.log.scrollTop = this.log.scrollHeight;
-  }
-}
-
-// Constructed stylesheets where the browser has them (they also pass a host page's strict style-src policy);
-// a <style> element elsewhere.
-function applyStyles(shadow: ShadowRoot): void {
-  if ('adoptedStyleSheets' in shadow && typeof CSSStyleSheet !== 'undefined' && 'replaceSync' in CSSStyleSheet.prototype) {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(WIDGET_CSS);
-    shadow.adoptedStyleSheets = [sheet];
-  } else {
-    const style = document.createElement('style');
-    style.textContent = WIDGET_CSS;
-    shadow.append(style);
   }
 }

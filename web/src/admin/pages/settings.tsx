@@ -1,7 +1,7 @@
 // The bot builder: every setting of the bot and its widget, a live preview, and the snippet to embed.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, errorMessage, type Bot } from '../api';
-import { TEXT_LABELS, embedSnippet, formFromBot, patchFromForm, previewConfig, type BotForm } from '../settings-form';
+import { ApiError, api, errorMessage, type Bot } from '../api';
+import { HANDOFF_EXAMPLE, LEADS_EXAMPLE, TEXT_LABELS, embedSnippet, formFromBot, patchFromForm, previewConfig, type BotForm } from '../settings-form';
 import { Alert, ComingSoon, Loading } from '../ui';
 import { WidgetPreview } from '../widget-preview';
 import type { WidgetConfig, WidgetTexts } from '../../widget/config';
@@ -60,7 +60,7 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
       onSaved(updated);
       setSaved('Saved. Visitors see the changes within a minute.');
     } catch (failure) {
-      setError(errorMessage(failure));
+      setError(failure instanceof Error && !(failure instanceof ApiError) ? failure.message : errorMessage(failure));
     }
   };
   const snippet = embedSnippet(location.origin, bot.id);
@@ -210,19 +210,29 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
             Spill to a remote provider <select><option>Never</option></select>
           </label>
         </ComingSoon>
-        <ComingSoon title="Lead form" issue="issue 7 (leads and handoff)">
+        <section class="card">
+          <h2>Lead form</h2>
+          <p class="muted small">
+            The fields visitors fill in (name, email, phone, company, or your own with a type), which are required, the consent text, and when the form
+            shows: before the chat, after some messages, on buying intent, when the bot cannot answer, on request. Empty: no form. See the example in the
+            box.
+          </p>
           <label>
-            Fields <input placeholder="Name, email, phone" />
+            Lead form settings (JSON)
+            <textarea class="code" rows={10} spellcheck={false} value={form.leads} placeholder={LEADS_EXAMPLE} onInput={(e) => set('leads', e.currentTarget.value)} />
           </label>
+        </section>
+        <section class="card">
+          <h2>Handoff to a person</h2>
+          <p class="muted small">
+            Visitors can always ask for a person in words; with settings here the widget also shows a "Talk to a person" button. Business hours (in the
+            time zone given) and how long to wait for an agent before offering the lead form. Agents answer in the Inbox.
+          </p>
           <label>
-            Show it <select><option>Never</option></select>
+            Handoff settings (JSON)
+            <textarea class="code" rows={8} spellcheck={false} value={form.handoff} placeholder={HANDOFF_EXAMPLE} onInput={(e) => set('handoff', e.currentTarget.value)} />
           </label>
-        </ComingSoon>
-        <ComingSoon title="Handoff to a person" issue="issue 7 (leads and handoff) ">
-          <label>
-            Offer a person <select><option>Never</option></select>
-          </label>
-        </ComingSoon>
+        </section>
 
         <div class="save-bar">
           <Alert message={error} />
