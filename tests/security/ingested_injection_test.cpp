@@ -117,7 +117,7 @@ TEST_F(IngestedInjection, TheBotsContentPolicyAppliesAtAnswerTime) {
   EXPECT_EQ(refused.json()["mode"], "fallback") << refused.body;
   EXPECT_THAT(refused.body, Not(HasSubstr(kAttacker)));
   // ... while questions whose passages are all clean are answered as before.
-  const auto delivery = ask("How many business days does delivery take?");
+  const auto delivery = ask("In how many business days will it arrive?");
   EXPECT_EQ(delivery.json()["mode"], "extractive") << delivery.body;
   EXPECT_THAT(delivery.body, HasSubstr("3 to 5 business days"));
 
