@@ -68,6 +68,7 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
   std::vector<ScoredSentence> scored;
   const std::size_t passages = std::min<std::size_t>(2, result.candidates.size());
   const double best_score = result.candidates.front().score;
+  search::QueryMatcher matcher(result.terms);
   for (std::size_t p = 0; p < passages; ++p) {
     const auto& candidate = result.candidates[p];
     if (p > 0 && candidate.score < 0.8 * best_score) break;  // only a close second contributes
@@ -80,7 +81,7 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
       // answering it.
       const bool header_row = is_table_row(sentence) && (s == 0 || !is_table_row(spans[s - 1].of(text)));
       if (header_row) continue;
-      const auto match = search::match_field(result.terms, search::analyse_field(analyzer, sentence));
+      const auto match = matcher.match(search::analyse_field(analyzer, sentence));
       double score = 0;
       for (std::size_t t = 0; t < result.terms.size(); ++t) score += result.terms[t].idf * match.term_best[t];
       // The best candidate was chosen for its title or curated question even when its text repeats none of the

@@ -282,11 +282,12 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
 
   std::vector<Candidate> scored;
   scored.reserve(chunks.size());
+  QueryMatcher matcher(terms);
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     Candidate candidate;
     candidate.fused = fused[chunks[i].id];
-    const FieldMatch key_match = match_field(terms, keys[i]);
-    const FieldMatch whole_match = match_field(terms, wholes[i]);
+    const FieldMatch key_match = matcher.match(keys[i]);
+    const FieldMatch whole_match = matcher.match(wholes[i]);
     candidate.coverage = weighted_coverage(terms, whole_match);
     candidate.title_match =
         harmonic_mean(weighted_coverage(terms, key_match), field_explained(keys[i], key_match, weight_of));

@@ -4,6 +4,8 @@
 #include <array>
 #include <unordered_map>
 
+#include <boost/container/small_vector.hpp>
+
 namespace parley::search {
 namespace {
 
@@ -22,19 +24,15 @@ bool derived_form(std::string_view a, std::string_view b) {
   return a.size() >= kMinPrefixStemBytes && b.size() - a.size() <= kMaxSuffixBytes && b.starts_with(a);
 }
 
-// Trigrams of "#word#" packed into integers (bytes, so UTF-8 words work too), sorted.
-std::vector<std::uint32_t> trigrams(std::string_view word) {
-  std::string padded;
-  padded.reserve(word.size() + 2);
-  padded += '\x01';
-  padded += word;
-  padded += '\x01';
-  std::vector<std::uint32_t> out;
-  for (std::size_t i = 0; i + 3 <= padded.size(); ++i) {
-    out.push_back(static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i])) << 16 |
-                  static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i + 1])) << 8 |
-                  static_cast<std::uint32_t>(static_cast<unsigned char>(padded[i + 2])));
-  }
+// Trigrams of "#word#" packed into integers (bytes, so UTF-8 words work too), sorted. Words are short: the
+// trigrams stay on the stack.
+using Trigrams = boost::container::small_vector<std::uint32_t, 32>;
+Trigrams trigrams(std::string_view word) {
+  Trigrams out;
+  const auto byte = [&](std::size_t i) -> std::uint32_t {
+    return i == 0 || i == word.size() + 1 ? 1u : static_cast<unsigned char>(word[i - 1]);
+  };
+  for (std::size_t i = 0; i + 3 <= word.size() + 2; ++i) out.push_back(byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -93,11 +91,10 @@ double trigram_similarity(std::string_view a, std::string_view b) {
 
 namespace {
 
-// A derived form, or for a term the collection does not know a spelling variant: the matches that are not the
-// stem itself or one of its alternatives.
-double inexact_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
-  double best = derived_form(term.term, stem) ? kDerivedFormCredit : 0;
-  if (term.document_frequency > 0) return best;
+// How well a field word spells a term the collection does not know (a typo or an unusual inflection): the trigram
+// similarity of the visitor's word or of its stem to the word, when high enough to be the same word; else 0.
+double spelling_similarity(const QueryTerm& term, std::string_view word) {
+  double best = 0;
   for (const std::string_view written : {std::string_view(term.word), std::string_view(term.term)}) {
     const std::size_t shorter = std::min(written.size(), word.size()), longer = std::max(written.size(), word.size());
     // Words whose lengths differ this much cannot reach kSameWordSimilarity; skip computing it.
@@ -111,38 +108,47 @@ double inexact_match(const QueryTerm& term, std::string_view stem, std::string_v
 }  // namespace
 
 double term_match(const QueryTerm& term, std::string_view stem, std::string_view word) {
-  if (stem.empty()) return 0;
-  if (stem == term.term) return 1;
-  double best = inexact_match(term, stem, word);
-  for (const auto& alternative : term.alternatives) {
-    if (alternative.stem == stem) best = std::max(best, alternative.credit);
-  }
-  return best;
+  const std::vector<QueryTerm> query{term};
+  return QueryMatcher(query).match(FieldTerms{{std::string(stem)}, {std::string(word)}}).term_best[0];
 }
 
-FieldMatch match_field(const std::vector<QueryTerm>& query, const FieldTerms& field) {
-  FieldMatch match;
-  match.term_best.assign(query.size(), 0.0);
-  match.position_best.assign(field.stems.size(), 0.0);
-  match.position_terms.assign(field.stems.size(), 0);
-  const std::size_t terms = std::min(query.size(), kMaxQueryTerms);
+QueryMatcher::QueryMatcher(const std::vector<QueryTerm>& query)
+    : query_(query), terms_(std::min(query.size(), kMaxQueryTerms)), similarity_of_(terms_) {
   // The stems and alternatives of every question term in one table: one lookup per field word instead of a
   // comparison with each (a question with synonyms has dozens).
-  std::unordered_map<std::string_view, std::vector<std::pair<std::size_t, double>>> exact;
-  for (std::size_t q = 0; q < terms; ++q) {
-    exact[query[q].term].emplace_back(q, 1.0);
-    for (const auto& alternative : query[q].alternatives) exact[alternative.stem].emplace_back(q, alternative.credit);
+  for (std::size_t q = 0; q < terms_; ++q) {
+    exact_[query[q].term].emplace_back(q, 1.0);
+    for (const auto& alternative : query[q].alternatives) exact_[alternative.stem].emplace_back(q, alternative.credit);
   }
+}
+
+// A derived form, or for a term the collection does not know a spelling variant: the matches that are not the
+// stem itself or one of its alternatives.
+double QueryMatcher::inexact(std::size_t q, std::string_view stem, std::string_view word) {
+  const QueryTerm& term = query_[q];
+  const double derived = derived_form(term.term, stem) ? kDerivedFormCredit : 0;
+  if (term.document_frequency > 0) return derived;
+  auto& known = similarity_of_[q];
+  auto it = known.find(word);
+  if (it == known.end()) it = known.emplace(std::string(word), spelling_similarity(term, word)).first;
+  return std::max(derived, it->second);
+}
+
+FieldMatch QueryMatcher::match(const FieldTerms& field) {
+  FieldMatch match;
+  match.term_best.assign(query_.size(), 0.0);
+  match.position_best.assign(field.stems.size(), 0.0);
+  match.position_terms.assign(field.stems.size(), 0);
   std::array<double, kMaxQueryTerms> strength{};
   for (std::size_t i = 0; i < field.stems.size(); ++i) {
     const std::string& stem = field.stems[i];
     if (stem.empty()) continue;
-    std::fill(strength.begin(), strength.begin() + static_cast<std::ptrdiff_t>(terms), 0.0);
-    if (const auto found = exact.find(stem); found != exact.end()) {
+    std::fill(strength.begin(), strength.begin() + static_cast<std::ptrdiff_t>(terms_), 0.0);
+    if (const auto found = exact_.find(stem); found != exact_.end()) {
       for (const auto& [q, credit] : found->second) strength[q] = std::max(strength[q], credit);
     }
-    for (std::size_t q = 0; q < terms; ++q) {
-      if (strength[q] < 1) strength[q] = std::max(strength[q], inexact_match(query[q], stem, field.words[i]));
+    for (std::size_t q = 0; q < terms_; ++q) {
+      if (strength[q] < 1) strength[q] = std::max(strength[q], inexact(q, stem, field.words[i]));
       if (strength[q] <= 0) continue;
       match.term_best[q] = std::max(match.term_best[q], strength[q]);
       match.position_best[i] = std::max(match.position_best[i], strength[q]);
@@ -150,6 +156,10 @@ FieldMatch match_field(const std::vector<QueryTerm>& query, const FieldTerms& fi
     }
   }
   return match;
+}
+
+FieldMatch match_field(const std::vector<QueryTerm>& query, const FieldTerms& field) {
+  return QueryMatcher(query).match(field);
 }
 
 double weighted_coverage(const std::vector<QueryTerm>& query, const FieldMatch& match) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "text/analyzer.h"
@@ -60,6 +62,28 @@ struct FieldMatch {
   std::vector<std::uint64_t> position_terms;    // per field position: bit q set when question term q matches there
 };
 FieldMatch match_field(const std::vector<QueryTerm>& query, const FieldTerms& field);
+
+// match_field for many fields of one question (the candidates of a search, the sentences of an answer): the table
+// of the question's stems is built once, and for terms the collection does not know, the trigram similarity of
+// each distinct field word is computed once (candidates share most of their words).
+class QueryMatcher {
+ public:
+  explicit QueryMatcher(const std::vector<QueryTerm>& query);
+  FieldMatch match(const FieldTerms& field);
+
+ private:
+  double inexact(std::size_t q, std::string_view stem, std::string_view word);
+
+  const std::vector<QueryTerm>& query_;
+  std::size_t terms_ = 0;
+  std::unordered_map<std::string_view, std::vector<std::pair<std::size_t, double>>> exact_;
+  struct WordHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view word) const noexcept { return std::hash<std::string_view>{}(word); }
+  };
+  // Per question term: field word -> its best spelling similarity to the term (0 when below the typo threshold).
+  std::vector<std::unordered_map<std::string, double, WordHash, std::equal_to<>>> similarity_of_;
+};
 
 // IDF-weighted share of the question that the field covers.
 double weighted_coverage(const std::vector<QueryTerm>& query, const FieldMatch& match);

@@ -452,7 +452,7 @@ class SqliteTx final : public WriteTx {
   Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
     std::vector<ChunkHit> hits;
     if (query.terms.empty() || query.limit <= 0) return hits;
-    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
     if (!owner) return hits;  // unknown bot, or another workspace's
     std::string match = query.title_only ? "{title} : (" : "{title headings body} : (";
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
@@ -499,7 +499,7 @@ class SqliteTx final : public WriteTx {
 
   Result<std::vector<ChunkIndexTerms>> chunk_terms(std::string_view bot_id, const std::vector<std::int64_t>& ids) override {
     std::vector<ChunkIndexTerms> out(ids.size());
-    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
     if (!owner) return out;  // unknown bot, or another workspace's
     // The bot's own FTS table holds only its chunks, so an id of another bot finds no row.
     auto stmt = db_.prepare("SELECT title, headings, body FROM " + fts_table(bot_id) + " WHERE rowid = ?");
@@ -677,7 +677,7 @@ class SqliteTx final : public WriteTx {
 
   Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override {
     BotAnalytics out;
-    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
     if (!owner) return make_error(ErrorCode::not_found, "no such bot");
     std::map<std::string, DailyActivity> days;
     // Messages of the bot in the window; `a` is the message, `c` its conversation.
@@ -935,17 +935,18 @@ class SqliteTx final : public WriteTx {
   Status delete_bot(std::string_view bot_id) override {
     PARLEY_ASSIGN_OR_RETURN(auto existing, bot(bot_id));
     if (!existing) return make_error(ErrorCode::not_found, "no such bot");
+    owned_bot_.clear();
     drop_bot_index(db_, bot_id);
     db_.prepare("DELETE FROM bots WHERE id = ?").bind(1, bot_id).run();  // cascades to everything of the bot
     return {};
   }
 
   Result<Source> create_source(std::string_view bot_id, SourceKind kind, std::string_view name) override {
-    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
     if (!owner) return make_error(ErrorCode::not_found, "no such bot");
     Source source;
     source.id = new_id("src");
-    source.workspace_id = owner->workspace_id;
+    source.workspace_id = *owner;
     source.bot_id = std::string(bot_id);
     source.kind = kind;
     source.name = std::string(name);
@@ -1042,11 +1043,11 @@ class SqliteTx final : public WriteTx {
   }
 
   Result<Conversation> create_conversation(std::string_view bot_id) override {
-    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
     if (!owner) return make_error(ErrorCode::not_found, "no such bot");
     Conversation conversation;
     conversation.id = new_id("conv");
-    conversation.workspace_id = owner->workspace_id;
+    conversation.workspace_id = *owner;
     conversation.bot_id = std::string(bot_id);
     conversation.created_at = conversation.updated_at = unix_millis();
     db_.prepare(sql({"INSERT INTO conversations (", kConversationColumns, ") VALUES (?, ?, ?, ?, 0, ?, ?)"}))
@@ -1523,6 +1524,19 @@ class SqliteTx final : public WriteTx {
     return rows;
   }
 
+  // The workspace of the bot, when the bot exists in this transaction's scope. A chat turn asks several times for
+  // the same bot, so the answer is kept for the transaction (delete_bot forgets it).
+  Result<std::optional<std::string>> bot_workspace(std::string_view bot_id) {
+    if (!owned_bot_.empty() && bot_id == owned_bot_) return std::optional<std::string>(owned_bot_workspace_);
+    auto stmt = db_.prepare(sql({"SELECT workspace_id FROM bots WHERE id = ? AND ", kInScope}));
+    stmt.bind_positional(bot_id);
+    bind_scope(stmt);
+    if (!stmt.step()) return std::optional<std::string>();
+    owned_bot_ = std::string(bot_id);
+    owned_bot_workspace_ = stmt.text(0);
+    return std::optional<std::string>(owned_bot_workspace_);
+  }
+
   Status require_workspace(std::string_view workspace_id) {
     if (!scope_.is_system() && scope_.workspace_id() != workspace_id) {
       return make_error(ErrorCode::forbidden, "outside the workspace of this request");
@@ -1581,6 +1595,7 @@ class SqliteTx final : public WriteTx {
 
   Connection& db_;
   const Scope& scope_;
+  std::string owned_bot_, owned_bot_workspace_;  // see bot_workspace
 };
 
 Error to_error(const SqliteError& error) {
@@ -1620,15 +1635,12 @@ class SqliteStore final : public Store {
     bool open = false;
     try {
       if (db.cached_statement_count() > kMaxCachedStatements) db.clear_statement_cache();
-      db.exec(begin);
+      // Prepared once per connection: sqlite3_exec would parse these again on every request.
+      db.prepare(begin).run();
       open = true;
       SqliteTx tx(db, scope);
       Status status = work(tx);
-      if (status.ok()) {
-        db.exec("COMMIT");
-      } else {
-        db.exec("ROLLBACK");
-      }
+      db.prepare(status.ok() ? "COMMIT" : "ROLLBACK").run();
       return status;
     } catch (const SqliteError& error) {
       if (open) rollback_quietly(db);
@@ -1643,7 +1655,7 @@ class SqliteStore final : public Store {
 
   static void rollback_quietly(Connection& db) {
     try {
-      db.exec("ROLLBACK");
+      db.prepare("ROLLBACK").run();
     } catch (const SqliteError&) {
       // SQLite already rolled back (e.g. after SQLITE_FULL); nothing is left open.
     }
