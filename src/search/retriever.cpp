@@ -213,26 +213,20 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   const MatchPlan plan = plan_match(std::move(searchable), kMatchBudget);
   if (plan.terms.empty()) return result;
 
-  // Ranking 1: every chunk, title and headings weighted above the body. Ranking 2: curated questions only.
-  store::ChunkQuery all_fields;
-  all_fields.terms = plan.terms;
-  all_fields.term_weights = plan.weights;
-  all_fields.all_terms = plan.all_terms;
-  all_fields.max_scored = kMatchBudget;
-  all_fields.limit = options.candidates_per_ranking;
-  store::ChunkQuery questions;
-  questions.terms = plan.terms;
-  questions.term_weights = plan.weights;
-  questions.all_terms = plan.all_terms;
-  questions.max_scored = kMatchBudget;
-  questions.kind = store::ChunkKind::qa;
-  questions.title_only = true;
-  questions.limit = options.candidates_per_ranking / 2;
+  // Ranking 1: every chunk, title and headings weighted above the body. Ranking 2: curated questions only, by the
+  // question field alone (from the same pass over the index).
+  store::ChunkQuery query;
+  query.terms = plan.terms;
+  query.term_weights = plan.weights;
+  query.all_terms = plan.all_terms;
+  query.max_scored = kMatchBudget;
+  query.limit = options.candidates_per_ranking;
+  query.qa_title_limit = options.candidates_per_ranking / 2;
+  PARLEY_ASSIGN_OR_RETURN(const auto found, tx.search_chunks(bot.id, query));
   std::unordered_map<std::int64_t, double> fused;
-  for (const auto* query : {&all_fields, &questions}) {
-    PARLEY_ASSIGN_OR_RETURN(const auto hits, tx.search_chunks(bot.id, *query));
-    for (std::size_t rank = 0; rank < hits.size(); ++rank) {
-      fused[hits[rank].chunk_id] += 1.0 / (kRrfK + static_cast<double>(rank + 1));
+  for (const auto* ranking : {&found.hits, &found.qa_titles}) {
+    for (std::size_t rank = 0; rank < ranking->size(); ++rank) {
+      fused[(*ranking)[rank].chunk_id] += 1.0 / (kRrfK + static_cast<double>(rank + 1));
     }
   }
   if (fused.empty()) return result;

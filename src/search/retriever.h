@@ -29,7 +29,7 @@ struct Candidate {
 
 struct SearchOptions {
   int candidates_per_ranking = 40;
-  int rescored = 24;  // the best fused candidates that are read and re-scored
+  int rescored = 16;  // the best fused candidates that are read and re-scored
   int limit = 8;
 };
 

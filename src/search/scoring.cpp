@@ -91,14 +91,22 @@ double trigram_similarity(std::string_view a, std::string_view b) {
 
 namespace {
 
+// Words whose lengths differ this much cannot reach kSameWordSimilarity, and shorter words are not compared.
+bool comparable_lengths(std::string_view a, std::string_view b) {
+  const std::size_t shorter = std::min(a.size(), b.size()), longer = std::max(a.size(), b.size());
+  return shorter >= kMinFuzzyWordBytes && longer - shorter <= shorter / 2;
+}
+
+bool may_spell(const QueryTerm& term, std::string_view word) {
+  return comparable_lengths(term.word, word) || comparable_lengths(term.term, word);
+}
+
 // How well a field word spells a term the collection does not know (a typo or an unusual inflection): the trigram
 // similarity of the visitor's word or of its stem to the word, when high enough to be the same word; else 0.
 double spelling_similarity(const QueryTerm& term, std::string_view word) {
   double best = 0;
   for (const std::string_view written : {std::string_view(term.word), std::string_view(term.term)}) {
-    const std::size_t shorter = std::min(written.size(), word.size()), longer = std::max(written.size(), word.size());
-    // Words whose lengths differ this much cannot reach kSameWordSimilarity; skip computing it.
-    if (shorter < kMinFuzzyWordBytes || longer - shorter > shorter / 2) continue;
+    if (!comparable_lengths(written, word)) continue;
     const double similarity = trigram_similarity(written, word);
     if (similarity >= kSameWordSimilarity) best = std::max(best, similarity);
   }
@@ -127,7 +135,7 @@ QueryMatcher::QueryMatcher(const std::vector<QueryTerm>& query)
 double QueryMatcher::inexact(std::size_t q, std::string_view stem, std::string_view word) {
   const QueryTerm& term = query_[q];
   const double derived = derived_form(term.term, stem) ? kDerivedFormCredit : 0;
-  if (term.document_frequency > 0) return derived;
+  if (term.document_frequency > 0 || !may_spell(term, word)) return derived;
   auto& known = similarity_of_[q];
   auto it = known.find(word);
   if (it == known.end()) it = known.emplace(std::string(word), spelling_similarity(term, word)).first;

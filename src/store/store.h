@@ -45,11 +45,19 @@ struct ChunkQuery {
   std::optional<ChunkKind> kind;  // only passages, or only Q&A pairs
   bool title_only = false;        // match the title field only (FAQ questions against a user question)
   int limit = 50;
+  // Also rank the Q&A pairs among the same matches by their question (the title field) alone, up to this many:
+  // ChunkSearch::qa_titles. One pass over the index instead of a second query.
+  int qa_title_limit = 0;
 };
 
 struct ChunkHit {
   std::int64_t chunk_id = 0;
   double score = 0;  // BM25, higher is better
+};
+
+struct ChunkSearch {
+  std::vector<ChunkHit> hits;       // best first, at most ChunkQuery::limit
+  std::vector<ChunkHit> qa_titles;  // Q&A pairs by their question alone, best first, at most qa_title_limit
 };
 
 // Per-bot collection statistics for IDF: how many chunks the bot has, and in how many each term occurs.
@@ -88,7 +96,7 @@ class ReadTx {
   // Crawl sources whose scheduled resync is due at `now` (the scheduler reads them in the system scope).
   virtual Result<std::vector<Source>> sources_due_for_sync(std::int64_t now) = 0;
 
-  virtual Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) = 0;
+  virtual Result<ChunkSearch> search_chunks(std::string_view bot_id, const ChunkQuery& query) = 0;
   virtual Result<TermStats> term_stats(std::string_view bot_id, const std::vector<std::string>& terms) = 0;
   // The analysed fields of chunks as the full-text index holds them, parallel to `ids` (empty for ids that are not
   // this bot's): lets retrieval re-score candidates without analysing their text again.

@@ -37,7 +37,7 @@ class IngestTest : public ::testing::Test {
       store::ChunkQuery query;
       query.terms = text::Analyzer("en").terms(word);
       PARLEY_ASSIGN_OR_RETURN(auto found, tx.search_chunks(bot_, query));
-      count = found.size();
+      count = found.hits.size();
       return {};
     }).ok());
     return count;

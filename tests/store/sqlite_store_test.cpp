@@ -78,7 +78,7 @@ class StoreTest : public ::testing::Test {
     std::vector<std::int64_t> ids;
     EXPECT_TRUE(store_->read(Scope::workspace(workspace), [&](ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto hits, tx.search_chunks(bot, query));
-      for (const auto& hit : hits) ids.push_back(hit.chunk_id);
+      for (const auto& hit : hits.hits) ids.push_back(hit.chunk_id);
       return {};
     }).ok());
     return ids;
@@ -141,6 +141,31 @@ TEST_F(StoreTest, FiltersByKindAndTitleOnly) {
   ChunkQuery titles_only;
   titles_only.title_only = true;
   EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"refunded"}, titles_only)), IsEmpty());
+}
+
+TEST_F(StoreTest, RanksQaPairsByTheirQuestionInTheSamePass) {
+  add_document(bot_, "faq.csv", {chunk(0, "shipping costs", "five dollars", ChunkKind::qa),
+                                 chunk(1, "returns", "shipping is refunded", ChunkKind::qa),
+                                 chunk(2, "when does shipping start", "on monday", ChunkKind::qa)});
+  add_document(bot_, "shipping.md", {chunk(0, "shipping", "shipping shipping everywhere")});
+  ChunkQuery query;
+  query.terms = {"shipping"};
+  query.qa_title_limit = 5;
+  ChunkSearch found;
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(found, tx.search_chunks(bot_, query));
+    return {};
+  }).ok());
+  EXPECT_EQ(found.hits.size(), 4u);  // every match, in any field
+  std::vector<std::int64_t> qa_ids;
+  for (const auto& hit : found.qa_titles) qa_ids.push_back(hit.chunk_id);
+  // Only Q&A pairs whose question uses the word; the passage titled "shipping" and the answer-only match are not.
+  // The shorter pair ranks first (BM25 length normalisation), as a title-only query ranks them.
+  EXPECT_THAT(titles(bot_, qa_ids), ElementsAre("shipping costs", "when does shipping start"));
+  ChunkQuery titles_only;
+  titles_only.title_only = true;
+  titles_only.kind = ChunkKind::qa;
+  EXPECT_EQ(search(workspace_a_, bot_, {"shipping"}, titles_only), qa_ids);
 }
 
 TEST_F(StoreTest, RanksWithTheCallersTermWeightsAndCanRequireEveryTerm) {

@@ -48,6 +48,12 @@ Statement& Statement::bind_blob(int index, std::string_view bytes) {
   return *this;
 }
 
+Statement& Statement::bind_pointer(int index, void* pointer, const char* type) {
+  const int rc = sqlite3_bind_pointer(stmt_, index, pointer, type, nullptr);
+  if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind pointer");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind null");

@@ -38,6 +38,8 @@ class Statement {
   Statement& bind(int index, double value);
   Statement& bind_null(int index);
   Statement& bind_blob(int index, std::string_view bytes);
+  // A pointer for an application-defined SQL function (sqlite3_bind_pointer), valid while the statement runs.
+  Statement& bind_pointer(int index, void* pointer, const char* type);
   // Binds a named parameter (":ws"); a name the statement does not use is ignored.
   template <typename T>
   Statement& bind(const char* name, const T& value) {

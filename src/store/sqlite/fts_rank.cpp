@@ -1,5 +1,6 @@
 #include "store/sqlite/fts_rank.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace parley::store::sqlite {
@@ -30,27 +31,39 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
       return;
     }
   }
-  std::vector<double> frequency(static_cast<std::size_t>(phrases), 0.0);
+  // Per phrase: the weighted count of its instances in the whole row, and in the title column alone.
+  std::vector<double> frequency(static_cast<std::size_t>(phrases), 0.0), title_frequency(frequency);
   int instances = 0;
   if (api->xInstCount(context, &instances) != SQLITE_OK) {
     sqlite3_result_error(result, "parley_bm25: cannot read the matches", -1);
     return;
   }
+  const double title_weight = argc > 0 ? sqlite3_value_double(argv[0]) : 1.0;
   for (int i = 0; i < instances; ++i) {
     int phrase = 0, column = 0, offset = 0;
     if (api->xInst(context, i, &phrase, &column, &offset) != SQLITE_OK) continue;
     const double weight = column < argc ? sqlite3_value_double(argv[column]) : 1.0;
     frequency[static_cast<std::size_t>(phrase)] += weight;
+    if (column == 0) title_frequency[static_cast<std::size_t>(phrase)] += title_weight;
   }
   int row_tokens = 0;
   if (api->xColumnSize(context, -1, &row_tokens) != SQLITE_OK) row_tokens = 0;
   const double norm = kK1 * (1 - kB + kB * static_cast<double>(row_tokens) / std::max(1.0, average->tokens));
-  double score = 0;
-  for (int p = 0; p < phrases; ++p) {
-    const int argument = columns + p;
-    const double idf = argument < argc ? sqlite3_value_double(argv[argument]) : 0.0;
-    const double tf = frequency[static_cast<std::size_t>(p)];
-    score += idf * tf * (kK1 + 1) / (tf + norm);
+  const auto bm25 = [&](const std::vector<double>& tf) {
+    double sum = 0;
+    for (int p = 0; p < phrases; ++p) {
+      const int argument = columns + p;
+      const double idf = argument < argc ? sqlite3_value_double(argv[argument]) : 0.0;
+      const double f = tf[static_cast<std::size_t>(p)];
+      sum += idf * f * (kK1 + 1) / (f + norm);
+    }
+    return sum;
+  };
+  const double score = bm25(frequency);
+  if (argc > columns + phrases) {
+    auto* title_scores = static_cast<TitleScores*>(sqlite3_value_pointer(argv[argc - 1], kTitleScoresPointerType));
+    const double title_score = bm25(title_frequency);
+    if (title_scores != nullptr && title_score > 0) title_scores->emplace_back(api->xRowid(context), title_score);
   }
   sqlite3_result_double(result, score);
 }

@@ -1,6 +1,7 @@
 // The SQLite implementation of the store: one writer connection behind a mutex (SQLite allows one writer at a
 // time anyway, and queuing in-process is cheaper than busy-waiting), and a pool of reader connections that run
 // concurrently with it thanks to WAL.
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
@@ -449,11 +450,11 @@ class SqliteTx final : public WriteTx {
                read_source, now);
   }
 
-  Result<std::vector<ChunkHit>> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
-    std::vector<ChunkHit> hits;
-    if (query.terms.empty() || query.limit <= 0) return hits;
+  Result<ChunkSearch> search_chunks(std::string_view bot_id, const ChunkQuery& query) override {
+    ChunkSearch found;
+    if (query.terms.empty() || query.limit <= 0) return found;
     PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
-    if (!owner) return hits;  // unknown bot, or another workspace's
+    if (!owner) return found;  // unknown bot, or another workspace's
     std::string match = query.title_only ? "{title} : (" : "{title headings body} : (";
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
       if (i > 0) match += query.all_terms ? " AND " : " OR ";
@@ -463,22 +464,43 @@ class SqliteTx final : public WriteTx {
     // The kind filter comes last so that phrase i of the expression is term i (parley_bm25 takes IDFs in order).
     if (query.kind) match += " AND kind : " + fts_quote(chunk_kind_name(*query.kind));
     const std::string table = fts_table(bot_id);
+    const bool qa_titles = query.qa_title_limit > 0;
     std::string rank = "parley_bm25(" + table + ", ?, ?, ?, 0.0";
     for (std::size_t i = 0; i < query.terms.size(); ++i) rank += ", ?";
-    rank += ")";
-    // The inner LIMIT bounds the rows scored; the outer query keeps the best of them.
-    auto stmt = db_.prepare("SELECT rowid, score FROM (SELECT rowid, " + rank + " AS score FROM " + table + " WHERE " +
-                            table + " MATCH ? LIMIT ?) ORDER BY score DESC LIMIT ?");
+    rank += qa_titles ? ", ?)" : ")";
+    // The LIMIT bounds the rows scored. The best of them are kept here rather than by an ORDER BY: SQLite's sorter
+    // costs more than the scoring.
+    auto stmt = db_.prepare("SELECT rowid, " + rank + " FROM " + table + " WHERE " + table + " MATCH ? LIMIT ?");
     stmt.bind(1, query.title_weight).bind(2, query.headings_weight).bind(3, query.body_weight);
     int parameter = 4;
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
       stmt.bind(parameter++, i < query.term_weights.size() ? query.term_weights[i] : 1.0);
     }
+    // The rows matching by their title, with the score of the title alone (see fts_rank.h).
+    TitleScores by_title;
+    if (qa_titles) stmt.bind_pointer(parameter++, &by_title, kTitleScoresPointerType);
     stmt.bind(parameter++, match);
-    stmt.bind(parameter++, query.max_scored > 0 ? query.max_scored : std::int64_t{-1});
-    stmt.bind(parameter, query.limit);
-    while (stmt.step()) hits.push_back({stmt.integer(0), stmt.real(1)});
-    return hits;
+    stmt.bind(parameter, query.max_scored > 0 ? query.max_scored : std::int64_t{-1});
+    while (stmt.step()) found.hits.push_back({stmt.integer(0), stmt.real(1)});
+    const auto better = [](const ChunkHit& a, const ChunkHit& b) {
+      return a.score != b.score ? a.score > b.score : a.chunk_id < b.chunk_id;
+    };
+    const auto kept = std::min(found.hits.size(), static_cast<std::size_t>(query.limit));
+    std::partial_sort(found.hits.begin(), found.hits.begin() + static_cast<std::ptrdiff_t>(kept), found.hits.end(), better);
+    found.hits.resize(kept);
+    if (!qa_titles) return found;
+    // Best title scores first (ties: lower id first); only Q&A pairs count, so look each up until enough are found.
+    std::sort(by_title.begin(), by_title.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    auto is_qa = db_.prepare("SELECT kind = 'qa' FROM chunks WHERE id = ?");
+    for (const auto& [chunk_id, title_score] : by_title) {
+      if (found.qa_titles.size() >= static_cast<std::size_t>(query.qa_title_limit)) break;
+      is_qa.bind(1, chunk_id);
+      if (is_qa.step() && is_qa.integer(0) != 0) found.qa_titles.push_back({chunk_id, title_score});
+      is_qa.reset();
+    }
+    return found;
   }
 
   Result<TermStats> term_stats(std::string_view bot_id, const std::vector<std::string>& terms) override {
