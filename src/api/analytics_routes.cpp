@@ -62,7 +62,8 @@ double percentile_ms(const std::vector<std::int64_t>& sorted_us, double fraction
   return static_cast<double>(sorted_us[std::min(index, sorted_us.size() - 1)]) / 1000.0;
 }
 
-Json analytics_view(const store::BotAnalytics& data, std::int64_t since, std::int64_t until) {
+// `redact`: the kinds of personal data replaced in the visitors' questions listed verbatim (unanswered).
+Json analytics_view(const store::BotAnalytics& data, std::int64_t since, std::int64_t until, guard::PiiTypes redact) {
   Json days = Json::array();
   for (const auto& day : data.days) {
     days.push_back({{"day", day.day},
@@ -73,7 +74,8 @@ Json analytics_view(const store::BotAnalytics& data, std::int64_t since, std::in
   }
   Json unanswered = Json::array();
   for (const auto& question : data.unanswered) {
-    unanswered.push_back({{"text", question.text}, {"count", question.count}, {"last_asked_at", format_rfc3339(question.last_asked_at)}});
+    unanswered.push_back({{"text", redact != 0 ? guard::redact_pii(question.text, redact) : question.text},
+                          {"count", question.count}, {"last_asked_at", format_rfc3339(question.last_asked_at)}});
   }
   Json sources = Json::array();
   for (const auto& source : data.top_sources) {
@@ -138,6 +140,32 @@ std::string csv_export(const std::vector<std::pair<store::Conversation, std::vec
   return out;
 }
 
+// The kinds of personal data a bot's settings.pii_redaction.types names ("email,phone,card,iban,national_id,
+// ip_address"; default all).
+guard::PiiTypes configured_pii_types(const store::Bot& bot) {
+  if (const auto it = bot.settings.find("pii_redaction"); it != bot.settings.end() && it->is_object()) {
+    if (const auto kinds = it->find("types"); kinds != it->end() && kinds->is_string()) {
+      return guard::parse_pii_types(kinds->get<std::string>());
+    }
+  }
+  return guard::kAllPii;
+}
+
+// settings.pii_redaction.<name> as a switch, or `fallback` when it is not set.
+bool pii_switch(const store::Bot& bot, const char* name, bool fallback) {
+  if (const auto it = bot.settings.find("pii_redaction"); it != bot.settings.end() && it->is_object()) {
+    if (const auto value = it->find(name); value != it->end() && value->is_boolean()) return value->get<bool>();
+  }
+  return fallback;
+}
+
+// Personal data in exports: `?redact=pii` asks for it, and a bot's settings.pii_redaction.exports (true) makes it the
+// rule.
+guard::PiiTypes export_redaction(const http::Request& request, const store::Bot& bot) {
+  const bool wanted = query_value(request, "redact").value_or("") == "pii" || pii_switch(bot, "exports", false);
+  return wanted ? configured_pii_types(bot) : 0;
+}
+
 }  // namespace
 
 Result<store::ConversationFilter> conversation_filter(const http::Request& request) {
@@ -183,12 +211,18 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
     const std::int64_t since = window.first, until = window.second;
     std::optional<store::BotAnalytics> data;
+    guard::PiiTypes redact = 0;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(data, tx.analytics(request.params["bot_id"], since, until));
+      PARLEY_ASSIGN_OR_RETURN(const auto bot, tx.bot(request.params["bot_id"]));
+      if (!bot) return make_error(ErrorCode::not_found, "no such bot");
+      // Analytics are for trends, read by more people than exports: personal data in visitors' questions is
+      // replaced unless the bot's settings.pii_redaction.analytics is false.
+      if (pii_switch(*bot, "analytics", true)) redact = configured_pii_types(*bot);
+      PARLEY_ASSIGN_OR_RETURN(data, tx.analytics(bot->id, since, until));
       return {};
     });
     if (!status.ok()) return http::error_response(status.error());
-    return http::json_response(200, analytics_view(*data, since, until));
+    return http::json_response(200, analytics_view(*data, since, until, redact));
   }));
 
   // Model usage and cost per day, bot, provider and model (every route tried, failed ones included).
@@ -215,22 +249,6 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"from", format_rfc3339(since)}, {"until", format_rfc3339(until)},
                                      {"items", items}, {"totals", totals}});
   }));
-}
-
-// Personal data in exports: `?redact=pii` asks for it, and a bot's settings.pii_redaction.exports (true) makes it the
-// rule; settings.pii_redaction.types narrows the kinds ("email,phone,card,iban,national_id,ip_address"; default all).
-guard::PiiTypes export_redaction(const http::Request& request, const store::Bot& bot) {
-  bool wanted = query_value(request, "redact").value_or("") == "pii";
-  guard::PiiTypes types = guard::kAllPii;
-  if (const auto it = bot.settings.find("pii_redaction"); it != bot.settings.end() && it->is_object()) {
-    if (const auto exports = it->find("exports"); exports != it->end() && exports->is_boolean() && exports->get<bool>()) {
-      wanted = true;
-    }
-    if (const auto kinds = it->find("types"); kinds != it->end() && kinds->is_string()) {
-      types = guard::parse_pii_types(kinds->get<std::string>());
-    }
-  }
-  return wanted ? types : 0;
 }
 
 void register_conversation_export_routes(http::Router& router, ApiContext& context) {

@@ -46,7 +46,7 @@ class ApiContext {
         chat_(store, retriever_, options.providers),
         options_(std::move(options)),
         job_events_(store, job_view),
-        protection_(options_.limits),
+        protection_(store, options_.limits),
         leads_(store, leads::LeadServiceOptions{options_.max_lead_submissions, std::chrono::seconds(600),
                                                  options_.on_notification_queued}),
         handoff_(store, live_, leads::HandoffOptions{options_.on_notification_queued}) {}

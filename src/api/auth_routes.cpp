@@ -26,6 +26,27 @@ Json user_view(const store::User& user) {
           {"workspace_id", user.workspace_id}};
 }
 
+// Sign-ins, successful or not, go to the audit log of the account's workspace with the client's address. A failed
+// attempt for an email that has no account belongs to no workspace and is not recorded (the sign-in rate limit
+// still counts it).
+Status record_sign_in(ApiContext& context, const store::User& user, bool succeeded, const http::Request& request) {
+  const Json details = {{"email", user.email}, {"address", request.remote_address}};
+  return context.store().write(store::Scope::workspace(user.workspace_id), [&](store::WriteTx& tx) {
+    return audit::record(tx, user.workspace_id,
+                         {succeeded ? "user:" + user.id : "anonymous", succeeded ? "user.sign_in" : "user.sign_in_failed",
+                          user.id, nullptr, details});
+  });
+}
+
+Status record_failed_sign_in(ApiContext& context, const std::string& email, const http::Request& request) {
+  std::optional<store::User> user;
+  PARLEY_TRY(context.store().read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(user, tx.user_by_email(email));
+    return {};
+  }));
+  return user ? record_sign_in(context, *user, false, request) : Status{};
+}
+
 }  // namespace
 
 void register_auth_routes(http::Router& router, ApiContext& context) {
@@ -39,11 +60,21 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
     if (email == body.end() || !email->is_string() || password == body.end() || !password->is_string()) {
       return http::error_response(ErrorCode::invalid_request, "send {\"email\": ..., \"password\": ...}");
     }
-    PARLEY_RESPOND_ON_ERROR(const auto signed_in,
-                            auth::sign_in(context.store(), email->get<std::string>(), password->get<std::string>()));
-    http::Response response = http::json_response(200, {{"user", user_view(signed_in.user)}});
+    auto signed_in = auth::sign_in(context.store(), email->get<std::string>(), password->get<std::string>());
+    if (!signed_in.ok()) {
+      if (signed_in.error().code == ErrorCode::unauthorized) {
+        if (auto recorded = record_failed_sign_in(context, email->get<std::string>(), request); !recorded.ok()) {
+          return http::error_response(recorded.error());
+        }
+      }
+      return http::error_response(signed_in.error());
+    }
+    if (auto recorded = record_sign_in(context, signed_in->user, true, request); !recorded.ok()) {
+      return http::error_response(recorded.error());
+    }
+    http::Response response = http::json_response(200, {{"user", user_view(signed_in->user)}});
     response.headers["Set-Cookie"] =
-        session_cookie(request, signed_in.token, std::chrono::duration_cast<std::chrono::seconds>(auth::kSessionLifetime));
+        session_cookie(request, signed_in->token, std::chrono::duration_cast<std::chrono::seconds>(auth::kSessionLifetime));
     response.headers["Cache-Control"] = "no-store";
     return response;
   });

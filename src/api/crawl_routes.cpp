@@ -11,6 +11,13 @@ void register_crawl_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(const auto config, crawl::crawl_config_from_json(body));
     PARLEY_RESPOND_ON_ERROR(auto queued, crawl::add_crawl_source(context.store(), scope_of(who), request.params["bot_id"], config));
     context.job_queued();
+    if (auto recorded = record_audit(context, who, {"", "source.add", queued.source.id, nullptr, source_view(queued.source)});
+        !recorded.ok()) {
+      return http::error_response(recorded.error());
+    }
+    if (auto recorded = record_audit(context, who, {"", "job.start", queued.job.id, nullptr, job_view(queued.job)}); !recorded.ok()) {
+      return http::error_response(recorded.error());
+    }
     return http::json_response(202, {{"source", source_view(queued.source)}, {"job", job_view(queued.job)}});
   }));
 
@@ -19,16 +26,30 @@ void register_crawl_routes(http::Router& router, ApiContext& context) {
                PARLEY_RESPOND_ON_ERROR(auto job, crawl::queue_sync(context.store(), scope_of(who), request.params["bot_id"],
                                                                    request.params["source_id"]));
                context.job_queued();
+               if (auto recorded = record_audit(context, who, {"", "job.start", job.id, nullptr, job_view(job)}); !recorded.ok()) {
+                 return http::error_response(recorded.error());
+               }
                return http::json_response(202, {{"job", job_view(job)}});
              }));
 
   router.add("PATCH", "/api/v1/bots/{bot_id}/sources/{source_id}",
              admin(context, [&context](http::Request& request, const auth::Principal& who) {
                PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
+               Json before = nullptr;
+               const auto read = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+                 PARLEY_ASSIGN_OR_RETURN(const auto existing, tx.source(request.params["bot_id"], request.params["source_id"]));
+                 if (existing) before = source_view(*existing);
+                 return {};
+               });
+               if (!read.ok()) return http::error_response(read.error());
                PARLEY_RESPOND_ON_ERROR(auto source, crawl::update_crawl_source(context.store(), scope_of(who),
                                                                                request.params["bot_id"],
                                                                                request.params["source_id"], body));
-               return http::json_response(200, source_view(source));
+               const Json after = source_view(source);
+               if (auto recorded = record_audit(context, who, {"", "source.update", source.id, before, after}); !recorded.ok()) {
+                 return http::error_response(recorded.error());
+               }
+               return http::json_response(200, after);
              }));
 
   router.add("GET", "/api/v1/bots/{bot_id}/sources/{source_id}/syncs",

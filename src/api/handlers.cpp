@@ -58,10 +58,16 @@ http::Handler admin(ApiContext& context, AdminHandler handler) {
   };
 }
 
+Status record_audit(ApiContext& context, const auth::Principal& who, audit::Change change) {
+  change.actor = actor_of(who);
+  return context.store().write(scope_of(who), [&](store::WriteTx& tx) { return audit::record(tx, who.workspace_id, change); });
+}
+
 void register_routes(http::Router& router, ApiContext& context) {
   router.set_middleware([&context](http::Request& request, const http::Handler& next) {
     return context.protection().around(request, next);
   });
+  router.set_screen([&context](http::Request& request) { return context.protection().screen(request); });
   register_system_routes(router, context);
   register_static_routes(router, context);
   register_auth_routes(router, context);

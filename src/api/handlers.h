@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/views.h"
+#include "audit/audit.h"
 #include "auth/api_keys.h"
 #include "http/message.h"
 
@@ -32,6 +33,10 @@ inline store::Scope scope_of(const auth::Principal& principal) { return store::S
 inline std::string actor_of(const auth::Principal& principal) {
   return principal.key_id.empty() ? "user:" + principal.user_id : "key:" + principal.key_id;
 }
+
+// Records `change` (its actor filled in from `who`) in a transaction of its own, right after a change that a module
+// made in its own transactions (a queued crawl or ingestion, a job control).
+Status record_audit(ApiContext& context, const auth::Principal& who, audit::Change change);
 
 void register_system_routes(http::Router& router, ApiContext& context);
 void register_bot_routes(http::Router& router, ApiContext& context);

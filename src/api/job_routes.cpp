@@ -86,7 +86,12 @@ void register_job_routes(http::Router& router, ApiContext& context) {
                PARLEY_RESPOND_ON_ERROR(auto job, jobs::control_job(context.store(), scope_of(who), request.params["bot_id"],
                                                                    request.params["job_id"], *action));
                if (*action == jobs::JobAction::resume) context.job_queued();
-               return http::json_response(200, job_view(job));
+               const Json view = job_view(job);
+               if (auto recorded = record_audit(context, who, {"", "job." + request.params["action"], job.id, nullptr, view});
+                   !recorded.ok()) {
+                 return http::error_response(recorded.error());
+               }
+               return http::json_response(200, view);
              }));
 }
 

@@ -50,8 +50,9 @@ void add_security_headers(const http::Request& request, http::Response& response
   }
 }
 
-Protection::Protection(LimitOptions options)
-    : options_(std::move(options)),
+Protection::Protection(store::Store& store, LimitOptions options)
+    : store_(store),
+      options_(std::move(options)),
       per_ip_(options_.per_ip),
       per_ip_sign_in_(options_.per_ip_sign_in),
       per_key_(options_.per_key),
@@ -59,11 +60,19 @@ Protection::Protection(LimitOptions options)
       per_visitor_(options_.per_visitor),
       streams_(std::make_shared<limits::ConcurrencyLimiter>(options_.max_streams, options_.max_streams_per_bot)) {}
 
-http::Response Protection::around(http::Request& request, const http::Handler& next) {
+std::optional<http::Response> Protection::screen(http::Request& request) {
   request.remote_address =
       options_.trusted_proxies.client_address(request.remote_address, request.header("X-Forwarded-For"));
   auto refusal = check(request);
-  http::Response response = refusal ? std::move(*refusal) : next(request);
+  if (refusal) add_security_headers(request, *refusal);
+  return refusal;
+}
+
+http::Response Protection::around(http::Request& request, const http::Handler& next) {
+  if (!request.screened) {
+    if (auto refusal = screen(request)) return std::move(*refusal);
+  }
+  http::Response response = next(request);
   add_security_headers(request, response);
   return response;
 }
@@ -104,12 +113,19 @@ std::optional<http::Response> Protection::visitor_turn(std::string_view conversa
   return std::nullopt;
 }
 
-std::optional<http::Response> Protection::daily_quota(const store::Bot& bot) {
+std::optional<http::Response> Protection::daily_quota(const store::Bot& bot, std::chrono::system_clock::time_point now) {
   std::int64_t limit = options_.daily_messages_per_bot;
   if (const auto it = bot.settings.find("daily_message_quota"); it != bot.settings.end() && it->is_number_integer()) {
     limit = it->get<std::int64_t>();
   }
-  if (auto decision = quota_.take(bot.id, limit); !decision.allowed) return too_many(decision, "messages for this bot today");
+  if (limit <= 0) return std::nullopt;
+  bool counted = false;
+  const Status taken = store_.write(store::Scope::workspace(bot.workspace_id), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(counted, tx.take_daily_message(bot.id, limits::utc_day(now), limit));
+    return {};
+  });
+  if (!taken.ok()) return http::error_response(taken.error());
+  if (!counted) return too_many(limits::until_next_utc_day(now), "messages for this bot today");
   return std::nullopt;
 }
 

@@ -11,6 +11,7 @@
 // (whole seconds) and the usual JSON error naming the limit.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,7 +23,7 @@
 #include "limits/concurrency.h"
 #include "limits/quota.h"
 #include "limits/rate_limiter.h"
-#include "store/types.h"
+#include "store/store.h"
 
 namespace parley::api {
 
@@ -41,14 +42,22 @@ struct LimitOptions {
 
 class Protection {
  public:
-  explicit Protection(LimitOptions options);
+  Protection(store::Store& store, LimitOptions options);
 
-  // The middleware: resolves the client address, applies the request-level limits, adds security headers.
+  // The server's screen (http::Router::Screen), on the I/O thread before the body is read: resolves the client
+  // address and applies the request-level limits; a refusal (with the security headers) costs no body read and no
+  // worker.
+  std::optional<http::Response> screen(http::Request& request);
+  // The middleware: adds security headers; for a request the screen has not seen (a router used without the
+  // server), resolves the address and applies the limits itself.
   http::Response around(http::Request& request, const http::Handler& next);
 
   // The chat handler's checks; each returns the refusal to send, or nullopt to go on.
   std::optional<http::Response> visitor_turn(std::string_view conversation_id);
-  std::optional<http::Response> daily_quota(const store::Bot& bot);
+  // Counts the message against the bot's daily quota in the store (survives a restart); refuses until the next UTC
+  // midnight when it is spent. `now` is for tests.
+  std::optional<http::Response> daily_quota(const store::Bot& bot,
+                                            std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
   // A slot for one event stream of `bot_id`, or nullptr when a cap is reached.
   limits::Slot stream_slot(std::string_view bot_id);
 
@@ -57,13 +66,13 @@ class Protection {
  private:
   std::optional<http::Response> check(const http::Request& request);
 
+  store::Store& store_;
   LimitOptions options_;
   limits::KeyedRateLimiter per_ip_;
   limits::KeyedRateLimiter per_ip_sign_in_;
   limits::KeyedRateLimiter per_key_;
   limits::KeyedRateLimiter per_bot_;
   limits::KeyedRateLimiter per_visitor_;
-  limits::DailyQuota quota_;
   std::shared_ptr<limits::ConcurrencyLimiter> streams_;
 };
 

@@ -79,6 +79,9 @@ void register_source_routes(http::Router& router, ApiContext& context) {
       }
       PARLEY_RESPOND_ON_ERROR(auto job, ingest::queue_uploads(context.store(), scope_of(who), request.params["bot_id"], uploads));
       context.job_queued();
+      if (auto recorded = record_audit(context, who, {"", "job.start", job.id, nullptr, job_view(job)}); !recorded.ok()) {
+        return http::error_response(recorded.error());
+      }
       return http::json_response(202, {{"job", job_view(job)}});
     }
     PARLEY_RESPOND_ON_ERROR(auto outcomes, ingest::add_files(context.store(), scope_of(who), uploads, options));

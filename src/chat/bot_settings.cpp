@@ -53,6 +53,11 @@ Result<BotSettings> parse_bot_settings(const store::Json& settings) {
   double max_chars = static_cast<double>(out.max_message_chars);
   PARLEY_TRY(read_number(settings, "max_message_chars", max_chars, 1, 100000));
   out.max_message_chars = static_cast<std::size_t>(max_chars);
+  PARLEY_TRY(read_string(settings, "content_injection_policy", out.content_injection_policy, 16));
+  if (out.content_injection_policy != "exclude" && out.content_injection_policy != "refuse" &&
+      out.content_injection_policy != "flag") {
+    return make_error(ErrorCode::invalid_request, "settings.content_injection_policy must be exclude, refuse or flag");
+  }
   return out;
 }
 

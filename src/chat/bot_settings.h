@@ -21,6 +21,10 @@ struct BotSettings {
   int max_sources = 3;
   int max_answer_sentences = 3;
   std::size_t max_message_chars = 4000;
+  // What retrieved passages that the ingest-time screen flagged as prompt injections do to an answer:
+  // "exclude" (answer without them), "refuse" (the fallback message when one is among the passages an answer would
+  // be grounded on, the best five), or "flag" (use them; the data-quality report lists them for review).
+  std::string content_injection_policy = "exclude";
 };
 
 // Reads the known keys, checking types and ranges; other keys are ignored here.

@@ -1,5 +1,6 @@
 #include "chat/chat_service.h"
 
+#include <algorithm>
 #include <ctime>
 #include <future>
 
@@ -36,6 +37,21 @@ std::vector<store::MessageSource> to_message_sources(const std::vector<Citation>
   return out;
 }
 
+// Applies the bot's content policy to passages the ingest-time screen flagged as prompt injections, before anything
+// is composed from them or put in a prompt.
+void apply_content_policy(search::SearchResult& found, const BotSettings& settings) {
+  if (settings.content_injection_policy == "flag") return;
+  const auto flagged = [](const search::Candidate& candidate) { return store::flagged_as_injection(candidate.chunk); };
+  if (settings.content_injection_policy == "refuse") {
+    // Among the passages an answer would be grounded on: the fallback instead of an answer.
+    const auto grounding = found.candidates.begin() +
+                           static_cast<std::ptrdiff_t>(std::min<std::size_t>(kGroundingPassages, found.candidates.size()));
+    if (std::any_of(found.candidates.begin(), grounding, flagged)) found.candidates.clear();
+    return;
+  }
+  std::erase_if(found.candidates, flagged);
+}
+
 }  // namespace
 
 Status validate_message(std::string_view message, std::size_t max_chars) {
@@ -69,6 +85,7 @@ Result<ComposedAnswer> ChatService::answer(const store::Scope& scope, std::strin
     PARLEY_ASSIGN_OR_RETURN(found, retriever_.search(tx, bot, question));
     return {};
   }));
+  apply_content_policy(*found, settings);
   return compose_answer(*found, settings);
 }
 
@@ -119,6 +136,7 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
     return {};
   });
   if (!read.ok()) return fail(read.error());
+  apply_content_policy(*found, *settings);
   if (history.empty()) history = request.history;
 
   ChatReply reply;

@@ -58,6 +58,7 @@ struct Config {
   int max_streams = 512, max_streams_per_bot = 64;
   int daily_messages_per_bot = 0;  // 0: none (a bot's settings.daily_message_quota overrides)
   int max_conversation_messages = 200;
+  int max_connections_per_address = 256;  // open connections per peer (trusted proxies exempt); 0: no cap
   // [smtp]: email notifications (notify/email.h); no url: emails are logged as failed deliveries, never sent.
   std::string smtp_url;  // smtp://host:587 or smtps://host:465
   std::string smtp_from;

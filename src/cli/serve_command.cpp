@@ -78,6 +78,10 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     server_options.port = static_cast<unsigned short>(options->port.value_or(config.port));
     server_options.io_threads = config.io_threads;
     server_options.worker_threads = config.worker_threads;
+    server_options.max_connections_per_address = static_cast<std::size_t>(std::max(0, config.max_connections_per_address));
+    server_options.uncapped_peer = [proxies = api_options.limits.trusted_proxies](const boost::asio::ip::address& peer) {
+      return proxies.contains(peer);
+    };
     http::Server server(server_options, router);
     PARLEY_TRY(server.listen());
     const std::string base = "http://" + server_options.host + ":" + std::to_string(server.port());

@@ -36,6 +36,7 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::map<std::string, std::string> params;  // path parameters filled in by the router ("bot_id")
+  bool screened = false;  // set by the server once Router::screen let the request through
 
   std::string_view header(std::string_view name) const;
   // True when the Accept header names `type` (media-type parameters and q-values are not weighed).

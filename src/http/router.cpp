@@ -79,6 +79,11 @@ std::size_t Router::body_limit(std::string_view method, std::string_view path) c
   return route != nullptr && route->body_limit > 0 ? route->body_limit : kDefaultBodyLimit;
 }
 
+std::optional<Response> Router::screen(Request& request) const {
+  if (!screen_) return std::nullopt;
+  return screen_(request);
+}
+
 Response Router::dispatch(Request& request) const {
   if (!middleware_) return route(request);
   return middleware_(request, [this](Request& inner) { return route(inner); });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,10 @@ namespace parley::http {
 using Handler = std::function<Response(Request&)>;
 // Runs around every dispatch (rate limits, security headers): calls `next` to route the request, or answers itself.
 using Middleware = std::function<Response(Request&, const Handler& next)>;
+// Runs on the server's I/O thread right after a request's header is parsed, before the body is read and before the
+// hop to the worker pool, so that a cheap refusal (a rate limit) costs neither. The request has no body yet. Returns
+// the response to send instead of dispatching, or nullopt. Must not block.
+using Screen = std::function<std::optional<Response>(Request&)>;
 
 class Router {
  public:
@@ -21,6 +26,9 @@ class Router {
   Response dispatch(Request& request) const;
   // Set once, before the server starts.
   void set_middleware(Middleware middleware) { middleware_ = std::move(middleware); }
+  void set_screen(Screen screen) { screen_ = std::move(screen); }
+  // The screen's verdict on a request whose header (not body) has arrived; nullopt without a screen.
+  std::optional<Response> screen(Request& request) const;
   // The upper bound for the body of requests to `path` (uploads get a large one, everything else a small one).
   std::size_t body_limit(std::string_view method, std::string_view path) const;
   void set_body_limit(std::string method, std::string pattern, std::size_t limit);
@@ -41,6 +49,7 @@ class Router {
 
   std::vector<Route> routes_;
   Middleware middleware_;
+  Screen screen_;
 };
 
 constexpr std::size_t kDefaultBodyLimit = 1u << 20;

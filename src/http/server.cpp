@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -27,13 +30,16 @@ using asio::use_awaitable;
 
 namespace {
 
-Request to_request(const bhttp::request<bhttp::string_body>& message, std::string remote) {
+// The largest body of a refused request that is still read (and dropped) to keep the connection alive.
+constexpr std::uint64_t kDiscardableBody = 16 * 1024;
+
+// The request as handlers see it, without the body (read later, unless the screen refuses the request first).
+Request request_head(const bhttp::request_header<>& header, std::string remote) {
   Request request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
+  request.method = std::string(header.method_string());
+  request.target = std::string(header.target());
   request.remote_address = std::move(remote);
-  for (const auto& field : message) request.headers[std::string(field.name_string())] = std::string(field.value());
-  request.body = message.body();
+  for (const auto& field : header) request.headers[std::string(field.name_string())] = std::string(field.value());
   return request;
 }
 
@@ -151,24 +157,69 @@ class Server::Impl {
         socket.close(error);
         continue;
       }
+      auto peer = capped_peer(socket);
+      if (peer && !take_peer_slot(*peer)) {
+        socket.close(error);
+        continue;
+      }
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+      asio::co_spawn(executor, session(std::move(socket)), [this, peer](std::exception_ptr) {
+        if (peer) give_back_peer_slot(*peer);
+      });
     }
+  }
+
+  // The peer address a connection counts against, or nullopt when peers are not capped (or this one is exempt).
+  std::optional<asio::ip::address> capped_peer(const tcp::socket& socket) const {
+    if (options_.max_connections_per_address == 0) return std::nullopt;
+    beast::error_code error;
+    const auto endpoint = socket.remote_endpoint(error);
+    if (error) return std::nullopt;
+    auto address = endpoint.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    if (options_.uncapped_peer && options_.uncapped_peer(address)) return std::nullopt;
+    return address;
+  }
+
+  bool take_peer_slot(const asio::ip::address& peer) {
+    std::lock_guard lock(peers_mutex_);
+    std::size_t& open = open_per_peer_[peer];
+    if (open >= options_.max_connections_per_address) {
+      if (open == options_.max_connections_per_address) {
+        spdlog::warn("{} holds {} connections; refusing more from it", peer.to_string(), open);
+      }
+      return false;
+    }
+    ++open;
+    return true;
+  }
+
+  void give_back_peer_slot(const asio::ip::address& peer) {
+    std::lock_guard lock(peers_mutex_);
+    const auto it = open_per_peer_.find(peer);
+    if (it != open_per_peer_.end() && --it->second == 0) open_per_peer_.erase(it);
   }
 
   awaitable<Response> handle(Request request) {
     Response response;
     try {
-      if (auto bad = parse_target(request)) {
-        response = std::move(*bad);
-      } else {
-        response = router_.dispatch(request);
-      }
+      response = router_.dispatch(request);
     } catch (const std::exception& error) {
       spdlog::error("{} {}: unhandled exception: {}", request.method, request.path, error.what());
       response = error_response(ErrorCode::internal, "internal error");
     }
     co_return response;
+  }
+
+  // On the I/O thread, before the body: a malformed target, or the router's screen (rate limits), answers at once.
+  std::optional<Response> answer_early(Request& request) {
+    try {
+      if (auto bad = parse_target(request)) return bad;
+      return router_.screen(request);
+    } catch (const std::exception& error) {
+      spdlog::error("{} {}: unhandled exception in the screen: {}", request.method, request.target, error.what());
+      return error_response(ErrorCode::internal, "internal error");
+    }
   }
 
   awaitable<void> write_simple(beast::tcp_stream& stream, Response response, unsigned version, bool keep_alive,
@@ -268,8 +319,25 @@ class Server::Impl {
         break;
       }
       const auto& head = parser.get();
-      const std::string_view target(head.target().data(), head.target().size());
-      const std::size_t limit = router_.body_limit(std::string(head.method_string()), target.substr(0, target.find('?')));
+      Request request = request_head(head, remote);
+      if (auto early = answer_early(request)) {
+        // Refused before the body was read and without a worker: a small body (already buffered, as a flood's
+        // usually is) is read past so that the connection stays usable; a larger one is not worth reading.
+        bool keep_alive = head.keep_alive() && !stopped_.load();
+        if (keep_alive && !parser.chunked() && parser.content_length().value_or(0) <= kDiscardableBody) {
+          stream.expires_after(options_.request_timeout);
+          co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, error));
+          keep_alive = !error;
+        } else {
+          keep_alive = false;
+        }
+        co_await write_simple(stream, std::move(*early), head.version(), keep_alive, head.method() == bhttp::verb::head,
+                              error);
+        if (error || !keep_alive) break;
+        continue;
+      }
+      request.screened = true;
+      const std::size_t limit = router_.body_limit(request.method, request.path);
       parser.body_limit(limit);
       // Beast checks a declared Content-Length against the limit only while parsing the header, which used the
       // default limit; the route's own limit is checked here (chunked bodies are checked as they arrive).
@@ -291,11 +359,12 @@ class Server::Impl {
         }
         break;
       }
-      const auto message = parser.release();
+      auto message = parser.release();
       const bool keep_alive = message.keep_alive() && !stopped_.load();
       const bool is_head = message.method() == bhttp::verb::head;
       ++in_flight_;
-      Response response = co_await asio::co_spawn(workers_, handle(to_request(message, remote)), use_awaitable);
+      request.body = std::move(message.body());
+      Response response = co_await asio::co_spawn(workers_, handle(std::move(request)), use_awaitable);
       if (response.deferred) {
         // Headers the wrappers set on the deferring response (CORS, security) apply to the final one.
         auto outer_headers = std::move(response.headers);
@@ -329,6 +398,8 @@ class Server::Impl {
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   std::atomic<std::size_t> connections_{0};
+  std::mutex peers_mutex_;
+  std::map<asio::ip::address, std::size_t> open_per_peer_;
   std::atomic<int> in_flight_{0};
 };
 

@@ -5,8 +5,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "common/result.h"
 #include "http/router.h"
@@ -22,6 +25,11 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};     // keep-alive wait for the next request
   std::size_t header_limit = 16 * 1024;
   std::size_t max_connections = 10'000;
+  // Open connections per peer address, so that one address cannot take every connection (0: no cap; `parley
+  // serve` sets [limits] max_connections_per_address). Peers for which `uncapped_peer` is true (trusted reverse
+  // proxies, which carry many clients) are not capped.
+  std::size_t max_connections_per_address = 0;
+  std::function<bool(const boost::asio::ip::address&)> uncapped_peer;
   std::chrono::seconds drain_timeout{10};    // on stop, how long in-flight requests may take to finish
 };
 

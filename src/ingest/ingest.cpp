@@ -12,6 +12,7 @@
 
 #include "common/ids.h"
 #include "common/utf8.h"
+#include "guard/injection.h"
 #include "ingest/language.h"
 #include "text/analyzer.h"
 
@@ -145,6 +146,14 @@ Result<store::Source> source_for(store::WriteTx& tx, const std::string& bot_id, 
   return tx.create_source(bot_id, store::SourceKind::file, name);
 }
 
+// What a model would read of a chunk: its title and headings as well as its text.
+std::string screened_text(const DraftChunk& draft) {
+  std::string text;
+  text.reserve(draft.title.size() + draft.heading_path.size() + draft.text.size() + 2);
+  text.append(draft.title).append("\n").append(draft.heading_path).append("\n").append(draft.text);
+  return text;
+}
+
 // The index fields of the chunks of one document. Its chunks share the title and, runs of them, the heading path:
 // each distinct one is analysed once, not once per chunk.
 class ChunkIndexer {
@@ -159,6 +168,13 @@ class ChunkIndexer {
     chunk.chunk.heading_path = draft.heading_path;
     chunk.chunk.text = draft.text;
     chunk.chunk.metadata = draft.metadata;
+    // Instructions planted in content (a crawled page, a PDF, hidden or encoded text) would reach a model through
+    // retrieval: every chunk is screened as it is made, and a flagged one keeps the verdict for the report and for
+    // the bot's content policy at answer time.
+    if (const auto verdict = guard::check_injection(screened_text(draft)); verdict.injection) {
+      if (!chunk.chunk.metadata.is_object()) chunk.chunk.metadata = store::Json::object();
+      chunk.chunk.metadata[store::kInjectionVerdictKey] = {{"score", verdict.score}, {"reasons", verdict.reasons}};
+    }
     chunk.terms.title = title_.analyse(analyzer_, draft.title);
     chunk.terms.headings = headings_.analyse(analyzer_, draft.heading_path);
     chunk.terms.body = analyzer_.index_form(draft.text);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/utf8.h"
 #include "ingest/boilerplate.h"
 #include "ingest/ingest.h"
 #include "ingest/text_util.h"
@@ -180,6 +181,8 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
   std::unordered_map<std::uint64_t, Passage> passages;
   Json failed = Json::array();
   Json crawl_boilerplate = Json::array();
+  Json suspected = Json::array();  // chunks the ingest-time screen flagged as prompt injections
+  std::int64_t suspected_count = 0;
 
   PARLEY_TRY(store.read(scope, [&](store::ReadTx& tx) -> Status {
     PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_id));
@@ -252,6 +255,16 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
         document.text_hash = fnv(word, fnv(" ", document.text_hash));
       });
       builder.add(chunk.text);
+      if (store::flagged_as_injection(chunk)) {
+        ++suspected_count;
+        if (suspected.size() < options.max_items) {
+          const Json& verdict = chunk.metadata[store::kInjectionVerdictKey];
+          suspected.push_back({{"document_id", chunk.document_id}, {"uri", chunk.document_uri},
+                               {"chunk_id", chunk.id}, {"ordinal", chunk.ordinal},
+                               {"score", verdict.value("score", 0.0)}, {"reasons", verdict.value("reasons", Json::array())},
+                               {"excerpt", chunk.text.substr(0, utf8_prefix_length(chunk.text, 300))}});
+        }
+      }
       if (chunk.kind == store::ChunkKind::qa) {
         if (qa_pairs.size() < kMaxQaPairs) {
           qa_pairs.push_back({chunk.title, chunk.text, chunk.document_uri, sorted_terms(analyzer, chunk.title)});
@@ -418,7 +431,8 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
        {{"sources", sources.size()}, {"documents", documents.size()}, {"chunks", chunk_total},
         {"exact_duplicate_groups", exact_groups}, {"near_duplicate_pairs", near_count},
         {"boilerplate_passages", boilerplate.size()}, {"empty_or_thin", thin_count}, {"failed", failed.size()},
-        {"other_language", other_language_count}, {"contradictions", contradiction_count}, {"stale", stale_count}}},
+        {"other_language", other_language_count}, {"contradictions", contradiction_count}, {"stale", stale_count},
+        {"suspected_injections", suspected_count}}},
       {"languages", languages},
       {"exact_duplicates", exact},
       {"near_duplicates", near},
@@ -428,6 +442,7 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
       {"other_language", other_languages},
       {"contradictions", contradictions},
       {"stale", stale},
+      {"suspected_injections", suspected},
       {"settings", {{"stale_days", options.stale_days}, {"thin_words", options.thin_words}}}};
   return report;
 }

@@ -7,7 +7,8 @@
 //  - empty and thin documents, pages and files that failed and why,
 //  - the language of each document (those not in the bot's language are listed),
 //  - curated Q&A pairs whose questions match but whose answers disagree (different figures, or different words),
-//  - documents not updated for a long time.
+//  - documents not updated for a long time,
+//  - chunks the ingest-time screen flagged as prompt injections (instructions planted in content), with the verdict.
 #pragma once
 
 #include <cstdint>

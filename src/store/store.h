@@ -198,8 +198,15 @@ class WriteTx : public ReadTx {
 
   virtual Result<User> create_user(const User& user) = 0;  // id/created_at filled in; email lower-cased
   virtual Status set_user_password(std::string_view user_id, std::string_view password_hash) = 0;
+  virtual Status set_user_role(std::string_view user_id, Role role) = 0;
+  virtual Status delete_user(std::string_view user_id) = 0;  // and the user's sessions
   virtual Result<Session> create_session(const Session& session) = 0;  // created_at filled in
   virtual Status delete_session(std::string_view session_id) = 0;
+
+  // The daily message quota: counts one of the bot's visitor messages on `day` (days since 1970-01-01, UTC) when
+  // fewer than `limit` are counted that day, and returns whether it was counted. Kept in the store so that a
+  // restart does not hand out a fresh quota; earlier days' counts are dropped.
+  virtual Result<bool> take_daily_message(std::string_view bot_id, std::int64_t day, std::int64_t limit) = 0;
 
   // ---- Leads and support ----
   virtual Result<Lead> create_lead(const Lead& lead) = 0;  // id, workspace and timestamps filled in

@@ -132,6 +132,13 @@ struct ChunkIndexTerms {
   std::string body;
 };
 
+// chunk.metadata[kInjectionVerdictKey]: the ingest-time prompt-injection verdict ({"score", "reasons"}) of a chunk
+// the screen flagged; absent on chunks that passed. The answer pipeline applies the bot's content policy to it.
+inline constexpr const char* kInjectionVerdictKey = "injection";
+inline bool flagged_as_injection(const Chunk& chunk) {
+  return chunk.metadata.is_object() && chunk.metadata.contains(kInjectionVerdictKey);
+}
+
 struct NewChunk {
   Chunk chunk;
   ChunkIndexTerms terms;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -115,6 +117,111 @@ TEST_F(ServerTest, SlowClientsAreCutOffByTheRequestTimeout) {
   // Headers that never finish: the server must give up after request_timeout (2 s here).
   client.raw("GET /hello HTTP/1.1\r\nHost: x\r\n");
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+// A server of its own for tests that need other options or a screen.
+struct ScreenedServer {
+  explicit ScreenedServer(ServerOptions options) {
+    router.add("POST", "/echo", [this](Request& request) {
+      ++handled;
+      return text_response(200, request.body, "text/plain");
+    });
+    router.add("GET", "/slow", [](Request&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      return json_response(200, {{"slow", true}});
+    });
+    router.set_screen([this](Request& request) -> std::optional<Response> {
+      screened_body_was_empty = request.body.empty();
+      if (request.header("X-Refuse").empty()) return std::nullopt;
+      Response refusal = error_response(ErrorCode::rate_limited, "refused early");
+      refusal.headers["Retry-After"] = "7";
+      return refusal;
+    });
+    options.port = 0;
+    server = std::make_unique<Server>(options, router);
+    EXPECT_TRUE(server->listen().ok());
+    server->start();
+  }
+  ~ScreenedServer() { server->stop(); }
+  Router router;
+  std::atomic<int> handled{0};
+  std::atomic<bool> screened_body_was_empty{false};
+  std::unique_ptr<Server> server;
+};
+
+TEST(ServerScreen, RefusesBeforeTheBodyWithoutAWorkerAndKeepsTheConnection) {
+  ServerOptions options;
+  options.worker_threads = 1;
+  ScreenedServer served(options);
+  const unsigned short port = served.server->port();
+  // The only worker is busy for 1.5 s: a refusal does not wait for it.
+  auto slow = std::async(std::launch::async, [&] { return HttpClient(port).request("GET", "/slow").status; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  HttpClient client(port);
+  const auto started = std::chrono::steady_clock::now();
+  const auto refused = client.request("POST", "/echo", std::string(2000, 'a'), {{"X-Refuse", "1"}});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(700));
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.headers.at("Retry-After"), "7");
+  EXPECT_FALSE(refused.headers.contains("Connection"));  // HTTP/1.1: kept alive unless it says close
+  EXPECT_TRUE(served.screened_body_was_empty.load());
+  EXPECT_EQ(served.handled.load(), 0);
+  // The small body was read past: the next request on the same connection is parsed from its own first byte.
+  const auto echoed = client.request("POST", "/echo", "second");
+  EXPECT_EQ(echoed.status, 200);
+  EXPECT_EQ(echoed.body, "second");
+  EXPECT_EQ(served.handled.load(), 1);
+  // A large refused body is not read: the refusal closes the connection.
+  const auto large = HttpClient(port).request("POST", "/echo", std::string(200 * 1024, 'b'), {{"X-Refuse", "1"}});
+  EXPECT_EQ(large.status, 429);
+  EXPECT_EQ(large.headers.at("Connection"), "close");
+  EXPECT_EQ(slow.get(), 200);
+}
+
+TEST(ServerLimits, ConnectionsPerAddressAreCappedUnlessThePeerIsExempt) {
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  asio::io_context io;
+  const auto open_connection = [&](unsigned short port) {
+    auto socket = std::make_unique<tcp::socket>(io);
+    socket->connect({asio::ip::make_address("127.0.0.1"), port});
+    return socket;
+  };
+  // Whether the server still answers on `socket` (a refused connection is closed at once).
+  const auto answers = [](tcp::socket& socket) {
+    const std::string request = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok";
+    boost::system::error_code error;
+    asio::write(socket, asio::buffer(request), error);
+    if (error) return false;
+    std::array<char, 512> reply{};
+    const std::size_t n = socket.read_some(asio::buffer(reply), error);
+    return !error && std::string_view(reply.data(), n).starts_with("HTTP/1.1 200");
+  };
+  ServerOptions options;
+  options.max_connections_per_address = 2;
+  {
+    ScreenedServer served(options);
+    auto first = open_connection(served.server->port());
+    auto second = open_connection(served.server->port());
+    EXPECT_TRUE(answers(*first));
+    EXPECT_TRUE(answers(*second));
+    auto third = open_connection(served.server->port());
+    EXPECT_FALSE(answers(*third));
+    // A closed connection gives its place back.
+    first.reset();
+    bool answered = false;
+    for (int attempt = 0; attempt < 50 && !answered; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      auto again = open_connection(served.server->port());
+      answered = answers(*again);
+    }
+    EXPECT_TRUE(answered);
+  }
+  options.uncapped_peer = [](const asio::ip::address& peer) { return peer.is_loopback(); };
+  ScreenedServer exempt(options);
+  std::vector<std::unique_ptr<tcp::socket>> many;
+  for (int i = 0; i < 5; ++i) many.push_back(open_connection(exempt.server->port()));
+  for (auto& socket : many) EXPECT_TRUE(answers(*socket));
 }
 
 }  // namespace

@@ -89,6 +89,24 @@ TEST_F(Attacks, ExportsRedactPersonalDataWhenAskedOrConfigured) {
   EXPECT_THAT(configured.body, HasSubstr("4111 1111 1111 1111"));
 }
 
+TEST_F(Attacks, AnalyticsRedactVisitorsPersonalDataUnlessTheBotTurnsItOff) {
+  const auto unanswered = chat(bot_, {{"message", "Can you lend me a zebra? Write to jo@example.org or +44 20 7946 0958"}});
+  ASSERT_EQ(unanswered.status, 200);
+  ASSERT_EQ(unanswered.json()["mode"], "fallback") << unanswered.body;
+  const std::string analytics = "/api/v1/bots/" + bot_ + "/analytics";
+  const auto redacted = client_->request("GET", analytics, "", auth(key_a_));
+  ASSERT_EQ(redacted.status, 200) << redacted.body;
+  ASSERT_EQ(redacted.json()["unanswered"].size(), 1u) << redacted.body;
+  const std::string text = redacted.json()["unanswered"][0]["text"];
+  EXPECT_THAT(text, HasSubstr("zebra"));
+  EXPECT_THAT(text, HasSubstr("[EMAIL]"));
+  EXPECT_THAT(text, HasSubstr("[PHONE]"));
+  EXPECT_THAT(redacted.body, Not(HasSubstr("jo@example.org")));
+  EXPECT_THAT(redacted.body, Not(HasSubstr("7946")));
+  ASSERT_EQ(patch_settings(key_a_, bot_, {{"pii_redaction", {{"analytics", false}}}}).status, 200);
+  EXPECT_THAT(client_->request("GET", analytics, "", auth(key_a_)).body, HasSubstr("jo@example.org"));
+}
+
 TEST_F(Attacks, AuditLogRecordsChangesForOwnersOnly) {
   ASSERT_EQ(patch_settings(key_a_, bot_, {{"greeting", "Hello!"}}).status, 200);
   const std::string doomed = create_bot(key_a_, "Doomed");

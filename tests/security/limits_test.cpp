@@ -90,6 +90,35 @@ TEST_F(Limits, PerVisitorPerBotAndDailyQuota) {
   EXPECT_THAT(over.body, HasSubstr("today"));
 }
 
+TEST_F(Limits, DailyQuotaSurvivesARestart) {
+  start();
+  const std::string bot = create_bot(key_a_, "Support");
+  const std::string other = create_bot(key_a_, "Other");
+  ASSERT_EQ(patch_settings(key_a_, bot, {{"daily_message_quota", 3}}).status, 200);
+  EXPECT_EQ(chat(bot, {{"message", "hello"}}).status, 200);
+  EXPECT_EQ(chat(bot, {{"message", "hello again"}}).status, 200);
+  restart();
+  // The day's count comes back from the store: one message left, not three.
+  EXPECT_EQ(chat(bot, {{"message", "after the restart"}}).status, 200);
+  const auto over = chat(bot, {{"message", "one too many"}});
+  expect_429(over);
+  // Retry-After runs to the next UTC midnight.
+  const auto now = std::chrono::system_clock::now();
+  const auto midnight = std::chrono::ceil<std::chrono::days>(now.time_since_epoch());
+  const long to_midnight = std::chrono::duration_cast<std::chrono::seconds>(midnight - now.time_since_epoch()).count();
+  EXPECT_NEAR(std::stol(over.headers.at("Retry-After")), to_midnight, 5);
+  restart();
+  expect_429(chat(bot, {{"message", "still over after another restart"}}));
+  // Another bot of the workspace has its own count (no quota here).
+  EXPECT_EQ(chat(other, {{"message", "hello"}}).status, 200);
+  // Tomorrow the quota is fresh: counted for the next UTC day directly through the protection.
+  ASSERT_TRUE(store_->read(store::Scope::workspace(workspace_a_), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto stored, tx.bot(bot));
+    EXPECT_FALSE(context_->protection().daily_quota(*stored, now + std::chrono::hours(24)).has_value());
+    return {};
+  }).ok());
+}
+
 TEST_F(Limits, ConversationLengthAndMessageSize) {
   auto limits = generous();
   limits.max_conversation_messages = 4;  // two turns

@@ -31,9 +31,25 @@ class ServerFixture : public ::testing::Test {
       key_b_ = key_b.key;
       return {};
     }).ok());
+    limits_ = std::move(limits);
+    serve();
+  }
+  // Stops the server and closes the store, then opens both again over the same database file (for what must
+  // survive a restart).
+  void restart() {
+    server_->stop();
+    client_.reset();
+    server_.reset();
+    context_.reset();
+    router_ = http::Router();
+    store_.reset();
+    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    serve();
+  }
+  void serve() {
     api::ApiOptions options;
     options.max_upload_bytes = 1 << 20;
-    options.limits = std::move(limits);
+    options.limits = limits_;
     context_ = std::make_unique<api::ApiContext>(*store_, options);
     api::register_routes(router_, *context_);
     http::ServerOptions server_options;
@@ -88,6 +104,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   parley::testing::TempDir dir_;
+  api::LimitOptions limits_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<api::ApiContext> context_;
   http::Router router_;

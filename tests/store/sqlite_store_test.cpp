@@ -101,6 +101,27 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, MigratesToTheLatestVersion) { EXPECT_GE(store_->schema_version(), 1); }
 
+TEST_F(StoreTest, DailyMessageQuotaCountsPerBotAndDayAndIsScoped) {
+  const std::string other = create_bot(workspace_a_, "Other");
+  const auto take = [&](const std::string& workspace, const std::string& bot, std::int64_t day, std::int64_t limit) {
+    bool counted = false;
+    const Status status = store_->write(Scope::workspace(workspace), [&](WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(counted, tx.take_daily_message(bot, day, limit));
+      return {};
+    });
+    return status.ok() ? std::optional<bool>(counted) : std::nullopt;
+  };
+  EXPECT_EQ(take(workspace_a_, bot_, 100, 2), true);
+  EXPECT_EQ(take(workspace_a_, bot_, 100, 2), true);
+  EXPECT_EQ(take(workspace_a_, bot_, 100, 2), false);
+  EXPECT_EQ(take(workspace_a_, bot_, 100, 3), true);  // a raised quota applies at once
+  EXPECT_EQ(take(workspace_a_, other, 100, 1), true);  // another bot: its own count
+  EXPECT_EQ(take(workspace_a_, bot_, 101, 2), true);   // the next day starts from zero
+  EXPECT_EQ(take(workspace_a_, bot_, 101, 2), true);
+  EXPECT_EQ(take(workspace_a_, bot_, 101, 2), false);
+  EXPECT_EQ(take(workspace_b_, bot_, 101, 2), std::nullopt);  // not workspace B's bot
+}
+
 TEST_F(StoreTest, IndexesAndRanksChunksWithFieldWeights) {
   add_document(bot_, "a.md", {chunk(0, "shipping", "we ship worldwide"), chunk(1, "returns", "refund within days ship back")});
   const auto ids = search(workspace_a_, bot_, {"ship"});

@@ -316,6 +316,16 @@ CREATE TABLE audit_log (
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql"},
+    // The daily message quota per bot, counted in the store so that a restart does not reset it.
+    Migration{41, R"sql(
+CREATE TABLE bot_daily_messages (
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  day INTEGER NOT NULL,
+  messages INTEGER NOT NULL,
+  PRIMARY KEY (bot_id, day)
+) WITHOUT ROWID;
+)sql"},
     // Issue 5 (versions 50-59): model generations, for cost and latency accounting and routing decisions.
     Migration{50, R"sql(
 CREATE TABLE generations (

@@ -1150,6 +1150,18 @@ class SqliteTx final : public WriteTx {
     return stored;
   }
 
+  Result<bool> take_daily_message(std::string_view bot_id, std::int64_t day, std::int64_t limit) override {
+    PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    if (limit <= 0) return false;
+    db_.prepare("DELETE FROM bot_daily_messages WHERE bot_id = ? AND day < ?").bind_positional(bot_id, day).run();
+    db_.prepare("INSERT INTO bot_daily_messages (workspace_id, bot_id, day, messages) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT (bot_id, day) DO UPDATE SET messages = messages + 1 WHERE messages < ?")
+        .bind_positional(owner->workspace_id, bot_id, day, limit)
+        .run();
+    return db_.changes() > 0;
+  }
+
   Result<Job> create_job(const Job& job) override {
     PARLEY_ASSIGN_OR_RETURN(auto owner, bot(job.bot_id));
     if (!owner) return make_error(ErrorCode::not_found, "no such bot");
@@ -1281,6 +1293,24 @@ class SqliteTx final : public WriteTx {
   Status set_user_password(std::string_view user_id, std::string_view password_hash) override {
     auto stmt = db_.prepare(sql({"UPDATE users SET password_hash = ? WHERE id = ? AND ", kInScope}));
     stmt.bind(1, password_hash).bind(2, user_id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
+    return {};
+  }
+
+  Status set_user_role(std::string_view user_id, Role role) override {
+    auto stmt = db_.prepare(sql({"UPDATE users SET role = ? WHERE id = ? AND ", kInScope}));
+    stmt.bind(1, role_name(role)).bind(2, user_id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
+    return {};
+  }
+
+  Status delete_user(std::string_view user_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM users WHERE id = ? AND ", kInScope}));  // cascades to sessions
+    stmt.bind(1, user_id);
     bind_scope(stmt);
     stmt.run();
     if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
