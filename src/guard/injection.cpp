@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 
 #include <re2/re2.h>
+#include <re2/set.h>
 #include <sodium.h>
 #include <utf8proc.h>
 
@@ -42,7 +44,7 @@ char32_t next_code_point(std::string_view text, std::size_t& i) {
   return static_cast<char32_t>(cp);
 }
 
-std::string fold(std::string_view text) {
+std::string fold_unicode(std::string_view text) {
   utf8proc_uint8_t* out = nullptr;
   const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()),
                               &out, static_cast<utf8proc_option_t>(UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
@@ -54,6 +56,34 @@ std::string fold(std::string_view text) {
   }
   std::string folded(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
   std::free(out);
+  return folded;
+}
+
+// Compatibility forms, case and accents folded. ASCII runs only need lower-casing (every other mapping leaves
+// ASCII as it is), so utf8proc sees only the non-ASCII runs, each with the character before it, which a combining
+// mark may compose with. Most screened text is ASCII: this is most of the cost of screening.
+std::string fold(std::string_view text) {
+  std::string folded;
+  folded.reserve(text.size());
+  const auto append_lower = [&](std::string_view ascii) {
+    for (const char c : ascii) folded += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  };
+  const auto is_ascii = [](char c) { return static_cast<unsigned char>(c) < 0x80; };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && is_ascii(text[j])) ++j;
+    if (j == text.size()) {
+      append_lower(text.substr(i));
+      break;
+    }
+    const std::size_t start = j > i ? j - 1 : j;
+    append_lower(text.substr(i, start - i));
+    std::size_t k = j;
+    while (k < text.size() && !is_ascii(text[k])) ++k;
+    folded += fold_unicode(text.substr(start, k - start));
+    i = k;
+  }
   return folded;
 }
 
@@ -186,20 +216,10 @@ bool shouting(std::string_view raw) {
 struct Family {
   std::size_t feature;
   const char* reason;
-  std::vector<std::unique_ptr<RE2>> patterns;
+  std::vector<const char*> patterns;
 };
 
-std::vector<std::unique_ptr<RE2>> compile(std::initializer_list<const char*> sources) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  std::vector<std::unique_ptr<RE2>> out;
-  for (const char* source : sources) {
-    auto re = std::make_unique<RE2>(source, options);
-    if (!re->ok()) throw std::logic_error(std::string("guard pattern does not compile: ") + source);
-    out.push_back(std::move(re));
-  }
-  return out;
-}
+std::vector<const char*> patterns(std::initializer_list<const char*> sources) { return sources; }
 
 constexpr std::size_t feature_index(std::string_view name) {
   for (std::size_t i = 0; i < kInjectionFeatureCount; ++i) {
@@ -211,7 +231,7 @@ constexpr std::size_t feature_index(std::string_view name) {
 const std::vector<Family>& families() {
   static const std::vector<Family> all = [] {
     std::vector<Family> f;
-    f.push_back({feature_index("override"), "instruction override", compile({
+    f.push_back({feature_index("override"), "instruction override", patterns({
         R"(\b(?:ignore|ignoring|forget|disregard|disregarding|drop|abandon|skip|bypass|override|overlook|neglect|remove)\b(?:\s+\S+){0,4}?\s+(?:instructions?|orders?|commands?|tasks?|assignments?|rules?|prompts?|context|information|documents?|articles?|directions?|guidelines|everything|all|thoughts|above|before|previous|preceding)\b)",
         R"(\bforget\s+(?:about\s+)?(?:everything|all|that)\b)",
         R"(\b(?:vergiss|vergessen|ignoriere|ignorieren|missachte|streichen)\b(?:\s+\S+){0,4}?\s*(?:alles|alle|obigen|vorherigen|bisherigen|vorangehenden|vorangegangenen|anweisungen|aufgaben|auftrage|befehle|instruktionen|informationen|gesagte|davor)\b)",
@@ -224,7 +244,7 @@ const std::vector<Family>& families() {
         R"(\bstart\s+over\b|\bvon\s+vorne\s+an|\bstarten\s+von\s+neu)",
         R"(\bdespite\s+what\s+you'?ve\s+been\s+told\b|\bregardless\s+of\s+(?:your|the|any|previous)\s+(?:\S+\s+)?(?:instructions|rules)\b|\btrotz\s+(?:deiner|ihrer|der)\s+(?:\S+\s+)?(?:anweisungen|regeln)\b)",
     })});
-    f.push_back({feature_index("new_task"), "a new task announced", compile({
+    f.push_back({feature_index("new_task"), "a new task announced", patterns({
         R"(\bnew\s+(?:task|tasks|instructions?|challenge|assignment)\b)",
         R"(\bneue[nrs]?\s+(?:aufgabe|aufgaben|anweisungen|herausforderung)\b)",
         R"(\b(?:further|more|additional)\s+(?:tasks|instructions?)\b|\bweitere\s+aufgaben\b)",
@@ -232,13 +252,13 @@ const std::vector<Family>& families() {
         R"(\bfocus\s+on\s+your\b|\bconcentrate\s+on\s+(?:your|the)\s+new\b|\bkonzentriere\s+dich\b|\bkonzentrieren\b)",
         R"(\b(?:instruction|anweisung)\s*:)",
     })});
-    f.push_back({feature_index("praise_pivot"), "praise before a pivot", compile({
+    f.push_back({feature_index("praise_pivot"), "praise before a pivot", patterns({
         R"(^\W*(?:wow|well\s+done|very\s+(?:well\s+)?(?:good|well\s+done)|excellent|congratulations|simply\s+great|great\s+job|man,?\s+you|gut\s+gemacht|sehr\s+gut|ausgezeichnet\w*|herzlichen\s+gluckwunsch|einfach\s+grossartig|okay\.?"|ok\.\s|hello\s+gpt|hallo\s+gpt))",
         R"((?:[.!?]\s+|^)(?:wow|well\s+done|very\s+good|excellent\s+performance|congratulations|simply\s+great|gut\s+gemacht|sehr\s+gut|ausgezeichnete\s+leistung|herzlichen\s+gluckwunsch|einfach\s+grossartig)\b)",
         R"(\b(?:that\s+is\s+(?:enough|done)|das\s+(?:genugt|ist\s+erledigt)|that\s+was\s+ok\s+before|das\s+war\s+schon\s+mal\s+ok)\b)",
         R"(\byou'?ve\s+outdone\s+yourself|\bhast\s+du\s+dich\s+selbst\s+ubertroffen|\byou\s+did\s+it\s+really\s+great|\bdu\s+hast\s+das\s+echt\s+super)",
     })});
-    f.push_back({feature_index("roleplay"), "persona or role-play", compile({
+    f.push_back({feature_index("roleplay"), "persona or role-play", patterns({
         R"((?:^|[.!?:]\s*|\byou\s+(?:to\s+)?|\bnow\s+(?:you\s+)?|\bplease\s+)(?:act|acting)\s+(?:as|like)\b|\bacting\s+as\s+(?:a|an)\b|\bals\s+\S+(?:\s+\S+){0,4}?\s+(?:fungieren|agieren)\b|\bfungieren\b)",
         R"(\b(?:you\s+are|you're)\s+now\b|\bnow\s+you\s+are\b|\bfrom\s+now\s+on\b|\bab\s+jetzt\b|\b(?:nun|jetzt)\s+bist\s+du\b|\bdu\s+bist\s+(?:jetzt|nun)\b)",
         R"(\bpretend\b|\bimagine\s+(?:you\s+are|you're|that\s+you)\b|\bstell\s+dir\s+vor\b|\bstellen\s+sie\s+sich\s+vor\b|\btu\s+so\b)",
@@ -251,14 +271,14 @@ const std::vector<Family>& families() {
         R"(\byou\s+are\s+(?:a|an|the)\b(?:\s+\S+){0,3}?\s+(?:ai|bot|chatbot|assistant|model|version|entity|character)\b)",
         R"(\b(?:two|zwei)\s+(?:entities|actors|people|personen|schauspieler)\b)",
     })});
-    f.push_back({feature_index("extraction"), "prompt extraction", compile({
+    f.push_back({feature_index("extraction"), "prompt extraction", patterns({
         R"(\b(?:show|showing|print|reveal|display|output|repeat|tell|give|spell|zeige|zeigen|zeig|gib|nenne|wiederhole|vorzeigen|ausgeben)\b(?:\s+\S+){0,4}?\s+(?:your\s+|deine[nm]?\s+)?(?:prompt|prompts|instructions|system\s+prompt|initial\s+prompt|prompt[\s_-]?texts?|prompt-texte?|anweisungen)\b)",
         R"(\b(?:vorzeigen|showing)\b.{0,30}\bprompt)",
         R"(\bwhat\s+(?:was|is)\s+written\s+(?:above|at\s+the\s+beginning|before)\b|\bwhat\s+are\s+your\s+instructions\b|\bbeginning\s+of\s+this\s+prompt\b)",
         R"(\b(?:copy|kopie)\s+(?:of|des)\b.{0,30}\bprompt|\bthis\s+prompt\b|\bin\s+the\s+prompt\b|\babove\s+prompt\b)",
         R"(\bsentences\s+before\s+the\s+text\b|\bwhat\s+is\s+written\s+above\b)",
     })});
-    f.push_back({feature_index("forced_output"), "forced output", compile({
+    f.push_back({feature_index("forced_output"), "forced output", patterns({
         R"(\b(?:just|only|simply|nur)?\s*(?:say|print|output|reply\s+with|respond\s+with|answer\s+with|write|schreibe|schreib|sag|sage|sagen|dites|di|decir)\s*:?\s*["'])",
         R"(\bprint\s*\(|\bprint\s+["']|\bprint\s+\w+\b\s*$|\bprint\s+(?:german|the\s+following)\b)",
         R"(\brepeat\s+after\s+me\b|\bsprich\s+mir\s+nach\b)",
@@ -269,7 +289,7 @@ const std::vector<Family>& families() {
         R"(\b(?:stop|stopp)\b\s*[-:,!]\s*(?:write|say|print|output|schreibe|schreib|sag|sage)\b)",
         R"(\bthe\s+correct\s+(?:answer|response)\s+is\b|\bdie\s+richtige\s+antwort\s+ist\b|\bthe\s+right\s+answer\s+is\b)",
     })});
-    f.push_back({feature_index("context_override"), "context replaced or refused", compile({
+    f.push_back({feature_index("context_override"), "context replaced or refused", patterns({
         R"(\b(?:not|nicht)\s+(?:by|according\s+to|from|based\s+on)\s+(?:the\s+)?(?:provided\s+)?(?:articles?|documents?|context|artikel)\b)",
         R"(\bdisregard\w*\s+(?:the\s+)?(?:articles?|documents?|context)\b|\bown\s+knowledge\b)",
         R"(\b(?:ignore|look\s+in)\s+(?:all\s+)?(?:the\s+)?(?:provided\s+)?(?:documents?|articles?|context|artikels?)\b|\bdocuments\s+provided\b)",
@@ -278,28 +298,78 @@ const std::vector<Family>& families() {
         R"(\buse\s+also\s+information\b|\binformation\s+in\s+the\s+prompt\b)",
         R"((?:^|\n)\s*(?:human|assistant|system|user)\s*:)",
     })});
-    f.push_back({feature_index("threat"), "threat", compile({
+    f.push_back({feature_index("threat"), "threat", patterns({
         R"(\bor\s+(?:you|u)\s+(?:die|will\s+die)\b|\boder\s+du\s+stirbst\b|\bo\s+tu\s+muert\w*|\bsolo\s+sobrevives\b|\bor\s+else\b)",
     })});
-    f.push_back({feature_index("few_shot"), "few-shot hijack", compile({
+    f.push_back({feature_index("few_shot"), "few-shot hijack", patterns({
         R"((?:\b(?:input|eingabe|q|question|frage)\s*:.{0,60}\b(?:output|ausgabe|a|answer|antwort)\s*:.{0,60}){2,})",
     })});
-    f.push_back({feature_index("pressure"), "pressure", compile({
+    f.push_back({feature_index("pressure"), "pressure", patterns({
         R"(\bi'?ll\s+be\s+very\s+sad\b|\bno\s+one\s+wants\s+to\s+be\s+sad\b|\breally\s+really\s+need\b|\bbitte\s+bitte\b|\burgent(?:ly)?\b|\bdringend\b)",
         R"(\b(?:extremely|extreme|very|really|echt)\s+(?:important|wichtig)\b|\bausserster\s+wichtigkeit\b|\bsehr\s+wichtig\b|\bdo\s+your\s+best\b|\bgib'?\s+dein\s+bestes\b|\bflying\s+colors\b|\bmit\s+bravour\b)",
     })});
-    f.push_back({feature_index("generation"), "off-task generation", compile({
+    f.push_back({feature_index("generation"), "off-task generation", patterns({
         R"(\b(?:write|schreibe|schreib|verfasse|formulate|formuliere|generate|generieren|compose)\b(?:\s+\S+){0,4}?\s+(?:essay|poem|gedicht|liebesgedicht|manifest\w*|plea|pladoyer|headline|uberschrift|aufsatz|rhyme|code|story|python|c\+\+))",
         R"(\bin\s+the\s+style\s+of\b|\bim\s+stile?\s+(?:eines?|einer)\b|\banswer\w*\s+in\s+(?:the\s+)?style\b)",
         R"(\bgenerate\s+c\+\+|\bc\+\+\s+code\b|\bpython[\s-]+code\b)",
         R"(\buntrue\b|\bunwahre\b|\bmake\s+something\s+up\b)",
     })});
-    f.push_back({feature_index("interrupt"), "interruption", compile({
+    f.push_back({feature_index("interrupt"), "interruption", patterns({
         R"(\b(?:stop|stopp|attention|achtung)\b\s*[-:,!])",
     })});
     return f;
   }();
   return all;
+}
+
+// Every family's patterns in one RE2::Set: one pass over the text tells which of them match, where matching each
+// pattern in turn read the text ~60 times (every chat message and every ingested chunk is screened).
+class Screen {
+ public:
+  Screen() : set_(options(), RE2::UNANCHORED) {
+    for (std::size_t f = 0; f < families().size(); ++f) {
+      for (const char* source : families()[f].patterns) {
+        if (set_.Add(source, nullptr) < 0) throw std::logic_error(std::string("guard pattern does not compile: ") + source);
+        one_by_one_.push_back(std::make_unique<RE2>(source, options()));
+        family_of_.push_back(f);
+      }
+    }
+    if (!set_.Compile()) throw std::logic_error("guard patterns do not compile together");
+  }
+
+  // Per family, how many of its patterns match `text`.
+  std::vector<int> hits(std::string_view text) const {
+    std::vector<int> matched, per_family(families().size(), 0);
+    RE2::Set::ErrorInfo error;
+    const re2::StringPiece input(text.data(), text.size());
+    if (set_.Match(input, &matched, &error) || error.kind == RE2::Set::kNoError) {
+      for (const int index : matched) ++per_family[family_of_[static_cast<std::size_t>(index)]];
+      return per_family;
+    }
+    // The set's automaton gave up (its memory budget, on a pathological text): each pattern on its own, which RE2
+    // can always finish.
+    for (std::size_t i = 0; i < one_by_one_.size(); ++i) {
+      if (RE2::PartialMatch(input, *one_by_one_[i])) ++per_family[family_of_[i]];
+    }
+    return per_family;
+  }
+
+ private:
+  static RE2::Options options() {
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(64 << 20);
+    return options;
+  }
+
+  RE2::Set set_;
+  std::vector<std::unique_ptr<RE2>> one_by_one_;  // the same patterns, for when the set gives up
+  std::vector<std::size_t> family_of_;
+};
+
+const Screen& screen() {
+  static const Screen instance;
+  return instance;
 }
 
 }  // namespace
@@ -310,11 +380,8 @@ InjectionFeatures injection_features(std::string_view text) {
   text = text.substr(0, kMaxScreenedBytes);
   const Revealed revealed = reveal(text);
   InjectionFeatures features{};
-  for (const auto& family : families()) {
-    int hits = 0;
-    for (const auto& pattern : family.patterns) hits += RE2::PartialMatch(revealed.text, *pattern) ? 1 : 0;
-    features[family.feature] = std::min(hits, 3);
-  }
+  const std::vector<int> hits = screen().hits(revealed.text);
+  for (std::size_t f = 0; f < families().size(); ++f) features[families()[f].feature] = std::min(hits[f], 3);
   features[feature_index("shouting")] = shouting(text) ? 1 : 0;
   features[feature_index("spaced_letters")] = revealed.spaced ? (revealed.spaced_command ? 2 : 1) : 0;
   features[feature_index("escapes")] = revealed.escapes ? 1 : 0;
