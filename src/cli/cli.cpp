@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #if PARLEY_HAVE_ENGINE_CLI
 #include "engine/cli/model_commands.h"
+#include "guard/model_hash.h"
 #endif
 
 namespace parley::cli {
@@ -76,7 +77,13 @@ int run(int argc, char** argv) {
   add_guard_commands(app, globals);
   add_lead_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
-  engine::register_model_commands(app);
+  // `model pull` downloads only from the sources parley.toml allows (engine.allowed_model_sources), if it names any.
+  engine::register_model_commands(app, [&globals](std::string_view url) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
+    if (guard::model_source_allowed(url, config.engine.allowed_model_sources)) return {};
+    return make_error(ErrorCode::forbidden, std::string(url) + " is not among engine.allowed_model_sources in " +
+                                                config_path(globals.data_dir).string());
+  });
 #endif
   try {
     app.parse(argc, argv);

@@ -86,6 +86,13 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "engine", "context", config.engine.context));
   PARLEY_TRY(read_value(table, "engine", "max_sequences", config.engine.max_sequences));
   PARLEY_TRY(read_value(table, "engine", "max_concurrency", config.engine.max_concurrency));
+  if (const auto* sources = table["engine"]["allowed_model_sources"].as_array()) {
+    for (const auto& entry : *sources) {
+      const auto value = entry.value<std::string>();
+      if (!value) return make_error(ErrorCode::invalid_request, "parley.toml: engine.allowed_model_sources must hold strings");
+      config.engine.allowed_model_sources.push_back(*value);
+    }
+  }
   if (config.engine.threads < 0 || config.engine.context < 64 || config.engine.max_sequences < 1 ||
       config.engine.max_concurrency < 1) {
     return make_error(ErrorCode::invalid_request, "parley.toml: engine.threads, context (>= 64), max_sequences and "
@@ -176,6 +183,7 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
 # threads = 0            # 0: every core
 # context = 4096
 # max_sequences = 4
+# allowed_model_sources = ["https://huggingface.co/Qwen/"]   # optional: where `parley model pull` may download from
 #
 # Remote providers (OpenAI-compatible servers and Anthropic); keys come from the environment:
 # [[providers]]

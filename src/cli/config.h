@@ -23,6 +23,9 @@ struct EngineConfig {
   int context = 4096;
   int max_sequences = 4;        // requests decoded together
   int max_concurrency = 16;     // requests admitted before queueing in front of the engine
+  // Where `parley model pull` may download models from: URL prefixes ("https://huggingface.co/Qwen/"). Empty: any
+  // https:// source (the SHA-256 is always checked).
+  std::vector<std::string> allowed_model_sources;
 };
 
 // [[providers]]: a remote model API.

@@ -63,6 +63,26 @@ TEST_F(CliTest, CommandsWithoutInitExplainWhatToDo) {
   EXPECT_THAT(unknown.err, HasSubstr("no-such-command"));
 }
 
+TEST_F(CliTest, ModelPullDownloadsOnlyFromTheAllowedSources) {
+  ASSERT_EQ(parley({"init"}).exit_code, 0);
+  {
+    std::ofstream config(data() + "/parley.toml", std::ios::app);
+    config << "\n[engine]\nallowed_model_sources = [\"https://models.example.org/approved/\"]\n";
+  }
+  const std::string digest(64, 'a');
+  const std::string out = dir_.file("model.gguf");
+  // Refused by the policy before any connection is made (the host does not exist).
+  const auto refused = parley({"model", "pull", "https://elsewhere.example.net/m.gguf", "--sha256", digest, "--out", out});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("allowed_model_sources"));
+  const auto sibling = parley({"model", "pull", "https://models.example.org/other/m.gguf", "--sha256", digest, "--out", out});
+  EXPECT_THAT(sibling.err, HasSubstr("allowed_model_sources"));
+  // An allowed source gets past the policy (and then fails to connect: this machine has no such host).
+  const auto allowed = parley({"model", "pull", "https://models.example.org/approved/m.gguf", "--sha256", digest, "--out", out});
+  EXPECT_EQ(allowed.exit_code, 1);
+  EXPECT_THAT(allowed.err, ::testing::Not(HasSubstr("allowed_model_sources")));
+}
+
 TEST_F(CliTest, BotCreateSourceAddAndAsk) {
   ASSERT_EQ(parley({"init"}).exit_code, 0);
   const auto created = parley({"bot", "create", "--name", "Docs"});

@@ -1,6 +1,7 @@
 // `parley model …` through CLI11 argument vectors, as the `parley` binary parses them.
 #include "engine/cli/model_commands.h"
 
+#include <functional>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -28,9 +29,9 @@ struct CommandOutput {
   std::string err;
 };
 
-CommandOutput run(std::vector<std::string> args) {
+CommandOutput run(std::vector<std::string> args, std::function<Status(std::string_view)> source_policy = {}) {
   CLI::App app{"test"};
-  register_model_commands(app);
+  register_model_commands(app, std::move(source_policy));
   std::ostringstream out, err;
   auto* old_out = std::cout.rdbuf(out.rdbuf());
   auto* old_err = std::cerr.rdbuf(err.rdbuf());
@@ -242,6 +243,24 @@ TEST(ModelCli, PullVerifiesTheDigestBeforeKeepingTheFile) {
   EXPECT_NE(unknown.err.find("unknown model"), std::string::npos);
   auto bad_digest = run({"model", "pull", server.url("/m"), "--sha256", "abc", "--out", out});
   EXPECT_NE(bad_digest.err.find("64 hexadecimal"), std::string::npos);
+}
+
+TEST(ModelCli, PullRefusesASourceThePolicyRefusesBeforeDownloading) {
+  LocalHttpServer server("GGUF pretend model bytes");
+  const auto out = temp_path("refused.gguf");
+  std::filesystem::remove(out);
+  const std::string digest(64, 'a');
+  std::vector<std::string> asked;
+  const auto only_elsewhere = [&](std::string_view url) -> Status {
+    asked.emplace_back(url);
+    return make_error(ErrorCode::forbidden, "not an allowed model source");
+  };
+  auto refused = run({"model", "pull", server.url("/model.gguf"), "--sha256", digest, "--out", out}, only_elsewhere);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("not an allowed model source"), std::string::npos);
+  EXPECT_EQ(asked, std::vector<std::string>{server.url("/model.gguf")});
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".partial"));
 }
 
 }  // namespace

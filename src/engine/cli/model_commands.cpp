@@ -351,8 +351,9 @@ void add_quantize(CLI::App& model) {
   });
 }
 
-void add_pull(CLI::App& model) {
+void add_pull(CLI::App& model, std::function<Status(std::string_view url)> source_policy) {
   auto o = std::make_shared<PullRequest>();
+  o->source_policy = std::move(source_policy);
   auto* cmd = model.add_subcommand("pull", "Download a model over HTTPS, verified by its SHA-256");
   cmd->add_option("SOURCE", o->source, "https:// URL or known model name")->required();
   cmd->add_option("--sha256", o->sha256, "Expected SHA-256 (hex)")->required();
@@ -370,7 +371,7 @@ void add_pull(CLI::App& model) {
 
 }  // namespace
 
-void register_model_commands(CLI::App& root) {
+void register_model_commands(CLI::App& root, std::function<Status(std::string_view url)> source_policy) {
   auto* model = root.add_subcommand("model", "Inspect, run, benchmark, build and download GGUF models");
   model->require_subcommand(1);
   add_info(*model);
@@ -381,7 +382,7 @@ void register_model_commands(CLI::App& root) {
   add_bench(*model);
   add_synth(*model);
   add_quantize(*model);
-  add_pull(*model);
+  add_pull(*model, std::move(source_policy));
 }
 
 }  // namespace parley::engine

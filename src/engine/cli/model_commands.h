@@ -7,8 +7,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
+#include <string_view>
+
+#include "common/result.h"
+
 namespace parley::engine {
 
-void register_model_commands(CLI::App& root);
+// `source_policy`: where `model pull` may download from (see PullRequest::source_policy).
+void register_model_commands(CLI::App& root, std::function<Status(std::string_view url)> source_policy = {});
 
 }  // namespace parley::engine

@@ -118,6 +118,7 @@ Result<PullResult> pull_model(const PullRequest& request) {
   if (!result.url.starts_with("https://") && !loopback) {
     return make_error(ErrorCode::invalid_request, "only https:// downloads are allowed (plain http only from localhost)");
   }
+  if (request.source_policy) PARLEY_TRY(request.source_policy(result.url));
   if (request.out.empty()) return make_error(ErrorCode::invalid_request, "--out is required");
 
   if (std::filesystem::exists(request.out)) {

@@ -17,6 +17,9 @@ struct PullRequest {
   std::string sha256;  // expected digest, 64 hex digits
   std::string out;     // destination path
   std::function<void(uint64_t received, uint64_t total)> progress;  // total is 0 when unknown
+  // The operator's policy on where models may come from (an allow-list of sources): an error refuses the URL before
+  // anything is downloaded. Unset: any https:// source.
+  std::function<Status(std::string_view url)> source_policy;
 };
 
 struct PullResult {
@@ -25,7 +28,7 @@ struct PullResult {
   bool already_present = false;  // `out` existed with the expected digest: nothing downloaded
 };
 
-// Errors: invalid_request (bad digest or URL), unavailable (network or HTTP failure), unprocessable (digest mismatch;
+// Errors: invalid_request (bad digest or URL), forbidden (the source policy refuses the URL), unavailable (network or HTTP failure), unprocessable (digest mismatch;
 // the partial file is deleted), internal (local file errors).
 Result<PullResult> pull_model(const PullRequest& request);
 
