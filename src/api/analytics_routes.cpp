@@ -8,6 +8,7 @@
 #include "api/handlers.h"
 #include "guard/pii.h"
 #include "common/clock.h"
+#include "common/csv.h"
 
 namespace parley::api {
 namespace {
@@ -104,20 +105,6 @@ Json analytics_view(const store::BotAnalytics& data, std::int64_t since, std::in
           {"days", days},
           {"unanswered", unanswered},
           {"top_sources", sources}};
-}
-
-// RFC 4180 field: quoted when it holds a comma, quote or line break. A leading =, +, - or @ is prefixed with an
-// apostrophe so that a spreadsheet never runs a visitor's text as a formula.
-std::string csv_field(std::string_view text) {
-  std::string value(text);
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) value.insert(0, "'");
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
 }
 
 std::string csv_export(const std::vector<std::pair<store::Conversation, std::vector<store::Message>>>& conversations) {

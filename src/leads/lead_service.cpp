@@ -1,6 +1,7 @@
 #include "leads/lead_service.h"
 
 #include "common/clock.h"
+#include "common/csv.h"
 #include "notify/email.h"
 
 namespace parley::leads {
@@ -53,30 +54,14 @@ Json lead_json(const store::Lead& lead) {
           {"updated_at", format_rfc3339(lead.updated_at)}};
 }
 
-namespace {
-
-std::string csv_cell(std::string_view text) {
-  std::string value(text);
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) value.insert(0, "'");
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-}  // namespace
-
 std::string leads_csv(const std::vector<store::Lead>& leads) {
   std::string out = "id,created_at,updated_at,name,email,phone,company,fields,consent,consented_at,trigger,conversation_id,submissions\r\n";
   for (const auto& lead : leads) {
-    out += csv_cell(lead.id) + "," + format_rfc3339(lead.created_at) + "," + format_rfc3339(lead.updated_at) + "," +
-           csv_cell(lead.name) + "," + csv_cell(lead.email) + "," + lead.phone /* E.164: + and digits only */ + "," + csv_cell(lead.company) +
-           "," + csv_cell(lead.fields.empty() ? std::string() : lead.fields.dump()) + "," +
+    out += csv_field(lead.id) + "," + format_rfc3339(lead.created_at) + "," + format_rfc3339(lead.updated_at) + "," +
+           csv_field(lead.name) + "," + csv_field(lead.email) + "," + lead.phone /* E.164: + and digits only */ + "," + csv_field(lead.company) +
+           "," + csv_field(lead.fields.empty() ? std::string() : lead.fields.dump()) + "," +
            (lead.consented_at ? "yes" : "no") + "," + (lead.consented_at ? format_rfc3339(*lead.consented_at) : "") + "," +
-           csv_cell(lead.trigger) + "," + csv_cell(lead.conversation_id) + "," + std::to_string(lead.submissions) + "\r\n";
+           csv_field(lead.trigger) + "," + csv_field(lead.conversation_id) + "," + std::to_string(lead.submissions) + "\r\n";
   }
   return out;
 }
