@@ -42,8 +42,6 @@ struct ChunkQuery {
   double title_weight = 3.0;
   double headings_weight = 1.5;
   double body_weight = 1.0;
-  std::optional<ChunkKind> kind;  // only passages, or only Q&A pairs
-  bool title_only = false;        // match the title field only (FAQ questions against a user question)
   int limit = 50;
   // Also rank the Q&A pairs among the same matches by their question (the title field) alone, up to this many:
   // ChunkSearch::qa_titles. One pass over the index instead of a second query.

@@ -132,17 +132,6 @@ TEST_F(StoreTest, IndexesAndRanksChunksWithFieldWeights) {
   EXPECT_THAT(search(workspace_a_, bot_, {"absent"}), IsEmpty());
 }
 
-TEST_F(StoreTest, FiltersByKindAndTitleOnly) {
-  add_document(bot_, "faq.csv", {chunk(0, "how long shipping", "five days", ChunkKind::qa),
-                                 chunk(1, "returns", "shipping is refunded")});
-  ChunkQuery qa_only;
-  qa_only.kind = ChunkKind::qa;
-  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"shipping"}, qa_only)), ElementsAre("how long shipping"));
-  ChunkQuery titles_only;
-  titles_only.title_only = true;
-  EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"refunded"}, titles_only)), IsEmpty());
-}
-
 TEST_F(StoreTest, RanksQaPairsByTheirQuestionInTheSamePass) {
   add_document(bot_, "faq.csv", {chunk(0, "shipping costs", "five dollars", ChunkKind::qa),
                                  chunk(1, "returns", "shipping is refunded", ChunkKind::qa),
@@ -162,10 +151,14 @@ TEST_F(StoreTest, RanksQaPairsByTheirQuestionInTheSamePass) {
   // Only Q&A pairs whose question uses the word; the passage titled "shipping" and the answer-only match are not.
   // The shorter pair ranks first (BM25 length normalisation), as a title-only query ranks them.
   EXPECT_THAT(titles(bot_, qa_ids), ElementsAre("shipping costs", "when does shipping start"));
-  ChunkQuery titles_only;
-  titles_only.title_only = true;
-  titles_only.kind = ChunkKind::qa;
-  EXPECT_EQ(search(workspace_a_, bot_, {"shipping"}, titles_only), qa_ids);
+  // A word found only in answers ranks no Q&A pair by its question.
+  query.terms = {"refunded"};
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(found, tx.search_chunks(bot_, query));
+    return {};
+  }).ok());
+  EXPECT_EQ(found.hits.size(), 1u);
+  EXPECT_THAT(found.qa_titles, IsEmpty());
 }
 
 TEST_F(StoreTest, RanksWithTheCallersTermWeightsAndCanRequireEveryTerm) {

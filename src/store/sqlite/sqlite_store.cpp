@@ -461,14 +461,12 @@ class SqliteTx final : public WriteTx {
     if (query.terms.empty() || query.limit <= 0) return found;
     PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
     if (!owner) return found;  // unknown bot, or another workspace's
-    std::string match = query.title_only ? "{title} : (" : "{title headings body} : (";
+    std::string match = "{title headings body} : (";
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
       if (i > 0) match += query.all_terms ? " AND " : " OR ";
       match += fts_quote(query.terms[i]);
     }
-    match += ")";
-    // The kind filter comes last so that phrase i of the expression is term i (parley_bm25 takes IDFs in order).
-    if (query.kind) match += " AND kind : " + fts_quote(chunk_kind_name(*query.kind));
+    match += ")";  // phrase i of the expression is term i: parley_bm25 takes the IDFs in order
     const std::string table = fts_table(bot_id);
     const bool qa_titles = query.qa_title_limit > 0;
     std::string rank = "parley_bm25(" + table + ", ?, ?, ?, 0.0";
