@@ -165,6 +165,7 @@ struct PreparedChunk {
   store::Chunk chunk;
   FieldTerms key;
   FieldTerms whole;
+  std::size_t text_hash = 0;  // of duplicate_key(text): chunks whose hashes are equal are folded into one
 };
 
 // Prepared candidates per bot, valid for one knowledge version and analysis language (every change to a bot's
@@ -204,6 +205,7 @@ class Retriever::CandidateCache {
         prepared->whole = index_field(terms->second->title);
         append_field(prepared->whole, index_field(terms->second->headings));
         append_field(prepared->whole, index_field(terms->second->body));
+        prepared->text_hash = std::hash<std::string>{}(duplicate_key(chunk.text));
         prepared->chunk = std::move(chunk);
         fresh.emplace(prepared->chunk.id, std::move(prepared));
       }
@@ -349,7 +351,8 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     return it == query_weight.end() ? average_weight : it->second;
   };
 
-  std::vector<Candidate> scored;
+  // Scored without their chunks; only the kept candidates copy theirs.
+  std::vector<std::pair<Candidate, const PreparedChunk*>> scored;
   scored.reserve(prepared.size());
   QueryMatcher matcher(terms);
   for (const auto& ready : prepared) {
@@ -363,17 +366,17 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     candidate.phrase = phrase_share(terms, whole_match);
     candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
                       kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
-    candidate.chunk = ready->chunk;
-    scored.push_back(std::move(candidate));
+    scored.emplace_back(std::move(candidate), ready.get());
   }
-  std::sort(scored.begin(), scored.end(), [](const Candidate& a, const Candidate& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return a.chunk.id < b.chunk.id;
+  std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+    if (a.first.score != b.first.score) return a.first.score > b.first.score;
+    return a.second->chunk.id < b.second->chunk.id;
   });
-  std::unordered_set<std::string> seen_texts;
-  for (auto& candidate : scored) {
+  std::unordered_set<std::size_t> seen_texts;
+  for (auto& [candidate, ready] : scored) {
     if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;
-    if (!seen_texts.insert(duplicate_key(candidate.chunk.text)).second) continue;
+    if (!seen_texts.insert(ready->text_hash).second) continue;
+    candidate.chunk = ready->chunk;
     result.candidates.push_back(std::move(candidate));
   }
   return result;
