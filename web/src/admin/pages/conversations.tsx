@@ -2,22 +2,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, type ConversationRow, type TranscriptMessage } from '../api';
 import { formatDate, formatMs, formatPercent } from '../format';
+import { type BaseFilters, FilterForm, LoadMore, useFilteredList } from '../filtered-list';
 import { Alert, Empty, Loading, Markdown, SourceChips } from '../ui';
 
-interface Filters {
-  q: string;
+interface Filters extends BaseFilters {
   mode: string;
   rating: string;
-  from: string;
-  to: string;
-}
-
-const PAGE = 50;
-
-export function filterQuery(filters: Filters | Record<string, string>): string {
-  const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(filters)) if (value) query.set(key, String(value));
-  return query.toString();
 }
 
 export function Conversations({ botId, conversationId }: { botId: string; conversationId?: string }) {
@@ -25,41 +15,18 @@ export function Conversations({ botId, conversationId }: { botId: string; conver
 }
 
 function ConversationList({ botId }: { botId: string }) {
-  const [filters, setFilters] = useState<Filters>({ q: '', mode: '', rating: '', from: '', to: '' });
-  const [applied, setApplied] = useState(filters);
-  const [rows, setRows] = useState<ConversationRow[] | null>(null);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = async (offset: number) => {
-    setError(null);
-    try {
-      const query = filterQuery(applied);
-      const body = await api<{ conversations: ConversationRow[] }>('GET', `/bots/${botId}/conversations?limit=${PAGE}&offset=${offset}${query ? '&' + query : ''}`);
-      setRows((current) => (offset === 0 ? body.conversations : [...(current ?? []), ...body.conversations]));
-      setMore(body.conversations.length === PAGE);
-    } catch (failure) {
-      setError(errorMessage(failure));
-    }
-  };
-  useEffect(() => void load(0), [botId, applied]);
-  const field = (key: keyof Filters) => ({ value: filters[key], onInput: (e: Event) => setFilters({ ...filters, [key]: (e.currentTarget as HTMLInputElement).value }) });
-  const exportUrl = (format: string) => `/api/v1/bots/${botId}/conversations/export?format=${format}&${filterQuery(applied)}`;
+  const list = useFilteredList<ConversationRow, Filters>(`/bots/${botId}/conversations`, 'conversations', {
+    q: '',
+    mode: '',
+    rating: '',
+    from: '',
+    to: '',
+  });
+  const { filters, setFilters, rows, error } = list;
 
   return (
     <div class="stack">
-      <form
-        class="card filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setApplied(filters);
-        }}
-      >
-        <label class="grow">
-          Search messages
-          <input type="search" {...field('q')} placeholder="e.g. refund" />
-        </label>
+      <FilterForm list={list} searchLabel="Search messages" searchPlaceholder="e.g. refund">
         <label>
           Answer type
           <select value={filters.mode} onChange={(e) => setFilters({ ...filters, mode: e.currentTarget.value })}>
@@ -78,21 +45,7 @@ function ConversationList({ botId }: { botId: string }) {
             <option value="down">Not helpful</option>
           </select>
         </label>
-        <label>
-          From
-          <input type="date" {...field('from')} />
-        </label>
-        <label>
-          To
-          <input type="date" {...field('to')} />
-        </label>
-        <button class="primary" type="submit">
-          Apply
-        </button>
-        <span class="export">
-          Export: <a href={exportUrl('csv')} download>CSV</a> · <a href={exportUrl('json')} download>JSON</a>
-        </span>
-      </form>
+      </FilterForm>
       <Alert message={error} />
       {rows === null ? (
         error ? null : <Loading />
@@ -128,11 +81,7 @@ function ConversationList({ botId }: { botId: string }) {
           </tbody>
         </table>
       )}
-      {more ? (
-        <button type="button" onClick={() => load(rows?.length ?? 0)}>
-          Load more
-        </button>
-      ) : null}
+      <LoadMore shown={list.more} onClick={list.loadMore} />
     </div>
   );
 }

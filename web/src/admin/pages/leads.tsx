@@ -1,12 +1,10 @@
 // Leads: the contact details visitors left with the bot (docs/LEADS.md), searched and filtered, exported as CSV or
 // JSON, each linked to its conversation.
-import { useEffect, useState } from 'preact/hooks';
-import { api, errorMessage, type LeadRow } from '../api';
+import { type LeadRow } from '../api';
 import { formatDate } from '../format';
 import { Alert, Empty, Loading } from '../ui';
-import { filterQuery } from './conversations';
+import { type BaseFilters, FilterForm, LoadMore, useFilteredList } from '../filtered-list';
 
-const PAGE = 50;
 const TRIGGERS: [string, string][] = [
   ['', 'Any'],
   ['before_chat', 'Before the chat'],
@@ -18,44 +16,17 @@ const TRIGGERS: [string, string][] = [
 ];
 
 export function Leads({ botId }: { botId: string }) {
-  const [filters, setFilters] = useState({ q: '', trigger: '', from: '', to: '' });
-  const [applied, setApplied] = useState(filters);
-  const [rows, setRows] = useState<LeadRow[] | null>(null);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = async (offset: number) => {
-    setError(null);
-    try {
-      const query = filterQuery(applied);
-      const body = await api<{ leads: LeadRow[] }>('GET', `/bots/${botId}/leads?limit=${PAGE}&offset=${offset}${query ? '&' + query : ''}`);
-      setRows((current) => (offset === 0 ? body.leads : [...(current ?? []), ...body.leads]));
-      setMore(body.leads.length === PAGE);
-    } catch (failure) {
-      setError(errorMessage(failure));
-    }
-  };
-  useEffect(() => void load(0), [botId, applied]);
-  const field = (key: 'q' | 'from' | 'to') => ({
-    value: filters[key],
-    onInput: (e: Event) => setFilters({ ...filters, [key]: (e.currentTarget as HTMLInputElement).value }),
+  const list = useFilteredList<LeadRow, BaseFilters & { trigger: string }>(`/bots/${botId}/leads`, 'leads', {
+    q: '',
+    trigger: '',
+    from: '',
+    to: '',
   });
-  const exportUrl = (format: string) => `/api/v1/bots/${botId}/leads/export?format=${format}&${filterQuery(applied)}`;
+  const { filters, setFilters, rows, error } = list;
 
   return (
     <div class="stack">
-      <form
-        class="card filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setApplied(filters);
-        }}
-      >
-        <label class="grow">
-          Search leads
-          <input type="search" {...field('q')} placeholder="name, email, phone or company" />
-        </label>
+      <FilterForm list={list} searchLabel="Search leads" searchPlaceholder="name, email, phone or company">
         <label>
           Shown when
           <select value={filters.trigger} onChange={(e) => setFilters({ ...filters, trigger: e.currentTarget.value })}>
@@ -66,21 +37,7 @@ export function Leads({ botId }: { botId: string }) {
             ))}
           </select>
         </label>
-        <label>
-          From
-          <input type="date" {...field('from')} />
-        </label>
-        <label>
-          To
-          <input type="date" {...field('to')} />
-        </label>
-        <button class="primary" type="submit">
-          Apply
-        </button>
-        <span class="export">
-          Export: <a href={exportUrl('csv')} download>CSV</a> · <a href={exportUrl('json')} download>JSON</a>
-        </span>
-      </form>
+      </FilterForm>
       <Alert message={error} />
       {rows === null ? (
         error ? null : <Loading />
@@ -116,11 +73,7 @@ export function Leads({ botId }: { botId: string }) {
           </tbody>
         </table>
       )}
-      {more ? (
-        <button type="button" onClick={() => load(rows?.length ?? 0)}>
-          Load more
-        </button>
-      ) : null}
+      <LoadMore shown={list.more} onClick={list.loadMore} />
     </div>
   );
 }
