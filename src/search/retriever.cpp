@@ -14,8 +14,9 @@ namespace {
 
 constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
-// Candidates kept ready for re-scoring, over all bots: about 2–3 KB each (text, metadata and term lists).
-constexpr std::size_t kMaxCachedCandidates = 16'384;
+// Candidates kept ready for re-scoring, over all bots: up to ~7 KB each (text, metadata and a string per indexed
+// term), so at most ~30 MB.
+constexpr std::size_t kMaxCachedCandidates = 4'096;
 // At most this many postings (term occurrences in chunks, summed over the matched terms) per full-text ranking,
 // and at most this many chunks scored: about 1 ms of FTS5 work. Bots of a few hundred chunks rarely reach it.
 constexpr std::int64_t kMatchBudget = 800;
