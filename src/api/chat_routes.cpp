@@ -130,6 +130,7 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(const auto tokens, context.visitor_tokens());
     chat::ChatRequest chat_request;
     chat_request.bot_id = bot.id;
+    chat_request.bot = bot;
     chat_request.message = message->get<std::string>();
     if (const auto token = body.find("visitor_token"); token != body.end() && !token->is_null()) {
       // The widget continues its visitor's conversation by the token it was given.
