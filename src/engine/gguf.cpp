@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 
 namespace parley::engine {
@@ -23,6 +24,9 @@ struct GgufFile::Mapping {
   std::vector<uint8_t> owned;
   void* tensor_copy = nullptr;  // the whole anonymous reservation, tensor_copy_size bytes
   std::size_t tensor_copy_size = 0;
+  uint8_t* tensor_data_copy = nullptr;  // where the tensor data starts in it
+  std::size_t tensor_data_size = 0;
+  mutable std::once_flag rearranged;
 
   Mapping() = default;
   Mapping(const Mapping&) = delete;
@@ -463,9 +467,10 @@ void GgufFile::copy_tensor_data(int fd, Mapping& mapping) {
     munmap(raw, reserved);
     return;
   }
-  mprotect(copy, static_cast<std::size_t>(size), PROT_READ);
   mapping.tensor_copy = raw;
   mapping.tensor_copy_size = reserved;
+  mapping.tensor_data_copy = copy;
+  mapping.tensor_data_size = static_cast<std::size_t>(size);
   const uint8_t* mapped_data = mapping.data + data_offset_;
   for (auto& tensor : tensors_) tensor.data = copy + (tensor.data - mapped_data);
 }
@@ -486,6 +491,16 @@ void GgufFile::release_header_pages() const {
   // Whole pages before the first tensor byte only (the mapping starts page-aligned).
   const uint64_t length = std::min(data_offset_, mapping_->size) / page * page;
   if (length > 0) madvise(const_cast<uint8_t*>(mapping_->data), length, MADV_DONTNEED);
+}
+
+bool GgufFile::rearrange_tensor_data_once(const std::function<void(const GgufTensor&, uint8_t*)>& rearrange) const {
+  if (!mapping_ || mapping_->tensor_data_copy == nullptr) return false;
+  std::call_once(mapping_->rearranged, [&] {
+    // Writable only here: the tensors point into memory of this mapping that nothing else writes.
+    for (const auto& tensor : tensors_) rearrange(tensor, const_cast<uint8_t*>(tensor.data));
+    mprotect(mapping_->tensor_data_copy, mapping_->tensor_data_size, PROT_READ);
+  });
+  return true;
 }
 
 const GgufKeyValue* GgufFile::find(std::string_view key) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -120,6 +121,12 @@ class GgufFile {
   // was built from them (megabytes of vocabulary strings) they need not stay resident. Reading them again later
   // still works (the pages come back from the file). No effect on files read with from_bytes.
   void release_header_pages() const;
+
+  // For a file opened from disk the tensor data is this process's own copy (see copy_tensor_data), which a loader
+  // may rearrange in place once: the first call runs `rearrange` on every tensor with write access to its bytes,
+  // then makes the copy read-only. Returns, on every call, whether the data is such a copy (and so was rearranged
+  // by the first call); false for mapped and from_bytes data, which are left alone.
+  bool rearrange_tensor_data_once(const std::function<void(const GgufTensor&, uint8_t*)>& rearrange) const;
 
  private:
   struct Mapping;

@@ -40,11 +40,11 @@ Result<std::vector<float>> BertForward::embed(std::span<const int32_t> tokens, b
   std::vector<float> extra(static_cast<std::size_t>(n_embd));
   for (int64_t t = 0; t < n; ++t) {
     float* x = x_.data() + t * n_embd;
-    dequantize_row(model_.token_embd.type, model_.token_embd.row(tokens[static_cast<std::size_t>(t)]), x, n_embd);
-    dequantize_row(model_.position_embd.type, model_.position_embd.row(t), extra.data(), n_embd);
+    model_.token_embd.dequantize_row(tokens[static_cast<std::size_t>(t)], x);
+    model_.position_embd.dequantize_row(t, extra.data());
     ops::add(x, extra.data(), n_embd);
     if (model_.token_types) {
-      dequantize_row(model_.token_types.type, model_.token_types.row(0), extra.data(), n_embd);
+      model_.token_types.dequantize_row(0, extra.data());
       ops::add(x, extra.data(), n_embd);
     }
     ops::layer_norm(x, model_.embd_norm.data(), model_.embd_norm_bias.data(), n_embd, p_.norm_eps, x);

@@ -51,8 +51,7 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
   }
   const int64_t n_embd = p_.n_embd;
   for (int64_t t = 0; t < n; ++t) {
-    dequantize_row(model_.token_embd.type, model_.token_embd.row(batch[static_cast<std::size_t>(t)].token),
-                   x_.data() + t * n_embd, n_embd);
+    model_.token_embd.dequantize_row(batch[static_cast<std::size_t>(t)].token, x_.data() + t * n_embd);
   }
 
   // Query runs for attention: consecutive entries of one sequence at consecutive positions (a prompt chunk), up

@@ -19,7 +19,29 @@ constexpr int kMaxContext = 1 << 22;
 
 Error invalid(const std::string& message) { return make_error(ErrorCode::unprocessable, "model: " + message); }
 
+bool interleavable(const GgufTensor& tensor) {
+  return tensor.type == TensorType::q8_0 && tensor.n_dims <= 2 && tensor.rows() % kInterleavedRows == 0;
+}
+
+// Rearranges every interleavable q8_0 tensor of the file's private copy, if it has one, into groups of 8 rows.
+bool interleave_q8_0_tensors(const GgufFile& file) {
+  std::vector<uint8_t> scratch;
+  return file.rearrange_tensor_data_once([&](const GgufTensor& tensor, uint8_t* data) {
+    if (!interleavable(tensor)) return;
+    const int64_t nb = tensor.ne[0] / 32;
+    const std::size_t group_bytes = kInterleavedRows * static_cast<std::size_t>(tensor.row_bytes());
+    scratch.resize(group_bytes);
+    for (std::size_t at = 0; at < tensor.n_bytes; at += group_bytes) interleave_q8_0_rows(data + at, nb, scratch.data());
+  });
+}
+
 }  // namespace
+
+void WeightMatrix::dequantize_row(int64_t r, float* out) const {
+  if (!interleaved) return parley::engine::dequantize_row(type, row(r), out, n_in);
+  dequantize_interleaved_q8_0_row(row(r / kInterleavedRows * kInterleavedRows), static_cast<int>(r % kInterleavedRows),
+                                  out, n_in);
+}
 
 std::string_view architecture_name(Architecture arch) {
   switch (arch) {
@@ -37,6 +59,8 @@ class ModelLoader {
 
   Status load() {
     PARLEY_TRY(read_params());
+    // Decoding kernels that read q8_0 rows interleaved (VNNI) get them so, when the data is the process's own copy.
+    interleaved_q8_0_ = kernels::active_kernels().gemm_q8_0_interleaved != nullptr && interleave_q8_0_tensors(file_);
     PARLEY_TRY(bind_weights());
     return {};
   }
@@ -138,6 +162,7 @@ class ModelLoader {
     w.n_in = n_in;
     w.n_out = n_out;
     w.row_bytes = static_cast<std::size_t>(*tensor_row_bytes(tensor->type, static_cast<uint64_t>(n_in)));
+    w.interleaved = interleaved_q8_0_ && interleavable(*tensor);
     return w;
   }
 
@@ -231,6 +256,7 @@ class ModelLoader {
   Model& model_;
   const GgufFile& file_;
   ModelParams& p_;
+  bool interleaved_q8_0_ = false;
 };
 
 Result<std::shared_ptr<const Model>> Model::load(GgufFile file) {

@@ -48,9 +48,14 @@ struct WeightMatrix {
   int64_t n_in = 0;
   int64_t n_out = 0;
   std::size_t row_bytes = 0;
+  // q8_0 rows interleaved in groups of 8 (quants.h), for KernelSet::gemm_q8_0_interleaved: row(r) is then valid
+  // only for r a multiple of 8 (the group's start), and dequantize_row reads the layout.
+  bool interleaved = false;
 
   explicit operator bool() const { return data != nullptr; }
   const uint8_t* row(int64_t r) const { return data + static_cast<std::size_t>(r) * row_bytes; }
+  // Row r as n_in floats (embedding lookups), in either layout.
+  void dequantize_row(int64_t r, float* out) const;
 };
 
 struct LayerWeights {

@@ -541,4 +541,36 @@ TensorType activation_type(TensorType weight) {
   }
 }
 
+void interleave_q8_0_rows(uint8_t* rows, int64_t nb, uint8_t* scratch) {
+  constexpr std::size_t kGroupBlockBytes = kInterleavedRows * sizeof(BlockQ8_0);
+  std::memcpy(scratch, rows, static_cast<std::size_t>(nb) * kGroupBlockBytes);
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t* out = rows + static_cast<std::size_t>(b) * kGroupBlockBytes;
+    for (int r = 0; r < kInterleavedRows; ++r) {
+      const auto* block = reinterpret_cast<const BlockQ8_0*>(scratch) + r * nb + b;
+      std::memcpy(out + 2 * r, &block->d, 2);
+      for (int k = 0; k < kQk / 4; ++k) {
+        uint32_t group;
+        std::memcpy(&group, block->qs + 4 * k, 4);
+        group ^= 0x80808080u;  // q + 128 in every byte
+        std::memcpy(out + 16 + 32 * k + 4 * r, &group, 4);
+      }
+    }
+  }
+}
+
+void dequantize_interleaved_q8_0_row(const uint8_t* group, int r, float* dst, int64_t n) {
+  constexpr std::size_t kGroupBlockBytes = kInterleavedRows * sizeof(BlockQ8_0);
+  for (int64_t b = 0; b < n / kQk; ++b) {
+    const uint8_t* block = group + static_cast<std::size_t>(b) * kGroupBlockBytes;
+    uint16_t d;
+    std::memcpy(&d, block + 2 * r, 2);
+    const float scale = fp16_to_fp32(d);
+    for (int i = 0; i < kQk; ++i) {
+      const auto q = static_cast<int8_t>(block[16 + (i / 4) * 32 + r * 4 + i % 4] ^ 0x80u);
+      dst[b * kQk + i] = scale * static_cast<float>(q);
+    }
+  }
+}
+
 }  // namespace parley::engine

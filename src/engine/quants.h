@@ -1,6 +1,7 @@
 // Scalar reference quantization and dequantization of the GGUF block types (layouts in quant-blocks.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "engine/quant-blocks.h"
@@ -32,6 +33,19 @@ void quantize_row(TensorType type, const float* src, void* dst, int64_t n);
 // Converts activations (rows multiplied with weights) into their format; differs from quantize_row only in the
 // rounding of q8_0/q8_1, which follows the reference implementation's activation quantizers.
 void quantize_activation_row(TensorType type, const float* src, void* dst, int64_t n);
+
+// q8_0 rows interleaved in groups of kInterleavedRows, the layout decoding kernels with VNNI read (one 4-byte
+// activation broadcast meets 8 rows in one vpdpbusd, and 8 rows' sums come out as one vector). Per block b, a group
+// holds the 8 rows' f16 scales (16 bytes), then 8 vectors of 32 bytes: vector k holds bytes 4k..4k+3 of rows 0..7,
+// each quant stored as q + 128 (the unsigned operand). 272 bytes per block: exactly 8 q8_0 blocks, so a matrix
+// keeps its size and row stride, and group g starts where row 8g did.
+inline constexpr int kInterleavedRows = 8;
+
+// Rearranges the kInterleavedRows consecutive q8_0 rows of `nb` blocks at `rows` in place into one group
+// (`scratch`: at least kInterleavedRows * nb * 34 bytes).
+void interleave_q8_0_rows(uint8_t* rows, int64_t nb, uint8_t* scratch);
+// Row `r` (0..7) of an interleaved group, as floats (`n` elements).
+void dequantize_interleaved_q8_0_row(const uint8_t* group, int r, float* dst, int64_t n);
 
 // The activation format a weight type's dot product expects: f32 for f32, f16 for f16, bf16 for bf16, q8_0 for
 // q4_0/q5_0/q8_0, q8_1 for q4_1/q5_1 and q8_k for the k-quants (this mirrors the reference implementation, whose

@@ -56,8 +56,8 @@ class BpeSession {
 
   void tokenize_piece(std::string_view piece, std::vector<int32_t>& out) {
     if (vocab_.ignore_merges) {
-      if (const auto it = vocab_.bytes_to_id.find(piece); it != vocab_.bytes_to_id.end()) {
-        out.push_back(it->second);
+      if (const int32_t token = vocab_.find(encode_byte_level(piece)); token != kNoToken) {
+        out.push_back(token);
         return;
       }
     }
@@ -127,6 +127,22 @@ std::optional<std::string> decode_byte_level(std::string_view text) {
     bytes += static_cast<char>(table[cp]);
   }
   return bytes;
+}
+
+std::string encode_byte_level(std::string_view bytes) {
+  // Byte -> code point: the inverse of byte_level_table.
+  static const std::array<char16_t, 256> characters = [] {
+    std::array<char16_t, 256> c{};
+    const auto& table = byte_level_table();
+    for (std::size_t cp = 0; cp < table.size(); ++cp) {
+      if (table[cp] >= 0) c[static_cast<std::size_t>(table[cp])] = static_cast<char16_t>(cp);
+    }
+    return c;
+  }();
+  std::string text;
+  text.reserve(bytes.size() * 2);
+  for (const char byte : bytes) utf8_append(text, characters[static_cast<unsigned char>(byte)]);
+  return text;
 }
 
 void tokenize_bpe(const Vocab::Impl& vocab, std::string_view text, std::vector<int32_t>& out) {

@@ -8,6 +8,28 @@
 #include "engine/vocab-impl.h"
 
 namespace parley::engine {
+
+void TokenIndex::build(const std::vector<std::string>& texts) {
+  std::size_t capacity = 16;
+  while (capacity < 2 * texts.size()) capacity *= 2;
+  slots_.assign(capacity, kNoToken);
+  const std::size_t mask = capacity - 1;
+  for (std::size_t id = 0; id < texts.size(); ++id) {
+    std::size_t slot = std::hash<std::string_view>{}(texts[id]) & mask;
+    while (slots_[slot] != kNoToken && texts[static_cast<std::size_t>(slots_[slot])] != texts[id]) slot = (slot + 1) & mask;
+    slots_[slot] = static_cast<int32_t>(id);  // an empty slot, or the earlier duplicate's
+  }
+}
+
+int32_t TokenIndex::find(const std::vector<std::string>& texts, std::string_view text) const {
+  if (slots_.empty()) return kNoToken;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t slot = std::hash<std::string_view>{}(text) & mask;; slot = (slot + 1) & mask) {
+    const int32_t id = slots_[slot];
+    if (id == kNoToken || texts[static_cast<std::size_t>(id)] == text) return id;
+  }
+}
+
 namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581
@@ -102,11 +124,8 @@ Status load_tokens(Vocab::Impl& v, VocabData& data) {
     const int32_t type = data.token_types[i];
     v.types[i] = type >= 0 && type <= 6 ? static_cast<TokenType>(type) : TokenType::undefined;
   }
-  v.text_to_id.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    v.text_to_id.insert_or_assign(v.texts[i], static_cast<int32_t>(i));  // the last of duplicates wins
-    v.max_token_bytes = std::max(v.max_token_bytes, v.texts[i].size());
-  }
+  v.text_to_id.build(v.texts);
+  for (const auto& text : v.texts) v.max_token_bytes = std::max(v.max_token_bytes, text.size());
   return {};
 }
 
@@ -147,12 +166,8 @@ void load_pieces_and_bytes(Vocab::Impl& v) {
     }
   }
   if (v.model == VocabModel::bpe) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (auto bytes = decode_byte_level(v.texts[i])) v.bytes_to_id.insert_or_assign(std::move(*bytes), static_cast<int32_t>(i));
-    }
     for (int byte = 0; byte < 256; ++byte) {
-      const auto it = v.bytes_to_id.find(std::string(1, static_cast<char>(byte)));
-      v.byte_tokens[static_cast<std::size_t>(byte)] = it == v.bytes_to_id.end() ? kNoToken : it->second;
+      v.byte_tokens[static_cast<std::size_t>(byte)] = v.find(encode_byte_level(std::string(1, static_cast<char>(byte))));
     }
   }
 }

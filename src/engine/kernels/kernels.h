@@ -48,6 +48,9 @@ inline constexpr int kTypeSlots = 32;  // GGUF type numbers used by the engine a
 struct KernelSet {
   std::string_view name;
   GemmFn gemm[kTypeSlots] = {};                  // by weight type
+  // q8_0 weights interleaved by 8 rows (quants.h; n_rows a multiple of 8, w at a group's start); null when this
+  // set has no such kernel, and then the model keeps q8_0 weights in the file's layout.
+  GemmFn gemm_q8_0_interleaved = nullptr;
   QuantizeFn quantize[kTypeSlots] = {};          // by activation type
   AttendFn attend = nullptr;
   // out[i] = silu(gate[i]) * up[i] with silu(x) = x / (1 + e^-x) (SwiGLU feed-forward).
