@@ -127,14 +127,16 @@ std::string stemmer_for(std::string_view language) {
   return it == algorithms.end() ? std::string() : it->second;
 }
 
+// Collects the terms of a text, either as Terms or (for the index) joined by spaces straight into one string.
 class TermBuilder {
  public:
   TermBuilder(const Analyzer& analyzer, const std::string& stemmer_algorithm, AnalyzeOptions options,
-              std::vector<Term>& out)
+              std::vector<Term>* terms, std::string* joined)
       : analyzer_(analyzer),
         stemmer_(options.stem && !stemmer_algorithm.empty() ? &thread_stemmer(stemmer_algorithm) : nullptr),
         options_(options),
-        out_(out) {}
+        terms_(terms),
+        joined_(joined) {}
 
   // An ASCII letter or digit, already lower-cased: the common case, without a round trip through code points.
   void add_ascii(char folded, std::size_t begin) {
@@ -175,9 +177,8 @@ class TermBuilder {
     if (word_.size() <= kMaxWordBytes) {
       const bool stop = analyzer_.is_stop_word(word_);
       if (!stop || options_.keep_stop_words) {
-        Term term{word_, word_begin_, word_end_, stop};
-        if (stemmer_ != nullptr && !stop) stem_in_place(*stemmer_, term.text);
-        out_.push_back(std::move(term));
+        if (stemmer_ != nullptr && !stop) stem_in_place(*stemmer_, word_);
+        emit(word_, word_begin_, word_end_, stop);
       }
     }
     word_.clear();
@@ -188,45 +189,38 @@ class TermBuilder {
     if (dense_.size() == 1) {
       std::string single;
       utf8_append(single, dense_[0].cp);
-      out_.push_back(Term{std::move(single), dense_[0].begin, dense_[0].end, false});
+      emit(single, dense_[0].begin, dense_[0].end, false);
     }
     for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
       std::string bigram;
       utf8_append(bigram, dense_[i].cp);
       utf8_append(bigram, dense_[i + 1].cp);
-      out_.push_back(Term{std::move(bigram), dense_[i].begin, dense_[i + 1].end, false});
+      emit(bigram, dense_[i].begin, dense_[i + 1].end, false);
     }
     dense_.clear();
+  }
+
+  void emit(std::string_view text, std::size_t begin, std::size_t end, bool stop) {
+    if (joined_ == nullptr) {
+      terms_->push_back(Term{std::string(text), begin, end, stop});
+      return;
+    }
+    if (!joined_->empty()) *joined_ += ' ';
+    joined_->append(text);
   }
 
   const Analyzer& analyzer_;
   ThreadStemmer* stemmer_;  // null: no stemming
   AnalyzeOptions options_;
-  std::vector<Term>& out_;
+  std::vector<Term>* terms_;  // where terms go, unless joined_ is set
+  std::string* joined_;
   std::string word_;
   std::size_t word_begin_ = 0, word_end_ = 0;
   std::vector<DenseChar> dense_;
 };
 
-}  // namespace
-
-Analyzer::Analyzer(std::string_view language)
-    : language_(language.empty() ? "en" : std::string(language)),
-      stemmer_algorithm_(stemmer_for(language_)),
-      stop_words_(&stop_word_set(language_)) {}
-
-std::string Analyzer::stem(std::string_view folded_word) const {
-  std::string word(folded_word);
-  if (!stemmer_algorithm_.empty()) stem_in_place(thread_stemmer(stemmer_algorithm_), word);
-  return word;
-}
-
-bool Analyzer::is_stop_word(std::string_view folded_word) const { return stop_words_->contains(folded_word); }
-
-std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions options) const {
-  std::vector<Term> out;
-  out.reserve(text.size() / 6);
-  TermBuilder builder(*this, stemmer_algorithm_, options, out);
+// Splits `text` into words (and bigrams of dense scripts), folded, and hands them to `builder`.
+void split_into_terms(std::string_view text, TermBuilder& builder) {
   std::array<utf8proc_int32_t, 16> folded{};
   // Inside a word ("don't", "customer's") an apostrophe followed by a letter or digit is dropped and the word
   // continues.
@@ -265,6 +259,28 @@ std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions option
     }
   }
   builder.boundary();
+}
+
+}  // namespace
+
+Analyzer::Analyzer(std::string_view language)
+    : language_(language.empty() ? "en" : std::string(language)),
+      stemmer_algorithm_(stemmer_for(language_)),
+      stop_words_(&stop_word_set(language_)) {}
+
+std::string Analyzer::stem(std::string_view folded_word) const {
+  std::string word(folded_word);
+  if (!stemmer_algorithm_.empty()) stem_in_place(thread_stemmer(stemmer_algorithm_), word);
+  return word;
+}
+
+bool Analyzer::is_stop_word(std::string_view folded_word) const { return stop_words_->contains(folded_word); }
+
+std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions options) const {
+  std::vector<Term> out;
+  out.reserve(text.size() / 6);
+  TermBuilder builder(*this, stemmer_algorithm_, options, &out, nullptr);
+  split_into_terms(text, builder);
   return out;
 }
 
@@ -277,10 +293,8 @@ std::vector<std::string> Analyzer::terms(std::string_view text, AnalyzeOptions o
 std::string Analyzer::index_form(std::string_view text) const {
   std::string joined;
   joined.reserve(text.size());
-  for (const auto& term : analyze(text)) {
-    if (!joined.empty()) joined += ' ';
-    joined += term.text;
-  }
+  TermBuilder builder(*this, stemmer_algorithm_, {}, nullptr, &joined);
+  split_into_terms(text, builder);
   return joined;
 }
 
