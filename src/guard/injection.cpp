@@ -67,7 +67,11 @@ std::string fold(std::string_view text) {
   std::string folded;
   folded.reserve(text.size());
   const auto append_lower = [&](std::string_view ascii) {
-    for (const char c : ascii) folded += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    const std::size_t start = folded.size();
+    folded.append(ascii);
+    for (std::size_t i = start; i < folded.size(); ++i) {
+      if (folded[i] >= 'A' && folded[i] <= 'Z') folded[i] = static_cast<char>(folded[i] - 'A' + 'a');
+    }
   };
   const auto is_ascii = [](char c) { return static_cast<unsigned char>(c) < 0x80; };
   std::size_t i = 0;

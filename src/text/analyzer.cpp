@@ -81,40 +81,54 @@ struct StemmerDeleter {
   void operator()(sb_stemmer* stemmer) const { sb_stemmer_delete(stemmer); }
 };
 
-// Stemming is the costliest step of analysis and the same words recur all the time, so each thread keeps the stems
-// it has computed, up to a bound (then it starts over).
-constexpr std::size_t kMaxCachedStems = 1u << 16;
+// Stemming is the costliest step of analysis and the same words recur all the time, so each thread keeps, per
+// language, what it has found about each word — whether it is a stop word, and its stem — up to a bound (then it
+// starts over). One lookup per word instead of one in the stop words and another in the stems.
+constexpr std::size_t kMaxCachedWords = 1u << 16;
 
-struct ThreadStemmer {
-  std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer;
-  std::unordered_map<std::string, std::string> stems;
+struct KnownWord {
+  bool stop = false;
+  std::string stem;  // the word itself without a stemmer
 };
 
-// Snowball stemmers keep per-call state, so each thread owns its own instances.
-ThreadStemmer& thread_stemmer(const std::string& algorithm) {
-  thread_local std::map<std::string, ThreadStemmer, std::less<>> stemmers;
-  auto it = stemmers.find(algorithm);
-  if (it == stemmers.end()) {
-    ThreadStemmer created;
-    created.stemmer.reset(sb_stemmer_new(algorithm.c_str(), "UTF_8"));
-    it = stemmers.emplace(algorithm, std::move(created)).first;
-  }
-  return it->second;
-}
+class ThreadWords {
+ public:
+  ThreadWords(const std::string& algorithm, const std::unordered_set<std::string_view>& stop_words)
+      : stemmer_(algorithm.empty() ? nullptr : sb_stemmer_new(algorithm.c_str(), "UTF_8")), stop_words_(stop_words) {}
 
-void stem_in_place(ThreadStemmer& thread, std::string& word) {
-  if (thread.stemmer == nullptr) return;
-  if (const auto cached = thread.stems.find(word); cached != thread.stems.end()) {
-    word = cached->second;
-    return;
+  bool has_stemmer() const { return stemmer_ != nullptr; }
+
+  const KnownWord& lookup(const std::string& word) {
+    if (const auto known = words_.find(word); known != words_.end()) return known->second;
+    KnownWord found{stop_words_.contains(word), word};
+    // Snowball gives null only when out of memory: the word then stands for itself, and is not remembered.
+    const sb_symbol* stemmed = stemmer_ == nullptr ? nullptr
+                                                   : sb_stemmer_stem(stemmer_.get(), reinterpret_cast<const sb_symbol*>(word.data()),
+                                                                     static_cast<int>(word.size()));
+    if (stemmer_ != nullptr && stemmed == nullptr) {
+      uncached_ = std::move(found);
+      return uncached_;
+    }
+    if (stemmed != nullptr) {
+      found.stem.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(stemmer_.get())));
+    }
+    if (words_.size() >= kMaxCachedWords) words_.clear();
+    return words_.emplace(word, std::move(found)).first->second;
   }
-  const sb_symbol* stemmed = sb_stemmer_stem(thread.stemmer.get(), reinterpret_cast<const sb_symbol*>(word.data()),
-                                             static_cast<int>(word.size()));
-  if (stemmed == nullptr) return;
-  if (thread.stems.size() >= kMaxCachedStems) thread.stems.clear();
-  auto& stem = thread.stems[word];
-  stem.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(thread.stemmer.get())));
-  word = stem;
+
+ private:
+  std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer_;  // Snowball stemmers keep per-call state: one per thread
+  const std::unordered_set<std::string_view>& stop_words_;
+  std::unordered_map<std::string, KnownWord> words_;
+  KnownWord uncached_;
+};
+
+ThreadWords& thread_words(const std::string& language, const std::string& algorithm,
+                          const std::unordered_set<std::string_view>& stop_words) {
+  thread_local std::map<std::string, ThreadWords, std::less<>> by_language;
+  auto it = by_language.find(language);
+  if (it == by_language.end()) it = by_language.try_emplace(language, algorithm, stop_words).first;
+  return it->second;
 }
 
 std::string stemmer_for(std::string_view language) {
@@ -130,10 +144,9 @@ std::string stemmer_for(std::string_view language) {
 // Collects the terms of a text, either as Terms or (for the index) joined by spaces straight into one string.
 class TermBuilder {
  public:
-  TermBuilder(const Analyzer& analyzer, const std::string& stemmer_algorithm, AnalyzeOptions options,
-              std::vector<Term>* terms, std::string* joined)
-      : analyzer_(analyzer),
-        stemmer_(options.stem && !stemmer_algorithm.empty() ? &thread_stemmer(stemmer_algorithm) : nullptr),
+  TermBuilder(ThreadWords& words, AnalyzeOptions options, std::vector<Term>* terms, std::string* joined)
+      : words_(words),
+        stem_(options.stem && words.has_stemmer()),
         options_(options),
         terms_(terms),
         joined_(joined) {}
@@ -175,10 +188,9 @@ class TermBuilder {
   void flush_word() {
     if (word_.empty()) return;
     if (word_.size() <= kMaxWordBytes) {
-      const bool stop = analyzer_.is_stop_word(word_);
-      if (!stop || options_.keep_stop_words) {
-        if (stemmer_ != nullptr && !stop) stem_in_place(*stemmer_, word_);
-        emit(word_, word_begin_, word_end_, stop);
+      const KnownWord& known = words_.lookup(word_);
+      if (!known.stop || options_.keep_stop_words) {
+        emit(stem_ && !known.stop ? known.stem : word_, word_begin_, word_end_, known.stop);
       }
     }
     word_.clear();
@@ -209,8 +221,8 @@ class TermBuilder {
     joined_->append(text);
   }
 
-  const Analyzer& analyzer_;
-  ThreadStemmer* stemmer_;  // null: no stemming
+  ThreadWords& words_;
+  bool stem_;
   AnalyzeOptions options_;
   std::vector<Term>* terms_;  // where terms go, unless joined_ is set
   std::string* joined_;
@@ -269,9 +281,7 @@ Analyzer::Analyzer(std::string_view language)
       stop_words_(&stop_word_set(language_)) {}
 
 std::string Analyzer::stem(std::string_view folded_word) const {
-  std::string word(folded_word);
-  if (!stemmer_algorithm_.empty()) stem_in_place(thread_stemmer(stemmer_algorithm_), word);
-  return word;
+  return thread_words(language_, stemmer_algorithm_, *stop_words_).lookup(std::string(folded_word)).stem;
 }
 
 bool Analyzer::is_stop_word(std::string_view folded_word) const { return stop_words_->contains(folded_word); }
@@ -279,7 +289,7 @@ bool Analyzer::is_stop_word(std::string_view folded_word) const { return stop_wo
 std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions options) const {
   std::vector<Term> out;
   out.reserve(text.size() / 6);
-  TermBuilder builder(*this, stemmer_algorithm_, options, &out, nullptr);
+  TermBuilder builder(thread_words(language_, stemmer_algorithm_, *stop_words_), options, &out, nullptr);
   split_into_terms(text, builder);
   return out;
 }
@@ -293,7 +303,7 @@ std::vector<std::string> Analyzer::terms(std::string_view text, AnalyzeOptions o
 std::string Analyzer::index_form(std::string_view text) const {
   std::string joined;
   joined.reserve(text.size());
-  TermBuilder builder(*this, stemmer_algorithm_, {}, nullptr, &joined);
+  TermBuilder builder(thread_words(language_, stemmer_algorithm_, *stop_words_), {}, nullptr, &joined);
   split_into_terms(text, builder);
   return joined;
 }
