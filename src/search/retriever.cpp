@@ -14,6 +14,8 @@ namespace {
 
 constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
+// Candidates kept ready for re-scoring, over all bots: about 2–3 KB each (text, metadata and term lists).
+constexpr std::size_t kMaxCachedCandidates = 16'384;
 // At most this many postings (term occurrences in chunks, summed over the matched terms) per full-text ranking,
 // and at most this many chunks scored: about 1 ms of FTS5 work. Bots of a few hundred chunks rarely reach it.
 constexpr std::int64_t kMatchBudget = 800;
@@ -156,7 +158,99 @@ class Retriever::StatsCache {
   std::unordered_map<std::string, Entry> entries_;
 };
 
-Retriever::Retriever() : stats_(std::make_unique<StatsCache>()) {}
+// A candidate as re-scoring reads it: the chunk and its terms (key text analysed, whole chunk as indexed). Popular
+// content is asked about again and again; reading and preparing the same chunks for every question was about a
+// fifth of the cost of an answer.
+struct PreparedChunk {
+  store::Chunk chunk;
+  FieldTerms key;
+  FieldTerms whole;
+  std::size_t text_hash = 0;  // of duplicate_key(text): chunks whose hashes are equal are folded into one
+};
+
+// Prepared candidates per bot, valid for one knowledge version and analysis language (every change to a bot's
+// chunks or their documents bumps the version).
+class Retriever::CandidateCache {
+ public:
+  using Prepared = std::shared_ptr<const PreparedChunk>;
+
+  // The prepared chunks of `ids` (sorted), in that order; ids no longer in the bot are left out.
+  Result<std::vector<Prepared>> get(store::ReadTx& tx, const store::Bot& bot, const text::Analyzer& analyzer,
+                                    const std::vector<std::int64_t>& ids) {
+    std::vector<Prepared> found(ids.size());
+    std::vector<std::int64_t> missing;
+    {
+      std::lock_guard lock(mutex_);
+      Entry& entry = current(bot, analyzer.language());
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto it = entry.chunks.find(ids[i]);
+        if (it != entry.chunks.end()) {
+          found[i] = it->second;
+        } else {
+          missing.push_back(ids[i]);
+        }
+      }
+    }
+    if (!missing.empty()) {
+      PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks(bot.id, missing));
+      PARLEY_ASSIGN_OR_RETURN(const auto index_terms, tx.chunk_terms(bot.id, missing));
+      std::unordered_map<std::int64_t, const store::ChunkIndexTerms*> terms_of;
+      for (std::size_t i = 0; i < missing.size() && i < index_terms.size(); ++i) terms_of[missing[i]] = &index_terms[i];
+      std::unordered_map<std::int64_t, Prepared> fresh;
+      for (auto& chunk : chunks) {
+        const auto terms = terms_of.find(chunk.id);
+        if (terms == terms_of.end()) continue;
+        auto prepared = std::make_shared<PreparedChunk>();
+        prepared->key = analyse_field(analyzer, key_text(chunk));
+        prepared->whole = index_field(terms->second->title);
+        append_field(prepared->whole, index_field(terms->second->headings));
+        append_field(prepared->whole, index_field(terms->second->body));
+        prepared->text_hash = std::hash<std::string>{}(duplicate_key(chunk.text));
+        prepared->chunk = std::move(chunk);
+        fresh.emplace(prepared->chunk.id, std::move(prepared));
+      }
+      std::lock_guard lock(mutex_);
+      Entry& entry = current(bot, analyzer.language());
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (found[i]) continue;
+        const auto it = fresh.find(ids[i]);
+        if (it == fresh.end()) continue;
+        found[i] = it->second;
+        if (entry.chunks.emplace(ids[i], it->second).second) ++cached_;
+      }
+    }
+    std::erase(found, nullptr);
+    return found;
+  }
+
+ private:
+  struct Entry {
+    std::int64_t version = -1;
+    std::string language;
+    std::unordered_map<std::int64_t, Prepared> chunks;
+  };
+
+  // The bot's entry, emptied when its knowledge or language changed; everything is dropped when the cache is full
+  // (cheaper to refill than to track recency on every hit).
+  Entry& current(const store::Bot& bot, const std::string& language) {
+    if (cached_ >= kMaxCachedCandidates) {
+      entries_.clear();
+      cached_ = 0;
+    }
+    Entry& entry = entries_[bot.id];
+    if (entry.version != bot.knowledge_version || entry.language != language) {
+      cached_ -= entry.chunks.size();
+      entry = Entry{bot.knowledge_version, language, {}};
+    }
+    return entry;
+  }
+
+  std::mutex mutex_;
+  std::size_t cached_ = 0;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+Retriever::Retriever() : stats_(std::make_unique<StatsCache>()), candidates_(std::make_unique<CandidateCache>()) {}
 Retriever::~Retriever() = default;
 
 Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot, std::string_view question,
@@ -242,24 +336,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   ids.reserve(rescored);
   for (std::size_t i = 0; i < rescored; ++i) ids.push_back(by_fused[i].second);
   std::sort(ids.begin(), ids.end());
-  PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks(bot.id, ids));
-  PARLEY_ASSIGN_OR_RETURN(const auto index_terms, tx.chunk_terms(bot.id, ids));
-  std::unordered_map<std::int64_t, const store::ChunkIndexTerms*> terms_of;
-  for (std::size_t i = 0; i < ids.size(); ++i) terms_of[ids[i]] = &index_terms[i];
-
-  // Terms of each candidate's key text (analysed: the innermost heading is not a field of the index) and of the
-  // whole chunk (as indexed: analysing every candidate again would cost more than the rest of the search).
-  std::vector<FieldTerms> keys, wholes;
-  keys.reserve(chunks.size());
-  wholes.reserve(chunks.size());
-  for (const auto& chunk : chunks) {
-    keys.push_back(analyse_field(analyzer, key_text(chunk)));
-    const store::ChunkIndexTerms& indexed = *terms_of.at(chunk.id);
-    FieldTerms whole = index_field(indexed.title);
-    append_field(whole, index_field(indexed.headings));
-    append_field(whole, index_field(indexed.body));
-    wholes.push_back(std::move(whole));
-  }
+  PARLEY_ASSIGN_OR_RETURN(const auto prepared, candidates_->get(tx, bot, analyzer, ids));
   // Title words the question does not use weigh as the question's average term: looking up the collection
   // frequency of every title word of every candidate would cost more than the whole search.
   std::unordered_map<std::string, double> query_weight;
@@ -274,31 +351,32 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     return it == query_weight.end() ? average_weight : it->second;
   };
 
-  std::vector<Candidate> scored;
-  scored.reserve(chunks.size());
+  // Scored without their chunks; only the kept candidates copy theirs.
+  std::vector<std::pair<Candidate, const PreparedChunk*>> scored;
+  scored.reserve(prepared.size());
   QueryMatcher matcher(terms);
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
+  for (const auto& ready : prepared) {
     Candidate candidate;
-    candidate.fused = fused[chunks[i].id];
-    const FieldMatch key_match = matcher.match(keys[i]);
-    const FieldMatch whole_match = matcher.match(wholes[i]);
+    candidate.fused = fused[ready->chunk.id];
+    const FieldMatch key_match = matcher.match(ready->key);
+    const FieldMatch whole_match = matcher.match(ready->whole);
     candidate.coverage = weighted_coverage(terms, whole_match);
     candidate.title_match =
-        harmonic_mean(weighted_coverage(terms, key_match), field_explained(keys[i], key_match, weight_of));
+        harmonic_mean(weighted_coverage(terms, key_match), field_explained(ready->key, key_match, weight_of));
     candidate.phrase = phrase_share(terms, whole_match);
     candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
                       kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
-    candidate.chunk = std::move(chunks[i]);
-    scored.push_back(std::move(candidate));
+    scored.emplace_back(std::move(candidate), ready.get());
   }
-  std::sort(scored.begin(), scored.end(), [](const Candidate& a, const Candidate& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return a.chunk.id < b.chunk.id;
+  std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+    if (a.first.score != b.first.score) return a.first.score > b.first.score;
+    return a.second->chunk.id < b.second->chunk.id;
   });
-  std::unordered_set<std::string> seen_texts;
-  for (auto& candidate : scored) {
+  std::unordered_set<std::size_t> seen_texts;
+  for (auto& [candidate, ready] : scored) {
     if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;
-    if (!seen_texts.insert(duplicate_key(candidate.chunk.text)).second) continue;
+    if (!seen_texts.insert(ready->text_hash).second) continue;
+    candidate.chunk = ready->chunk;
     result.candidates.push_back(std::move(candidate));
   }
   return result;

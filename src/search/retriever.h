@@ -38,7 +38,8 @@ struct SearchResult {
   std::vector<Candidate> candidates; // best first, at most `limit`, no two with the same text
 };
 
-// Thread-safe; keeps a per-bot cache of term statistics that is dropped when the bot's knowledge changes.
+// Thread-safe; keeps per-bot caches (term statistics, prepared candidates) that are dropped when the bot's knowledge
+// changes.
 class Retriever {
  public:
   Retriever();
@@ -51,7 +52,9 @@ class Retriever {
 
  private:
   class StatsCache;
+  class CandidateCache;
   std::unique_ptr<StatsCache> stats_;
+  std::unique_ptr<CandidateCache> candidates_;
 };
 
 // The language a bot's content is analysed in (settings.language, default "en").

@@ -71,6 +71,40 @@ class RetrieverTest : public ::testing::Test {
   Retriever retriever_;
 };
 
+// The retriever keeps prepared candidates between questions; a change to the knowledge must show at once.
+TEST_F(RetrieverTest, RepeatedQuestionsSeeTheKnowledgeAsItIsNow) {
+  const auto before = search("How long does charging take?");
+  ASSERT_FALSE(before.candidates.empty());
+  EXPECT_THAT(before.candidates.front().chunk.text, ::testing::HasSubstr("about five hours"));
+  const auto again = search("How long does charging take?");
+  ASSERT_EQ(again.candidates.size(), before.candidates.size());
+  for (std::size_t i = 0; i < again.candidates.size(); ++i) {
+    EXPECT_EQ(again.candidates[i].chunk.id, before.candidates[i].chunk.id);
+    EXPECT_EQ(again.candidates[i].chunk.text, before.candidates[i].chunk.text);
+    EXPECT_DOUBLE_EQ(again.candidates[i].score, before.candidates[i].score);
+  }
+
+  // The same file again, retitled, with the charging section rewritten and the storage section unchanged.
+  constexpr std::string_view kChanged =
+      "# Battery maintenance\n\n"
+      "## Winter storage\n\n"
+      "Store the battery indoors at 10-25 degrees and charge it to 60 percent before a long break.\n\n"
+      "## Charging\n\n"
+      "A full charge takes about three hours with the fast charger.\n";
+  const auto replaced = ingest::add_file(*store_, scope(), {bot_id_, "battery.md", "", kChanged});
+  ASSERT_TRUE(replaced.ok()) << replaced.error().message;
+  const auto after = search("How long does charging take?");
+  ASSERT_FALSE(after.candidates.empty());
+  EXPECT_THAT(after.candidates.front().chunk.text, ::testing::HasSubstr("about three hours"));
+  for (const auto& candidate : after.candidates) {
+    EXPECT_THAT(candidate.chunk.text, ::testing::Not(::testing::HasSubstr("five hours")));
+  }
+  const auto storage = search("winter storage of the battery");
+  ASSERT_FALSE(storage.candidates.empty());
+  EXPECT_THAT(storage.candidates.front().chunk.text, ::testing::HasSubstr("Store the battery indoors"));
+  EXPECT_EQ(storage.candidates.front().chunk.document_title, "Battery maintenance");
+}
+
 TEST_F(RetrieverTest, ACuratedQuestionAskedVerbatimMatchesFully) {
   const auto result = search("How do I reset my password?");
   ASSERT_FALSE(result.candidates.empty());
