@@ -1053,8 +1053,8 @@ class SqliteTx final : public WriteTx {
           .run();
     }
     if (replaced) {
-      const ChunkChanges changes = replace_chunks(stored, new_chunks);
-      if (changes.any()) bump_knowledge(stored.bot_id, changes.inserted - changes.removed);
+      // Bumped even when no chunk changed: readers' caches also hold the document's fields (uri, title).
+      bump_knowledge(stored.bot_id, replace_chunks(stored, new_chunks));
     } else {
       std::vector<const NewChunk*> all_new;
       all_new.reserve(new_chunks.size());
@@ -1613,17 +1613,13 @@ class SqliteTx final : public WriteTx {
     return "INSERT INTO " + fts_table(bot_id) + " (rowid, title, headings, body, kind) VALUES (?, ?, ?, ?, ?)";
   }
 
-  struct ChunkChanges {
-    std::int64_t inserted = 0, removed = 0, updated = 0, reindexed = 0;
-    bool any() const { return inserted + removed + updated + reindexed > 0; }
-  };
-
   // Brings a stored document's chunks to `new_chunks` while keeping the ids of those whose content is unchanged,
   // so that citations and anything else holding a chunk id stay valid across edits and resyncs. A chunk's content
   // is its kind, title, heading path and text; the n-th of several identical chunks takes the id of the n-th old
   // one. Kept chunks are left alone in the chunks table and the full-text index unless their ordinal, metadata or
   // analysed terms (another index language) changed; only removed chunks are deleted and new ones inserted.
-  ChunkChanges replace_chunks(const Document& document, const std::vector<NewChunk>& new_chunks) {
+  // Returns how many chunks the document gained (negative: lost).
+  std::int64_t replace_chunks(const Document& document, const std::vector<NewChunk>& new_chunks) {
     struct OldChunk {
       std::int64_t id;
       int ordinal;
@@ -1664,7 +1660,6 @@ class SqliteTx final : public WriteTx {
         }
       }
     }
-    ChunkChanges changes;
     const std::string table = fts_table(document.bot_id);
     std::vector<const NewChunk*> added;
     for (std::size_t i = 0; i < new_chunks.size(); ++i) {
@@ -1679,7 +1674,6 @@ class SqliteTx final : public WriteTx {
         db_.prepare("UPDATE chunks SET ordinal = ?, metadata = ? WHERE id = ?")
             .bind_positional(chunk.ordinal, metadata, old->id)
             .run();
-        ++changes.updated;
       }
       auto indexed = db_.prepare("SELECT title, headings, body FROM " + table + " WHERE rowid = ?");
       indexed.bind(1, old->id);
@@ -1691,20 +1685,19 @@ class SqliteTx final : public WriteTx {
         db_.prepare(index_chunk_sql(document.bot_id))
             .bind_positional(old->id, terms.title, terms.headings, terms.body, chunk_kind_name(chunk.kind))
             .run();
-        ++changes.reindexed;
       }
     }
     // New chunks before removed ones go: SQLite gives a new row the largest id plus one, which would otherwise be
     // the id of a removed chunk whenever that was the newest row.
     insert_chunks(document, added);
-    changes.inserted = static_cast<std::int64_t>(added.size());
+    std::int64_t removed = 0;
     for (const OldChunk& old : old_chunks) {
       if (old.kept) continue;
       db_.prepare("DELETE FROM " + table + " WHERE rowid = ?").bind(1, old.id).run();
       db_.prepare("DELETE FROM chunks WHERE id = ?").bind(1, old.id).run();
-      ++changes.removed;
+      ++removed;
     }
-    return changes;
+    return static_cast<std::int64_t>(added.size()) - removed;
   }
 
   // The full-text rows are removed explicitly: they live in a per-bot table that foreign keys cannot reach.
