@@ -96,6 +96,8 @@ Json handoff_json(const leads::HandoffOutcome& outcome, bool started, const std:
 std::function<Status(store::WriteTx&, const store::Message&, const store::Message&)> announce_turn(
     const store::Bot& bot, std::shared_ptr<std::atomic<bool>> queued) {
   return [bot, queued](store::WriteTx& tx, const store::Message& question, const store::Message& answer) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const bool wanted, notify::has_subscribers(tx, notify::event_type::message_created, bot));
+    if (!wanted) return {};
     for (const store::Message* message : {&question, &answer}) {
       Json view = leads::live_message_view(*message);
       if (message->role == "assistant") view["mode"] = message->mode;
@@ -130,6 +132,7 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(const auto tokens, context.visitor_tokens());
     chat::ChatRequest chat_request;
     chat_request.bot_id = bot.id;
+    chat_request.bot = bot;
     chat_request.message = message->get<std::string>();
     if (const auto token = body.find("visitor_token"); token != body.end() && !token->is_null()) {
       // The widget continues its visitor's conversation by the token it was given.

@@ -99,7 +99,8 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
                              std::shared_ptr<llm::Cancellation> cancellation) const {
   const std::int64_t started = monotonic_micros();
   auto fail = [&](const Error& error) { events.on_done(error); };
-  auto bot = find_bot(scope, request.bot_id);
+  auto bot = request.bot && request.bot->id == request.bot_id ? Result<store::Bot>(*request.bot)
+                                                              : find_bot(scope, request.bot_id);
   if (!bot.ok()) return fail(bot.error());
   auto settings = parse_bot_settings(bot->settings);
   if (!settings.ok()) return fail(settings.error());

@@ -20,6 +20,9 @@ namespace parley::chat {
 
 struct ChatRequest {
   std::string bot_id;
+  // The bot as the caller has just read it (the public endpoint must, to check the caller's origin); read again
+  // when absent. Saves a read transaction per turn.
+  std::optional<store::Bot> bot;
   std::string message;
   std::optional<std::string> conversation_id;  // continue this conversation; a new one when absent
   // Earlier turns given by the caller (the OpenAI-compatible API, whose clients send the whole conversation);

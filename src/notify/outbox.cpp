@@ -9,10 +9,14 @@
 namespace parley::notify {
 namespace {
 
+bool subscribes(const store::Webhook& webhook, std::string_view workspace_id, std::string_view bot_id,
+                std::string_view type) {
+  return webhook.active && webhook.workspace_id == workspace_id && (webhook.bot_id.empty() || webhook.bot_id == bot_id) &&
+         std::find(webhook.events.begin(), webhook.events.end(), type) != webhook.events.end();
+}
+
 bool subscribes(const store::Webhook& webhook, const Event& event) {
-  return webhook.active && webhook.workspace_id == event.workspace_id &&
-         (webhook.bot_id.empty() || webhook.bot_id == event.bot_id) &&
-         std::find(webhook.events.begin(), webhook.events.end(), event.type) != webhook.events.end();
+  return subscribes(webhook, event.workspace_id, event.bot_id, event.type);
 }
 
 store::Delivery delivery_of(const Event& event, std::string channel) {
@@ -28,6 +32,13 @@ store::Delivery delivery_of(const Event& event, std::string channel) {
 }
 
 }  // namespace
+
+Result<bool> has_subscribers(store::WriteTx& tx, std::string_view type, const store::Bot& bot) {
+  PARLEY_ASSIGN_OR_RETURN(const auto webhooks, tx.webhooks());
+  return std::any_of(webhooks.begin(), webhooks.end(), [&](const store::Webhook& webhook) {
+    return subscribes(webhook, bot.workspace_id, bot.id, type);
+  });
+}
 
 Result<int> enqueue(store::WriteTx& tx, const Event& event, const std::vector<std::string>& email_to) {
   int added = 0;

@@ -25,6 +25,10 @@ using WakeDispatcher = std::function<void()>;
 // are emailed (email_for_event), one email to `email_to` when that is not empty. Returns how many were added.
 Result<int> enqueue(store::WriteTx& tx, const Event& event, const std::vector<std::string>& email_to = {});
 
+// Whether a webhook would receive an event of `type` about `bot`: lets a caller skip building events (every chat
+// turn's message.created) that no webhook receives.
+Result<bool> has_subscribers(store::WriteTx& tx, std::string_view type, const store::Bot& bot);
+
 // A webhook URL as it may be stored: absolute http(s), a host, no user name or password, at most 2048 bytes.
 Status validate_webhook_url(std::string_view url);
 

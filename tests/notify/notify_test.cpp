@@ -237,6 +237,27 @@ TEST_F(OutboxTest, OneDeliveryPerMatchingWebhookAndOneEmail) {
   EXPECT_TRUE(deliveries(workspace_b_).empty());
 }
 
+TEST_F(OutboxTest, HasSubscribersAppliesTheSameRulesAsEnqueue) {
+  const auto wanted = [&](std::string_view type, const store::Bot& bot) {
+    bool result = false;
+    EXPECT_TRUE(store_->write(store::Scope::workspace(workspace_a_), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(result, has_subscribers(tx, type, bot));
+      return {};
+    }).ok());
+    return result;
+  };
+  EXPECT_FALSE(wanted(event_type::message_created, bot_));
+  add_webhook(workspace_b_, {"message.created"});                          // another workspace
+  add_webhook(workspace_a_, {"message.created"}, "", "json", false);      // inactive
+  add_webhook(workspace_a_, {"lead.created"});                             // another event
+  add_webhook(workspace_a_, {"message.created"}, other_bot_.id);          // another bot
+  EXPECT_FALSE(wanted(event_type::message_created, bot_));
+  EXPECT_TRUE(wanted(event_type::message_created, other_bot_));
+  EXPECT_TRUE(wanted(event_type::lead_created, bot_));
+  add_webhook(workspace_a_, {"message.created"}, bot_.id);
+  EXPECT_TRUE(wanted(event_type::message_created, bot_));
+}
+
 TEST_F(OutboxTest, ARolledBackTransactionLeavesNoDelivery) {
   add_webhook(workspace_a_, {"lead.created"});
   const Status failed = store_->write(store::Scope::workspace(workspace_a_), [&](store::WriteTx& tx) -> Status {
