@@ -1,7 +1,8 @@
 // Ingestion throughput: Markdown and HTML pages (the demo help centre, varied so that every page is new content)
 // through the real pipeline — decode, parse, chunk, analyse, index — into a SQLite store in a temporary folder.
 // Prints MB/s per format and overall, and the peak resident memory (the corpus is generated batch by batch, so
-// the peak is the pipeline's own). Usage: ingest_bench [megabytes per format, default 20]
+// the peak is the pipeline's own). Usage: ingest_bench [megabytes per format, default 20] [md|html: that format only,
+// for profiling or timing one path]
 #include <sys/resource.h>
 
 #include <chrono>
@@ -106,7 +107,9 @@ int main(int argc, char** argv) {
   });
   const auto pages = parley::demo::knowledge_files();
   Measurement total;
+  const std::string only = argc > 2 ? "." + std::string(argv[2]) : "";
   for (std::string_view extension : {".md", ".html"}) {
+    if (!only.empty() && extension != only) continue;
     const auto m = ingest_format(*store, workspace, bot, pages, extension, megabytes << 20);
     std::printf("%-5s %7.1f MB in %6.2f s = %6.1f MB/s  (%zu files, %zu chunks)\n", std::string(extension).c_str(),
                 static_cast<double>(m.bytes) / (1 << 20), m.seconds, static_cast<double>(m.bytes) / (1 << 20) / m.seconds,

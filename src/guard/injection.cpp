@@ -33,6 +33,7 @@ bool is_invisible(char32_t cp) {
 
 // One code point at `i` (valid UTF-8 assumed; a stray byte counts as itself).
 char32_t next_code_point(std::string_view text, std::size_t& i) {
+  if (static_cast<unsigned char>(text[i]) < 0x80) return static_cast<unsigned char>(text[i++]);
   utf8proc_int32_t cp = 0;
   const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + i),
                                   static_cast<utf8proc_ssize_t>(text.size() - i), &cp);
@@ -66,7 +67,11 @@ std::string fold(std::string_view text) {
   std::string folded;
   folded.reserve(text.size());
   const auto append_lower = [&](std::string_view ascii) {
-    for (const char c : ascii) folded += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    const std::size_t start = folded.size();
+    folded.append(ascii);
+    for (std::size_t i = start; i < folded.size(); ++i) {
+      if (folded[i] >= 'A' && folded[i] <= 'Z') folded[i] = static_cast<char>(folded[i] - 'A' + 'a');
+    }
   };
   const auto is_ascii = [](char c) { return static_cast<unsigned char>(c) < 0x80; };
   std::size_t i = 0;
@@ -88,7 +93,24 @@ std::string fold(std::string_view text) {
 }
 
 // Base64 runs long enough to carry a sentence, decoded when they decode to readable text.
+bool is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+         c == '_' || c == '-';
+}
+
+// Whether `text` has a run of `length` base64 characters: prose rarely does, and then the regex need not run.
+bool has_base64_run(std::string_view text, std::size_t length) {
+  std::size_t run = 0;
+  for (const char c : text) {
+    run = is_base64_char(c) ? run + 1 : 0;
+    if (run >= length) return true;
+  }
+  return false;
+}
+
 void decode_base64_runs(std::string_view raw, Revealed& revealed) {
+  constexpr std::size_t kMinRun = 24;
+  if (!has_base64_run(raw, kMinRun)) return;
   static const RE2 run(R"(([A-Za-z0-9+/_-]{24,}={0,2}))");
   re2::StringPiece input(raw.data(), raw.size());
   re2::StringPiece match;
@@ -120,7 +142,23 @@ void decode_base64_runs(std::string_view raw, Revealed& revealed) {
 }
 
 // "i g n o r e   a l l" -> "ignore all": runs of six or more single letters.
+// Whether `text` may hold six single letters separated by spaces: five spaces in a row, each 2 to 5 bytes after the
+// one before (a letter of up to 4 bytes between them). Ordinary prose rarely does, and then the regex need not run.
+bool may_have_spaced_letters(std::string_view text) {
+  std::size_t last_space = std::string_view::npos;
+  int close_gaps = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != ' ') continue;
+    const bool close = last_space != std::string_view::npos && i - last_space >= 2 && i - last_space <= 5;
+    close_gaps = close ? close_gaps + 1 : 0;
+    if (close_gaps >= 4) return true;
+    last_space = i;
+  }
+  return false;
+}
+
 void join_spaced_letters(Revealed& revealed) {
+  if (!may_have_spaced_letters(revealed.text)) return;
   static const RE2 spaced(R"(((?:\b\pL ){5,}\pL\b))");
   re2::StringPiece input(revealed.text);
   re2::StringPiece match;
@@ -146,6 +184,12 @@ Revealed reveal(std::string_view raw) {
   visible.reserve(raw.size());
   for (std::size_t i = 0; i < raw.size();) {
     const std::size_t start = i;
+    // Runs of plain ASCII (no invisible characters among them, no escapes) are copied as they are.
+    while (i < raw.size() && static_cast<unsigned char>(raw[i]) < 0x80 && raw[i] != '\\') ++i;
+    if (i > start) {
+      visible.append(raw.substr(start, i - start));
+      continue;
+    }
     const char32_t cp = next_code_point(raw, i);
     if (is_invisible(cp)) {
       ++revealed.invisible;
@@ -198,7 +242,11 @@ bool shouting(std::string_view raw) {
       end_word();
       continue;
     }
-    const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+    // ASCII letters are the only ASCII characters of the two letter categories.
+    const auto category = cp < 0x80 ? (cp >= 'A' && cp <= 'Z'   ? UTF8PROC_CATEGORY_LU
+                                       : cp >= 'a' && cp <= 'z' ? UTF8PROC_CATEGORY_LL
+                                                                : UTF8PROC_CATEGORY_PO)
+                                    : utf8proc_category(static_cast<utf8proc_int32_t>(cp));
     if (category == UTF8PROC_CATEGORY_LU) {
       ++word_letters;
     } else if (category == UTF8PROC_CATEGORY_LL) {

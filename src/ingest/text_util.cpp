@@ -2,21 +2,30 @@
 
 namespace parley::ingest {
 
+namespace {
+
+bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+}  // namespace
+
 std::string collapse_whitespace(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   bool pending_space = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool nbsp = c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0';
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || nbsp) {
-      if (nbsp) ++i;
+  for (std::size_t i = 0; i < text.size();) {
+    const bool nbsp = text[i] == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0';
+    if (is_ascii_space(text[i]) || nbsp) {
+      i += nbsp ? 2 : 1;
       pending_space = !out.empty();
       continue;
     }
+    // The run up to the next space (or no-break space) is copied whole.
+    std::size_t end = i + 1;
+    while (end < text.size() && !is_ascii_space(text[end]) && text[end] != '\xC2') ++end;
     if (pending_space) out += ' ';
     pending_space = false;
-    out += c;
+    out.append(text.substr(i, end - i));
+    i = end;
   }
   return out;
 }

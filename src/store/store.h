@@ -173,7 +173,9 @@ class WriteTx : public ReadTx {
   virtual Status update_source(const Source& source) = 0;  // status, error, config and next_sync_at
   virtual Status delete_source(std::string_view bot_id, std::string_view source_id) = 0;
 
-  // Replaces the document with the same (source, uri), if any, and all its chunks; returns the stored document.
+  // Replaces the document with the same (source, uri), if any, and its chunks; returns the stored document. Chunks
+  // whose content (kind, title, heading path, text) is unchanged keep their ids; only removed ones are deleted and
+  // new ones inserted.
   virtual Result<Document> put_document(const Document& document, const std::vector<NewChunk>& chunks) = 0;
   virtual Status delete_document(std::string_view document_id) = 0;
 

@@ -81,40 +81,54 @@ struct StemmerDeleter {
   void operator()(sb_stemmer* stemmer) const { sb_stemmer_delete(stemmer); }
 };
 
-// Stemming is the costliest step of analysis and the same words recur all the time, so each thread keeps the stems
-// it has computed, up to a bound (then it starts over).
-constexpr std::size_t kMaxCachedStems = 1u << 16;
+// Stemming is the costliest step of analysis and the same words recur all the time, so each thread keeps, per
+// language, what it has found about each word — whether it is a stop word, and its stem — up to a bound (then it
+// starts over). One lookup per word instead of one in the stop words and another in the stems.
+constexpr std::size_t kMaxCachedWords = 1u << 16;
 
-struct ThreadStemmer {
-  std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer;
-  std::unordered_map<std::string, std::string> stems;
+struct KnownWord {
+  bool stop = false;
+  std::string stem;  // the word itself without a stemmer
 };
 
-// Snowball stemmers keep per-call state, so each thread owns its own instances.
-ThreadStemmer& thread_stemmer(const std::string& algorithm) {
-  thread_local std::map<std::string, ThreadStemmer, std::less<>> stemmers;
-  auto it = stemmers.find(algorithm);
-  if (it == stemmers.end()) {
-    ThreadStemmer created;
-    created.stemmer.reset(sb_stemmer_new(algorithm.c_str(), "UTF_8"));
-    it = stemmers.emplace(algorithm, std::move(created)).first;
-  }
-  return it->second;
-}
+class ThreadWords {
+ public:
+  ThreadWords(const std::string& algorithm, const std::unordered_set<std::string_view>& stop_words)
+      : stemmer_(algorithm.empty() ? nullptr : sb_stemmer_new(algorithm.c_str(), "UTF_8")), stop_words_(stop_words) {}
 
-void stem_in_place(ThreadStemmer& thread, std::string& word) {
-  if (thread.stemmer == nullptr) return;
-  if (const auto cached = thread.stems.find(word); cached != thread.stems.end()) {
-    word = cached->second;
-    return;
+  bool has_stemmer() const { return stemmer_ != nullptr; }
+
+  const KnownWord& lookup(const std::string& word) {
+    if (const auto known = words_.find(word); known != words_.end()) return known->second;
+    KnownWord found{stop_words_.contains(word), word};
+    // Snowball gives null only when out of memory: the word then stands for itself, and is not remembered.
+    const sb_symbol* stemmed = stemmer_ == nullptr ? nullptr
+                                                   : sb_stemmer_stem(stemmer_.get(), reinterpret_cast<const sb_symbol*>(word.data()),
+                                                                     static_cast<int>(word.size()));
+    if (stemmer_ != nullptr && stemmed == nullptr) {
+      uncached_ = std::move(found);
+      return uncached_;
+    }
+    if (stemmed != nullptr) {
+      found.stem.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(stemmer_.get())));
+    }
+    if (words_.size() >= kMaxCachedWords) words_.clear();
+    return words_.emplace(word, std::move(found)).first->second;
   }
-  const sb_symbol* stemmed = sb_stemmer_stem(thread.stemmer.get(), reinterpret_cast<const sb_symbol*>(word.data()),
-                                             static_cast<int>(word.size()));
-  if (stemmed == nullptr) return;
-  if (thread.stems.size() >= kMaxCachedStems) thread.stems.clear();
-  auto& stem = thread.stems[word];
-  stem.assign(reinterpret_cast<const char*>(stemmed), static_cast<std::size_t>(sb_stemmer_length(thread.stemmer.get())));
-  word = stem;
+
+ private:
+  std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer_;  // Snowball stemmers keep per-call state: one per thread
+  const std::unordered_set<std::string_view>& stop_words_;
+  std::unordered_map<std::string, KnownWord> words_;
+  KnownWord uncached_;
+};
+
+ThreadWords& thread_words(const std::string& language, const std::string& algorithm,
+                          const std::unordered_set<std::string_view>& stop_words) {
+  thread_local std::map<std::string, ThreadWords, std::less<>> by_language;
+  auto it = by_language.find(language);
+  if (it == by_language.end()) it = by_language.try_emplace(language, algorithm, stop_words).first;
+  return it->second;
 }
 
 std::string stemmer_for(std::string_view language) {
@@ -127,14 +141,15 @@ std::string stemmer_for(std::string_view language) {
   return it == algorithms.end() ? std::string() : it->second;
 }
 
+// Collects the terms of a text, either as Terms or (for the index) joined by spaces straight into one string.
 class TermBuilder {
  public:
-  TermBuilder(const Analyzer& analyzer, const std::string& stemmer_algorithm, AnalyzeOptions options,
-              std::vector<Term>& out)
-      : analyzer_(analyzer),
-        stemmer_(options.stem && !stemmer_algorithm.empty() ? &thread_stemmer(stemmer_algorithm) : nullptr),
+  TermBuilder(ThreadWords& words, AnalyzeOptions options, std::vector<Term>* terms, std::string* joined)
+      : words_(words),
+        stem_(options.stem && words.has_stemmer()),
         options_(options),
-        out_(out) {}
+        terms_(terms),
+        joined_(joined) {}
 
   // An ASCII letter or digit, already lower-cased: the common case, without a round trip through code points.
   void add_ascii(char folded, std::size_t begin) {
@@ -173,11 +188,9 @@ class TermBuilder {
   void flush_word() {
     if (word_.empty()) return;
     if (word_.size() <= kMaxWordBytes) {
-      const bool stop = analyzer_.is_stop_word(word_);
-      if (!stop || options_.keep_stop_words) {
-        Term term{word_, word_begin_, word_end_, stop};
-        if (stemmer_ != nullptr && !stop) stem_in_place(*stemmer_, term.text);
-        out_.push_back(std::move(term));
+      const KnownWord& known = words_.lookup(word_);
+      if (!known.stop || options_.keep_stop_words) {
+        emit(stem_ && !known.stop ? known.stem : word_, word_begin_, word_end_, known.stop);
       }
     }
     word_.clear();
@@ -188,45 +201,38 @@ class TermBuilder {
     if (dense_.size() == 1) {
       std::string single;
       utf8_append(single, dense_[0].cp);
-      out_.push_back(Term{std::move(single), dense_[0].begin, dense_[0].end, false});
+      emit(single, dense_[0].begin, dense_[0].end, false);
     }
     for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
       std::string bigram;
       utf8_append(bigram, dense_[i].cp);
       utf8_append(bigram, dense_[i + 1].cp);
-      out_.push_back(Term{std::move(bigram), dense_[i].begin, dense_[i + 1].end, false});
+      emit(bigram, dense_[i].begin, dense_[i + 1].end, false);
     }
     dense_.clear();
   }
 
-  const Analyzer& analyzer_;
-  ThreadStemmer* stemmer_;  // null: no stemming
+  void emit(std::string_view text, std::size_t begin, std::size_t end, bool stop) {
+    if (joined_ == nullptr) {
+      terms_->push_back(Term{std::string(text), begin, end, stop});
+      return;
+    }
+    if (!joined_->empty()) *joined_ += ' ';
+    joined_->append(text);
+  }
+
+  ThreadWords& words_;
+  bool stem_;
   AnalyzeOptions options_;
-  std::vector<Term>& out_;
+  std::vector<Term>* terms_;  // where terms go, unless joined_ is set
+  std::string* joined_;
   std::string word_;
   std::size_t word_begin_ = 0, word_end_ = 0;
   std::vector<DenseChar> dense_;
 };
 
-}  // namespace
-
-Analyzer::Analyzer(std::string_view language)
-    : language_(language.empty() ? "en" : std::string(language)),
-      stemmer_algorithm_(stemmer_for(language_)),
-      stop_words_(&stop_word_set(language_)) {}
-
-std::string Analyzer::stem(std::string_view folded_word) const {
-  std::string word(folded_word);
-  if (!stemmer_algorithm_.empty()) stem_in_place(thread_stemmer(stemmer_algorithm_), word);
-  return word;
-}
-
-bool Analyzer::is_stop_word(std::string_view folded_word) const { return stop_words_->contains(folded_word); }
-
-std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions options) const {
-  std::vector<Term> out;
-  out.reserve(text.size() / 6);
-  TermBuilder builder(*this, stemmer_algorithm_, options, out);
+// Splits `text` into words (and bigrams of dense scripts), folded, and hands them to `builder`.
+void split_into_terms(std::string_view text, TermBuilder& builder) {
   std::array<utf8proc_int32_t, 16> folded{};
   // Inside a word ("don't", "customer's") an apostrophe followed by a letter or digit is dropped and the word
   // continues.
@@ -265,6 +271,26 @@ std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions option
     }
   }
   builder.boundary();
+}
+
+}  // namespace
+
+Analyzer::Analyzer(std::string_view language)
+    : language_(language.empty() ? "en" : std::string(language)),
+      stemmer_algorithm_(stemmer_for(language_)),
+      stop_words_(&stop_word_set(language_)) {}
+
+std::string Analyzer::stem(std::string_view folded_word) const {
+  return thread_words(language_, stemmer_algorithm_, *stop_words_).lookup(std::string(folded_word)).stem;
+}
+
+bool Analyzer::is_stop_word(std::string_view folded_word) const { return stop_words_->contains(folded_word); }
+
+std::vector<Term> Analyzer::analyze(std::string_view text, AnalyzeOptions options) const {
+  std::vector<Term> out;
+  out.reserve(text.size() / 6);
+  TermBuilder builder(thread_words(language_, stemmer_algorithm_, *stop_words_), options, &out, nullptr);
+  split_into_terms(text, builder);
   return out;
 }
 
@@ -277,10 +303,8 @@ std::vector<std::string> Analyzer::terms(std::string_view text, AnalyzeOptions o
 std::string Analyzer::index_form(std::string_view text) const {
   std::string joined;
   joined.reserve(text.size());
-  for (const auto& term : analyze(text)) {
-    if (!joined.empty()) joined += ' ';
-    joined += term.text;
-  }
+  TermBuilder builder(thread_words(language_, stemmer_algorithm_, *stop_words_), {}, nullptr, &joined);
+  split_into_terms(text, builder);
   return joined;
 }
 

@@ -134,6 +134,53 @@ TEST_F(CrawlerTest, FirstCrawlThenResyncAddsUpdatesAndRemovesExactlyWhatChanged)
   }
 }
 
+TEST_F(CrawlerTest, AResyncOfAChangedPageKeepsTheIdsOfItsUnchangedChunks) {
+  TestSite site;
+  const auto sections = [](const std::vector<std::pair<std::string, std::string>>& titled) {
+    std::string html;
+    for (const auto& [heading, topic] : titled) html += "<h2>" + heading + "</h2>" + paragraph(topic);
+    return html;
+  };
+  site.set("/", html_page("Help", sections({{"Shipping", "shipping by courier"}, {"Returns", "returns within 30 days"},
+                                            {"Warranty", "the two-year warranty"}})));
+  const auto queued = add_source(settings({{"url", site.url("/")}}));
+  ASSERT_EQ(run(queued.job).state, store::JobState::succeeded);
+  const auto documents_before = documents(queued.source.id);
+  ASSERT_EQ(documents_before.size(), 1u);
+  const auto before = chunks_of(documents_before[0].id);
+  ASSERT_EQ(before.size(), 3u);
+
+  // Returns edited, Warranty removed, Gift cards added.
+  site.set("/", html_page("Help", sections({{"Shipping", "shipping by courier"}, {"Returns", "returns within 60 days"},
+                                            {"Gift cards", "gift cards"}})));
+  const auto second = sync(queued.source.id);
+  ASSERT_EQ(second.state, store::JobState::succeeded) << second.error;
+  EXPECT_EQ(pages(second, "updated", site.origin()), (Set{"/"}));
+  const auto after = chunks_of(documents_before[0].id);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[0].id, before[0].id);  // Shipping: unchanged
+  EXPECT_EQ(after[0].text, before[0].text);
+  EXPECT_THAT(after[1].text, HasSubstr("within 60 days"));
+  EXPECT_THAT(after[2].text, HasSubstr("gift cards"));
+  for (const auto& old : before) {
+    EXPECT_NE(after[1].id, old.id);
+    EXPECT_NE(after[2].id, old.id);
+  }
+  std::vector<store::ChunkIndexTerms> terms;
+  std::vector<store::Chunk> removed_rows;
+  ASSERT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(terms, tx.chunk_terms(bot_, {before[1].id, before[2].id, after[0].id, after[1].id}));
+    PARLEY_ASSIGN_OR_RETURN(removed_rows, tx.chunks(bot_, {before[1].id, before[2].id}));
+    return {};
+  }).ok());
+  ASSERT_EQ(terms.size(), 4u);
+  EXPECT_TRUE(terms[0].body.empty());  // the old Returns and Warranty chunks left the full-text index
+  EXPECT_TRUE(terms[1].body.empty());
+  EXPECT_FALSE(terms[2].body.empty());  // the kept chunk is still indexed, under its old id
+  EXPECT_FALSE(terms[3].body.empty());
+  EXPECT_TRUE(removed_rows.empty());
+}
+
 TEST_F(CrawlerTest, PdfDocxAndTextPagesGoThroughTheirLoaders) {
   TestSite site;
   site.set("/", html_page("Downloads", paragraph("downloads") + "<a href=\"/manual.pdf\">manual</a>"

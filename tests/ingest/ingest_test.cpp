@@ -1,5 +1,8 @@
 #include "ingest/ingest.h"
 
+#include <map>
+#include <set>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -41,6 +44,25 @@ class IngestTest : public ::testing::Test {
       return {};
     }).ok());
     return count;
+  }
+
+  std::vector<store::Chunk> chunks_of(const std::string& document_id) {
+    std::vector<store::Chunk> chunks;
+    EXPECT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(chunks, tx.document_chunks(document_id));
+      return {};
+    }).ok());
+    return chunks;
+  }
+
+  // The full-text rows of `ids` as the index holds them (empty fields for ids it does not hold).
+  std::vector<store::ChunkIndexTerms> indexed(const std::vector<std::int64_t>& ids) {
+    std::vector<store::ChunkIndexTerms> terms;
+    EXPECT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(terms, tx.chunk_terms(bot_, ids));
+      return {};
+    }).ok());
+    return terms;
   }
 
   store::Source only_source() {
@@ -91,6 +113,77 @@ TEST_F(IngestTest, AFailedReplacementKeepsThePreviousContentAndRecordsWhy) {
   ASSERT_TRUE(add("faq.csv", "question,answer\nWhen?,Weekends too.\n").ok());
   EXPECT_EQ(only_source().status, "ready");
   EXPECT_EQ(hits("weekend"), 1u);
+}
+
+TEST_F(IngestTest, AnEditedDocumentKeepsTheIdsOfItsUnchangedChunks) {
+  // Sections never share a chunk, so each section here is one chunk; the two "Note" sections are identical.
+  const std::string before =
+      "# Guide\n\n## Shipping\n\nParcels travel by courier.\n\n## Note\n\nKeep the receipt.\n\n"
+      "## Returns\n\nReturns are free within thirty days.\n\n## Note\n\nKeep the receipt.\n\n"
+      "## Warranty\n\nThe warranty lasts two years.\n";
+  const auto first = add("guide.md", before);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const auto old_chunks = chunks_of(first->document.id);
+  ASSERT_EQ(old_chunks.size(), 5u);
+  std::map<std::string, std::vector<std::int64_t>> old_ids;  // by text, in document order
+  for (const auto& chunk : old_chunks) old_ids[chunk.text].push_back(chunk.id);
+
+  // Returns edited, Warranty removed, Exchanges added before it all.
+  const std::string after =
+      "# Guide\n\n## Exchanges\n\nExchanges happen in store.\n\n## Shipping\n\nParcels travel by courier.\n\n"
+      "## Note\n\nKeep the receipt.\n\n## Returns\n\nReturns are free within sixty days.\n\n"
+      "## Note\n\nKeep the receipt.\n";
+  const auto second = add("guide.md", after);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  ASSERT_FALSE(second->unchanged);
+  ASSERT_EQ(second->document.id, first->document.id);
+  const auto new_chunks = chunks_of(second->document.id);
+  ASSERT_EQ(new_chunks.size(), 5u);
+  EXPECT_EQ(new_chunks[0].text, "Exchanges happen in store.");
+  EXPECT_EQ(new_chunks[1].id, old_ids["Parcels travel by courier."][0]);
+  EXPECT_EQ(new_chunks[1].ordinal, 1);  // moved down one place, same id
+  EXPECT_EQ(new_chunks[2].id, old_ids["Keep the receipt."][0]);
+  EXPECT_EQ(new_chunks[4].id, old_ids["Keep the receipt."][1]);
+  std::set<std::int64_t> all_old_ids;
+  for (const auto& chunk : old_chunks) all_old_ids.insert(chunk.id);
+  EXPECT_EQ(all_old_ids.count(new_chunks[0].id), 0u);  // new section: new id
+  EXPECT_EQ(new_chunks[3].text, "Returns are free within sixty days.");
+  EXPECT_EQ(all_old_ids.count(new_chunks[3].id), 0u);  // changed section: new id
+
+  // The removed and the replaced chunks are gone from the table and from the full-text index; kept ones are
+  // indexed as before, and new ones are indexed.
+  const std::int64_t warranty = old_ids["The warranty lasts two years."][0];
+  const std::int64_t old_returns = old_ids["Returns are free within thirty days."][0];
+  const auto terms = indexed({warranty, old_returns, new_chunks[1].id, new_chunks[0].id, new_chunks[3].id});
+  ASSERT_EQ(terms.size(), 5u);
+  EXPECT_TRUE(terms[0].body.empty());
+  EXPECT_TRUE(terms[1].body.empty());
+  EXPECT_EQ(terms[2].body, text::Analyzer("en").index_form("Parcels travel by courier."));
+  EXPECT_EQ(terms[3].body, text::Analyzer("en").index_form("Exchanges happen in store."));
+  EXPECT_EQ(terms[4].body, text::Analyzer("en").index_form("Returns are free within sixty days."));
+  EXPECT_EQ(hits("warranty"), 0u);
+  EXPECT_EQ(hits("thirty"), 0u);
+  EXPECT_EQ(hits("sixty"), 1u);
+  EXPECT_EQ(hits("courier"), 1u);
+  EXPECT_EQ(hits("receipt"), 2u);
+  EXPECT_EQ(only_source().chunk_count, 5);
+  bool gone_from_table = false;
+  ASSERT_TRUE(store_->read(scope(), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto found, tx.chunks(bot_, {warranty, old_returns}));
+    gone_from_table = found.empty();
+    PARLEY_ASSIGN_OR_RETURN(auto stats, tx.term_stats(bot_, {}));
+    EXPECT_EQ(stats.chunk_count, 5);
+    return {};
+  }).ok());
+  EXPECT_TRUE(gone_from_table);
+
+  // A new document title changes every chunk (the title is part of each chunk's content).
+  const auto retitled = add("guide.md", "# Handbook" + after.substr(after.find('\n')));
+  ASSERT_TRUE(retitled.ok());
+  for (const auto& chunk : chunks_of(retitled->document.id)) {
+    EXPECT_EQ(chunk.title, "Handbook");
+    for (const auto& old : new_chunks) EXPECT_NE(chunk.id, old.id);
+  }
 }
 
 TEST_F(IngestTest, RefusesUnknownBotsOversizedFilesAndBadNames) {

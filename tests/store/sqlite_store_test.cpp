@@ -1,5 +1,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "support/temp_dir.h"
@@ -287,6 +288,36 @@ TEST_F(StoreTest, ConversationsAndMessagesPersistAcrossReopen) {
     EXPECT_TRUE(messages.empty());
     return {};
   }).ok());
+}
+
+// The FTS5 automerge setting of create_bot_index, read from the index's own config table; 0 when unset.
+int automerge_of(const std::string& db_path, const std::string& bot_id) {
+  sqlite3* db = nullptr;
+  sqlite3_open(db_path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, ("SELECT v FROM fts_" + bot_id + "_config WHERE k = 'automerge'").c_str(), -1, &stmt, nullptr);
+  const int value = stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+void execute(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(db_path.c_str(), &db);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, BotIndexesMergeSegmentsInEightsAlsoAfterAnUpgrade) {
+  const std::string path = dir_.file("parley.db");
+  EXPECT_EQ(automerge_of(path, bot_), 8);
+  // A database from before the setting: the migration applies it to the bots it already has.
+  store_.reset();
+  execute(path, "DELETE FROM fts_" + bot_ + "_config WHERE k = 'automerge'; DELETE FROM schema_migrations WHERE version = 12");
+  EXPECT_EQ(automerge_of(path, bot_), 0);
+  store_ = std::move(open_store({path})).value();
+  EXPECT_EQ(automerge_of(path, bot_), 8);
 }
 
 TEST_F(StoreTest, DeletingABotDropsItsIndexAndRows) {

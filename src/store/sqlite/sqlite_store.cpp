@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -1021,7 +1023,7 @@ class SqliteTx final : public WriteTx {
     PARLEY_ASSIGN_OR_RETURN(auto workspace_id, source_workspace(document.bot_id, document.source_id));
     if (!workspace_id) return make_error(ErrorCode::not_found, "no such source");
     Document stored = document;
-    std::int64_t removed = 0;
+    bool replaced = false;
     stored.workspace_id = std::move(*workspace_id);
     stored.updated_at = unix_millis();
     auto existing = db_.prepare("SELECT id, created_at FROM documents WHERE source_id = ? AND uri = ?");
@@ -1030,7 +1032,7 @@ class SqliteTx final : public WriteTx {
       stored.id = existing.text(0);
       stored.created_at = existing.integer(1);
       existing.reset();
-      removed = remove_document_chunks(stored.bot_id, stored.id);
+      replaced = true;
       db_.prepare("UPDATE documents SET title = ?, content_type = ?, content_hash = ?, byte_size = ?, language = ?, "
                   "status = ?, error = ?, updated_at = ?, fetched_url = ?, etag = ?, last_modified = ?, "
                   "modified_at = ?, links = ? WHERE id = ?")
@@ -1050,8 +1052,16 @@ class SqliteTx final : public WriteTx {
                            stored.last_modified, stored.modified_at, links_to_json(stored.links))
           .run();
     }
-    insert_chunks(stored, new_chunks);
-    bump_knowledge(stored.bot_id, static_cast<std::int64_t>(new_chunks.size()) - removed);
+    if (replaced) {
+      // Bumped even when no chunk changed: readers' caches also hold the document's fields (uri, title).
+      bump_knowledge(stored.bot_id, replace_chunks(stored, new_chunks));
+    } else {
+      std::vector<const NewChunk*> all_new;
+      all_new.reserve(new_chunks.size());
+      for (const auto& chunk : new_chunks) all_new.push_back(&chunk);
+      insert_chunks(stored, all_new);
+      bump_knowledge(stored.bot_id, static_cast<std::int64_t>(new_chunks.size()));
+    }
     return stored;
   }
 
@@ -1579,31 +1589,115 @@ class SqliteTx final : public WriteTx {
     return {};
   }
 
-  void insert_chunks(const Document& document, const std::vector<NewChunk>& new_chunks) {
-    const std::string table = fts_table(document.bot_id);
+  // Inserts chunks of the document with new ids, and their full-text rows.
+  void insert_chunks(const Document& document, const std::vector<const NewChunk*>& new_chunks) {
+    if (new_chunks.empty()) return;
     auto insert = db_.prepare("INSERT INTO chunks (workspace_id, bot_id, document_id, ordinal, kind, title, "
                               "heading_path, text, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    auto index = db_.prepare("INSERT INTO " + table + " (rowid, title, headings, body, kind) VALUES (?, ?, ?, ?, ?)");
-    for (const auto& [chunk, terms] : new_chunks) {
-      insert.bind(1, document.workspace_id)
-          .bind(2, document.bot_id)
-          .bind(3, document.id)
-          .bind(4, chunk.ordinal)
-          .bind(5, chunk_kind_name(chunk.kind))
-          .bind(6, chunk.title)
-          .bind(7, chunk.heading_path)
-          .bind(8, chunk.text)
-          .bind(9, chunk.metadata.dump());
+    auto index = db_.prepare(index_chunk_sql(document.bot_id));
+    for (const NewChunk* new_chunk : new_chunks) {
+      const auto& [chunk, terms] = *new_chunk;
+      insert.bind_positional(document.workspace_id, document.bot_id, document.id, chunk.ordinal,
+                             chunk_kind_name(chunk.kind), chunk.title, chunk.heading_path, chunk.text,
+                             chunk.metadata.dump());
       insert.run();
       insert.reset();
-      index.bind(1, db_.last_insert_rowid())
-          .bind(2, terms.title)
-          .bind(3, terms.headings)
-          .bind(4, terms.body)
-          .bind(5, chunk_kind_name(chunk.kind));
+      index.bind_positional(db_.last_insert_rowid(), terms.title, terms.headings, terms.body,
+                            chunk_kind_name(chunk.kind));
       index.run();
       index.reset();
     }
+  }
+
+  static std::string index_chunk_sql(std::string_view bot_id) {
+    return "INSERT INTO " + fts_table(bot_id) + " (rowid, title, headings, body, kind) VALUES (?, ?, ?, ?, ?)";
+  }
+
+  // Brings a stored document's chunks to `new_chunks` while keeping the ids of those whose content is unchanged,
+  // so that citations and anything else holding a chunk id stay valid across edits and resyncs. A chunk's content
+  // is its kind, title, heading path and text; the n-th of several identical chunks takes the id of the n-th old
+  // one. Kept chunks are left alone in the chunks table and the full-text index unless their ordinal, metadata or
+  // analysed terms (another index language) changed; only removed chunks are deleted and new ones inserted.
+  // Returns how many chunks the document gained (negative: lost).
+  std::int64_t replace_chunks(const Document& document, const std::vector<NewChunk>& new_chunks) {
+    struct OldChunk {
+      std::int64_t id;
+      int ordinal;
+      std::string metadata;
+      bool kept = false;
+    };
+    std::vector<OldChunk> old_chunks;
+    // Content key -> indexes into old_chunks, in ordinal order.
+    std::unordered_map<std::string, std::vector<std::size_t>> by_content;
+    const auto content_key = [](std::string_view kind, std::string_view title, std::string_view heading_path,
+                                std::string_view text) {
+      std::string key;
+      key.reserve(kind.size() + title.size() + heading_path.size() + text.size() + 3);
+      key.append(kind).append(1, '\0').append(title).append(1, '\0').append(heading_path).append(1, '\0').append(text);
+      return key;
+    };
+    {
+      auto stmt = db_.prepare(
+          "SELECT id, ordinal, metadata, kind, title, heading_path, text FROM chunks WHERE document_id = ? "
+          "ORDER BY ordinal");
+      stmt.bind(1, document.id);
+      while (stmt.step()) {
+        old_chunks.push_back({stmt.integer(0), static_cast<int>(stmt.integer(1)), stmt.text(2)});
+        by_content[content_key(stmt.text(3), stmt.text(4), stmt.text(5), stmt.text(6))].push_back(old_chunks.size() - 1);
+      }
+    }
+    // Which old chunk each new one keeps, if any.
+    std::vector<const OldChunk*> kept(new_chunks.size(), nullptr);
+    for (std::size_t i = 0; i < new_chunks.size(); ++i) {
+      const Chunk& chunk = new_chunks[i].chunk;
+      const auto found = by_content.find(content_key(chunk_kind_name(chunk.kind), chunk.title, chunk.heading_path, chunk.text));
+      if (found == by_content.end()) continue;
+      for (const std::size_t candidate : found->second) {
+        if (!old_chunks[candidate].kept) {
+          old_chunks[candidate].kept = true;
+          kept[i] = &old_chunks[candidate];
+          break;
+        }
+      }
+    }
+    const std::string table = fts_table(document.bot_id);
+    std::vector<const NewChunk*> added;
+    for (std::size_t i = 0; i < new_chunks.size(); ++i) {
+      const auto& [chunk, terms] = new_chunks[i];
+      const OldChunk* old = kept[i];
+      if (old == nullptr) {
+        added.push_back(&new_chunks[i]);
+        continue;
+      }
+      const std::string metadata = chunk.metadata.dump();
+      if (old->ordinal != chunk.ordinal || old->metadata != metadata) {
+        db_.prepare("UPDATE chunks SET ordinal = ?, metadata = ? WHERE id = ?")
+            .bind_positional(chunk.ordinal, metadata, old->id)
+            .run();
+      }
+      auto indexed = db_.prepare("SELECT title, headings, body FROM " + table + " WHERE rowid = ?");
+      indexed.bind(1, old->id);
+      const bool same_terms = indexed.step() && indexed.text(0) == terms.title && indexed.text(1) == terms.headings &&
+                              indexed.text(2) == terms.body;
+      indexed.reset();
+      if (!same_terms) {
+        db_.prepare("DELETE FROM " + table + " WHERE rowid = ?").bind(1, old->id).run();
+        db_.prepare(index_chunk_sql(document.bot_id))
+            .bind_positional(old->id, terms.title, terms.headings, terms.body, chunk_kind_name(chunk.kind))
+            .run();
+      }
+    }
+    // New chunks before removed ones go: SQLite gives a new row the largest id plus one, which would otherwise be
+    // the id of a removed chunk whenever that was the newest row.
+    insert_chunks(document, added);
+    std::int64_t removed = 0;
+    for (const OldChunk& old : old_chunks) {
+      if (old.kept) continue;
+      db_.prepare("DELETE FROM " + table + " WHERE rowid = ?").bind(1, old.id).run();
+      db_.prepare("DELETE FROM chunks WHERE id = ?").bind(1, old.id).run();
+      ++removed;
+    }
+    return static_cast<std::int64_t>(added.size()) - removed;
   }
 
   // The full-text rows are removed explicitly: they live in a per-bot table that foreign keys cannot reach.
