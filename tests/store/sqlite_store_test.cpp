@@ -1,3 +1,5 @@
+#include <set>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -221,6 +223,47 @@ TEST_F(StoreTest, DeletingASourceRemovesItsChunksFromTheIndex) {
   add_document(bot_, "b.md", {chunk(0, "beta", "text two")});
   ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_source(bot_, source_id); }).ok());
   EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"text"})), ElementsAre("beta"));
+}
+
+// Reading transactions keep rows' lengths for the ranking function per knowledge version; their scores must be
+// those of a transaction that reads every length afresh (a transaction that has written), also when a new chunk
+// takes the id of a removed one.
+TEST_F(StoreTest, CachedRowLengthsScoreAsFreshOnes) {
+  ChunkQuery query;
+  query.terms = {"ship"};
+  const auto scores = [&](bool in_write) {
+    std::vector<std::pair<std::int64_t, double>> out;
+    const auto collect = [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto found, tx.search_chunks(bot_, query));
+      for (const auto& hit : found.hits) out.emplace_back(hit.chunk_id, hit.score);
+      return {};
+    };
+    const Status status = in_write ? store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+      PARLEY_TRY(tx.create_conversation(bot_));  // the transaction has written: no cached lengths
+      return collect(tx);
+    })
+                                   : store_->read(Scope::workspace(workspace_a_), collect);
+    EXPECT_TRUE(status.ok());
+    return out;
+  };
+  add_document(bot_, "short.md", {chunk(0, "guide", "ship")});
+  auto [source_id, doc_id] = add_document(bot_, "long.md", {chunk(0, "notes", "ship with many more words after it")});
+  const auto first = scores(false);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(scores(false), first);  // the lengths now come from the cache
+  EXPECT_EQ(scores(true), first);
+  // Removing the newest chunk and adding another lets it take the removed chunk's id, with another length.
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_source(bot_, source_id); }).ok());
+  add_document(bot_, "other.md", {chunk(0, "notes", "ship ship")});
+  const auto fresh = scores(true);
+  ASSERT_EQ(fresh.size(), 2u);
+  const auto ids = [](const auto& hits) {
+    std::set<std::int64_t> out;
+    for (const auto& hit : hits) out.insert(hit.first);
+    return out;
+  };
+  ASSERT_EQ(ids(fresh), ids(first));  // the scenario: same ids, another length
+  EXPECT_EQ(scores(false), fresh);
 }
 
 TEST_F(StoreTest, AnotherWorkspaceSeesNothing) {

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/sqlite/fts_rank.h"
+
 namespace parley::store::sqlite {
 
 class SqliteError : public std::runtime_error {
@@ -101,6 +103,8 @@ class Connection {
   // Drops cached statements (after DDL that changes tables they use).
   void clear_statement_cache();
   std::size_t cached_statement_count() const { return cache_.size(); }
+  // The ranking function's row lengths (fts_rank.h), kept with the connection that ranks.
+  RowLengthCache& row_lengths() { return row_lengths_; }
 
  private:
   sqlite3* db_ = nullptr;
@@ -110,6 +114,7 @@ class Connection {
     std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
   };
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
+  RowLengthCache row_lengths_;
 };
 
 [[noreturn]] void throw_sqlite_error(sqlite3* db, int code, std::string_view context);

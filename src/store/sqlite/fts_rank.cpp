@@ -1,7 +1,8 @@
 #include "store/sqlite/fts_rank.h"
 
 #include <algorithm>
-#include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 namespace parley::store::sqlite {
 namespace {
@@ -31,25 +32,44 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
       return;
     }
   }
-  // Per phrase: the weighted count of its instances in the whole row, and in the title column alone.
-  std::vector<double> frequency(static_cast<std::size_t>(phrases), 0.0), title_frequency(frequency);
-  int instances = 0;
-  if (api->xInstCount(context, &instances) != SQLITE_OK) {
-    sqlite3_result_error(result, "parley_bm25: cannot read the matches", -1);
-    return;
-  }
+  // Per phrase: the weighted count of its instances in the whole row, and in the title column alone. Walked phrase
+  // by phrase (xPhraseFirst/Next): xInst would first merge every phrase's positions into one sorted list.
+  boost::container::small_vector<double, 32> frequency(static_cast<std::size_t>(phrases), 0.0), title_frequency(frequency);
   const double title_weight = argc > 0 ? sqlite3_value_double(argv[0]) : 1.0;
-  for (int i = 0; i < instances; ++i) {
-    int phrase = 0, column = 0, offset = 0;
-    if (api->xInst(context, i, &phrase, &column, &offset) != SQLITE_OK) continue;
-    const double weight = column < argc ? sqlite3_value_double(argv[column]) : 1.0;
-    frequency[static_cast<std::size_t>(phrase)] += weight;
-    if (column == 0) title_frequency[static_cast<std::size_t>(phrase)] += title_weight;
+  boost::container::small_vector<double, 8> column_weight(static_cast<std::size_t>(columns), 1.0);
+  for (int column = 0; column < columns && column < argc; ++column) {
+    column_weight[static_cast<std::size_t>(column)] = sqlite3_value_double(argv[column]);
   }
-  int row_tokens = 0;
-  if (api->xColumnSize(context, -1, &row_tokens) != SQLITE_OK) row_tokens = 0;
+  for (int phrase = 0; phrase < phrases; ++phrase) {
+    Fts5PhraseIter iterator;
+    int column = 0, offset = 0;
+    if (api->xPhraseFirst(context, phrase, &iterator, &column, &offset) != SQLITE_OK) {
+      sqlite3_result_error(result, "parley_bm25: cannot read the matches", -1);
+      return;
+    }
+    for (; column >= 0; api->xPhraseNext(context, &iterator, &column, &offset)) {
+      if (column < columns) frequency[static_cast<std::size_t>(phrase)] += column_weight[static_cast<std::size_t>(column)];
+      if (column == 0) title_frequency[static_cast<std::size_t>(phrase)] += title_weight;
+    }
+  }
+  auto* extras = argc > columns + phrases
+                     ? static_cast<RankExtras*>(sqlite3_value_pointer(argv[argc - 1], kRankExtrasPointerType))
+                     : nullptr;
+  RowTokenCounts* known = extras != nullptr ? extras->row_tokens : nullptr;
+  const sqlite3_int64 rowid = api->xRowid(context);
+  int row_tokens = -1;
+  if (known != nullptr) {
+    if (const auto it = known->find(rowid); it != known->end()) row_tokens = it->second;
+  }
+  if (row_tokens < 0) {
+    if (api->xColumnSize(context, -1, &row_tokens) != SQLITE_OK) {
+      row_tokens = 0;
+    } else if (known != nullptr) {
+      known->emplace(rowid, row_tokens);
+    }
+  }
   const double norm = kK1 * (1 - kB + kB * static_cast<double>(row_tokens) / std::max(1.0, average->tokens));
-  const auto bm25 = [&](const std::vector<double>& tf) {
+  const auto bm25 = [&](const auto& tf) {
     double sum = 0;
     for (int p = 0; p < phrases; ++p) {
       const int argument = columns + p;
@@ -60,10 +80,9 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
     return sum;
   };
   const double score = bm25(frequency);
-  if (argc > columns + phrases) {
-    auto* title_scores = static_cast<TitleScores*>(sqlite3_value_pointer(argv[argc - 1], kTitleScoresPointerType));
+  if (extras != nullptr && extras->title_scores != nullptr) {
     const double title_score = bm25(title_frequency);
-    if (title_scores != nullptr && title_score > 0) title_scores->emplace_back(api->xRowid(context), title_score);
+    if (title_score > 0) extras->title_scores->emplace_back(rowid, title_score);
   }
   sqlite3_result_double(result, score);
 }

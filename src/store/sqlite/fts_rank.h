@@ -6,20 +6,52 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace parley::store::sqlite {
 
-// Registers parley_bm25(table, w_col0, w_col1, ..., idf_phrase0, idf_phrase1, ..., [title_scores]) on the
-// connection: one weight per column of the table, then one IDF per phrase of the MATCH expression in order (missing
-// ones count 0). Higher is better. Returns false when the SQLite build has no FTS5.
+// Registers parley_bm25(table, w_col0, w_col1, ..., idf_phrase0, idf_phrase1, ..., [extras]) on the connection:
+// one weight per column of the table, then one IDF per phrase of the MATCH expression in order (missing ones count
+// 0). Higher is better. Returns false when the SQLite build has no FTS5.
 bool register_fts_rank(sqlite3* db);
 
-// The optional last argument of parley_bm25, bound with sqlite3_bind_pointer(..., kTitleScoresPointerType, ...):
-// every row whose first column (the title) matches is appended with its score from that column alone, so that one
-// pass over the index ranks by the whole row and by the title.
 using TitleScores = std::vector<std::pair<std::int64_t, double>>;
-inline constexpr const char* kTitleScoresPointerType = "parley_title_scores";
+using RowTokenCounts = std::unordered_map<std::int64_t, int>;
+
+// The optional last argument of parley_bm25, bound with sqlite3_bind_pointer(..., kRankExtrasPointerType, ...).
+struct RankExtras {
+  // When set, every row whose first column (the title) matches is appended with its score from that column alone,
+  // so that one pass over the index ranks by the whole row and by the title.
+  TitleScores* title_scores = nullptr;
+  // When set, rows' token counts are read from it and added to it. FTS5 reads a row's length from its docsize
+  // table, a B-tree lookup per scored row that was the largest cost of ranking.
+  RowTokenCounts* row_tokens = nullptr;
+};
+inline constexpr const char* kRankExtrasPointerType = "parley_rank_extras";
+
+// Token counts of one full-text table's rows, valid while its content does not change (callers key it by the bot's
+// knowledge version). One per connection: the table last ranked.
+class RowLengthCache {
+ public:
+  // The counts for `table` at `version`; emptied when either changed, or when they grew past a bound.
+  RowTokenCounts& of(std::string_view table, std::int64_t version) {
+    if (table != table_ || version != version_ || tokens_.size() > kMaxRows) {
+      table_ = std::string(table);
+      version_ = version;
+      tokens_.clear();
+    }
+    return tokens_;
+  }
+
+ private:
+  static constexpr std::size_t kMaxRows = 200'000;  // ~8 MB
+  std::string table_;
+  std::int64_t version_ = -1;
+  RowTokenCounts tokens_;
+};
 
 }  // namespace parley::store::sqlite

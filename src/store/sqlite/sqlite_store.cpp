@@ -473,7 +473,7 @@ class SqliteTx final : public WriteTx {
     const bool qa_titles = query.qa_title_limit > 0;
     std::string rank = "parley_bm25(" + table + ", ?, ?, ?, 0.0";
     for (std::size_t i = 0; i < query.terms.size(); ++i) rank += ", ?";
-    rank += qa_titles ? ", ?)" : ")";
+    rank += ", ?)";
     // The LIMIT bounds the rows scored. The best of them are kept here rather than by an ORDER BY: SQLite's sorter
     // costs more than the scoring.
     auto stmt = db_.prepare("SELECT rowid, " + rank + " FROM " + table + " WHERE " + table + " MATCH ? LIMIT ?");
@@ -482,9 +482,15 @@ class SqliteTx final : public WriteTx {
     for (std::size_t i = 0; i < query.terms.size(); ++i) {
       stmt.bind(parameter++, i < query.term_weights.size() ? query.term_weights[i] : 1.0);
     }
-    // The rows matching by their title, with the score of the title alone (see fts_rank.h).
+    // The rows matching by their title, with the score of the title alone, and the rows' lengths as far as known
+    // (see fts_rank.h). Not in a transaction that has written: its changes may yet be rolled back.
     TitleScores by_title;
-    if (qa_titles) stmt.bind_pointer(parameter++, &by_title, kTitleScoresPointerType);
+    RankExtras extras;
+    if (qa_titles) extras.title_scores = &by_title;
+    if (sqlite3_txn_state(db_.handle(), "main") != SQLITE_TXN_WRITE) {
+      extras.row_tokens = &db_.row_lengths().of(table, owned_bot_version_);
+    }
+    stmt.bind_pointer(parameter++, &extras, kRankExtrasPointerType);
     stmt.bind(parameter++, match);
     stmt.bind(parameter, query.max_scored > 0 ? query.max_scored : std::int64_t{-1});
     while (stmt.step()) found.hits.push_back({stmt.integer(0), stmt.real(1)});
@@ -1571,12 +1577,13 @@ class SqliteTx final : public WriteTx {
   // the same bot, so the answer is kept for the transaction (delete_bot forgets it).
   Result<std::optional<std::string>> bot_workspace(std::string_view bot_id) {
     if (!owned_bot_.empty() && bot_id == owned_bot_) return std::optional<std::string>(owned_bot_workspace_);
-    auto stmt = db_.prepare(sql({"SELECT workspace_id FROM bots WHERE id = ? AND ", kInScope}));
+    auto stmt = db_.prepare(sql({"SELECT workspace_id, knowledge_version FROM bots WHERE id = ? AND ", kInScope}));
     stmt.bind_positional(bot_id);
     bind_scope(stmt);
     if (!stmt.step()) return std::optional<std::string>();
     owned_bot_ = std::string(bot_id);
     owned_bot_workspace_ = stmt.text(0);
+    owned_bot_version_ = stmt.integer(1);
     return std::optional<std::string>(owned_bot_workspace_);
   }
 
@@ -1723,6 +1730,7 @@ class SqliteTx final : public WriteTx {
   Connection& db_;
   const Scope& scope_;
   std::string owned_bot_, owned_bot_workspace_;  // see bot_workspace
+  std::int64_t owned_bot_version_ = 0;           // its knowledge version, as this transaction sees it
 };
 
 Error to_error(const SqliteError& error) {
