@@ -51,8 +51,8 @@ Measurement ingest_format(parley::store::Store& store, const std::string& worksp
   Measurement m;
   const auto scope = parley::store::Scope::workspace(workspace);
   const auto started = std::chrono::steady_clock::now();
-  // Uploads of 32 pages at a time, as a multi-file upload or `parley source add` sends them.
-  constexpr std::size_t kBatch = 32;
+  // Uploads in the batches `parley source add` sends (a multi-file upload through the API may hold more or fewer).
+  constexpr std::size_t kBatch = parley::ingest::kUploadBatchFiles;
   std::vector<std::string> names, contents;
   const auto flush = [&] {
     std::vector<parley::ingest::FileUpload> uploads;

@@ -58,14 +58,12 @@ void add_source_commands(CLI::App& app, Globals& globals) {
     const auto scope = store::Scope::workspace(workspace);
     const auto paths = expand_paths(options->paths);
     int failures = 0;
-    // Files are read and stored in batches: one transaction per batch keeps bulk imports fast.
-    constexpr std::size_t kBatchFiles = 64;
-    constexpr std::size_t kBatchBytes = 32u << 20;
+    // Files are read and stored in batches (ingest::kUploadBatchFiles): bounded memory, few transactions.
     for (std::size_t start = 0; start < paths.size();) {
       std::vector<std::string> contents;
       std::vector<std::filesystem::path> batch_paths;
       std::size_t batch_bytes = 0;
-      for (; start < paths.size() && contents.size() < kBatchFiles && batch_bytes < kBatchBytes; ++start) {
+      for (; start < paths.size() && contents.size() < ingest::kUploadBatchFiles && batch_bytes < ingest::kUploadBatchBytes; ++start) {
         std::ifstream in(paths[start], std::ios::binary);
         if (!in) {
           std::cerr << "failed " << paths[start].string() << ": cannot read the file\n";

@@ -38,6 +38,11 @@ struct IngestOutcome {
   std::vector<std::string> warnings;
 };
 
+// How many files (and bytes) `parley source add` reads and hands to add_files at a time: memory stays bounded, and
+// within a batch the next transaction's files are parsed while the previous one commits.
+inline constexpr std::size_t kUploadBatchFiles = 64;
+inline constexpr std::size_t kUploadBatchBytes = 32u << 20;
+
 // All uploads must be for the same bot. The outer error is for the batch (unknown bot, store failure); each file
 // has its own result.
 Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const store::Scope& scope,
