@@ -64,7 +64,7 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
   if (row_tokens < 0) {
     if (api->xColumnSize(context, -1, &row_tokens) != SQLITE_OK) {
       row_tokens = 0;
-    } else if (known != nullptr) {
+    } else if (known != nullptr && known->size() < kMaxCachedRowLengths) {
       known->emplace(rowid, row_tokens);
     }
   }

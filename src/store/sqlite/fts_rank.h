@@ -33,13 +33,17 @@ struct RankExtras {
 };
 inline constexpr const char* kRankExtrasPointerType = "parley_rank_extras";
 
+// At most this many row lengths per connection (~2 MB; the store keeps up to 16 reading connections). Once full, it
+// keeps the rows ranked first, which on a large bot are those of its common words, and stops adding.
+inline constexpr std::size_t kMaxCachedRowLengths = 50'000;
+
 // Token counts of one full-text table's rows, valid while its content does not change (callers key it by the bot's
 // knowledge version). One per connection: the table last ranked.
 class RowLengthCache {
  public:
-  // The counts for `table` at `version`; emptied when either changed, or when they grew past a bound.
+  // The counts for `table` at `version`; emptied when either changed.
   RowTokenCounts& of(std::string_view table, std::int64_t version) {
-    if (table != table_ || version != version_ || tokens_.size() > kMaxRows) {
+    if (table != table_ || version != version_) {
       table_ = std::string(table);
       version_ = version;
       tokens_.clear();
@@ -48,7 +52,6 @@ class RowLengthCache {
   }
 
  private:
-  static constexpr std::size_t kMaxRows = 200'000;  // ~8 MB
   std::string table_;
   std::int64_t version_ = -1;
   RowTokenCounts tokens_;
