@@ -10,15 +10,9 @@ out=${3:-$(mktemp)}
 command -v valgrind >/dev/null || { echo "chat_cost.sh needs valgrind: apt-get install valgrind" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 parley="$build/src/app/parley"
-data=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
-bot=$("$parley" --data "$data" init --demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["demo_bot_id"])')
-sed -i 's/^\[limits\]$/[limits]\nper_ip_rate = 0\nper_bot_rate = 0/' "$data/parley.toml"
-valgrind --tool=callgrind --callgrind-out-file="$out" --instr-atstart=no --dump-instr=no \
-  "$parley" --data "$data" serve --port 0 > "$data/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 600); do grep -q "listening on" "$data/serve.log" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$data/serve.log")
+server_wrapper="valgrind --tool=callgrind --callgrind-out-file=$out --instr-atstart=no --dump-instr=no"
+start_attempts=600  # valgrind starts slowly
+source "$here/demo_server.sh"
 # The questions of chat.lua, in the same rotation.
 python3 - "$port" "$bot" "$count" "$server" "$here/chat.lua" <<'PY'
 import http.client, json, re, subprocess, sys
