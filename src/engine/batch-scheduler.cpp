@@ -395,16 +395,9 @@ void Scheduler::finish(Sequence& seq, FinishReason reason) {
 }
 
 void Scheduler::settle(Sequence& seq, Result<SchedulerResult> outcome) {
-  if (const auto& on_done = seq.prepared.request.on_done) {
-    try {
-      if (outcome.ok()) {
-        on_done(outcome->generation);
-      } else {
-        on_done(outcome.error());
-      }
-    } catch (...) {
-      // The caller's problem; the engine thread and the other sequences go on.
-    }
+  if (seq.prepared.request.on_done) {
+    report_done(seq.prepared.request, outcome.ok() ? Result<GenerationResult>(outcome->generation)
+                                                   : Result<GenerationResult>(outcome.error()));
   }
   seq.promise.set_value(std::move(outcome));
 }

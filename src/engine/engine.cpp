@@ -149,15 +149,18 @@ Result<std::string> Engine::render_chat(std::span<const ChatMessage> messages, b
   return std::move(rendered.text);
 }
 
+void report_done(const GenerationRequest& request, const Result<GenerationResult>& outcome) noexcept {
+  if (!request.on_done) return;
+  try {
+    request.on_done(outcome);
+  } catch (...) {
+    // The caller's problem.
+  }
+}
+
 std::future<Result<GenerationResult>> Engine::submit(GenerationRequest request) {
   auto failed = [&request](Error error) {
-    if (request.on_done) {
-      try {
-        request.on_done(error);
-      } catch (...) {
-        // As in the scheduler: the caller's exception does not change the outcome.
-      }
-    }
+    report_done(request, error);
     std::promise<Result<GenerationResult>> promise;
     promise.set_value(std::move(error));
     return promise.get_future();

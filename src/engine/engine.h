@@ -80,6 +80,10 @@ struct GenerationResult {
   GenerationTimings timings;
 };
 
+// Calls `request.on_done`, when set, with the outcome. An exception the caller's callback throws is swallowed: it
+// changes neither the outcome nor the engine thread and the other sequences.
+void report_done(const GenerationRequest& request, const Result<GenerationResult>& outcome) noexcept;
+
 struct EngineStats {
   int active_sequences = 0;
   int queued_requests = 0;
