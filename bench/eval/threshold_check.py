@@ -4,14 +4,25 @@
 Reads the per-question dump of answer_quality.py made with `--answer-threshold 0` (every question answered, so
 every gold rank is known), then, holding out each set in turn, picks the threshold from the other sets alone: the
 largest one that still answers at least --keep of their answerable questions. The held-out set's figures at that
-threshold show whether a threshold tuned on some sets carries over to another. The figures at --default (the
-shipped BotSettings::answer_threshold) are printed too.
+threshold show whether a threshold tuned on some sets carries over to another. The figures at --default (by
+default the shipped BotSettings::answer_threshold, read from src/chat/bot_settings.h) are printed too.
 
 Usage: bench/eval/answer_quality.py --answer-threshold 0 --dump /tmp/dump.json
-       bench/eval/threshold_check.py /tmp/dump.json [--keep 0.9] [--default 0.35]
+       bench/eval/threshold_check.py /tmp/dump.json [--keep 0.9] [--default T]
 """
 import argparse
 import json
+import os
+import re
+
+
+def shipped_threshold():
+    """BotSettings::answer_threshold as the source declares it, so the check never drifts from the product."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "chat", "bot_settings.h")
+    match = re.search(r"double answer_threshold = ([0-9.]+);", open(header).read())
+    if not match:
+        raise SystemExit(f"cannot find answer_threshold in {header}")
+    return float(match.group(1))
 
 
 def figures(questions, threshold):
@@ -45,7 +56,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dump")
     parser.add_argument("--keep", type=float, default=0.9)
-    parser.add_argument("--default", type=float, default=0.35)
+    parser.add_argument("--default", type=float, default=shipped_threshold())
     args = parser.parse_args()
     dump = json.load(open(args.dump))
     print(f"shipped threshold {args.default}:")

@@ -124,7 +124,9 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
 Citation citation_of(const search::Candidate& candidate) { return cite(candidate, snippet_of(candidate.chunk.text)); }
 
 double answer_confidence(const search::SearchResult& result) {
-  return result.candidates.empty() ? 0 : result.candidates.front().score;
+  double best = 0;
+  for (const auto& candidate : result.candidates) best = std::max(best, candidate.score);
+  return best;
 }
 
 namespace {

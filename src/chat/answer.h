@@ -32,8 +32,9 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
 // The citation of a retrieved candidate: its title (and section), link and a snippet of its text.
 Citation citation_of(const search::Candidate& candidate);
 
-// How strongly the best candidate supports an answer (0..1): its retrieval score, a mix of shares of the question
-// it covers (see search::Candidate), so questions with terms the knowledge never uses score low.
+// How strongly the evidence supports an answer (0..1): the best retrieval score among the candidates, a mix of
+// shares of the question they cover (see search::Candidate), so questions with terms the knowledge never uses score
+// low. The best score, not the first candidate's: the ranking also weighs the question's form, which is no evidence.
 double answer_confidence(const search::SearchResult& result);
 
 }  // namespace parley::chat

@@ -29,6 +29,9 @@ constexpr double kTitleWeight = 0.40;
 constexpr double kCoverageWeight = 0.30;
 constexpr double kPhraseWeight = 0.10;
 constexpr double kRankWeight = 0.20;
+// Ranking, not confidence: a curated question asking for the same kind of answer as the visitor's goes before a
+// slightly better-worded one asking for another kind. Small, since the opening words are weak evidence of topic.
+constexpr double kSameFormBonus = 0.05;
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
@@ -166,6 +169,7 @@ struct PreparedChunk {
   store::Chunk chunk;
   FieldTerms key;
   FieldTerms whole;
+  QuestionForm form = QuestionForm::none;  // of a Q&A pair's question
   std::size_t text_hash = 0;  // of duplicate_key(text): chunks whose hashes are equal are folded into one
 };
 
@@ -203,6 +207,7 @@ class Retriever::CandidateCache {
         if (terms == terms_of.end()) continue;
         auto prepared = std::make_shared<PreparedChunk>();
         prepared->key = analyse_field(analyzer, key_text(chunk));
+        if (chunk.kind == store::ChunkKind::qa) prepared->form = question_form(analyzer.language(), chunk.title);
         prepared->whole = index_field(terms->second->title);
         append_field(prepared->whole, index_field(terms->second->headings));
         append_field(prepared->whole, index_field(terms->second->body));
@@ -356,6 +361,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   std::vector<std::pair<Candidate, const PreparedChunk*>> scored;
   scored.reserve(prepared.size());
   QueryMatcher matcher(terms);
+  const QuestionForm form = question_form(analyzer.language(), question);
   for (const auto& ready : prepared) {
     Candidate candidate;
     candidate.fused = fused[ready->chunk.id];
@@ -367,10 +373,13 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     candidate.phrase = phrase_share(terms, whole_match);
     candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
                       kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
+    candidate.same_form = form != QuestionForm::none && ready->form == form;
     scored.emplace_back(std::move(candidate), ready.get());
   }
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
-    if (a.first.score != b.first.score) return a.first.score > b.first.score;
+    const double rank_a = a.first.score + (a.first.same_form ? kSameFormBonus : 0);
+    const double rank_b = b.first.score + (b.first.same_form ? kSameFormBonus : 0);
+    if (rank_a != rank_b) return rank_a > rank_b;
     return a.second->chunk.id < b.second->chunk.id;
   });
   std::unordered_set<std::size_t> seen_texts;

@@ -24,7 +24,8 @@ struct Candidate {
   double title_match = 0;  // similarity of the question to the chunk's title: the curated question of a Q&A pair,
                            // or the document title and section heading of a passage (harmonic mean of both ways)
   double phrase = 0;       // share of the question's adjacent term pairs found adjacent in the chunk
-  double score = 0;        // final ranking score
+  double score = 0;        // how well the chunk's words answer the question: the answer's confidence
+  bool same_form = false;  // a curated question asking for the same kind of answer (question_form)
 };
 
 struct SearchOptions {
@@ -35,7 +36,7 @@ struct SearchOptions {
 
 struct SearchResult {
   std::vector<QueryTerm> terms;      // content terms of the question (stop words removed)
-  std::vector<Candidate> candidates; // best first, at most `limit`, no two with the same text
+  std::vector<Candidate> candidates; // best first (by score, then form), at most `limit`, no two with the same text
 };
 
 // Thread-safe; keeps per-bot caches (term statistics, prepared candidates) that are dropped when the bot's knowledge

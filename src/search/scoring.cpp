@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <unordered_map>
 
 #include <boost/container/small_vector.hpp>
@@ -227,5 +228,67 @@ MatchPlan plan_match(std::vector<MatchCandidate> candidates, std::int64_t budget
 }
 
 double harmonic_mean(double a, double b) { return a + b > 0 ? 2 * a * b / (a + b) : 0; }
+
+namespace {
+
+// The opening words of a text, folded, apostrophes kept ("can't"); a typographic apostrophe counts as one.
+std::vector<std::string> opening_words(std::string_view text, std::size_t count) {
+  std::vector<std::string> words;
+  std::string word;
+  const std::string folded = text::fold(text);
+  for (std::size_t i = 0; i < folded.size() && words.size() < count; ++i) {
+    const char c = folded[i];
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '\'') {
+      word += c;
+      continue;
+    }
+    if (folded.compare(i, 3, "\u2019") == 0) {
+      word += '\'';
+      i += 2;
+      continue;
+    }
+    if (!word.empty()) words.push_back(std::move(word));
+    word.clear();
+  }
+  if (!word.empty() && words.size() < count) words.push_back(std::move(word));
+  return words;
+}
+
+bool one_of(std::string_view word, std::initializer_list<std::string_view> options) {
+  return std::find(options.begin(), options.end(), word) != options.end();
+}
+
+}  // namespace
+
+QuestionForm question_form(std::string_view language, std::string_view text) {
+  if (language != "en") return QuestionForm::none;
+  auto words = opening_words(text, 3);
+  // Openers that do not change what is asked: "So, how ...", "Hi, can I ...".
+  if (!words.empty() && one_of(words[0], {"so", "and", "but", "also", "ok", "okay", "hi", "hello", "please"})) {
+    words.erase(words.begin());
+  }
+  if (words.empty()) return QuestionForm::none;
+  const std::string_view first = words[0];
+  const std::string_view second = words.size() > 1 ? std::string_view(words[1]) : std::string_view();
+  if (one_of(first, {"who", "whom", "whose"})) return QuestionForm::who;
+  if (first == "where") return QuestionForm::where;
+  if (first == "when") return QuestionForm::when;
+  if (first == "why") return QuestionForm::why;
+  if (first == "how") {
+    if (one_of(second, {"long", "soon", "quickly"})) return QuestionForm::duration;
+    if (one_of(second, {"much", "many", "often"})) return QuestionForm::amount;
+    return QuestionForm::how;
+  }
+  if (first == "what" || first == "which") {
+    // "What should I do", "what can we do", "what to do": a way of acting, as "how" asks.
+    return one_of(second, {"should", "can", "could", "must", "to", "do"}) ? QuestionForm::how : QuestionForm::what;
+  }
+  const std::string_view auxiliary = first.ends_with("n't") ? first.substr(0, first.size() - 3) : first;
+  if (one_of(auxiliary, {"is", "are", "am", "was", "were", "can", "ca", "could", "do", "does", "did", "should",
+                         "will", "wo", "would", "may", "might", "must", "shall", "has", "have"})) {
+    return QuestionForm::yes_no;
+  }
+  return QuestionForm::none;
+}
 
 }  // namespace parley::search

@@ -55,6 +55,13 @@ double trigram_similarity(std::string_view a, std::string_view b);
 // trigram similarity of the words (or of its stem and the word) when it is high enough to be the same word.
 double term_match(const QueryTerm& term, std::string_view stem, std::string_view word);
 
+// What kind of answer a question asks for, from its opening words: visitors phrase the same need the way a curated
+// question does ("Who is most vulnerable?" / "Who is at risk?"), and two questions on one topic often differ only
+// in that ("When is someone infectious?" / "What should infected people do?"). English only; `none` for other
+// languages and for text that does not open as a question.
+enum class QuestionForm { none, yes_no, who, what, how, duration, amount, when, where, why };
+QuestionForm question_form(std::string_view language, std::string_view text);
+
 // Where the question's terms occur in a field. Questions have at most kMaxQueryTerms terms (bits of a mask).
 inline constexpr std::size_t kMaxQueryTerms = 64;
 struct FieldMatch {

@@ -70,6 +70,24 @@ TEST(ComposeAnswer, DeclinesWithoutSourcesBelowTheAnswerThreshold) {
   EXPECT_EQ(compose_answer(search::SearchResult{}, settings).mode, "fallback");
 }
 
+// The ranking may put a curated question of the visitor's form before a slightly better-scoring one; the
+// confidence is still the best evidence.
+TEST(ComposeAnswer, ConfidenceIsTheBestScoreEvenWhenTheFormRankedAnotherFirst) {
+  search::SearchResult result;
+  result.terms = {term("booster", 3.0)};
+  result.candidates = {
+      candidate(1, store::ChunkKind::qa, "Where can I get a booster?", "At any pharmacy.", 0.50, 0.6, "faq.csv"),
+      candidate(2, store::ChunkKind::qa, "Who can get a booster?", "Everyone over 12.", 0.53, 0.6, "faq.csv"),
+  };
+  result.candidates[0].same_form = true;
+  BotSettings settings;
+  settings.answer_threshold = 0.52;
+  const auto answer = compose_answer(result, settings);
+  EXPECT_DOUBLE_EQ(answer.confidence, 0.53);
+  EXPECT_EQ(answer.mode, "faq");
+  EXPECT_EQ(answer.text, "At any pharmacy.");
+}
+
 TEST(ComposeAnswer, ExtractsTheMatchingSentencesInReadingOrderAndSkipsRuleLines) {
   search::SearchResult result;
   result.terms = {term("winter", 3.0), term("batteri", 2.0)};

@@ -16,7 +16,9 @@ constexpr std::string_view kFaq =
     "Can children ride electric bikes?,Riders must be at least 14 years old for class 1 e-bikes.\n"
     "Where do coronaviruses come from?,Coronaviruses circulate among animals.\n"
     "Do you ship to Canada?,Yes; shipping to Canada takes 5-10 business days.\n"
-    "Can you ship to Canadian addresses?,Yes; shipping to Canada takes 5-10 business days.\n";
+    "Can you ship to Canadian addresses?,Yes; shipping to Canada takes 5-10 business days.\n"
+    "Who can get a booster?,Everyone aged 12 and over.\n"
+    "Where can I get a booster?,At any pharmacy in the network.\n";
 
 constexpr std::string_view kPage =
     "# Battery care\n\n"
@@ -116,6 +118,19 @@ TEST_F(RetrieverTest, ACuratedQuestionAskedVerbatimMatchesFully) {
 TEST_F(RetrieverTest, SynonymsAndCompoundsReachEntriesThatShareNoWordWithTheQuestion) {
   EXPECT_EQ(top_title("Is there an age limit for kids?"), "Can children ride electric bikes?");
   EXPECT_EQ(top_title("What is the origin of the corona virus?"), "Where do coronaviruses come from?");
+}
+
+// Two curated questions with the same words: the one asking for the same kind of answer goes first, though its
+// evidence score is no higher (the form moves the ranking, not the score).
+TEST_F(RetrieverTest, TheQuestionFormOrdersCuratedQuestionsOfEqualEvidence) {
+  const auto where = search("Where do I get the booster?");
+  ASSERT_GE(where.candidates.size(), 2u);
+  EXPECT_EQ(where.candidates[0].chunk.title, "Where can I get a booster?");
+  EXPECT_TRUE(where.candidates[0].same_form);
+  EXPECT_EQ(where.candidates[1].chunk.title, "Who can get a booster?");
+  EXPECT_FALSE(where.candidates[1].same_form);
+  EXPECT_LE(where.candidates[0].score, where.candidates[1].score);
+  EXPECT_EQ(top_title("Who gets the booster?"), "Who can get a booster?");
 }
 
 TEST_F(RetrieverTest, AMisspelledWordStillCountsAsCovered) {

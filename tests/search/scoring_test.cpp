@@ -126,5 +126,40 @@ TEST(HarmonicMean, IsZeroWhenEitherIsZero) {
   EXPECT_THAT(harmonic_mean(1, 0.5), DoubleNear(2.0 / 3.0, 1e-12));
 }
 
+TEST(QuestionForm, ReadsTheKindOfAnswerFromTheOpeningWords) {
+  EXPECT_EQ(question_form("en", "Who is most vulnerable to COVID-19?"), QuestionForm::who);
+  EXPECT_EQ(question_form("en", "Where can I get the vaccine?"), QuestionForm::where);
+  EXPECT_EQ(question_form("en", "When is someone infectious?"), QuestionForm::when);
+  EXPECT_EQ(question_form("en", "Why should I get vaccinated?"), QuestionForm::why);
+  EXPECT_EQ(question_form("en", "How long does protection last?"), QuestionForm::duration);
+  EXPECT_EQ(question_form("en", "How much does it cost?"), QuestionForm::amount);
+  EXPECT_EQ(question_form("en", "How can I protect my family?"), QuestionForm::how);
+  EXPECT_EQ(question_form("en", "What is a coronavirus?"), QuestionForm::what);
+  EXPECT_EQ(question_form("en", "Which vaccine is better?"), QuestionForm::what);
+  EXPECT_EQ(question_form("en", "Is it safe to travel?"), QuestionForm::yes_no);
+  EXPECT_EQ(question_form("en", "Should I wear a mask?"), QuestionForm::yes_no);
+}
+
+TEST(QuestionForm, TreatsWhatToDoAsHowAndNegatedAuxiliariesAsYesNo) {
+  // Asking what to do asks for a way of acting, as "how" does.
+  EXPECT_EQ(question_form("en", "What should pregnant women do?"), QuestionForm::how);
+  EXPECT_EQ(question_form("en", "what to do if my flight is cancelled"), QuestionForm::how);
+  EXPECT_EQ(question_form("en", "Can't I return it?"), QuestionForm::yes_no);
+  EXPECT_EQ(question_form("en", "Isn\u2019t the vaccine too new?"), QuestionForm::yes_no);  // typographic apostrophe
+  EXPECT_EQ(question_form("en", "WON'T it hurt?"), QuestionForm::yes_no);
+  // A greeting or a linking word before the question does not change it.
+  EXPECT_EQ(question_form("en", "Hi, where is my order?"), QuestionForm::where);
+  EXPECT_EQ(question_form("en", "So how long is shipping?"), QuestionForm::duration);
+}
+
+TEST(QuestionForm, NoneForStatementsEmptyTextAndOtherLanguages) {
+  EXPECT_EQ(question_form("en", "Shipping to Canada"), QuestionForm::none);
+  EXPECT_EQ(question_form("en", "I need help with my order"), QuestionForm::none);
+  EXPECT_EQ(question_form("en", ""), QuestionForm::none);
+  EXPECT_EQ(question_form("en", "?!"), QuestionForm::none);
+  EXPECT_EQ(question_form("de", "Wo ist meine Bestellung?"), QuestionForm::none);
+  EXPECT_EQ(question_form("de", "Who is at risk?"), QuestionForm::none);
+}
+
 }  // namespace
 }  // namespace parley::search
