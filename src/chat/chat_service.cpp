@@ -5,6 +5,7 @@
 #include <future>
 
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common/clock.h"
 #include "common/utf8.h"
@@ -93,7 +94,27 @@ ChatService::ChatService(store::Store& store, const search::Retriever& retriever
                          std::shared_ptr<const llm::ProviderRegistry> providers)
     : store_(store), retriever_(retriever), providers_(std::move(providers)) {}
 
-ChatService::~ChatService() { recorder_.join(); }
+ChatService::~ChatService() {
+  std::unique_lock lock(turns_mutex_);
+  closing_ = true;
+  for (const auto& cancellation : running_turns_) cancellation->cancel();
+  turns_ended_.wait(lock, [&] { return running_turns_.empty(); });
+  lock.unlock();
+  recorder_.join();
+}
+
+bool ChatService::begin_turn(const std::shared_ptr<llm::Cancellation>& cancellation) const {
+  std::lock_guard lock(turns_mutex_);
+  if (closing_) return false;
+  running_turns_.insert(cancellation);
+  return true;
+}
+
+void ChatService::end_turn(const std::shared_ptr<llm::Cancellation>& cancellation) const {
+  std::lock_guard lock(turns_mutex_);
+  running_turns_.erase(cancellation);
+  turns_ended_.notify_all();
+}
 
 void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& request, ChatEvents events,
                              std::shared_ptr<llm::Cancellation> cancellation) const {
@@ -153,17 +174,29 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
   routing.retrieval_confidence = reply.answer.confidence;
   GenerativeInput input{*bot, *settings, *policy, routing, request.message, std::move(history), std::move(*found),
                         reply.answer};
+  if (!cancellation) cancellation = std::make_shared<llm::Cancellation>();
+  if (!begin_turn(cancellation)) return fail(make_error(ErrorCode::unavailable, "the chat service is shutting down"));
   AnswerStream stream;
   stream.on_delta = events.on_delta;
   stream.on_reset = events.on_reset;
-  stream.on_done = [this, bot = *bot, request, started, events](ComposedAnswer answer, GenerationSummary summary) {
-    boost::asio::post(recorder_, [this, bot, request, started, events, answer = std::move(answer),
+  stream.on_done = [this, bot = *bot, request, started, events, cancellation](ComposedAnswer answer,
+                                                                              GenerationSummary summary) {
+    boost::asio::post(recorder_, [this, bot, request, started, events, cancellation, answer = std::move(answer),
                                   summary = std::move(summary)]() mutable {
       ChatReply generated;
       generated.answer = std::move(answer);
       generated.generation = std::move(summary);
       generated.latency_us = monotonic_micros() - started;
-      events.on_done(record(bot, request, std::move(generated)));
+      // The recorder thread's edge: a throwing callback must neither end the thread nor keep the turn open, or
+      // the destructor would wait for it forever.
+      try {
+        events.on_done(record(bot, request, std::move(generated)));
+      } catch (const std::exception& error) {
+        spdlog::error("chat turn callback failed: {}", error.what());
+      } catch (...) {
+        spdlog::error("chat turn callback failed");
+      }
+      end_turn(cancellation);
     });
   };
   generate_answer(providers_, std::move(input), std::move(stream), std::move(cancellation));

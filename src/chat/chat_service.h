@@ -2,10 +2,13 @@
 // conversation (created on the first turn) in one transaction.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -54,6 +57,8 @@ class ChatService {
   // Without providers every answer is faq, extractive or fallback.
   ChatService(store::Store& store, const search::Retriever& retriever,
               std::shared_ptr<const llm::ProviderRegistry> providers = nullptr);
+  // Cancels the generative turns still running and waits until each has been recorded and reported: their
+  // providers' threads would otherwise reach a destroyed service.
   ~ChatService();
   ChatService(const ChatService&) = delete;
   ChatService& operator=(const ChatService&) = delete;
@@ -75,12 +80,19 @@ class ChatService {
   Result<store::Bot> find_bot(const store::Scope& scope, std::string_view bot_id) const;
   // Records the question, the answer and its generations in one transaction.
   Result<ChatReply> record(const store::Bot& bot, const ChatRequest& request, ChatReply reply) const;
+  // A generative turn starts (false once the service is closing) and ends after its on_done.
+  bool begin_turn(const std::shared_ptr<llm::Cancellation>& cancellation) const;
+  void end_turn(const std::shared_ptr<llm::Cancellation>& cancellation) const;
 
   store::Store& store_;
   const search::Retriever& retriever_;
   std::shared_ptr<const llm::ProviderRegistry> providers_;
   // Generative turns end on providers' threads; their store writes run here so no provider thread waits on disk.
   mutable boost::asio::thread_pool recorder_{1};
+  mutable std::mutex turns_mutex_;
+  mutable std::condition_variable turns_ended_;
+  mutable bool closing_ = false;
+  mutable std::unordered_set<std::shared_ptr<llm::Cancellation>> running_turns_;
 };
 
 // Checks a visitor message: valid UTF-8, not blank, at most `max_chars` characters.
