@@ -96,14 +96,15 @@ Json handoff_json(const leads::HandoffOutcome& outcome, bool started, const std:
 std::function<Status(store::WriteTx&, const store::Message&, const store::Message&)> announce_turn(
     const store::Bot& bot, std::shared_ptr<std::atomic<bool>> queued) {
   return [bot, queued](store::WriteTx& tx, const store::Message& question, const store::Message& answer) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(const bool wanted, notify::has_subscribers(tx, notify::event_type::message_created, bot));
-    if (!wanted) return {};
+    PARLEY_ASSIGN_OR_RETURN(const auto webhooks, notify::subscribers(tx, notify::event_type::message_created, bot));
+    if (webhooks.empty()) return {};
     for (const store::Message* message : {&question, &answer}) {
       Json view = leads::live_message_view(*message);
       if (message->role == "assistant") view["mode"] = message->mode;
       const Json data = {{"conversation_id", message->conversation_id}, {"bot_id", bot.id}, {"message", std::move(view)}};
       PARLEY_ASSIGN_OR_RETURN(const int added,
-                              notify::enqueue(tx, notify::new_event(notify::event_type::message_created, bot, data)));
+                              notify::enqueue_to(tx, notify::new_event(notify::event_type::message_created, bot, data),
+                                                 webhooks));
       if (added > 0) queued->store(true);
     }
     return {};

@@ -33,16 +33,22 @@ store::Delivery delivery_of(const Event& event, std::string channel) {
 
 }  // namespace
 
-Result<bool> has_subscribers(store::WriteTx& tx, std::string_view type, const store::Bot& bot) {
-  PARLEY_ASSIGN_OR_RETURN(const auto webhooks, tx.webhooks());
-  return std::any_of(webhooks.begin(), webhooks.end(), [&](const store::Webhook& webhook) {
-    return subscribes(webhook, bot.workspace_id, bot.id, type);
+Result<std::vector<store::Webhook>> subscribers(store::WriteTx& tx, std::string_view type, const store::Bot& bot) {
+  PARLEY_ASSIGN_OR_RETURN(auto webhooks, tx.webhooks());
+  std::erase_if(webhooks, [&](const store::Webhook& webhook) {
+    return !subscribes(webhook, bot.workspace_id, bot.id, type);
   });
+  return webhooks;
 }
 
 Result<int> enqueue(store::WriteTx& tx, const Event& event, const std::vector<std::string>& email_to) {
-  int added = 0;
   PARLEY_ASSIGN_OR_RETURN(const auto webhooks, tx.webhooks());
+  return enqueue_to(tx, event, webhooks, email_to);
+}
+
+Result<int> enqueue_to(store::WriteTx& tx, const Event& event, const std::vector<store::Webhook>& webhooks,
+                       const std::vector<std::string>& email_to) {
+  int added = 0;
   std::string json_body;  // rendered once, shared by every JSON webhook
   for (const auto& webhook : webhooks) {
     if (!subscribes(webhook, event)) continue;

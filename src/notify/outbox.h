@@ -24,10 +24,14 @@ using WakeDispatcher = std::function<void()>;
 // subscribes to its type (and to its bot, or to every bot), in the webhook's format; and, for the event types that
 // are emailed (email_for_event), one email to `email_to` when that is not empty. Returns how many were added.
 Result<int> enqueue(store::WriteTx& tx, const Event& event, const std::vector<std::string>& email_to = {});
+// The same with the webhooks already read (e.g. `subscribers`, for several events of one transaction); those that
+// do not subscribe to the event are skipped.
+Result<int> enqueue_to(store::WriteTx& tx, const Event& event, const std::vector<store::Webhook>& webhooks,
+                       const std::vector<std::string>& email_to = {});
 
-// Whether a webhook would receive an event of `type` about `bot`: lets a caller skip building events (every chat
-// turn's message.created) that no webhook receives.
-Result<bool> has_subscribers(store::WriteTx& tx, std::string_view type, const store::Bot& bot);
+// The webhooks that would receive an event of `type` about `bot`: read once for a chat turn's two message.created
+// events, and an empty list lets the turn skip building events no webhook receives.
+Result<std::vector<store::Webhook>> subscribers(store::WriteTx& tx, std::string_view type, const store::Bot& bot);
 
 // A webhook URL as it may be stored: absolute http(s), a host, no user name or password, at most 2048 bytes.
 Status validate_webhook_url(std::string_view url);

@@ -237,14 +237,14 @@ TEST_F(OutboxTest, OneDeliveryPerMatchingWebhookAndOneEmail) {
   EXPECT_TRUE(deliveries(workspace_b_).empty());
 }
 
-TEST_F(OutboxTest, HasSubscribersAppliesTheSameRulesAsEnqueue) {
+TEST_F(OutboxTest, SubscribersAppliesTheSameRulesAsEnqueue) {
   const auto wanted = [&](std::string_view type, const store::Bot& bot) {
-    bool result = false;
+    std::vector<store::Webhook> result;
     EXPECT_TRUE(store_->write(store::Scope::workspace(workspace_a_), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(result, has_subscribers(tx, type, bot));
+      PARLEY_ASSIGN_OR_RETURN(result, subscribers(tx, type, bot));
       return {};
     }).ok());
-    return result;
+    return !result.empty();
   };
   EXPECT_FALSE(wanted(event_type::message_created, bot_));
   add_webhook(workspace_b_, {"message.created"});                          // another workspace
@@ -254,8 +254,21 @@ TEST_F(OutboxTest, HasSubscribersAppliesTheSameRulesAsEnqueue) {
   EXPECT_FALSE(wanted(event_type::message_created, bot_));
   EXPECT_TRUE(wanted(event_type::message_created, other_bot_));
   EXPECT_TRUE(wanted(event_type::lead_created, bot_));
-  add_webhook(workspace_a_, {"message.created"}, bot_.id);
+  const std::string of_bot = add_webhook(workspace_a_, {"message.created"}, bot_.id);
   EXPECT_TRUE(wanted(event_type::message_created, bot_));
+  // Events enqueued to the subscribers read once reach exactly those.
+  ASSERT_TRUE(store_->write(store::Scope::workspace(workspace_a_), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const auto webhooks, subscribers(tx, event_type::message_created, bot_));
+    for (int turn = 0; turn < 2; ++turn) {
+      PARLEY_ASSIGN_OR_RETURN(const int added,
+                              enqueue_to(tx, new_event(event_type::message_created, bot_, Json::object()), webhooks));
+      EXPECT_EQ(added, 1);
+    }
+    return {};
+  }).ok());
+  const auto rows = deliveries(workspace_a_);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) EXPECT_EQ(row.webhook_id, of_bot);
 }
 
 TEST_F(OutboxTest, ARolledBackTransactionLeavesNoDelivery) {
