@@ -1,4 +1,5 @@
-// GET /api/v1/bots/{bot_id}/widget (admin): the widget config and text defaults, for the bot builder.
+// GET /api/v1/bots/{bot_id}/widget (admin): for the bot builder, the widget config and text defaults, the server's
+// answering and routing defaults (what a bot without those settings uses), and the model providers it can route to.
 // The widget's other public endpoints, beside chat (all under the page rules of api/origins.h):
 //   GET  /api/v1/widget/{bot_id}/config        visible texts, colours, greeting, suggested questions
 //   GET  /api/v1/widget/{bot_id}/conversation  the visitor's own conversation (X-Visitor-Token), to restore it
@@ -9,6 +10,7 @@
 #include "api/origins.h"
 #include "chat/bot_settings.h"
 #include "leads/lead_form.h"
+#include "llm/routing.h"
 #include "notify/outbox.h"
 
 namespace parley::api {
@@ -37,6 +39,39 @@ Json widget_config(const store::Bot& bot) {
   return config;
 }
 
+// What the answer pipeline uses for the settings a bot leaves out, read from the defaults of the structs themselves so
+// that the builder shows (and never writes) the server's current values.
+Json answering_defaults() {
+  const chat::BotSettings defaults;
+  return {{"faq_threshold", defaults.faq_threshold},
+          {"answer_threshold", defaults.answer_threshold},
+          {"max_sources", defaults.max_sources}};
+}
+
+Json routing_defaults() {
+  const llm::RoutingPolicy defaults;
+  return {{"mode", llm::routing_mode_name(defaults.mode)},
+          {"local", defaults.local},
+          {"escalate_below", defaults.escalate_below},
+          {"spill_after_ms", defaults.spill_after.count()},
+          {"bot_monthly_budget_usd", defaults.bot_monthly_budget_usd},
+          {"workspace_monthly_budget_usd", defaults.workspace_monthly_budget_usd},
+          {"redact_pii", defaults.redact_pii},
+          {"max_tokens", defaults.max_tokens},
+          {"temperature", defaults.temperature}};
+}
+
+// The providers settings.routing may name (no keys or addresses: names, kinds and models only).
+Json provider_list(const ApiContext& context) {
+  Json providers = Json::array();
+  if (const auto& registry = context.options().providers) {
+    for (const auto& info : registry->list()) {
+      providers.push_back({{"name", info.name}, {"kind", info.kind}, {"model", info.model}, {"local", info.local}});
+    }
+  }
+  return providers;
+}
+
 Result<std::string> visitor_conversation(ApiContext& context, const http::Request& request, const store::Bot& bot) {
   const std::string_view token = request.header("X-Visitor-Token");
   if (token.empty()) return make_error(ErrorCode::unauthorized, "send the conversation's X-Visitor-Token");
@@ -47,7 +82,8 @@ Result<std::string> visitor_conversation(ApiContext& context, const http::Reques
 }  // namespace
 
 void register_widget_routes(http::Router& router, ApiContext& context) {
-  // For the bot builder: what the widget shows with the saved settings, and the default of every visible text.
+  // For the bot builder: what the widget shows with the saved settings, the default of every visible text and of
+  // every answering and routing setting, and the providers to route to.
   router.add("GET", "/api/v1/bots/{bot_id}/widget", admin(context, [&context](http::Request& request, const auth::Principal& who) {
     std::optional<store::Bot> bot;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -56,7 +92,11 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
       return {};
     });
     if (!status.ok()) return http::error_response(status.error());
-    return http::json_response(200, {{"config", widget_config(*bot)}, {"text_defaults", chat::widget_text_defaults()}});
+    return http::json_response(200, {{"config", widget_config(*bot)},
+                                     {"text_defaults", chat::widget_text_defaults()},
+                                     {"answering_defaults", answering_defaults()},
+                                     {"routing_defaults", routing_defaults()},
+                                     {"providers", provider_list(context)}});
   }));
 
   router.add("GET", "/api/v1/widget/{bot_id}/config", public_endpoint(context, [](http::Request&, const store::Bot& bot) {

@@ -6,9 +6,11 @@
 
 #include "api/api.h"
 #include "auth/api_keys.h"
+#include "chat/bot_settings.h"
 #include "http/server.h"
 #include "llm/engine_provider.h"
 #include "llm/remote_provider.h"
+#include "llm/routing.h"
 #include "support/fake_provider.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -362,6 +364,50 @@ TEST(Generative, AnAnswerLeakingThePromptIsWithdrawnAndPersonalDataStaysLocal) {
     EXPECT_EQ(prompt.find("555 2671"), std::string::npos) << prompt;
     EXPECT_THAT(prompt, HasSubstr("how long do I have to return an item?"));
   }
+}
+
+// The bot builder shows the server's own defaults for the settings a bot leaves out (so saving the form never writes
+// other values into it), and the providers it can route to.
+TEST(Generative, BotBuilderGetsTheServersDefaultsAndProviders) {
+  FakeProvider fake;
+  auto config = remote("claude", fake.base_url(), "sk-secret-key", "claude-test", llm::WireFormat::anthropic);
+  Instance b(remote_registry({config, remote("openai", fake.base_url(), "sk-other", "gpt-test")}));
+  // Settings of this bot must not leak into the defaults.
+  const auto patched = b.client().request(
+      "PATCH", "/api/v1/bots/" + b.bot(),
+      nlohmann::json{{"settings", {{"faq_threshold", 0.9}, {"routing", {{"mode", "remote-only"}, {"remote", "openai"}, {"max_tokens", 50}}}}}}.dump(),
+      b.auth());
+  ASSERT_EQ(patched.status, 200) << patched.body;
+
+  const auto result = b.client().request("GET", "/api/v1/bots/" + b.bot() + "/widget", "", b.auth());
+  ASSERT_EQ(result.status, 200) << result.body;
+  const auto body = result.json();
+  const chat::BotSettings bot_defaults;
+  EXPECT_DOUBLE_EQ(body["answering_defaults"]["faq_threshold"].get<double>(), bot_defaults.faq_threshold);
+  EXPECT_DOUBLE_EQ(body["answering_defaults"]["answer_threshold"].get<double>(), bot_defaults.answer_threshold);
+  EXPECT_EQ(body["answering_defaults"]["max_sources"].get<int>(), bot_defaults.max_sources);
+  // Pinned too, so that a change of the shipped defaults is a visible decision here as well.
+  EXPECT_DOUBLE_EQ(body["answering_defaults"]["faq_threshold"].get<double>(), 0.4);
+  EXPECT_DOUBLE_EQ(body["answering_defaults"]["answer_threshold"].get<double>(), 0.38);
+
+  const llm::RoutingPolicy routing_defaults;
+  const auto& routing = body["routing_defaults"];
+  EXPECT_EQ(routing["mode"], "off");
+  EXPECT_EQ(routing["local"], routing_defaults.local);
+  EXPECT_EQ(routing["max_tokens"].get<int>(), routing_defaults.max_tokens);
+  EXPECT_DOUBLE_EQ(routing["temperature"].get<double>(), routing_defaults.temperature);
+  EXPECT_EQ(routing["spill_after_ms"].get<long long>(), routing_defaults.spill_after.count());
+  EXPECT_FALSE(routing["redact_pii"].get<bool>());
+
+  // The registry's providers, by name (sorted), without keys or addresses.
+  ASSERT_EQ(body["providers"].size(), 2u) << body.dump();
+  EXPECT_EQ(body["providers"][0], (nlohmann::json{{"name", "claude"}, {"kind", "anthropic"}, {"model", "claude-test"}, {"local", false}}));
+  EXPECT_EQ(body["providers"][1], (nlohmann::json{{"name", "openai"}, {"kind", "openai"}, {"model", "gpt-test"}, {"local", false}}));
+  EXPECT_EQ(result.body.find("sk-secret-key"), std::string::npos);
+  EXPECT_EQ(result.body.find(fake.base_url()), std::string::npos);
+
+  // Without a key: refused.
+  EXPECT_EQ(b.client().request("GET", "/api/v1/bots/" + b.bot() + "/widget").status, 401);
 }
 
 }  // namespace
