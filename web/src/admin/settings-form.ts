@@ -27,6 +27,103 @@ export const TEXT_LABELS: Record<keyof WidgetTexts, string> = {
   field_invalid: 'Lead form: a field is not valid',
 };
 
+// What the server uses for the settings a bot leaves out, and the model providers it has
+// (GET /api/v1/bots/{id}/widget, from chat::BotSettings and llm::RoutingPolicy).
+export interface AnsweringDefaults {
+  faq_threshold: number;
+  answer_threshold: number;
+  max_sources: number;
+}
+export type RoutingMode = 'off' | 'local-only' | 'remote-only' | 'local-first';
+export interface RoutingDefaults {
+  mode: RoutingMode;
+  local: string;
+  escalate_below: number;
+  spill_after_ms: number;
+  bot_monthly_budget_usd: number;
+  workspace_monthly_budget_usd: number;
+  redact_pii: boolean;
+  max_tokens: number;
+  temperature: number;
+}
+export interface ProviderInfo {
+  name: string;
+  kind: string; // engine | openai | anthropic
+  model: string;
+  local: boolean;
+}
+export interface BuilderInfo {
+  config: WidgetConfig;
+  text_defaults: WidgetTexts;
+  answering_defaults: AnsweringDefaults;
+  routing_defaults: RoutingDefaults;
+  providers: ProviderInfo[];
+}
+
+// ---- settings.leads (leads/lead_form.h) ----
+export const FIELD_TYPES = ['text', 'textarea', 'email', 'phone', 'number', 'select', 'checkbox'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+// The standard fields become the lead's own columns; their type is fixed.
+export const STANDARD_FIELDS: Record<string, { label: string; type: FieldType }> = {
+  name: { label: 'Name', type: 'text' },
+  email: { label: 'Email', type: 'email' },
+  phone: { label: 'Phone', type: 'phone' },
+  company: { label: 'Company', type: 'text' },
+};
+export interface LeadField {
+  name: string; // empty for a new custom field: made from its label when saved
+  label: string;
+  type: FieldType;
+  required: boolean;
+  options: string; // a select's choices, one per line
+}
+export interface LeadTriggers {
+  before_chat: boolean;
+  after_messages: number;
+  buying_intent: boolean;
+  fallback: boolean;
+  on_request: boolean;
+}
+export interface LeadsForm {
+  enabled: boolean;
+  fields: LeadField[];
+  consent: string;
+  default_country: string;
+  triggers: LeadTriggers;
+}
+
+// ---- settings.handoff (leads/handoff.h) ----
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+export interface DayHours {
+  open: boolean;
+  from: string; // HH:MM
+  to: string;
+}
+export interface HandoffForm {
+  enabled: boolean;
+  phrases: string; // one per line
+  claim_timeout_seconds: number;
+  time_zone: string;
+  limit_hours: boolean; // false: a person may be asked for at any time (no "hours")
+  hours: Record<Weekday, DayHours>;
+}
+
+// ---- settings.routing (llm/routing.h) ----
+export interface RoutingForm {
+  mode: RoutingMode;
+  local: string;
+  remote: string;
+  escalate_to: string;
+  escalate_below: number;
+  spill_after_ms: number;
+  bot_monthly_budget_usd: number;
+  workspace_monthly_budget_usd: number;
+  redact_pii: boolean;
+  max_tokens: number;
+  temperature: number;
+}
+
 export interface BotForm {
   name: string;
   language: string;
@@ -42,50 +139,184 @@ export interface BotForm {
   logo_url: string;
   avatar_url: string;
   proactive_open_seconds: number;
-  faq_threshold: number;
-  answer_threshold: number;
-  max_sources: number;
+  // null: not set on the bot, so the server's current default applies (and keeps applying if it changes).
+  faq_threshold: number | null;
+  answer_threshold: number | null;
+  max_sources: number | null;
   texts: Partial<Record<keyof WidgetTexts, string>>;
-  // settings.leads and settings.handoff as JSON text (docs/LEADS.md); empty: the defaults.
-  leads: string;
-  handoff: string;
+  leads: LeadsForm;
+  handoff: HandoffForm;
+  routing: RoutingForm;
+  // The settings as stored: sections the user did not change are not written, and keys the form does not know are
+  // kept.
+  stored: Record<string, unknown>;
+  routingDefaults: RoutingDefaults;
 }
 
-// An example to start from, shown as the placeholder of the lead form's settings.
-export const LEADS_EXAMPLE = JSON.stringify({
-  enabled: true,
-  fields: [{ name: 'name', required: true }, { name: 'email', required: true }, { name: 'phone' }],
-  consent: 'I agree that you may contact me about my request.',
-  triggers: { before_chat: false, after_messages: 0, buying_intent: true, fallback: true, on_request: true },
-}, null, 2);
-export const HANDOFF_EXAMPLE = JSON.stringify({
-  enabled: true,
-  claim_timeout_seconds: 120,
-  time_zone: 'Europe/Berlin',
-  hours: { mon: ['09:00', '17:00'], tue: ['09:00', '17:00'], wed: ['09:00', '17:00'], thu: ['09:00', '17:00'], fri: ['09:00', '17:00'], sat: [], sun: [] },
-}, null, 2);
-
-const jsonText = (value: unknown): string => (value && typeof value === 'object' ? JSON.stringify(value, null, 2) : '');
-
-// A JSON settings section from its text: null (the defaults) when empty; an Error naming the section when not JSON.
-function jsonSection(text: string, label: string): unknown {
-  if (!text.trim()) return null;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${label}: this is not valid JSON (${error instanceof Error ? error.message : 'parse error'})`);
-  }
-}
-
+type JsonObject = Record<string, unknown>;
 const str = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
 const num = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
+const bool = (value: unknown, fallback: boolean): boolean => (typeof value === 'boolean' ? value : fallback);
+const numOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const object = (value: unknown): JsonObject => (value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {});
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
 const lines = (text: string): string[] => text.split('\n').map((line) => line.trim()).filter(Boolean);
+// The keys of `stored` that the form does not handle, to be written back unchanged.
+const unknownKeys = (stored: JsonObject, known: readonly string[]): JsonObject =>
+  Object.fromEntries(Object.entries(stored).filter(([key]) => !known.includes(key)));
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-// The form for a bot's stored settings; `config` (the public widget config) supplies the defaults shown.
-export function formFromBot(name: string, settings: Record<string, unknown>, config: WidgetConfig): BotForm {
-  const widget = (settings.widget ?? {}) as Record<string, unknown>;
-  const texts = (widget.texts ?? {}) as Record<string, unknown>;
+// A form without fields asks for name and email (required) and phone (leads/lead_form.cpp).
+const defaultLeadFields = (): LeadField[] => [
+  { name: 'name', label: '', type: 'text', required: true, options: '' },
+  { name: 'email', label: '', type: 'email', required: true, options: '' },
+  { name: 'phone', label: '', type: 'phone', required: false, options: '' },
+];
+
+export function leadsFormFromSettings(value: unknown): LeadsForm {
+  const leads = object(value);
+  const triggers = object(leads.triggers);
+  const storedFields = Array.isArray(leads.fields) ? leads.fields.map(object) : [];
+  const fields = storedFields.length
+    ? storedFields.map((field): LeadField => {
+        const name = str(field.name);
+        const type = FIELD_TYPES.includes(field.type as FieldType) ? (field.type as FieldType) : (STANDARD_FIELDS[name]?.type ?? 'text');
+        return { name, label: str(field.label), type, required: bool(field.required, false), options: list(field.options).join('\n') };
+      })
+    : defaultLeadFields();
+  return {
+    enabled: bool(leads.enabled, false),
+    fields,
+    consent: str(leads.consent),
+    default_country: str(leads.default_country),
+    triggers: {
+      before_chat: bool(triggers.before_chat, false),
+      after_messages: num(triggers.after_messages, 0),
+      buying_intent: bool(triggers.buying_intent, true),
+      fallback: bool(triggers.fallback, true),
+      on_request: bool(triggers.on_request, true),
+    },
+  };
+}
+
+// A custom field's name from its label: a-z, 0-9 and _, up to 40, not a standard field's, not taken.
+export function fieldNameFromLabel(label: string, taken: Set<string>): string {
+  const base =
+    label
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 34) || 'field';
+  let name = base;
+  for (let n = 2; taken.has(name) || name in STANDARD_FIELDS; n++) name = `${base}_${n}`;
+  return name;
+}
+
+export function leadsSettingsFromForm(form: LeadsForm, stored: unknown): JsonObject {
+  const taken = new Set(form.fields.map((field) => field.name).filter(Boolean));
+  const fields = form.fields.map((field) => {
+    const standard = STANDARD_FIELDS[field.name];
+    const name = field.name || fieldNameFromLabel(field.label, taken);
+    taken.add(name);
+    const out: JsonObject = { name };
+    if (field.label.trim()) out.label = field.label.trim();
+    if (!standard) out.type = field.type;
+    if (field.required) out.required = true;
+    if (!standard && field.type === 'select') out.options = lines(field.options);
+    return out;
+  });
+  const storedTriggers = object(object(stored).triggers);
+  const leads: JsonObject = {
+    ...unknownKeys(object(stored), ['enabled', 'fields', 'consent', 'default_country', 'triggers']),
+    enabled: form.enabled,
+    fields,
+    triggers: { ...unknownKeys(storedTriggers, Object.keys(form.triggers)), ...form.triggers },
+  };
+  if (form.consent.trim()) leads.consent = form.consent.trim();
+  if (form.default_country.trim()) leads.default_country = form.default_country.trim().toUpperCase();
+  return leads;
+}
+
+// What the hours look like once the owner turns them on: weekdays 9 to 5.
+const officeHours = (): Record<Weekday, DayHours> =>
+  Object.fromEntries(WEEKDAYS.map((day) => [day, { open: day !== 'sat' && day !== 'sun', from: '09:00', to: '17:00' }])) as Record<Weekday, DayHours>;
+
+export function handoffFormFromSettings(value: unknown): HandoffForm {
+  const handoff = object(value);
+  const storedHours = handoff.hours && typeof handoff.hours === 'object' ? object(handoff.hours) : null;
+  const hours = officeHours();
+  if (storedHours) {
+    for (const day of WEEKDAYS) {
+      // A day missing from stored hours is closed (leads/handoff.cpp).
+      const span = list(storedHours[day]);
+      hours[day] = span.length === 2 ? { open: true, from: span[0], to: span[1] } : { open: false, from: '09:00', to: '17:00' };
+    }
+  }
+  return {
+    enabled: bool(handoff.enabled, true),
+    phrases: list(handoff.phrases).join('\n'),
+    claim_timeout_seconds: num(handoff.claim_timeout_seconds, 120),
+    time_zone: str(handoff.time_zone, 'UTC'),
+    limit_hours: storedHours !== null,
+    hours,
+  };
+}
+
+export function handoffSettingsFromForm(form: HandoffForm, stored: unknown): JsonObject {
+  const handoff: JsonObject = {
+    ...unknownKeys(object(stored), ['enabled', 'phrases', 'claim_timeout_seconds', 'time_zone', 'hours']),
+    enabled: form.enabled,
+    claim_timeout_seconds: form.claim_timeout_seconds,
+    time_zone: form.time_zone,
+  };
+  const phrases = lines(form.phrases);
+  if (phrases.length) handoff.phrases = phrases;
+  if (form.limit_hours) {
+    handoff.hours = Object.fromEntries(WEEKDAYS.map((day) => [day, form.hours[day].open ? [form.hours[day].from, form.hours[day].to] : []]));
+  }
+  return handoff;
+}
+
+const ROUTING_KEYS = [
+  'mode', 'local', 'remote', 'escalate_to', 'escalate_below', 'spill_after_ms', 'bot_monthly_budget_usd',
+  'workspace_monthly_budget_usd', 'redact_pii', 'max_tokens', 'temperature',
+] as const;
+
+export function routingFormFromSettings(value: unknown, defaults: RoutingDefaults): RoutingForm {
+  const routing = object(value);
+  return {
+    mode: (['off', 'local-only', 'remote-only', 'local-first'] as const).find((mode) => mode === routing.mode) ?? defaults.mode,
+    local: str(routing.local, defaults.local),
+    remote: str(routing.remote),
+    escalate_to: str(routing.escalate_to),
+    escalate_below: num(routing.escalate_below, defaults.escalate_below),
+    spill_after_ms: num(routing.spill_after_ms, defaults.spill_after_ms),
+    bot_monthly_budget_usd: num(routing.bot_monthly_budget_usd, defaults.bot_monthly_budget_usd),
+    workspace_monthly_budget_usd: num(routing.workspace_monthly_budget_usd, defaults.workspace_monthly_budget_usd),
+    redact_pii: bool(routing.redact_pii, defaults.redact_pii),
+    max_tokens: num(routing.max_tokens, defaults.max_tokens),
+    temperature: num(routing.temperature, defaults.temperature),
+  };
+}
+
+// Writes the keys the bot already had and those that differ from the server's defaults; the others stay unset, so
+// the bot follows the server's defaults.
+export function routingSettingsFromForm(form: RoutingForm, stored: unknown, defaults: RoutingDefaults): JsonObject {
+  const storedRouting = object(stored);
+  const blank: Record<string, unknown> = { ...defaults, remote: '', escalate_to: '' };
+  const routing: JsonObject = unknownKeys(storedRouting, ROUTING_KEYS);
+  for (const key of ROUTING_KEYS) {
+    if (key === 'mode' || key in storedRouting || form[key] !== blank[key]) routing[key] = form[key];
+  }
+  return routing;
+}
+
+// The form for a bot's stored settings; `info` supplies the defaults shown.
+export function formFromBot(name: string, settings: Record<string, unknown>, info: Pick<BuilderInfo, 'config' | 'routing_defaults'>): BotForm {
+  const { config } = info;
+  const widget = object(settings.widget);
+  const texts = object(widget.texts);
   const customTexts: BotForm['texts'] = {};
   for (const key of Object.keys(TEXT_LABELS) as (keyof WidgetTexts)[]) {
     if (typeof texts[key] === 'string') customTexts[key] = texts[key] as string;
@@ -105,48 +336,75 @@ export function formFromBot(name: string, settings: Record<string, unknown>, con
     logo_url: str(widget.logo_url),
     avatar_url: str(widget.avatar_url),
     proactive_open_seconds: num(widget.proactive_open_seconds, 0),
-    faq_threshold: num(settings.faq_threshold, 0.62),
-    answer_threshold: num(settings.answer_threshold, 0.5),
-    max_sources: num(settings.max_sources, 3),
+    faq_threshold: numOrNull(settings.faq_threshold),
+    answer_threshold: numOrNull(settings.answer_threshold),
+    max_sources: numOrNull(settings.max_sources),
     texts: customTexts,
-    leads: jsonText(settings.leads),
-    handoff: jsonText(settings.handoff),
+    leads: leadsFormFromSettings(settings.leads),
+    handoff: handoffFormFromSettings(settings.handoff),
+    routing: routingFormFromSettings(settings.routing, info.routing_defaults),
+    stored: settings,
+    routingDefaults: info.routing_defaults,
   };
 }
 
-// The PATCH body that stores the form. Empty optional strings are removed (null), so the defaults apply again.
-// Throws an Error naming the section whose JSON does not parse (the server checks the rest).
+// The PATCH body that stores the form (the server merges settings key by key). Empty optional strings are removed
+// (null), so the defaults apply again. The answering values, the lead form, handoff and routing are sent only when
+// the user changed them: a bot keeps following the server's defaults for what its owner never set.
 export function patchFromForm(form: BotForm): { name: string; settings: Record<string, unknown> } {
   const orNull = (text: string) => (text.trim() ? text : null);
   const texts: Record<string, string> = {};
   for (const [key, value] of Object.entries(form.texts)) if (value && value.trim()) texts[key] = value;
+  const storedWidget = object(form.stored.widget);
   const widget: Record<string, unknown> = {
+    ...unknownKeys(storedWidget, ['primary_color', 'position', 'direction', 'proactive_open_seconds', 'texts', 'logo_url', 'avatar_url']),
     primary_color: form.primary_color,
     position: form.position,
     direction: form.direction,
     proactive_open_seconds: form.proactive_open_seconds,
-    texts,
+    texts: { ...unknownKeys(object(storedWidget.texts), Object.keys(TEXT_LABELS)), ...texts },
   };
   if (form.logo_url.trim()) widget.logo_url = form.logo_url.trim();
   if (form.avatar_url.trim()) widget.avatar_url = form.avatar_url.trim();
-  return {
-    name: form.name.trim(),
-    settings: {
-      language: orNull(form.language.trim()),
-      greeting: orNull(form.greeting),
-      fallback_message: orNull(form.fallback_message),
-      persona: orNull(form.persona),
-      instructions: orNull(form.instructions),
-      suggested_questions: lines(form.suggested_questions),
-      allowed_domains: lines(form.allowed_domains),
-      faq_threshold: form.faq_threshold,
-      answer_threshold: form.answer_threshold,
-      max_sources: form.max_sources,
-      widget,
-      leads: jsonSection(form.leads, 'Lead form'),
-      handoff: jsonSection(form.handoff, 'Handoff to a person'),
-    },
+  const settings: Record<string, unknown> = {
+    language: orNull(form.language.trim()),
+    greeting: orNull(form.greeting),
+    fallback_message: orNull(form.fallback_message),
+    persona: orNull(form.persona),
+    instructions: orNull(form.instructions),
+    suggested_questions: lines(form.suggested_questions),
+    allowed_domains: lines(form.allowed_domains),
+    widget,
   };
+  for (const key of ['faq_threshold', 'answer_threshold', 'max_sources'] as const) {
+    if (form[key] !== numOrNull(form.stored[key])) settings[key] = form[key];
+  }
+  if (!sameJson(form.leads, leadsFormFromSettings(form.stored.leads))) settings.leads = leadsSettingsFromForm(form.leads, form.stored.leads);
+  if (!sameJson(form.handoff, handoffFormFromSettings(form.stored.handoff))) {
+    settings.handoff = handoffSettingsFromForm(form.handoff, form.stored.handoff);
+  }
+  if (!sameJson(form.routing, routingFormFromSettings(form.stored.routing, form.routingDefaults))) {
+    settings.routing = routingSettingsFromForm(form.routing, form.stored.routing, form.routingDefaults);
+  }
+  return { name: form.name.trim(), settings };
+}
+
+// Which section of the form a server error is about (its message names the setting: "settings.leads.fields[1]..."),
+// and the message in the owner's words.
+export type FormSection = 'leads' | 'handoff' | 'routing' | 'general';
+const DAY_NAMES: Record<string, string> = {
+  mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday',
+};
+export function settingsError(message: string): { section: FormSection; message: string } {
+  const match = /^settings\.(leads|handoff|routing)\b\.?(\S*)\s*(.*)$/s.exec(message);
+  if (!match) return { section: 'general', message };
+  const [, section, path, rest] = match;
+  const what = path
+    .replace(/^fields\[(\d+)\]\.?/, (_, index: string) => `Field ${Number(index) + 1}${path.includes('].') ? ': ' : ''}`)
+    .replace(/^hours\.(\w+)/, (_, day: string) => `${DAY_NAMES[day] ?? day} hours`)
+    .replace(/^triggers\./, 'When to show the form: ')
+    .replace(/_/g, ' ');
+  return { section: section as FormSection, message: `${what ? what.charAt(0).toUpperCase() + what.slice(1) + ' ' : ''}${rest}`.trim() };
 }
 
 const RTL_LANGUAGES = new Set(['ar', 'he', 'fa', 'ur', 'yi', 'ps', 'sd', 'ug', 'dv', 'ku']);

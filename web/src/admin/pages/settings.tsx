@@ -1,30 +1,28 @@
 // The bot builder: every setting of the bot and its widget, a live preview, and the snippet to embed.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, errorMessage, type Bot } from '../api';
-import { HANDOFF_EXAMPLE, LEADS_EXAMPLE, TEXT_LABELS, embedSnippet, formFromBot, patchFromForm, previewConfig, type BotForm } from '../settings-form';
-import { Alert, ComingSoon, Loading } from '../ui';
+import { AnsweringSection, HandoffSection, LeadFormSection, RoutingSection } from '../builder-sections';
+import { TEXT_LABELS, embedSnippet, formFromBot, patchFromForm, previewConfig, settingsError, type BotForm, type BuilderInfo, type FormSection } from '../settings-form';
+import { Alert, Loading } from '../ui';
 import { WidgetPreview } from '../widget-preview';
-import type { WidgetConfig, WidgetTexts } from '../../widget/config';
-
-interface WidgetInfo {
-  config: WidgetConfig;
-  text_defaults: WidgetTexts;
-}
+import type { WidgetTexts } from '../../widget/config';
 
 const MAX_IMAGE_BYTES = 96 * 1024;
 
 export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => void }) {
-  const [info, setInfo] = useState<WidgetInfo | null>(null);
+  const [info, setInfo] = useState<BuilderInfo | null>(null);
   const [form, setForm] = useState<BotForm | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A refused save, shown next to the section it is about.
+  const [sectionError, setSectionError] = useState<{ section: FormSection; message: string } | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
 
   useEffect(() => {
-    api<WidgetInfo>('GET', `/bots/${bot.id}/widget`)
+    api<BuilderInfo>('GET', `/bots/${bot.id}/widget`)
       .then((body) => {
         setInfo(body);
-        setForm(formFromBot(bot.name, bot.settings, body.config));
+        setForm(formFromBot(bot.name, bot.settings, body));
       })
       .catch((failure) => setError(errorMessage(failure)));
   }, [bot.id]);
@@ -55,12 +53,25 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
   const save = async (event: Event) => {
     event.preventDefault();
     setError(null);
+    setSectionError(null);
     try {
       const updated = await api<Bot>('PATCH', `/bots/${bot.id}`, patchFromForm(form));
       onSaved(updated);
+      // What is stored now is what the next save compares with.
+      setForm(formFromBot(updated.name, updated.settings, info));
+      const refreshed = await api<BuilderInfo>('GET', `/bots/${bot.id}/widget`);
+      setInfo(refreshed);
       setSaved('Saved. Visitors see the changes within a minute.');
     } catch (failure) {
-      setError(failure instanceof Error && !(failure instanceof ApiError) ? failure.message : errorMessage(failure));
+      const message = failure instanceof Error && !(failure instanceof ApiError) ? failure.message : errorMessage(failure);
+      const located = failure instanceof ApiError ? settingsError(message) : { section: 'general' as const, message };
+      if (located.section === 'general') {
+        setError(message);
+      } else {
+        setSectionError(located);
+        const names = { leads: 'Lead form', handoff: 'Handoff to a person', routing: 'Model and routing' };
+        setError(`Not saved: see "${names[located.section]}" above.`);
+      }
     }
   };
   const snippet = embedSnippet(location.origin, bot.id);
@@ -116,11 +127,11 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
             <textarea rows={2} maxLength={2000} {...text('fallback_message')} placeholder="I'm sorry, I couldn't find that in our help content. Would you like me to connect you with a person?" />
           </label>
           <label>
-            Persona <span class="muted">(used by generative answers, once a model is configured)</span>
+            Persona <span class="muted">(used when an AI model writes the answers: see Model and routing)</span>
             <textarea rows={2} maxLength={8000} {...text('persona')} placeholder="A friendly, concise support assistant for …" />
           </label>
           <label>
-            Instructions <span class="muted">(used by generative answers, once a model is configured)</span>
+            Instructions <span class="muted">(used when an AI model writes the answers: see Model and routing)</span>
             <textarea rows={3} maxLength={8000} {...text('instructions')} placeholder="Answer only from our help centre. Keep answers under 100 words." />
           </label>
         </section>
@@ -184,55 +195,20 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
           </div>
         </section>
 
-        <section class="card">
-          <h2>Answering</h2>
-          <div class="row">
-            <label>
-              Curated answer match <span class="muted">(0–1)</span>
-              <input type="number" step={0.01} min={0} max={1} value={form.faq_threshold} onInput={(e) => set('faq_threshold', Number(e.currentTarget.value))} />
-            </label>
-            <label>
-              Minimum confidence to answer <span class="muted">(0–1)</span>
-              <input type="number" step={0.01} min={0} max={1} value={form.answer_threshold} onInput={(e) => set('answer_threshold', Number(e.currentTarget.value))} />
-            </label>
-            <label>
-              Sources per answer
-              <input type="number" min={1} max={10} value={form.max_sources} onInput={(e) => set('max_sources', Number(e.currentTarget.value))} />
-            </label>
-          </div>
-        </section>
-
-        <ComingSoon title="Model and routing" issue="issue 5 (models and hybrid routing)">
-          <label>
-            Model <select><option>None: curated and extractive answers</option></select>
-          </label>
-          <label>
-            Spill to a remote provider <select><option>Never</option></select>
-          </label>
-        </ComingSoon>
-        <section class="card">
-          <h2>Lead form</h2>
-          <p class="muted small">
-            The fields visitors fill in (name, email, phone, company, or your own with a type), which are required, the consent text, and when the form
-            shows: before the chat, after some messages, on buying intent, when the bot cannot answer, on request. Empty: no form. See the example in the
-            box.
-          </p>
-          <label>
-            Lead form settings (JSON)
-            <textarea class="code" rows={10} spellcheck={false} value={form.leads} placeholder={LEADS_EXAMPLE} onInput={(e) => set('leads', e.currentTarget.value)} />
-          </label>
-        </section>
-        <section class="card">
-          <h2>Handoff to a person</h2>
-          <p class="muted small">
-            Visitors can always ask for a person in words; with settings here the widget also shows a "Talk to a person" button. Business hours (in the
-            time zone given) and how long to wait for an agent before offering the lead form. Agents answer in the Inbox.
-          </p>
-          <label>
-            Handoff settings (JSON)
-            <textarea class="code" rows={8} spellcheck={false} value={form.handoff} placeholder={HANDOFF_EXAMPLE} onInput={(e) => set('handoff', e.currentTarget.value)} />
-          </label>
-        </section>
+        <AnsweringSection form={form} defaults={info.answering_defaults} set={(key, value) => set(key, value)} />
+        <RoutingSection
+          routing={form.routing}
+          onChange={(routing) => set('routing', routing)}
+          providers={info.providers}
+          error={sectionError?.section === 'routing' ? sectionError.message : null}
+        />
+        <LeadFormSection leads={form.leads} onChange={(leads) => set('leads', leads)} error={sectionError?.section === 'leads' ? sectionError.message : null} />
+        <HandoffSection
+          handoff={form.handoff}
+          onChange={(handoff) => set('handoff', handoff)}
+          buttonShown={info.config.handoff === true}
+          error={sectionError?.section === 'handoff' ? sectionError.message : null}
+        />
 
         <div class="save-bar">
           <Alert message={error} />
