@@ -2,7 +2,7 @@
 // HTTP servers that play third-party sites on other ports, and Debian's headless Chromium. Everything started here
 // is stopped by the returned stop functions.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,10 +24,12 @@ function binary(): string {
   return path;
 }
 
-export async function startParley(demo = false): Promise<Parley> {
+// `config`: TOML appended to the data folder's parley.toml (e.g. [[providers]]).
+export async function startParley(demo = false, config = ''): Promise<Parley> {
   const data = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const init = spawnSync(binary(), ['--data', data, 'init', '--json', ...(demo ? ['--demo'] : [])], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`parley init failed: ${init.stderr}`);
+  if (config) appendFileSync(join(data, 'parley.toml'), '\n' + config);
   const ids = JSON.parse(init.stdout);
   const child: ChildProcess = spawn(binary(), ['--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((ready, fail) => {
