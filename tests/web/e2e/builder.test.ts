@@ -145,7 +145,7 @@ describe('the bot builder', () => {
     await expect(leadField('Team size').getByLabel('Choices').inputValue()).resolves.toBe('1-10\n11-50');
     await expect(leadField('Phone').getByLabel('Required').isChecked()).resolves.toBe(true);
     await expect(section('Lead form').getByLabel('Number of messages').inputValue()).resolves.toBe('2');
-    await page.screenshot({ path: screenshotPath('builder-lead-form.png'), fullPage: true });
+    await section('Lead form').screenshot({ path: screenshotPath('builder-lead-form.png') });
   });
 
   it('shows the server refusing a lead form without email or phone next to the form, and stores nothing', async () => {
@@ -210,7 +210,9 @@ describe('the bot builder', () => {
     await save();
     // Only what the owner set; the rest follows the server's defaults.
     expect((await stored()).routing).toEqual({ mode: 'remote-only', remote: 'openai', bot_monthly_budget_usd: 25, redact_pii: true });
-    await page.screenshot({ path: screenshotPath('builder-routing.png'), fullPage: true });
+    await section('Model and routing').screenshot({ path: screenshotPath('builder-routing.png') });
+    await section('Handoff to a person').screenshot({ path: screenshotPath('builder-handoff.png') });
+    await page.screenshot({ path: screenshotPath('builder.png'), fullPage: true });
   });
 
   it('kept the settings it has no controls for through every save', async () => {

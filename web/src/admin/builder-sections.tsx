@@ -269,7 +269,7 @@ export function HandoffSection({
       </label>
       <fieldset class="plain" disabled={!handoff.enabled}>
         <label>
-          More ways visitors ask for a person <span class="muted">(one per line, e.g. "speak to sales"; common ones like "talk to a human" always work)</span>
+          More ways visitors ask for a person <span class="muted">(one per line, e.g. "speak to sales"; common ones like "talk to a person" always work)</span>
           <textarea rows={3} value={handoff.phrases} onInput={(e) => onChange({ ...handoff, phrases: inputValue(e) })} />
         </label>
         <label>
