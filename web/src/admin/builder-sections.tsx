@@ -30,10 +30,11 @@ const DAY_LABELS: Record<(typeof WEEKDAYS)[number], string> = {
 };
 const inputValue = (e: Event) => (e.currentTarget as HTMLInputElement).value;
 const checked = (e: Event) => (e.currentTarget as HTMLInputElement).checked;
-// A number input's value, or `fallback` while the box is empty or not a number.
-const numberValue = (e: Event, fallback: number) => {
+// A number input's handler: `apply` gets each number typed; while the box is empty or not a number the state stays
+// as it was (and the box as the owner left it, so that clearing it to type another number works).
+const onNumber = (apply: (value: number) => void) => (e: Event) => {
   const value = (e.currentTarget as HTMLInputElement).valueAsNumber;
-  return Number.isFinite(value) ? value : fallback;
+  if (Number.isFinite(value)) apply(value);
 };
 
 export function AnsweringSection({
@@ -49,7 +50,7 @@ export function AnsweringSection({
     <div class="answering-item">
       <label>
         {label} <span class="muted">({hint})</span>
-        <input type="number" step={step} min={min} max={max} value={form[key] ?? defaults[key]} onInput={(e) => set(key, numberValue(e, defaults[key]))} />
+        <input type="number" step={step} min={min} max={max} value={form[key] ?? defaults[key]} onInput={onNumber((value) => set(key, value))} />
       </label>
       <p class="muted small">
         {form[key] === null ? (
@@ -217,7 +218,7 @@ export function LeadFormSection({ leads, onChange, error }: { leads: LeadsForm; 
         {leads.triggers.after_messages > 0 ? (
           <label class="indent">
             Number of messages
-            <input type="number" min={1} max={100} value={leads.triggers.after_messages} onInput={(e) => setTrigger('after_messages', numberValue(e, 1))} />
+            <input type="number" min={1} max={100} value={leads.triggers.after_messages} onInput={onNumber((value) => setTrigger('after_messages', value))} />
           </label>
         ) : null}
         <label class="check">
@@ -274,7 +275,7 @@ export function HandoffSection({
         </label>
         <label>
           Wait for someone to answer for <span class="muted">(seconds, 10–86400; then the visitor is offered the lead form)</span>
-          <input type="number" min={10} max={86400} value={handoff.claim_timeout_seconds} onInput={(e) => onChange({ ...handoff, claim_timeout_seconds: numberValue(e, 120) })} />
+          <input type="number" min={10} max={86400} value={handoff.claim_timeout_seconds} onInput={onNumber((value) => onChange({ ...handoff, claim_timeout_seconds: value }))} />
         </label>
         <label>
           Time zone of your business hours
@@ -410,7 +411,7 @@ export function RoutingSection({
           {routing.mode === 'local-first' ? (
             <label>
               Busy means a wait longer than <span class="muted">(milliseconds)</span>
-              <input type="number" min={0} step={500} value={routing.spill_after_ms} onInput={(e) => set('spill_after_ms', numberValue(e, 0))} />
+              <input type="number" min={0} step={500} value={routing.spill_after_ms} onInput={onNumber((value) => set('spill_after_ms', value))} />
             </label>
           ) : null}
           <ProviderSelect
@@ -423,17 +424,17 @@ export function RoutingSection({
           {routing.escalate_to ? (
             <label>
               Use it below this confidence <span class="muted">(0–1)</span>
-              <input type="number" min={0} max={1} step={0.01} value={routing.escalate_below} onInput={(e) => set('escalate_below', numberValue(e, 0))} />
+              <input type="number" min={0} max={1} step={0.01} value={routing.escalate_below} onInput={onNumber((value) => set('escalate_below', value))} />
             </label>
           ) : null}
           <div class="row">
             <label>
               Monthly budget for this bot <span class="muted">(US$, 0 = no limit)</span>
-              <input type="number" min={0} step={1} value={routing.bot_monthly_budget_usd} onInput={(e) => set('bot_monthly_budget_usd', numberValue(e, 0))} />
+              <input type="number" min={0} step={1} value={routing.bot_monthly_budget_usd} onInput={onNumber((value) => set('bot_monthly_budget_usd', value))} />
             </label>
             <label>
               Monthly budget for the workspace <span class="muted">(US$, 0 = no limit)</span>
-              <input type="number" min={0} step={1} value={routing.workspace_monthly_budget_usd} onInput={(e) => set('workspace_monthly_budget_usd', numberValue(e, 0))} />
+              <input type="number" min={0} step={1} value={routing.workspace_monthly_budget_usd} onInput={onNumber((value) => set('workspace_monthly_budget_usd', value))} />
             </label>
           </div>
           <p class="muted small">Once a budget is spent, the bot stops using online services until next month and answers from your content.</p>
@@ -444,11 +445,11 @@ export function RoutingSection({
           <div class="row">
             <label>
               Longest answer <span class="muted">(tokens, 1–4096; about ¾ of a word each)</span>
-              <input type="number" min={1} max={4096} value={routing.max_tokens} onInput={(e) => set('max_tokens', numberValue(e, 1))} />
+              <input type="number" min={1} max={4096} value={routing.max_tokens} onInput={onNumber((value) => set('max_tokens', value))} />
             </label>
             <label>
               Creativity <span class="muted">(0–2; low keeps answers close to your content)</span>
-              <input type="number" min={0} max={2} step={0.1} value={routing.temperature} onInput={(e) => set('temperature', numberValue(e, 0))} />
+              <input type="number" min={0} max={2} step={0.1} value={routing.temperature} onInput={onNumber((value) => set('temperature', value))} />
             </label>
           </div>
         </div>
