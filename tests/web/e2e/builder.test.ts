@@ -120,6 +120,8 @@ describe('the bot builder', () => {
     await leads.getByLabel('After the visitor has sent some messages').check();
     await leads.getByLabel('Number of messages').fill('2');
     await leads.getByLabel('When the bot cannot answer').uncheck();
+    await expect(leads.getByLabel('Email new leads').inputValue()).resolves.toBe('sales@example.com');
+    await leads.getByLabel('Email new leads').fill('sales@example.com\nboss@example.com');
     await save();
 
     const expected = {
@@ -134,7 +136,9 @@ describe('the bot builder', () => {
       consent: 'I agree that Builder Shop may contact me.',
       default_country: 'DE',
     };
-    expect((await stored()).leads).toEqual(expected);
+    const settings = await stored();
+    expect(settings.leads).toEqual(expected);
+    expect(settings.notifications).toEqual({ emails: ['sales@example.com', 'boss@example.com'] });
     // What visitors get: the public form with the custom field.
     const form = (await api(`/bots/${botId}/widget`)).config.lead_form;
     expect(form.fields.map((field: { name: string }) => field.name)).toEqual(['phone', 'email', 'company', 'team_size']);
@@ -217,7 +221,6 @@ describe('the bot builder', () => {
 
   it('kept the settings it has no controls for through every save', async () => {
     const settings = await stored();
-    expect(settings.notifications).toEqual({ emails: ['sales@example.com'] });
     expect(settings.shop_note).toBe('kept');
     for (const key of ['faq_threshold', 'answer_threshold', 'max_sources']) expect(settings).not.toHaveProperty(key);
   });

@@ -178,6 +178,18 @@ describe('bot builder form', () => {
     expect(patch.routing).toEqual({ ...settings.routing, max_tokens: 500 });
   });
 
+  it('sets who is emailed new leads, and sends it only when changed', () => {
+    const form = formFromBot('Shop', { notifications: { emails: ['sales@example.com'] } }, info);
+    expect(form.notification_emails).toBe('sales@example.com');
+    expect(patchFromForm(form).settings).not.toHaveProperty('notifications');
+    expect(patchFromForm({ ...form, notification_emails: 'sales@example.com\n\n boss@example.com ' }).settings.notifications).toEqual({
+      emails: ['sales@example.com', 'boss@example.com'],
+    });
+    expect(patchFromForm({ ...form, notification_emails: '  ' }).settings.notifications).toBeNull();
+    const future = formFromBot('Shop', { notifications: { emails: ['a@example.com'], sms: ['+1'] } }, info);
+    expect(patchFromForm({ ...future, notification_emails: '' }).settings.notifications).toEqual({ sms: ['+1'], emails: [] });
+  });
+
   it('edits lead fields: add, name custom ones from their label, reorder, remove, require', () => {
     const form = formFromBot('Shop', { leads: { enabled: true } }, info);
     const fields = [
@@ -209,6 +221,9 @@ describe('bot builder form', () => {
       section: 'handoff', message: 'Tuesday hours must be ["HH:MM", "HH:MM"] with the opening time first',
     });
     expect(settingsError('settings.routing.remote must name a provider for remote-only routing')).toEqual({ section: 'routing', message: 'Remote must name a provider for remote-only routing' });
+    expect(settingsError('settings.notifications.emails: "bob@": this email address is not valid')).toEqual({
+      section: 'leads', message: 'Lead and handoff emails: "bob@": this email address is not valid',
+    });
     expect(settingsError('settings.leads must be an object')).toEqual({ section: 'leads', message: 'must be an object' });
     expect(settingsError('`name` is empty')).toEqual({ section: 'general', message: '`name` is empty' });
   });

@@ -82,7 +82,19 @@ export function AnsweringSection({
   );
 }
 
-export function LeadFormSection({ leads, onChange, error }: { leads: LeadsForm; onChange: (leads: LeadsForm) => void; error: string | null }) {
+export function LeadFormSection({
+  leads,
+  onChange,
+  emails,
+  onEmailsChange,
+  error,
+}: {
+  leads: LeadsForm;
+  onChange: (leads: LeadsForm) => void;
+  emails: string;
+  onEmailsChange: (emails: string) => void;
+  error: string | null;
+}) {
   const setFields = (fields: LeadField[]) => onChange({ ...leads, fields });
   const setField = (index: number, change: Partial<LeadField>) => setFields(leads.fields.map((field, i) => (i === index ? { ...field, ...change } : field)));
   const move = (index: number, by: number) => {
@@ -232,6 +244,13 @@ export function LeadFormSection({ leads, onChange, error }: { leads: LeadsForm; 
         <label class="check">
           <input type="checkbox" checked={leads.triggers.on_request} onChange={(e) => setTrigger('on_request', checked(e))} />
           When the visitor asks to be contacted (and a "Leave your details" button)
+        </label>
+      </fieldset>
+      <fieldset class="plain">
+        <legend>Tell your team</legend>
+        <label>
+          Email new leads and requests for a person to <span class="muted">(one address per line, up to 20; the server needs its mail settings, [smtp] in parley.toml)</span>
+          <textarea rows={2} value={emails} placeholder="sales@example.com" onInput={(e) => onEmailsChange(inputValue(e))} />
         </label>
       </fieldset>
       <Alert message={error} />

@@ -147,6 +147,8 @@ export interface BotForm {
   leads: LeadsForm;
   handoff: HandoffForm;
   routing: RoutingForm;
+  // settings.notifications.emails (notify/email.h): who is emailed new leads and handoff requests; one per line.
+  notification_emails: string;
   // The settings as stored: sections the user did not change are not written, and keys the form does not know are
   // kept.
   stored: Record<string, unknown>;
@@ -343,6 +345,7 @@ export function formFromBot(name: string, settings: Record<string, unknown>, inf
     leads: leadsFormFromSettings(settings.leads),
     handoff: handoffFormFromSettings(settings.handoff),
     routing: routingFormFromSettings(settings.routing, info.routing_defaults),
+    notification_emails: list(object(settings.notifications).emails).join('\n'),
     stored: settings,
     routingDefaults: info.routing_defaults,
   };
@@ -386,6 +389,11 @@ export function patchFromForm(form: BotForm): { name: string; settings: Record<s
   if (!sameJson(form.routing, routingFormFromSettings(form.stored.routing, form.routingDefaults))) {
     settings.routing = routingSettingsFromForm(form.routing, form.stored.routing, form.routingDefaults);
   }
+  const storedNotifications = object(form.stored.notifications);
+  if (!sameJson(lines(form.notification_emails), list(storedNotifications.emails))) {
+    const notifications = { ...unknownKeys(storedNotifications, ['emails']), emails: lines(form.notification_emails) };
+    settings.notifications = notifications.emails.length || Object.keys(notifications).length > 1 ? notifications : null;
+  }
   return { name: form.name.trim(), settings };
 }
 
@@ -396,10 +404,12 @@ const DAY_NAMES: Record<string, string> = {
   mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday',
 };
 export function settingsError(message: string): { section: FormSection; message: string } {
-  const match = /^settings\.(leads|handoff|routing)\b\.?(\S*)\s*(.*)$/s.exec(message);
+  const match = /^settings\.(leads|handoff|routing|notifications)\b\.?(\S*)\s*(.*)$/s.exec(message);
   if (!match) return { section: 'general', message };
-  const [, section, path, rest] = match;
-  const what = path
+  const [, setting, path, rest] = match;
+  // The email recipients are set in the lead form's section.
+  const section = setting === 'notifications' ? 'leads' : setting;
+  const what = (setting === 'notifications' ? path.replace(/^emails/, 'lead and handoff emails') : path)
     .replace(/^fields\[(\d+)\]\.?/, (_, index: string) => `Field ${Number(index) + 1}${path.includes('].') ? ': ' : ''}`)
     .replace(/^hours\.(\w+)/, (_, day: string) => `${DAY_NAMES[day] ?? day} hours`)
     .replace(/^triggers\./, 'When to show the form: ')

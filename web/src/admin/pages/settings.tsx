@@ -202,7 +202,13 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
           providers={info.providers}
           error={sectionError?.section === 'routing' ? sectionError.message : null}
         />
-        <LeadFormSection leads={form.leads} onChange={(leads) => set('leads', leads)} error={sectionError?.section === 'leads' ? sectionError.message : null} />
+        <LeadFormSection
+          leads={form.leads}
+          onChange={(leads) => set('leads', leads)}
+          emails={form.notification_emails}
+          onEmailsChange={(emails) => set('notification_emails', emails)}
+          error={sectionError?.section === 'leads' ? sectionError.message : null}
+        />
         <HandoffSection
           handoff={form.handoff}
           onChange={(handoff) => set('handoff', handoff)}
