@@ -86,7 +86,7 @@ let botId = '';
 beforeAll(async () => {
   [parley, shop, endless, browser] = await Promise.all([
     startParley(),
-    serveSite(SHOP_PAGES, 300),
+    serveSite(SHOP_PAGES, 800),
     // Every page links to the next one: a crawl that goes on until it is cancelled.
     serveSite({}, 400, (path) => {
       const match = /^\/(?:page\/(\d+))?$/.exec(path);
@@ -149,7 +149,7 @@ describe('adding a website', () => {
 
     const job = page.locator('.crawl-job', { hasText: shop.url });
     const status = job.getByRole('status');
-    // Seen while it runs (each page takes 300 ms), then done.
+    // Seen while it runs (each page takes 800 ms), then done.
     await status.filter({ hasText: /Crawling: \d+ pages? done, 0 failed, \d+ found/ }).waitFor({ timeout: 30_000 });
     expect(await status.getAttribute('aria-live')).toBe('polite');
     await page.screenshot({ path: screenshotPath('sources-02-crawling.png'), fullPage: true });
