@@ -179,6 +179,10 @@ class Turn : public std::enable_shared_from_this<Turn> {
 
   void finish(ComposedAnswer answer) {
     if (!summary_.routing.contains("result")) summary_.routing["result"] = answer.mode;
+    // Let go of the providers before reporting the end: the turn itself is released on a model's thread, and
+    // the caller may drop its own reference once told, so the turn's could be the engine's last, and an engine
+    // cannot be destroyed on its own thread.
+    registry_.reset();
     stream_.on_done(std::move(answer), std::move(summary_));
   }
 

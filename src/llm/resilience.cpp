@@ -201,6 +201,9 @@ void ResilientProvider::attempt(std::shared_ptr<Pending> pending) {
       return;
     }
     provider->release_slot();
+    // Not held while the caller hears of the end: the caller may then let the registry go, and this callback
+    // runs on the model's thread, where the last reference to a local engine must not be dropped.
+    provider.reset();
     pending->sink.on_done(std::move(outcome));
   };
   inner_->generate(pending->request, std::move(inner_sink), pending->cancellation);

@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "llm/engine_provider.h"
 #include "llm/remote_provider.h"
+#include "support/engine_registry.h"
 #include "support/fake_provider.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -16,6 +17,7 @@
 namespace parley::api {
 namespace {
 
+using parley::testing::engine_registry;
 using parley::testing::FakeProvider;
 using parley::testing::HttpClient;
 using parley::testing::HttpResult;
@@ -94,19 +96,6 @@ class Instance {
   std::string key_;
   std::string bot_;
 };
-
-std::shared_ptr<llm::ProviderRegistry> engine_registry() {
-  engine::EngineOptions options;
-  options.threads = 2;
-  options.context_size = 1024;
-  auto engine = engine::Engine::load(std::string(PARLEY_SHARED_DIR) + "/models/tiny-qwen2-q8_0.gguf", options);
-  EXPECT_TRUE(engine.ok()) << engine.error().message;
-  auto registry = std::make_shared<llm::ProviderRegistry>();
-  registry->add(std::make_shared<llm::EngineProvider>("local", std::shared_ptr<engine::Engine>(std::move(*engine)),
-                                                      "tiny-qwen2"),
-                {"local", "engine", "tiny-qwen2", true, 0, 0});
-  return registry;
-}
 
 std::shared_ptr<llm::ProviderRegistry> remote_registry(const std::vector<llm::RemoteProviderConfig>& configs) {
   auto registry = std::make_shared<llm::ProviderRegistry>();

@@ -5,30 +5,18 @@
 
 #include <atomic>
 
-#include "engine/engine.h"
 #include "ingest/ingest.h"
-#include "llm/engine_provider.h"
+#include "support/engine_registry.h"
 #include "support/temp_dir.h"
 
 namespace parley::chat {
 namespace {
 
+using parley::testing::engine_registry;
+
 constexpr std::string_view kGuide =
     "# Returns policy\n\n## Time limit\n\nReturns are accepted within 30 days of delivery. Items must be unused and "
     "in their original packaging.\n";
-
-std::shared_ptr<llm::ProviderRegistry> engine_registry() {
-  engine::EngineOptions options;
-  options.threads = 2;
-  options.context_size = 1024;
-  auto engine = engine::Engine::load(std::string(PARLEY_SHARED_DIR) + "/models/tiny-qwen2-q8_0.gguf", options);
-  EXPECT_TRUE(engine.ok()) << engine.error().message;
-  auto registry = std::make_shared<llm::ProviderRegistry>();
-  registry->add(std::make_shared<llm::EngineProvider>("local", std::shared_ptr<engine::Engine>(std::move(*engine)),
-                                                      "tiny-qwen2"),
-                {"local", "engine", "tiny-qwen2", true, 0, 0});
-  return registry;
-}
 
 // The model's threads end a generative turn; destroying the service while one runs must cancel it and wait until
 // it has been recorded and reported, not leave the engine to call into a destroyed service.
