@@ -93,8 +93,10 @@ Json analytics_view(const store::BotAnalytics& data, std::int64_t since, std::in
             {"fallbacks", data.fallbacks},
             {"answered_rate", rate(data.answered)},
             {"fallback_rate", rate(data.fallbacks)},
-            // Handoff to a person arrives with issue 7; until then there is none to count.
-            {"handoff_rate", nullptr},
+            {"handoffs", data.handoffs},
+            // Of the conversations started in the window, those in which a person was asked for.
+            {"handoff_rate", data.conversations == 0 ? 0.0
+                                                     : static_cast<double>(data.handoffs) / static_cast<double>(data.conversations)},
             {"thumbs_up", data.thumbs_up},
             {"thumbs_down", data.thumbs_down}}},
           {"latency_ms",

@@ -359,5 +359,37 @@ TEST_F(LeadsApiTest, TheHandoffButtonStartsAConversationAndTheStreamNeedsItsToke
   EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot + "/events?visitor_token=forged").status, 401);
 }
 
+TEST_F(LeadsApiTest, AnalyticsCountTheConversationsHandedToAPersonInTheWindow) {
+  const std::string bot = create_bot(Json::object());
+  const std::string other_bot = create_bot(Json::object());
+  // Four conversations of `bot`: one asks for a person in words (then is handed back and closed: it still counts),
+  // one presses the handoff button, two only ask the bot. The other bot's handoff is not this bot's.
+  const auto asked = post("/api/v1/bots/" + bot + "/chat", {{"message", "Can I talk to a human please?"}});
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  ASSERT_EQ(asked.json()["mode"], "handoff");
+  const std::string base = "/api/v1/bots/" + bot + "/conversations/" + asked.json()["conversation_id"].get<std::string>();
+  ASSERT_EQ(post(base + "/claim", {{"agent_name", "Sam"}}, agent_key_).status, 200);
+  ASSERT_EQ(post(base + "/handback", Json::object(), agent_key_).status, 200);
+  ASSERT_EQ(post(base + "/close", Json::object(), agent_key_).status, 200);
+  ASSERT_EQ(post("/api/v1/widget/" + bot + "/handoff", Json::object()).status, 200);
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(post("/api/v1/bots/" + bot + "/chat", {{"message", "How much is shipping?"}}).status, 200);
+  ASSERT_EQ(post("/api/v1/widget/" + other_bot + "/handoff", Json::object()).status, 200);
+
+  const auto analytics = get("/api/v1/bots/" + bot + "/analytics", key_a_);
+  ASSERT_EQ(analytics.status, 200) << analytics.body;
+  const Json totals = analytics.json()["totals"];
+  EXPECT_EQ(totals["conversations"], 4);
+  EXPECT_EQ(totals["handoffs"], 2);
+  EXPECT_DOUBLE_EQ(totals["handoff_rate"].get<double>(), 0.5);
+  const Json other = get("/api/v1/bots/" + other_bot + "/analytics", key_a_).json()["totals"];
+  EXPECT_EQ(other["conversations"], 1);
+  EXPECT_DOUBLE_EQ(other["handoff_rate"].get<double>(), 1.0);
+  // A period before these conversations has none of them, and no rate to divide by zero.
+  const Json before = get("/api/v1/bots/" + bot + "/analytics?from=2020-01-01&to=2020-01-31", key_a_).json()["totals"];
+  EXPECT_EQ(before["conversations"], 0);
+  EXPECT_EQ(before["handoffs"], 0);
+  EXPECT_DOUBLE_EQ(before["handoff_rate"].get<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace parley::api

@@ -73,7 +73,34 @@ export interface SourceRow {
   error: string | null;
   document_count: number;
   chunk_count: number;
+  crawl?: CrawlSettings | null; // crawl sources only
+  next_sync_at?: string | null;
   updated_at: string;
+}
+
+// A crawl source's settings as the server normalised them (crawl::to_json).
+export interface CrawlSettings {
+  url?: string;
+  sitemap?: string;
+  max_pages: number;
+  include: string[];
+  exclude: string[];
+  schedule: string;
+}
+
+// A background job (api::job_view): a crawl, a resync or an upload batch.
+export interface JobRow {
+  id: string;
+  bot_id: string;
+  source_id: string | null;
+  kind: string;
+  state: 'queued' | 'running' | 'paused' | 'cancelled' | 'succeeded' | 'failed';
+  trigger: string;
+  progress: Record<string, unknown>;
+  result: Record<string, unknown>;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
 }
 
 export interface DocumentRow {

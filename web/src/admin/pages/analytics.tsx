@@ -1,4 +1,4 @@
-// Analytics: activity per day, answered / fallback rates, feedback, latency percentiles, unanswered questions and the
+// Analytics: activity per day, answered / fallback / handoff rates, feedback, latency percentiles, unanswered questions and the
 // most cited sources, for the last 7, 30 or 90 days.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorMessage } from '../api';
@@ -17,7 +17,8 @@ interface Analytics {
     fallbacks: number;
     answered_rate: number;
     fallback_rate: number;
-    handoff_rate: number | null;
+    handoffs: number;
+    handoff_rate: number;
     thumbs_up: number;
     thumbs_down: number;
   };
@@ -96,7 +97,12 @@ export function AnalyticsPage({ botId }: { botId: string }) {
             </div>
             <div class="card">
               <dt>Handed to a person</dt>
-              <dd title="Handoff arrives with issue 7">{data.totals.handoff_rate === null ? <span class="unit">coming soon</span> : formatPercent(data.totals.handoff_rate)}</dd>
+              <dd>
+                {formatPercent(data.totals.handoff_rate)}{' '}
+                <span class="unit">
+                  ({data.totals.handoffs} of {data.totals.conversations} conversations)
+                </span>
+              </dd>
             </div>
             <div class="card">
               <dt>Feedback</dt>

@@ -1,11 +1,14 @@
-// Knowledge: upload files (drag and drop or a file picker) with per-file progress and outcome, the sources with their
-// documents' status and errors. Website crawling, resync and the data-quality report arrive with issue 4.
+// Knowledge: upload files (drag and drop or a file picker) with per-file progress and outcome, add a website or
+// sitemap and follow its crawl live (website.tsx), the sources with their documents' status and errors, and for
+// websites their last sync, "Sync now" and schedule. The data-quality report is not shown here yet.
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorMessage, type DocumentRow, type SourceRow } from '../api';
+import { api, errorMessage, type DocumentRow, type JobRow, type SourceRow } from '../api';
+import { isActive, latestJobBySource } from '../crawl';
 import { formatBytes, formatDate } from '../format';
-import { Alert, ComingSoon, Empty, Loading } from '../ui';
+import { Alert, Empty, Loading } from '../ui';
 import { uploadFile } from '../upload';
+import { AddWebsite, CrawlProgress, CrawlSync } from './website';
 
 interface UploadItem {
   key: number;
@@ -25,13 +28,32 @@ export function Sources({ botId }: { botId: string }) {
   const [open, setOpen] = useState<Record<string, DocumentRow[] | 'loading'>>({});
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [jobs, setJobs] = useState<JobRow[]>([]);
+  // The crawls followed on this page: those running when it opened and those started here, finished ones included.
+  const [watched, setWatched] = useState<JobRow[]>([]);
   const picker = useRef<HTMLInputElement>(null);
 
   const load = () =>
-    api<{ sources: SourceRow[] }>('GET', `/bots/${botId}/sources`)
-      .then((body) => setSources(body.sources))
-      .catch((failure) => setError(errorMessage(failure)));
-  useEffect(() => void load(), [botId]);
+    Promise.all([api<{ sources: SourceRow[] }>('GET', `/bots/${botId}/sources`), api<{ jobs: JobRow[] }>('GET', `/bots/${botId}/jobs?limit=200`)])
+      .then(([body, recent]) => {
+        setSources(body.sources);
+        setJobs(recent.jobs);
+        return recent.jobs;
+      })
+      .catch((failure) => {
+        setError(errorMessage(failure));
+        return [] as JobRow[];
+      });
+  useEffect(() => {
+    setWatched([]);
+    void load().then((recent) => setWatched(recent.filter((job) => job.kind === 'crawl' && isActive(job))));
+  }, [botId]);
+  const watch = (job: JobRow) => {
+    setWatched((current) => [job, ...current.filter((other) => other.id !== job.id)]);
+    void load();
+  };
+  const latest = latestJobBySource(jobs);
+  const sourceName = (id: string | null) => sources?.find((source) => source.id === id)?.name ?? 'Website';
 
   const update = (key: number, change: Partial<UploadItem>) =>
     setUploads((items) => items.map((item) => (item.key === key ? { ...item, ...change } : item)));
@@ -126,13 +148,25 @@ export function Sources({ botId }: { botId: string }) {
         ) : null}
       </section>
 
+      <AddWebsite botId={botId} onStarted={watch} />
+      {watched.length > 0 ? (
+        <section class="card" aria-labelledby="crawls-title">
+          <h2 id="crawls-title">Website crawls</h2>
+          <ul class="crawl-jobs">
+            {watched.map((job) => (
+              <CrawlProgress key={job.id} botId={botId} job={job} name={sourceName(job.source_id)} onFinished={() => void load()} />
+            ))}
+          </ul>
+        </section>
+      ) : null}
+
       <section class="card">
         <h2>Sources</h2>
         {sources === null ? (
           <Loading />
         ) : sources.length === 0 ? (
           <Empty title="No knowledge yet">
-            <p>Upload your help pages, policies or FAQs above; the bot answers only from them.</p>
+            <p>Upload your help pages, policies or FAQs, or add your website, above; the bot answers only from them.</p>
           </Empty>
         ) : (
           <table class="table">
@@ -160,6 +194,9 @@ export function Sources({ botId }: { botId: string }) {
                     <td>
                       <span class={`pill pill-${source.status}`}>{source.status}</span>
                       {source.error ? <div class="error small">{source.error}</div> : null}
+                      {source.kind === 'crawl' ? (
+                        <CrawlSync botId={botId} source={source} latest={latest.get(source.id)} onSync={watch} onChanged={() => void load()} />
+                      ) : null}
                     </td>
                     <td>{source.document_count}</td>
                     <td>{source.chunk_count}</td>
@@ -197,17 +234,6 @@ export function Sources({ botId }: { botId: string }) {
           </table>
         )}
       </section>
-
-      <ComingSoon title="Add a website or sitemap" issue="issue 4 (website crawl and jobs)">
-        <label>
-          Start URL or sitemap <input type="url" placeholder="https://www.example.com/sitemap.xml" />
-        </label>
-        <label>
-          Resync <select><option>Daily</option></select>
-        </label>
-        <button type="button">Resync now</button>
-        <p class="muted small">Crawls run as jobs with live progress here, and a data-quality report lists duplicate, thin, stale and conflicting pages.</p>
-      </ComingSoon>
     </div>
   );
 }
