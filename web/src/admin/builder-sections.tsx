@@ -258,10 +258,11 @@ export function LeadFormSection({
   );
 }
 
-// Every IANA zone the browser knows, with UTC and the stored zone even if it does not list them.
+// Every IANA zone the browser knows (read once), with UTC and the stored zone even if it does not list them.
+let browserZones: string[] | null = null;
 function timeZones(current: string): string[] {
-  const supported = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
-  return [...new Set(['UTC', current, ...supported])].filter(Boolean);
+  if (!browserZones) browserZones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  return [...new Set(['UTC', current, ...browserZones])].filter(Boolean);
 }
 
 export function HandoffSection({

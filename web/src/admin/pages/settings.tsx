@@ -1,6 +1,6 @@
 // The bot builder: every setting of the bot and its widget, a live preview, and the snippet to embed.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, api, errorMessage, type Bot } from '../api';
+import { api, errorMessage, type Bot } from '../api';
 import { AnsweringSection, HandoffSection, LeadFormSection, RoutingSection } from '../builder-sections';
 import { TEXT_LABELS, embedSnippet, formFromBot, patchFromForm, previewConfig, settingsError, type BotForm, type BuilderInfo, type FormSection } from '../settings-form';
 import { Alert, Loading } from '../ui';
@@ -63,10 +63,9 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
       setInfo(refreshed);
       setSaved('Saved. Visitors see the changes within a minute.');
     } catch (failure) {
-      const message = failure instanceof Error && !(failure instanceof ApiError) ? failure.message : errorMessage(failure);
-      const located = failure instanceof ApiError ? settingsError(message) : { section: 'general' as const, message };
+      const located = settingsError(errorMessage(failure));
       if (located.section === 'general') {
-        setError(message);
+        setError(located.message);
       } else {
         setSectionError(located);
         const names = { leads: 'Lead form', handoff: 'Handoff to a person', routing: 'Model and routing' };
