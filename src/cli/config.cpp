@@ -73,6 +73,7 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "smtp", "username", config.smtp_username));
   PARLEY_TRY(read_value(table, "smtp", "password", config.smtp_password));
   PARLEY_TRY(read_value(table, "smtp", "starttls", config.smtp_starttls));
+  PARLEY_TRY(read_value(table, "network", "allow_private_addresses", config.allow_private_addresses));
   if (config.port < 0 || config.port > 65535) return make_error(ErrorCode::invalid_request, "parley.toml: server.port is out of range");
   if (config.io_threads < 1 || config.worker_threads < 1) {
     return make_error(ErrorCode::invalid_request, "parley.toml: thread counts must be at least 1");
@@ -162,6 +163,7 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
                              {"worker_threads", config.worker_threads}}},
       {"limits", toml::table{{"max_upload_mb", config.max_upload_mb}}},
       {"workspace", toml::table{{"default", config.default_workspace}}},
+      {"network", toml::table{{"allow_private_addresses", config.allow_private_addresses}}},
   };
   if (!config.demo_bot_id.empty()) table.insert("demo", toml::table{{"bot_id", config.demo_bot_id}});
   if (!config.smtp_url.empty()) {

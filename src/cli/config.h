@@ -68,6 +68,9 @@ struct Config {
   std::string smtp_username;
   std::string smtp_password;
   bool smtp_starttls = false;
+  // [network]: whether crawls and webhooks may reach loopback, private and link-local addresses (an intranet
+  // site, a webhook receiver on this machine). Off: workspace admins cannot read internal services through a bot.
+  bool allow_private_addresses = false;
   EngineConfig engine;
   std::vector<ProviderConfig> providers;
 };

@@ -51,9 +51,13 @@ void print_sync(const store::Job& job, const store::Source& source, const std::v
 }
 
 // Runs a queued crawl job here and prints its outcome.
-Status run_here(store::Store& store, const store::Scope& scope, const store::Job& queued, bool json) {
+Status run_here(const Globals& globals, store::Store& store, const store::Scope& scope, const store::Job& queued,
+                bool json) {
+  PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
+  crawl::CrawlerOptions crawler;
+  crawler.allow_private_addresses = config.allow_private_addresses;
   jobs::JobRunner runner(store);
-  crawl::register_crawl_jobs(runner);
+  crawl::register_crawl_jobs(runner, crawler);
   PARLEY_ASSIGN_OR_RETURN(const store::Job job, runner.run_job(scope, queued.id));
   std::optional<store::Source> source;
   std::vector<store::CrawlPage> notable;
@@ -168,7 +172,7 @@ Status add_crawl_source(const Globals& globals, const std::string& bot_id, const
     }
     return {};
   }
-  return run_here(*opened.store, opened.scope, queued.job, options.json);
+  return run_here(globals, *opened.store, opened.scope, queued.job, options.json);
 }
 
 void add_crawl_source_commands(CLI::App& source, Globals& globals) {
@@ -193,7 +197,7 @@ void add_crawl_source_commands(CLI::App& source, Globals& globals) {
       std::cout << (options->json ? api::job_view(job).dump(2) : "queued job " + job.id) << "\n";
       return {};
     }
-    return run_here(*opened.store, opened.scope, job, options->json);
+    return run_here(globals, *opened.store, opened.scope, job, options->json);
   }));
 
   auto* list = source.add_subcommand("list", "List a bot's sources");

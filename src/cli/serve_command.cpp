@@ -34,7 +34,9 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     jobs::RunnerOptions runner_options;
     runner_options.threads = 2;
     jobs::JobRunner runner(*store, runner_options);
-    crawl::register_crawl_jobs(runner);
+    crawl::CrawlerOptions crawler;
+    crawler.allow_private_addresses = config.allow_private_addresses;
+    crawl::register_crawl_jobs(runner, crawler);
     ingest::register_ingest_jobs(runner);
     jobs::SchedulerOptions schedule;
     schedule.job_kind = std::string(crawl::kCrawlJobKind);
@@ -49,6 +51,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     dispatch.smtp.username = config.smtp_username;
     dispatch.smtp.password = config.smtp_password;
     dispatch.smtp.starttls = config.smtp_starttls;
+    dispatch.allow_private_addresses = config.allow_private_addresses;
     notify::Dispatcher dispatcher(*store, dispatch);
     api::ApiOptions api_options;
     api_options.providers = providers.registry;

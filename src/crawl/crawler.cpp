@@ -139,6 +139,7 @@ class Crawl {
     fetch.max_body_bytes = static_cast<std::size_t>(config_.max_page_bytes);
     fetch.timeout = std::chrono::milliseconds(config_.timeout_ms);
     fetch.accepts_content_type = accepts_content_type;
+    fetch.allow_private_addresses = options_.allow_private_addresses;
     pages_ = std::make_unique<Fetcher>(fetch);
     fetch.max_body_bytes = std::max<std::size_t>(fetch.max_body_bytes, kMaxSitemapBytes);
     fetch.accepts_content_type = nullptr;  // robots.txt and sitemaps come with all sorts of types

@@ -29,6 +29,7 @@ struct CrawlerOptions {
   std::size_t batch_pages = 32;                     // pages per write transaction
   std::chrono::milliseconds batch_interval{1'000};  // and at least this often
   ingest::IngestOptions ingest;
+  bool allow_private_addresses = false;  // FetchOptions::allow_private_addresses
 };
 
 // The handler of "crawl" jobs.

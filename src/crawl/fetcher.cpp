@@ -1,10 +1,13 @@
 #include "crawl/fetcher.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 namespace parley::crawl {
@@ -28,7 +31,49 @@ bool header_is(std::string_view line, std::string_view name) {
 
 std::string megabytes(std::size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MB"; }
 
+bool in_network(const boost::asio::ip::address_v4& address, std::uint32_t network, int prefix) {
+  const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
+  return (address.to_uint() & mask) == (network & mask);
+}
+
+bool is_private_v4(const boost::asio::ip::address_v4& address) {
+  struct Network {
+    std::uint32_t base;
+    int prefix;
+  };
+  static constexpr Network kNotPublic[] = {
+      {0x00000000, 8},   // "this network"
+      {0x0A000000, 8},   // 10/8 private
+      {0x64400000, 10},  // 100.64/10 carrier-grade NAT
+      {0x7F000000, 8},   // loopback
+      {0xA9FE0000, 16},  // 169.254/16 link-local (cloud metadata)
+      {0xAC100000, 12},  // 172.16/12 private
+      {0xC0000000, 24},  // 192.0.0/24 IETF protocol assignments
+      {0xC0A80000, 16},  // 192.168/16 private
+      {0xC6120000, 15},  // 198.18/15 benchmarking
+      {0xE0000000, 4},   // multicast
+      {0xF0000000, 4},   // reserved, broadcast
+  };
+  return std::any_of(std::begin(kNotPublic), std::end(kNotPublic),
+                     [&](const Network& network) { return in_network(address, network.base, network.prefix); });
+}
+
 }  // namespace
+
+bool is_private_address(const boost::asio::ip::address& address) {
+  if (address.is_v4()) return is_private_v4(address.to_v4());
+  const auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return is_private_v4(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6));
+  const auto bytes = v6.to_bytes();
+  // 64:ff9b::/96, NAT64: the IPv4 address in the last four bytes is the one reached.
+  static constexpr unsigned char kNat64[12] = {0x00, 0x64, 0xff, 0x9b};
+  if (std::equal(bytes.begin(), bytes.begin() + 12, std::begin(kNat64))) {
+    return is_private_v4(boost::asio::ip::address_v4({bytes[12], bytes[13], bytes[14], bytes[15]}));
+  }
+  const bool unique_local = (bytes[0] & 0xfe) == 0xfc;  // fc00::/7
+  return v6.is_unspecified() || v6.is_loopback() || v6.is_link_local() || v6.is_site_local() || v6.is_multicast() ||
+         unique_local || v6.is_v4_compatible();
+}
 
 class Fetcher::Impl {
  public:
@@ -66,6 +111,10 @@ class Fetcher::Impl {
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Impl::on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    if (!options_.allow_private_addresses) {
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::open_socket);
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, transfer.get());
+    }
     if (!request.if_none_match.empty()) {
       transfer->headers = curl_slist_append(transfer->headers, ("If-None-Match: " + request.if_none_match).c_str());
     }
@@ -121,6 +170,29 @@ class Fetcher::Impl {
     bool checked_type = false;
     std::string stop_reason;  // set when a callback stopped the transfer on purpose
   };
+
+  // libcurl asks for each connection's socket once the address is known: the place to refuse one that is not
+  // public (FetchOptions::allow_private_addresses).
+  static curl_socket_t open_socket(void* user, curlsocktype, curl_sockaddr* target) {
+    auto& transfer = *static_cast<Transfer*>(user);
+    std::optional<boost::asio::ip::address> address;
+    if (target->family == AF_INET && target->addrlen >= sizeof(sockaddr_in)) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&target->addr);
+      address = boost::asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
+    } else if (target->family == AF_INET6 && target->addrlen >= sizeof(sockaddr_in6)) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&target->addr);
+      boost::asio::ip::address_v6::bytes_type bytes;
+      std::copy(std::begin(in6->sin6_addr.s6_addr), std::end(in6->sin6_addr.s6_addr), bytes.begin());
+      address = boost::asio::ip::address_v6(bytes);
+    }
+    if (!address || is_private_address(*address)) {
+      transfer.stop_reason = "refused to connect to " + (address ? address->to_string() : std::string("a non-IP address")) +
+                             ": not a public internet address (parley.toml [network] allow_private_addresses allows "
+                             "private networks)";
+      return CURL_SOCKET_BAD;
+    }
+    return ::socket(target->family, target->socktype, target->protocol);
+  }
 
   static void release(Transfer& transfer) {
     curl_easy_cleanup(transfer.easy);

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
+
 namespace parley::crawl {
 
 struct FetchOptions {
@@ -23,7 +25,18 @@ struct FetchOptions {
   std::chrono::seconds low_speed_window{10};
   // Decides from a 2xx response's Content-Type (possibly empty) whether its body is worth reading.
   std::function<bool(std::string_view content_type)> accepts_content_type;
+  // Addresses are checked when the connection is made (after DNS, so a name that resolves to an internal address
+  // is caught too): by default only public ones are reached. Crawl URLs and webhook targets come from workspace
+  // admins, and this machine's own services, the private network and cloud metadata endpoints
+  // (169.254.169.254) must not become readable through a bot's knowledge. The operator may allow them
+  // (parley.toml [network] allow_private_addresses) for an intranet site; tests on loopback do.
+  bool allow_private_addresses = false;
 };
+
+// Whether `address` is not on the public internet: unspecified, loopback, private (RFC 1918, unique local),
+// carrier-grade NAT, link-local, benchmarking, multicast or reserved; IPv4 addresses inside IPv6 (mapped,
+// NAT64) are judged by their IPv4 part.
+bool is_private_address(const boost::asio::ip::address& address);
 
 struct FetchRequest {
   std::uint64_t tag = 0;  // the caller's handle, returned with the response

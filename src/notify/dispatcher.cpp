@@ -173,6 +173,7 @@ class Dispatcher::WebhookRound {
     fetch.timeout = options.request_timeout;
     fetch.connect_timeout = options.connect_timeout;
     fetch.low_speed_window = std::chrono::duration_cast<std::chrono::seconds>(options.request_timeout);
+    fetch.allow_private_addresses = options.allow_private_addresses;
     return fetch;
   }
 

@@ -36,6 +36,7 @@ struct DispatcherOptions {
   std::chrono::milliseconds retry_base{10'000};
   std::chrono::milliseconds retry_max{3'600'000};
   int max_redirects = 3;
+  bool allow_private_addresses = false;  // webhook targets on private networks (crawl::FetchOptions)
   SmtpSettings smtp;  // url empty: email deliveries fail at once, saying SMTP is not configured
 };
 

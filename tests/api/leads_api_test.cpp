@@ -43,6 +43,7 @@ class LeadsApiTest : public ::testing::Test {
       return {};
     }).ok());
     notify::DispatcherOptions dispatch;
+    dispatch.allow_private_addresses = true;  // the receivers are on loopback
     dispatch.idle_poll = 100ms;
     dispatch.retry_base = 100ms;
     dispatch.smtp.url = sink_.url();

@@ -39,7 +39,9 @@ class CrawlApiTest : public ::testing::Test {
     jobs::RunnerOptions runner_options;
     runner_options.idle_poll = std::chrono::milliseconds(50);
     runner_ = std::make_unique<jobs::JobRunner>(*store_, runner_options);
-    crawl::register_crawl_jobs(*runner_);
+    crawl::CrawlerOptions crawler;
+    crawler.allow_private_addresses = true;  // the test site is on loopback
+    crawl::register_crawl_jobs(*runner_, crawler);
     ingest::register_ingest_jobs(*runner_);
     ApiOptions options;
     options.on_job_queued = [this] { runner_->wake(); };

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/config_file.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 #include "support/test_site.h"
@@ -23,6 +24,7 @@ class CrawlCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(parley({"init"}).exit_code, 0);
+    testing::allow_private_addresses(dir_.file("data"));
     const auto bot = parley({"bot", "create", "--name", "Site"});
     ASSERT_EQ(bot.exit_code, 0) << bot.err;
     bot_ = bot.out.substr(0, bot.out.find('\n'));

@@ -46,7 +46,14 @@ class CrawlFixture : public ::testing::Test {
     return *queued;
   }
 
-  store::Job run(const store::Job& job, CrawlerOptions options = {}) {
+  // The test sites are on loopback, which crawls may not reach by default.
+  static CrawlerOptions loopback_options() {
+    CrawlerOptions options;
+    options.allow_private_addresses = true;
+    return options;
+  }
+
+  store::Job run(const store::Job& job, CrawlerOptions options = loopback_options()) {
     jobs::JobRunner runner(*store_);
     register_crawl_jobs(runner, options);
     auto ended = runner.run_job(scope(), job.id);

@@ -404,7 +404,7 @@ TEST_F(CrawlerTest, AStoppedRunnerLeavesTheJobQueuedAndTheNextOneFinishesWithout
   }
   site.set("/", html_page("Home", paragraph("home") + links));
   const auto queued = add_source(settings({{"url", site.url("/")}, {"concurrency", 2}}));
-  CrawlerOptions options;
+  CrawlerOptions options = loopback_options();
   options.batch_pages = 4;
   {
     jobs::JobRunner runner(*store_);
@@ -458,7 +458,7 @@ TEST_F(CrawlerTest, AKilledProcessLosesNothingItCommittedAndItsJobResumesAfterTh
     jobs::RunnerOptions runner_options;
     runner_options.lease = std::chrono::milliseconds(1000);
     jobs::JobRunner runner(*store, runner_options);
-    CrawlerOptions options;
+    CrawlerOptions options = loopback_options();
     options.batch_pages = 4;
     register_crawl_jobs(runner, options);
     (void)runner.run_job(scope(), queued.job.id);
@@ -511,7 +511,7 @@ TEST_F(CrawlerTest, PauseResumeAndCancelReachARunningCrawl) {
   runner_options.heartbeat_interval = std::chrono::milliseconds(50);
   runner_options.idle_poll = std::chrono::milliseconds(50);
   jobs::JobRunner runner(*store_, runner_options);
-  register_crawl_jobs(runner);
+  register_crawl_jobs(runner, loopback_options());
   runner.start();
   const auto state = [&] {
     store::Job job;
@@ -578,7 +578,7 @@ TEST_F(CrawlerTest, AServerStoppingWhileRobotsTxtHangsStopsAtOnceAndTheJobResume
   jobs::RunnerOptions options;
   options.idle_poll = std::chrono::milliseconds(20);
   jobs::JobRunner runner(*store_, options);
-  register_crawl_jobs(runner);
+  register_crawl_jobs(runner, loopback_options());
   runner.start();
   for (int i = 0; i < 500 && site.hits("/robots.txt") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const auto stopping = std::chrono::steady_clock::now();
@@ -614,7 +614,7 @@ TEST_F(CrawlerTest, ASiteThatHangsDoesNotHoldUpAnotherSitesCrawl) {
   options.threads = 2;
   options.idle_poll = std::chrono::milliseconds(20);
   jobs::JobRunner runner(*store_, options);
-  register_crawl_jobs(runner);
+  register_crawl_jobs(runner, loopback_options());
   const auto started = std::chrono::steady_clock::now();
   runner.start();
   const auto state = [&](const std::string& id) {
@@ -663,6 +663,28 @@ TEST_F(CrawlerTest, TheSchedulerQueuesDueResyncsOnce) {
   ASSERT_EQ(jobs.size(), 2u);
   EXPECT_EQ(jobs[0].trigger, "schedule");
   EXPECT_EQ(run(jobs[0]).result["unchanged"], 1);
+}
+
+// Crawl URLs come from workspace admins: by default this machine, the private network and cloud metadata
+// endpoints stay out of reach, whatever the URL names (an address, or a host name resolving to one).
+TEST_F(CrawlerTest, PrivateAddressesAreRefusedUnlessTheOperatorAllowsThem) {
+  TestSite site;
+  site.set("/", html_page("Internal", paragraph("the admin password is hunter2")));
+  const std::string by_name = "http://localhost:" + site.url("/").substr(site.url("/").rfind(':') + 1);
+  std::string source_id;
+  for (const std::string& url : {site.url("/"), by_name}) {
+    const auto queued = add_source(settings({{"url", url}}));
+    if (source_id.empty()) source_id = queued.source.id;
+    const auto refused = run(queued.job, CrawlerOptions{});
+    EXPECT_EQ(refused.result.value("added", -1), 0) << url;
+    EXPECT_THAT(reason(refused, url), HasSubstr("refused to connect to")) << url;
+    EXPECT_THAT(reason(refused, url), HasSubstr("not a public internet address")) << url;
+  }
+  EXPECT_EQ(site.total_hits(), 0);  // not even robots.txt
+  // The operator's choice (parley.toml [network] allow_private_addresses) lets the same source through.
+  const auto allowed = sync(source_id);
+  EXPECT_EQ(allowed.result.value("added", -1), 1);
+  EXPECT_EQ(site.hits("/"), 1);
 }
 
 TEST_F(CrawlerTest, AnUnreachableSitemapWithoutAStartUrlFailsTheJobWithTheReason) {

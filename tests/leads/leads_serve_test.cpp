@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "notify/signature.h"
+#include "support/config_file.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/smtp_sink.h"
@@ -53,6 +54,7 @@ TEST_F(LeadsServeTest, RestartMidDeliveryLosesNoEventAndLeadsAreEmailedAndExport
   const auto init = parley({"init", "--json"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
   const std::string key = Json::parse(init.out)["api_key"];
+  testing::allow_private_addresses(data());
   std::ofstream(data() + "/parley.toml", std::ios::app) << "\n[smtp]\nurl = \"" << sink.url() << "\"\nfrom = \"parley@example.com\"\n";
 
   std::unique_ptr<testing::BackgroundProcess> server;

@@ -99,6 +99,7 @@ class DispatcherTest : public ::testing::Test {
 
   static DispatcherOptions fast_options() {
     DispatcherOptions options;
+    options.allow_private_addresses = true;  // the receivers are on loopback
     options.idle_poll = 50ms;
     options.retry_base = 50ms;
     options.retry_max = 200ms;
@@ -150,6 +151,35 @@ TEST_F(DispatcherTest, DeliversEveryEventOnceSignedToALoopbackReceiver) {
     EXPECT_EQ(delivery.last_status, 200);
     EXPECT_TRUE(delivery.delivered_at.has_value());
   }
+}
+
+// Webhook URLs come from workspace admins: by default a delivery never reaches this machine or a private network.
+TEST_F(DispatcherTest, AReceiverOnAPrivateAddressIsRefusedUnlessTheOperatorAllowsIt) {
+  parley::testing::WebhookReceiver receiver;
+  add_webhook(receiver.url("internal"));
+  enqueue_events(1);
+  DispatcherOptions options = fast_options();
+  options.allow_private_addresses = false;
+  {
+    Dispatcher dispatcher(*store_, options);
+    dispatcher.start();
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (deliveries().empty() || deliveries()[0].last_error.empty())) {
+      std::this_thread::sleep_for(20ms);
+    }
+    dispatcher.stop();
+  }
+  const auto refused = deliveries();
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].state, "delivered");
+  EXPECT_THAT(refused[0].last_error, HasSubstr("not a public internet address"));
+  EXPECT_EQ(receiver.received_count(), 0u);
+  // Allowed by the operator, the retry goes through.
+  Dispatcher dispatcher(*store_, fast_options());
+  dispatcher.start();
+  ASSERT_TRUE(receiver.wait_for(1, 10s));
+  dispatcher.stop();
 }
 
 TEST_F(DispatcherTest, RetriesA500WithBackoffAndLogsEveryAttempt) {

@@ -139,7 +139,9 @@ TEST_F(IngestedInjection, ACrawledPageCarryingAnInstructionIsFlaggedAndKeptOutOf
                                       nlohmann::json{{"url", site.url("/")}, {"delay_ms", 0}}.dump(), auth(key_a_, true));
   ASSERT_EQ(added.status, 202) << added.body;
   jobs::JobRunner runner(*store_);
-  crawl::register_crawl_jobs(runner);
+  crawl::CrawlerOptions crawler;
+  crawler.allow_private_addresses = true;  // the test site is on loopback
+  crawl::register_crawl_jobs(runner, crawler);
   const auto ended = runner.run_job(store::Scope::workspace(workspace_a_), added.json()["job"]["id"].get<std::string>());
   ASSERT_TRUE(ended.ok()) << ended.error().message;
   ASSERT_EQ(ended->state, store::JobState::succeeded);

@@ -2,7 +2,7 @@
 // HTTP servers that play third-party sites on other ports, and Debian's headless Chromium. Everything started here
 // is stopped by the returned stop functions.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,7 +29,11 @@ export async function startParley(demo = false, config = ''): Promise<Parley> {
   const data = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const init = spawnSync(binary(), ['--data', data, 'init', '--json', ...(demo ? ['--demo'] : [])], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`parley init failed: ${init.stderr}`);
-  if (config) appendFileSync(join(data, 'parley.toml'), '\n' + config);
+  // The tests' third-party sites and webhook receivers are on loopback, which crawls and webhooks may not reach by
+  // default.
+  const settings = join(data, 'parley.toml');
+  writeFileSync(settings, readFileSync(settings, 'utf8').replace('allow_private_addresses = false', 'allow_private_addresses = true'));
+  if (config) appendFileSync(settings, '\n' + config);
   const ids = JSON.parse(init.stdout);
   const child: ChildProcess = spawn(binary(), ['--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((ready, fail) => {

@@ -29,21 +29,6 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
-// A feature whose server side comes with a later release: shown, clearly disabled, never with made-up data.
-export function ComingSoon({ title, issue, children }: { title: string; issue: string; children?: ComponentChildren }) {
-  return (
-    <fieldset class="card coming-soon" disabled aria-describedby={`soon-${issue}`}>
-      <legend>
-        {title} <span class="badge">Coming soon</span>
-      </legend>
-      <p id={`soon-${issue}`} class="muted">
-        Not available yet: this arrives with {issue}. Nothing here is saved.
-      </p>
-      {children}
-    </fieldset>
-  );
-}
-
 // A bot answer: markdown rendered and sanitised exactly as the widget does it.
 export function Markdown({ text }: { text: string }) {
   const ref = useRef<HTMLDivElement>(null);
