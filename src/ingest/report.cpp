@@ -259,10 +259,11 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
         ++suspected_count;
         if (suspected.size() < options.max_items) {
           const Json& verdict = chunk.metadata[store::kInjectionVerdictKey];
-          suspected.push_back({{"document_id", chunk.document_id}, {"uri", chunk.document_uri},
-                               {"chunk_id", chunk.id}, {"ordinal", chunk.ordinal},
-                               {"score", verdict.value("score", 0.0)}, {"reasons", verdict.value("reasons", Json::array())},
-                               {"excerpt", chunk.text.substr(0, utf8_prefix_length(chunk.text, 300))}});
+          Json item = document_ref(document);
+          item.update({{"chunk_id", chunk.id}, {"ordinal", chunk.ordinal}, {"score", verdict.value("score", 0.0)},
+                       {"reasons", verdict.value("reasons", Json::array())},
+                       {"excerpt", chunk.text.substr(0, utf8_prefix_length(chunk.text, 300))}});
+          suspected.push_back(std::move(item));
         }
       }
       if (chunk.kind == store::ChunkKind::qa) {

@@ -2,6 +2,8 @@
 // uploaded HTML file), hidden with zero-width characters or base64, go through the real ingest paths (upload API,
 // crawler job), are flagged chunk by chunk, are listed in the data-quality report, and the bot's
 // content_injection_policy decides at answer time: exclude (default), refuse, or flag.
+#include <map>
+
 #include "crawl/crawler.h"
 #include "jobs/job_runner.h"
 #include "security/server_fixture.h"
@@ -84,7 +86,16 @@ TEST_F(IngestedInjection, HostileFilesAreFlaggedAtIngestAndListedInTheReport) {
   const auto json = report();
   EXPECT_EQ(json["summary"]["suspected_injections"], 3) << json["suspected_injections"].dump(2);
   EXPECT_EQ(flagged_uris(json), (std::set<std::string>{"refund-notes.html", "refund-policy.pdf", "refund-faq.docx"}));
+  // Each finding names its document as the other sections do, so the admin app can show its title and source.
+  const auto sources = client_->request("GET", "/api/v1/bots/" + bot_ + "/sources", "", auth(key_a_)).json();
+  std::map<std::string, std::string> source_names;
+  for (const auto& source : sources["sources"]) source_names[source["id"].get<std::string>()] = source["name"].get<std::string>();
   for (const auto& item : json["suspected_injections"]) {
+    EXPECT_EQ(source_names[item["source_id"].get<std::string>()], item["uri"].get<std::string>()) << item.dump(2);
+    EXPECT_FALSE(item["document_id"].get<std::string>().empty());
+    if (item["uri"] == "refund-notes.html") {
+      EXPECT_EQ(item["title"], "Shipping refund notes") << item.dump(2);
+    }
     EXPECT_GT(item["score"].get<double>(), 0.45);
     EXPECT_FALSE(item["reasons"].empty());
     EXPECT_FALSE(item["excerpt"].get<std::string>().empty());

@@ -5,6 +5,7 @@ import { AnalyticsPage } from './pages/analytics';
 import { BotLayout } from './pages/bot-layout';
 import { Bots } from './pages/bots';
 import { Conversations } from './pages/conversations';
+import { KnowledgeHealth } from './pages/health';
 import { Inbox } from './pages/inbox';
 import { Leads } from './pages/leads';
 import { Login } from './pages/login';
@@ -106,6 +107,8 @@ function BotScreen({ botId, tab, item }: { botId: string; tab: string; item?: st
     <BotLayout bot={bot} tab={tab}>
       {tab === 'sources' ? (
         <Sources botId={bot.id} />
+      ) : tab === 'health' ? (
+        <KnowledgeHealth botId={bot.id} />
       ) : tab === 'playground' ? (
         <Playground botId={bot.id} />
       ) : tab === 'conversations' ? (

@@ -4,6 +4,7 @@ import type { Bot } from '../api';
 const TABS = [
   ['settings', 'Builder'],
   ['sources', 'Knowledge'],
+  ['health', 'Knowledge health'],
   ['playground', 'Playground'],
   ['conversations', 'Conversations'],
   ['leads', 'Leads'],

@@ -1,6 +1,6 @@
 // Knowledge: upload files (drag and drop or a file picker) with per-file progress and outcome, add a website or
 // sitemap and follow its crawl live (website.tsx), the sources with their documents' status and errors, and for
-// websites their last sync, "Sync now" and schedule. The data-quality report is not shown here yet.
+// websites their last sync, "Sync now" and schedule. The data-quality report has its own tab (health.tsx).
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, type DocumentRow, type JobRow, type SourceRow } from '../api';
