@@ -4,7 +4,7 @@ import type { Bot } from '../api';
 const TABS = [
   ['settings', 'Builder'],
   ['sources', 'Knowledge'],
-  ['health', 'Knowledge health'],
+  ['health', 'Health check'],
   ['playground', 'Playground'],
   ['conversations', 'Conversations'],
   ['leads', 'Leads'],
