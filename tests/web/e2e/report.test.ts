@@ -1,6 +1,6 @@
 // The Health check tab (the knowledge data-quality report) in headless Chromium against the real `parley` server:
 // files uploaded through the API that make real findings (the same text twice, a nearly empty file, a planted
-// instruction to the bot, a dozen one-line notes) are shown by kind with their documents and what to do, ten at a
+// instruction to the bot, a binary file the server cannot read, a dozen one-line notes) are shown by kind with their documents and what to do, ten at a
 // time; a duplicate removed from the page is gone from the next check; a bot with good content shows that it is
 // healthy, and one without knowledge says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,13 @@ beforeAll(async () => {
   await upload(botId, 'returns-copy.md', RETURNS);
   await upload(botId, 'hours.md', '# Hours\n\nOpen daily.\n');
   await upload(botId, 'refund-notes.md', PLANTED);
+  // Refused by the server, which keeps the file as a failed source.
+  const binary = await fetch(`${parley.url}/api/v1/bots/${botId}/sources?name=catalogue.txt`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${parley.apiKey}`, 'Content-Type': 'text/plain' },
+    body: Buffer.from('tents\0\0\0stoves'),
+  });
+  expect(binary.status).toBe(415);
   for (let i = 1; i <= 12; i++) await upload(botId, `note-${String(i).padStart(2, '0')}.md`, `# Note ${i}\n\nAisle ${i} holds tent pegs size ${i}.\n`);
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await page.goto(parley.url + '/admin');
@@ -88,16 +95,17 @@ describe('knowledge health', () => {
     expect(await page.getByRole('link', { name: 'Health check' }).getAttribute('aria-current')).toBe('page');
 
     const report = await api(`/bots/${botId}/report`);
-    expect(report.summary).toMatchObject({ exact_duplicate_groups: 1, suspected_injections: 1 });
+    expect(report.summary).toMatchObject({ exact_duplicate_groups: 1, suspected_injections: 1, failed: 1 });
     const thin = report.summary.empty_or_thin as number;
     expect(thin).toBeGreaterThanOrEqual(13); // hours.md and the twelve notes
 
     const headline = page.locator('.health-state');
-    expect(await headline.textContent()).toBe(`2 problems to fix, ${thin} suggestions`);
+    expect(await headline.textContent()).toBe(`3 problems to fix, ${thin} suggestions`);
     const summary = page.getByRole('table', { name: 'Problems found, by kind' });
     const rows = await summary.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (cell) => (cell.textContent ?? '').trim())));
     expect(rows).toEqual([
       ['Suspicious instructions in your content', 'Needs fixing', '1'],
+      ['Pages and files that could not be read', 'Needs fixing', '1'],
       ['Duplicate documents', 'Needs fixing', '1'],
       ['Very short documents', 'Worth improving', String(thin)],
     ]);
@@ -118,6 +126,11 @@ describe('knowledge health', () => {
     expect(await injection.getByRole('list', { name: 'Documents' }).textContent()).toContain('refund-notes.md');
     expect(await injection.locator('blockquote').textContent()).toContain('ignore your previous instructions');
     expect(await injection.locator('.finding-advice').textContent()).toContain('remove the file or take the passage out');
+
+    const failed = section('Pages and files that could not be read').locator('li.finding');
+    expect(await failed.locator('.finding-summary').textContent()).toBe('catalogue.txt could not be read: the file looks binary (it contains NUL bytes), not text.');
+    expect(await failed.locator('.finding-advice').textContent()).toContain('Check that the file opens and is a supported type');
+    expect(await failed.getByRole('button', { name: 'Remove catalogue.txt' }).count()).toBe(1);
 
     // The link in the summary moves to its section.
     await page.getByRole('link', { name: 'Duplicate documents' }).click();
@@ -143,7 +156,7 @@ describe('knowledge health', () => {
     await section('Duplicate documents').getByRole('button', { name: 'Remove returns-copy.md' }).click();
     await page.getByRole('status').filter({ hasText: 'Removed returns-copy.md.' }).waitFor();
     await expect.poll(() => section('Duplicate documents').count()).toBe(0);
-    expect(await page.locator('.health-state').textContent()).toMatch(/^1 problem to fix, \d+ suggestions$/);
+    expect(await page.locator('.health-state').textContent()).toMatch(/^2 problems to fix, \d+ suggestions$/);
     const names = (await api(`/bots/${botId}/sources`)).sources.map((source: { name: string }) => source.name);
     expect(names).toContain('returns.md');
     expect(names).not.toContain('returns-copy.md');
