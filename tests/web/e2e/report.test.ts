@@ -146,6 +146,9 @@ describe('knowledge health', () => {
     expect(await thin.getByRole('status').textContent()).toBe(`Showing 10 of ${total}.`);
     await thin.getByRole('button', { name: `Show ${Math.min(10, total - 10)} more` }).click();
     expect(await thin.locator('li.finding').count()).toBe(Math.min(20, total));
+    // Every short file gets the same advice: said once, above the list.
+    expect(await thin.locator('li.finding .finding-advice').count()).toBe(0);
+    expect(await thin.locator('.finding-advice').textContent()).toMatch(/^What to do: Edit the file to add the details customers ask about/);
     const notes = await thin.locator('.finding-summary').allTextContents();
     expect(notes).toContain(`Note 7 has only ${note.words} words.`);
     expect(notes.some((text) => /^Hours has only \d+ words?\.$/.test(text))).toBe(true);

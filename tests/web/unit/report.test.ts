@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filteredBoilerplate, findingDocument, healthSections, languageName, overallState, type KnowledgeReport, type SourceInfo } from '../../../web/src/admin/report';
+import { filteredBoilerplate, findingDocument, sharedAdvice, healthSections, languageName, overallState, type KnowledgeReport, type SourceInfo } from '../../../web/src/admin/report';
 
 // A report shaped as src/ingest/report.cpp writes it, with nothing found.
 function cleanReport(): KnowledgeReport {
@@ -136,6 +136,21 @@ describe('knowledge health', () => {
     expect(section(report, 'repeated').total).toBe(1);
     expect(section(report, 'repeated').findings[0].summary).toBe('A passage appears in 12 documents.');
     expect(filteredBoilerplate(report)).toBe(1);
+  });
+
+  it('says advice once for a section when all its findings share it', () => {
+    const report = cleanReport();
+    report.summary.empty_or_thin = 2;
+    report.empty_or_thin = [
+      { ...fileA, words: 3, problem: 'thin' },
+      { ...fileB, words: 4, problem: 'thin' },
+    ];
+    expect(sharedAdvice(section(report, 'thin'))).toBe(section(report, 'thin').findings[0].advice);
+    // A web page's advice differs from a file's; a single finding keeps its own.
+    report.empty_or_thin = [{ ...fileA, words: 3, problem: 'thin' }, { ...page, words: 4, problem: 'thin' }];
+    expect(sharedAdvice(section(report, 'thin'))).toBeNull();
+    report.empty_or_thin = [{ ...fileA, words: 3, problem: 'thin' }];
+    expect(sharedAdvice(section(report, 'thin'))).toBeNull();
   });
 
   it('names languages in words', () => {

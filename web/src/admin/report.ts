@@ -333,6 +333,13 @@ export function overallState(report: KnowledgeReport, sections: HealthSection[])
   return { state: 'healthy', headline: 'Your knowledge looks healthy' };
 }
 
+// The advice every finding of a section shares, said once for the section rather than on each of them; null when
+// there is a single finding or their advice differs.
+export function sharedAdvice(section: HealthSection): string | null {
+  const [first, ...rest] = section.findings;
+  return first && rest.length > 0 && rest.every((finding) => finding.advice === first.advice) ? first.advice : null;
+}
+
 // The crawler's own boilerplate filter at work: repeated paragraphs it already keeps out of the index.
 export function filteredBoilerplate(report: KnowledgeReport): number {
   return report.boilerplate.filter((item) => !item.indexed).length;

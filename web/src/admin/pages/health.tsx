@@ -1,10 +1,11 @@
 // Knowledge health: the data-quality report of the bot's knowledge (report.ts) for a business owner. A summary table
 // (problems per kind, overall state), then one section per kind with each finding in plain words, the documents it
-// concerns and what to do; ten findings at a time per section. Uploaded files can be removed from here.
+// concerns and what to do (said once when it is the same for all of a section); ten findings at a time per section.
+// Uploaded files can be removed from here.
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, type SourceRow } from '../api';
 import { formatDate } from '../format';
-import { filteredBoilerplate, healthSections, overallState, SEVERITY_LABEL, type Finding, type FindingDocument, type HealthSection, type KnowledgeReport, type SourceInfo } from '../report';
+import { filteredBoilerplate, healthSections, overallState, SEVERITY_LABEL, sharedAdvice, type Finding, type FindingDocument, type HealthSection, type KnowledgeReport, type SourceInfo } from '../report';
 import { Alert, Empty, Loading } from '../ui';
 
 const PAGE = 10;
@@ -137,15 +138,21 @@ function HealthSectionCard({ section, onRemove }: { section: HealthSection; onRe
   const [shown, setShown] = useState(PAGE);
   const visible = section.findings.slice(0, shown);
   const more = section.findings.length - visible.length;
+  const advice = sharedAdvice(section);
   return (
     <section class="card health-section" aria-labelledby={`health-${section.id}`}>
       <h2 id={`health-${section.id}`} tabIndex={-1}>
         {section.title} <span class={`pill pill-${section.severity}`}>{SEVERITY_LABEL[section.severity]}</span>
       </h2>
       <p>{section.explanation}</p>
+      {advice ? (
+        <p class="finding-advice">
+          <strong>What to do:</strong> {advice}
+        </p>
+      ) : null}
       <ul class="findings" aria-label={section.title}>
         {visible.map((finding) => (
-          <FindingItem key={finding.key} finding={finding} onRemove={onRemove} />
+          <FindingItem key={finding.key} finding={finding} showAdvice={!advice} onRemove={onRemove} />
         ))}
       </ul>
       <p class="muted small" role="status">
@@ -161,7 +168,7 @@ function HealthSectionCard({ section, onRemove }: { section: HealthSection; onRe
   );
 }
 
-function FindingItem({ finding, onRemove }: { finding: Finding; onRemove: (document: FindingDocument) => void }) {
+function FindingItem({ finding, showAdvice, onRemove }: { finding: Finding; showAdvice: boolean; onRemove: (document: FindingDocument) => void }) {
   return (
     <li class="finding">
       <p class="finding-summary">{finding.summary}</p>
@@ -195,9 +202,11 @@ function FindingItem({ finding, onRemove }: { finding: Finding; onRemove: (docum
           <blockquote>{finding.snippet}</blockquote>
         </figure>
       ) : null}
-      <p class="finding-advice">
-        <strong>What to do:</strong> {finding.advice}
-      </p>
+      {showAdvice ? (
+        <p class="finding-advice">
+          <strong>What to do:</strong> {finding.advice}
+        </p>
+      ) : null}
     </li>
   );
 }
