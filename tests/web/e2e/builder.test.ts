@@ -4,7 +4,7 @@
 // settings the builder does not know survive every save.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, screenshotPath, startParley, type Parley } from './support';
+import { adminApi, launchChromium, screenshotPath, startParley, type Parley } from './support';
 
 // A remote provider the server lists for routing (never called: these tests only configure routing).
 const PROVIDERS = `[[providers]]
@@ -19,14 +19,7 @@ let browser: Browser;
 let page: Page;
 let botId = '';
 
-async function api(path: string, init: RequestInit = {}): Promise<any> {
-  const response = await fetch(parley.url + '/api/v1' + path, {
-    ...init,
-    headers: { Authorization: `Bearer ${parley.apiKey}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.status === 204 ? null : response.json();
-}
+const api = (path: string, init: RequestInit = {}): Promise<any> => adminApi<any>(parley, path, init);
 const stored = async (): Promise<Record<string, any>> => (await api(`/bots/${botId}`)).settings;
 
 const section = (title: string): Locator => page.locator('section', { has: page.getByRole('heading', { name: title, exact: true }) });

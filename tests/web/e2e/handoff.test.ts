@@ -12,7 +12,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, screenshotPath, startParley, startSite, type Parley, type Site } from './support';
+import { adminApi, launchChromium, screenshotPath, startParley, startSite, type Parley, type Site } from './support';
 
 const GUIDE = `# Shipping guide
 
@@ -29,14 +29,7 @@ let desk: Page;
 let supportBot = '';
 let salesBot = '';
 
-async function api(path: string, init: RequestInit = {}): Promise<any> {
-  const response = await fetch(parley.url + '/api/v1' + path, {
-    ...init,
-    headers: { Authorization: `Bearer ${parley.apiKey}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.status === 204 ? null : response.json();
-}
+const api = (path: string, init: RequestInit = {}): Promise<any> => adminApi<any>(parley, path, init);
 
 async function createBot(name: string, settings: object): Promise<string> {
   const bot = await api('/bots', { method: 'POST', body: JSON.stringify({ name, settings: { allowed_domains: [shop.url], ...settings } }) });

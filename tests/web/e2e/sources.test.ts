@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotPath, startParley, type Parley } from './support';
+import { adminApi, launchChromium, screenshotPath, startParley, type Parley } from './support';
 
 interface TestSite {
   url: string;
@@ -67,14 +67,7 @@ async function serveSite(pages: Record<string, string>, delayMs: number, fallbac
   return site;
 }
 
-async function api(path: string, init: RequestInit = {}): Promise<any> {
-  const response = await fetch(parley.url + '/api/v1' + path, {
-    ...init,
-    headers: { Authorization: `Bearer ${parley.apiKey}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
+const api = (path: string, init: RequestInit = {}): Promise<any> => adminApi<any>(parley, path, init);
 
 let parley: Parley;
 let shop: TestSite;

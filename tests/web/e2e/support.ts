@@ -100,8 +100,12 @@ export function screenshotPath(name: string): string {
   return join(screenshots, name);
 }
 
-export async function adminApi<T>(parley: Parley, path: string): Promise<T> {
-  const response = await fetch(parley.url + '/api/v1' + path, { headers: { Authorization: `Bearer ${parley.apiKey}` } });
+// A call of the admin API with the instance's key (JSON bodies); throws on an error status, null for 204.
+export async function adminApi<T>(parley: Parley, path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(parley.url + '/api/v1' + path, {
+    ...init,
+    headers: { Authorization: `Bearer ${parley.apiKey}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
+  });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
+  return (response.status === 204 ? null : await response.json()) as T;
 }

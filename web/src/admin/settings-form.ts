@@ -110,18 +110,10 @@ export interface HandoffForm {
 }
 
 // ---- settings.routing (llm/routing.h) ----
-export interface RoutingForm {
-  mode: RoutingMode;
-  local: string;
+// Every routing setting the server has a default for, and the providers it names without one.
+export interface RoutingForm extends RoutingDefaults {
   remote: string;
   escalate_to: string;
-  escalate_below: number;
-  spill_after_ms: number;
-  bot_monthly_budget_usd: number;
-  workspace_monthly_budget_usd: number;
-  redact_pii: boolean;
-  max_tokens: number;
-  temperature: number;
 }
 
 export interface BotForm {
