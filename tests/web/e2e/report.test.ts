@@ -1,24 +1,17 @@
 // The Health check tab (the knowledge data-quality report) in headless Chromium against the real `parley` server:
 // files uploaded through the API that make real findings (the same text twice, a nearly empty file, a planted
-// instruction to the bot, a binary file the server cannot read, a dozen one-line notes) are shown by kind with their documents and what to do, ten at a
-// time; a duplicate removed from the page is gone from the next check; a bot with good content shows that it is
-// healthy, and one without knowledge says so.
+// instruction to the bot, a binary file the server cannot read, a dozen one-line notes) are shown by kind with their
+// documents and what to do, ten at a time; a duplicate removed from the page is gone from the next check; a bot with
+// good content shows that it is healthy, and one without knowledge says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotPath, startParley, type Parley } from './support';
+import { adminApi, launchChromium, screenshotPath, startParley, type Parley } from './support';
 
 let parley: Parley;
 let browser: Browser;
 let page: Page;
 
-async function api(path: string, init: RequestInit = {}): Promise<any> {
-  const response = await fetch(parley.url + '/api/v1' + path, {
-    ...init,
-    headers: { Authorization: `Bearer ${parley.apiKey}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.status === 204 ? undefined : response.json();
-}
+const api = (path: string, init: RequestInit = {}): Promise<any> => adminApi<any>(parley, path, init);
 
 async function createBot(name: string): Promise<string> {
   return (await api('/bots', { method: 'POST', body: JSON.stringify({ name }) })).id;
