@@ -26,6 +26,7 @@ constexpr std::size_t kMaxQaPairs = 20'000;
 constexpr double kSameQuestion = 0.75;        // Jaccard similarity of analysed question terms
 constexpr double kSameAnswerWords = 0.5;
 constexpr int kMinWordsForSimhash = 20;
+constexpr std::size_t kDocumentsPerPassage = 5;  // documents named with a passage repeated across many
 constexpr std::int64_t kDayMs = 86'400'000;
 
 std::uint64_t fnv(std::string_view text, std::uint64_t hash = 0xcbf29ce484222325ull) {
@@ -344,7 +345,13 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
     return a->documents.size() != b->documents.size() ? a->documents.size() > b->documents.size() : a->sample < b->sample;
   });
   for (const auto* passage : repeated) {
-    capped(boilerplate, {{"text", passage->sample}, {"pages", passage->documents.size()}, {"indexed", true}});
+    Json refs = Json::array();
+    for (const auto& id : passage->documents) {
+      if (refs.size() == kDocumentsPerPassage) break;
+      if (const auto it = facts.find(id); it != facts.end()) refs.push_back(document_ref(it->second));
+    }
+    capped(boilerplate, {{"text", passage->sample}, {"pages", passage->documents.size()}, {"indexed", true},
+                         {"documents", std::move(refs)}});
   }
 
   // Empty and thin documents, languages, stale documents.

@@ -93,6 +93,8 @@ TEST_F(ReportTest, FindsWhatWasPlantedInEachSection) {
   ASSERT_FALSE(result["boilerplate"].empty());
   EXPECT_THAT(result["boilerplate"][0]["text"].get<std::string>(), HasSubstr("newsletter"));
   EXPECT_EQ(result["boilerplate"][0]["pages"], 4);
+  EXPECT_THAT(uris(result["boilerplate"][0]["documents"]),
+              ::testing::UnorderedElementsAre("shipping.md", "shipping-copy.md", "shipping-near.md", "anleitung.md"));
   EXPECT_THAT(uris(result["empty_or_thin"]), ::testing::Contains("hours.md"));
   EXPECT_THAT(uris(result["empty_or_thin"]), ::testing::Not(::testing::Contains("shipping.md")));
   ASSERT_EQ(result["failed"].size(), 1u);

@@ -1,8 +1,9 @@
 // The Health check tab (the knowledge data-quality report) in headless Chromium against the real `parley` server:
 // files uploaded through the API that make real findings (the same text twice, a nearly empty file, a planted
 // instruction to the bot, a binary file the server cannot read, a dozen one-line notes) are shown by kind with their
-// documents and what to do, ten at a time; a duplicate removed from the page is gone from the next check; a bot with
-// good content shows that it is healthy, and one without knowledge says so.
+// documents and what to do, ten at a time; a duplicate removed from the page is gone from the next check; a passage
+// repeated in three documents names them; a bot with good content shows that it is healthy, and one without knowledge
+// says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { adminApi, launchChromium, screenshotPath, startParley, type Parley } from './support';
@@ -33,6 +34,19 @@ const SHIPPING = `# Shipping
 Standard shipping costs $7.95 and is free on orders over $75. Parcels leave our warehouse the next business day and
 arrive within three to five business days anywhere in the country. Express delivery costs $14.95 and arrives the next
 business day when you order before noon. We send a tracking link by email as soon as the parcel is on its way.
+`;
+
+const WARRANTY = `# Warranty
+
+Every tent, sleeping bag and stove we sell carries a two year warranty against faults in materials and workmanship.
+If something breaks in normal use, send us a photo and your order number and we repair or replace it free of charge.
+Damage from accidents, fire or wear and tear is not covered, but our repair service can usually help for a small fee.
+`;
+
+const NEWSLETTER = `
+## Newsletter
+
+Sign up for our newsletter to get ten percent off your first order and news about camping trips near you.
 `;
 
 const PLANTED = `# Refund notes
@@ -158,6 +172,20 @@ describe('knowledge health', () => {
     expect(names).not.toContain('returns-copy.md');
     expect((await api(`/bots/${botId}/report`)).summary.exact_duplicate_groups).toBe(0);
     await page.screenshot({ path: screenshotPath('report-02-after-removal.png'), fullPage: true });
+  });
+
+  it('names the documents a repeated passage appears in, and quotes it', async () => {
+    const shop = await createBot('Camping shop');
+    await upload(shop, 'returns.md', RETURNS + NEWSLETTER);
+    await upload(shop, 'shipping.md', SHIPPING + NEWSLETTER);
+    await upload(shop, 'warranty.md', WARRANTY + NEWSLETTER);
+    await openHealth(shop);
+    expect(await page.locator('.health-state').textContent()).toBe('Nothing broken; 1 suggestion to improve answers');
+    const repeated = section('Text repeated across many documents').locator('li.finding');
+    expect(await repeated.locator('.finding-summary').textContent()).toBe('A passage appears in 3 documents.');
+    const documents = await repeated.getByRole('list', { name: 'Documents' }).locator('li').allTextContents();
+    expect(documents.map((text) => text.replace(/Remove$/, '').trim()).sort()).toEqual(['Returns policy · returns.md', 'Shipping · shipping.md', 'Warranty · warranty.md']);
+    expect(await repeated.locator('blockquote').textContent()).toContain('Sign up for our newsletter');
   });
 
   it('says a bot with good content is healthy, and one without knowledge has nothing to check', async () => {

@@ -126,15 +126,19 @@ describe('knowledge health', () => {
     ];
     report.boilerplate = [
       { source_id: 'src_web', text: 'Menu Home Shop', pages: 40, indexed: false },
-      { text: 'All prices include VAT.', pages: 12, indexed: true },
+      { text: 'All prices include VAT.', pages: 12, indexed: true, documents: [fileA, page] },
+      { text: 'Free returns within 45 days.', pages: 2, indexed: true, documents: [fileA, fileB] },
     ];
     const contradiction = section(report, 'contradictions').findings[0];
     expect(contradiction.summary).toBe('"How much is shipping?" and "How much does shipping cost?": the figures differ (7.95 vs 9.95).');
     expect(contradiction.snippet).toBe('Shipping is $7.95.\n— versus —\nIt costs $9.95.');
     expect(contradiction.documents.map((d) => d.label)).toEqual(['faq.csv', 'faq-old.csv']);
     // The crawler's own filtered boilerplate is not a problem; indexed repeats are.
-    expect(section(report, 'repeated').total).toBe(1);
-    expect(section(report, 'repeated').findings[0].summary).toBe('A passage appears in 12 documents.');
+    const repeated = section(report, 'repeated');
+    expect(repeated.total).toBe(2);
+    expect(repeated.findings[0].summary).toBe('A passage appears in 12 documents; 2 of them are listed.');
+    expect(repeated.findings[0].documents.map((d) => d.label)).toEqual(['Returns', 'Opening hours']);
+    expect(repeated.findings[1].summary).toBe('A passage appears in 2 documents.');
     expect(filteredBoilerplate(report)).toBe(1);
   });
 

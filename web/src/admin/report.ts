@@ -31,8 +31,9 @@ export interface KnowledgeReport {
   languages: Record<string, number>;
   exact_duplicates: { documents: ReportDocument[] }[];
   near_duplicates: { a: ReportDocument; b: ReportDocument; similarity: number }[];
-  // `indexed: false`: a paragraph the crawler found on many pages and already keeps out of the index.
-  boilerplate: { source_id?: string; text: string; pages: number; indexed: boolean }[];
+  // `indexed: false`: a paragraph the crawler found on many pages and already keeps out of the index; indexed
+  // passages name up to five of their `documents`.
+  boilerplate: { source_id?: string; text: string; pages: number; indexed: boolean; documents?: ReportDocument[] }[];
   empty_or_thin: (ReportDocument & { words: number; problem: 'empty' | 'thin' })[];
   failed: { source_id: string; uri: string; reason: string; http_status?: number | null }[];
   other_language: (ReportDocument & { language: string })[];
@@ -275,8 +276,8 @@ export function healthSections(report: KnowledgeReport, sources: Map<string, Sou
       explanation: 'The same passage appears in several documents (a footer, a disclaimer, a template). It can push more useful passages out of answers.',
       findings: repeated.map((item, index) => ({
         key: `repeated-${index}`,
-        summary: `A passage appears in ${plural(item.pages, 'document')}.`,
-        documents: [],
+        summary: `A passage appears in ${plural(item.pages, 'document')}${(item.documents?.length ?? 0) < item.pages ? `; ${item.documents?.length ? `${item.documents.length} of them are listed` : 'they are not listed'}` : ''}.`,
+        documents: (item.documents ?? []).map(doc),
         snippet: excerpt(item.text, 200),
         snippetLabel: 'The passage',
         advice: 'If it adds nothing to answers, keep it in one place only.',
