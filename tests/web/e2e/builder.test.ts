@@ -4,7 +4,7 @@
 // settings the builder does not know survive every save.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { adminApi, launchChromium, screenshotPath, startParley, type Parley } from './support';
+import { adminApi, launchChromium, screenshotPath, signIn, startParley, type Parley } from './support';
 
 // A remote provider the server lists for routing (never called: these tests only configure routing).
 const PROVIDERS = `[[providers]]
@@ -43,11 +43,7 @@ beforeAll(async () => {
   [parley, browser] = await Promise.all([startParley(false, PROVIDERS), launchChromium()]);
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
-  await page.goto(parley.url + '/admin');
-  await page.getByLabel('Email').fill(parley.email);
-  await page.getByLabel('Password').fill(parley.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Bots' }).waitFor();
+  await signIn(page, parley);
   // A bot with settings the builder has no controls for: they must survive every save.
   const bot = await api('/bots', {
     method: 'POST',

@@ -12,7 +12,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { adminApi, launchChromium, screenshotPath, startParley, startSite, type Parley, type Site } from './support';
+import { adminApi, launchChromium, screenshotPath, signIn, startParley, startSite, type Parley, type Site } from './support';
 
 const GUIDE = `# Shipping guide
 
@@ -64,11 +64,7 @@ beforeAll(async () => {
   // The agent signs in to the admin app.
   agent = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   desk = await agent.newPage();
-  await desk.goto(parley.url + '/admin');
-  await desk.getByLabel('Email').fill(parley.email);
-  await desk.getByLabel('Password').fill(parley.password);
-  await desk.getByRole('button', { name: 'Sign in' }).click();
-  await desk.getByRole('heading', { name: 'Bots' }).waitFor();
+  await signIn(desk, parley);
 });
 
 afterAll(async () => {

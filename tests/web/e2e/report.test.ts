@@ -6,7 +6,7 @@
 // says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { adminApi, launchChromium, screenshotPath, startParley, type Parley } from './support';
+import { adminApi, launchChromium, screenshotPath, signIn, startParley, type Parley } from './support';
 
 let parley: Parley;
 let browser: Browser;
@@ -82,11 +82,7 @@ beforeAll(async () => {
   expect(binary.status).toBe(415);
   for (let i = 1; i <= 12; i++) await upload(botId, `note-${String(i).padStart(2, '0')}.md`, `# Note ${i}\n\nAisle ${i} holds tent pegs size ${i}.\n`);
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await page.goto(parley.url + '/admin');
-  await page.getByLabel('Email').fill(parley.email);
-  await page.getByLabel('Password').fill(parley.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Bots' }).waitFor();
+  await signIn(page, parley);
 });
 
 afterAll(async () => {

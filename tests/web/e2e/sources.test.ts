@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { adminApi, launchChromium, screenshotPath, startParley, type Parley } from './support';
+import { adminApi, launchChromium, screenshotPath, signIn, startParley, type Parley } from './support';
 
 interface TestSite {
   url: string;
@@ -91,11 +91,7 @@ beforeAll(async () => {
   ]);
   botId = (await api('/bots', { method: 'POST', body: JSON.stringify({ name: 'Acme Outdoor' }) })).id;
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await page.goto(parley.url + '/admin');
-  await page.getByLabel('Email').fill(parley.email);
-  await page.getByLabel('Password').fill(parley.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Bots' }).waitFor();
+  await signIn(page, parley);
   await page.goto(`${parley.url}/admin#/bots/${botId}/sources`);
   await page.getByRole('heading', { name: 'Add a website or sitemap' }).waitFor();
 });

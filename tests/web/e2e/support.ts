@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = resolve(__dirname, '../../..');
 export const screenshots = join(process.env.PARLEY_ARTIFACTS ?? join(repoRoot, 'test-artifacts'), 'screenshots');
@@ -108,4 +108,13 @@ export async function adminApi<T>(parley: Parley, path: string, init: RequestIni
   });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (response.status === 204 ? null : await response.json()) as T;
+}
+
+// Signs in to the admin app as the instance's owner and waits for the bots list.
+export async function signIn(page: Page, parley: Parley): Promise<void> {
+  await page.goto(parley.url + '/admin');
+  await page.getByLabel('Email').fill(parley.email);
+  await page.getByLabel('Password').fill(parley.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Bots' }).waitFor();
 }
