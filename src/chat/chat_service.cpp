@@ -199,7 +199,12 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
       end_turn(cancellation);
     });
   };
-  generate_answer(providers_, std::move(input), std::move(stream), std::move(cancellation));
+  try {
+    generate_answer(providers_, std::move(input), std::move(stream), cancellation);
+  } catch (...) {
+    end_turn(cancellation);  // a turn that failed to start has no on_done to end it; the caller's edge reports it
+    throw;
+  }
 }
 
 Result<ChatReply> ChatService::record(const store::Bot& bot, const ChatRequest& request, ChatReply reply) const {
