@@ -48,19 +48,6 @@ Json answering_defaults() {
           {"max_sources", defaults.max_sources}};
 }
 
-Json routing_defaults() {
-  const llm::RoutingPolicy defaults;
-  return {{"mode", llm::routing_mode_name(defaults.mode)},
-          {"local", defaults.local},
-          {"escalate_below", defaults.escalate_below},
-          {"spill_after_ms", defaults.spill_after.count()},
-          {"bot_monthly_budget_usd", defaults.bot_monthly_budget_usd},
-          {"workspace_monthly_budget_usd", defaults.workspace_monthly_budget_usd},
-          {"redact_pii", defaults.redact_pii},
-          {"max_tokens", defaults.max_tokens},
-          {"temperature", defaults.temperature}};
-}
-
 // The providers settings.routing may name (no keys or addresses: names, kinds and models only).
 Json provider_list(const ApiContext& context) {
   Json providers = Json::array();
@@ -95,7 +82,7 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"config", widget_config(*bot)},
                                      {"text_defaults", chat::widget_text_defaults()},
                                      {"answering_defaults", answering_defaults()},
-                                     {"routing_defaults", routing_defaults()},
+                                     {"routing_defaults", llm::routing_settings(llm::RoutingPolicy{})},
                                      {"providers", provider_list(context)}});
   }));
 

@@ -34,6 +34,20 @@ std::string money(double usd) {
 
 }  // namespace
 
+nlohmann::json routing_settings(const RoutingPolicy& policy) {
+  return {{"mode", routing_mode_name(policy.mode)},
+          {"local", policy.local},
+          {"remote", policy.remote},
+          {"escalate_to", policy.escalate_to},
+          {"escalate_below", policy.escalate_below},
+          {"spill_after_ms", policy.spill_after.count()},
+          {"bot_monthly_budget_usd", policy.bot_monthly_budget_usd},
+          {"workspace_monthly_budget_usd", policy.workspace_monthly_budget_usd},
+          {"redact_pii", policy.redact_pii},
+          {"max_tokens", policy.max_tokens},
+          {"temperature", policy.temperature}};
+}
+
 std::string_view routing_mode_name(RoutingMode mode) {
   switch (mode) {
     case RoutingMode::off: return "off";

@@ -34,6 +34,9 @@ struct RoutingPolicy {
 
 // The policy in a bot's settings (settings.routing, plus persona and instructions); errors name the bad field.
 Result<RoutingPolicy> routing_policy_from_settings(const nlohmann::json& settings);
+// The inverse for settings.routing: the object that reads back as `policy` (persona and instructions live outside
+// it). The bot builder shows RoutingPolicy{} through it as the server's defaults.
+nlohmann::json routing_settings(const RoutingPolicy& policy);
 std::string_view routing_mode_name(RoutingMode mode);
 
 struct RoutingContext {

@@ -24,7 +24,7 @@ const base: WidgetConfig = {
 };
 // As GET /api/v1/bots/{id}/widget returns them (llm::RoutingPolicy{}).
 const routingDefaults: RoutingDefaults = {
-  mode: 'off', local: 'local', escalate_below: 0, spill_after_ms: 3000, bot_monthly_budget_usd: 0, workspace_monthly_budget_usd: 0,
+  mode: 'off', local: 'local', remote: '', escalate_to: '', escalate_below: 0, spill_after_ms: 3000, bot_monthly_budget_usd: 0, workspace_monthly_budget_usd: 0,
   redact_pii: false, max_tokens: 400, temperature: 0.2,
 };
 const info = { config: base, routing_defaults: routingDefaults };

@@ -35,9 +35,12 @@ export interface AnsweringDefaults {
   max_sources: number;
 }
 export type RoutingMode = 'off' | 'local-only' | 'remote-only' | 'local-first';
+// settings.routing as the server reads it (llm::routing_settings); its defaults come from llm::RoutingPolicy{}.
 export interface RoutingDefaults {
   mode: RoutingMode;
   local: string;
+  remote: string;
+  escalate_to: string;
   escalate_below: number;
   spill_after_ms: number;
   bot_monthly_budget_usd: number;
@@ -110,11 +113,7 @@ export interface HandoffForm {
 }
 
 // ---- settings.routing (llm/routing.h) ----
-// Every routing setting the server has a default for, and the providers it names without one.
-export interface RoutingForm extends RoutingDefaults {
-  remote: string;
-  escalate_to: string;
-}
+export type RoutingForm = RoutingDefaults;
 
 export interface BotForm {
   name: string;
@@ -282,8 +281,8 @@ export function routingFormFromSettings(value: unknown, defaults: RoutingDefault
   return {
     mode: (['off', 'local-only', 'remote-only', 'local-first'] as const).find((mode) => mode === routing.mode) ?? defaults.mode,
     local: str(routing.local, defaults.local),
-    remote: str(routing.remote),
-    escalate_to: str(routing.escalate_to),
+    remote: str(routing.remote, defaults.remote),
+    escalate_to: str(routing.escalate_to, defaults.escalate_to),
     escalate_below: num(routing.escalate_below, defaults.escalate_below),
     spill_after_ms: num(routing.spill_after_ms, defaults.spill_after_ms),
     bot_monthly_budget_usd: num(routing.bot_monthly_budget_usd, defaults.bot_monthly_budget_usd),
@@ -298,10 +297,9 @@ export function routingFormFromSettings(value: unknown, defaults: RoutingDefault
 // the bot follows the server's defaults.
 export function routingSettingsFromForm(form: RoutingForm, stored: unknown, defaults: RoutingDefaults): JsonObject {
   const storedRouting = object(stored);
-  const blank: Record<string, unknown> = { ...defaults, remote: '', escalate_to: '' };
   const routing: JsonObject = unknownKeys(storedRouting, ROUTING_KEYS);
   for (const key of ROUTING_KEYS) {
-    if (key === 'mode' || key in storedRouting || form[key] !== blank[key]) routing[key] = form[key];
+    if (key === 'mode' || key in storedRouting || form[key] !== defaults[key]) routing[key] = form[key];
   }
   return routing;
 }
