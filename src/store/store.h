@@ -106,6 +106,15 @@ class ReadTx {
   // Every chunk of a bot, document by document, one at a time (for reports over large knowledge bases).
   virtual Status scan_chunks(std::string_view bot_id, const std::function<void(const Chunk&)>& visit) = 0;
 
+  // ---- Vectors for semantic retrieval (one per chunk, by the model whose SHA-256 is `model_hash`) ----
+  // Up to `limit` of the bot's chunks with an id above `after_chunk_id` and no vector by the model, by id.
+  virtual Result<std::vector<Chunk>> chunks_to_embed(std::string_view bot_id, std::string_view model_hash,
+                                                     std::int64_t after_chunk_id, int limit) = 0;
+  virtual Result<EmbeddingCounts> embedding_counts(std::string_view bot_id, std::string_view model_hash) = 0;
+  // The bot's vectors by the model with seq > after_seq, in seq order, one at a time.
+  virtual Status scan_chunk_vectors(std::string_view bot_id, std::string_view model_hash, std::int64_t after_seq,
+                                    const std::function<void(const ChunkVector&)>& visit) = 0;
+
   virtual Result<std::optional<Job>> job(std::string_view job_id) = 0;
   virtual Result<std::vector<Job>> jobs(const JobFilter& filter) = 0;  // newest first
   // The oldest job a runner may take at `now`: queued, or running with an expired lease (its runner died).
@@ -178,6 +187,10 @@ class WriteTx : public ReadTx {
   // new ones inserted.
   virtual Result<Document> put_document(const Document& document, const std::vector<NewChunk>& chunks) = 0;
   virtual Status delete_document(std::string_view document_id) = 0;
+  // Stores each chunk's vector by the model (replacing any earlier one); ids that are not the bot's chunks (any
+  // more) are skipped.
+  virtual Status put_chunk_vectors(std::string_view bot_id, std::string_view model_name, std::string_view model_hash,
+                                   const std::vector<ChunkVector>& vectors) = 0;
 
   virtual Result<Conversation> create_conversation(std::string_view bot_id) = 0;
   virtual Result<Message> append_message(const Message& message) = 0;  // id/created_at filled in

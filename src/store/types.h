@@ -144,6 +144,21 @@ struct NewChunk {
   ChunkIndexTerms terms;
 };
 
+// A chunk's embedding for semantic retrieval: at most one per chunk, stored with the name and hash of the model
+// that computed it (vectors of another model are not comparable, and are replaced as the chunks are embedded again).
+struct ChunkVector {
+  std::int64_t chunk_id = 0;
+  std::vector<float> values;
+  std::int64_t dimensions = 0;  // as recorded; reads fill it in, and values.size() differs only in a damaged row
+  std::int64_t seq = 0;         // reads: increases with every vector a model writes for the bot, so readers catch up
+};
+
+// How much of a bot's knowledge has vectors by one model.
+struct EmbeddingCounts {
+  std::int64_t chunks = 0;
+  std::int64_t embedded = 0;
+};
+
 struct Conversation {
   std::string id;
   std::string workspace_id;

@@ -225,6 +225,87 @@ TEST_F(StoreTest, DeletingASourceRemovesItsChunksFromTheIndex) {
   EXPECT_THAT(titles(bot_, search(workspace_a_, bot_, {"text"})), ElementsAre("beta"));
 }
 
+// Vectors for semantic retrieval: stored per chunk with the model's name and hash, listed by what is missing for a
+// model, read back in write order from any point (seq), counted, replaced by another model's, gone with their chunk,
+// and confined to the bot's workspace.
+TEST_F(StoreTest, ChunkVectorsAreStoredPerModelAndFollowTheirChunks) {
+  const std::string model_a(64, 'a'), model_b(64, 'b');
+  auto [source_id, doc_id] = add_document(bot_, "a.md", {chunk(0, "one", "first"), chunk(1, "two", "second"), chunk(2, "three", "third")});
+  std::vector<std::int64_t> ids;
+  const auto missing = [&](const std::string& model, std::int64_t after = 0) {
+    std::vector<std::int64_t> out;
+    EXPECT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto chunks, tx.chunks_to_embed(bot_, model, after, 10));
+      for (const auto& c : chunks) {
+        EXPECT_FALSE(c.text.empty());
+        EXPECT_EQ(c.document_title, "a.md");
+        out.push_back(c.id);
+      }
+      return {};
+    }).ok());
+    return out;
+  };
+  const auto scan = [&](const std::string& workspace, const std::string& model, std::int64_t after) {
+    std::vector<ChunkVector> out;
+    EXPECT_TRUE(store_->read(Scope::workspace(workspace), [&](ReadTx& tx) {
+      return tx.scan_chunk_vectors(bot_, model, after, [&](const ChunkVector& v) { out.push_back(v); });
+    }).ok());
+    return out;
+  };
+  const auto counts = [&](const std::string& model) {
+    EmbeddingCounts out;
+    EXPECT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(out, tx.embedding_counts(bot_, model));
+      return {};
+    }).ok());
+    return out;
+  };
+  const auto put = [&](const std::string& workspace, const std::string& model, std::vector<ChunkVector> vectors) {
+    return store_->write(Scope::workspace(workspace),
+                         [&](WriteTx& tx) { return tx.put_chunk_vectors(bot_, "model-" + model.substr(0, 1), model, vectors); });
+  };
+  ids = missing(model_a);
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(missing(model_a, ids[0]), (std::vector<std::int64_t>{ids[1], ids[2]}));
+  EXPECT_EQ(counts(model_a).chunks, 3);
+  EXPECT_EQ(counts(model_a).embedded, 0);
+
+  ASSERT_TRUE(put(workspace_a_, model_a, {{ids[0], {1.0f, 0.0f, 0.5f}}, {ids[2], {0.0f, 1.0f, -0.25f}}, {999999, {1, 2, 3}}}).ok());
+  EXPECT_EQ(missing(model_a), (std::vector<std::int64_t>{ids[1]}));
+  EXPECT_EQ(missing(model_b).size(), 3u);
+  EXPECT_EQ(counts(model_a).embedded, 2);
+  auto stored = scan(workspace_a_, model_a, 0);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].chunk_id, ids[0]);
+  EXPECT_EQ(stored[0].values, (std::vector<float>{1.0f, 0.0f, 0.5f}));
+  EXPECT_EQ(stored[0].dimensions, 3);
+  EXPECT_LT(stored[0].seq, stored[1].seq);
+  // Catching up from the last seq seen: only what was written after it, a replaced vector included.
+  const std::int64_t seen = stored[1].seq;
+  ASSERT_TRUE(put(workspace_a_, model_a, {{ids[1], {0.5f, 0.5f, 0.5f}}, {ids[0], {-1.0f, 0.0f, 0.0f}}}).ok());
+  const auto fresh = scan(workspace_a_, model_a, seen);
+  ASSERT_EQ(fresh.size(), 2u);
+  EXPECT_EQ(fresh[0].chunk_id, ids[1]);
+  EXPECT_EQ(fresh[1].chunk_id, ids[0]);
+  EXPECT_EQ(fresh[1].values[0], -1.0f);
+  EXPECT_THAT(missing(model_a), IsEmpty());
+  // Another workspace neither reads nor writes them.
+  EXPECT_THAT(scan(workspace_b_, model_a, 0), IsEmpty());
+  EXPECT_FALSE(put(workspace_b_, model_a, {{ids[1], {9, 9, 9}}}).ok());
+  // Another model replaces a chunk's vector (one per chunk).
+  ASSERT_TRUE(put(workspace_a_, model_b, {{ids[2], {0.1f, 0.2f}}}).ok());
+  EXPECT_EQ(counts(model_a).embedded, 2);
+  EXPECT_EQ(counts(model_b).embedded, 1);
+  EXPECT_EQ(missing(model_a), (std::vector<std::int64_t>{ids[2]}));
+  // Vectors go with their chunks.
+  add_document(bot_, "a.md", {chunk(0, "one", "first")});
+  EXPECT_EQ(scan(workspace_a_, model_a, 0).size(), 1u);
+  EXPECT_THAT(scan(workspace_a_, model_b, 0), IsEmpty());
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_source(bot_, source_id); }).ok());
+  EXPECT_THAT(scan(workspace_a_, model_a, 0), IsEmpty());
+  EXPECT_EQ(counts(model_a).chunks, 0);
+}
+
 // Reading transactions keep rows' lengths for the ranking function per knowledge version; their scores must be
 // those of a transaction that reads every length afresh (a transaction that has written), also when a new chunk
 // takes the id of a removed one.

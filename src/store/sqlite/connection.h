@@ -70,6 +70,7 @@ class Statement {
   void run();
 
   std::string text(int column) const;
+  std::string_view blob(int column) const;  // valid until the next step or reset
   std::int64_t integer(int column) const;
   double real(int column) const;
   bool is_null(int column) const;

@@ -355,6 +355,21 @@ CREATE INDEX generations_workspace_time ON generations(workspace_id, created_at)
 CREATE INDEX generations_bot_time ON generations(bot_id, created_at);
 CREATE INDEX generations_message ON generations(message_id);
 )sql"},
+    // Issue 14, hybrid retrieval (versions 145-149): chunk vectors of the configured embedding model, float32
+    // little-endian; `seq` grows per bot and model so that an in-memory index catches up with what was written.
+    Migration{145, R"sql(
+CREATE TABLE chunk_vectors (
+  chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+  workspace_id TEXT NOT NULL,
+  bot_id TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_hash TEXT NOT NULL,
+  dimensions INTEGER NOT NULL,
+  vector BLOB NOT NULL,
+  seq INTEGER NOT NULL
+);
+CREATE INDEX chunk_vectors_model ON chunk_vectors(bot_id, model_hash, seq);
+)sql"},
 };
 
 // FTS5 merges a level's segments once `automerge` of them exist (default 4). At 8, ingestion spends about a

@@ -3,6 +3,7 @@
 // concurrently with it thanks to WAL.
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
@@ -577,6 +578,48 @@ class SqliteTx final : public WriteTx {
     return {};
   }
 
+  Result<std::vector<Chunk>> chunks_to_embed(std::string_view bot_id, std::string_view model_hash,
+                                             std::int64_t after_chunk_id, int limit) override {
+    return all(sql({"SELECT ", kChunkColumns,
+                    " FROM chunks c JOIN documents d ON d.id = c.document_id "
+                    "LEFT JOIN chunk_vectors v ON v.chunk_id = c.id AND v.model_hash = ? "
+                    "WHERE c.bot_id = ? AND c.id > ? AND v.chunk_id IS NULL AND (:ws = '' OR c.workspace_id = :ws) "
+                    "ORDER BY c.id LIMIT ?"}),
+               read_chunk, model_hash, bot_id, after_chunk_id, limit);
+  }
+
+  Result<EmbeddingCounts> embedding_counts(std::string_view bot_id, std::string_view model_hash) override {
+    EmbeddingCounts counts;
+    PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
+    if (!owner) return counts;
+    auto chunks = db_.prepare("SELECT chunk_count FROM bots WHERE id = ?");
+    chunks.bind(1, bot_id);
+    if (chunks.step()) counts.chunks = chunks.integer(0);
+    auto embedded = db_.prepare("SELECT count(*) FROM chunk_vectors WHERE bot_id = ? AND model_hash = ?");
+    embedded.bind_positional(bot_id, model_hash);
+    if (embedded.step()) counts.embedded = embedded.integer(0);
+    return counts;
+  }
+
+  Status scan_chunk_vectors(std::string_view bot_id, std::string_view model_hash, std::int64_t after_seq,
+                            const std::function<void(const ChunkVector&)>& visit) override {
+    auto stmt = db_.prepare(sql({"SELECT chunk_id, dimensions, vector, seq FROM chunk_vectors "
+                                 "WHERE bot_id = ? AND model_hash = ? AND seq > ? AND ", kInScope, " ORDER BY seq"}));
+    stmt.bind_positional(bot_id, model_hash, after_seq);
+    bind_scope(stmt);
+    ChunkVector vector;
+    while (stmt.step()) {
+      vector.chunk_id = stmt.integer(0);
+      vector.dimensions = stmt.integer(1);
+      const std::string_view bytes = stmt.blob(2);
+      vector.values.resize(bytes.size() / sizeof(float));
+      std::memcpy(vector.values.data(), bytes.data(), vector.values.size() * sizeof(float));
+      vector.seq = stmt.integer(3);
+      visit(vector);
+    }
+    return {};
+  }
+
   Result<std::optional<Job>> job(std::string_view job_id) override {
     return one(sql({"SELECT ", kJobColumns, " FROM jobs WHERE id = ? AND ", kInScope}), read_job, job_id);
   }
@@ -1081,6 +1124,35 @@ class SqliteTx final : public WriteTx {
     const std::int64_t removed = remove_document_chunks(bot_id, document_id);
     db_.prepare("DELETE FROM documents WHERE id = ?").bind(1, document_id).run();
     bump_knowledge(bot_id, -removed);
+    return {};
+  }
+
+  Status put_chunk_vectors(std::string_view bot_id, std::string_view model_name, std::string_view model_hash,
+                           const std::vector<ChunkVector>& vectors) override {
+    PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
+    if (!owner) return make_error(ErrorCode::not_found, "no such bot");
+    auto last = db_.prepare("SELECT coalesce(max(seq), 0) FROM chunk_vectors WHERE bot_id = ? AND model_hash = ?");
+    last.bind_positional(bot_id, model_hash);
+    std::int64_t seq = last.step() ? last.integer(0) : 0;
+    last.reset();
+    auto owned = db_.prepare("SELECT 1 FROM chunks WHERE id = ? AND bot_id = ?");
+    auto upsert = db_.prepare(
+        "INSERT INTO chunk_vectors (chunk_id, workspace_id, bot_id, model_name, model_hash, dimensions, vector, seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chunk_id) DO UPDATE SET model_name = excluded.model_name, "
+        "model_hash = excluded.model_hash, dimensions = excluded.dimensions, vector = excluded.vector, seq = excluded.seq");
+    for (const ChunkVector& vector : vectors) {
+      owned.bind_positional(vector.chunk_id, bot_id);
+      const bool ours = owned.step();
+      owned.reset();
+      if (!ours) continue;
+      const std::string_view bytes(reinterpret_cast<const char*>(vector.values.data()), vector.values.size() * sizeof(float));
+      upsert.bind_positional(vector.chunk_id, *owner, bot_id, model_name, model_hash,
+                             static_cast<std::int64_t>(vector.values.size()));
+      upsert.bind_blob(7, bytes);
+      upsert.bind(8, ++seq);
+      upsert.run();
+      upsert.reset();
+    }
     return {};
   }
 
