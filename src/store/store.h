@@ -111,9 +111,10 @@ class ReadTx {
   virtual Result<std::vector<Chunk>> chunks_to_embed(std::string_view bot_id, std::string_view model_hash,
                                                      std::int64_t after_chunk_id, int limit) = 0;
   virtual Result<EmbeddingCounts> embedding_counts(std::string_view bot_id, std::string_view model_hash) = 0;
-  // The bot's vectors by the model with seq > after_seq, in seq order, one at a time.
+  // The bot's vectors by the model with seq > after_seq, in seq order, one at a time; without their values (only
+  // ids, dimensions and seq) unless with_values.
   virtual Status scan_chunk_vectors(std::string_view bot_id, std::string_view model_hash, std::int64_t after_seq,
-                                    const std::function<void(const ChunkVector&)>& visit) = 0;
+                                    bool with_values, const std::function<void(const ChunkVector&)>& visit) = 0;
 
   virtual Result<std::optional<Job>> job(std::string_view job_id) = 0;
   virtual Result<std::vector<Job>> jobs(const JobFilter& filter) = 0;  // newest first

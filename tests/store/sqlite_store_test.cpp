@@ -248,7 +248,7 @@ TEST_F(StoreTest, ChunkVectorsAreStoredPerModelAndFollowTheirChunks) {
   const auto scan = [&](const std::string& workspace, const std::string& model, std::int64_t after) {
     std::vector<ChunkVector> out;
     EXPECT_TRUE(store_->read(Scope::workspace(workspace), [&](ReadTx& tx) {
-      return tx.scan_chunk_vectors(bot_, model, after, [&](const ChunkVector& v) { out.push_back(v); });
+      return tx.scan_chunk_vectors(bot_, model, after, true, [&](const ChunkVector& v) { out.push_back(v); });
     }).ok());
     return out;
   };
@@ -280,6 +280,15 @@ TEST_F(StoreTest, ChunkVectorsAreStoredPerModelAndFollowTheirChunks) {
   EXPECT_EQ(stored[0].values, (std::vector<float>{1.0f, 0.0f, 0.5f}));
   EXPECT_EQ(stored[0].dimensions, 3);
   EXPECT_LT(stored[0].seq, stored[1].seq);
+  std::vector<std::int64_t> listed;
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) {
+    return tx.scan_chunk_vectors(bot_, model_a, 0, false, [&](const ChunkVector& v) {
+      EXPECT_TRUE(v.values.empty());
+      EXPECT_EQ(v.dimensions, 3);
+      listed.push_back(v.chunk_id);
+    });
+  }).ok());
+  EXPECT_EQ(listed, (std::vector<std::int64_t>{ids[0], ids[2]}));
   // Catching up from the last seq seen: only what was written after it, a replaced vector included.
   const std::int64_t seen = stored[1].seq;
   ASSERT_TRUE(put(workspace_a_, model_a, {{ids[1], {0.5f, 0.5f, 0.5f}}, {ids[0], {-1.0f, 0.0f, 0.0f}}}).ok());

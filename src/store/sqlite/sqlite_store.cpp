@@ -602,19 +602,23 @@ class SqliteTx final : public WriteTx {
   }
 
   Status scan_chunk_vectors(std::string_view bot_id, std::string_view model_hash, std::int64_t after_seq,
-                            const std::function<void(const ChunkVector&)>& visit) override {
-    auto stmt = db_.prepare(sql({"SELECT chunk_id, dimensions, vector, seq FROM chunk_vectors "
-                                 "WHERE bot_id = ? AND model_hash = ? AND seq > ? AND ", kInScope, " ORDER BY seq"}));
+                            bool with_values, const std::function<void(const ChunkVector&)>& visit) override {
+    // Without values the index (bot_id, model_hash, seq) covers the query apart from the dimensions.
+    auto stmt = db_.prepare(sql({"SELECT chunk_id, dimensions, seq", with_values ? ", vector" : "",
+                                 " FROM chunk_vectors WHERE bot_id = ? AND model_hash = ? AND seq > ? AND ", kInScope,
+                                 " ORDER BY seq"}));
     stmt.bind_positional(bot_id, model_hash, after_seq);
     bind_scope(stmt);
     ChunkVector vector;
     while (stmt.step()) {
       vector.chunk_id = stmt.integer(0);
       vector.dimensions = stmt.integer(1);
-      const std::string_view bytes = stmt.blob(2);
-      vector.values.resize(bytes.size() / sizeof(float));
-      std::memcpy(vector.values.data(), bytes.data(), vector.values.size() * sizeof(float));
-      vector.seq = stmt.integer(3);
+      vector.seq = stmt.integer(2);
+      if (with_values) {
+        const std::string_view bytes = stmt.blob(3);
+        vector.values.resize(bytes.size() / sizeof(float));
+        std::memcpy(vector.values.data(), bytes.data(), vector.values.size() * sizeof(float));
+      }
       visit(vector);
     }
     return {};
