@@ -53,6 +53,8 @@ Result<BotSettings> parse_bot_settings(const store::Json& settings) {
   double max_chars = static_cast<double>(out.max_message_chars);
   PARLEY_TRY(read_number(settings, "max_message_chars", max_chars, 1, 100000));
   out.max_message_chars = static_cast<std::size_t>(max_chars);
+  double semantic_weight = 1;  // checked here, read by retrieval (search::semantic_weight)
+  PARLEY_TRY(read_number(settings, "semantic_weight", semantic_weight, 0, 10));
   PARLEY_TRY(read_string(settings, "content_injection_policy", out.content_injection_policy, 16));
   if (out.content_injection_policy != "exclude" && out.content_injection_policy != "refuse" &&
       out.content_injection_policy != "flag") {
