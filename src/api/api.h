@@ -20,6 +20,8 @@
 #include "leads/handoff.h"
 #include "leads/lead_service.h"
 #include "search/retriever.h"
+#include "semantic/semantic_index.h"
+#include "semantic/status.h"
 #include "store/store.h"
 
 namespace parley::api {
@@ -36,6 +38,10 @@ struct ApiOptions {
   // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
   std::shared_ptr<const llm::ProviderRegistry> providers;
   std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
+  // Hybrid retrieval ([engine] embedding_model): the chunk vectors in memory (the retriever's semantic ranker), and
+  // what became of the model, for /readyz, the report and the admin app.
+  std::shared_ptr<const semantic::SemanticIndex> semantic;
+  semantic::ModelStatus embedding;
 };
 
 // The long-lived services the handlers share (thread-safe).
@@ -43,6 +49,7 @@ class ApiContext {
  public:
   ApiContext(store::Store& store, ApiOptions options)
       : store_(store),
+        retriever_(options.semantic),
         chat_(store, retriever_, options.providers),
         options_(std::move(options)),
         job_events_(store, job_view),

@@ -13,7 +13,33 @@ void register_system_routes(http::Router& router, ApiContext& context) {
       return {};
     });
     if (!status.ok()) return http::error_response(ErrorCode::unavailable, "the store is not available");
-    return http::json_response(200, {{"status", "ready"}, {"store_schema", context.store().schema_version()}});
+    // Ready to answer; what works in a lesser way (an embedding model that cannot be used) is a warning.
+    Json body{{"status", "ready"}, {"store_schema", context.store().schema_version()}};
+    Json warnings = Json::array();
+    const auto& embedding = context.options().embedding;
+    if (embedding.configured()) {
+      Json semantic{{"model_path", embedding.path}, {"status", embedding.loaded ? "ready" : "unavailable"}};
+      if (embedding.model) {
+        semantic["model"] = embedding.model->name;
+        semantic["model_hash"] = embedding.model->hash;
+      }
+      if (embedding.loaded) semantic["dimensions"] = embedding.dimensions;
+      if (!embedding.error.empty()) {
+        semantic["error"] = embedding.error;
+        warnings.push_back(embedding.warning());
+      }
+      if (const auto& index = context.options().semantic) {
+        Json failed = Json::object();
+        for (const auto& [bot_id, error] : index->errors()) {
+          failed[bot_id] = error;
+          warnings.push_back("bot " + bot_id + ": " + error);
+        }
+        if (!failed.empty()) semantic["bot_errors"] = failed;
+      }
+      body["semantic"] = semantic;
+    }
+    body["warnings"] = warnings;
+    return http::json_response(200, body);
   });
   router.add("GET", "/demo", [&context](http::Request&) {
     if (context.options().demo_bot_id.empty()) {

@@ -1,5 +1,6 @@
 // parley serve [--host H] [--port P]: runs the HTTP server until SIGINT/SIGTERM, with the background job runner
-// (crawls, resyncs) and the resync scheduler. Jobs left unfinished by the previous run resume.
+// (crawls, resyncs, embeddings), the resync scheduler and, with an embedding model, the embedding scheduler. Jobs
+// left unfinished by the previous run resume.
 #include <algorithm>
 #include <iostream>
 
@@ -15,6 +16,7 @@
 #include "jobs/scheduler.h"
 #include "leads/handoff.h"
 #include "notify/dispatcher.h"
+#include "semantic/embedding_job.h"
 
 namespace parley::cli {
 
@@ -30,9 +32,11 @@ void add_serve_command(CLI::App& app, Globals& globals) {
   command->callback(command_action(globals, [&globals, options]() -> Status {
     PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
-    // Two runner threads: a long crawl never holds up an upload or another site's sync.
+    PARLEY_ASSIGN_OR_RETURN(const Providers providers, build_providers(config));
+    // Two runner threads: a long crawl never holds up an upload or another site's sync; a third for the embedding
+    // job (one at a time) when hybrid retrieval is on.
     jobs::RunnerOptions runner_options;
-    runner_options.threads = 2;
+    runner_options.threads = providers.embedder ? 3 : 2;
     jobs::JobRunner runner(*store, runner_options);
     crawl::CrawlerOptions crawler;
     crawler.allow_private_addresses = config.allow_private_addresses;
@@ -43,7 +47,16 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     schedule.schedule_seconds = crawl::source_schedule_seconds;
     schedule.on_queued = [&runner] { runner.wake(); };
     jobs::Scheduler scheduler(*store, schedule);
-    PARLEY_ASSIGN_OR_RETURN(const Providers providers, build_providers(config));
+    // Hybrid retrieval: chunk vectors in memory for the retriever, the embedding job, and the thread that queues it
+    // when chunks lack vectors by the model.
+    std::shared_ptr<semantic::SemanticIndex> semantic_index;
+    std::unique_ptr<semantic::EmbeddingScheduler> embedding_scheduler;
+    if (providers.embedder) {
+      semantic_index = std::make_shared<semantic::SemanticIndex>(*store, providers.embedder);
+      semantic::register_embedding_jobs(runner, semantic_index);
+      embedding_scheduler = std::make_unique<semantic::EmbeddingScheduler>(*store, providers.embedder->model(),
+                                                                           [&runner] { runner.wake(); });
+    }
     // Webhooks and emails (notify/dispatcher.h): deliveries left by the previous run are sent (at least once).
     notify::DispatcherOptions dispatch;
     dispatch.smtp.url = config.smtp_url;
@@ -55,7 +68,9 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     notify::Dispatcher dispatcher(*store, dispatch);
     api::ApiOptions api_options;
     api_options.providers = providers.registry;
-    api_options.embedder = providers.embedder;
+    if (providers.embedder) api_options.embedder = providers.embedder->engine();
+    api_options.semantic = semantic_index;
+    api_options.embedding = providers.embedding;
     api_options.on_notification_queued = [&dispatcher] { dispatcher.wake(); };
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;
@@ -96,6 +111,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     server.start();
     runner.start();
     scheduler.start();
+    if (embedding_scheduler) embedding_scheduler->start();
     dispatcher.start();
     sweeper.start();
     server.run_until_signal();
@@ -103,6 +119,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     dispatcher.stop();
     // Running jobs go back to the queue, their progress stored: the next start resumes them.
     scheduler.stop();
+    if (embedding_scheduler) embedding_scheduler->stop();
     runner.stop();
     spdlog::info("stopped");
     return {};

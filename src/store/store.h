@@ -107,7 +107,8 @@ class ReadTx {
   virtual Status scan_chunks(std::string_view bot_id, const std::function<void(const Chunk&)>& visit) = 0;
 
   // ---- Vectors for semantic retrieval (one per chunk, by the model whose SHA-256 is `model_hash`) ----
-  // Up to `limit` of the bot's chunks with an id above `after_chunk_id` and no vector by the model, by id.
+  // Up to `limit` of the bot's chunks with an id above `after_chunk_id` and no vector by the model, by id (an empty
+  // model_hash matches no vector: every chunk).
   virtual Result<std::vector<Chunk>> chunks_to_embed(std::string_view bot_id, std::string_view model_hash,
                                                      std::int64_t after_chunk_id, int limit) = 0;
   virtual Result<EmbeddingCounts> embedding_counts(std::string_view bot_id, std::string_view model_hash) = 0;

@@ -297,7 +297,7 @@ struct Job {
   std::string kind;       // "crawl"
   JobState state = JobState::queued;
   std::string requested;  // "pause" | "cancel": asked of the runner that holds the lease
-  std::string trigger;    // "manual" | "schedule"
+  std::string trigger;    // "manual" | "schedule" | "auto" (queued by the server itself, e.g. to embed new chunks)
   Json params = Json::object();    // what to do
   Json progress = Json::object();  // counters the runner updates as it goes
   Json result = Json::object();    // the summary when finished
