@@ -11,8 +11,9 @@ void register_report_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(options.thin_words, int_param(request, "thin_words", options.thin_words, 0, 100'000));
     const auto& bot_id = request.params["bot_id"];
     PARLEY_RESPOND_ON_ERROR(auto report, ingest::build_report(context.store(), scope_of(who), bot_id, options));
-    PARLEY_RESPOND_ON_ERROR(semantic::add_to_report(context.store(), scope_of(who), bot_id, context.options().embedding,
-                                                    context.options().semantic.get(), report));
+    const Status semantic = semantic::add_to_report(context.store(), scope_of(who), bot_id, context.options().embedding,
+                                                    context.options().semantic.get(), report);
+    if (!semantic.ok()) return http::error_response(semantic.error());
     return http::json_response(200, report);
   }));
 }

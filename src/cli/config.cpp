@@ -181,7 +181,8 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
 # [engine]
 # model = "/srv/models/qwen2.5-1.5b-instruct-q4_k_m.gguf"
 # model_sha256 = "..."   # optional: a file whose SHA-256 differs is refused
-# embedding_model = "/srv/models/bge-small-en-v1.5-f16.gguf"
+# embedding_model = "/srv/models/bge-small-en-v1.5-f16.gguf"   # search by meaning (hybrid retrieval), /v1/embeddings
+# embedding_model_sha256 = "..."
 # threads = 0            # 0: every core
 # context = 4096
 # max_sequences = 4

@@ -15,7 +15,7 @@ namespace parley::cli {
 // [engine]: the built-in engine's models (both optional).
 struct EngineConfig {
   std::string model;            // a GGUF chat model: the provider "local"
-  std::string embedding_model;  // a GGUF embedding model (bert family): POST /v1/embeddings
+  std::string embedding_model;  // a GGUF embedding model (bert family): hybrid retrieval, POST /v1/embeddings
   // The files' SHA-256 (hex): a model whose hash differs is refused (supply chain). Empty: not checked.
   std::string model_sha256;
   std::string embedding_model_sha256;

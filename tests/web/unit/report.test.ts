@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filteredBoilerplate, findingDocument, sharedAdvice, healthSections, languageName, overallState, type KnowledgeReport, type SourceInfo } from '../../../web/src/admin/report';
+import { filteredBoilerplate, findingDocument, sharedAdvice, healthSections, languageName, overallState, semanticNotice, type KnowledgeReport, type SourceInfo } from '../../../web/src/admin/report';
 
 // A report shaped as src/ingest/report.cpp writes it, with nothing found.
 function cleanReport(): KnowledgeReport {
@@ -165,5 +165,34 @@ describe('knowledge health', () => {
     report.other_language = [{ ...fileA, language: 'fr' }];
     expect(section(report, 'language').title).toBe('Documents not in English');
     expect(section(report, 'language').findings[0].summary).toBe('Returns is written in French.');
+  });
+});
+
+describe('semanticNotice', () => {
+  const withSemantic = (semantic: KnowledgeReport['semantic']): KnowledgeReport => ({ ...cleanReport(), semantic });
+
+  it('says nothing without an embedding model', () => {
+    expect(semanticNotice(cleanReport())).toBeNull();
+    expect(semanticNotice(withSemantic({ status: 'off', chunks: 9, embedded_chunks: 0 }))).toBeNull();
+  });
+
+  it('shows the progress while passages are prepared, and when all are', () => {
+    expect(semanticNotice(withSemantic({ status: 'embedding', chunks: 9, embedded_chunks: 4, model: 'bge-small' }))).toEqual({
+      kind: 'info',
+      text: 'Preparing search by meaning: 4 of 9 passages done. Answers use word matching meanwhile and get better as passages are done.',
+    });
+    expect(semanticNotice(withSemantic({ status: 'ready', chunks: 1, embedded_chunks: 1, model: 'bge-small' }))).toEqual({
+      kind: 'success',
+      text: 'Search by meaning is on: 1 passage ready (bge-small).',
+    });
+  });
+
+  it('warns, with the reason, when the model or the vectors cannot be used', () => {
+    const unavailable = semanticNotice(withSemantic({ status: 'unavailable', chunks: 9, embedded_chunks: 0, error: 'embedding model /m.gguf does not exist' }));
+    expect(unavailable?.kind).toBe('error');
+    expect(unavailable?.text).toContain('Search by meaning is off: embedding model /m.gguf does not exist.');
+    expect(unavailable?.text).toContain('word matching only');
+    const damaged = semanticNotice(withSemantic({ status: 'error', chunks: 9, embedded_chunks: 9, error: '1 stored vectors have 384 dimensions' }));
+    expect(damaged).toEqual({ kind: 'error', text: 'Search by meaning is off for this bot: 1 stored vectors have 384 dimensions. Answers use word matching only.' });
   });
 });

@@ -27,7 +27,10 @@ export interface KnowledgeReport {
     contradictions: number;
     stale: number;
     suspected_injections: number;
+    embedded_chunks?: number;
   };
+  // Hybrid retrieval (src/semantic/status.h): how many passages have vectors of the embedding model.
+  semantic?: SemanticReport;
   languages: Record<string, number>;
   exact_duplicates: { documents: ReportDocument[] }[];
   near_duplicates: { a: ReportDocument; b: ReportDocument; similarity: number }[];
@@ -41,6 +44,16 @@ export interface KnowledgeReport {
   stale: (ReportDocument & { last_changed: string; days: number })[];
   suspected_injections: (ReportDocument & { chunk_id: number; ordinal: number; score: number; reasons: string[]; excerpt: string })[];
   settings: { stale_days: number; thin_words: number };
+}
+
+export interface SemanticReport {
+  status: 'off' | 'unavailable' | 'embedding' | 'ready' | 'error';
+  chunks: number;
+  embedded_chunks: number;
+  model?: string;
+  model_path?: string;
+  error?: string;
+  index?: { status: string; vectors: number; approximate: boolean };
 }
 
 // What the page knows of a source besides its id (from GET /bots/{id}/sources).
@@ -344,4 +357,28 @@ export function sharedAdvice(section: HealthSection): string | null {
 // The crawler's own boilerplate filter at work: repeated paragraphs it already keeps out of the index.
 export function filteredBoilerplate(report: KnowledgeReport): number {
   return report.boilerplate.filter((item) => !item.indexed).length;
+}
+
+// Search by meaning (hybrid retrieval) in a sentence for the owner, and how to show it; null when no embedding model
+// is configured (nothing to say).
+export interface SemanticNotice {
+  kind: 'error' | 'info' | 'success';
+  text: string;
+}
+
+export function semanticNotice(report: KnowledgeReport): SemanticNotice | null {
+  const semantic = report.semantic;
+  if (!semantic || semantic.status === 'off') return null;
+  const passages = (n: number) => plural(n, 'passage');
+  switch (semantic.status) {
+    case 'unavailable':
+      return { kind: 'error', text: `Search by meaning is off: ${semantic.error ?? 'the embedding model cannot be used'}. Answers use word matching only until the server can load the model.` };
+    case 'error':
+      return { kind: 'error', text: `Search by meaning is off for this bot: ${semantic.error ?? 'its stored vectors cannot be used'}. Answers use word matching only.` };
+    case 'embedding':
+      return { kind: 'info', text: `Preparing search by meaning: ${semantic.embedded_chunks} of ${passages(semantic.chunks)} done. Answers use word matching meanwhile and get better as passages are done.` };
+    case 'ready':
+      return { kind: 'success', text: `Search by meaning is on: ${passages(semantic.chunks)} ready${semantic.model ? ` (${semantic.model})` : ''}.` };
+  }
+  return null;
 }
