@@ -333,6 +333,8 @@ void add_synth(CLI::App& model) {
   cmd->add_option("--out", o->out, "Output GGUF file")->required();
   cmd->add_option("--seed", o->shape.seed, "Random seed")->capture_default_str();
   cmd->add_flag("--untied", o->untied, "Separate output matrix (default: tied to the token embeddings)");
+  cmd->add_option("--vocab-size", o->shape.vocab_size,
+                  "Rows of the embedding matrix, at least the tokenizer's tokens (default: exactly those)");
   cmd->callback([o] {
     const auto mix = parse_quant_mix(o->type);
     if (!mix) fail(make_error(ErrorCode::invalid_request, "unknown type '" + o->type + "'"));
