@@ -16,6 +16,10 @@ namespace {
 // block loaded serves many tokens.
 constexpr int64_t kFfnChunk = 64;
 
+// Tokens per task of the norms and residual additions: prompt chunks split over the threads, decode steps of a few
+// sequences stay on the calling thread (a job costs more than they do).
+constexpr int64_t kNormTokens = 16;
+
 // Attention requests the cached keys and values of the block this many blocks ahead of the one it reads.
 constexpr int kAttendPrefetchBlocks = 2;
 
@@ -86,9 +90,11 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
     const auto& layer = model_.layers[static_cast<std::size_t>(layer_index)];
     {
       ProfileScope scope(profile_, "norms");
-      for (int64_t t = 0; t < n; ++t) {
-        ops::rms_norm(x_.data() + t * n_embd, layer.attn_norm.data(), n_embd, p_.norm_eps, h_.data() + t * n_embd);
-      }
+      pool.parallel_for(n, kNormTokens, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+          ops::rms_norm(x_.data() + t * n_embd, layer.attn_norm.data(), n_embd, p_.norm_eps, h_.data() + t * n_embd);
+        }
+      });
     }
     const MatmulTarget qkv[] = {
         {&layer.wq, q_.data(), layer.bq.empty() ? nullptr : layer.bq.data()},
@@ -137,10 +143,12 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
     matmul("attn_output", wo, q_.data(), n);  // attention wrote its output over the queries
     {
       ProfileScope scope(profile_, "norms");
-      for (int64_t i = 0; i < n * n_embd; ++i) x_[static_cast<std::size_t>(i)] += h_[static_cast<std::size_t>(i)];
-      for (int64_t t = 0; t < n; ++t) {
-        ops::rms_norm(x_.data() + t * n_embd, layer.ffn_norm.data(), n_embd, p_.norm_eps, h_.data() + t * n_embd);
-      }
+      pool.parallel_for(n, kNormTokens, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+          ops::add(x_.data() + t * n_embd, h_.data() + t * n_embd, n_embd);
+          ops::rms_norm(x_.data() + t * n_embd, layer.ffn_norm.data(), n_embd, p_.norm_eps, h_.data() + t * n_embd);
+        }
+      });
     }
     // The feed-forward block in chunks of tokens: its wide intermediate rows (n_ff) need buffers for one chunk
     // only; each chunk's output replaces its own normalised rows of h_, which nothing reads afterwards.
@@ -160,7 +168,9 @@ Status LlamaForward::forward(std::span<const BatchToken> batch, float* logits) {
       const MatmulTarget down[] = {{&layer.down, h}};
       matmul("ffn_down", down, gate_.data(), m);
       ProfileScope scope(profile_, "norms");
-      for (int64_t i = 0; i < m * n_embd; ++i) x_[static_cast<std::size_t>(t0 * n_embd + i)] += h[i];
+      pool.parallel_for(m, kNormTokens, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) ops::add(x_.data() + (t0 + t) * n_embd, h + t * n_embd, n_embd);
+      });
     }
   }
 
