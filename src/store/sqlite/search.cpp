@@ -51,10 +51,10 @@ Result<ChunkSearch> SqliteTx::search_chunks(std::string_view bot_id, const Chunk
   TitleScores by_title;
   RankExtras extras;
   if (qa_titles) extras.title_scores = &by_title;
-  if (sqlite3_txn_state(db_.handle(), "main") != SQLITE_TXN_WRITE) {
-    extras.row_tokens = &db_.row_lengths().of(table, owned_bot_version_);
+  if (sqlite3_txn_state(sqlite_.handle(), "main") != SQLITE_TXN_WRITE) {
+    extras.row_tokens = &sqlite_.row_lengths().of(table, owned_bot_version_);
   }
-  stmt.bind_pointer(parameter++, &extras, kRankExtrasPointerType);
+  bind_pointer(stmt, parameter++, &extras, kRankExtrasPointerType);
   stmt.bind(parameter++, match);
   stmt.bind(parameter, query.max_scored > 0 ? query.max_scored : std::int64_t{-1});
   while (stmt.step()) found.hits.push_back({stmt.integer(0), stmt.real(1)});

@@ -1,21 +1,21 @@
 // The hash-chained audit log (append-only; src/audit computes the chain).
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<std::vector<AuditEntry>> SqliteTx::audit_entries(std::int64_t after_seq, int limit) {
+Result<std::vector<AuditEntry>> SqlTx::audit_entries(std::int64_t after_seq, int limit) {
   if (scope_.is_system()) return make_error(ErrorCode::forbidden, "the audit log belongs to a workspace");
   return all(sql({"SELECT ", kAuditColumns, " FROM audit_log WHERE seq > ? AND ", kInScope, " ORDER BY seq LIMIT ?"}),
              read_audit_entry, after_seq, static_cast<std::int64_t>(limit));
 }
 
-Result<std::optional<AuditEntry>> SqliteTx::last_audit_entry() {
+Result<std::optional<AuditEntry>> SqlTx::last_audit_entry() {
   if (scope_.is_system()) return make_error(ErrorCode::forbidden, "the audit log belongs to a workspace");
   return one(sql({"SELECT ", kAuditColumns, " FROM audit_log WHERE ", kInScope, " ORDER BY seq DESC LIMIT 1"}),
              read_audit_entry);
 }
 
-Status SqliteTx::append_audit_entry(const AuditEntry& entry) {
+Status SqlTx::append_audit_entry(const AuditEntry& entry) {
   if (scope_.is_system() || entry.workspace_id != scope_.workspace_id()) {
     return make_error(ErrorCode::forbidden, "an audit entry belongs to the transaction's workspace");
   }
@@ -34,4 +34,4 @@ Status SqliteTx::append_audit_entry(const AuditEntry& entry) {
   return {};
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

@@ -1,35 +1,35 @@
 // The durable job queue: jobs under leases, the crawl frontier and the files of ingestion jobs.
 #include "common/clock.h"
 #include "common/ids.h"
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<std::optional<Job>> SqliteTx::job(std::string_view job_id) {
+Result<std::optional<Job>> SqlTx::job(std::string_view job_id) {
   return one(sql({"SELECT ", kJobColumns, " FROM jobs WHERE id = ? AND ", kInScope}), read_job, job_id);
 }
 
-Result<std::vector<Job>> SqliteTx::jobs(const JobFilter& filter) {
+Result<std::vector<Job>> SqlTx::jobs(const JobFilter& filter) {
   return all(sql({"SELECT ", kJobColumns, " FROM jobs WHERE bot_id = ? AND (? = '' OR source_id = ?) AND "
                   "(? = 0 OR state IN ('queued', 'running', 'paused')) AND ", kInScope,
                   " ORDER BY created_at DESC, rowid DESC LIMIT ?"}),
              read_job, filter.bot_id, filter.source_id, filter.source_id, filter.active_only ? 1 : 0, filter.limit);
 }
 
-Result<std::optional<Job>> SqliteTx::claimable_job(std::int64_t now) {
+Result<std::optional<Job>> SqlTx::claimable_job(std::int64_t now) {
   return one(sql({"SELECT ", kJobColumns, " FROM jobs WHERE (state = 'queued' OR (state = 'running' AND "
-                  "lease_expires_at < ?)) AND ", kInScope, " ORDER BY created_at, rowid LIMIT 1"}),
+                  "lease_expires_at < ?)) AND ", kInScope, " ORDER BY created_at, rowid LIMIT 1", claim_lock()}),
              read_job, now);
 }
 
-Result<std::vector<CrawlPage>> SqliteTx::crawl_pages(std::string_view job_id, const CrawlPageFilter& filter) {
+Result<std::vector<CrawlPage>> SqlTx::crawl_pages(std::string_view job_id, const CrawlPageFilter& filter) {
   return all(sql({"SELECT ", kCrawlPageColumns, " FROM crawl_pages WHERE job_id = ? AND (? = '' OR outcome = ?) AND "
                   "(? = 0 OR done = 0) AND ", kInScope, " ORDER BY done, depth, seq LIMIT ? OFFSET ?"}),
              read_crawl_page, job_id, filter.outcome, filter.outcome, filter.pending_only ? 1 : 0, filter.limit,
              filter.offset);
 }
 
-Result<std::vector<JobUpload>> SqliteTx::job_uploads(std::string_view job_id, int limit) {
+Result<std::vector<JobUpload>> SqlTx::job_uploads(std::string_view job_id, int limit) {
   return all(sql({"SELECT id, job_id, name, content_type, bytes FROM job_uploads WHERE job_id = ? AND ", kInScope,
                   " ORDER BY id LIMIT ?"}),
              [](const Statement& row) {
@@ -38,7 +38,7 @@ Result<std::vector<JobUpload>> SqliteTx::job_uploads(std::string_view job_id, in
              job_id, limit);
 }
 
-Result<std::map<std::string, std::int64_t>> SqliteTx::crawl_page_counts(std::string_view job_id) {
+Result<std::map<std::string, std::int64_t>> SqlTx::crawl_page_counts(std::string_view job_id) {
   auto stmt = db_.prepare(sql({"SELECT CASE WHEN done = 0 THEN 'pending' ELSE outcome END, count(*) FROM crawl_pages "
                                "WHERE job_id = ? AND ", kInScope, " GROUP BY 1"}));
   stmt.bind_positional(job_id);
@@ -48,7 +48,7 @@ Result<std::map<std::string, std::int64_t>> SqliteTx::crawl_page_counts(std::str
   return counts;
 }
 
-Result<Job> SqliteTx::create_job(const Job& job) {
+Result<Job> SqlTx::create_job(const Job& job) {
   PARLEY_ASSIGN_OR_RETURN(auto owner, bot(job.bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
   Job stored = job;
@@ -67,7 +67,7 @@ Result<Job> SqliteTx::create_job(const Job& job) {
   return stored;
 }
 
-Status SqliteTx::update_job(const Job& job) {
+Status SqlTx::update_job(const Job& job) {
   auto stmt = db_.prepare(sql({"UPDATE jobs SET state = ?, requested = ?, progress = ?, result = ?, error = ?, "
                                "lease_owner = ?, lease_expires_at = ?, attempts = ?, started_at = ?, finished_at = ?, "
                                "updated_at = ? WHERE id = ? AND ", kInScope}));
@@ -80,7 +80,7 @@ Status SqliteTx::update_job(const Job& job) {
   return {};
 }
 
-Result<int> SqliteTx::add_crawl_pages(std::string_view job_id, const std::vector<CrawlPage>& pages) {
+Result<int> SqlTx::add_crawl_pages(std::string_view job_id, const std::vector<CrawlPage>& pages) {
   auto owner = db_.prepare(sql({"SELECT workspace_id FROM jobs WHERE id = ? AND ", kInScope}));
   owner.bind_positional(job_id);
   bind_scope(owner);
@@ -99,7 +99,7 @@ Result<int> SqliteTx::add_crawl_pages(std::string_view job_id, const std::vector
   return added;
 }
 
-Status SqliteTx::update_crawl_page(const CrawlPage& page) {
+Status SqlTx::update_crawl_page(const CrawlPage& page) {
   auto stmt = db_.prepare(sql({"UPDATE crawl_pages SET done = ?, outcome = ?, reason = ?, http_status = ?, "
                                "document_uri = ? WHERE job_id = ? AND url = ? AND ", kInScope}));
   stmt.bind_positional(page.done ? 1 : 0, page.outcome, page.reason, page.http_status, page.document_uri, page.job_id,
@@ -110,7 +110,7 @@ Status SqliteTx::update_crawl_page(const CrawlPage& page) {
   return {};
 }
 
-Status SqliteTx::add_job_upload(const JobUpload& upload) {
+Status SqlTx::add_job_upload(const JobUpload& upload) {
   PARLEY_ASSIGN_OR_RETURN(auto owner, job(upload.job_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such job");
   db_.prepare("INSERT INTO job_uploads (job_id, workspace_id, name, content_type, bytes) VALUES (?, ?, ?, ?, ?)")
@@ -123,7 +123,7 @@ Status SqliteTx::add_job_upload(const JobUpload& upload) {
   return {};
 }
 
-Status SqliteTx::delete_job_upload(std::int64_t upload_id) {
+Status SqlTx::delete_job_upload(std::int64_t upload_id) {
   auto stmt = db_.prepare(sql({"DELETE FROM job_uploads WHERE id = ? AND ", kInScope}));
   stmt.bind_positional(upload_id);
   bind_scope(stmt);
@@ -131,4 +131,4 @@ Status SqliteTx::delete_job_upload(std::int64_t upload_id) {
   return {};
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

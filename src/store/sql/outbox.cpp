@@ -1,25 +1,25 @@
 // Webhooks and the outbox of deliveries (webhook and email), claimed under leases, with their attempts.
 #include "common/clock.h"
 #include "common/ids.h"
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<std::optional<Webhook>> SqliteTx::webhook(std::string_view webhook_id) {
+Result<std::optional<Webhook>> SqlTx::webhook(std::string_view webhook_id) {
   return one(sql({"SELECT ", kWebhookColumns, " FROM webhooks WHERE id = ? AND ", kInScope}), read_webhook, webhook_id);
 }
 
-Result<std::vector<Webhook>> SqliteTx::webhooks() {
+Result<std::vector<Webhook>> SqlTx::webhooks() {
   return all(sql({"SELECT ", kWebhookColumns, " FROM webhooks WHERE ", kInScope, " ORDER BY created_at, rowid"}),
              read_webhook);
 }
 
-Result<std::optional<Delivery>> SqliteTx::delivery(std::int64_t delivery_id) {
+Result<std::optional<Delivery>> SqlTx::delivery(std::int64_t delivery_id) {
   return one(sql({"SELECT ", kDeliveryColumns, " FROM deliveries d WHERE d.id = ? AND ", kDeliveryInScope}),
              read_delivery, delivery_id);
 }
 
-Result<std::vector<Delivery>> SqliteTx::deliveries(const DeliveryFilter& filter) {
+Result<std::vector<Delivery>> SqlTx::deliveries(const DeliveryFilter& filter) {
   return all(sql({"SELECT ", kDeliveryColumns, " FROM deliveries d WHERE (? = '' OR d.webhook_id = ?) AND "
                   "(? = '' OR d.channel = ?) AND (? = '' OR d.state = ?) AND ", kDeliveryInScope,
                   " ORDER BY d.id DESC LIMIT ? OFFSET ?"}),
@@ -27,7 +27,7 @@ Result<std::vector<Delivery>> SqliteTx::deliveries(const DeliveryFilter& filter)
              filter.state, filter.limit, filter.offset);
 }
 
-Result<std::vector<DeliveryAttempt>> SqliteTx::delivery_attempts(std::int64_t delivery_id) {
+Result<std::vector<DeliveryAttempt>> SqlTx::delivery_attempts(std::int64_t delivery_id) {
   return all(sql({"SELECT a.id, a.delivery_id, a.attempted_at, a.status, a.error, a.duration_ms, a.response "
                   "FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.delivery_id = ? AND ",
                   kDeliveryInScope, " ORDER BY a.id"}),
@@ -38,7 +38,7 @@ Result<std::vector<DeliveryAttempt>> SqliteTx::delivery_attempts(std::int64_t de
              delivery_id);
 }
 
-Result<Webhook> SqliteTx::create_webhook(const Webhook& webhook) {
+Result<Webhook> SqlTx::create_webhook(const Webhook& webhook) {
   if (scope_.is_system()) return make_error(ErrorCode::forbidden, "a webhook belongs to a workspace");
   if (!webhook.bot_id.empty()) {
     PARLEY_ASSIGN_OR_RETURN(auto owner, bot(webhook.bot_id));
@@ -57,7 +57,7 @@ Result<Webhook> SqliteTx::create_webhook(const Webhook& webhook) {
   return stored;
 }
 
-Status SqliteTx::update_webhook(const Webhook& webhook) {
+Status SqlTx::update_webhook(const Webhook& webhook) {
   auto stmt = db_.prepare(sql({"UPDATE webhooks SET url = ?, events = ?, format = ?, secret = ?, description = ?, "
                                "active = ?, updated_at = ? WHERE id = ? AND ", kInScope}));
   stmt.bind_positional(webhook.url, Json(webhook.events).dump(), webhook.format, webhook.secret, webhook.description,
@@ -68,7 +68,7 @@ Status SqliteTx::update_webhook(const Webhook& webhook) {
   return {};
 }
 
-Status SqliteTx::delete_webhook(std::string_view webhook_id) {
+Status SqlTx::delete_webhook(std::string_view webhook_id) {
   auto stmt = db_.prepare(sql({"DELETE FROM webhooks WHERE id = ? AND ", kInScope}));
   stmt.bind_positional(webhook_id);
   bind_scope(stmt);
@@ -77,30 +77,29 @@ Status SqliteTx::delete_webhook(std::string_view webhook_id) {
   return {};
 }
 
-Result<Delivery> SqliteTx::add_delivery(const Delivery& delivery) {
+Result<Delivery> SqlTx::add_delivery(const Delivery& delivery) {
   PARLEY_TRY(require_workspace(delivery.workspace_id));
   Delivery stored = delivery;
   stored.created_at = unix_millis();
-  db_.prepare("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, event_type, "
-              "payload, state, next_attempt_at, expires_at, created_at) "
-              "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?)")
-      .bind_positional(stored.workspace_id, stored.bot_id, stored.channel, stored.webhook_id, stored.target,
-                       stored.format, stored.event_id, stored.event_type, stored.payload, stored.next_attempt_at,
-                       stored.expires_at, stored.created_at)
-      .run();
-  stored.id = db_.last_insert_rowid();
+  stored.id = inserted_id(
+      db_.prepare("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, "
+                  "event_type, payload, state, next_attempt_at, expires_at, created_at) "
+                  "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id")
+          .bind_positional(stored.workspace_id, stored.bot_id, stored.channel, stored.webhook_id, stored.target,
+                           stored.format, stored.event_id, stored.event_type, stored.payload, stored.next_attempt_at,
+                           stored.expires_at, stored.created_at));
   stored.state = "pending";
   return stored;
 }
 
-Result<std::vector<Delivery>> SqliteTx::claim_deliveries(std::string_view channel, std::int64_t now, std::string_view owner,
+Result<std::vector<Delivery>> SqlTx::claim_deliveries(std::string_view channel, std::int64_t now, std::string_view owner,
                                                std::int64_t lease_until, int limit) {
   std::vector<Delivery> claimed = [&] {
     auto stmt = db_.prepare(sql({"SELECT ", kDeliveryColumns, ", COALESCE(w.url, d.target), COALESCE(w.secret, '') "
                                  "FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id "
                                  "WHERE d.channel = ? AND d.state = 'pending' AND d.next_attempt_at <= ? AND "
                                  "d.lease_expires_at < ? AND (d.webhook_id IS NULL OR w.active = 1) AND ",
-                                 kDeliveryInScope, " ORDER BY d.next_attempt_at, d.id LIMIT ?"}));
+                                 kDeliveryInScope, " ORDER BY d.next_attempt_at, d.id LIMIT ?", claim_lock()}));
     stmt.bind_positional(channel, now, now, limit);
     bind_scope(stmt);
     std::vector<Delivery> rows;
@@ -123,7 +122,7 @@ Result<std::vector<Delivery>> SqliteTx::claim_deliveries(std::string_view channe
   return claimed;
 }
 
-Status SqliteTx::update_delivery(const Delivery& delivery) {
+Status SqlTx::update_delivery(const Delivery& delivery) {
   auto stmt = db_.prepare(sql({"UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, expires_at = ?, "
                                "lease_owner = ?, lease_expires_at = ?, last_status = ?, last_error = ?, delivered_at = ? "
                                "WHERE id = ? AND ", kInScope}));
@@ -136,7 +135,7 @@ Status SqliteTx::update_delivery(const Delivery& delivery) {
   return {};
 }
 
-Status SqliteTx::add_delivery_attempt(const DeliveryAttempt& attempt) {
+Status SqlTx::add_delivery_attempt(const DeliveryAttempt& attempt) {
   db_.prepare("INSERT INTO delivery_attempts (delivery_id, attempted_at, status, error, duration_ms, response) "
               "VALUES (?, ?, ?, ?, ?, ?)")
       .bind_positional(attempt.delivery_id, attempt.attempted_at, attempt.status, attempt.error, attempt.duration_ms,
@@ -145,7 +144,7 @@ Status SqliteTx::add_delivery_attempt(const DeliveryAttempt& attempt) {
   return {};
 }
 
-Status SqliteTx::release_deliveries(std::string_view owner) {
+Status SqlTx::release_deliveries(std::string_view owner) {
   auto stmt = db_.prepare(sql({"UPDATE deliveries SET lease_owner = '', lease_expires_at = 0 WHERE lease_owner = ? AND "
                                "state = 'pending' AND ", kInScope}));
   stmt.bind_positional(owner);
@@ -154,4 +153,4 @@ Status SqliteTx::release_deliveries(std::string_view owner) {
   return {};
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

@@ -3,15 +3,15 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<std::optional<Lead>> SqliteTx::lead(std::string_view lead_id) {
+Result<std::optional<Lead>> SqlTx::lead(std::string_view lead_id) {
   return one(sql({"SELECT ", kLeadColumns, " FROM leads WHERE id = ? AND ", kInScope}), read_lead, lead_id);
 }
 
-Result<std::vector<Lead>> SqliteTx::leads(std::string_view bot_id, const LeadFilter& filter) {
+Result<std::vector<Lead>> SqlTx::leads(std::string_view bot_id, const LeadFilter& filter) {
   auto stmt = db_.prepare(sql(
       {"SELECT ", kLeadColumns, " FROM leads WHERE bot_id = :bot AND created_at >= :since AND created_at < :until"
        " AND (:text = '' OR instr(lower(name || ' ' || email || ' ' || phone || ' ' || company), :text) > 0)"
@@ -30,32 +30,33 @@ Result<std::vector<Lead>> SqliteTx::leads(std::string_view bot_id, const LeadFil
   return out;
 }
 
-Result<std::vector<Lead>> SqliteTx::leads_by_contact(std::string_view bot_id, std::string_view email,
+Result<std::vector<Lead>> SqlTx::leads_by_contact(std::string_view bot_id, std::string_view email,
                                            std::string_view phone) {
   return all(sql({"SELECT ", kLeadColumns, " FROM leads WHERE bot_id = ? AND ((? <> '' AND email = ?) OR "
                   "(? <> '' AND phone = ?)) AND ", kInScope, " ORDER BY created_at"}),
              read_lead, bot_id, email, email, phone, phone);
 }
 
-Result<std::vector<Conversation>> SqliteTx::lead_conversations(std::string_view lead_id) {
+Result<std::vector<Conversation>> SqlTx::lead_conversations(std::string_view lead_id) {
   return all(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE lead_id = ? AND ", kInScope,
                   " ORDER BY created_at DESC"}),
              read_conversation, lead_id);
 }
 
-Result<std::vector<Conversation>> SqliteTx::inbox(const InboxFilter& filter) {
+Result<std::vector<Conversation>> SqlTx::inbox(const InboxFilter& filter) {
   std::vector<std::string> statuses = filter.statuses;
   if (statuses.empty()) statuses = {"waiting_for_agent", "with_agent"};
-  const Json wanted(statuses);
+  std::string wanted = "?";  // a parameter per status
+  for (std::size_t i = 1; i < statuses.size(); ++i) wanted += ", ?";
   auto stmt = db_.prepare(sql(
       {"SELECT ", kConversationSummaryColumns,
        ", (SELECT m.text FROM messages m WHERE m.conversation_id = conversations.id ORDER BY m.id DESC LIMIT 1)"
        ", (SELECT m.role FROM messages m WHERE m.conversation_id = conversations.id ORDER BY m.id DESC LIMIT 1)"
-       " FROM conversations WHERE status IN (SELECT value FROM json_each(:statuses))"
+       " FROM conversations WHERE status IN (", wanted, ")"
        " AND (:bot = '' OR bot_id = :bot) AND (:agent = '' OR agent_id = :agent) AND ",
        kInScope, " ORDER BY COALESCE(handoff_requested_at, updated_at), rowid LIMIT :limit"}));
-  stmt.bind(":statuses", wanted.dump())
-      .bind(":bot", filter.bot_id)
+  for (std::size_t i = 0; i < statuses.size(); ++i) stmt.bind(static_cast<int>(i) + 1, statuses[i]);
+  stmt.bind(":bot", filter.bot_id)
       .bind(":agent", filter.agent_id)
       .bind(":limit", filter.limit);
   bind_scope(stmt);
@@ -69,14 +70,14 @@ Result<std::vector<Conversation>> SqliteTx::inbox(const InboxFilter& filter) {
   return out;
 }
 
-Result<std::vector<Conversation>> SqliteTx::unclaimed_conversations(std::int64_t now) {
+Result<std::vector<Conversation>> SqlTx::unclaimed_conversations(std::int64_t now) {
   return all(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE status = 'waiting_for_agent' "
                   "AND claim_deadline_at <= ? AND handoff_notice_at IS NULL AND ", kInScope,
                   " ORDER BY claim_deadline_at LIMIT 500"}),
              read_conversation, now);
 }
 
-Result<Lead> SqliteTx::create_lead(const Lead& lead) {
+Result<Lead> SqlTx::create_lead(const Lead& lead) {
   PARLEY_ASSIGN_OR_RETURN(auto owner, bot(lead.bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
   Lead stored = lead;
@@ -91,7 +92,7 @@ Result<Lead> SqliteTx::create_lead(const Lead& lead) {
   return stored;
 }
 
-Status SqliteTx::update_lead(const Lead& lead) {
+Status SqlTx::update_lead(const Lead& lead) {
   auto stmt = db_.prepare(sql({"UPDATE leads SET name = ?, email = ?, phone = ?, company = ?, fields = ?, "
                                "consent_text = ?, consented_at = ?, trigger = ?, conversation_id = ?, submissions = ?, "
                                "updated_at = ? WHERE id = ? AND ", kInScope}));
@@ -103,7 +104,7 @@ Status SqliteTx::update_lead(const Lead& lead) {
   return {};
 }
 
-Status SqliteTx::delete_lead(std::string_view lead_id) {
+Status SqlTx::delete_lead(std::string_view lead_id) {
   auto stmt = db_.prepare(sql({"DELETE FROM leads WHERE id = ? AND ", kInScope}));
   stmt.bind_positional(lead_id);
   bind_scope(stmt);
@@ -116,7 +117,7 @@ Status SqliteTx::delete_lead(std::string_view lead_id) {
   return {};
 }
 
-Status SqliteTx::update_conversation_support(const Conversation& conversation) {
+Status SqlTx::update_conversation_support(const Conversation& conversation) {
   auto stmt = db_.prepare(sql({"UPDATE conversations SET status = ?, agent_id = ?, agent_name = ?, "
                                "handoff_requested_at = ?, handoff_reason = ?, claim_deadline_at = ?, "
                                "handoff_notice_at = ?, claimed_at = ?, closed_at = ?, summary = ?, lead_id = ?, "
@@ -131,4 +132,4 @@ Status SqliteTx::update_conversation_support(const Conversation& conversation) {
   return {};
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

@@ -1,11 +1,11 @@
 // Reports over conversations and generations: a bot's analytics, usage and spend.
 #include <map>
 
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<BotAnalytics> SqliteTx::analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) {
+Result<BotAnalytics> SqlTx::analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) {
   BotAnalytics out;
   PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
@@ -16,7 +16,7 @@ Result<BotAnalytics> SqliteTx::analytics(std::string_view bot_id, std::int64_t s
       " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until";
   const auto window = [&](Statement& stmt) { stmt.bind(":bot", bot_id).bind(":since", since).bind(":until", until); };
 
-  auto started = db_.prepare(sql({"SELECT date(created_at / 1000, 'unixepoch') AS day, count(*) FROM conversations "
+  auto started = db_.prepare(sql({"SELECT ", day_of("created_at"), " AS day, count(*) FROM conversations "
                                   "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until GROUP BY day"}));
   window(started);
   while (started.step()) {
@@ -24,7 +24,7 @@ Result<BotAnalytics> SqliteTx::analytics(std::string_view bot_id, std::int64_t s
     day.conversations = started.integer(1);
     out.conversations += day.conversations;
   }
-  auto messages = db_.prepare(sql({"SELECT date(a.created_at / 1000, 'unixepoch') AS day, a.role, a.mode, count(*)",
+  auto messages = db_.prepare(sql({"SELECT ", day_of("a.created_at"), " AS day, a.role, a.mode, count(*)",
                                    kBotMessages, " GROUP BY day, a.role, a.mode"}));
   window(messages);
   while (messages.step()) {
@@ -63,11 +63,11 @@ Result<BotAnalytics> SqliteTx::analytics(std::string_view bot_id, std::int64_t s
   window(unanswered);
   while (unanswered.step()) out.unanswered.push_back({unanswered.text(0), unanswered.integer(1), unanswered.integer(2)});
 
-  auto cited = db_.prepare(
-      "SELECT json_extract(j.value, '$.url') AS url, max(json_extract(j.value, '$.title')), count(*) "
-      "FROM messages a JOIN conversations c ON c.id = a.conversation_id, json_each(a.sources) j "
-      "WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.role = 'assistant' "
-      "GROUP BY url ORDER BY count(*) DESC, url LIMIT 10");
+  auto cited = db_.prepare(sql(
+      {"SELECT ", json_text("j.value", "url"), " AS url, max(", json_text("j.value", "title"), "), count(*) "
+       "FROM messages a JOIN conversations c ON c.id = a.conversation_id, ", json_elements("a.sources"),
+       " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.role = 'assistant' "
+       "GROUP BY url ORDER BY count(*) DESC, url LIMIT 10"}));
   window(cited);
   while (cited.step()) out.top_sources.push_back({cited.text(1), cited.text(0), cited.integer(2)});
 
@@ -82,10 +82,10 @@ Result<BotAnalytics> SqliteTx::analytics(std::string_view bot_id, std::int64_t s
   return out;
 }
 
-Result<std::vector<UsageRow>> SqliteTx::usage(std::string_view bot_id, std::int64_t since, std::int64_t until) {
+Result<std::vector<UsageRow>> SqlTx::usage(std::string_view bot_id, std::int64_t since, std::int64_t until) {
   auto stmt = db_.prepare(sql(
-      {"SELECT date(created_at / 1000, 'unixepoch') AS day, bot_id, provider, model, count(*), "
-       "sum(outcome = 'failed'), sum(prompt_tokens), sum(completion_tokens), sum(cost_usd), avg(first_token_ms), "
+      {"SELECT ", day_of("created_at"), " AS day, bot_id, provider, model, count(*), "
+       "sum(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END), sum(prompt_tokens), sum(completion_tokens), sum(cost_usd), avg(first_token_ms), "
        "avg(total_ms) FROM generations WHERE ", kInScope,
        " AND (:bot = '' OR bot_id = :bot) AND created_at >= :since AND created_at < :until "
        "GROUP BY day, bot_id, provider, model ORDER BY day, bot_id, provider, model"}));
@@ -99,7 +99,7 @@ Result<std::vector<UsageRow>> SqliteTx::usage(std::string_view bot_id, std::int6
   return rows;
 }
 
-Result<double> SqliteTx::spend_since(std::string_view bot_id, std::int64_t since) {
+Result<double> SqlTx::spend_since(std::string_view bot_id, std::int64_t since) {
   auto stmt = db_.prepare(sql({"SELECT coalesce(sum(cost_usd), 0) FROM generations WHERE ", kInScope,
                                " AND (:bot = '' OR bot_id = :bot) AND created_at >= :since"}));
   bind_scope(stmt);
@@ -108,4 +108,4 @@ Result<double> SqliteTx::spend_since(std::string_view bot_id, std::int64_t since
   return stmt.real(0);
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

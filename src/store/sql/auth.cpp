@@ -1,19 +1,19 @@
 // Authentication: API keys, users, sign-in sessions and instance secrets.
 #include "common/clock.h"
 #include "common/ids.h"
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<std::optional<ApiKey>> SqliteTx::api_key_by_prefix(std::string_view prefix) {
+Result<std::optional<ApiKey>> SqlTx::api_key_by_prefix(std::string_view prefix) {
   return one(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE prefix = ? AND ", kInScope}), read_api_key, prefix);
 }
 
-Result<std::vector<ApiKey>> SqliteTx::api_keys() {
+Result<std::vector<ApiKey>> SqlTx::api_keys() {
   return all(sql({"SELECT ", kApiKeyColumns, " FROM api_keys WHERE ", kInScope, " ORDER BY created_at"}), read_api_key);
 }
 
-Result<ApiKey> SqliteTx::create_api_key(const ApiKey& key) {
+Result<ApiKey> SqlTx::create_api_key(const ApiKey& key) {
   PARLEY_TRY(require_workspace(key.workspace_id));
   ApiKey stored = key;
   stored.id = new_id("key");
@@ -31,7 +31,7 @@ Result<ApiKey> SqliteTx::create_api_key(const ApiKey& key) {
   return stored;
 }
 
-Status SqliteTx::touch_api_key(std::string_view key_id, std::int64_t used_at) {
+Status SqlTx::touch_api_key(std::string_view key_id, std::int64_t used_at) {
   auto stmt = db_.prepare(sql({"UPDATE api_keys SET last_used_at = ? WHERE id = ? AND ", kInScope}));
   stmt.bind(1, used_at).bind(2, key_id);
   bind_scope(stmt);
@@ -39,7 +39,7 @@ Status SqliteTx::touch_api_key(std::string_view key_id, std::int64_t used_at) {
   return {};
 }
 
-Status SqliteTx::revoke_api_key(std::string_view key_id) {
+Status SqlTx::revoke_api_key(std::string_view key_id) {
   auto stmt = db_.prepare(sql({"UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND ", kInScope}));
   stmt.bind(1, unix_millis()).bind(2, key_id);
   bind_scope(stmt);
@@ -48,21 +48,21 @@ Status SqliteTx::revoke_api_key(std::string_view key_id) {
   return {};
 }
 
-Result<std::optional<User>> SqliteTx::user_by_email(std::string_view email) {
+Result<std::optional<User>> SqlTx::user_by_email(std::string_view email) {
   return one(sql({"SELECT ", kUserColumns, " FROM users WHERE email = ? AND ", kInScope}), read_user, ascii_lower(email));
 }
 
-Result<std::optional<User>> SqliteTx::user(std::string_view user_id) {
+Result<std::optional<User>> SqlTx::user(std::string_view user_id) {
   return one(sql({"SELECT ", kUserColumns, " FROM users WHERE id = ? AND ", kInScope}), read_user, user_id);
 }
 
-Result<std::optional<Session>> SqliteTx::session(std::string_view session_id) {
+Result<std::optional<Session>> SqlTx::session(std::string_view session_id) {
   return one(sql({"SELECT id, workspace_id, user_id, created_at, expires_at FROM sessions WHERE id = ? AND ", kInScope}),
              [](const Statement& row) { return Session{row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4)}; },
              session_id);
 }
 
-Result<User> SqliteTx::create_user(const User& user) {
+Result<User> SqlTx::create_user(const User& user) {
   PARLEY_TRY(require_workspace(user.workspace_id));
   User stored = user;
   stored.id = new_id("usr");
@@ -80,7 +80,7 @@ Result<User> SqliteTx::create_user(const User& user) {
   return stored;
 }
 
-Status SqliteTx::set_user_password(std::string_view user_id, std::string_view password_hash) {
+Status SqlTx::set_user_password(std::string_view user_id, std::string_view password_hash) {
   auto stmt = db_.prepare(sql({"UPDATE users SET password_hash = ? WHERE id = ? AND ", kInScope}));
   stmt.bind(1, password_hash).bind(2, user_id);
   bind_scope(stmt);
@@ -89,7 +89,7 @@ Status SqliteTx::set_user_password(std::string_view user_id, std::string_view pa
   return {};
 }
 
-Status SqliteTx::set_user_role(std::string_view user_id, Role role) {
+Status SqlTx::set_user_role(std::string_view user_id, Role role) {
   auto stmt = db_.prepare(sql({"UPDATE users SET role = ? WHERE id = ? AND ", kInScope}));
   stmt.bind(1, role_name(role)).bind(2, user_id);
   bind_scope(stmt);
@@ -98,7 +98,7 @@ Status SqliteTx::set_user_role(std::string_view user_id, Role role) {
   return {};
 }
 
-Status SqliteTx::delete_user(std::string_view user_id) {
+Status SqlTx::delete_user(std::string_view user_id) {
   auto stmt = db_.prepare(sql({"DELETE FROM users WHERE id = ? AND ", kInScope}));  // cascades to sessions
   stmt.bind(1, user_id);
   bind_scope(stmt);
@@ -107,7 +107,7 @@ Status SqliteTx::delete_user(std::string_view user_id) {
   return {};
 }
 
-Result<Session> SqliteTx::create_session(const Session& session) {
+Result<Session> SqlTx::create_session(const Session& session) {
   PARLEY_TRY(require_workspace(session.workspace_id));
   Session stored = session;
   stored.created_at = unix_millis();
@@ -123,7 +123,7 @@ Result<Session> SqliteTx::create_session(const Session& session) {
   return stored;
 }
 
-Status SqliteTx::delete_session(std::string_view session_id) {
+Status SqlTx::delete_session(std::string_view session_id) {
   auto stmt = db_.prepare(sql({"DELETE FROM sessions WHERE id = ? AND ", kInScope}));
   stmt.bind(1, session_id);
   bind_scope(stmt);
@@ -131,7 +131,7 @@ Status SqliteTx::delete_session(std::string_view session_id) {
   return {};
 }
 
-Result<std::string> SqliteTx::instance_secret(std::string_view name, std::string_view initial) {
+Result<std::string> SqlTx::instance_secret(std::string_view name, std::string_view initial) {
   if (!scope_.is_system()) return make_error(ErrorCode::forbidden, "instance secrets belong to the system scope");
   db_.prepare("INSERT INTO instance_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
       .bind(1, name)
@@ -144,4 +144,4 @@ Result<std::string> SqliteTx::instance_secret(std::string_view name, std::string
   return stmt.text(0);
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

@@ -4,39 +4,38 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
-#include "store/sqlite/schema.h"
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<std::optional<Source>> SqliteTx::source(std::string_view bot_id, std::string_view source_id) {
+Result<std::optional<Source>> SqlTx::source(std::string_view bot_id, std::string_view source_id) {
   return one(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.id = ? AND s.bot_id = ? AND ", kSourceInScope}),
              read_source, source_id, bot_id);
 }
 
-Result<std::optional<Source>> SqliteTx::source_by_name(std::string_view bot_id, std::string_view name) {
+Result<std::optional<Source>> SqlTx::source_by_name(std::string_view bot_id, std::string_view name) {
   return one(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.bot_id = ? AND s.name = ? AND ", kSourceInScope}),
              read_source, bot_id, name);
 }
 
-Result<std::vector<Source>> SqliteTx::sources(std::string_view bot_id) {
+Result<std::vector<Source>> SqlTx::sources(std::string_view bot_id) {
   return all(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.bot_id = ? AND ", kSourceInScope,
                   " ORDER BY s.created_at, s.id"}),
              read_source, bot_id);
 }
 
-Result<std::vector<Document>> SqliteTx::documents(std::string_view source_id) {
+Result<std::vector<Document>> SqlTx::documents(std::string_view source_id) {
   return all(sql({"SELECT ", kDocumentColumns, " FROM documents WHERE source_id = ? AND ", kInScope, " ORDER BY uri"}),
              read_document, source_id);
 }
 
-Result<std::vector<Source>> SqliteTx::sources_due_for_sync(std::int64_t now) {
+Result<std::vector<Source>> SqlTx::sources_due_for_sync(std::int64_t now) {
   return all(sql({"SELECT ", kSourceColumns, " FROM sources s WHERE s.next_sync_at IS NOT NULL AND s.next_sync_at <= ? AND ",
                   kSourceInScope, " ORDER BY s.next_sync_at"}),
              read_source, now);
 }
 
-Result<std::vector<Chunk>> SqliteTx::chunks(std::string_view bot_id, const std::vector<std::int64_t>& ids) {
+Result<std::vector<Chunk>> SqlTx::chunks(std::string_view bot_id, const std::vector<std::int64_t>& ids) {
   auto stmt = db_.prepare(sql({"SELECT ", kChunkColumns,
                                " FROM chunks c JOIN documents d ON d.id = c.document_id "
                                "WHERE c.id = ? AND c.bot_id = ? AND (:ws = '' OR c.workspace_id = :ws)"}));
@@ -51,14 +50,14 @@ Result<std::vector<Chunk>> SqliteTx::chunks(std::string_view bot_id, const std::
   return out;
 }
 
-Result<std::vector<Chunk>> SqliteTx::document_chunks(std::string_view document_id) {
+Result<std::vector<Chunk>> SqlTx::document_chunks(std::string_view document_id) {
   return all(sql({"SELECT ", kChunkColumns,
                   " FROM chunks c JOIN documents d ON d.id = c.document_id "
                   "WHERE c.document_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.ordinal"}),
              read_chunk, document_id);
 }
 
-Status SqliteTx::scan_chunks(std::string_view bot_id, const std::function<void(const Chunk&)>& visit) {
+Status SqlTx::scan_chunks(std::string_view bot_id, const std::function<void(const Chunk&)>& visit) {
   auto stmt = db_.prepare(sql({"SELECT ", kChunkColumns,
                                " FROM chunks c JOIN documents d ON d.id = c.document_id "
                                "WHERE c.bot_id = ? AND (:ws = '' OR c.workspace_id = :ws) ORDER BY c.document_id, c.ordinal"}));
@@ -68,7 +67,7 @@ Status SqliteTx::scan_chunks(std::string_view bot_id, const std::function<void(c
   return {};
 }
 
-Result<Source> SqliteTx::create_source(std::string_view bot_id, SourceKind kind, std::string_view name) {
+Result<Source> SqlTx::create_source(std::string_view bot_id, SourceKind kind, std::string_view name) {
   PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
   Source source;
@@ -93,7 +92,7 @@ Result<Source> SqliteTx::create_source(std::string_view bot_id, SourceKind kind,
   return source;
 }
 
-Status SqliteTx::update_source(const Source& source) {
+Status SqlTx::update_source(const Source& source) {
   auto stmt = db_.prepare(sql({"UPDATE sources SET status = ?, error = ?, config = ?, next_sync_at = ?, updated_at = ? "
                                "WHERE id = ? AND ", kInScope}));
   stmt.bind_positional(source.status, source.error, source.config.dump(), source.next_sync_at, unix_millis(), source.id);
@@ -103,7 +102,7 @@ Status SqliteTx::update_source(const Source& source) {
   return {};
 }
 
-Status SqliteTx::delete_source(std::string_view bot_id, std::string_view source_id) {
+Status SqlTx::delete_source(std::string_view bot_id, std::string_view source_id) {
   PARLEY_ASSIGN_OR_RETURN(auto existing, source(bot_id, source_id));
   if (!existing) return make_error(ErrorCode::not_found, "no such source");
   auto docs = db_.prepare("SELECT id FROM documents WHERE source_id = ?");
@@ -118,7 +117,7 @@ Status SqliteTx::delete_source(std::string_view bot_id, std::string_view source_
   return {};
 }
 
-Result<Document> SqliteTx::put_document(const Document& document, const std::vector<NewChunk>& new_chunks) {
+Result<Document> SqlTx::put_document(const Document& document, const std::vector<NewChunk>& new_chunks) {
   PARLEY_ASSIGN_OR_RETURN(auto workspace_id, source_workspace(document.bot_id, document.source_id));
   if (!workspace_id) return make_error(ErrorCode::not_found, "no such source");
   Document stored = document;
@@ -164,7 +163,7 @@ Result<Document> SqliteTx::put_document(const Document& document, const std::vec
   return stored;
 }
 
-Status SqliteTx::delete_document(std::string_view document_id) {
+Status SqlTx::delete_document(std::string_view document_id) {
   auto stmt = db_.prepare(sql({"SELECT bot_id FROM documents WHERE id = ? AND ", kInScope}));
   stmt.bind(1, document_id);
   bind_scope(stmt);
@@ -177,32 +176,23 @@ Status SqliteTx::delete_document(std::string_view document_id) {
   return {};
 }
 
-Result<std::optional<std::string>> SqliteTx::source_workspace(std::string_view bot_id, std::string_view source_id) {
+Result<std::optional<std::string>> SqlTx::source_workspace(std::string_view bot_id, std::string_view source_id) {
   return one(sql({"SELECT s.workspace_id FROM sources s WHERE s.id = ? AND s.bot_id = ? AND ", kSourceInScope}),
              read_first_text, source_id, bot_id);
 }
 
-void SqliteTx::insert_chunks(const Document& document, const std::vector<const NewChunk*>& new_chunks) {
+void SqlTx::insert_chunks(const Document& document, const std::vector<const NewChunk*>& new_chunks) {
   if (new_chunks.empty()) return;
-  auto insert = db_.prepare("INSERT INTO chunks (workspace_id, bot_id, document_id, ordinal, kind, title, "
-                            "heading_path, text, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  auto index = db_.prepare(index_chunk_sql(document.bot_id));
   for (const NewChunk* new_chunk : new_chunks) {
-    const auto& [chunk, terms] = *new_chunk;
-    insert.bind_positional(document.workspace_id, document.bot_id, document.id, chunk.ordinal,
-                           chunk_kind_name(chunk.kind), chunk.title, chunk.heading_path, chunk.text,
-                           chunk.metadata.dump());
-    insert.run();
-    insert.reset();
-    index.bind_positional(db_.last_insert_rowid(), terms.title, terms.headings, terms.body,
-                          chunk_kind_name(chunk.kind));
-    index.run();
-    index.reset();
+    const Chunk& chunk = new_chunk->chunk;
+    const std::int64_t id = inserted_id(
+        db_.prepare("INSERT INTO chunks (workspace_id, bot_id, document_id, ordinal, kind, title, heading_path, text, "
+                    "metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+            .bind_positional(document.workspace_id, document.bot_id, document.id, chunk.ordinal,
+                             chunk_kind_name(chunk.kind), chunk.title, chunk.heading_path, chunk.text,
+                             chunk.metadata.dump()));
+    index_chunk(document, id, *new_chunk);
   }
-}
-
-std::string SqliteTx::index_chunk_sql(std::string_view bot_id) {
-  return "INSERT INTO " + fts_table(bot_id) + " (rowid, title, headings, body, kind) VALUES (?, ?, ?, ?, ?)";
 }
 
 // Brings a stored document's chunks to `new_chunks` while keeping the ids of those whose content is unchanged,
@@ -211,7 +201,7 @@ std::string SqliteTx::index_chunk_sql(std::string_view bot_id) {
 // one. Kept chunks are left alone in the chunks table and the full-text index unless their ordinal, metadata or
 // analysed terms (another index language) changed; only removed chunks are deleted and new ones inserted.
 // Returns how many chunks the document gained (negative: lost).
-std::int64_t SqliteTx::replace_chunks(const Document& document, const std::vector<NewChunk>& new_chunks) {
+std::int64_t SqlTx::replace_chunks(const Document& document, const std::vector<NewChunk>& new_chunks) {
   struct OldChunk {
     std::int64_t id;
     int ordinal;
@@ -252,7 +242,6 @@ std::int64_t SqliteTx::replace_chunks(const Document& document, const std::vecto
       }
     }
   }
-  const std::string table = fts_table(document.bot_id);
   std::vector<const NewChunk*> added;
   for (std::size_t i = 0; i < new_chunks.size(); ++i) {
     const auto& [chunk, terms] = new_chunks[i];
@@ -267,16 +256,9 @@ std::int64_t SqliteTx::replace_chunks(const Document& document, const std::vecto
           .bind_positional(chunk.ordinal, metadata, old->id)
           .run();
     }
-    auto indexed = db_.prepare("SELECT title, headings, body FROM " + table + " WHERE rowid = ?");
-    indexed.bind(1, old->id);
-    const bool same_terms = indexed.step() && indexed.text(0) == terms.title && indexed.text(1) == terms.headings &&
-                            indexed.text(2) == terms.body;
-    indexed.reset();
-    if (!same_terms) {
-      db_.prepare("DELETE FROM " + table + " WHERE rowid = ?").bind(1, old->id).run();
-      db_.prepare(index_chunk_sql(document.bot_id))
-          .bind_positional(old->id, terms.title, terms.headings, terms.body, chunk_kind_name(chunk.kind))
-          .run();
+    if (!chunk_indexed_as(document, old->id, terms)) {
+      unindex_chunk(document, old->id);
+      index_chunk(document, old->id, new_chunks[i]);
     }
   }
   // New chunks before removed ones go: SQLite gives a new row the largest id plus one, which would otherwise be
@@ -285,25 +267,23 @@ std::int64_t SqliteTx::replace_chunks(const Document& document, const std::vecto
   std::int64_t removed = 0;
   for (const OldChunk& old : old_chunks) {
     if (old.kept) continue;
-    db_.prepare("DELETE FROM " + table + " WHERE rowid = ?").bind(1, old.id).run();
+    unindex_chunk(document, old.id);
     db_.prepare("DELETE FROM chunks WHERE id = ?").bind(1, old.id).run();
     ++removed;
   }
   return static_cast<std::int64_t>(added.size()) - removed;
 }
 
-// The full-text rows are removed explicitly: they live in a per-bot table that foreign keys cannot reach.
-// Returns how many chunks were removed.
-std::int64_t SqliteTx::remove_document_chunks(std::string_view bot_id, std::string_view document_id) {
-  db_.prepare("DELETE FROM " + fts_table(bot_id) + " WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)")
-      .bind(1, document_id)
-      .run();
+// The full-text rows are removed explicitly: foreign keys cannot reach the index. Returns how many chunks were
+// removed.
+std::int64_t SqlTx::remove_document_chunks(std::string_view bot_id, std::string_view document_id) {
+  unindex_document_chunks(bot_id, document_id);
   db_.prepare("DELETE FROM chunks WHERE document_id = ?").bind(1, document_id).run();
   return db_.changes();
 }
 
 // A change to the bot's chunks: the cached statistics of readers are keyed by knowledge_version.
-void SqliteTx::bump_knowledge(std::string_view bot_id, std::int64_t chunk_delta) {
+void SqlTx::bump_knowledge(std::string_view bot_id, std::int64_t chunk_delta) {
   db_.prepare("UPDATE bots SET knowledge_version = knowledge_version + 1, chunk_count = chunk_count + ?2, "
               "updated_at = ?3 WHERE id = ?1")
       .bind(1, bot_id)
@@ -312,4 +292,4 @@ void SqliteTx::bump_knowledge(std::string_view bot_id, std::int64_t chunk_delta)
       .run();
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

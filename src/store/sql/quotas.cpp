@@ -1,9 +1,9 @@
 // Quotas kept in the store so that a restart does not hand out fresh ones.
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<bool> SqliteTx::take_daily_message(std::string_view bot_id, std::int64_t day, std::int64_t limit) {
+Result<bool> SqlTx::take_daily_message(std::string_view bot_id, std::int64_t day, std::int64_t limit) {
   PARLEY_ASSIGN_OR_RETURN(auto owner, bot(bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
   if (limit <= 0) return false;
@@ -15,4 +15,4 @@ Result<bool> SqliteTx::take_daily_message(std::string_view bot_id, std::int64_t 
   return db_.changes() > 0;
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store

@@ -3,16 +3,16 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
-#include "store/sqlite/sqlite_tx.h"
+#include "store/sql/sql_tx.h"
 
-namespace parley::store::sqlite {
+namespace parley::store {
 
-Result<std::optional<Conversation>> SqliteTx::conversation(std::string_view bot_id, std::string_view conversation_id) {
+Result<std::optional<Conversation>> SqlTx::conversation(std::string_view bot_id, std::string_view conversation_id) {
   return one(sql({"SELECT ", kConversationSummaryColumns, " FROM conversations WHERE id = ? AND bot_id = ? AND ", kInScope}),
              read_conversation, conversation_id, bot_id);
 }
 
-Result<std::vector<Conversation>> SqliteTx::conversations(std::string_view bot_id, const ConversationFilter& filter) {
+Result<std::vector<Conversation>> SqlTx::conversations(std::string_view bot_id, const ConversationFilter& filter) {
   // Named parameters throughout: the optional filters each appear twice.
   auto stmt = db_.prepare(sql(
       {"SELECT ", kConversationSummaryColumns,
@@ -37,14 +37,14 @@ Result<std::vector<Conversation>> SqliteTx::conversations(std::string_view bot_i
   return out;
 }
 
-Result<std::vector<Message>> SqliteTx::messages(std::string_view conversation_id) {
+Result<std::vector<Message>> SqlTx::messages(std::string_view conversation_id) {
   // Scoped through the conversation row, which carries the workspace.
   return all(sql({"SELECT ", kMessageColumns, " FROM messages WHERE conversation_id = ? AND EXISTS ("
                   "SELECT 1 FROM conversations WHERE id = ? AND ", kInScope, ") ORDER BY id"}),
              read_message, conversation_id, conversation_id);
 }
 
-Result<Conversation> SqliteTx::create_conversation(std::string_view bot_id) {
+Result<Conversation> SqlTx::create_conversation(std::string_view bot_id) {
   PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
   Conversation conversation;
@@ -63,7 +63,7 @@ Result<Conversation> SqliteTx::create_conversation(std::string_view bot_id) {
   return conversation;
 }
 
-Result<Message> SqliteTx::append_message(const Message& message) {
+Result<Message> SqlTx::append_message(const Message& message) {
   Message stored = message;
   stored.created_at = unix_millis();
   auto update = db_.prepare(sql({"UPDATE conversations SET message_count = message_count + 1, updated_at = ? "
@@ -72,23 +72,15 @@ Result<Message> SqliteTx::append_message(const Message& message) {
   bind_scope(update);
   update.run();
   if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such conversation");
-  db_.prepare("INSERT INTO messages (conversation_id, role, text, mode, confidence, sources, latency_us, created_at, "
-              "author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, stored.conversation_id)
-      .bind(2, stored.role)
-      .bind(3, stored.text)
-      .bind(4, stored.mode)
-      .bind(5, stored.confidence)
-      .bind(6, sources_to_json(stored.sources).dump())
-      .bind(7, stored.latency_us)
-      .bind(8, stored.created_at)
-      .bind(9, stored.author)
-      .run();
-  stored.id = db_.last_insert_rowid();
+  stored.id = inserted_id(db_.prepare("INSERT INTO messages (conversation_id, role, text, mode, confidence, sources, "
+                                     "latency_us, created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+                              .bind_positional(stored.conversation_id, stored.role, stored.text, stored.mode,
+                                               stored.confidence, sources_to_json(stored.sources).dump(),
+                                               stored.latency_us, stored.created_at, stored.author));
   return stored;
 }
 
-Status SqliteTx::set_feedback(std::string_view conversation_id, std::int64_t message_id, int rating) {
+Status SqlTx::set_feedback(std::string_view conversation_id, std::int64_t message_id, int rating) {
   auto target = db_.prepare(sql({"SELECT c.workspace_id, c.bot_id FROM messages m JOIN conversations c ON c.id = m.conversation_id "
                                  "WHERE m.id = ? AND m.conversation_id = ? AND m.role = 'assistant' AND "
                                  "(:ws = '' OR c.workspace_id = :ws)"}));
@@ -115,21 +107,21 @@ Status SqliteTx::set_feedback(std::string_view conversation_id, std::int64_t mes
   return {};
 }
 
-Result<Generation> SqliteTx::record_generation(const Generation& generation) {
+Result<Generation> SqlTx::record_generation(const Generation& generation) {
   PARLEY_ASSIGN_OR_RETURN(auto owner, bot(generation.bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
   Generation stored = generation;
   stored.workspace_id = owner->workspace_id;
   stored.created_at = unix_millis();
-  db_.prepare("INSERT INTO generations (workspace_id, bot_id, message_id, provider, model, outcome, error, "
-              "prompt_tokens, completion_tokens, cost_usd, first_token_ms, total_ms, routing, created_at) "
-              "VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind_positional(stored.workspace_id, stored.bot_id, stored.message_id, stored.provider, stored.model,
-                       stored.outcome, stored.error, stored.prompt_tokens, stored.completion_tokens, stored.cost_usd,
-                       stored.first_token_ms, stored.total_ms, stored.routing.dump(), stored.created_at)
-      .run();
-  stored.id = db_.last_insert_rowid();
+  stored.id = inserted_id(
+      db_.prepare("INSERT INTO generations (workspace_id, bot_id, message_id, provider, model, outcome, error, "
+                  "prompt_tokens, completion_tokens, cost_usd, first_token_ms, total_ms, routing, created_at) "
+                  "VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+          .bind_positional(stored.workspace_id, stored.bot_id, stored.message_id, stored.provider, stored.model,
+                           stored.outcome, stored.error, stored.prompt_tokens, stored.completion_tokens,
+                           stored.cost_usd, stored.first_token_ms, stored.total_ms, stored.routing.dump(),
+                           stored.created_at));
   return stored;
 }
 
-}  // namespace parley::store::sqlite
+}  // namespace parley::store
