@@ -50,6 +50,7 @@ KernelSet build(Isa isa) {
   KernelSet set;
   fill_scalar_kernels(set);
   if (isa == Isa::avx2 || isa == Isa::avx512) fill_avx2_kernels(set);
+  if (isa == Isa::avx2) fill_avx2_kquant_kernels(set);
   if (isa == Isa::avx512) fill_avx512_kernels(set, features().avx512_bf16);
   if (isa == Isa::avx512 && features().avx512_vbmi) fill_avx512_kquant_kernels(set);
   return set;

@@ -75,6 +75,7 @@ const KernelSet& active_kernels();
 // Per-ISA tables, filled by each kernel file (the SIMD ones only override what they implement).
 void fill_scalar_kernels(KernelSet& set);
 void fill_avx2_kernels(KernelSet& set);
+void fill_avx2_kquant_kernels(KernelSet& set);             // interleaved k-quants, for the AVX2 set
 void fill_avx512_kernels(KernelSet& set, bool with_bf16);  // bf16 dot product only when the CPU has AVX512_BF16
 void fill_avx512_kquant_kernels(KernelSet& set);           // interleaved k-quants, when the CPU has AVX512_VBMI
 
