@@ -52,7 +52,7 @@ void ingest(const std::string& name, const std::string& content_type, const std:
     ++totals.chunks;
     const std::string text = chunk.chunk.title + "\n" + chunk.chunk.heading_path + "\n" + chunk.chunk.text;
     const auto screened = Clock::now();
-    (void)guard::check_injection(text);
+    (void)guard::check_injection(text, guard::ScreenedText::content);
     totals.screen_seconds += std::chrono::duration<double>(Clock::now() - screened).count();
     if (store::flagged_as_injection(chunk.chunk)) {
       ++totals.flagged;
