@@ -321,7 +321,8 @@ const std::vector<Family>& families() {
         R"(\b(?:two|zwei)\s+(?:entities|actors|people|personen|schauspieler)\b)",
     })});
     f.push_back({feature_index("extraction"), "prompt extraction", patterns({
-        R"(\b(?:show|showing|print|reveal|display|output|repeat|tell|give|spell|zeige|zeigen|zeig|gib|nenne|wiederhole|vorzeigen|ausgeben)\b(?:\s+\S+){0,4}?\s+(?:your\s+|deine[nm]?\s+)?(?:prompt|prompts|instructions|system\s+prompt|initial\s+prompt|prompt[\s_-]?texts?|prompt-texte?|anweisungen)\b)",
+        // Instructions are the assistant's own ("your", "the system ..."): a customer asks for assembly instructions.
+        R"(\b(?:show|showing|print|reveal|display|output|repeat|tell|give|spell|zeige|zeigen|zeig|gib|nenne|wiederhole|vorzeigen|ausgeben)\b(?:\s+\S+){0,4}?\s+(?:(?:your\s+|deine[nm]?\s+)?(?:prompt|prompts|system\s+prompt|initial\s+prompt|prompt[\s_-]?texts?|prompt-texte?)|(?:your|deine[nm]?|ihre|the\s+(?:system|initial|original|above|previous|hidden|secret))\s+(?:instructions|anweisungen))\b)",
         R"(\b(?:vorzeigen|showing)\b.{0,30}\bprompt)",
         R"(\bwhat\s+(?:was|is)\s+written\s+(?:above|at\s+the\s+beginning|before)\b|\bwhat\s+are\s+your\s+instructions\b|\bbeginning\s+of\s+this\s+prompt\b)",
         R"(\b(?:copy|kopie)\s+(?:of|des)\b.{0,30}\bprompt|\bthis\s+prompt\b|\bin\s+the\s+prompt\b|\babove\s+prompt\b)",
