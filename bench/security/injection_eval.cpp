@@ -1,6 +1,6 @@
 // Fits and measures the prompt-injection detector (src/guard/injection.*, src/guard/ngram_model.*).
 //
-//   injection_eval TRAIN.jsonl [--help-pages DIR]... [--folds 5] [--benign FILE[:CSV_COLUMN]]... [--errors]
+//   injection_eval TRAIN.jsonl [--help-pages DIR]... [--folds 5] [--benign FILE[:CSV_COLUMN_NAME]]... [--errors]
 //                  [--write-model SRC_GUARD_DIR]
 //
 // TRAIN.jsonl holds {"text", "label": 1 injection | 0 benign}. Each --help-pages DIR is a folder of Mallard help
@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -56,7 +57,7 @@ constexpr double kNgramC = 10;             // inverse L2 strength of the n-gram 
 constexpr int kMinDocumentFrequency = 2;   // an n-gram seen in one text only is not learned from
 constexpr double kMinWeight = 0.05;         // smaller weights are dropped after the fit (a small table, fast to look up)
 constexpr double kHelpShare = 0.3;         // the help pages' share of the benign examples' total weight
-constexpr std::size_t kHelpPassageChars = 400;
+constexpr std::size_t kHelpPassageChars = 1200;  // about an ingested chunk: scored in as many windows
 constexpr double kMessageFalseBlocks = 0.015;
 constexpr double kHelpTitleFalseBlocks = 0.002;
 constexpr double kContentFalseFlags = 0.001;
@@ -436,32 +437,67 @@ struct Tally {
   }
 };
 
-// Field `column` (from 1) of one CSV line ("" when absent); quoted fields may hold commas and doubled quotes.
-std::string csv_field(const std::string& line, int column) {
+// The rows of an RFC 4180 CSV text (quoted fields may hold commas, doubled quotes and line breaks).
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
   std::string field;
-  int index = 1;
   bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        if (index == column) field += '"';
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
         ++i;
       } else if (c == '"') {
         quoted = false;
-      } else if (index == column) {
+      } else {
         field += c;
       }
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
-      if (index == column) return field;
-      ++index;
-    } else if (index == column) {
+      rows.back().push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      rows.back().push_back(std::move(field));
+      field.clear();
+      rows.emplace_back();
+    } else {
       field += c;
     }
   }
-  return field;
+  rows.back().push_back(std::move(field));
+  return rows;
+}
+
+// The questions of a --benign spec: FILE:COLUMN, a CSV file whose column COLUMN (a header name) holds them;
+// FILE.json, a SQuAD-style file (every question of every paragraph); else one question per line.
+std::vector<std::string> benign_questions(const std::string& spec) {
+  std::vector<std::string> questions;
+  const auto colon = spec.rfind(':');
+  if (colon != std::string::npos) {
+    std::ifstream in(spec.substr(0, colon), std::ios::binary);
+    const auto rows = csv_rows(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+    if (rows.empty()) return questions;
+    const auto column = std::find(rows[0].begin(), rows[0].end(), spec.substr(colon + 1)) - rows[0].begin();
+    for (std::size_t r = 1; r < rows.size(); ++r) {
+      if (static_cast<std::size_t>(column) < rows[r].size() && !rows[r][column].empty()) questions.push_back(rows[r][column]);
+    }
+  } else if (spec.ends_with(".json")) {
+    std::ifstream in(spec, std::ios::binary);
+    for (const auto& article : nlohmann::json::parse(in)["data"]) {
+      for (const auto& paragraph : article["paragraphs"]) {
+        for (const auto& qa : paragraph["qas"]) questions.push_back(qa["question"].get<std::string>());
+      }
+    }
+  } else {
+    std::ifstream in(spec);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) questions.push_back(line);
+    }
+  }
+  return questions;
 }
 
 // A C++ string literal for `text` (octal escapes: they end after three digits, whatever follows).
@@ -681,36 +717,28 @@ int main(int argc, char** argv) {
               ngrams.keys.size(), ngrams.bias, combination.bias, combination.weights[parley::guard::kNgramModelFeature],
               thresholds.message, thresholds.content);
 
+  int all_questions = 0, all_blocked = 0;
   for (const auto& spec : benign_files) {
-    // FILE, or FILE:N for a CSV file whose column N (from 1) holds the question (its header row is skipped).
-    std::string file = spec;
-    int column = 0;
-    if (const auto colon = spec.rfind(':'); colon != std::string::npos && colon + 1 < spec.size()) {
-      file = spec.substr(0, colon);
-      column = std::stoi(spec.substr(colon + 1));
-    }
-    std::ifstream benign(file);
-    int total = 0, blocked = 0;
-    bool header = column > 0;
-    for (std::string line; std::getline(benign, line);) {
-      if (column > 0) line = csv_field(line, column);
-      if (header) {
-        header = false;
-        continue;
-      }
-      if (line.empty()) continue;
-      ++total;
+    int blocked = 0;
+    const auto questions = benign_questions(spec);
+    for (const auto& text : questions) {
       Example question;
-      question.text = line;
+      question.text = text;
       analyse(question);
       const double score = combined_score(question, model.logit(question.form), combination);
       if (score >= thresholds.message) {
         ++blocked;
-        std::printf("  blocked (%.3f): %.120s\n", score, line.c_str());
+        std::printf("  blocked (%.3f): %.140s\n", score, text.c_str());
       }
     }
-    std::printf("%s: %d of %d benign questions blocked (%.4f)\n", file.c_str(), blocked, total,
-                total ? static_cast<double>(blocked) / total : 0.0);
+    std::printf("%s: %d of %zu benign questions blocked (%.4f)\n", spec.c_str(), blocked, questions.size(),
+                questions.empty() ? 0.0 : static_cast<double>(blocked) / static_cast<double>(questions.size()));
+    all_questions += static_cast<int>(questions.size());
+    all_blocked += blocked;
+  }
+  if (!benign_files.empty()) {
+    std::printf("all benign questions: %d of %d blocked (%.4f)\n", all_blocked, all_questions,
+                all_questions ? static_cast<double>(all_blocked) / all_questions : 0.0);
   }
 
   if (!write_folder.empty()) {

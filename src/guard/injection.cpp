@@ -281,7 +281,10 @@ const std::vector<Family>& families() {
   static const std::vector<Family> all = [] {
     std::vector<Family> f;
     f.push_back({feature_index("override"), "instruction override", patterns({
-        R"(\b(?:ignore|ignoring|forget|disregard|disregarding|drop|abandon|skip|bypass|override|overlook|neglect|remove)\b(?:\s+\S+){0,4}?\s+(?:instructions?|orders?|commands?|tasks?|assignments?|rules?|prompts?|context|information|documents?|articles?|directions?|guidelines|everything|all|thoughts|above|before|previous|preceding)\b)",
+        R"(\b(?:ignore|ignoring|forget|disregard|disregarding|override)\b(?:\s+\S+){0,4}?\s+(?:instructions?|orders?|commands?|tasks?|assignments?|rules?|prompts?|context|information|documents?|articles?|directions?|guidelines|everything|all|thoughts|above|before|previous|preceding)\b)",
+        // Everyday verbs only with what an assistant is told: help pages "drop the bike off before 11" and
+        // "remove the battery before carrying the bike" (issue 15, finding 10).
+        R"(\b(?:drop|abandon|skip|bypass|overlook|neglect|remove)\b(?:\s+\S+){0,3}?\s+(?:instructions|orders|commands|rules|prompts?|guidelines|directions)\b)",
         R"(\bforget\s+(?:about\s+)?(?:everything|all|that)\b)",
         R"(\b(?:vergiss|vergessen|ignoriere|ignorieren|missachte|streichen)\b(?:\s+\S+){0,4}?\s*(?:alles|alle|obigen|vorherigen|bisherigen|vorangehenden|vorangegangenen|anweisungen|aufgaben|auftrage|befehle|instruktionen|informationen|gesagte|davor)\b)",
         R"(\babweichend\s+(?:zu|von)\s+(?:den\s+)?vorherigen)",
