@@ -2,7 +2,8 @@
 // character n-grams and word n-grams of a text's screening form (guard::screening_form: folded, hidden text
 // revealed), fitted by bench/security/injection_train and compiled in (injection_model_weights.inc).
 //
-// Features. The text is split into pieces at white space. Each piece, padded with a space on both sides, gives its
+// Features. The text is split into pieces at white space (runs of more than three ASCII punctuation characters
+// alone, rules and dot leaders, are left out). Each piece, padded with a space on both sides, gives its
 // character n-grams of 1 to 4 code points ("ig", "ignor" ... of " ignore "); each piece stripped of ASCII punctuation
 // gives a word unigram, and with the piece before it a word bigram. Within a window of pieces, each kind's
 // occurrence counts are divided by the square root of that kind's number of occurrences (known to the model or
@@ -14,6 +15,7 @@
 // pieces is one window, which is how the model was fitted.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -88,6 +90,11 @@ void for_each_ngram(std::string_view text, Visit&& visit) {
     const std::size_t start = i;
     while (i < text.size() && !detail::is_space(text[i])) ++i;
     const std::string_view word_piece = text.substr(start, i - start);
+    // Rules and dot leaders ("-----", "........" in price lists and tables of contents) say nothing of language.
+    if (word_piece.size() > 3 &&
+        std::all_of(word_piece.begin(), word_piece.end(), [](char c) { return detail::is_ascii_punctuation(c); })) {
+      continue;
+    }
 
     padded.assign(1, ' ');
     padded.append(word_piece);

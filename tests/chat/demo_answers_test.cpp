@@ -101,8 +101,8 @@ TEST(DemoAnswers, NoPassageOfTheHelpCentreIsScreenedOutAsAnInjection) {
   for (const auto& [question, file] : std::vector<std::pair<std::string, std::string>>{
            {"How should I store my e-bike battery over the winter?", "battery-care.md"},
            {"Can I charge the battery right after a ride in the cold?", "battery-care.md"},
-           {"How long does a repair take at the service centre?", "repair-service.md"},
-           {"Do I need an appointment for a repair?", "repair-service.md"},
+           {"How much extra is express same-day repair service?", "repair-service.md"},
+           {"Do you repair e-bikes from other brands?", "repair-service.md"},
            {"How long does shipping take?", "faq.csv"}}) {
     auto answer = chat.answer(store::Scope::workspace(workspace), demo_bot->bot_id, question);
     ASSERT_TRUE(answer.ok()) << answer.error().message;
