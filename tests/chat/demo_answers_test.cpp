@@ -12,6 +12,7 @@
 
 #include "chat/chat_service.h"
 #include "demo/demo.h"
+#include "ingest/report.h"
 #include "support/temp_dir.h"
 
 namespace parley::chat {
@@ -71,6 +72,44 @@ TEST(DemoAnswers, TheDemoBotDeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
   EXPECT_EQ(expected_mode["none"], asked["none"]);
   EXPECT_GE(expected_mode["page"], asked["page"] - 1);
   EXPECT_GE(expected_mode["faq"], 8);
+}
+
+// Issue 15, finding 10: the ingest-time injection screen flagged chunks of the demo's own help pages
+// (battery-care.md, faq.csv, repair-service.md), and the default content policy left them out of answers. None of
+// the help centre may be screened out, and questions answered by those pages are answered from them.
+TEST(DemoAnswers, NoPassageOfTheHelpCentreIsScreenedOutAsAnInjection) {
+  parley::testing::TempDir dir;
+  auto opened = store::open_store({dir.file("parley.db")});
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto& db = **opened;
+  std::string workspace;
+  ASSERT_TRUE(db.write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
+    workspace = created.id;
+    return {};
+  }).ok());
+  auto demo_bot = demo::create_demo_bot(db, workspace);
+  ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
+  ASSERT_GT(demo_bot->chunks, 100u);
+
+  auto report = ingest::build_report(db, store::Scope::workspace(workspace), demo_bot->bot_id);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ((*report)["summary"]["suspected_injections"], 0) << (*report)["suspected_injections"].dump(2);
+
+  const search::Retriever retriever;
+  const ChatService chat(db, retriever);
+  for (const auto& [question, file] : std::vector<std::pair<std::string, std::string>>{
+           {"How should I store my e-bike battery over the winter?", "battery-care.md"},
+           {"Can I charge the battery right after a ride in the cold?", "battery-care.md"},
+           {"How much extra is express same-day repair service?", "repair-service.md"},
+           {"Do you repair e-bikes from other brands?", "repair-service.md"},
+           {"How long does shipping take?", "faq.csv"}}) {
+    auto answer = chat.answer(store::Scope::workspace(workspace), demo_bot->bot_id, question);
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    std::string cited;
+    for (const auto& source : answer->sources) cited += source.url + " " + source.title + "; ";
+    EXPECT_NE(cited.find(file), std::string::npos) << question << " -> " << answer->mode << ": " << cited;
+  }
 }
 
 }  // namespace
