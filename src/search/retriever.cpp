@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/tuning.h"
+#include "store/chunk_metadata.h"
 #include "text/analyzer.h"
 #include "text/synonyms.h"
 
@@ -32,6 +34,12 @@ constexpr double kRankWeight = 0.20;
 // Ranking, not confidence: a curated question asking for the same kind of answer as the visitor's goes before a
 // slightly better-worded one asking for another kind. Small, since the opening words are weak evidence of topic.
 constexpr double kSameFormBonus = 0.05;
+// Page evidence in the ranking: the best other passage of the same document adds this share of its score, the
+// next half that, and so on.
+const double kPageEvidence = tuning("T_PAGE", 0.25);
+const double kPageEvidenceDecay = tuning("T_PAGE_DECAY", 0.5);
+// A menu, index or table of contents (store::is_navigation) names the question's words without answering it.
+const double kNavigationFactor = tuning("T_NAV", 0.5);
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
@@ -67,11 +75,15 @@ AnalysedQuestion analyse_question(const text::Analyzer& analyzer, std::string_vi
       QueryTerm term;
       term.term = std::move(stem);
       term.word = word.text;
+      term.derived = word.derived;
       out.terms.push_back(std::move(term));
+    } else if (index < out.terms.size() && !word.derived) {
+      out.terms[index].derived = false;
     }
     term_of_word.push_back(index);
   }
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i].derived || words[i + 1].derived) continue;
     if (term_of_word[i] >= out.terms.size() || term_of_word[i + 1] >= out.terms.size()) continue;
     if (term_of_word[i] == term_of_word[i + 1] || !adjacent(question, words[i], words[i + 1])) continue;
     out.compounds.push_back({term_of_word[i], term_of_word[i + 1], analyzer.stem(words[i].text + words[i + 1].text)});
@@ -262,6 +274,7 @@ Retriever::~Retriever() = default;
 Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot, std::string_view question,
                                        const SearchOptions& options) const {
   SearchResult result;
+  result.question = question;
   const text::Analyzer analyzer(bot_language(bot));
   AnalysedQuestion analysed = analyse_question(analyzer, question);
   if (analysed.terms.empty()) return result;
@@ -283,7 +296,8 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
     auto& term = analysed.terms[i];
     term.document_frequency = frequencies[i];
-    term.idf = idf(chunk_count, frequencies[i]);
+    // An identifier's joined word that the bot never writes is only another spelling of its parts.
+    term.idf = term.derived && frequencies[i] == 0 ? 0 : idf(chunk_count, frequencies[i]);
     searchable.push_back({term.term, term.document_frequency, term.idf, false});
   }
   for (std::size_t c = 0; c < analysed.compounds.size(); ++c) {
@@ -362,26 +376,66 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   scored.reserve(prepared.size());
   QueryMatcher matcher(terms);
   const QuestionForm form = question_form(analyzer.language(), question);
+  std::vector<bool> unknown(terms.size(), false);
+  for (std::size_t q = 0; q < terms.size(); ++q) {
+    unknown[q] = terms[q].document_frequency == 0 && !terms[q].derived && terms[q].alternatives.empty();
+  }
   for (const auto& ready : prepared) {
     Candidate candidate;
     candidate.fused = fused[ready->chunk.id];
     const FieldMatch key_match = matcher.match(ready->key);
     const FieldMatch whole_match = matcher.match(ready->whole);
+    for (std::size_t q = 0; q < terms.size(); ++q) unknown[q] = unknown[q] && whole_match.term_best[q] <= 0;
     candidate.coverage = weighted_coverage(terms, whole_match);
     candidate.title_match =
         harmonic_mean(weighted_coverage(terms, key_match), field_explained(ready->key, key_match, weight_of));
     candidate.phrase = phrase_share(terms, whole_match);
     candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
                       kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
+    if (store::is_navigation(ready->chunk)) candidate.score *= kNavigationFactor;
     candidate.same_form = form != QuestionForm::none && ready->form == form;
     scored.emplace_back(std::move(candidate), ready.get());
   }
-  std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
-    const double rank_a = a.first.score + (a.first.same_form ? kSameFormBonus : 0);
-    const double rank_b = b.first.score + (b.first.same_form ? kSameFormBonus : 0);
-    if (rank_a != rank_b) return rank_a > rank_b;
-    return a.second->chunk.id < b.second->chunk.id;
+  // Page evidence: the other passages of the same document among the candidates add a decaying share of their
+  // scores (max plus decayed sum), so a page that answers across several chunks is not beaten by a short page
+  // that mentions the words once; one strong chunk still decides most of it, so length alone does not win.
+  std::unordered_map<std::string_view, std::vector<double>> page_scores;
+  for (const auto& [candidate, ready] : scored) {
+    if (ready->chunk.kind == store::ChunkKind::passage) page_scores[ready->chunk.document_id].push_back(candidate.score);
+  }
+  for (auto& [document, scores] : page_scores) std::sort(scores.begin(), scores.end(), std::greater<>());
+  std::vector<double> rank_key(scored.size());
+  for (std::size_t i = 0; i < scored.size(); ++i) {
+    const auto& [candidate, ready] = scored[i];
+    rank_key[i] = candidate.score + (candidate.same_form ? kSameFormBonus : 0);
+    if (ready->chunk.kind != store::ChunkKind::passage) continue;
+    double share = kPageEvidence;
+    bool skipped_self = false;
+    for (const double other : page_scores[ready->chunk.document_id]) {
+      if (!skipped_self && other == candidate.score) {
+        skipped_self = true;
+        continue;
+      }
+      rank_key[i] += share * other;
+      share *= kPageEvidenceDecay;
+    }
+  }
+  std::vector<std::size_t> order(scored.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (rank_key[a] != rank_key[b]) return rank_key[a] > rank_key[b];
+    return scored[a].second->chunk.id < scored[b].second->chunk.id;
   });
+  std::vector<std::pair<Candidate, const PreparedChunk*>> ranked;
+  ranked.reserve(scored.size());
+  for (const std::size_t i : order) ranked.push_back(std::move(scored[i]));
+  scored = std::move(ranked);
+  double total_weight = 0, unknown_weight = 0;
+  for (std::size_t q = 0; q < terms.size(); ++q) {
+    total_weight += terms[q].idf;
+    if (unknown[q]) unknown_weight += terms[q].idf;
+  }
+  result.unknown_share = total_weight > 0 ? unknown_weight / total_weight : 0;
   std::unordered_set<std::size_t> seen_texts;
   for (auto& [candidate, ready] : scored) {
     if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;
