@@ -261,7 +261,8 @@ def postgresql_manual(parley, shared, work, show_misses):
     if not os.path.isdir(POSTGRESQL_HTML):
         sys.exit(f"{POSTGRESQL_HTML} is missing: apt-get install postgresql-doc-15")
     data = os.path.join(work, "manual")
-    bot = make_bot(parley, data, "PostgreSQL manual", [POSTGRESQL_HTML])
+    pages = sorted(os.path.join(POSTGRESQL_HTML, name) for name in os.listdir(POSTGRESQL_HTML) if name.endswith(".html"))
+    bot = make_bot(parley, data, "PostgreSQL manual", pages)
     rows = list(csv.DictReader(open(os.path.join(here, "postgresql-15-questions.csv"))))
     questions = [row["question"] for row in rows]
     golds = [set(row["gold_pages"].split(";")) for row in rows]

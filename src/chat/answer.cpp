@@ -2,12 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "chat/specifics.h"
-#include "common/tuning.h"
 #include "common/utf8.h"
 #include "text/analyzer.h"
 #include "text/sentences.h"
@@ -24,9 +22,11 @@ constexpr std::size_t kMaxAnswerBytes = 700;
 constexpr double kOpeningSentenceScore = 1e-6;
 // A sentence shaped like an answer to the question's form (answers_form) outweighs one that only repeats more of
 // its words.
-const double kAnswerFormBonus = tuning("T_FORM", 1.3);
+constexpr double kAnswerFormBonus = 1.3;
 // Sentences after the best one carry at least this share of its weight.
-const double kKeptSentenceShare = tuning("T_KEEP", 0.5);
+constexpr double kKeptSentenceShare = 0.5;
+// The share of the question made of words the knowledge lacks from which they are what the question is about.
+constexpr double kUnknownMajority = 0.5;
 
 std::string snippet_of(std::string_view text) {
   if (text.size() <= kSnippetBytes) return std::string(text);
@@ -302,10 +302,11 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
     specifics = check_specifics(analyzer, specifics_of(analyzer, result.question),
                                 chunk.title + "\n" + chunk.heading_path + "\n" + chunk.text);
   }
-  static const double unknown_power = tuning("T_UNKNOWN", 1);
-  static const double use_specifics = tuning("T_SPECIFICS", 1);
-  answer.confidence = answer_confidence(result) * std::pow(1 - result.unknown_share, unknown_power) *
-                      (use_specifics > 0 ? specifics_factor(specifics) : 1.0);
+  // Words the knowledge lacks count when they are most of the question (what it is about), not one odd word in a
+  // chatty question.
+  const double unknown_factor = result.unknown_share >= kUnknownMajority ? 1 - result.unknown_share : 1.0;
+  answer.confidence = answer_confidence(result) * unknown_factor *
+                      specifics_factor(specifics);
   if (result.candidates.empty() || answer.confidence < settings.answer_threshold) {
     answer.mode = "fallback";
     answer.text = settings.fallback_message;

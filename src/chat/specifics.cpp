@@ -6,10 +6,9 @@
 namespace parley::chat {
 namespace {
 
-// A contradicted quantity is strong evidence that the passage answers another question; a missing name or unit
-// is weaker (the passage may say it in other words).
+// A contradicted quantity is strong evidence that the passage answers another question. (A name or unit the
+// passage lacks is not counted: on the FAQ sets it declined answerable questions, docs/RETRIEVAL.md.)
 constexpr double kContradictedFactor = 0.6;
-constexpr double kMissingFactor = 0.85;
 constexpr double kMinFactor = 0.4;
 // Words after a number that belong to its unit ("5 business days": "business" and "days").
 constexpr std::size_t kUnitWords = 2;
@@ -21,16 +20,9 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 Specifics specifics_of(const text::Analyzer& analyzer, std::string_view text) {
   Specifics out;
   const auto words = analyzer.analyze(text, {.keep_stop_words = true, .stem = true});
-  bool sentence_start = true;
-  std::size_t previous_end = 0;
   for (std::size_t i = 0; i < words.size(); ++i) {
     const auto& word = words[i];
     if (word.derived) continue;
-    // A sentence ends between the words: the next one's capital says nothing.
-    for (std::size_t c = previous_end; c < word.begin && c < text.size(); ++c) {
-      if (text[c] == '.' || text[c] == '?' || text[c] == '!' || text[c] == '\n' || text[c] == ':') sentence_start = true;
-    }
-    previous_end = word.end;
     const std::string_view written = text.substr(word.begin, word.end - word.begin);
     if (!written.empty() && is_digit(written.front())) {
       // The number as written, including separators the analyzer split on ("1,200", "2.5").
@@ -57,21 +49,15 @@ Specifics specifics_of(const text::Analyzer& analyzer, std::string_view text) {
         }
         if (!quantity.units.empty()) out.quantities.push_back(std::move(quantity));
       }
-      sentence_start = false;
-      continue;
     }
-    const bool capital = !written.empty() && std::isupper(static_cast<unsigned char>(written.front())) != 0;
-    if (capital && !sentence_start && !word.stop_word && written != "I") out.names.push_back(word.text);
-    sentence_start = false;
   }
   return out;
 }
 
 SpecificsCheck check_specifics(const text::Analyzer& analyzer, const Specifics& question, std::string_view passage) {
   SpecificsCheck check;
-  if (question.quantities.empty() && question.names.empty()) return check;
+  if (question.quantities.empty()) return check;
   const Specifics stated = specifics_of(analyzer, passage);
-  const auto stems = analyzer.terms(passage);
   for (const auto& wanted : question.quantities) {
     bool same_unit = false, same_value = false;
     for (const auto& quantity : stated.quantities) {
@@ -82,15 +68,7 @@ SpecificsCheck check_specifics(const text::Analyzer& analyzer, const Specifics& 
       same_unit = true;
       same_value = same_value || quantity.value == wanted.value;
     }
-    if (same_value) continue;
-    if (same_unit) {
-      ++check.contradicted;
-    } else {
-      ++check.missing;
-    }
-  }
-  for (const auto& name : question.names) {
-    if (std::find(stems.begin(), stems.end(), name) == stems.end()) ++check.missing;
+    if (same_unit && !same_value) ++check.contradicted;
   }
   return check;
 }
@@ -98,7 +76,6 @@ SpecificsCheck check_specifics(const text::Analyzer& analyzer, const Specifics& 
 double specifics_factor(const SpecificsCheck& check) {
   double factor = 1;
   for (int i = 0; i < check.contradicted; ++i) factor *= kContradictedFactor;
-  for (int i = 0; i < check.missing; ++i) factor *= kMissingFactor;
   return std::max(kMinFactor, factor);
 }
 

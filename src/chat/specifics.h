@@ -1,7 +1,6 @@
 // The specifics of a question that an answer must not contradict: quantities ("after 40 days", "$500", "a 30-day
-// return") and names written with a capital inside the sentence ("in Seattle", "the Volt 500"). A passage that
-// states the same kind of quantity with another value contradicts the question ("within 30 days" for "after 40
-// days"); one that lacks a name or quantity the question depends on supports it less. Either lowers confidence.
+// return"). A passage that states the same kind of quantity with another value contradicts the question ("within
+// 30 days" for "after 40 days"), which lowers the answer's confidence.
 #pragma once
 
 #include <string>
@@ -19,7 +18,6 @@ struct Quantity {
 
 struct Specifics {
   std::vector<Quantity> quantities;
-  std::vector<std::string> names;  // stems of capitalised words after the first word ("seattl")
 };
 
 Specifics specifics_of(const text::Analyzer& analyzer, std::string_view text);
@@ -27,7 +25,6 @@ Specifics specifics_of(const text::Analyzer& analyzer, std::string_view text);
 // How a passage stands to the question's specifics.
 struct SpecificsCheck {
   int contradicted = 0;  // quantities the passage states with another value for the same unit
-  int missing = 0;       // quantities whose unit, and names, the passage does not mention at all
 };
 SpecificsCheck check_specifics(const text::Analyzer& analyzer, const Specifics& question, std::string_view passage);
 

@@ -6,7 +6,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/tuning.h"
 #include "store/chunk_metadata.h"
 #include "text/analyzer.h"
 #include "text/synonyms.h"
@@ -34,12 +33,8 @@ constexpr double kRankWeight = 0.20;
 // Ranking, not confidence: a curated question asking for the same kind of answer as the visitor's goes before a
 // slightly better-worded one asking for another kind. Small, since the opening words are weak evidence of topic.
 constexpr double kSameFormBonus = 0.05;
-// Page evidence in the ranking: the best other passage of the same document adds this share of its score, the
-// next half that, and so on.
-const double kPageEvidence = tuning("T_PAGE", 0.25);
-const double kPageEvidenceDecay = tuning("T_PAGE_DECAY", 0.5);
 // A menu, index or table of contents (store::is_navigation) names the question's words without answering it.
-const double kNavigationFactor = tuning("T_NAV", 0.5);
+constexpr double kNavigationFactor = 0.5;
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
@@ -396,40 +391,12 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     candidate.same_form = form != QuestionForm::none && ready->form == form;
     scored.emplace_back(std::move(candidate), ready.get());
   }
-  // Page evidence: the other passages of the same document among the candidates add a decaying share of their
-  // scores (max plus decayed sum), so a page that answers across several chunks is not beaten by a short page
-  // that mentions the words once; one strong chunk still decides most of it, so length alone does not win.
-  std::unordered_map<std::string_view, std::vector<double>> page_scores;
-  for (const auto& [candidate, ready] : scored) {
-    if (ready->chunk.kind == store::ChunkKind::passage) page_scores[ready->chunk.document_id].push_back(candidate.score);
-  }
-  for (auto& [document, scores] : page_scores) std::sort(scores.begin(), scores.end(), std::greater<>());
-  std::vector<double> rank_key(scored.size());
-  for (std::size_t i = 0; i < scored.size(); ++i) {
-    const auto& [candidate, ready] = scored[i];
-    rank_key[i] = candidate.score + (candidate.same_form ? kSameFormBonus : 0);
-    if (ready->chunk.kind != store::ChunkKind::passage) continue;
-    double share = kPageEvidence;
-    bool skipped_self = false;
-    for (const double other : page_scores[ready->chunk.document_id]) {
-      if (!skipped_self && other == candidate.score) {
-        skipped_self = true;
-        continue;
-      }
-      rank_key[i] += share * other;
-      share *= kPageEvidenceDecay;
-    }
-  }
-  std::vector<std::size_t> order(scored.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    if (rank_key[a] != rank_key[b]) return rank_key[a] > rank_key[b];
-    return scored[a].second->chunk.id < scored[b].second->chunk.id;
+  std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
+    const double rank_a = a.first.score + (a.first.same_form ? kSameFormBonus : 0);
+    const double rank_b = b.first.score + (b.first.same_form ? kSameFormBonus : 0);
+    if (rank_a != rank_b) return rank_a > rank_b;
+    return a.second->chunk.id < b.second->chunk.id;
   });
-  std::vector<std::pair<Candidate, const PreparedChunk*>> ranked;
-  ranked.reserve(scored.size());
-  for (const std::size_t i : order) ranked.push_back(std::move(scored[i]));
-  scored = std::move(ranked);
   double total_weight = 0, unknown_weight = 0;
   for (std::size_t q = 0; q < terms.size(); ++q) {
     total_weight += terms[q].idf;

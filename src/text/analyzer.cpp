@@ -11,7 +11,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/tuning.h"
 #include "common/utf8.h"
 
 namespace parley::text {
@@ -157,10 +156,8 @@ class TermBuilder {
   void add_ascii(char folded, std::size_t begin, bool upper = false) {
     flush_dense();
     if (word_.empty()) word_begin_ = begin;
-    static const bool camel = tuning("T_IDENT", 1) > 0;
-    if (camel && upper && !word_.empty() && word_.back() >= 'a' && word_.back() <= 'z' && camel_parts_ + 1 < kMaxCamelParts) {
-      camel_split_[camel_parts_++] = word_.size();
-    }
+    if (upper && written_lower_ && camel_parts_ + 1 < kMaxCamelParts) camel_split_[camel_parts_++] = word_.size();
+    written_lower_ = !upper && folded >= 'a' && folded <= 'z';
     word_ += folded;
     word_end_ = begin + 1;
   }
@@ -179,6 +176,7 @@ class TermBuilder {
     for (int i = 0; i < count; ++i) utf8_append(word_, static_cast<char32_t>(folded[i]));
     word_end_ = end;
     camel_parts_ = kNotCamelCase;  // folding changes lengths: parts would not map back to the text
+    written_lower_ = false;
   }
 
   void add_dense(char32_t folded, std::size_t begin, std::size_t end) {
@@ -222,6 +220,7 @@ class TermBuilder {
     }
     word_.clear();
     camel_parts_ = 0;
+    written_lower_ = false;
   }
 
   void emit_word(const std::string& word, std::size_t begin, std::size_t end, bool derived) {
@@ -232,8 +231,7 @@ class TermBuilder {
 
   // The joined word of an identifier run of two or more words with a letter among them ("3.5" is a number).
   void end_run() {
-    static const bool identifiers = tuning("T_IDENT", 1) > 0;
-    if (identifiers && run_parts_ >= 2 && run_has_letter_ && run_.size() <= kMaxWordBytes) {
+    if (run_parts_ >= 2 && run_has_letter_ && run_.size() <= kMaxWordBytes) {
       const KnownWord& known = words_.lookup(run_);
       if (!known.stop) emit(stem_ ? known.stem : run_, run_begin_, run_end_, false, true);
     }
@@ -279,6 +277,7 @@ class TermBuilder {
   static constexpr std::size_t kNotCamelCase = kMaxCamelParts + 1;
   std::array<std::size_t, kMaxCamelParts> camel_split_{};  // offsets in word_ where a CamelCase part starts
   std::size_t camel_parts_ = 0;
+  bool written_lower_ = false;  // the last character added was written as a lower-case ASCII letter
   std::string run_;  // the words of the current identifier run, joined
   std::size_t run_parts_ = 0, run_begin_ = 0, run_end_ = 0;
   bool run_has_letter_ = false;

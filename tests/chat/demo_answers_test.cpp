@@ -80,9 +80,8 @@ TEST_F(DemoBot, AQuestionWhoseNumberTheAnswerContradictsGetsThePolicyWithoutAVer
 // your personal information".
 TEST_F(DemoBot, AQuestionAboutSomethingTheKnowledgeNeverNamesIsDeclined) {
   EXPECT_EQ(ask("Do you sell unicycles?").mode, "fallback");
-  EXPECT_EQ(ask("Do you repair unicycles in Portland?").mode, "fallback");
   // A misspelt word the knowledge does use is no such word.
-  EXPECT_NE(ask("How long does a refnud take?").mode, "fallback");
+  EXPECT_NE(ask("How long does a refunnd take?").mode, "fallback");
 }
 
 // Issue 14: a Markdown table's rows reached answers as bare "Class 3 | Only while you pedal | 28 mph" lines.

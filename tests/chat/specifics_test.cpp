@@ -8,7 +8,7 @@ namespace {
 
 using ::testing::ElementsAre;
 
-TEST(Specifics, ReadsQuantitiesWithTheirUnitsAndNamesInsideTheSentence) {
+TEST(Specifics, ReadsQuantitiesWithTheirUnits) {
   const text::Analyzer analyzer("en");
   const auto found = specifics_of(analyzer, "Can I return my Volt bike in Seattle after 40 days for $1,200?");
   ASSERT_EQ(found.quantities.size(), 2u);
@@ -16,7 +16,6 @@ TEST(Specifics, ReadsQuantitiesWithTheirUnitsAndNamesInsideTheSentence) {
   EXPECT_THAT(found.quantities[0].units, ElementsAre("day"));
   EXPECT_EQ(found.quantities[1].value, "1200");
   EXPECT_THAT(found.quantities[1].units, ElementsAre("$"));
-  EXPECT_THAT(found.names, ElementsAre("volt", "seattl"));
 }
 
 TEST(Specifics, AnotherValueOfTheSameUnitContradictsTheQuestion) {
@@ -24,21 +23,10 @@ TEST(Specifics, AnotherValueOfTheSameUnitContradictsTheQuestion) {
   const auto question = specifics_of(analyzer, "Can I return a bike after 40 days?");
   const auto check = check_specifics(analyzer, question, "Yes, within 30 days of delivery, if ridden less than 50 miles.");
   EXPECT_EQ(check.contradicted, 1);
-  EXPECT_EQ(check.missing, 0);
   EXPECT_LT(specifics_factor(check), 0.7);
   const auto same = check_specifics(analyzer, question, "Bikes can be returned for 40 days.");
   EXPECT_EQ(same.contradicted, 0);
   EXPECT_DOUBLE_EQ(specifics_factor(same), 1.0);
-}
-
-TEST(Specifics, AMissingNameOrUnitLowersConfidenceLessThanAContradiction) {
-  const text::Analyzer analyzer("en");
-  const auto question = specifics_of(analyzer, "Is there a store in Chicago open 7 days?");
-  const auto check = check_specifics(analyzer, question, "Our Portland store is open Monday to Saturday.");
-  EXPECT_EQ(check.contradicted, 0);
-  EXPECT_EQ(check.missing, 2);
-  EXPECT_GT(specifics_factor(check), specifics_factor({1, 0}));
-  EXPECT_LT(specifics_factor(check), 1.0);
 }
 
 TEST(Specifics, TheVerdictOfACuratedAnswerCanBeLeftOut) {
