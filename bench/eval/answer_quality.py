@@ -232,7 +232,7 @@ def covidqa_papers(parley, shared, work, show_misses):
     for answer, gold, span in zip(answers, golds, spans):
         documents = distinct_documents(answer, key)
         ranks.append(documents.index(gold) + 1 if gold in documents else None)
-        shown = [answer.get("text", "")] + [s.get("snippet", "") for s in answer.get("sources", [])[:3]]
+        shown = [answer.get("answer", "")] + [s.get("snippet", "") for s in answer.get("sources", [])[:3]]
         span_hits += any(span and span in fold_span(text) for text in shown)
     DUMP["covidqa-papers"] = [{"confidence": a.get("confidence", 0), "mode": a.get("mode"), "rank": r,
                                "answerable": True} for a, r in zip(answers, ranks)]

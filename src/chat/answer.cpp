@@ -126,23 +126,25 @@ bool answers_form(search::QuestionForm form, std::string_view sentence, LineKind
   }
 }
 
-// The best sentences of the top passages, in reading order: a sentence scores by the IDF weight of the question
-// terms it contains (synonyms and misspellings count partly, as in retrieval), more when it has the shape of an
-// answer to the question's form; table rules and header rows never count. A sentence must carry half the weight
-// of the best one, so that a sentence sharing one common word with the question does not open the answer. At
-// most `max_sentences`, and no more than kMaxAnswerBytes.
-std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, const text::Analyzer& analyzer,
-                                           int max_sentences) {
-  std::vector<ScoredSentence> scored;
-  std::vector<ScoredSentence> steps;  // the list items of the best passage, for "how" questions
-  const std::size_t passages = std::min<std::size_t>(2, result.candidates.size());
-  const double best_score = result.candidates.front().score;
-  const search::QuestionForm form = search::question_form(analyzer.language(), result.question);
-  search::QueryMatcher matcher(result.terms);
-  for (std::size_t p = 0; p < passages; ++p) {
-    const auto& candidate = result.candidates[p];
-    if (p > 0 && candidate.score < 0.8 * best_score) break;  // only a close second contributes
-    const std::string& text = candidate.chunk.text;
+// Scores the sentences of candidates' texts for one question: by the IDF weight of the question terms a sentence
+// contains (synonyms and misspellings count partly, as in retrieval), more when it has the shape of an answer to
+// the question's form; table rules and header rows never count. Shared by the answer and the sources' snippets.
+class SentenceScorer {
+ public:
+  SentenceScorer(const search::SearchResult& result, const text::Analyzer& analyzer)
+      : result_(result),
+        analyzer_(analyzer),
+        form_(search::question_form(analyzer.language(), result.question)),
+        matcher_(result.terms) {}
+
+  search::QuestionForm form() const { return form_; }
+
+  // The sentences of `text` (candidate `passage`) that carry any of the question's words, in reading order. With
+  // `opening_stands_for_it`, the opening sentence is kept (scoring just above nothing) when no sentence repeats a
+  // question word. `list_items`, when given, receives every list item whatever its score.
+  std::vector<ScoredSentence> score(std::size_t passage, const std::string& text, bool opening_stands_for_it,
+                                    std::vector<ScoredSentence>* list_items) {
+    std::vector<ScoredSentence> scored;
     const auto spans = text::split_sentences(text);
     std::string header;  // the first row of the table being read
     for (std::size_t s = 0; s < spans.size(); ++s) {
@@ -155,17 +157,45 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, c
         header = sentence;
         continue;
       }
-      if (p == 0 && kind == LineKind::list_item) steps.push_back({p, s, std::string(sentence), 0, kind, ""});
-      const auto match = matcher.match(search::analyse_field(analyzer, sentence));
-      double score = 0;
-      for (std::size_t t = 0; t < result.terms.size(); ++t) score += result.terms[t].idf * match.term_best[t];
+      if (list_items != nullptr && kind == LineKind::list_item) {
+        list_items->push_back({passage, s, std::string(sentence), 0, kind, ""});
+      }
+      const auto match = matcher_.match(search::analyse_field(analyzer_, sentence));
+      double weight = 0;
+      for (std::size_t t = 0; t < result_.terms.size(); ++t) weight += result_.terms[t].idf * match.term_best[t];
       // The best candidate was chosen for its title or curated question even when its text repeats none of the
       // question's words; its opening sentence then stands for it.
-      if (score <= 0 && p == 0 && s == 0) score = kOpeningSentenceScore;
-      if (score <= 0) continue;
-      if (answers_form(form, sentence, kind)) score *= kAnswerFormBonus;
-      if (p > 0) score *= 0.8;
-      scored.push_back({p, s, std::string(sentence), score, kind, kind == LineKind::table_row ? header : ""});
+      if (weight <= 0 && opening_stands_for_it && s == 0) weight = kOpeningSentenceScore;
+      if (weight <= 0) continue;
+      if (answers_form(form_, sentence, kind)) weight *= kAnswerFormBonus;
+      scored.push_back({passage, s, std::string(sentence), weight, kind, kind == LineKind::table_row ? header : ""});
+    }
+    return scored;
+  }
+
+ private:
+  const search::SearchResult& result_;
+  const text::Analyzer& analyzer_;
+  search::QuestionForm form_;
+  search::QueryMatcher matcher_;
+};
+
+// The best sentences of the top passages, in reading order (see SentenceScorer). A sentence must carry half the
+// weight of the best one, so that a sentence sharing one common word with the question does not open the answer.
+// At most `max_sentences`, and no more than kMaxAnswerBytes.
+std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, SentenceScorer& scorer,
+                                           int max_sentences) {
+  std::vector<ScoredSentence> scored;
+  std::vector<ScoredSentence> steps;  // the list items of the best passage, for "how" questions
+  const std::size_t passages = std::min<std::size_t>(2, result.candidates.size());
+  const double best_score = result.candidates.front().score;
+  const search::QuestionForm form = scorer.form();
+  for (std::size_t p = 0; p < passages; ++p) {
+    const auto& candidate = result.candidates[p];
+    if (p > 0 && candidate.score < 0.8 * best_score) break;  // only a close second contributes
+    for (auto& sentence : scorer.score(p, candidate.chunk.text, p == 0, p == 0 ? &steps : nullptr)) {
+      if (p > 0) sentence.score *= 0.8;
+      scored.push_back(std::move(sentence));
     }
   }
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
@@ -270,22 +300,50 @@ double answer_confidence(const search::SearchResult& result) {
 
 namespace {
 
+// A source's snippet as a search engine shows one: the sentences of its text that best match the question (see
+// SentenceScorer), in reading order, as many as fit in kSnippetBytes — what the visitor would quote from it, not
+// its opening lines. Its opening when no sentence repeats a question word.
+std::string matching_snippet(std::size_t passage, const std::string& text, SentenceScorer& scorer) {
+  auto sentences = scorer.score(passage, text, false, nullptr);
+  if (sentences.empty()) return snippet_of(text);
+  std::stable_sort(sentences.begin(), sentences.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  const double floor = kKeptSentenceShare * sentences.front().score;
+  std::size_t bytes = 0;
+  std::size_t kept = 0;
+  for (const auto& sentence : sentences) {
+    if (kept > 0 && (sentence.score < floor || bytes + sentence.text.size() > kSnippetBytes)) break;
+    bytes += sentence.text.size() + 1;
+    ++kept;
+  }
+  sentences.resize(kept);
+  std::sort(sentences.begin(), sentences.end(), [](const auto& a, const auto& b) { return a.position < b.position; });
+  std::string snippet;
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    // Sentences that do not follow each other in the text are told apart by an ellipsis.
+    if (i > 0) snippet += sentences[i].position == sentences[i - 1].position + 1 ? " " : " \xE2\x80\xA6 ";
+    snippet += sentences[i].text;
+  }
+  return snippet_of(snippet);
+}
+
 // Sources after the cited ones: the next candidates that still score close to the best, for further reading.
 void add_further_sources(const search::SearchResult& result, const std::vector<bool>& cited,
-                         const BotSettings& settings, ComposedAnswer& answer) {
+                         const BotSettings& settings, SentenceScorer& scorer, ComposedAnswer& answer) {
   const double floor = kFurtherSourceShare * result.candidates.front().score;
   for (std::size_t i = 0; i < result.candidates.size(); ++i) {
     if (answer.sources.size() >= static_cast<std::size_t>(settings.max_sources)) break;
     const auto& candidate = result.candidates[i];
     if (cited[i] || candidate.score < floor) continue;
-    Citation citation = cite(candidate, snippet_of(candidate.chunk.text));
+    Citation citation = cite(candidate, "");
     // Another passage of a page already cited would show the visitor the same link twice (curated answers of one
     // file are told apart by their questions).
     const bool passage = candidate.chunk.kind == store::ChunkKind::passage;
     const bool same_link = std::any_of(answer.sources.begin(), answer.sources.end(), [&](const Citation& source) {
       return source.url == citation.url && (passage || source.title == citation.title);
     });
-    if (!same_link) answer.sources.push_back(std::move(citation));
+    if (same_link) continue;
+    citation.snippet = matching_snippet(i, candidate.chunk.text, scorer);
+    answer.sources.push_back(std::move(citation));
   }
 }
 
@@ -314,17 +372,18 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
   }
   const auto& best = result.candidates.front();
   std::vector<bool> cited(result.candidates.size(), false);
+  SentenceScorer scorer(result, analyzer);
   if (best.chunk.kind == store::ChunkKind::qa && best.title_match >= settings.faq_threshold) {
     answer.mode = "faq";
     // "Yes, within 30 days" does not answer "after 40 days": the policy is stated, the verdict left out.
     answer.text = specifics.contradicted > 0 ? without_verdict(best.chunk.text) : best.chunk.text;
     answer.sources.push_back(cite(best, snippet_of(best.chunk.text)));
     cited[0] = true;
-    add_further_sources(result, cited, settings, answer);
+    add_further_sources(result, cited, settings, scorer, answer);
     return answer;
   }
 
-  const auto sentences = pick_sentences(result, analyzer, settings.max_answer_sentences);
+  const auto sentences = pick_sentences(result, scorer, settings.max_answer_sentences);
   if (sentences.empty()) {
     answer.mode = "fallback";
     answer.text = settings.fallback_message;
@@ -342,7 +401,7 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
   for (std::size_t i = 0; i < result.candidates.size(); ++i) {
     if (cited[i]) answer.sources.push_back(cite(result.candidates[i], snippet_of(cited_snippet[i])));
   }
-  add_further_sources(result, cited, settings, answer);
+  add_further_sources(result, cited, settings, scorer, answer);
   return answer;
 }
 
