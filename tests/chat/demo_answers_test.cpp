@@ -34,6 +34,67 @@ std::vector<DemoQuestion> demo_questions() {
   return out;
 }
 
+class DemoBot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::open_store({dir_.file("parley.db")});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    db_ = std::move(*opened);
+    ASSERT_TRUE(db_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
+      workspace_ = created.id;
+      return {};
+    }).ok());
+    auto demo_bot = demo::create_demo_bot(*db_, workspace_);
+    ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
+    bot_ = demo_bot->bot_id;
+    chat_ = std::make_unique<ChatService>(*db_, retriever_);
+  }
+
+  ComposedAnswer ask(std::string_view question) {
+    auto answer = chat_->answer(store::Scope::workspace(workspace_), bot_, question);
+    EXPECT_TRUE(answer.ok()) << answer.error().message;
+    return answer.ok() ? *answer : ComposedAnswer{};
+  }
+
+  parley::testing::TempDir dir_;
+  std::unique_ptr<store::Store> db_;
+  std::string workspace_, bot_;
+  search::Retriever retriever_;
+  std::unique_ptr<ChatService> chat_;
+};
+
+// Issue 14: the curated "Yes, within 30 days ..." answered "after 40 days" with a false yes.
+TEST_F(DemoBot, AQuestionWhoseNumberTheAnswerContradictsGetsThePolicyWithoutAVerdict) {
+  const auto answer = ask("Can I return a bike after 40 days?");
+  if (answer.mode != "fallback") {
+    EXPECT_THAT(answer.text, ::testing::Not(::testing::StartsWith("Yes")));
+    EXPECT_THAT(answer.text, ::testing::HasSubstr("30 days"));
+  }
+  // The same question within the policy keeps its verdict.
+  const auto within = ask("Can I return an e-bike after riding it for 30 days?");
+  EXPECT_EQ(within.mode, "faq");
+  EXPECT_THAT(within.text, ::testing::StartsWith("Yes"));
+}
+
+// Issue 14: "unicycles" occurs nowhere in the demo's knowledge; "sell" matched the privacy policy's "we don't sell
+// your personal information".
+TEST_F(DemoBot, AQuestionAboutSomethingTheKnowledgeNeverNamesIsDeclined) {
+  EXPECT_EQ(ask("Do you sell unicycles?").mode, "fallback");
+  // A misspelt word the knowledge does use is no such word.
+  EXPECT_NE(ask("How long does a refunnd take?").mode, "fallback");
+}
+
+// Issue 14: a Markdown table's rows reached answers as bare "Class 3 | Only while you pedal | 28 mph" lines.
+TEST_F(DemoBot, TableRowsAreAnsweredUnderTheirHeaderRow) {
+  const auto answer = ask("What is the top assisted speed of a class 3 e-bike?");
+  ASSERT_NE(answer.mode, "fallback");
+  if (answer.text.find(" | ") != std::string::npos) {
+    EXPECT_THAT(answer.text, ::testing::HasSubstr("|---|"));
+    EXPECT_THAT(answer.text, ::testing::HasSubstr("| Class | How the motor assists | Assistance stops at |"));
+  }
+}
+
 TEST(DemoAnswers, TheDemoBotDeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
   parley::testing::TempDir dir;
   auto opened = store::open_store({dir.file("parley.db")});
