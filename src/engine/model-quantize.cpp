@@ -241,6 +241,7 @@ Status synthesize_model(const SynthShape& shape, const std::string& vocab_file, 
     // Position and token-type tables stay f32, as llama.cpp's converter and quantizer leave them.
     const auto add_f32_matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) -> Status {
       std::vector<float> values(static_cast<std::size_t>(n_in * n_out));
+      WeightRng rng(++matrix_seed);
       for (float& value : values) value = rng.next() * 0.1f;
       const std::vector<int64_t> dims{n_in, n_out};
       return writer.add_tensor(name, TensorType::f32, dims,
