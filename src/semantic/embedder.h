@@ -29,7 +29,7 @@ Result<ModelId> identify_model(const std::string& path);
 
 struct EmbedderOptions {
   int threads = 0;                            // compute threads; 0: one per core
-  std::string expected_sha256;                // when set, a file with another SHA-256 is refused
+  std::string expected_sha256{};              // when set, a file with another SHA-256 is refused
   std::size_t query_cache_entries = 4096;     // question vectors kept (about 1.5 KB each at 384 dimensions)
 };
 

@@ -31,7 +31,7 @@
 namespace parley::semantic {
 
 struct SemanticOptions {
-  VectorIndexOptions index;
+  VectorIndexOptions index{};
   bool background = true;  // a maintainer thread (the server); false: questions catch their bot up themselves
   std::chrono::milliseconds interval{1000};  // how often the maintainer looks at every loaded bot
 };
