@@ -196,8 +196,9 @@ TEST_F(HybridTest, CandidatesAreOrderedByReciprocalRankOfBothRankings) {
   const search::Retriever lexical;
   const search::Retriever hybrid(index);
   const auto chunks = all_chunks();
-  for (const std::string question : {"How long does charging the battery take?", "shipping to Canada",
-                                     embedding_text(chunks[5]), "booster pharmacy"}) {
+  for (const std::string& question : std::vector<std::string>{"How long does charging the battery take?",
+                                                               "shipping to Canada", embedding_text(chunks[5]),
+                                                               "booster pharmacy"}) {
     const auto semantic = rank(*index, question);
     const auto result = search(hybrid, question, 100);
     ASSERT_FALSE(result.candidates.empty()) << question;
