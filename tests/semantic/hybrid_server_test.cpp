@@ -101,7 +101,8 @@ class HybridServerTest : public ::testing::Test {
   }
   Json embed_jobs(const std::string& bot) {
     Json out = Json::array();
-    for (const auto& job : get("/api/v1/bots/" + bot + "/jobs").json()["jobs"]) {
+    const Json listed = get("/api/v1/bots/" + bot + "/jobs").json();  // alive for the loop (not a temporary's member)
+    for (const auto& job : listed["jobs"]) {
       if (job["kind"] == "embed") out.push_back(job);
     }
     return out;
