@@ -1355,6 +1355,14 @@ class SqliteTx final : public WriteTx {
     return {};
   }
 
+  Result<int> delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM sessions WHERE user_id = ? AND id <> ? AND ", kInScope}));
+    stmt.bind(1, user_id).bind(2, kept_session_id);
+    bind_scope(stmt);
+    stmt.run();
+    return db_.changes();
+  }
+
   Result<Lead> create_lead(const Lead& lead) override {
     PARLEY_ASSIGN_OR_RETURN(auto owner, bot(lead.bot_id));
     if (!owner) return make_error(ErrorCode::not_found, "no such bot");
