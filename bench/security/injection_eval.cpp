@@ -53,13 +53,13 @@ using parley::guard::kInjectionFeatureCount;
 using parley::guard::NgramKind;
 
 // ---- Settings of the fit (changing one changes the written model) ----
-double kNgramC = 10;             // inverse L2 strength of the n-gram model (as scikit-learn's C)
+double kNgramC = 30;             // inverse L2 strength of the n-gram model (as scikit-learn's C)
 int kMinDocumentFrequency = 2;   // an n-gram seen in one text only is not learned from
 double kMinWeight = 0.05;         // smaller weights are dropped after the fit (a small table, fast to look up)
-double kHelpShare = 0.3;         // the help pages' share of the benign examples' total weight
+double kHelpShare = 0.1;         // the help pages' share of the benign examples' total weight
 constexpr std::size_t kHelpPassageChars = 1200;  // about an ingested chunk: scored in as many windows
 constexpr double kMessageFalseBlocks = 0.015;
-constexpr double kHelpTitleFalseBlocks = 0.002;
+double kHelpTitleFalseBlocks = 0.002;
 constexpr double kContentFalseFlags = 0.001;
 constexpr std::uint64_t kSeed = 7;
 
@@ -579,6 +579,7 @@ int main(int argc, char** argv) {
     else if (flag == "--x-min-weight") kMinWeight = std::stod(value);
     else if (flag == "--x-min-df") kMinDocumentFrequency = std::stoi(value);
     else if (flag == "--x-help-share") kHelpShare = std::stod(value);
+    else if (flag == "--x-title-rate") kHelpTitleFalseBlocks = std::stod(value);
     else if (flag == "--benign") benign_files.push_back(value);
     else if (flag == "--help-pages") help_folders.push_back(value);
     else if (flag == "--write-model") write_folder = value;
