@@ -59,7 +59,7 @@ double kMinWeight = 0.05;         // smaller weights are dropped after the fit (
 double kHelpShare = 0.1;         // the help pages' share of the benign examples' total weight
 constexpr std::size_t kHelpPassageChars = 1200;  // about an ingested chunk: scored in as many windows
 constexpr double kMessageFalseBlocks = 0.015;
-double kHelpTitleFalseBlocks = 0.002;
+double kHelpTitleFalseBlocks = 0;
 constexpr double kContentFalseFlags = 0.001;
 constexpr std::uint64_t kSeed = 7;
 
