@@ -181,14 +181,6 @@ class SqlTx : public WriteTx {
 
   static std::string read_first_text(const Statement& row) { return row.text(0); }
 
-  // Runs an INSERT ... RETURNING id; returns the id.
-  static std::int64_t inserted_id(Statement& insert) {
-    if (!insert.step()) throw std::logic_error("no id returned by: " + insert.impl().sql());
-    const std::int64_t id = insert.integer(0);
-    insert.run();
-    return id;
-  }
-
   // The workspace of the bot, when the bot exists in this transaction's scope. A chat turn asks several times for
   // the same bot, so the answer is kept for the transaction (delete_bot forgets it).
   Result<std::optional<std::string>> bot_workspace(std::string_view bot_id);
