@@ -28,6 +28,8 @@ struct Candidate {
   double score = 0;        // how well the chunk's words answer the question: the answer's confidence
   bool same_form = false;  // a curated question asking for the same kind of answer (question_form)
   double similarity = 0;   // hybrid retrieval: cosine similarity of the chunk's vector to the question's (0: none)
+  // The chunk text's sentences, analysed once while the chunk stays prepared (null for a candidate made elsewhere).
+  std::shared_ptr<const ChunkSentences> sentences;
 };
 
 struct SearchOptions {
