@@ -433,8 +433,12 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
   SentenceScorer scorer(result, analyzer);
   if (best.chunk.kind == store::ChunkKind::qa && best.title_match >= settings.faq_threshold) {
     answer.mode = "faq";
-    // "Yes, within 30 days" does not answer "after 40 days": the policy is stated, the verdict left out.
-    answer.text = specifics.contradicted > 0 ? without_verdict(best.chunk.text) : best.chunk.text;
+    // "Yes, within 30 days" does not answer "after 40 days": the policy is stated, the verdict left out. Nor does
+    // "Yes." answer "how much", "when" or "what": the curated question was a yes/no question, the visitor's is not.
+    const bool asks_other_than_yes_no =
+        scorer.form() != search::QuestionForm::none && scorer.form() != search::QuestionForm::yes_no;
+    answer.text = specifics.contradicted > 0 || asks_other_than_yes_no ? without_verdict(best.chunk.text)
+                                                                        : best.chunk.text;
     answer.sources.push_back(cite(best, snippet_of(best.chunk.text)));
     cited[0] = true;
     add_further_sources(result, cited, settings, scorer, answer);

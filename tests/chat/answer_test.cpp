@@ -57,6 +57,23 @@ TEST(ComposeAnswer, ReturnsTheCuratedAnswerVerbatimWithFurtherSources) {
   EXPECT_DOUBLE_EQ(answer.confidence, 0.9);
 }
 
+// The demo bot answered "How much is express shipping to Hawaii?" with "Yes. Accessories ship for a flat $19.95 ...".
+TEST(ComposeAnswer, ACuratedVerdictAnswersOnlyAYesNoQuestion) {
+  search::SearchResult result;
+  result.terms = {term("ship", 2.0), term("hawaii", 3.0)};
+  result.candidates = {candidate(1, store::ChunkKind::qa, "Do you ship to Hawaii?",
+                                 "Yes. Accessories ship for a flat $19.95.", 0.9, 0.9, "faq.csv")};
+  result.question = "How much is shipping to Hawaii?";
+  EXPECT_EQ(compose_answer(result, BotSettings{}).text, "Accessories ship for a flat $19.95.");
+  result.question = "Do you ship to Hawaii?";
+  EXPECT_EQ(compose_answer(result, BotSettings{}).text, "Yes. Accessories ship for a flat $19.95.");
+  // A question of no known form (here: not English) keeps the curated answer as written.
+  result.question = "Liefert ihr nach Hawaii?";
+  BotSettings german;
+  german.language = "de";
+  EXPECT_EQ(compose_answer(result, german).text, "Yes. Accessories ship for a flat $19.95.");
+}
+
 TEST(ComposeAnswer, DeclinesWithoutSourcesBelowTheAnswerThreshold) {
   search::SearchResult result;
   result.terms = {term("scooter", 6.0)};
