@@ -36,6 +36,10 @@ struct ApiOptions {
   // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
   std::shared_ptr<const llm::ProviderRegistry> providers;
   std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
+  // parley.toml [network] allow_private_addresses: whether webhooks and installation checks may reach private
+  // networks (crawl::FetchOptions).
+  bool allow_private_addresses = false;
+  bool email_configured = false;  // [smtp] is set: invitations and reset links are emailed, not only shown
 };
 
 // The long-lived services the handlers share (thread-safe).

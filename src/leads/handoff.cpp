@@ -379,10 +379,15 @@ Result<std::optional<HandoffOutcome>> HandoffService::intercept(const store::Bot
     PARLEY_ASSIGN_OR_RETURN(const int deliveries, notify::enqueue(tx, event));
     queued = deliveries > 0;
     if (is_waiting_or_held(conversation)) {
-      // For the agents: the bot stays silent.
+      // For the agents: the bot stays silent, and the summary takes in what the visitor wrote meanwhile.
+      PARLEY_ASSIGN_OR_RETURN(const auto messages, tx.messages(conversation.id));
+      conversation.summary = summarize(messages);
+      PARLEY_TRY(tx.update_conversation_support(conversation));
       outcome.conversation = conversation;
       outcome.waiting = true;
-      inbox_events.emplace_back("message", message_event(conversation, stored));
+      Json event = message_event(conversation, stored);
+      event["summary"] = conversation.summary;
+      inbox_events.emplace_back("message", std::move(event));
       return {};
     }
     PARLEY_ASSIGN_OR_RETURN(outcome, start_handoff(tx, bot, conversation, HandoffReason::visitor_request,

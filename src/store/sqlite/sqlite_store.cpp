@@ -230,7 +230,7 @@ constexpr std::string_view kConversationSummaryColumns =
     "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = 1), "
     "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = -1), "
     "agent_id, agent_name, handoff_requested_at, handoff_reason, claim_deadline_at, handoff_notice_at, claimed_at, "
-    "closed_at, summary, lead_id";
+    "closed_at, summary, lead_id, test";
 Conversation read_conversation(const Statement& row) {
   Conversation conversation;
   conversation.id = row.text(0);
@@ -254,6 +254,7 @@ Conversation read_conversation(const Statement& row) {
   conversation.closed_at = row.optional_integer(18);
   conversation.summary = row.text(19);
   conversation.lead_id = row.text(20);
+  conversation.test = row.integer(21) != 0;
   return conversation;
 }
 
@@ -677,6 +678,19 @@ class SqliteTx final : public WriteTx {
     return one(sql({"SELECT ", kUserColumns, " FROM users WHERE id = ? AND ", kInScope}), read_user, user_id);
   }
 
+  Result<std::vector<User>> users() override {
+    return all(sql({"SELECT ", kUserColumns, " FROM users WHERE ", kInScope, " ORDER BY created_at, id"}), read_user);
+  }
+
+  Result<std::optional<AccountToken>> account_token(std::string_view token_id) override {
+    return one(sql({"SELECT id, workspace_id, user_id, purpose, created_at, expires_at FROM account_tokens WHERE id = ? AND ",
+                    kInScope}),
+               [](const Statement& row) {
+                 return AccountToken{row.text(0), row.text(1), row.text(2), row.text(3), row.integer(4), row.integer(5)};
+               },
+               token_id);
+  }
+
   Result<std::optional<Session>> session(std::string_view session_id) override {
     return one(sql({"SELECT id, workspace_id, user_id, created_at, expires_at FROM sessions WHERE id = ? AND ", kInScope}),
                [](const Statement& row) { return Session{row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4)}; },
@@ -709,19 +723,23 @@ class SqliteTx final : public WriteTx {
     return stmt.real(0);
   }
 
-  Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override {
+  Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until,
+                                 bool include_tests) override {
     BotAnalytics out;
     PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
     if (!owner) return make_error(ErrorCode::not_found, "no such bot");
     std::map<std::string, DailyActivity> days;
-    // Messages of the bot in the window; `a` is the message, `c` its conversation.
+    // Messages of the bot in the window; `a` is the message, `c` its conversation (tests left out unless asked for).
     constexpr std::string_view kBotMessages =
         " FROM messages a JOIN conversations c ON c.id = a.conversation_id"
-        " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until";
-    const auto window = [&](Statement& stmt) { stmt.bind(":bot", bot_id).bind(":since", since).bind(":until", until); };
+        " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND (:tests OR c.test = 0)";
+    const auto window = [&](Statement& stmt) {
+      stmt.bind(":bot", bot_id).bind(":since", since).bind(":until", until).bind(":tests", include_tests ? 1 : 0);
+    };
 
     auto started = db_.prepare(sql({"SELECT date(created_at / 1000, 'unixepoch') AS day, count(*) FROM conversations "
-                                    "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until GROUP BY day"}));
+                                    "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until "
+                                    "AND (:tests OR test = 0) GROUP BY day"}));
     window(started);
     while (started.step()) {
       auto& day = days[started.text(0)];
@@ -752,8 +770,9 @@ class SqliteTx final : public WriteTx {
       out.days.push_back(day);
     }
 
-    auto feedback = db_.prepare("SELECT rating, count(*) FROM message_feedback "
-                                "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until GROUP BY rating");
+    auto feedback = db_.prepare("SELECT f.rating, count(*) FROM message_feedback f JOIN conversations c ON c.id = "
+                                "f.conversation_id WHERE f.bot_id = :bot AND f.created_at >= :since AND f.created_at < "
+                                ":until AND (:tests OR c.test = 0) GROUP BY f.rating");
     window(feedback);
     while (feedback.step()) (feedback.integer(0) > 0 ? out.thumbs_up : out.thumbs_down) = feedback.integer(1);
 
@@ -763,6 +782,7 @@ class SqliteTx final : public WriteTx {
         "JOIN messages q ON q.id = (SELECT max(p.id) FROM messages p WHERE p.conversation_id = a.conversation_id "
         "AND p.id < a.id AND p.role = 'user') "
         "WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.mode = 'fallback' "
+        "AND (:tests OR c.test = 0) "
         "GROUP BY lower(trim(q.text)) ORDER BY count(*) DESC, max(q.created_at) DESC LIMIT 20");
     window(unanswered);
     while (unanswered.step()) out.unanswered.push_back({unanswered.text(0), unanswered.integer(1), unanswered.integer(2)});
@@ -771,7 +791,7 @@ class SqliteTx final : public WriteTx {
         "SELECT json_extract(j.value, '$.url') AS url, max(json_extract(j.value, '$.title')), count(*) "
         "FROM messages a JOIN conversations c ON c.id = a.conversation_id, json_each(a.sources) j "
         "WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.role = 'assistant' "
-        "GROUP BY url ORDER BY count(*) DESC, url LIMIT 10");
+        "AND (:tests OR c.test = 0) GROUP BY url ORDER BY count(*) DESC, url LIMIT 10");
     window(cited);
     while (cited.step()) out.top_sources.push_back({cited.text(1), cited.text(0), cited.integer(2)});
 
@@ -780,7 +800,7 @@ class SqliteTx final : public WriteTx {
     while (latencies.step()) out.latencies_us.push_back(latencies.integer(0));
 
     auto handoffs = db_.prepare("SELECT count(*) FROM conversations WHERE bot_id = :bot AND created_at >= :since AND "
-                                "created_at < :until AND handoff_requested_at IS NOT NULL");
+                                "created_at < :until AND handoff_requested_at IS NOT NULL AND (:tests OR test = 0)");
     window(handoffs);
     if (handoffs.step()) out.handoffs = handoffs.integer(0);
     return out;
@@ -1103,6 +1123,15 @@ class SqliteTx final : public WriteTx {
     return conversation;
   }
 
+  Status mark_test_conversation(std::string_view conversation_id) override {
+    auto stmt = db_.prepare(sql({"UPDATE conversations SET test = 1 WHERE id = ? AND ", kInScope}));
+    stmt.bind(1, conversation_id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such conversation");
+    return {};
+  }
+
   Status append_audit_entry(const AuditEntry& entry) override {
     if (scope_.is_system() || entry.workspace_id != scope_.workspace_id()) {
       return make_error(ErrorCode::forbidden, "an audit entry belongs to the transaction's workspace");
@@ -1328,6 +1357,39 @@ class SqliteTx final : public WriteTx {
     bind_scope(stmt);
     stmt.run();
     if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
+    return {};
+  }
+
+  Status set_user_name(std::string_view user_id, std::string_view name) override {
+    auto stmt = db_.prepare(sql({"UPDATE users SET name = ? WHERE id = ? AND ", kInScope}));
+    stmt.bind(1, name).bind(2, user_id);
+    bind_scope(stmt);
+    stmt.run();
+    if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
+    return {};
+  }
+
+  Status create_account_token(const AccountToken& token) override {
+    PARLEY_TRY(require_workspace(token.workspace_id));
+    db_.prepare("INSERT INTO account_tokens (id, workspace_id, user_id, purpose, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(1, token.id)
+        .bind(2, token.workspace_id)
+        .bind(3, token.user_id)
+        .bind(4, token.purpose)
+        .bind(5, unix_millis())
+        .bind(6, token.expires_at)
+        .run();
+    // Expired links of anyone are dropped here, so the table never grows without bound.
+    db_.prepare("DELETE FROM account_tokens WHERE expires_at < ?").bind(1, unix_millis()).run();
+    return {};
+  }
+
+  Status delete_account_tokens(std::string_view user_id) override {
+    auto stmt = db_.prepare(sql({"DELETE FROM account_tokens WHERE user_id = ? AND ", kInScope}));
+    stmt.bind(1, user_id);
+    bind_scope(stmt);
+    stmt.run();
     return {};
   }
 

@@ -3,7 +3,7 @@ import { contrastingText, safeImageUrl, type WidgetConfig } from '../../../web/s
 import { retryDelayMs } from '../../../web/src/widget/retry';
 import { loadCachedConfig, loadState, saveCachedConfig, saveState } from '../../../web/src/widget/storage';
 import { ChatClient } from '../../../web/src/shared/chat-client';
-import { buildLeadForm, checkField } from '../../../web/src/widget/lead-form';
+import { buildLeadForm, checkField, phoneCountry, phoneHint } from '../../../web/src/widget/lead-form';
 import { ChatWidget } from '../../../web/src/widget/widget';
 
 const config: WidgetConfig = {
@@ -16,6 +16,7 @@ const config: WidgetConfig = {
     feedback_thanks: 'Thanks!', thinking: 'Thinking', error: 'Error', offline: 'Offline', not_allowed: 'Not allowed',
     talk_to_person: 'Talk to a person', leave_details: 'Leave your details', lead_intro: 'Your details', lead_submit: 'Send details',
     lead_skip: 'Not now', lead_thanks: 'Thank you!', field_required: 'Required', field_invalid: 'Invalid',
+    phone_hint: 'Without a country code, we read it as a number in {country}.', phone_code_needed: 'Start with your country code.',
   },
 };
 
@@ -144,6 +145,23 @@ describe('the lead form', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
     localStorage.clear();
+  });
+
+  it("reads a phone number without its code in the bot's country, else the visitor's browser's, and says so", () => {
+    expect(phoneCountry('DE', ['en-US'])).toBe('DE');
+    expect(phoneCountry('', ['en-US', 'en'])).toBe('US');
+    expect(phoneCountry(undefined, ['de', 'fr-CA'])).toBe('CA');
+    expect(phoneCountry('', ['zh-Hant-TW'])).toBe('TW');
+    expect(phoneCountry('', ['en', 'es-419'])).toBe('');
+    expect(phoneHint('US', 'en', config.texts)).toBe('Without a country code, we read it as a number in United States.');
+    expect(phoneHint('', 'en', config.texts)).toBe('Start with your country code.');
+    vi.stubGlobal('navigator', { ...navigator, languages: ['en-GB'], language: 'en-GB' });
+    const { shadow, widget } = mountWithForm();
+    return widget.showLeadForm('request').then(() => {
+      const hint = shadow.querySelector('#pw-lead-phone-hint')!;
+      expect(hint.textContent).toBe('Without a country code, we read it as a number in United Kingdom.');
+      expect(shadow.querySelector('[name=phone]')!.getAttribute('aria-describedby')).toBe('pw-lead-phone-error pw-lead-phone-hint');
+    });
   });
 
   it('checks what the browser can before sending', () => {

@@ -62,7 +62,7 @@ export async function readError(response: Response): Promise<ChatError> {
 async function send(url: string, init: RequestInit): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, credentials: 'omit', mode: 'cors', cache: 'no-store' });
+    response = await fetch(url, { credentials: 'omit', mode: 'cors', cache: 'no-store', ...init });
   } catch (error) {
     throw new ChatError('network', error instanceof Error ? error.message : 'network error');
   }
@@ -80,13 +80,18 @@ export class ChatClient {
     return `${this.baseUrl}/api/v1/${path}`;
   }
 
-  // Asks one question and streams the answer into `handlers`; resolves when the answer is complete.
-  async ask(message: string, visitorToken: string | null, handlers: StreamHandlers, signal?: AbortSignal): Promise<void> {
+  // Asks one question and streams the answer into `handlers`; resolves when the answer is complete. `test`: the
+  // admin app's playground, signed in on the same server (its session goes along): a test conversation, left out
+  // of analytics.
+  async ask(message: string, visitorToken: string | null, handlers: StreamHandlers, options: { test?: boolean } = {}): Promise<void> {
+    const body: Record<string, unknown> = { message };
+    if (visitorToken) body.visitor_token = visitorToken;
+    if (options.test) body.test = true;
     const response = await send(this.url(`bots/${encodeURIComponent(this.botId)}/chat`), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify(visitorToken ? { message, visitor_token: visitorToken } : { message }),
-      signal,
+      body: JSON.stringify(body),
+      ...(options.test ? { credentials: 'same-origin' as const } : {}),
     });
     if (!response.body) throw new ChatError('network', 'the answer could not be read');
     const reader = response.body.getReader();

@@ -17,18 +17,31 @@ function ownScript(): HTMLScriptElement | null {
   return document.querySelector<HTMLScriptElement>('script[data-bot][src*="widget.js"]');
 }
 
+// Why the widget stays hidden, for the site's owner (visitors see nothing): which setting to change.
+function explainHidden(client: ChatClient, error: unknown): string {
+  const status = (error as { status?: number }).status;
+  if (status === 403) {
+    return `Parley: the chat is hidden on this page because ${location.host} is not in the bot's "Allowed domains". ` +
+      `Add ${location.host} in the admin app (the bot's Builder, "Embed on your site", Allowed domains) and save.`;
+  }
+  if (status === 404) return `Parley: there is no bot "${client.botId}" on ${client.baseUrl}; check data-bot in the script tag.`;
+  return `Parley: the chat could not load from ${client.baseUrl} (${(error as Error).message}).`;
+}
+
 async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {
+  let failure: unknown;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
       return await client.config<WidgetConfig>();
     } catch (error) {
-      // Refused (this site is not allowed, or no such bot): stay invisible. A browser reports a refused
-      // cross-origin call as a network error, so a few retries are all a network failure gets here.
+      // Refused (this site is not allowed, or no such bot): stay invisible and say why in the console. Only a
+      // network failure is tried again.
+      failure = error;
       if ((error as { code?: string }).code !== 'network') break;
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
     }
   }
-  console.warn('Parley: the chat widget is not available on this page');
+  console.warn(explainHidden(client, failure));
   return null;
 }
 
