@@ -16,6 +16,8 @@
 //   POST   /api/v1/auth/link {token}              whose link it is: {email, name, purpose}
 //   POST   /api/v1/auth/link/redeem {token, password, name?}   sets the password and signs in
 // Refusals name the field they are about (`error.field`), so the admin app shows them next to it.
+#include <algorithm>
+
 #include "api/handlers.h"
 #include "api/origins.h"
 #include "audit/audit.h"
@@ -106,7 +108,7 @@ Result<store::User> principal_user(ApiContext& context, const auth::Principal& w
 
 // Owners may not leave the workspace without one: the last owner cannot be removed or given another role.
 Status keep_an_owner(store::ReadTx& tx, const store::User& target) {
-  if (target.role != store::Role::owner) return {};
+  if (target.role != store::Role::owner || target.password_hash.empty()) return {};  // an invited owner is not one yet
   PARLEY_ASSIGN_OR_RETURN(const auto everyone, tx.users());
   const auto owners = std::count_if(everyone.begin(), everyone.end(), [](const store::User& user) {
     return user.role == store::Role::owner && !user.password_hash.empty();
@@ -266,8 +268,9 @@ void register_team_routes(http::Router& router, ApiContext& context) {
       if (by_link) {
         const auto purpose = user->password_hash.empty() ? auth::LinkPurpose::invite : auth::LinkPurpose::reset;
         PARLEY_ASSIGN_OR_RETURN(const std::string token, auth::issue_account_link(tx, *user, purpose));
-        out["link"] = link_address(request, token);
-        PARLEY_ASSIGN_OR_RETURN(emailed, email_link(context, tx, *user, out["link"], purpose, "The owner"));
+        const std::string link = link_address(request, token);
+        PARLEY_ASSIGN_OR_RETURN(emailed, email_link(context, tx, *user, link, purpose, "The owner"));
+        out["link"] = link;
         out["emailed"] = emailed;
       } else {
         PARLEY_ASSIGN_OR_RETURN(const std::string password, auth::reset_to_generated_password(tx, *user));

@@ -67,9 +67,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
       return http::error_response(normalized.error());
     }
     if (const auto valid = validate_settings(settings); !valid.ok()) return http::error_response(valid.error());
-    // Defaults that decide what visitors get are saved with the bot, so that the builder shows them as stored and
-    // a later change of the server's defaults does not change a bot its owner has set up.
-    if (!settings.contains("handoff")) settings["handoff"] = {{"enabled", leads::HandoffSettings{}.enabled}};
+    settings = leads::with_handoff_default(std::move(settings));
     std::optional<store::Bot> created;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));

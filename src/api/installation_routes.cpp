@@ -64,6 +64,14 @@ std::vector<ScriptTag> widget_tags(std::string_view page) {
   return tags;
 }
 
+// What an address typed without a scheme means: a site on the internet is https, a development server on this
+// machine or an address by number ("localhost:8099", "192.168.1.20") plain http.
+std::string assumed_scheme(std::string_view typed) {
+  const std::string host = lower(typed.substr(0, typed.find_first_of(":/?#")));
+  const bool numeric = !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
+  return host == "localhost" || host.ends_with(".localhost") || numeric ? "http://" : "https://";
+}
+
 Json check_page(const ApiContext& context, const crawl::Url& url, const store::Bot& bot) {
   crawl::FetchOptions options;
   options.user_agent = "Parley-InstallationCheck/0.1";
@@ -134,7 +142,7 @@ void register_installation_routes(http::Router& router, ApiContext& context) {
                if (typed.empty()) {
                  return field_error("url", ErrorCode::invalid_request, "enter the address of a page of your site");
                }
-               if (typed.find("://") == std::string::npos) typed = "https://" + typed;
+               if (typed.find("://") == std::string::npos) typed = assumed_scheme(typed) + typed;
                const auto url = crawl::parse_url(typed);
                if (!url.ok()) {
                  return field_error("url", ErrorCode::invalid_request,

@@ -5,6 +5,7 @@
 
 #include "api/views.h"
 #include "cli/commands.h"
+#include "leads/handoff.h"
 
 namespace parley::cli {
 
@@ -24,7 +25,7 @@ void add_bot_commands(CLI::App& app, Globals& globals) {
     PARLEY_ASSIGN_OR_RETURN(const std::string workspace, default_workspace(*store, config));
     std::optional<store::Bot> created;
     PARLEY_TRY(store->write(store::Scope::workspace(workspace), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(*name, {{"language", "en"}}));
+      PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(*name, leads::with_handoff_default({{"language", "en"}})));
       return {};
     }));
     std::cout << (*json ? api::bot_view(*created).dump() : created->id) << "\n";

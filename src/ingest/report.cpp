@@ -139,12 +139,12 @@ constexpr double kMaxRepeatedShare = 0.5;
 std::string repetition_problem(const DocumentFacts& facts) {
   if (facts.qa_chunks > 0 || facts.words < kMinWordsForRepetition) return {};
   const auto number = [](std::int64_t n) { return std::to_string(n); };
-  if (facts.chunks >= 4 && facts.repeated_chunks >= static_cast<std::int64_t>(kMaxRepeatedShare * static_cast<double>(facts.chunks))) {
-    return number(facts.repeated_chunks) + " of its " + number(facts.chunks) + " passages repeat another passage word for word";
-  }
   if (facts.distinct_words <= kMaxDistinctWordsOfJunk) {
     return "its " + number(facts.words) + " words are only " + number(facts.distinct_words) + " different word" +
            (facts.distinct_words == 1 ? "" : "s") + " repeated";
+  }
+  if (facts.chunks >= 4 && facts.repeated_chunks >= static_cast<std::int64_t>(kMaxRepeatedShare * static_cast<double>(facts.chunks))) {
+    return number(facts.repeated_chunks) + " of its " + number(facts.chunks) + " passages repeat another passage word for word";
   }
   if (facts.top_word_count > static_cast<std::int64_t>(kMaxTopWordShare * static_cast<double>(facts.words))) {
     return "one word makes up " + number(facts.top_word_count * 100 / facts.words) + "% of its text";

@@ -282,6 +282,11 @@ std::string summarize(const std::vector<store::Message>& messages) {
   return summary;
 }
 
+Json with_handoff_default(Json settings) {
+  if (settings.is_object() && !settings.contains("handoff")) settings["handoff"] = {{"enabled", HandoffSettings{}.enabled}};
+  return settings;
+}
+
 // ---- the state machine ----
 
 Result<HandoffOutcome> HandoffService::start_handoff(store::WriteTx& tx, const store::Bot& bot,

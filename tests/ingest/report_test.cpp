@@ -118,9 +118,15 @@ TEST_F(ReportTest, ACuratedFaqIsNeverVeryShortAndRepetitiveJunkIsReported) {
   std::string junk;
   while (junk.size() < (2u << 20)) junk += "lorem ";
   add("junk.txt", junk);
-  // A passage pasted over and over between real words.
+  // Real words, but one paragraph (a passage of its own) pasted over and over.
   std::string pasted = "# Returns\n\n";
-  for (int i = 0; i < 40; ++i) pasted += "Returns are free within thirty days when the bike is unused and in its original box with every part.\n\n";
+  for (int i = 0; i < 40; ++i) {
+    pasted += "Returns are free within thirty days when the bike is unused and comes back in its original box with "
+              "every part, manual and accessory that was delivered with it. Bring it to any of our stores or print a "
+              "prepaid label from your account page; our workshop checks each returned bike within two business "
+              "days, and the refund reaches the card you paid with about five days later. Bikes that were ridden, "
+              "custom builds and clearance items cannot be returned, but our warranty still covers their frames.\n\n";
+  }
   add("returns.md", pasted);
   add("shipping.md", kShipping);  // real content: no finding
 

@@ -357,13 +357,13 @@ TEST_F(OwnerApiTest, APhoneNumberWithoutCountryCodeIsReadInTheVisitorsOrTheBotsC
   ASSERT_EQ(patch_settings({{"leads", {{"enabled", true}, {"fields", {{{"name", "email"}}, {{"name", "phone"}, {"required", true}}}}}}}).status, 200);
   EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot_ + "/config").json()["lead_form"]["phone_country"], "");
   const auto submit = [&](const Json& body) { return post("/api/v1/bots/" + bot_ + "/leads", body, {{"Content-Type", "application/json"}}); };
-  const auto unknown = submit({{"fields", {{"phone", "(415) 555-2671"}}}});
+  const auto unknown = submit({{"fields", {{"phone", "(650) 253-0000"}}}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_THAT(unknown.json()["error"]["fields"]["phone"].get<std::string>(), HasSubstr("country code"));
-  const auto visitor = submit({{"fields", {{"phone", "(415) 555-2671"}}}, {"country", "US"}});
+  const auto visitor = submit({{"fields", {{"phone", "(650) 253-0000"}}}, {"country", "US"}});
   ASSERT_EQ(visitor.status, 201) << visitor.body;
   const auto lead = client_->request("GET", "/api/v1/bots/" + bot_ + "/leads/" + visitor.json()["lead_id"].get<std::string>(), "", admin_headers());
-  EXPECT_EQ(lead.json()["phone"], "+14155552671");
+  EXPECT_EQ(lead.json()["phone"], "+16502530000");
 
   ASSERT_EQ(patch_settings({{"language", "en-GB"}}).status, 200);
   EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot_ + "/config").json()["lead_form"]["phone_country"], "GB");

@@ -271,11 +271,11 @@ describe('analytics and leads', () => {
     await expect(form.locator('#pw-lead-phone-hint').textContent()).resolves.toBe('Without a country code, we read it as a number in United States.');
     await form.locator('input[name=name]').fill('Pat Visitor');
     await form.locator('input[name=email]').fill('pat@example.com');
-    await form.locator('input[name=phone]').fill('(415) 555-2671');
+    await form.locator('input[name=phone]').fill('(650) 253-0000');
     await form.getByRole('button', { name: 'Send my details' }).click();
     await visit.locator('parley-chat .msg', { hasText: "Thank you! We'll be in touch." }).waitFor();
     const leads = await api(`/bots/${botId}/leads`);
-    expect(leads.leads[0].phone).toBe('+14155552671');
+    expect(leads.leads[0].phone).toBe('+16502530000');
     await context.close();
   });
 });

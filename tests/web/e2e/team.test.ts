@@ -76,7 +76,7 @@ describe('the team', () => {
     await sam.getByRole('heading', { name: 'Welcome to Parley' }).waitFor();
     await sam.getByText('You were invited as sam@example.com').waitFor();
     await sam.getByLabel('Your name').fill('Sam Lee');
-    await sam.getByLabel('Password', { exact: true }).fill('sams password 2026');
+    await sam.getByLabel(/^Password \(at least/).fill('sams password 2026');
     await sam.getByLabel('Password again').fill('not the same');
     await sam.getByRole('button', { name: 'Save and sign in' }).click();
     await sam.locator('#link-again-error', { hasText: 'The two passwords are not the same.' }).waitFor();
@@ -148,17 +148,17 @@ describe("the owner's account", () => {
     await expect(page.locator('.who-am-i').textContent()).resolves.toBe('Maria Gomez');
 
     await page.getByLabel('Current password').fill('not my password');
-    await page.getByLabel('New password', { exact: true }).fill('maria new password');
+    await page.getByLabel(/^New password \(at least/).fill('maria new password');
     await page.getByLabel('New password again').fill('maria new password');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.locator('#password-current_password-error', { hasText: 'The current password is not right.' }).waitFor();
     await expect(page.getByLabel('Current password').getAttribute('aria-invalid')).resolves.toBe('true');
     await page.getByLabel('Current password').fill(parley.password);
-    await page.getByLabel('New password', { exact: true }).fill('short');
+    await page.getByLabel(/^New password \(at least/).fill('short');
     await page.getByLabel('New password again').fill('short');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.locator('#password-new_password-error', { hasText: 'The password must have at least 10 characters.' }).waitFor();
-    await page.getByLabel('New password', { exact: true }).fill('maria new password');
+    await page.getByLabel(/^New password \(at least/).fill('maria new password');
     await page.getByLabel('New password again').fill('maria new password');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('status').filter({ hasText: 'Your password is changed.' }).waitFor();

@@ -5,22 +5,25 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, setUnauthorizedHandler, type Bot, type User } from './api';
 import { playChime, showNotification, soundOn } from './alerts';
 import { inboxFeed } from './inbox-feed';
-import { Account, AccountLink } from './pages/account';
-import { AnalyticsPage } from './pages/analytics';
+import { lazyPage } from './lazy';
 import { BotLayout } from './pages/bot-layout';
 import { Bots } from './pages/bots';
-import { Conversations } from './pages/conversations';
-import { KnowledgeHealth } from './pages/health';
-import { Inbox } from './pages/inbox';
-import { Leads } from './pages/leads';
 import { Login } from './pages/login';
-import { Playground } from './pages/playground';
-import { Settings } from './pages/settings';
-import { Sources } from './pages/sources';
-import { Team } from './pages/team';
-import { Webhooks } from './pages/webhooks';
 import { navigate, useRoute } from './router';
 import { Alert, Loading } from './ui';
+
+const Account = lazyPage(() => import('./pages/account').then((page) => page.Account));
+const AccountLink = lazyPage(() => import('./pages/account').then((page) => page.AccountLink));
+const AnalyticsPage = lazyPage(() => import('./pages/analytics').then((page) => page.AnalyticsPage));
+const Conversations = lazyPage(() => import('./pages/conversations').then((page) => page.Conversations));
+const Inbox = lazyPage(() => import('./pages/inbox').then((page) => page.Inbox));
+const KnowledgeHealth = lazyPage(() => import('./pages/health').then((page) => page.KnowledgeHealth));
+const Leads = lazyPage(() => import('./pages/leads').then((page) => page.Leads));
+const Playground = lazyPage(() => import('./pages/playground').then((page) => page.Playground));
+const Settings = lazyPage(() => import('./pages/settings').then((page) => page.Settings));
+const Sources = lazyPage(() => import('./pages/sources').then((page) => page.Sources));
+const Team = lazyPage(() => import('./pages/team').then((page) => page.Team));
+const Webhooks = lazyPage(() => import('./pages/webhooks').then((page) => page.Webhooks));
 
 interface Me {
   role: string;
