@@ -3,6 +3,7 @@
 // says whether the widget can load on the page at `url` and, when not, why and what to change: whether the page's
 // site is one of the bot's allowed domains, and whether the page (fetched by this server, under the same
 // private-address rules as crawls and webhooks) carries the bot's script tag. Facts and a sentence for each.
+#include <algorithm>
 #include <cctype>
 
 #include "api/handlers.h"

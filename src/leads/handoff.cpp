@@ -390,9 +390,9 @@ Result<std::optional<HandoffOutcome>> HandoffService::intercept(const store::Bot
       PARLEY_TRY(tx.update_conversation_support(conversation));
       outcome.conversation = conversation;
       outcome.waiting = true;
-      Json event = message_event(conversation, stored);
-      event["summary"] = conversation.summary;
-      inbox_events.emplace_back("message", std::move(event));
+      Json update = message_event(conversation, stored);
+      update["summary"] = conversation.summary;
+      inbox_events.emplace_back("message", std::move(update));
       return {};
     }
     PARLEY_ASSIGN_OR_RETURN(outcome, start_handoff(tx, bot, conversation, HandoffReason::visitor_request,
