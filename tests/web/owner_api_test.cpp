@@ -379,8 +379,8 @@ TEST_F(OwnerApiTest, TheInboxSummaryKeepsUpWithWhatTheVisitorWritesWhileWaiting)
   ASSERT_EQ(chat({{"message", "My order number is 4411"}, {"visitor_token", token}}, "https://shop.example.com").status, 200);
   const auto inbox = client_->request("GET", "/api/v1/inbox", "", admin_headers());
   ASSERT_EQ(inbox.status, 200) << inbox.body;
-  const auto& waiting = inbox.json()["conversations"];
-  ASSERT_EQ(waiting.size(), 1u);
+  const Json waiting = inbox.json()["conversations"];
+  ASSERT_EQ(waiting.size(), 1u) << inbox.body;
   EXPECT_THAT(waiting[0]["summary"].get<std::string>(), HasSubstr("My order number is 4411"));
   EXPECT_EQ(waiting[0]["last_message"]["text"], "My order number is 4411");
 }

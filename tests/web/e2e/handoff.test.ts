@@ -354,7 +354,7 @@ describe("the agents' inbox", () => {
     const agentPage = await context.newPage();
     await signIn(agentPage, parley);
     // The owner sets the name visitors see.
-    await agentPage.getByRole('link', { name: 'Account' }).click();
+    await agentPage.getByRole('link', { name: 'Account', exact: true }).click();
     await agentPage.getByLabel('Your name').fill('Maria Gomez');
     await agentPage.getByRole('button', { name: 'Save', exact: true }).click();
     await agentPage.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();

@@ -31,7 +31,7 @@ beforeAll(async () => {
       name: 'Northwind Bicycles Customer Service Assistant',
       settings: {
         allowed_domains: [new URL(shop.url).host],
-        suggested_questions: ['How long are frames covered against defects?'],
+        suggested_questions: ['Are frames covered against defects in materials and workmanship?'],
         leads: { enabled: true, triggers: { on_request: true } },
       },
     }),
@@ -42,7 +42,7 @@ beforeAll(async () => {
 <body><h1>Shop</h1><script src="${parley.url}/widget.js" data-bot="${botId}" async></script></body></html>`;
   // Something on every page: a conversation waiting for a person, a lead, a webhook, a second person, a key.
   const asked = await (
-    await fetch(`${parley.url}/api/v1/bots/${botId}/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'How long are frames covered against defects?' }) })
+    await fetch(`${parley.url}/api/v1/bots/${botId}/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Are frames covered against defects in materials and workmanship?' }) })
   ).json();
   await fetch(`${parley.url}/api/v1/bots/${botId}/chat`, {
     method: 'POST',

@@ -46,18 +46,18 @@ describe('the team', () => {
   it('puts refusals next to their field, in plain words', async () => {
     consoleWatch.expect(/status of 400/);
     const form = page.getByRole('form', { name: 'Add a person' });
-    await form.getByLabel('Email').fill('sam at example');
+    await form.getByLabel('Email', { exact: true }).fill('sam at example');
     await form.getByRole('button', { name: 'Invite' }).click();
     const error = page.locator('#person-email-error');
     await error.waitFor();
     await expect(error.textContent()).resolves.toMatch(/^[A-Z].*\.$/);
     await expect(error.textContent()).resolves.not.toMatch(/`|settings\.|email:/);
-    await expect(form.getByLabel('Email').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(form.getByLabel('Email', { exact: true }).getAttribute('aria-invalid')).resolves.toBe('true');
   });
 
   it('invites a person with a one-time link; they choose a name and password and are in, with their role', async () => {
     const form = page.getByRole('form', { name: 'Add a person' });
-    await form.getByLabel('Email').fill('sam@example.com');
+    await form.getByLabel('Email', { exact: true }).fill('sam@example.com');
     await form.getByLabel('Role').selectOption('agent');
     await form.getByRole('button', { name: 'Invite' }).click();
     const invitation = shown(/Invitation for sam@example.com/);
@@ -100,7 +100,7 @@ describe('the team', () => {
 
   it('creates an account with a generated password shown once, which signs in', async () => {
     const form = page.getByRole('form', { name: 'Add a person' });
-    await form.getByLabel('Email').fill('vic@example.com');
+    await form.getByLabel('Email', { exact: true }).fill('vic@example.com');
     await form.getByLabel('Role').selectOption('viewer');
     await form.getByLabel('Create the account with a generated password').check();
     await form.getByRole('button', { name: 'Create account' }).click();
@@ -141,7 +141,7 @@ describe('the team', () => {
 
 describe("the owner's account", () => {
   it('sets the name visitors see and changes the password, each refusal at its field', async () => {
-    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
     await page.getByLabel('Your name').fill('Maria Gomez');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();

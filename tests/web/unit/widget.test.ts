@@ -5,6 +5,7 @@ import { loadCachedConfig, loadState, saveCachedConfig, saveState } from '../../
 import { ChatClient } from '../../../web/src/shared/chat-client';
 import { buildLeadForm, checkField, phoneCountry, phoneHint } from '../../../web/src/widget/lead-form';
 import { ChatWidget } from '../../../web/src/widget/widget';
+import { xhrFromFetch } from './xhr';
 
 const config: WidgetConfig = {
   bot_id: 'bot_1', name: 'Shop', language: 'en', direction: 'ltr', greeting: 'Hi! Ask me anything.',
@@ -246,6 +247,7 @@ describe('the lead form', () => {
       { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
     const fetch = vi.fn(async () => sse({ lead_form_trigger: 'buying_intent' }));
     vi.stubGlobal('fetch', fetch);
+    vi.stubGlobal('XMLHttpRequest', xhrFromFetch());
     const first = mountWithForm();
     await first.widget.ask('How much is it?');
     await flush();

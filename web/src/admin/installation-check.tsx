@@ -41,7 +41,8 @@ export function InstallationCheck({ botId, onAddDomain }: { botId: string; onAdd
     <div class="install-check" role="group" aria-labelledby="install-check-title">
       <h3 id="install-check-title">Check my installation</h3>
       <div class="row">
-        <label class="grow">
+        <div class="field grow">
+        <label>
           A page of your site where the chat should appear
           <input
             type="url"
@@ -57,8 +58,9 @@ export function InstallationCheck({ botId, onAddDomain }: { botId: string; onAdd
             }}
             {...invalidProps(problem, 'install', 'url')}
           />
-          <FieldError problem={problem} form="install" field="url" />
         </label>
+        <FieldError problem={problem} form="install" field="url" />
+        </div>
         <button type="button" disabled={busy || !url.trim()} onClick={check}>
           {busy ? 'Checking…' : 'Check my installation'}
         </button>

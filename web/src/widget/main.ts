@@ -20,12 +20,9 @@ function ownScript(): HTMLScriptElement | null {
 // Why the widget stays hidden, for the site's owner (visitors see nothing): which setting to change.
 function explainHidden(client: ChatClient, error: unknown): string {
   const status = (error as { status?: number }).status;
-  if (status === 403) {
-    return `Parley: the chat is hidden on this page because ${location.host} is not in the bot's "Allowed domains". ` +
-      `Add ${location.host} in the admin app (the bot's Builder, "Embed on your site", Allowed domains) and save.`;
-  }
-  if (status === 404) return `Parley: there is no bot "${client.botId}" on ${client.baseUrl}; check data-bot in the script tag.`;
-  return `Parley: the chat could not load from ${client.baseUrl} (${(error as Error).message}).`;
+  return 'Parley: ' + (status === 403
+    ? `the chat is hidden here: ${location.host} is not in the bot's "Allowed domains" (admin app: the bot's Builder, Embed on your site)`
+    : status === 404 ? `no bot "${client.botId}" on ${client.baseUrl} (see data-bot)` : `the chat could not load from ${client.baseUrl}`);
 }
 
 async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {

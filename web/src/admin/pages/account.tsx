@@ -57,11 +57,13 @@ export function Account({ user, onChanged }: { user: User; onChanged: (user: Use
         <p class="muted small">
           {user.email} · {ROLE_LABELS[user.role] ?? user.role}
         </p>
+        <div class="field">
         <label>
           Your name <span class="muted">(visitors see it when you answer them in the inbox)</span>
           <input value={name} maxLength={80} autocomplete="name" onInput={(e) => (setName(e.currentTarget.value), setNameSaved(false))} {...invalidProps(nameProblem, 'profile', 'name')} />
-          <FieldError problem={nameProblem} form="profile" field="name" />
         </label>
+        <FieldError problem={nameProblem} form="profile" field="name" />
+        </div>
         {nameSaved ? <Alert kind="success" message="Saved." /> : null}
         <button class="primary" type="submit">
           Save
@@ -69,21 +71,27 @@ export function Account({ user, onChanged }: { user: User; onChanged: (user: Use
       </form>
       <form class="card" onSubmit={changePassword} aria-labelledby="password-title" noValidate>
         <h2 id="password-title">Change your password</h2>
+        <div class="field">
         <label>
           Current password
           <input type="password" autocomplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} {...invalidProps(passwordProblem, 'password', 'current_password')} />
-          <FieldError problem={passwordProblem} form="password" field="current_password" />
         </label>
+        <FieldError problem={passwordProblem} form="password" field="current_password" />
+        </div>
+        <div class="field">
         <label>
           New password <span class="muted">(at least 10 characters)</span>
           <input type="password" autocomplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} {...invalidProps(passwordProblem, 'password', 'new_password')} />
-          <FieldError problem={passwordProblem} form="password" field="new_password" />
         </label>
+        <FieldError problem={passwordProblem} form="password" field="new_password" />
+        </div>
+        <div class="field">
         <label>
           New password again
           <input type="password" autocomplete="new-password" value={again} onInput={(e) => setAgain(e.currentTarget.value)} {...invalidProps(passwordProblem, 'password', 'again')} />
-          <FieldError problem={passwordProblem} form="password" field="again" />
         </label>
+        <FieldError problem={passwordProblem} form="password" field="again" />
+        </div>
         {passwordChanged ? <Alert kind="success" message="Your password is changed." /> : null}
         <button class="primary" type="submit">
           Change password
@@ -154,22 +162,28 @@ export function AccountLink({ token, onSignedIn }: { token: string; onSignedIn: 
             </p>
             {problem && !problem.field ? <Alert message={problem.message} /> : null}
             {info.purpose === 'invite' ? (
+              <div class="field">
               <label>
                 Your name <span class="muted">(visitors see it when you answer them)</span>
                 <input value={name} maxLength={80} autocomplete="name" onInput={(e) => setName(e.currentTarget.value)} {...invalidProps(problem, 'link', 'name')} />
-                <FieldError problem={problem} form="link" field="name" />
               </label>
+              <FieldError problem={problem} form="link" field="name" />
+              </div>
             ) : null}
+            <div class="field">
             <label>
               Password <span class="muted">(at least 10 characters)</span>
               <input type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} {...invalidProps(problem, 'link', 'password')} />
-              <FieldError problem={problem} form="link" field="password" />
             </label>
+            <FieldError problem={problem} form="link" field="password" />
+            </div>
+            <div class="field">
             <label>
               Password again
               <input type="password" autocomplete="new-password" value={again} onInput={(e) => setAgain(e.currentTarget.value)} {...invalidProps(problem, 'link', 'again')} />
-              <FieldError problem={problem} form="link" field="again" />
             </label>
+            <FieldError problem={problem} form="link" field="again" />
+            </div>
             <button class="primary" type="submit" disabled={busy}>
               {busy ? 'Signing in…' : 'Save and sign in'}
             </button>

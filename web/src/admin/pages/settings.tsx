@@ -104,11 +104,13 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
           <button type="button" onClick={copy}>
             {copied ? 'Copied' : 'Copy snippet'}
           </button>
+          <div class="field">
           <label>
             Allowed domains <span class="muted">(one per line)</span>
             <textarea rows={3} {...text('allowed_domains')} placeholder={'example.com\n*.example.com\nhttps://shop.example.com'} {...invalid('allowed_domains')} />
-            {fieldError('allowed_domains')}
           </label>
+          {fieldError('allowed_domains')}
+          </div>
           {domainsNote ? (
             <p class="notice small" role="status">
               {domainsNote}
@@ -127,26 +129,35 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
 
         <section class="card">
           <h2>Bot</h2>
+          <div class="field">
           <label>
             Name
             <input required maxLength={200} {...text('name')} {...invalid('name')} />
-            {fieldError('name')}
           </label>
+          {fieldError('name')}
+          </div>
+          <div class="field">
           <label>
             Language <span class="muted">(e.g. en, de, fr, ar, he; right-to-left languages flip the widget)</span>
             <input maxLength={16} {...text('language')} {...invalid('language')} />
-            {fieldError('language')}
           </label>
+          {fieldError('language')}
+          </div>
+          <div class="field">
           <label>
             Greeting
             <textarea rows={2} maxLength={2000} {...text('greeting')} {...invalid('greeting')} />
-            {fieldError('greeting')}
           </label>
+          {fieldError('greeting')}
+          </div>
+          <div class="field">
           <label>
             Suggested questions <span class="muted">(one per line, up to 6)</span>
             <textarea rows={4} {...text('suggested_questions')} {...invalid('suggested_questions')} />
-            {fieldError('suggested_questions')}
           </label>
+          {fieldError('suggested_questions')}
+          </div>
+          <div class="field">
           <label>
             When the knowledge has no answer
             <textarea
@@ -156,18 +167,23 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
               placeholder={form.handoff.enabled ? info.answering_defaults.fallback_message : info.answering_defaults.fallback_without_handoff}
               {...invalid('fallback_message')}
             />
-            {fieldError('fallback_message')}
           </label>
+          {fieldError('fallback_message')}
+          </div>
+          <div class="field">
           <label>
             Persona <span class="muted">(used when an AI model writes the answers: see Model and routing)</span>
             <textarea rows={2} maxLength={8000} {...text('persona')} placeholder="A friendly, concise support assistant for …" {...invalid('persona')} />
-            {fieldError('persona')}
           </label>
+          {fieldError('persona')}
+          </div>
+          <div class="field">
           <label>
             Instructions <span class="muted">(used when an AI model writes the answers: see Model and routing)</span>
             <textarea rows={3} maxLength={8000} {...text('instructions')} placeholder="Answer only from our help centre. Keep answers under 100 words." {...invalid('instructions')} />
-            {fieldError('instructions')}
           </label>
+          {fieldError('instructions')}
+          </div>
         </section>
 
         <section class="card">
@@ -195,11 +211,13 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
           </div>
           {(['logo_url', 'avatar_url'] as const).map((key) => (
             <div class="row" key={key}>
-              <label class="grow">
+              <div class="field grow">
+              <label>
                 {key === 'logo_url' ? 'Logo' : 'Bot avatar'} <span class="muted">(an https: address, or upload a small image)</span>
                 <input type="url" value={form[key].startsWith('data:') ? '(uploaded image)' : form[key]} onInput={(e) => set(key, e.currentTarget.value)} placeholder="https://…" {...invalid(key)} />
-                {fieldError(key)}
               </label>
+              {fieldError(key)}
+              </div>
               <label>
                 Upload
                 <input type="file" accept="image/png,image/jpeg,image/gif,image/webp,image/svg+xml" onChange={pickImage(key)} />
@@ -211,11 +229,13 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
               ) : null}
             </div>
           ))}
+          <div class="field">
           <label>
             Open the chat by itself after <span class="muted">(seconds; 0 = never; only until the visitor has opened or closed it once)</span>
             <input type="number" min={0} max={3600} value={form.proactive_open_seconds} onInput={(e) => set('proactive_open_seconds', Number(e.currentTarget.value) || 0)} {...invalid('proactive_open_seconds')} />
-            {fieldError('proactive_open_seconds')}
           </label>
+          {fieldError('proactive_open_seconds')}
+          </div>
         </section>
 
         <section class="card">
@@ -223,11 +243,13 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
           <p class="muted small">Empty fields use the default shown in grey.</p>
           <div class="texts">
             {(Object.keys(TEXT_LABELS) as (keyof WidgetTexts)[]).map((key) => (
+              <div class="field">
               <label key={key}>
                 {TEXT_LABELS[key]}
                 <input maxLength={500} value={form.texts[key] ?? ''} placeholder={info.text_defaults[key] || form.name} onInput={(e) => setText(key, e.currentTarget.value)} {...invalid(`texts.${key}`)} />
-                {fieldError(`texts.${key}`)}
               </label>
+              {fieldError(`texts.${key}`)}
+              </div>
             ))}
           </div>
         </section>

@@ -227,21 +227,27 @@ function AddPerson({ emailConfigured, onAdded }: { emailConfigured: boolean; onA
       <h2 id="add-person-title">Add a person</h2>
       {problem && !problem.field ? <Alert message={problem.message} /> : null}
       <div class="row">
-        <label class="grow">
+        <div class="field grow">
+        <label>
           Email
           <input type="email" autocomplete="off" value={email} onInput={(e) => setEmail(e.currentTarget.value)} {...invalidProps(problem, 'person', 'email')} />
-          <FieldError problem={problem} form="person" field="email" />
         </label>
-        <label class="grow">
+        <FieldError problem={problem} form="person" field="email" />
+        </div>
+        <div class="field grow">
+        <label>
           Name <span class="muted">(optional)</span>
           <input value={name} maxLength={80} onInput={(e) => setName(e.currentTarget.value)} {...invalidProps(problem, 'person', 'name')} />
-          <FieldError problem={problem} form="person" field="name" />
         </label>
+        <FieldError problem={problem} form="person" field="name" />
+        </div>
+        <div class="field">
         <label>
           Role
           <RoleSelect value={role} onChange={setRole} invalid={invalidProps(problem, 'person', 'role')} />
-          <FieldError problem={problem} form="person" field="role" />
         </label>
+        <FieldError problem={problem} form="person" field="role" />
+        </div>
       </div>
       <fieldset class="plain">
         <legend>How they get in</legend>
@@ -331,11 +337,13 @@ function ApiKeys({ keys, onChanged, onCreated }: { keys: ApiKeyRow[] | null; onC
         </table>
       )}
       <form class="inline-form" onSubmit={create} noValidate aria-label="New API key">
+        <div class="field">
         <label>
           New key's name
           <input value={name} maxLength={100} placeholder="e.g. CRM sync" onInput={(e) => setName(e.currentTarget.value)} {...invalidProps(problem, 'key', 'name')} />
-          <FieldError problem={problem} form="key" field="name" />
         </label>
+        <FieldError problem={problem} form="key" field="name" />
+        </div>
         <label>
           Role
           <RoleSelect value={role} onChange={setRole} invalid={invalidProps(problem, 'key', 'role')} />

@@ -125,11 +125,13 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
       <form class="card stack" onSubmit={create} aria-label="New webhook">
         <h2>New webhook</h2>
         <div class="row">
-          <label class="grow">
+          <div class="field grow">
+          <label>
             Receiver's address
             <input type="url" required value={draft.url} placeholder="https://example.com/parley-events" onInput={(e) => setDraft({ ...draft, url: e.currentTarget.value })} {...invalidProps(problem, 'webhook', 'url')} />
-            <FieldError problem={problem} form="webhook" field="url" />
           </label>
+          <FieldError problem={problem} form="webhook" field="url" />
+          </div>
           <label>
             Bot
             <select value={draft.bot_id} onChange={(e) => setDraft({ ...draft, bot_id: e.currentTarget.value })}>
