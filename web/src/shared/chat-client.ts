@@ -60,10 +60,6 @@ export function errorOf(status: number, statusText: string, body: string): ChatE
   return new ChatError('http_' + status, statusText || 'request failed', status);
 }
 
-export async function readError(response: Response): Promise<ChatError> {
-  return errorOf(response.status, response.statusText, await response.text().catch(() => ''));
-}
-
 async function send(url: string, init: RequestInit): Promise<Response> {
   let response: Response;
   try {
@@ -71,7 +67,7 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   } catch (error) {
     throw new ChatError('network', error instanceof Error ? error.message : 'network error');
   }
-  if (!response.ok) throw await readError(response);
+  if (!response.ok) throw errorOf(response.status, response.statusText, await response.text().catch(() => ''));
   return response;
 }
 
@@ -98,21 +94,17 @@ export class ChatClient {
     return new Promise((resolve, reject) => {
       const request = new XMLHttpRequest();
       const parser = new SseParser();
+      const ok = () => request.status >= 200 && request.status < 300;
       let read = 0;
       let finished = false;
-      let failed = false;
-      const fail = (error: ChatError) => {
-        failed = true;
-        reject(error);
-      };
-      // Hands the events that arrived since the last call to the handlers (only of a successful answer).
+      let failure: ChatError | undefined;
+      // Hands the events that arrived since the last call to the handlers; an error event or unreadable data ends
+      // the answer (the load event then rejects).
       const take = () => {
-        if (failed || request.status < 200 || request.status >= 300) return;
+        if (failure || !ok()) return;
         const text = request.responseText;
-        const fresh = text.slice(read);
-        read = text.length;
         try {
-          for (const event of parser.push(fresh)) {
+          for (const event of parser.push(text.slice(read))) {
             const data = JSON.parse(event.data);
             if (event.event === 'delta') handlers.onDelta(String(data.text ?? ''));
             else if (event.event === 'reset') handlers.onReset();
@@ -120,24 +112,25 @@ export class ChatClient {
             else if (event.event === 'done') {
               finished = true;
               handlers.onDone(data as AnswerDone);
-            } else if (event.event === 'error') fail(new ChatError(String(data?.error?.code ?? 'error'), String(data?.error?.message ?? 'error')));
-            if (failed) return;
+            } else if (event.event === 'error') throw new ChatError(String(data?.error?.code ?? 'error'), String(data?.error?.message ?? 'error'));
           }
         } catch (error) {
-          fail(error instanceof ChatError ? error : new ChatError('network', 'the answer could not be read'));
+          failure = error instanceof ChatError ? error : new ChatError('network', 'the answer could not be read');
         }
+        read = text.length;
       };
       request.open('POST', this.url(`bots/${encodeURIComponent(this.botId)}/chat`));
       request.setRequestHeader('Content-Type', 'application/json');
       request.setRequestHeader('Accept', 'text/event-stream');
       request.onprogress = take;
       request.onload = () => {
-        if (request.status < 200 || request.status >= 300) return fail(errorOf(request.status, request.statusText, request.responseText));
         take();
-        if (!failed && !finished) fail(new ChatError('network', 'the connection was lost during the answer'));
-        if (!failed) resolve();
+        failure ??= ok() ? (finished ? undefined : new ChatError('network', 'the connection was lost during the answer'))
+          : errorOf(request.status, request.statusText, request.responseText);
+        if (failure) reject(failure);
+        else resolve();
       };
-      request.onerror = () => fail(new ChatError('network', 'network error'));
+      request.onerror = () => reject(new ChatError('network', 'network error'));
       request.send(JSON.stringify(body));
     });
   }

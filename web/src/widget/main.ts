@@ -21,8 +21,8 @@ function ownScript(): HTMLScriptElement | null {
 function explainHidden(client: ChatClient, error: unknown): string {
   const status = (error as { status?: number }).status;
   return 'Parley: ' + (status === 403
-    ? `the chat is hidden here: ${location.host} is not in the bot's "Allowed domains" (admin app: the bot's Builder, Embed on your site)`
-    : status === 404 ? `no bot "${client.botId}" on ${client.baseUrl} (see data-bot)` : `the chat could not load from ${client.baseUrl}`);
+    ? `hidden: ${location.host} is not in the bot's "Allowed domains" (admin app, Builder)`
+    : status === 404 ? `no bot "${client.botId}" (data-bot)` : `cannot reach ${client.baseUrl}`);
 }
 
 async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {
