@@ -1,6 +1,6 @@
 // The workspace's team and the signed-in person's own account (auth/accounts.h).
 //
-// Owners only:
+// Owners only (Role::owner):
 //   GET    /api/v1/users                          the accounts (never a password hash)
 //   POST   /api/v1/users                          {email, role, name?, invite: true|false}: an invitation (a one-time
 //                                                 link, emailed when [smtp] is set, and returned to show) or an
@@ -9,10 +9,10 @@
 //   DELETE /api/v1/users/{user_id}
 //   POST   /api/v1/users/{user_id}/password       {link: true|false}: a reset link, or a generated password
 //   GET    /api/v1/keys, POST /api/v1/keys {name, role} (the key returned once), DELETE /api/v1/keys/{key_id}
-// A signed-in person (session):
+// A signed-in person (Role::viewer and up; the password needs a session, not an API key):
 //   PATCH  /api/v1/auth/me {name}                 the name agents are shown by to visitors and in the inbox
 //   POST   /api/v1/auth/password {current_password, new_password}
-// Anyone holding a link (same-origin pages only):
+// Anyone holding a link (public; same-origin pages only):
 //   POST   /api/v1/auth/link {token}              whose link it is: {email, name, purpose}
 //   POST   /api/v1/auth/link/redeem {token, password, name?}   sets the password and signs in
 // Refusals name the field they are about (`error.field`), so the admin app shows them next to it.
@@ -36,11 +36,6 @@ namespace {
 
 constexpr std::size_t kMaxNameBytes = 80;
 constexpr std::size_t kMaxKeyNameBytes = 100;
-
-Status require_owner(const auth::Principal& who) {
-  if (who.role != store::Role::owner) return make_error(ErrorCode::forbidden, "only the workspace's owners manage its team and keys");
-  return {};
-}
 
 Result<std::string> optional_text(const Json& body, const char* key) {
   const auto it = body.find(key);
@@ -123,8 +118,7 @@ Json with_name(Json view, const store::User& user) {
 }
 
 void register_team_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/users", admin(context, [&context](http::Request&, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/users", admin(context, store::Role::owner, [&context](http::Request&, const auth::Principal& who) {
     Json users = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto rows, tx.users());
@@ -135,8 +129,7 @@ void register_team_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"users", users}, {"email_configured", context.options().email_configured}});
   }));
 
-  router.add("POST", "/api/v1/users", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("POST", "/api/v1/users", admin(context, store::Role::owner, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     const auto email_field = body.find("email");
     if (email_field == body.end() || !email_field->is_string() || trim(email_field->get<std::string>()).empty()) {
@@ -201,8 +194,7 @@ void register_team_routes(http::Router& router, ApiContext& context) {
     return response;
   }));
 
-  router.add("PATCH", "/api/v1/users/{user_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("PATCH", "/api/v1/users/{user_id}", admin(context, store::Role::owner, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     std::optional<store::Role> role;
     if (body.contains("role")) {
@@ -238,8 +230,7 @@ void register_team_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, with_name(user_view(*updated), *updated));
   }));
 
-  router.add("DELETE", "/api/v1/users/{user_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("DELETE", "/api/v1/users/{user_id}", admin(context, store::Role::owner, [&context](http::Request& request, const auth::Principal& who) {
     if (request.params["user_id"] == who.user_id) {
       return http::error_response(ErrorCode::conflict, "you cannot remove your own account; another owner can");
     }
@@ -256,8 +247,7 @@ void register_team_routes(http::Router& router, ApiContext& context) {
     return response;
   }));
 
-  router.add("POST", "/api/v1/users/{user_id}/password", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("POST", "/api/v1/users/{user_id}/password", admin(context, store::Role::owner, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     const bool by_link = body.value("link", false);
     Json out;
@@ -273,13 +263,13 @@ void register_team_routes(http::Router& router, ApiContext& context) {
         out["link"] = link;
         out["emailed"] = emailed;
       } else {
-        PARLEY_ASSIGN_OR_RETURN(const std::string password, auth::reset_to_generated_password(tx, *user));
+        // Audited by replace_password as user.password_reset.
+        PARLEY_ASSIGN_OR_RETURN(const std::string password, auth::reset_to_generated_password(tx, *user, actor_of(who)));
         out["password"] = password;
       }
       out["user"] = with_name(user_view(*user), *user);
-      return audit::record(tx, who.workspace_id,
-                           {actor_of(who), by_link ? "user.reset_link" : "user.password_reset", user->id, nullptr,
-                            {{"email", user->email}}});
+      if (!by_link) return Status{};
+      return audit::record(tx, who.workspace_id, {actor_of(who), "user.reset_link", user->id, nullptr, {{"email", user->email}}});
     });
     if (!status.ok()) return http::error_response(status.error());
     if (emailed) context.notification_queued();
@@ -290,8 +280,7 @@ void register_team_routes(http::Router& router, ApiContext& context) {
 }
 
 void register_key_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/keys", admin(context, [&context](http::Request&, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/keys", admin(context, store::Role::owner, [&context](http::Request&, const auth::Principal& who) {
     Json keys = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto rows, tx.api_keys());
@@ -302,8 +291,7 @@ void register_key_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"keys", keys}});
   }));
 
-  router.add("POST", "/api/v1/keys", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("POST", "/api/v1/keys", admin(context, store::Role::owner, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     const auto name = optional_text(body, "name");
     if (!name.ok()) return field_error("name", name.error());
@@ -325,8 +313,7 @@ void register_key_routes(http::Router& router, ApiContext& context) {
     return response;
   }));
 
-  router.add("DELETE", "/api/v1/keys/{key_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("DELETE", "/api/v1/keys/{key_id}", admin(context, store::Role::owner, [&context](http::Request& request, const auth::Principal& who) {
     if (request.params["key_id"] == who.key_id) {
       return http::error_response(ErrorCode::conflict, "a key cannot revoke itself; use another key or the admin app");
     }
@@ -345,7 +332,7 @@ void register_key_routes(http::Router& router, ApiContext& context) {
 }
 
 void register_own_account_routes(http::Router& router, ApiContext& context) {
-  router.add("PATCH", "/api/v1/auth/me", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("PATCH", "/api/v1/auth/me", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(store::User user, principal_user(context, who));
     const auto name = optional_text(body, "name");
@@ -362,9 +349,11 @@ void register_own_account_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"user", with_name(user_view(user), user)}});
   }));
 
-  router.add("POST", "/api/v1/auth/password", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  // The session that asks stays signed in; every other session of the account ends (auth::change_password).
+  router.add("POST", "/api/v1/auth/password", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal&) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
-    PARLEY_RESPOND_ON_ERROR(const store::User user, principal_user(context, who));
+    const auto signed_in = auth::resume_session(context.store(), auth::cookie_value(request.header("Cookie"), auth::kSessionCookie));
+    if (!signed_in.ok()) return http::error_response(ErrorCode::invalid_request, "an API key has no password; sign in to the admin app");
     const auto current = body.find("current_password");
     const auto next = body.find("new_password");
     if (current == body.end() || !current->is_string() || current->get_ref<const std::string&>().empty()) {
@@ -373,15 +362,16 @@ void register_own_account_routes(http::Router& router, ApiContext& context) {
     if (next == body.end() || !next->is_string() || next->get_ref<const std::string&>().empty()) {
       return field_error("new_password", ErrorCode::invalid_request, "enter a new password");
     }
-    const auto changed = auth::change_password(context.store(), who.workspace_id, user.id, current->get<std::string>(),
-                                               next->get<std::string>());
-    if (!changed.ok()) {
-      const bool about_current = changed.error().message.find("current password is not") != std::string::npos;
-      return field_error(about_current ? "current_password" : "new_password", changed.error());
+    if (*current == *next) {
+      return field_error("new_password", ErrorCode::invalid_request, "the new password is the same as the current one");
     }
-    if (const auto recorded = record_audit(context, who, {"", "user.password_change", user.id, nullptr, {{"email", user.email}}});
-        !recorded.ok()) {
-      return http::error_response(recorded.error());
+    const auto changed = auth::change_password(context.store(), *signed_in, current->get<std::string>(), next->get<std::string>());
+    if (!changed.ok()) {
+      if (changed.error().code == ErrorCode::unauthorized) {
+        // Not a 401: the admin app would take it for a lost session.
+        return field_error("current_password", ErrorCode::invalid_request, "the current password is not right");
+      }
+      return field_error("new_password", changed.error());
     }
     http::Response response;
     response.status = 204;
@@ -389,7 +379,7 @@ void register_own_account_routes(http::Router& router, ApiContext& context) {
   }));
   router.set_body_limit("POST", "/api/v1/auth/password", 8192);
 
-  router.add("POST", "/api/v1/auth/link", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/link", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) return http::error_response(ErrorCode::forbidden, "open the link in this server's admin app");
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     const std::string token = body.value("token", std::string());
@@ -398,10 +388,10 @@ void register_own_account_routes(http::Router& router, ApiContext& context) {
         200, {{"email", link.user.email}, {"name", link.user.name}, {"purpose", link.token.purpose}});
     response.headers["Cache-Control"] = "no-store";
     return response;
-  });
+  }));
   router.set_body_limit("POST", "/api/v1/auth/link", 4096);
 
-  router.add("POST", "/api/v1/auth/link/redeem", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/link/redeem", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) return http::error_response(ErrorCode::forbidden, "open the link in this server's admin app");
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     const std::string token = body.value("token", std::string());
@@ -418,14 +408,8 @@ void register_own_account_routes(http::Router& router, ApiContext& context) {
     }
     PARLEY_RESPOND_ON_ERROR(const store::User user,
                             auth::redeem_account_link(context.store(), token, password->get<std::string>(), *name));
-    if (const auto recorded = context.store().write(store::Scope::workspace(user.workspace_id), [&](store::WriteTx& tx) {
-          return audit::record(tx, user.workspace_id, {"user:" + user.id, "user.password_set", user.id, nullptr, {{"email", user.email}}});
-        });
-        !recorded.ok()) {
-      return http::error_response(recorded.error());
-    }
     return sign_in_response(context, request, user.email, password->get<std::string>());
-  });
+  }));
   router.set_body_limit("POST", "/api/v1/auth/link/redeem", 8192);
 }
 

@@ -1,7 +1,8 @@
 // Signing in to the admin app: POST /api/v1/auth/login {email, password} sets the session cookie, POST
 // /api/v1/auth/logout ends it, GET /api/v1/auth/me tells who is signed in (401 when nobody), GET
-// /api/v1/auth/session the same or {"signed_in": false}. The cookie is HttpOnly (no script reads
-// it), SameSite=Strict (no other site's page sends it), and Secure when the request came over https.
+// /api/v1/auth/session the same or {"signed_in": false}. The cookie is HttpOnly (no script reads it),
+// SameSite=Strict (no other site's page sends it), and Secure when the request came over https through a trusted
+// proxy.
 #include <chrono>
 
 #include "api/handlers.h"
@@ -14,7 +15,8 @@ namespace {
 std::string session_cookie(const http::Request& request, std::string_view value, std::chrono::seconds max_age) {
   std::string cookie = std::string(auth::kSessionCookie) + "=" + std::string(value) +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
-  // A TLS-terminating proxy in front of Parley says so in X-Forwarded-Proto.
+  // A TLS-terminating proxy in front of Parley says so in X-Forwarded-Proto (kept only from a trusted proxy:
+  // Protection::screen).
   if (request.header("X-Forwarded-Proto") == "https") cookie += "; Secure";
   return cookie;
 }
@@ -82,7 +84,7 @@ http::Response sign_in_response(ApiContext& context, const http::Request& reques
 }
 
 void register_auth_routes(http::Router& router, ApiContext& context) {
-  router.add("POST", "/api/v1/auth/login", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/login", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) {
       return http::error_response(ErrorCode::forbidden, "sign in from this server's own admin app");
     }
@@ -93,10 +95,10 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
       return http::error_response(ErrorCode::invalid_request, "send {\"email\": ..., \"password\": ...}");
     }
     return sign_in_response(context, request, email->get<std::string>(), password->get<std::string>());
-  });
+  }));
   router.set_body_limit("POST", "/api/v1/auth/login", 8192);
 
-  router.add("POST", "/api/v1/auth/logout", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/logout", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) return http::error_response(ErrorCode::forbidden, "cross-site request");
     const auto status = auth::sign_out(context.store(), auth::cookie_value(request.header("Cookie"), auth::kSessionCookie));
     if (!status.ok()) return http::error_response(status.error());
@@ -104,14 +106,15 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
     response.status = 204;
     response.headers["Set-Cookie"] = session_cookie(request, "", std::chrono::seconds(0));
     return response;
-  });
+  }));
 
-  router.add("GET", "/api/v1/auth/me",
-             admin(context, [&context](http::Request&, const auth::Principal& who) { return me(context, who, false); }));
+  router.add("GET", "/api/v1/auth/me", admin(context, store::Role::viewer, [&context](http::Request&, const auth::Principal& who) {
+    return me(context, who, false);
+  }));
 
   // Whether the browser is signed in, always 200: the admin app asks this on every start, and a 401 would show as
   // an error in the browser's console each time.
-  router.add("GET", "/api/v1/auth/session", [&context](http::Request& request) {
+  router.add("GET", "/api/v1/auth/session", anyone([&context](http::Request& request) {
     const auto who = authenticate(context, request);
     if (!who.ok()) {
       http::Response response = http::json_response(200, {{"signed_in", false}});
@@ -119,7 +122,7 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
       return response;
     }
     return me(context, *who, true);
-  });
+  }));
 }
 
 }  // namespace parley::api

@@ -30,7 +30,7 @@ http::Response field_error(std::string_view field, const Error& error) { return 
 Result<std::shared_ptr<const auth::VisitorTokens>> ApiContext::visitor_tokens() {
   std::lock_guard lock(visitor_tokens_mutex_);
   if (!visitor_tokens_) {
-    PARLEY_ASSIGN_OR_RETURN(auto loaded, auth::VisitorTokens::load(store_));
+    PARLEY_ASSIGN_OR_RETURN(auto loaded, auth::VisitorTokens::load(store_, options_.limits.visitor_token_lifetime));
     visitor_tokens_ = std::make_shared<const auth::VisitorTokens>(std::move(loaded));
   }
   return visitor_tokens_;
@@ -58,17 +58,26 @@ Result<auth::Principal> authenticate(ApiContext& context, const http::Request& r
   return key.empty() ? session_principal(context, request) : auth::authenticate_api_key(context.store(), key);
 }
 
-http::Handler admin(ApiContext& context, AdminHandler handler) {
-  return [&context, handler = std::move(handler)](http::Request& request) {
+http::Endpoint admin(ApiContext& context, store::Role least, AdminHandler handler) {
+  auto checked = [&context, least, handler = std::move(handler)](http::Request& request) {
     auto principal = authenticate(context, request);
     if (!principal.ok()) {
       http::Response response = http::error_response(principal.error());
       response.headers["WWW-Authenticate"] = "Bearer";
       return response;
     }
+    if (!auth::has_role(*principal, least)) {
+      return http::error_response(ErrorCode::forbidden, "this needs the " + std::string(store::role_name(least)) +
+                                                            " role or higher; this " +
+                                                            (principal->key_id.empty() ? "account" : "API key") +
+                                                            " is " + std::string(store::role_name(principal->role)));
+    }
     return handler(request, *principal);
   };
+  return {std::move(checked), std::string(store::role_name(least))};
 }
+
+http::Endpoint anyone(http::Handler handler) { return {std::move(handler), std::string(kPublicAccess)}; }
 
 Status record_audit(ApiContext& context, const auth::Principal& who, audit::Change change) {
   change.actor = actor_of(who);

@@ -136,7 +136,7 @@ Json installation_check(const ApiContext& context, const http::Request& request,
 
 void register_installation_routes(http::Router& router, ApiContext& context) {
   router.add("POST", "/api/v1/bots/{bot_id}/installation-check",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
                std::string typed = body.value("url", std::string());
                typed = trim(typed);

@@ -20,12 +20,12 @@ namespace parley::api {
 // True when the request's Origin (or, without one, Sec-Fetch-Site) says it comes from a page of this server.
 bool is_same_origin_request(const http::Request& request);
 
-// A handler of a public endpoint: gets the bot of the {bot_id} path parameter once its page is allowed.
+// A handler of a public endpoint (open to anyone, api/handlers.h): gets the bot of the {bot_id} path parameter once its page is allowed.
 using PublicHandler = std::function<http::Response(http::Request&, const store::Bot&)>;
 // `readable_refusal`: a refused page may read the refusal (the widget's config: the widget then names the setting).
-http::Handler public_endpoint(ApiContext& context, PublicHandler handler, bool readable_refusal = false);
+http::Endpoint public_endpoint(ApiContext& context, PublicHandler handler, bool readable_refusal = false);
 
 // The CORS preflight (OPTIONS) of a public endpoint answering `methods`.
-http::Handler public_preflight(ApiContext& context, std::string methods);
+http::Endpoint public_preflight(ApiContext& context, std::string methods);
 
 }  // namespace parley::api

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/visitor_tokens.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "limits/client_address.h"
@@ -38,6 +39,8 @@ struct LimitOptions {
   std::size_t max_streams_per_bot = 64;    // and per bot
   std::int64_t daily_messages_per_bot = 0;  // for bots without settings.daily_message_quota; 0: none
   std::size_t max_conversation_messages = 200;  // stored messages (both sides) before a conversation is closed
+  // How long a visitor token stays valid after its conversation's last answer (auth/visitor_tokens.h).
+  std::chrono::seconds visitor_token_lifetime = auth::kVisitorTokenLifetime;
 };
 
 class Protection {
@@ -65,6 +68,7 @@ class Protection {
 
  private:
   std::optional<http::Response> check(const http::Request& request);
+  bool from_trusted_proxy(std::string_view peer) const;
 
   store::Store& store_;
   LimitOptions options_;

@@ -1,6 +1,7 @@
 #include "auth/accounts.h"
 
 #include "auth/passwords.h"
+#include "auth/sessions.h"
 #include "common/clock.h"
 #include "common/ids.h"
 
@@ -56,7 +57,7 @@ Result<store::User> redeem_account_link(store::Store& store, std::string_view to
     // Used up in this transaction: a second use of the same link finds nothing.
     PARLEY_ASSIGN_OR_RETURN(const auto still, tx.account_token(link.token.id));
     if (!still) return dead_link();
-    PARLEY_TRY(set_password(tx, user.id, hash));
+    PARLEY_TRY(replace_password(tx, user, hash, {"user:" + user.id, {}}));
     if (!name.empty()) {
       PARLEY_TRY(tx.set_user_name(user.id, name));
       user.name = std::string(name);
@@ -67,35 +68,12 @@ Result<store::User> redeem_account_link(store::Store& store, std::string_view to
   return user;
 }
 
-Result<std::string> reset_to_generated_password(store::WriteTx& tx, const store::User& user) {
+Result<std::string> reset_to_generated_password(store::WriteTx& tx, const store::User& user, const std::string& actor) {
   std::string password = generate_password();
   PARLEY_ASSIGN_OR_RETURN(const std::string hash, hash_password(password));
-  PARLEY_TRY(set_password(tx, user.id, hash));
+  PARLEY_TRY(replace_password(tx, user, hash, {actor, {}}));
   PARLEY_TRY(tx.delete_account_tokens(user.id));
   return password;
-}
-
-Status change_password(store::Store& store, const std::string& workspace_id, const std::string& user_id,
-                       std::string_view current_password, std::string_view new_password) {
-  std::optional<store::User> user;
-  PARLEY_TRY(store.read(store::Scope::workspace(workspace_id), [&](store::ReadTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(user, tx.user(user_id));
-    return {};
-  }));
-  if (!user) return make_error(ErrorCode::not_found, "no such account");
-  if (!verify_password(current_password, user->password_hash)) {
-    return make_error(ErrorCode::invalid_request, "the current password is not right");
-  }
-  if (current_password == new_password) {
-    return make_error(ErrorCode::invalid_request, "the new password is the same as the current one");
-  }
-  PARLEY_ASSIGN_OR_RETURN(const std::string hash, hash_password(new_password));
-  return store.write(store::Scope::workspace(workspace_id),
-                     [&](store::WriteTx& tx) { return set_password(tx, user_id, hash); });
-}
-
-Status set_password(store::WriteTx& tx, const std::string& user_id, std::string_view password_hash) {
-  return tx.set_user_password(user_id, password_hash);
 }
 
 }  // namespace parley::auth

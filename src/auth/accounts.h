@@ -1,6 +1,6 @@
-// Account changes that involve a password: an owner's invitation and password-reset links (one-time tokens), a
-// generated password shown once, and a signed-in user's own password change. Every password an account gets is
-// written here (set_password), so what must go with a new password happens in one place.
+// Account changes that involve a password: an owner's invitation and password-reset links (one-time tokens) and a
+// generated password shown once. Every new password goes through auth::replace_password (sessions.h), which ends
+// the account's sessions and audits the change; a signed-in user's own change is auth::change_password.
 #pragma once
 
 #include <chrono>
@@ -29,18 +29,13 @@ struct AccountLink {
 };
 Result<AccountLink> find_account_link(store::Store& store, std::string_view token);
 
-// Sets the password of a link's account (and its name when not empty), and uses up every link of the account.
+// Sets the password of a link's account (and its name when not empty), ends the account's sessions, and uses up
+// every link of the account.
 Result<store::User> redeem_account_link(store::Store& store, std::string_view token, std::string_view password,
                                         std::string_view name);
 
-// Gives `user` a new generated password in the transaction and returns it (to be shown once).
-Result<std::string> reset_to_generated_password(store::WriteTx& tx, const store::User& user);
-
-// A signed-in user's own change: the current password must match.
-Status change_password(store::Store& store, const std::string& workspace_id, const std::string& user_id,
-                       std::string_view current_password, std::string_view new_password);
-
-// Stores `password_hash` as the account's password; every password change goes through here.
-Status set_password(store::WriteTx& tx, const std::string& user_id, std::string_view password_hash);
+// Gives `user` a new generated password in the transaction and returns it (to be shown once); every session of the
+// account ends and its links stop working. `actor` as in the audit log ("cli", "user:<id>", "key:<id>").
+Result<std::string> reset_to_generated_password(store::WriteTx& tx, const store::User& user, const std::string& actor);
 
 }  // namespace parley::auth

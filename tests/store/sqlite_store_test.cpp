@@ -363,6 +363,29 @@ TEST_F(StoreTest, BotIndexesMergeSegmentsInEightsAlsoAfterAnUpgrade) {
   EXPECT_EQ(automerge_of(path, bot_), 8);
 }
 
+// The segments of a bot's full-text index (FTS5's idx table has rows of every segment).
+int index_segments(const std::string& db_path, const std::string& bot_id) {
+  sqlite3* db = nullptr;
+  sqlite3_open(db_path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, ("SELECT count(DISTINCT segid) FROM fts_" + bot_id + "_idx").c_str(), -1, &stmt, nullptr);
+  const int segments = stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return segments;
+}
+
+TEST_F(StoreTest, OneWriteIndexesItsChunksInOneSegment) {
+  // FTS5 flushes the rows pending in a transaction into a new segment at commit, and also whenever a statement
+  // journal opens; reading chunk ids back with INSERT ... RETURNING opened one per chunk, and every search then
+  // read one segment per chunk written.
+  std::vector<NewChunk> chunks;
+  for (int i = 0; i < 20; ++i) chunks.push_back(chunk(i, "title " + std::to_string(i), "body words " + std::to_string(i)));
+  add_document(bot_, "a.md", chunks);
+  EXPECT_EQ(index_segments(dir_.file("parley.db"), bot_), 1);
+  EXPECT_EQ(search(workspace_a_, bot_, {"body"}).size(), 20u);
+}
+
 TEST_F(StoreTest, DeletingABotDropsItsIndexAndRows) {
   add_document(bot_, "a.md", {chunk(0, "alpha", "text")});
   ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_bot(bot_); }).ok());

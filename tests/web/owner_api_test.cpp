@@ -220,11 +220,13 @@ TEST_F(OwnerApiTest, RolesChangeResetsWorkAndTheWorkspaceKeepsAnOwner) {
   EXPECT_EQ(client_->request("DELETE", "/api/v1/users/" + owner_id, "", same_origin(owner)).status, 409);
 
   ASSERT_EQ(client_->request("PATCH", "/api/v1/users/" + ann, Json{{"role", "admin"}, {"name", "Ann"}}.dump(), admin_headers()).status, 200);
-  EXPECT_EQ(client_->request("GET", "/api/v1/auth/me", "", same_origin(sign_in_as("ann@example.com", first_password))).json()["role"], "admin");
+  const std::string ann_before = sign_in_as("ann@example.com", first_password);
+  EXPECT_EQ(client_->request("GET", "/api/v1/auth/me", "", same_origin(ann_before)).json()["role"], "admin");
 
-  // A reset: a generated password (shown once) replaces the old one; a link works once.
+  // A reset: a generated password (shown once) replaces the old one and ends every session; a link works once.
   const auto reset = post("/api/v1/users/" + ann + "/password", {{"link", false}}, admin_headers());
   ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(client_->request("GET", "/api/v1/auth/me", "", same_origin(ann_before)).status, 401);
   EXPECT_EQ(sign_in_as("ann@example.com", first_password), "");
   EXPECT_FALSE(sign_in_as("ann@example.com", reset.json()["password"]).empty());
   const auto link = post("/api/v1/users/" + ann + "/password", {{"link", true}}, admin_headers());
@@ -249,6 +251,7 @@ TEST_F(OwnerApiTest, APersonSetsTheirNameAndChangesTheirPassword) {
   EXPECT_EQ(client_->request("GET", "/api/v1/auth/me", "", same_origin(owner)).json()["user"]["name"], "Maria Owner");
   EXPECT_EQ(client_->request("PATCH", "/api/v1/auth/me", Json{{"name", ""}}.dump(), same_origin(owner)).json()["error"]["field"], "name");
 
+  const std::string elsewhere = sign_in();
   const auto wrong = post("/api/v1/auth/password", {{"current_password", "not it at all"}, {"new_password", "a brand new password"}}, same_origin(owner));
   EXPECT_EQ(wrong.status, 400);
   EXPECT_EQ(wrong.json()["error"]["field"], "current_password");
@@ -256,6 +259,9 @@ TEST_F(OwnerApiTest, APersonSetsTheirNameAndChangesTheirPassword) {
   EXPECT_EQ(weak.json()["error"]["field"], "new_password");
   EXPECT_THAT(weak.json()["error"]["message"].get<std::string>(), HasSubstr("at least 10 characters"));
   ASSERT_EQ(post("/api/v1/auth/password", {{"current_password", kPassword}, {"new_password", "a brand new password"}}, same_origin(owner)).status, 204);
+  // The session that changed it stays signed in; the account's other sessions end.
+  EXPECT_EQ(client_->request("GET", "/api/v1/auth/me", "", same_origin(owner)).status, 200);
+  EXPECT_EQ(client_->request("GET", "/api/v1/auth/me", "", same_origin(elsewhere)).status, 401);
   EXPECT_EQ(sign_in_as("owner@example.com", kPassword), "");
   EXPECT_FALSE(sign_in_as("owner@example.com", "a brand new password").empty());
   // An API key has no account of its own.

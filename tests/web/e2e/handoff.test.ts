@@ -306,7 +306,7 @@ describe('the webhooks page', () => {
   });
 
   it('refuses a receiver on a private network when it is added, at the address field', async () => {
-    const strict = await startParley(false, '', false);
+    const strict = await startParley(false, '', '', false);
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const owner = await context.newPage();

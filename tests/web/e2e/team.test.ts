@@ -147,6 +147,8 @@ describe("the owner's account", () => {
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     await expect(page.locator('.who-am-i').textContent()).resolves.toBe('Maria Gomez');
 
+    // Signed in elsewhere too (another browser): that session ends with the change, this one stays.
+    const elsewhere = await signInAs(parley.email, parley.password);
     await page.getByLabel('Current password').fill('not my password');
     await page.getByLabel(/^New password \(at least/).fill('maria new password');
     await page.getByLabel('New password again').fill('maria new password');
@@ -163,6 +165,10 @@ describe("the owner's account", () => {
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('status').filter({ hasText: 'Your password is changed.' }).waitFor();
     await page.screenshot({ path: screenshotPath('account.png'), fullPage: true });
+    const sessionOf = (of: Page) => of.evaluate(async () => (await (await fetch('/api/v1/auth/session')).json()).signed_in);
+    await expect(sessionOf(elsewhere.page)).resolves.toBe(false);
+    await expect(sessionOf(page)).resolves.toBe(true);
+    await elsewhere.context.close();
     const { context } = await signInAs(parley.email, 'maria new password');
     await context.close();
   });

@@ -92,7 +92,7 @@ export function Account({ user, onChanged }: { user: User; onChanged: (user: Use
         </label>
         <FieldError problem={passwordProblem} form="password" field="again" />
         </div>
-        {passwordChanged ? <Alert kind="success" message="Your password is changed." /> : null}
+        {passwordChanged ? <Alert kind="success" message="Your password is changed. Everywhere else you were signed in, you are signed out." /> : null}
         <button class="primary" type="submit">
           Change password
         </button>
