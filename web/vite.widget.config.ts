@@ -1,6 +1,7 @@
 // The widget: one classic script, /widget.js, that a business pastes into its site with a script tag; and, with
 // `--mode lead-form`, its lead form, /widget-lead-form.js, which widget.js loads only when the form is shown.
 import { defineConfig } from 'vite';
+import { compactWidgetCss } from './build/compact-css';
 import { gzipOutputs } from './build/gzip-outputs';
 
 const out = process.env.PARLEY_WEB_OUT ?? 'dist';
@@ -19,5 +20,5 @@ export default defineConfig(({ mode }) => ({
         : { entry: 'src/widget/main.ts', formats: ['iife'], name: 'ParleyWidget', fileName: () => 'widget.js' },
     reportCompressedSize: false,
   },
-  plugins: [gzipOutputs()],
+  plugins: [compactWidgetCss(), gzipOutputs()],
 }));

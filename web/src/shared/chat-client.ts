@@ -81,6 +81,11 @@ export class ChatClient {
     return `${this.baseUrl}/api/v1/${path}`;
   }
 
+  // A public widget endpoint of this bot: config, conversation, events, handoff, feedback.
+  private widget(endpoint: string): string {
+    return this.url(`widget/${encodeURIComponent(this.botId)}/${endpoint}`);
+  }
+
   // Asks one question and streams the answer into `handlers`; resolves when the answer is complete. `test`: the
   // admin app's playground (same origin, so its session goes along): a test conversation, left out of analytics.
   //
@@ -115,7 +120,7 @@ export class ChatClient {
             } else if (event.event === 'error') throw new ChatError(String(data?.error?.code ?? 'error'), String(data?.error?.message ?? 'error'));
           }
         } catch (error) {
-          failure = error instanceof ChatError ? error : new ChatError('network', 'the answer could not be read');
+          failure = error instanceof ChatError ? error : new ChatError('network', 'unreadable answer');
         }
         read = text.length;
       };
@@ -125,7 +130,7 @@ export class ChatClient {
       request.onprogress = take;
       request.onload = () => {
         take();
-        failure ??= ok() ? (finished ? undefined : new ChatError('network', 'the connection was lost during the answer'))
+        failure ??= ok() ? (finished ? undefined : new ChatError('network', 'connection lost mid-answer'))
           : errorOf(request.status, request.statusText, request.responseText);
         if (failure) reject(failure);
         else resolve();
@@ -136,12 +141,12 @@ export class ChatClient {
   }
 
   async config<T>(): Promise<T> {
-    const response = await send(this.url(`widget/${encodeURIComponent(this.botId)}/config`), { method: 'GET' });
+    const response = await send(this.widget('config'), { method: 'GET' });
     return (await response.json()) as T;
   }
 
   async conversation<T>(visitorToken: string): Promise<T> {
-    const response = await send(this.url(`widget/${encodeURIComponent(this.botId)}/conversation`), {
+    const response = await send(this.widget('conversation'), {
       method: 'GET',
       headers: { 'X-Visitor-Token': visitorToken },
     });
@@ -150,12 +155,12 @@ export class ChatClient {
 
   // The visitor's live stream of a conversation with a person (Server-Sent Events: status, message, ping).
   liveUrl(visitorToken: string): string {
-    return `${this.url(`widget/${encodeURIComponent(this.botId)}/events`)}?visitor_token=${encodeURIComponent(visitorToken)}`;
+    return `${this.widget('events')}?visitor_token=${encodeURIComponent(visitorToken)}`;
   }
 
   // The "talk to a person" button.
   async requestPerson(visitorToken: string | null): Promise<PersonRequested> {
-    const response = await send(this.url(`widget/${encodeURIComponent(this.botId)}/handoff`), {
+    const response = await send(this.widget('handoff'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ visitor_token: visitorToken }),
@@ -164,7 +169,7 @@ export class ChatClient {
   }
 
   async feedback(visitorToken: string, messageId: number, rating: -1 | 0 | 1): Promise<void> {
-    await send(this.url(`widget/${encodeURIComponent(this.botId)}/feedback`), {
+    await send(this.widget('feedback'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Visitor-Token': visitorToken },
       body: JSON.stringify({ message_id: messageId, rating }),

@@ -21,7 +21,7 @@ function ownScript(): HTMLScriptElement | null {
 function explainHidden(client: ChatClient, error: unknown): string {
   const status = (error as { status?: number }).status;
   return 'Parley: ' + (status === 403
-    ? `hidden: ${location.host} is not in the bot's "Allowed domains" (admin app, Builder)`
+    ? `${location.host} is not in the bot's "Allowed domains" (admin app, Builder)`
     : status === 404 ? `no bot "${client.botId}" (data-bot)` : `cannot reach ${client.baseUrl}`);
 }
 
@@ -96,9 +96,10 @@ async function mount(client: ChatClient, configuration: Promise<WidgetConfig | n
 const script = ownScript();
 const botId = script?.dataset.bot;
 if (script && botId) {
-  const client = new ChatClient(new URL(script.src, location.href).origin, botId);
+  const own = new URL(script.src, location.href);
+  const client = new ChatClient(own.origin, botId);
   const configuration = loadConfig(client);
-  const src = new URL(script.src, location.href).href;
+  const src = own.href;
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void mount(client, configuration, src));
   else void mount(client, configuration, src);
 }
