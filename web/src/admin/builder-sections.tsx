@@ -300,7 +300,9 @@ export function HandoffSection({ handoff, onChange, error }: { handoff: HandoffF
         </label>
         <label class="check">
           <input type="checkbox" checked={handoff.limit_hours} onChange={(e) => onChange({ ...handoff, limit_hours: checked(e) })} />
-          Only during business hours <span class="muted">(outside them visitors are told so and offered the lead form)</span>
+          <span>
+            Only during business hours <span class="muted">(outside them visitors are told so and offered the lead form)</span>
+          </span>
         </label>
         {handoff.limit_hours ? (
           <table class="hours">

@@ -7,7 +7,7 @@ export const WIDGET_CSS = `
 .root[data-position=left] .launcher{inset-inline-end:auto;inset-inline-start:20px}
 .launcher svg{width:22px;height:22px;fill:currentColor}
 button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}
-.panel{position:fixed;bottom:88px;inset-inline-end:20px;width:380px;max-width:calc(100vw - 24px);height:600px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.25);overflow:hidden}
+.panel{position:fixed;bottom:88px;inset-inline-end:20px;width:380px;max-width:calc(100% - 40px);height:600px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.25);overflow:hidden}
 .root[data-position=left] .panel{inset-inline-end:auto;inset-inline-start:20px}
 [hidden]{display:none!important}
 .head{display:flex;align-items:center;gap:10px;padding:14px 16px;background:var(--pw-brand);color:var(--pw-on-brand)}
