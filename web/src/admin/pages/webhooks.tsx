@@ -155,8 +155,10 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
           <legend>Events</legend>
           {EVENT_TYPES.map(([type, label]) => (
             <label key={type} class="check">
-              <input type="checkbox" checked={draft.events.includes(type)} onChange={(e) => toggleEvent(type, e.currentTarget.checked)} /> {label}{' '}
-              <span class="muted small">({type})</span>
+              <input type="checkbox" checked={draft.events.includes(type)} onChange={(e) => toggleEvent(type, e.currentTarget.checked)} />
+              <span>
+                {label} <span class="muted small">({type})</span>
+              </span>
             </label>
           ))}
           <FieldError problem={problem} form="webhook" field="events" />
