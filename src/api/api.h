@@ -44,6 +44,10 @@ struct ApiOptions {
   // what became of the model, for /readyz, the report and the admin app.
   std::shared_ptr<const semantic::SemanticIndex> semantic;
   semantic::ModelStatus embedding;
+  // parley.toml [network] allow_private_addresses: whether webhooks and installation checks may reach private
+  // networks (crawl::FetchOptions).
+  bool allow_private_addresses = false;
+  bool email_configured = false;  // [smtp] is set: invitations and reset links are emailed, not only shown
   // Uploads are ingested on their own pool, at background CPU priority (ingest/upload_pool.h).
   ingest::UploadPoolOptions uploads;
   std::chrono::milliseconds upload_cpu_budget{20'000};  // per uploaded file

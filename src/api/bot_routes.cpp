@@ -63,7 +63,11 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(const std::string name, bot_name(body));
     Json settings = body.value("settings", Json::object());
+    if (const auto normalized = chat::normalize_allowed_domains(settings); !normalized.ok()) {
+      return http::error_response(normalized.error());
+    }
     if (const auto valid = validate_settings(settings); !valid.ok()) return http::error_response(valid.error());
+    settings = leads::with_handoff_default(std::move(settings));
     std::optional<store::Bot> created;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));
@@ -102,6 +106,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
       if (body.contains("settings")) {
         if (!body["settings"].is_object()) return make_error(ErrorCode::invalid_request, "`settings` must be an object");
         Json merged = merge_settings(bot->settings, body["settings"]);
+        PARLEY_TRY(chat::normalize_allowed_domains(merged));
         PARLEY_TRY(validate_settings(merged));
         bot->settings = std::move(merged);
       }

@@ -19,6 +19,14 @@ Result<int> int_param(const http::Request& request, const char* name, int fallba
   return value;
 }
 
+http::Response field_error(std::string_view field, ErrorCode code, const std::string& message) {
+  return http::json_response(http_status(code), {{"error", {{"code", std::string(error_code_name(code))},
+                                                            {"message", message},
+                                                            {"field", std::string(field)}}}});
+}
+
+http::Response field_error(std::string_view field, const Error& error) { return field_error(field, error.code, error.message); }
+
 Result<std::shared_ptr<const auth::VisitorTokens>> ApiContext::visitor_tokens() {
   std::lock_guard lock(visitor_tokens_mutex_);
   if (!visitor_tokens_) {
@@ -44,11 +52,15 @@ Result<auth::Principal> session_principal(ApiContext& context, const http::Reque
 
 }  // namespace
 
+Result<auth::Principal> authenticate(ApiContext& context, const http::Request& request) {
+  std::string_view key = auth::bearer_token(request.header("Authorization"));
+  if (key.empty()) key = request.header("X-API-Key");
+  return key.empty() ? session_principal(context, request) : auth::authenticate_api_key(context.store(), key);
+}
+
 http::Endpoint admin(ApiContext& context, store::Role least, AdminHandler handler) {
   auto checked = [&context, least, handler = std::move(handler)](http::Request& request) {
-    std::string_view key = auth::bearer_token(request.header("Authorization"));
-    if (key.empty()) key = request.header("X-API-Key");
-    auto principal = key.empty() ? session_principal(context, request) : auth::authenticate_api_key(context.store(), key);
+    auto principal = authenticate(context, request);
     if (!principal.ok()) {
       http::Response response = http::error_response(principal.error());
       response.headers["WWW-Authenticate"] = "Bearer";
@@ -96,6 +108,8 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_job_routes(router, context);
   register_report_routes(router, context);
   register_audit_routes(router, context);
+  register_account_routes(router, context);
+  register_installation_routes(router, context);
 }
 
 }  // namespace parley::api

@@ -13,6 +13,10 @@ namespace parley::api {
 
 using AdminHandler = std::function<http::Response(http::Request&, const auth::Principal&)>;
 
+// Who sends the request: an API key (Authorization: Bearer, or X-API-Key), or a signed-in user's session cookie
+// from a same-origin page.
+Result<auth::Principal> authenticate(ApiContext& context, const http::Request& request);
+
 // Who may call a route. Every route declares it where it is added, through the wrapper that also enforces it, and
 // the router keeps it with the route (docs/SECURITY.md, "Roles"; tests/security/route_roles_test.cpp walks every
 // route with every role):
@@ -40,6 +44,11 @@ inline constexpr std::string_view kPublicAccess = "public";
     return http::error_response(PARLEY_CONCAT(handler_result_, __LINE__).error()); \
   decl = std::move(PARLEY_CONCAT(handler_result_, __LINE__)).value()
 
+// An error about one field of the request body ({"error": {code, message, field}}), for a form to show next to
+// that field.
+http::Response field_error(std::string_view field, ErrorCode code, const std::string& message);
+http::Response field_error(std::string_view field, const Error& error);
+
 // An integer query parameter (`fallback` when absent), or an invalid_request error naming the allowed range.
 Result<int> int_param(const http::Request& request, const char* name, int fallback, int low, int high);
 
@@ -53,6 +62,11 @@ inline std::string actor_of(const auth::Principal& principal) {
 // Records `change` (its actor filled in from `who`) in a transaction of its own, right after a change that a module
 // made in its own transactions (a queued crawl or ingestion, a job control).
 Status record_audit(ApiContext& context, const auth::Principal& who, audit::Change change);
+
+// Checks an email and password, opens a session and answers with its cookie and the account (the sign-in, also
+// after a person set their password from an invitation link); sign-ins are audited.
+http::Response sign_in_response(ApiContext& context, const http::Request& request, const std::string& email,
+                                const std::string& password);
 
 void register_system_routes(http::Router& router, ApiContext& context);
 void register_bot_routes(http::Router& router, ApiContext& context);
@@ -72,6 +86,8 @@ void register_lead_routes(http::Router& router, ApiContext& context);     // lea
 void register_support_routes(http::Router& router, ApiContext& context);  // handoff: inbox, claim, reply, live events
 void register_webhook_routes(http::Router& router, ApiContext& context);  // webhooks, deliveries, replay
 void register_openai_routes(http::Router& router, ApiContext& context);
+void register_account_routes(http::Router& router, ApiContext& context);  // team, API keys, own account, links
+void register_installation_routes(http::Router& router, ApiContext& context);  // "Check my installation"
 
 // The conversation filter of a request's query: q, mode, rating (up/down), from, to (YYYY-MM-DD, UTC), limit,
 // offset.

@@ -56,6 +56,9 @@ void register_lead_routes(http::Router& router, ApiContext& context) {
     if (const auto trigger = body.find("trigger"); trigger != body.end() && trigger->is_string()) {
       submission.trigger = trigger->get<std::string>();
     }
+    if (const auto country = body.find("country"); country != body.end() && country->is_string()) {
+      submission.country = country->get<std::string>();
+    }
     if (const auto token = body.find("visitor_token"); token != body.end() && !token->is_null()) {
       if (!token->is_string()) return http::error_response(ErrorCode::invalid_request, "`visitor_token` must be a string");
       // An expired token's lead starts a new conversation, like its next message would.

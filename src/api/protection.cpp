@@ -102,7 +102,9 @@ std::optional<http::Response> Protection::check(const http::Request& request) {
     }
     return std::nullopt;
   }
-  if (request.method == "POST" && request.path == "/api/v1/auth/login") {
+  // Everything that checks a password (or a link standing in for one) is counted as a sign-in attempt.
+  if (request.method == "POST" && (request.path == "/api/v1/auth/login" || request.path == "/api/v1/auth/password" ||
+                                   request.path.starts_with("/api/v1/auth/link"))) {
     if (auto decision = per_ip_sign_in_.acquire(address); !decision.allowed) return too_many(decision, "sign-in attempts");
     return std::nullopt;
   }

@@ -10,6 +10,7 @@
 #include "api/origins.h"
 #include "chat/bot_settings.h"
 #include "leads/lead_form.h"
+#include "leads/validation.h"
 #include "llm/routing.h"
 #include "notify/outbox.h"
 
@@ -33,9 +34,11 @@ Json widget_config(const store::Bot& bot) {
   Json config = chat::public_widget_config(bot);
   const auto form = leads::parse_lead_form(bot.settings);
   config["lead_form"] = form.ok() ? leads::public_lead_form(*form) : Json(nullptr);
+  // The country a phone number without its code is read in, when the bot says (else the visitor's browser does).
+  if (config["lead_form"].is_object()) config["lead_form"]["phone_country"] = leads::phone_country(bot.settings, "");
   const auto handoff = leads::parse_handoff_settings(bot.settings);
-  // The widget's "talk to a person" button: for bots whose settings set up handoff (asking in words always works).
-  config["handoff"] = handoff.ok() && handoff->enabled && bot.settings.contains("handoff");
+  // The widget's "talk to a person" button: exactly when visitors can ask for a person in words too.
+  config["handoff"] = handoff.ok() && handoff->enabled;
   return config;
 }
 
@@ -45,7 +48,9 @@ Json answering_defaults() {
   const chat::BotSettings defaults;
   return {{"faq_threshold", defaults.faq_threshold},
           {"answer_threshold", defaults.answer_threshold},
-          {"max_sources", defaults.max_sources}};
+          {"max_sources", defaults.max_sources},
+          {"fallback_message", defaults.fallback_message},
+          {"fallback_without_handoff", std::string(chat::kFallbackWithoutHandoff)}};
 }
 
 // The providers settings.routing may name (no keys or addresses: names, kinds and models only).
@@ -91,7 +96,7 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
     // Short, so that a change in the bot builder reaches visitors quickly.
     response.headers["Cache-Control"] = "public, max-age=60";
     return response;
-  }));
+  }, /*readable_refusal=*/true));
   router.add("OPTIONS", "/api/v1/widget/{bot_id}/config", public_preflight(context, "GET, OPTIONS"));
 
   router.add("GET", "/api/v1/widget/{bot_id}/conversation",

@@ -22,7 +22,8 @@ Result<SignedIn> sign_in(store::Store& store, std::string_view email, std::strin
     PARLEY_ASSIGN_OR_RETURN(user, tx.user_by_email(email));
     return {};
   }));
-  if (!user) {
+  // An unknown email, or an invited account without a password yet, costs as much time as a wrong password.
+  if (!user || user->password_hash.empty()) {
     verify_against_dummy(password);
     return wrong_credentials();
   }

@@ -8,6 +8,7 @@
 #include "cli/providers.h"
 #include "jobs/job_runner.h"
 #include "semantic/embedding_job.h"
+#include "leads/handoff.h"
 
 namespace parley::cli {
 
@@ -27,7 +28,7 @@ void add_bot_commands(CLI::App& app, Globals& globals) {
     PARLEY_ASSIGN_OR_RETURN(const std::string workspace, default_workspace(*store, config));
     std::optional<store::Bot> created;
     PARLEY_TRY(store->write(store::Scope::workspace(workspace), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(*name, {{"language", "en"}}));
+      PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(*name, leads::with_handoff_default({{"language", "en"}})));
       return {};
     }));
     std::cout << (*json ? api::bot_view(*created).dump() : created->id) << "\n";

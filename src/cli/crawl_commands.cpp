@@ -125,6 +125,8 @@ void print_report(const Json& report) {
   section("Empty or thin", "empty_or_thin", [&](const Json& item) {
     return uri(item) + " (" + item["problem"].get<std::string>() + ", " + std::to_string(item["words"].get<std::int64_t>()) + " words)";
   });
+  section("Repetitive (little information)", "repetitive",
+          [&](const Json& item) { return uri(item) + ": " + item["problem"].get<std::string>(); });
   section("Failed", "failed", [&](const Json& item) { return uri(item) + ": " + item.value("reason", std::string()); });
   section("Not in the bot's language", "other_language",
           [&](const Json& item) { return uri(item) + " (" + item["language"].get<std::string>() + ")"; });

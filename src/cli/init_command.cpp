@@ -19,11 +19,13 @@ void add_init_command(CLI::App& app, Globals& globals) {
     bool json = false;
     std::string workspace = "Default";
     std::string admin_email = "admin@parley.local";
+    std::string admin_name;
   };
   auto options = std::make_shared<Options>();
   command->add_flag("--demo", options->demo, "Also create the Northwind Bikes demo bot");
   command->add_flag("--json", options->json, "Print the result as JSON");
   command->add_option("--workspace", options->workspace, "Name of the first workspace")->capture_default_str();
+  command->add_option("--admin-name", options->admin_name, "The owner's name, shown to visitors they answer (settable in the admin app)");
   command->add_option("--admin-email", options->admin_email, "Email the owner signs in to the admin app with")
       ->capture_default_str();
   command->callback(command_action(globals, [&globals, options]() -> Status {
@@ -47,7 +49,7 @@ void add_init_command(CLI::App& app, Globals& globals) {
       store::User owner;
       owner.workspace_id = workspace.id;
       owner.email = options->admin_email;
-      owner.name = "Owner";
+      owner.name = options->admin_name;  // empty: the agent is shown by the email's name until they set theirs
       owner.password_hash = password_hash;
       owner.role = store::Role::owner;
       PARLEY_TRY(tx.create_user(owner));

@@ -81,6 +81,8 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;
     api_options.on_job_queued = [&runner] { runner.wake(); };
+    api_options.allow_private_addresses = config.allow_private_addresses;
+    api_options.email_configured = !config.smtp_url.empty() && !config.smtp_from.empty();
     PARLEY_ASSIGN_OR_RETURN(api_options.limits.trusted_proxies, limits::TrustedProxies::parse(config.trusted_proxies));
     // A rate of 0 means no limit; a burst below 1 would refuse everything.
     const auto rate = [](double per_second, double burst) { return limits::Rate{per_second, std::max(1.0, burst)}; };

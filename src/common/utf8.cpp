@@ -102,4 +102,11 @@ void utf8_append(std::string& out, char32_t cp) {
   }
 }
 
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
 }  // namespace parley

@@ -354,8 +354,14 @@ class Crawl {
     while (!context_.should_stop()) {
       dispatch();
       if (pages_->in_flight() == 0 && (queue_.empty() || budget_spent())) break;
-      const auto wait = std::chrono::milliseconds(pages_->in_flight() > 0 ? 100 : 10);
-      for (auto& response : pages_->poll(wait)) handle(std::move(response));
+      if (pages_->in_flight() > 0) {
+        for (auto& response : pages_->poll(std::chrono::milliseconds(100))) handle(std::move(response));
+      } else {
+        // Nothing in flight: the next page waits for its host's pause between requests. Sleep until then (a
+        // fetcher with no transfer returns at once, so polling it would spin a core), waking at least every
+        // 100 ms to notice a pause or cancel request.
+        std::this_thread::sleep_for(std::clamp(until_next_start(), std::chrono::milliseconds(1), std::chrono::milliseconds(100)));
+      }
       if (batch_.size() >= options_.batch_pages || Clock::now() - last_commit >= options_.batch_interval) {
         PARLEY_TRY(commit());
         last_commit = Clock::now();
@@ -364,6 +370,17 @@ class Crawl {
     }
     if (!queue_.empty()) truncated_ = true;
     return commit();
+  }
+
+  // How long until some host may be sent its next request.
+  std::chrono::milliseconds until_next_start() const {
+    const auto now = Clock::now();
+    auto soonest = std::chrono::milliseconds(100);
+    for (const auto& [origin, host] : hosts_) {
+      if (host.in_flight >= config_.concurrency) continue;
+      soonest = std::min(soonest, std::chrono::duration_cast<std::chrono::milliseconds>(host.next_start - now));
+    }
+    return soonest;
   }
 
   // Pages in flight count against max_pages already (they will end as pages, or as redirects that free their

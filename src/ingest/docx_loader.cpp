@@ -131,21 +131,14 @@ class DocxLoader final : public Loader {
 
     ParsedDocument doc;
     DocxReader(doc, heading_styles(styles)).body(document.child("w:document").child("w:body"), 0);
+    std::string metadata_title;
     if (core_xml) {
       pugi::xml_document core;
       if (core.load_buffer_inplace(core_xml->data(), core_xml->size())) {
-        doc.title = collapse_whitespace(core.child("cp:coreProperties").child("dc:title").text().get());
+        metadata_title = core.child("cp:coreProperties").child("dc:title").text().get();
       }
     }
-    if (doc.title.empty()) {
-      for (const auto& block : doc.blocks) {
-        if (block.kind == BlockKind::heading) {
-          doc.title = block.text;
-          break;
-        }
-      }
-    }
-    if (doc.title.empty()) doc.title = title_from_uri(raw.uri);
+    doc.title = document_title(metadata_title, doc, raw.uri);
     return doc;
   }
 };

@@ -133,16 +133,7 @@ class PdfLoader final : public Loader {
     drop_running_headers(lines, pages);
     ParsedDocument doc;
     build_blocks(lines, doc);
-    doc.title = collapse_whitespace(to_utf8(pdf->get_title()));
-    if (doc.title.empty()) {
-      for (const auto& block : doc.blocks) {
-        if (block.kind == BlockKind::heading) {
-          doc.title = block.text;
-          break;
-        }
-      }
-    }
-    if (doc.title.empty()) doc.title = title_from_uri(raw.uri);
+    doc.title = document_title(to_utf8(pdf->get_title()), doc, raw.uri);
     return doc;
   }
 

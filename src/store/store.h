@@ -139,8 +139,15 @@ class ReadTx {
   // System scope: a request presents a session token before the workspace is known.
   virtual Result<std::optional<Session>> session(std::string_view session_id) = 0;
 
-  // Aggregates of a bot's conversations created in [since, until).
-  virtual Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
+  // The scope's workspace's accounts, oldest first.
+  virtual Result<std::vector<User>> users() = 0;
+  // System scope: a one-time link presents its token before the workspace is known.
+  virtual Result<std::optional<AccountToken>> account_token(std::string_view token_id) = 0;
+
+  // Aggregates of a bot's conversations created in [since, until); test conversations (Conversation::test) only
+  // when `include_tests`.
+  virtual Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until,
+                                         bool include_tests) = 0;
 
   // The workspace's audit log from seq > after_seq, oldest first (at most `limit`); the last entry, if any.
   virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) = 0;
@@ -195,6 +202,8 @@ class WriteTx : public ReadTx {
                                    const std::vector<ChunkVector>& vectors) = 0;
 
   virtual Result<Conversation> create_conversation(std::string_view bot_id) = 0;
+  // Marks a conversation as a test (Conversation::test): analytics leave it out by default.
+  virtual Status mark_test_conversation(std::string_view conversation_id) = 0;
   virtual Result<Message> append_message(const Message& message) = 0;  // id/created_at filled in
   virtual Result<Generation> record_generation(const Generation& generation) = 0;  // id/workspace/created_at filled in
 
@@ -215,6 +224,9 @@ class WriteTx : public ReadTx {
   virtual Status set_user_password(std::string_view user_id, std::string_view password_hash) = 0;
   virtual Status set_user_role(std::string_view user_id, Role role) = 0;
   virtual Status delete_user(std::string_view user_id) = 0;  // and the user's sessions
+  virtual Status set_user_name(std::string_view user_id, std::string_view name) = 0;
+  virtual Status create_account_token(const AccountToken& token) = 0;  // created_at filled in
+  virtual Status delete_account_tokens(std::string_view user_id) = 0;  // every token of the account
   virtual Result<Session> create_session(const Session& session) = 0;  // created_at filled in
   virtual Status delete_session(std::string_view session_id) = 0;
   // Ends every session of the user except `kept_session_id` (empty: all of them); how many ended.

@@ -55,6 +55,17 @@ struct Session {
   std::int64_t expires_at = 0;
 };
 
+// A one-time link that lets a person set their password: an owner's invitation, or a password reset. Only the
+// SHA-256 of the token is stored (the id); using it deletes every token of the account.
+struct AccountToken {
+  std::string id;  // SHA-256 (hex) of the token
+  std::string workspace_id;
+  std::string user_id;
+  std::string purpose;  // invite | reset
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
 struct Bot {
   std::string id;  // also the public id used by the chat endpoint and the widget
   std::string workspace_id;
@@ -183,6 +194,7 @@ struct Conversation {
   std::optional<std::int64_t> closed_at = {};
   std::string summary = {};  // written when the handoff was requested, for the agent
   std::string lead_id = {};  // the lead the visitor left in this conversation
+  bool test = false;  // started from the admin app's playground (or an API caller that said so): not visitor traffic
   // Filled in by inbox reads: the latest message, for the list.
   std::string last_message = {};
   std::string last_role = {};

@@ -62,6 +62,22 @@ TEST(PdfLoader, TitleFromDocumentInformation) {
   EXPECT_EQ(doc->title, "Price List 2026");
 }
 
+TEST(PdfLoader, ATitleThatNamesNoDocumentGivesWayToTheFirstHeadingThenTheFileName) {
+  // What a browser's "Save as PDF" of a blank tab, word processors and converters write when a document has no title.
+  for (const std::string placeholder : {"about:blank", "Untitled", "Microsoft Word - warranty.docx", "C:\\Temp\\out.pdf",
+                                        "https://shop.example.com/print?id=4", "warranty.pdf", "Document1"}) {
+    const auto doc = parse_document({"warranty-terms.pdf", "", make_pdf({{{22, "Warranty terms"}, {11, "Two years on frames."}}}, placeholder)});
+    ASSERT_TRUE(doc.ok()) << doc.error().message;
+    EXPECT_EQ(doc->title, "Warranty terms") << placeholder;
+  }
+  const auto plain = parse_document({"warranty-terms.pdf", "", make_pdf({{{11, "Two years on frames."}}}, "about:blank")});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->title, "warranty terms");
+  const auto docx = parse_document({"returns.docx", "", make_docx(docx_paragraph("Plain text."), "", "Untitled")});
+  ASSERT_TRUE(docx.ok());
+  EXPECT_EQ(docx->title, "returns");
+}
+
 TEST(PdfLoader, ScansCorruptAndEncryptedPdfsAreRefusedClearly) {
   const auto scan = parse_document({"scan.pdf", "", make_pdf({{}, {}})});
   ASSERT_FALSE(scan.ok());

@@ -63,6 +63,15 @@ Result<Conversation> SqlTx::create_conversation(std::string_view bot_id) {
   return conversation;
 }
 
+Status SqlTx::mark_test_conversation(std::string_view conversation_id) {
+  auto stmt = db_.prepare(sql({"UPDATE conversations SET test = 1 WHERE id = ? AND ", kInScope}));
+  stmt.bind(1, conversation_id);
+  bind_scope(stmt);
+  stmt.run();
+  if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such conversation");
+  return {};
+}
+
 Result<Message> SqlTx::append_message(const Message& message) {
   Message stored = message;
   stored.created_at = unix_millis();

@@ -201,7 +201,7 @@ inline constexpr std::string_view kConversationSummaryColumns =
     "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = 1), "
     "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = -1), "
     "agent_id, agent_name, handoff_requested_at, handoff_reason, claim_deadline_at, handoff_notice_at, claimed_at, "
-    "closed_at, summary, lead_id";
+    "closed_at, summary, lead_id, test";
 inline constexpr auto read_conversation = [](const auto& row) -> Conversation {
   Conversation conversation;
   conversation.id = row.text(0);
@@ -225,6 +225,7 @@ inline constexpr auto read_conversation = [](const auto& row) -> Conversation {
   conversation.closed_at = row.optional_integer(18);
   conversation.summary = row.text(19);
   conversation.lead_id = row.text(20);
+  conversation.test = row.integer(21) != 0;
   return conversation;
 };
 

@@ -67,12 +67,14 @@ class SqlTx : public WriteTx {
   Result<std::vector<Conversation>> conversations(std::string_view bot_id, const ConversationFilter& filter) override;
   Result<std::vector<Message>> messages(std::string_view conversation_id) override;
   Result<Conversation> create_conversation(std::string_view bot_id) override;
+  Status mark_test_conversation(std::string_view conversation_id) override;
   Result<Message> append_message(const Message& message) override;
   Status set_feedback(std::string_view conversation_id, std::int64_t message_id, int rating) override;
   Result<Generation> record_generation(const Generation& generation) override;
 
   // ---- reports (analytics.cpp) ----
-  Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override;
+  Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until,
+                                 bool include_tests) override;
   Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) override;
   Result<double> spend_since(std::string_view bot_id, std::int64_t since) override;
 
@@ -128,10 +130,15 @@ class SqlTx : public WriteTx {
   Result<std::optional<User>> user_by_email(std::string_view email) override;
   Result<std::optional<User>> user(std::string_view user_id) override;
   Result<std::optional<Session>> session(std::string_view session_id) override;
+  Result<std::vector<User>> users() override;
+  Result<std::optional<AccountToken>> account_token(std::string_view token_id) override;
   Result<User> create_user(const User& user) override;
   Status set_user_password(std::string_view user_id, std::string_view password_hash) override;
   Status set_user_role(std::string_view user_id, Role role) override;
   Status delete_user(std::string_view user_id) override;
+  Status set_user_name(std::string_view user_id, std::string_view name) override;
+  Status create_account_token(const AccountToken& token) override;
+  Status delete_account_tokens(std::string_view user_id) override;
   Result<Session> create_session(const Session& session) override;
   Status delete_session(std::string_view session_id) override;
   Result<int> delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) override;

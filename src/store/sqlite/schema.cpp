@@ -370,6 +370,20 @@ CREATE TABLE chunk_vectors (
 );
 CREATE INDEX chunk_vectors_model ON chunk_vectors(bot_id, model_hash, seq);
 )sql"},
+    // Issue 18 (versions 180-189): one-time links for invitations and password resets, and test conversations (the
+    // playground's), which analytics leave out.
+    Migration{180, R"sql(
+CREATE TABLE account_tokens (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  purpose TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX account_tokens_user ON account_tokens(user_id);
+ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 // FTS5 merges a level's segments once `automerge` of them exist (default 4). At 8, ingestion spends about a

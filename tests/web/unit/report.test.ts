@@ -108,6 +108,21 @@ describe('knowledge health', () => {
     expect(overallState(report, healthSections(report, sources))).toEqual({ state: 'improve', headline: 'Nothing broken; 1 suggestion to improve answers' });
   });
 
+  it('reports repetitive, low-information documents as a problem to fix, with a remove button for a file', () => {
+    const report = cleanReport();
+    report.summary.repetitive = 1;
+    report.repetitive = [{ ...fileA, problem: 'its 350000 words are only 1 different word repeated', words: 350000, distinct_words: 1, passages: 2857, repeated_passages: 2856 }];
+    const repetitive = section(report, 'repetitive');
+    expect(repetitive).toMatchObject({ total: 1, severity: 'fix', title: 'Repetitive text with little information' });
+    expect(repetitive.findings[0].summary).toBe('Returns: its 350000 words are only 1 different word repeated.');
+    expect(repetitive.findings[0].documents[0].removable).toBe(true);
+    expect(overallState(report, healthSections(report, sources)).headline).toBe('1 problem to fix');
+    // A report from a server without the section reads as nothing found.
+    delete report.repetitive;
+    delete report.summary.repetitive;
+    expect(section(report, 'repetitive').total).toBe(0);
+  });
+
   it('keeps the totals the server counted when it listed only the first items', () => {
     const report = cleanReport();
     report.summary.stale = 250;

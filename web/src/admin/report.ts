@@ -28,6 +28,7 @@ export interface KnowledgeReport {
     stale: number;
     suspected_injections: number;
     embedded_chunks?: number;
+    repetitive?: number;
   };
   // Hybrid retrieval (src/semantic/status.h): how many passages have vectors of the embedding model.
   semantic?: SemanticReport;
@@ -38,6 +39,8 @@ export interface KnowledgeReport {
   // passages name up to five of their `documents`.
   boilerplate: { source_id?: string; text: string; pages: number; indexed: boolean; documents?: ReportDocument[] }[];
   empty_or_thin: (ReportDocument & { words: number; problem: 'empty' | 'thin' })[];
+  // Documents that say little at great length: one passage repeated, a handful of words (ingest/report.cpp).
+  repetitive?: (ReportDocument & { problem: string; words: number; distinct_words: number; passages: number; repeated_passages: number })[];
   failed: { source_id: string; uri: string; reason: string; http_status?: number | null }[];
   other_language: (ReportDocument & { language: string })[];
   contradictions: { question: string; answer: string; uri: string; other_question: string; other_answer: string; other_uri: string; reason: string }[];
@@ -82,7 +85,7 @@ export interface Finding {
   advice: string;
 }
 
-export type SectionId = 'injections' | 'failed' | 'contradictions' | 'duplicates' | 'empty' | 'near_duplicates' | 'thin' | 'repeated' | 'stale' | 'language';
+export type SectionId = 'injections' | 'failed' | 'contradictions' | 'duplicates' | 'empty' | 'repetitive' | 'near_duplicates' | 'thin' | 'repeated' | 'stale' | 'language';
 
 // `fix`: answers are wrong or unsafe until it is fixed; `improve`: answers would be better.
 export type Severity = 'fix' | 'improve';
@@ -245,6 +248,23 @@ export function healthSections(report: KnowledgeReport, sources: Map<string, Sou
           advice: document.href
             ? 'If the page shows its text only through pictures or scripts, add the text as a page or file; otherwise leave it out of the crawl.'
             : 'Check the file (a scanned PDF has pictures of text, not text) and upload a version with text, or remove it.',
+        };
+      }),
+    },
+    {
+      id: 'repetitive',
+      title: 'Repetitive text with little information',
+      severity: 'fix',
+      total: summary.repetitive ?? 0,
+      explanation:
+        'These documents repeat the same words or passages over and over. They add many useless passages that crowd out real content in answers (often a file exported by mistake or a test file).',
+      findings: (report.repetitive ?? []).map((item) => {
+        const document = doc(item);
+        return {
+          key: `repetitive-${item.document_id}`,
+          summary: `${document.label}: ${item.problem}.`,
+          documents: [document],
+          advice: document.removable ? 'Remove the file, or replace it with one that has real content.' : editAdvice(document, 'give it real content') + ' Or leave the page out of the crawl.',
         };
       }),
     },

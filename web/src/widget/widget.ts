@@ -257,6 +257,7 @@ export class ChatWidget {
     };
     const shown = build({
       shadow: this.root.getRootNode() as ShadowRoot,
+      language: this.config.language,
       client,
       form,
       texts: this.config.texts,

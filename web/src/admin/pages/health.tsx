@@ -112,10 +112,10 @@ export function KnowledgeHealth({ botId }: { botId: string }) {
                         {section.title}
                       </a>
                     </th>
-                    <td>
+                    <td data-label="How urgent">
                       <span class={`pill pill-${section.severity}`}>{SEVERITY_LABEL[section.severity]}</span>
                     </td>
-                    <td>{section.total}</td>
+                    <td data-label="Found">{section.total}</td>
                   </tr>
                 ))}
               </tbody>
