@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "store/sqlite/chunk_index.h"
+#include "store/sqlite/fts_rank.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
 
@@ -333,40 +335,152 @@ TEST_F(StoreTest, ConversationsAndMessagesPersistAcrossReopen) {
   }).ok());
 }
 
-// The FTS5 automerge setting of create_bot_index, read from the index's own config table; 0 when unset.
-int automerge_of(const std::string& db_path, const std::string& bot_id) {
-  sqlite3* db = nullptr;
-  sqlite3_open(db_path.c_str(), &db);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, ("SELECT v FROM fts_" + bot_id + "_config WHERE k = 'automerge'").c_str(), -1, &stmt, nullptr);
-  const int value = stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
+// Statements on the store's database file from a connection of the test's own.
+class RawDatabase {
+ public:
+  explicit RawDatabase(const std::string& path) {
+    sqlite3_open(path.c_str(), &db_);
+    EXPECT_TRUE(sqlite::register_fts_rank(db_));
+  }
+  ~RawDatabase() { sqlite3_close(db_); }
+  void execute(const std::string& sql) {
+    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_) << ": " << sql;
+  }
+  // The rows of a query, each column as text.
+  std::vector<std::vector<std::string>> rows(const std::string& sql) {
+    std::vector<std::vector<std::string>> out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_) << ": " << sql;
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        row.emplace_back(text != nullptr ? text : "");
+      }
+      out.push_back(std::move(row));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  // The rows of a query of two columns, an integer and a real.
+  std::vector<std::pair<std::int64_t, double>> scores(const std::string& sql) {
+    std::vector<std::pair<std::int64_t, double>> out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_) << ": " << sql;
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      out.emplace_back(sqlite3_column_int64(stmt, 0), sqlite3_column_double(stmt, 1));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST_F(StoreTest, TheIndexMergesSegmentsInEights) {
+  RawDatabase db(dir_.file("parley.db"));
+  EXPECT_EQ(db.rows("SELECT v FROM chunk_index_config WHERE k = 'automerge'"),
+            (std::vector<std::vector<std::string>>{{"8"}}));
 }
 
-void execute(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(db_path.c_str(), &db);
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+// Until schema version 60 each bot had a full-text table of its own. Scores, document frequencies and row counts
+// in the shared table must be exactly those of the bot's own table: BM25 statistics stay the bot's, whatever other
+// bots hold.
+TEST_F(StoreTest, RanksExactlyAsATableOfTheBotsOwn) {
+  const std::string other = create_bot(workspace_a_, "Other");
+  add_document(other, "noise.md", {chunk(0, "shipping shipping", "shipping rates for every country and more words"),
+                                   chunk(1, "returns", "shipping back is free")});
+  add_document(bot_, "a.md", {chunk(0, "shipping", "we ship worldwide within days"),
+                              chunk(1, "returns", "refund within days ship back"),
+                              chunk(2, "shipping costs", "five dollars", ChunkKind::qa),
+                              chunk(3, "opening hours", "monday to friday nine to five shipping desk")});
+  RawDatabase db(dir_.file("parley.db"));
+  db.execute("CREATE VIRTUAL TABLE own USING fts5(title, headings, body, kind, tokenize = \"unicode61 "
+             "remove_diacritics 0 categories 'L* N* Co M*'\"); CREATE VIRTUAL TABLE own_vocab USING fts5vocab(own, 'row');"
+             "INSERT INTO own (rowid, title, headings, body, kind) SELECT rowid, title, headings, body, kind FROM "
+             "chunk_index WHERE bot = '" + sqlite::bot_token(bot_) + "'");
+  const std::vector<std::string> terms = {"shipping", "days", "ship", "five"};
+  const std::vector<double> idfs = {0.7, 1.3, 2.1, 0.4};
+  ChunkQuery query;
+  query.terms = terms;
+  query.term_weights = idfs;
+  query.qa_title_limit = 5;
+  ChunkSearch found;
+  TermStats stats;
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(found, tx.search_chunks(bot_, query));
+    PARLEY_ASSIGN_OR_RETURN(stats, tx.term_stats(bot_, {"shipping", "days", "passage", "qa", "absent"}));
+    return {};
+  }).ok());
+  std::string match = "{title headings body} : (";
+  std::string rank = "parley_bm25(own, 3.0, 1.5, 1.0, 0.0";
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    match += (i > 0 ? " OR \"" : "\"") + terms[i] + "\"";
+    rank += ", " + std::to_string(idfs[i]);
+  }
+  const auto expected = db.scores("SELECT rowid, " + rank + ") FROM own WHERE own MATCH '" + match +
+                                  ")' ORDER BY 2 DESC, 1");
+  ASSERT_EQ(found.hits.size(), expected.size());
+  ASSERT_EQ(found.hits.size(), 4u);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(found.hits[i].chunk_id, expected[i].first);
+    EXPECT_EQ(found.hits[i].score, expected[i].second);  // the same double, not merely close
+  }
+  ASSERT_EQ(found.qa_titles.size(), 1u);
+  // Document frequencies as the bot's own vocabulary counts them (in any column, `kind` included).
+  const auto vocab = [&](const std::string& term) {
+    const auto rows = db.rows("SELECT doc FROM own_vocab WHERE term = '" + term + "'");
+    return rows.empty() ? std::int64_t{0} : std::stoll(rows[0][0]);
+  };
+  EXPECT_EQ(stats.chunk_count, 4);
+  EXPECT_THAT(stats.document_frequency,
+              ElementsAre(vocab("shipping"), vocab("days"), vocab("passage"), vocab("qa"), 0));
+  EXPECT_EQ(stats.document_frequency[0], 3);
 }
 
-TEST_F(StoreTest, BotIndexesMergeSegmentsInEightsAlsoAfterAnUpgrade) {
-  const std::string path = dir_.file("parley.db");
-  EXPECT_EQ(automerge_of(path, bot_), 8);
-  // A database from before the setting: the migration applies it to the bots it already has.
+// A database from before version 60: every bot's own table moves into the shared index, with its statistics.
+TEST_F(StoreTest, AnUpgradeMovesEveryBotsTableIntoTheSharedIndex) {
+  add_document(bot_, "a.md", {chunk(0, "shipping", "we ship worldwide"), chunk(1, "returns", "ship back within days")});
+  ChunkQuery query;
+  query.terms = {"ship", "days"};
+  const auto scores = [&] {
+    std::vector<std::pair<std::int64_t, double>> out;
+    EXPECT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto found, tx.search_chunks(bot_, query));
+      for (const auto& hit : found.hits) out.emplace_back(hit.chunk_id, hit.score);
+      return {};
+    }).ok());
+    return out;
+  };
+  const auto before = scores();
+  ASSERT_EQ(before.size(), 2u);
   store_.reset();
-  execute(path, "DELETE FROM fts_" + bot_ + "_config WHERE k = 'automerge'; DELETE FROM schema_migrations WHERE version = 12");
-  EXPECT_EQ(automerge_of(path, bot_), 0);
-  store_ = std::move(open_store({path})).value();
-  EXPECT_EQ(automerge_of(path, bot_), 8);
+  {
+    // The layout of version 59: the bot's rows in fts_<bot id>, nothing shared.
+    RawDatabase db(dir_.file("parley.db"));
+    const std::string table = "fts_" + bot_;
+    db.execute("CREATE VIRTUAL TABLE " + table + " USING fts5(title, headings, body, kind, tokenize = \"unicode61 "
+               "remove_diacritics 0 categories 'L* N* Co M*'\"); CREATE VIRTUAL TABLE " + table +
+               "_vocab USING fts5vocab(" + table + ", 'row');"
+               "INSERT INTO " + table + " (rowid, title, headings, body, kind) SELECT rowid, title, headings, body, "
+               "kind FROM chunk_index; DROP TABLE chunk_index; DROP TABLE chunk_index_bots; "
+               "DELETE FROM schema_migrations WHERE version = 60");
+  }
+  store_ = std::move(open_store({dir_.file("parley.db")})).value();
+  EXPECT_EQ(scores(), before);
+  RawDatabase db(dir_.file("parley.db"));
+  EXPECT_TRUE(db.rows("SELECT name FROM sqlite_master WHERE name LIKE 'fts_%'").empty());
+  EXPECT_EQ(db.rows("SELECT chunks FROM chunk_index_bots"), (std::vector<std::vector<std::string>>{{"2"}}));
 }
 
 TEST_F(StoreTest, DeletingABotDropsItsIndexAndRows) {
   add_document(bot_, "a.md", {chunk(0, "alpha", "text")});
   ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_bot(bot_); }).ok());
   EXPECT_THAT(search(workspace_a_, bot_, {"text"}), IsEmpty());
+  RawDatabase db(dir_.file("parley.db"));
+  EXPECT_TRUE(db.rows("SELECT rowid FROM chunk_index").empty());
+  EXPECT_TRUE(db.rows("SELECT bot_id FROM chunk_index_bots").empty());
   // A new bot gets a fresh, empty index.
   const std::string other = create_bot(workspace_a_, "Other");
   EXPECT_THAT(search(workspace_a_, other, {"text"}), IsEmpty());

@@ -1,6 +1,7 @@
 #include "store/sqlite/fts_rank.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include <boost/container/small_vector.hpp>
 
@@ -62,13 +63,27 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
     if (const auto it = known->find(rowid); it != known->end()) row_tokens = it->second;
   }
   if (row_tokens < 0) {
-    if (api->xColumnSize(context, -1, &row_tokens) != SQLITE_OK) {
+    const int length_columns = extras != nullptr ? extras->length_columns : 0;
+    bool read = true;
+    if (length_columns > 0) {
+      row_tokens = 0;
+      for (int column = 0; column < length_columns && read; ++column) {
+        int tokens = 0;
+        read = api->xColumnSize(context, column, &tokens) == SQLITE_OK;
+        row_tokens += tokens;
+      }
+    } else {
+      read = api->xColumnSize(context, -1, &row_tokens) == SQLITE_OK;
+    }
+    if (!read) {
       row_tokens = 0;
     } else if (known != nullptr && known->size() < kMaxCachedRowLengths) {
       known->emplace(rowid, row_tokens);
     }
   }
-  const double norm = kK1 * (1 - kB + kB * static_cast<double>(row_tokens) / std::max(1.0, average->tokens));
+  const double average_tokens =
+      extras != nullptr && extras->average_tokens > 0 ? extras->average_tokens : average->tokens;
+  const double norm = kK1 * (1 - kB + kB * static_cast<double>(row_tokens) / std::max(1.0, average_tokens));
   const auto bm25 = [&](const auto& tf) {
     double sum = 0;
     for (int p = 0; p < phrases; ++p) {
@@ -87,17 +102,49 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
   sqlite3_result_double(result, score);
 }
 
-}  // namespace
-
-bool register_fts_rank(sqlite3* db) {
+// The connection's FTS5 API, or nullptr when SQLite was built without FTS5.
+fts5_api* fts5_of(sqlite3* db) {
   fts5_api* api = nullptr;
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) != SQLITE_OK) return false;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) != SQLITE_OK) return nullptr;
   sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
   sqlite3_step(stmt);
   sqlite3_finalize(stmt);
-  if (api == nullptr || api->iVersion < 2) return false;
-  return api->xCreateFunction(api, "parley_bm25", nullptr, parley_bm25, nullptr) == SQLITE_OK;
+  return api != nullptr && api->iVersion >= 2 ? api : nullptr;
+}
+
+}  // namespace
+
+bool register_fts_rank(sqlite3* db) {
+  fts5_api* api = fts5_of(db);
+  return api != nullptr && api->xCreateFunction(api, "parley_bm25", nullptr, parley_bm25, nullptr) == SQLITE_OK;
+}
+
+TokenCounter::TokenCounter(sqlite3* db) {
+  fts5_api* api = fts5_of(db);
+  void* context = nullptr;
+  if (api == nullptr || api->xFindTokenizer(api, kIndexTokenizer, &context, &api_) != SQLITE_OK) {
+    throw std::runtime_error("SQLite was built without FTS5's unicode61 tokenizer");
+  }
+  const char* options[std::size(kIndexTokenizerOptions)];
+  std::copy(std::begin(kIndexTokenizerOptions), std::end(kIndexTokenizerOptions), options);
+  if (api_.xCreate(context, options, static_cast<int>(std::size(options)), &tokenizer_) != SQLITE_OK) {
+    throw std::runtime_error("cannot create the full-text tokenizer");
+  }
+}
+
+TokenCounter::~TokenCounter() {
+  if (tokenizer_ != nullptr) api_.xDelete(tokenizer_);
+}
+
+int TokenCounter::count(std::string_view text) const {
+  int tokens = 0;
+  api_.xTokenize(tokenizer_, &tokens, FTS5_TOKENIZE_DOCUMENT, text.data(), static_cast<int>(text.size()),
+                 [](void* counted, int /*flags*/, const char*, int, int, int) {
+                   ++*static_cast<int*>(counted);
+                   return SQLITE_OK;
+                 });
+  return tokens;
 }
 
 }  // namespace parley::store::sqlite
