@@ -8,6 +8,7 @@
 #include "http/server.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace parley::api {
 namespace {
@@ -27,7 +28,7 @@ constexpr const char* kFaq =
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    store_ = parley::testing::open_test_store(parley::testing::test_store_options(dir_));
     ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
       PARLEY_ASSIGN_OR_RETURN(auto b, tx.create_workspace("B"));

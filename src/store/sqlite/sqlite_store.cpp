@@ -15,6 +15,7 @@
 #include "store/sqlite/fts_rank.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_tx.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 namespace parley::store {
@@ -183,16 +184,16 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
-}  // namespace sqlite
 
-Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
+Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
   try {
-    return std::unique_ptr<Store>(std::make_unique<sqlite::SqliteStore>(options.path));
-  } catch (const sqlite::SqliteError& error) {
+    return std::unique_ptr<Store>(std::make_unique<SqliteStore>(options.path));
+  } catch (const SqliteError& error) {
     return make_error(ErrorCode::unavailable, error.what());
   } catch (const std::exception& error) {
     return make_error(ErrorCode::unavailable, error.what());
   }
 }
 
+}  // namespace sqlite
 }  // namespace parley::store
