@@ -2,6 +2,7 @@
 // times Retriever::search, and search + compose_answer, over a few thousand questions; prints p50/p90/p99.
 //
 // Usage: parley_search_latency [CHUNKS] [QUESTIONS]
+//        bench/store/with_postgres.sh parley_search_latency [CHUNKS] [QUESTIONS]   (the PostgreSQL store)
 //
 // The text is synthetic but shaped like real help content: words drawn with a Zipf distribution whose head is the
 // vocabulary of the demo help centre (real English in its real frequency order) and whose tail is made-up words
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <ctime>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -159,7 +161,12 @@ int main(int argc, char** argv) {
     }
   } cleanup{folder};
 
-  auto opened = store::open_store({(folder / "bench.db").string()});
+  // PARLEY_STORE_URL=postgresql://...: the PostgreSQL store (bench/store/with_postgres.sh starts a server).
+  store::StoreOptions options;
+  options.path = (folder / "bench.db").string();
+  if (const char* url = std::getenv("PARLEY_STORE_URL")) options.url = url;
+  options.index_dir = (folder / "index").string();
+  auto opened = store::open_store(options);
   if (!opened.ok()) return fail(opened.error());
   auto& db = **opened;
   std::string workspace_id, bot_id, source_id;
@@ -279,6 +286,7 @@ int main(int argc, char** argv) {
   auto answered = time_questions(&warm, true);
   if (!answered.ok()) return fail(answered.error());
 
+  std::printf("store: %s\n", options.url.empty() ? "SQLite" : "PostgreSQL");
   std::printf("bot: %d chunks in %d documents, built in %.1f s; %d questions\n", chunk_total,
               (chunk_total + kChunksPerDocument - 1) / kChunksPerDocument, build_seconds, question_total);
   print("retrieval, term statistics cached", *steady);

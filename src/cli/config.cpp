@@ -188,6 +188,7 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
       {"network", toml::table{{"allow_private_addresses", config.allow_private_addresses}}},
   };
   if (!config.demo_bot_id.empty()) table.insert("demo", toml::table{{"bot_id", config.demo_bot_id}});
+  if (!config.store_url.empty()) table.insert("store", toml::table{{"url", config.store_url}});
   if (!config.smtp_url.empty()) {
     table.insert("smtp", toml::table{{"url", config.smtp_url}, {"from", config.smtp_from}, {"username", config.smtp_username},
                                      {"password", config.smtp_password}, {"starttls", config.smtp_starttls}});

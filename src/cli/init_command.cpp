@@ -46,6 +46,8 @@ void add_init_command(CLI::App& app, Globals& globals) {
         return {};
       }));
       if (!empty) return make_error(ErrorCode::conflict, "the PostgreSQL database is already initialised");
+      // The data folder remembers its database; another replica's folder gets a copy of this parley.toml.
+      config.store_url = store_options.url;
     }
     std::string api_key;
     const std::string password = auth::generate_password();

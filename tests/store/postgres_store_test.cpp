@@ -3,10 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "audit/audit.h"
+#include "store/copy.h"
 #include "store/store_fixture.h"
 
 namespace parley::store {
@@ -262,6 +264,96 @@ TEST_F(PostgresStoreTest, ARestartedServerFailsTransactionsCleanlyThenRecovers) 
   // Connections broken by the restart are replaced: writes and reads work again, nothing was lost.
   add_document(bot_, "b.md", {chunk(0, "alpha", "two")});
   EXPECT_EQ(scores(*store_, {"alpha"}).size(), 2u);
+}
+
+// `parley store copy`: an embedded (SQLite) store with knowledge, a conversation and an audit chain, copied into an
+// empty PostgreSQL database: ids kept, the same search scores, the chain still verifies, new ids continue after the
+// copied ones; a second copy into the now non-empty database is refused and changes nothing.
+TEST_F(PostgresStoreTest, StoreCopyMovesAnEmbeddedStoreWithItsIds) {
+  const std::string embedded_path = dir_.file("embedded.db");
+  std::string workspace, bot, conversation_id;
+  std::vector<std::pair<std::int64_t, double>> embedded_scores;
+  {
+    auto embedded = parley::testing::open_test_store(StoreOptions{embedded_path});
+    ASSERT_TRUE(embedded->write(Scope::system(), [&](WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Embedded"));
+      workspace = created.id;
+      return {};
+    }).ok());
+    ASSERT_TRUE(embedded->write(Scope::workspace(workspace), [&](WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_bot("Shop", Json{{"language", "en"}}));
+      bot = created.id;
+      PARLEY_ASSIGN_OR_RETURN(auto source, tx.create_source(bot, SourceKind::file, "a.md"));
+      Document document;
+      document.bot_id = bot;
+      document.source_id = source.id;
+      document.uri = "a.md";
+      document.title = "A";
+      PARLEY_TRY(tx.put_document(document, {chunk(0, "shipping", "we ship worldwide"), chunk(1, "returns", "ship back"),
+                                            chunk(2, "hours", "open daily", ChunkKind::qa)}));
+      PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.create_conversation(bot));
+      conversation_id = conversation.id;
+      Message message;
+      message.conversation_id = conversation.id;
+      message.role = "user";
+      message.text = "Do you ship?";
+      PARLEY_TRY(tx.append_message(message));
+      for (int i = 0; i < 3; ++i) PARLEY_TRY(audit::record(tx, workspace, {"cli", "bot.update", bot}));
+      return {};
+    }).ok());
+    ChunkQuery query;
+    query.terms = {"ship"};
+    ASSERT_TRUE(embedded->read(Scope::workspace(workspace), [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto found, tx.search_chunks(bot, query));
+      for (const auto& hit : found.hits) embedded_scores.emplace_back(hit.chunk_id, hit.score);
+      return {};
+    }).ok());
+  }
+  ASSERT_EQ(embedded_scores.size(), 2u);
+
+  const std::string url = parley::testing::PostgresServer::instance().create_database();
+  std::map<std::string, std::int64_t> counts;
+  auto copied = copy_to_postgres(embedded_path, url, [&](const CopiedTable& table) { counts[table.name] = table.rows; });
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  EXPECT_EQ(counts["workspaces"], 1);
+  EXPECT_EQ(counts["bots"], 1);
+  EXPECT_EQ(counts["chunks"], 3);
+  EXPECT_EQ(counts["messages"], 1);
+  EXPECT_EQ(counts["audit_log"], 3);
+
+  StoreOptions options;
+  options.url = url;
+  options.index_dir = dir_.file("copied-index");
+  auto copy = parley::testing::open_test_store(options);
+  ChunkQuery query;
+  query.terms = {"ship"};
+  ASSERT_TRUE(copy->write(Scope::workspace(workspace), [&](WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto found, tx.search_chunks(bot, query));
+    std::vector<std::pair<std::int64_t, double>> copied_scores;
+    for (const auto& hit : found.hits) copied_scores.emplace_back(hit.chunk_id, hit.score);
+    EXPECT_EQ(copied_scores, embedded_scores);
+    PARLEY_ASSIGN_OR_RETURN(auto messages, tx.messages(conversation_id));
+    EXPECT_EQ(messages.size(), 1u);
+    PARLEY_ASSIGN_OR_RETURN(auto check, audit::verify_log(tx));
+    EXPECT_TRUE(check.valid) << check.problem;
+    EXPECT_EQ(check.checked, 3);
+    // New rows take ids after the copied ones.
+    Message reply;
+    reply.conversation_id = conversation_id;
+    reply.role = "assistant";
+    reply.text = "Yes.";
+    PARLEY_ASSIGN_OR_RETURN(auto stored, tx.append_message(reply));
+    EXPECT_GT(stored.id, messages.front().id);
+    return {};
+  }).ok());
+
+  auto again = copy_to_postgres(embedded_path, url);
+  ASSERT_FALSE(again.ok());
+  ASSERT_TRUE(copy->read(Scope::workspace(workspace), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto messages, tx.messages(conversation_id));
+    EXPECT_EQ(messages.size(), 2u);
+    return {};
+  }).ok());
 }
 
 }  // namespace

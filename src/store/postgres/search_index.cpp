@@ -2,6 +2,8 @@
 
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -95,6 +97,8 @@ SearchIndex::SearchIndex(std::string url, std::string directory) : url_(std::mov
   } else {
     fs::create_directories(directory_);
   }
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw std::runtime_error("cannot create an eventfd for the search index");
   path_ = (fs::path(directory_) / "search-index.db").string();
   // Rebuilt from PostgreSQL: whatever an earlier process left is not trusted.
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
@@ -107,8 +111,11 @@ SearchIndex::SearchIndex(std::string url, std::string directory) : url_(std::mov
 SearchIndex::~SearchIndex() {
   if (follower_.joinable()) {
     follower_.request_stop();
+    const std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);  // ends the follower's wait now, not at its next poll
     follower_.join();
   }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
   readers_.reset();
   writer_.reset();
   source_.reset();
@@ -279,9 +286,9 @@ void SearchIndex::follow(std::stop_token stop) {
         listener = std::make_unique<Connection>(url_);
         listener->exec(std::string("LISTEN ") + kChannel);
       }
-      // Wait for a notification, a second at most (in steps, to notice a stop).
-      pollfd descriptor{PQsocket(listener->handle()), POLLIN, 0};
-      ::poll(&descriptor, 1, static_cast<int>(std::chrono::milliseconds(kPollInterval).count()));
+      // Wait for a notification (or the destructor's wake-up), a second at most.
+      pollfd descriptors[2] = {{PQsocket(listener->handle()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      ::poll(descriptors, 2, static_cast<int>(std::chrono::milliseconds(kPollInterval).count()));
       if (stop.stop_requested()) break;
       PQconsumeInput(listener->handle());
       while (PGnotify* notification = PQnotifies(listener->handle())) PQfreemem(notification);
@@ -295,7 +302,8 @@ void SearchIndex::follow(std::stop_token stop) {
       // PostgreSQL away (restart, network): try again, quietly after the first report.
       if (failures++ == 0) spdlog::warn("search index: cannot follow the knowledge log: {}", error.what());
       listener.reset();
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      pollfd wake{wake_fd_, POLLIN, 0};
+      ::poll(&wake, 1, 200);
     }
   }
 }

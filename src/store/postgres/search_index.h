@@ -78,6 +78,7 @@ class SearchIndex {
   std::unordered_map<std::string, std::int64_t> versions_;  // loaded bots -> knowledge version indexed
 
   std::unique_ptr<Readers> readers_;
+  int wake_fd_ = -1;  // an eventfd the destructor writes to end the follower's wait
   std::jthread follower_;
 };
 
