@@ -56,6 +56,8 @@ class ConnectionPool {
     std::unique_ptr<Connection> connection_;
   };
 
+  int size() const { return size_; }
+
   Result<Lease> acquire() {
     std::unique_lock lock(mutex_);
     if (!free_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_ < size_; })) {
@@ -138,7 +140,8 @@ class PgStore final : public Store {
   template <typename Work>
   Status run(const Scope& scope, bool writable, Work&& work) {
     // A connection found broken before the transaction began (the server restarted since it was last used) is
-    // replaced once; once work has run, a broken connection fails the transaction, which the server rolled back.
+    // dropped and another taken; once work has run, a broken connection fails the transaction, which the server
+    // rolled back.
     for (int attempt = 0;; ++attempt) {
       PARLEY_ASSIGN_OR_RETURN(auto lease, pool_.acquire());
       Connection& db = *lease;
@@ -158,7 +161,8 @@ class PgStore final : public Store {
         db.exec("COMMIT");
         return status;
       } catch (const PgError& error) {
-        if (error.connection_lost() && !began && attempt == 0) continue;
+        // Every idle connection may be stale after a restart: each is tried (and dropped) at most once.
+        if (error.connection_lost() && !began && attempt < pool_.size()) continue;
         if (!error.connection_lost()) rollback_quietly(db);
         spdlog::warn("store: {}", error.what());
         return to_error(error);
