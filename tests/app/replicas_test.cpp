@@ -119,18 +119,18 @@ TEST_F(ReplicasTest, TwoReplicasShareOneDatabase) {
   {
     testing::HttpClient client(port_a);
     const auto uploaded = client.request(
-        "POST", "/api/v1/bots/" + bot + "/sources?name=gift-cards.md",
-        "# Gift cards\n\nNorthwind gift cards are valid for seven years and can be redeemed for any repair or part.\n",
+        "POST", "/api/v1/bots/" + bot + "/sources?name=bike-valet.md",
+        "# Bike valet\n\nThe Northwind bike valet keeps your bike in a heated locker for four dollars a day.\n",
         upload_headers);
     ASSERT_EQ(uploaded.status, 201) << uploaded.body;
   }
   const auto uploaded_at = std::chrono::steady_clock::now();
   std::string answer;
   while (std::chrono::steady_clock::now() - uploaded_at < 2s) {
-    answer = chat(port_b, bot, "How long are gift cards valid?").json().value("answer", "");
-    if (answer.find("seven years") != std::string::npos) break;
+    answer = chat(port_b, bot, "What does the bike valet cost?").json().value("answer", "");
+    if (answer.find("four dollars") != std::string::npos) break;
   }
-  EXPECT_THAT(answer, HasSubstr("seven years"));
+  EXPECT_THAT(answer, HasSubstr("four dollars"));
 
   // A conversation held on A is read, whole, through B.
   const auto started = chat(port_a, bot, "How much is shipping?");
@@ -151,13 +151,13 @@ TEST_F(ReplicasTest, TwoReplicasShareOneDatabase) {
   postgres.start();
   EXPECT_TRUE(wait_ready(port_a, 200, 20s));
   EXPECT_TRUE(wait_ready(port_b, 200, 20s));
-  EXPECT_EQ(chat(port_a, bot, "How long are gift cards valid?").status, 200);
+  EXPECT_EQ(chat(port_a, bot, "What does the bike valet cost?").status, 200);
 
   // A replica killed with SIGKILL: the other keeps serving, and knows everything committed through it.
   server_a->stop(SIGKILL);
-  const auto after = chat(port_b, bot, "How long are gift cards valid?");
+  const auto after = chat(port_b, bot, "What does the bike valet cost?");
   ASSERT_EQ(after.status, 200) << after.body;
-  EXPECT_THAT(after.json()["answer"].get<std::string>(), HasSubstr("seven years"));
+  EXPECT_THAT(after.json()["answer"].get<std::string>(), HasSubstr("four dollars"));
   EXPECT_EQ(server_b->stop(SIGTERM), 0);
 }
 
