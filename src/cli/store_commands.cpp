@@ -4,7 +4,6 @@
 
 #include "cli/commands.h"
 #include "store/copy.h"
-#include "store/postgres/connection.h"
 
 namespace parley::cli {
 
@@ -32,7 +31,7 @@ void add_store_commands(CLI::App& app, Globals& globals) {
     if (!std::filesystem::exists(source)) {
       return make_error(ErrorCode::not_found, "no SQLite store in " + globals.data_dir);
     }
-    std::cout << "copying " << source.string() << " to " << store::postgres::redact_url(url) << "\n";
+    std::cout << "copying " << source.string() << " to " << store::redacted_url(url) << "\n";
     std::int64_t total = 0;
     PARLEY_ASSIGN_OR_RETURN(const auto tables, store::copy_to_postgres(source.string(), url, [&](const store::CopiedTable& table) {
       std::cout << "  " << table.name << ": " << table.rows << " rows\n";

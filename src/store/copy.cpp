@@ -193,6 +193,8 @@ std::int64_t copy_table(sqlite3* source, postgres::Connection& pg, const std::st
 
 }  // namespace
 
+std::string redacted_url(std::string_view url) { return postgres::redact_url(url); }
+
 Result<std::vector<CopiedTable>> copy_to_postgres(const std::string& sqlite_path, const std::string& url,
                                                   const std::function<void(const CopiedTable&)>& progress) {
   std::vector<CopiedTable> copied;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -21,6 +22,9 @@ struct CopiedTable {
 // sequences moved past them); chunks take their analysed terms from the SQLite full-text index. Everything is
 // written in one PostgreSQL transaction, committed only when every table's row count matches its source's: a
 // failure leaves the target as it was. `progress` is told each table as it is done.
+// The URL with its password replaced by "***", for messages (without libpq's headers, which stay the store's own).
+std::string redacted_url(std::string_view url);
+
 Result<std::vector<CopiedTable>> copy_to_postgres(const std::string& sqlite_path, const std::string& url,
                                                   const std::function<void(const CopiedTable&)>& progress = {});
 
