@@ -196,7 +196,7 @@ Result<std::pair<std::int64_t, std::int64_t>> report_window(const http::Request&
 }
 
 void register_analytics_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/bots/{bot_id}/analytics", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/analytics", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
     const std::int64_t since = window.first, until = window.second;
     std::optional<store::BotAnalytics> data;
@@ -215,7 +215,7 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
   }));
 
   // Model usage and cost per day, bot, provider and model (every route tried, failed ones included).
-  router.add("GET", "/api/v1/usage", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/usage", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
     const std::int64_t since = window.first, until = window.second;
     const std::string bot_id = query_value(request, "bot_id").value_or("");
@@ -242,7 +242,7 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
 
 void register_conversation_export_routes(http::Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/bots/{bot_id}/conversations/export",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                const std::string format = query_value(request, "format").value_or("json");
                if (format != "json" && format != "csv") return http::error_response(bad_query("format", "csv or json"));
                PARLEY_RESPOND_ON_ERROR(auto filter, conversation_filter(request));

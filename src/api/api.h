@@ -2,6 +2,7 @@
 // bots or keys; this module knows nothing of sockets.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,7 @@
 #include "llm/registry.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
+#include "ingest/upload_pool.h"
 #include "jobs/job_events.h"
 #include "leads/handoff.h"
 #include "leads/lead_service.h"
@@ -36,6 +38,9 @@ struct ApiOptions {
   // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
   std::shared_ptr<const llm::ProviderRegistry> providers;
   std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
+  // Uploads are ingested on their own pool, at background CPU priority (ingest/upload_pool.h).
+  ingest::UploadPoolOptions uploads;
+  std::chrono::milliseconds upload_cpu_budget{20'000};  // per uploaded file
 };
 
 // The long-lived services the handlers share (thread-safe).
@@ -49,7 +54,8 @@ class ApiContext {
         protection_(store, options_.limits),
         leads_(store, leads::LeadServiceOptions{options_.max_lead_submissions, std::chrono::seconds(600),
                                                  options_.on_notification_queued}),
-        handoff_(store, live_, leads::HandoffOptions{options_.on_notification_queued}) {}
+        handoff_(store, live_, leads::HandoffOptions{options_.on_notification_queued}),
+        upload_pool_(options_.uploads) {}
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
@@ -59,6 +65,7 @@ class ApiContext {
   leads::LeadService& leads() { return leads_; }
   leads::LiveHub& live() { return live_; }
   leads::HandoffService& handoff() { return handoff_; }
+  ingest::UploadPool& upload_pool() { return upload_pool_; }
   void notification_queued() const {
     if (options_.on_notification_queued) options_.on_notification_queued();
   }
@@ -80,6 +87,8 @@ class ApiContext {
   leads::HandoffService handoff_;
   std::mutex visitor_tokens_mutex_;
   std::shared_ptr<const auth::VisitorTokens> visitor_tokens_;
+  // Last: destroyed first, while what its tasks use is still there.
+  ingest::UploadPool upload_pool_;
 };
 
 void register_routes(http::Router& router, ApiContext& context);

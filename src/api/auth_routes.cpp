@@ -1,6 +1,7 @@
 // Signing in to the admin app: POST /api/v1/auth/login {email, password} sets the session cookie, POST
 // /api/v1/auth/logout ends it, GET /api/v1/auth/me tells who is signed in. The cookie is HttpOnly (no script reads
-// it), SameSite=Strict (no other site's page sends it), and Secure when the request came over https.
+// it), SameSite=Strict (no other site's page sends it), and Secure when the request came over https through a
+// trusted proxy.
 #include <chrono>
 
 #include "api/handlers.h"
@@ -13,7 +14,8 @@ namespace {
 std::string session_cookie(const http::Request& request, std::string_view value, std::chrono::seconds max_age) {
   std::string cookie = std::string(auth::kSessionCookie) + "=" + std::string(value) +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
-  // A TLS-terminating proxy in front of Parley says so in X-Forwarded-Proto.
+  // A TLS-terminating proxy in front of Parley says so in X-Forwarded-Proto (kept only from a trusted proxy:
+  // Protection::screen).
   if (request.header("X-Forwarded-Proto") == "https") cookie += "; Secure";
   return cookie;
 }
@@ -50,7 +52,7 @@ Status record_failed_sign_in(ApiContext& context, const std::string& email, cons
 }  // namespace
 
 void register_auth_routes(http::Router& router, ApiContext& context) {
-  router.add("POST", "/api/v1/auth/login", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/login", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) {
       return http::error_response(ErrorCode::forbidden, "sign in from this server's own admin app");
     }
@@ -77,10 +79,10 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
         session_cookie(request, signed_in->token, std::chrono::duration_cast<std::chrono::seconds>(auth::kSessionLifetime));
     response.headers["Cache-Control"] = "no-store";
     return response;
-  });
+  }));
   router.set_body_limit("POST", "/api/v1/auth/login", 8192);
 
-  router.add("POST", "/api/v1/auth/logout", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/logout", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) return http::error_response(ErrorCode::forbidden, "cross-site request");
     const auto status = auth::sign_out(context.store(), auth::cookie_value(request.header("Cookie"), auth::kSessionCookie));
     if (!status.ok()) return http::error_response(status.error());
@@ -88,9 +90,9 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
     response.status = 204;
     response.headers["Set-Cookie"] = session_cookie(request, "", std::chrono::seconds(0));
     return response;
-  });
+  }));
 
-  router.add("GET", "/api/v1/auth/me", admin(context, [&context](http::Request&, const auth::Principal& who) {
+  router.add("GET", "/api/v1/auth/me", admin(context, store::Role::viewer, [&context](http::Request&, const auth::Principal& who) {
     Json view = {{"workspace_id", who.workspace_id}, {"role", std::string(store::role_name(who.role))}};
     if (!who.user_id.empty()) {
       std::optional<store::User> user;

@@ -48,7 +48,7 @@ Status validate_settings(const Json& settings) {
 }  // namespace
 
 void register_bot_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/bots", admin(context, [&context](http::Request&, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots", admin(context, store::Role::viewer, [&context](http::Request&, const auth::Principal& who) {
     Json bots = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto rows, tx.bots());
@@ -59,7 +59,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"bots", bots}});
   }));
 
-  router.add("POST", "/api/v1/bots", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("POST", "/api/v1/bots", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(const std::string name, bot_name(body));
     Json settings = body.value("settings", Json::object());
@@ -81,7 +81,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(201, bot_view(*created));
   }));
 
-  router.add("GET", "/api/v1/bots/{bot_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     std::optional<store::Bot> bot;
     Json sources = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -97,7 +97,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, view);
   }));
 
-  router.add("PATCH", "/api/v1/bots/{bot_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("PATCH", "/api/v1/bots/{bot_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     std::optional<store::Bot> updated;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
@@ -120,7 +120,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, bot_view(*updated));
   }));
 
-  router.add("DELETE", "/api/v1/bots/{bot_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("DELETE", "/api/v1/bots/{bot_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto bot, tx.bot(request.params["bot_id"]));
       PARLEY_TRY(tx.delete_bot(request.params["bot_id"]));

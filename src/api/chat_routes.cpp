@@ -136,9 +136,11 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
     chat_request.bot = bot;
     chat_request.message = message->get<std::string>();
     if (const auto token = body.find("visitor_token"); token != body.end() && !token->is_null()) {
-      // The widget continues its visitor's conversation by the token it was given.
+      // The widget continues its visitor's conversation by the token it was given; once that has expired, the
+      // message starts a new conversation (with a new token) instead of failing.
       if (!token->is_string()) return http::error_response(ErrorCode::invalid_request, "`visitor_token` must be a string");
-      PARLEY_RESPOND_ON_ERROR(chat_request.conversation_id, tokens->verify(bot.id, token->get<std::string>()));
+      PARLEY_RESPOND_ON_ERROR(const auto grant, tokens->check(bot.id, token->get<std::string>()));
+      if (!grant.expired) chat_request.conversation_id = grant.conversation_id;
     } else if (const auto conversation = body.find("conversation_id"); conversation != body.end() && !conversation->is_null()) {
       if (!conversation->is_string()) return http::error_response(ErrorCode::invalid_request, "`conversation_id` must be a string");
       chat_request.conversation_id = conversation->get<std::string>();

@@ -22,7 +22,7 @@ Result<int> int_param(const http::Request& request, const char* name, int fallba
 Result<std::shared_ptr<const auth::VisitorTokens>> ApiContext::visitor_tokens() {
   std::lock_guard lock(visitor_tokens_mutex_);
   if (!visitor_tokens_) {
-    PARLEY_ASSIGN_OR_RETURN(auto loaded, auth::VisitorTokens::load(store_));
+    PARLEY_ASSIGN_OR_RETURN(auto loaded, auth::VisitorTokens::load(store_, options_.limits.visitor_token_lifetime));
     visitor_tokens_ = std::make_shared<const auth::VisitorTokens>(std::move(loaded));
   }
   return visitor_tokens_;
@@ -44,8 +44,8 @@ Result<auth::Principal> session_principal(ApiContext& context, const http::Reque
 
 }  // namespace
 
-http::Handler admin(ApiContext& context, AdminHandler handler) {
-  return [&context, handler = std::move(handler)](http::Request& request) {
+http::Endpoint admin(ApiContext& context, store::Role least, AdminHandler handler) {
+  auto checked = [&context, least, handler = std::move(handler)](http::Request& request) {
     std::string_view key = auth::bearer_token(request.header("Authorization"));
     if (key.empty()) key = request.header("X-API-Key");
     auto principal = key.empty() ? session_principal(context, request) : auth::authenticate_api_key(context.store(), key);
@@ -54,9 +54,18 @@ http::Handler admin(ApiContext& context, AdminHandler handler) {
       response.headers["WWW-Authenticate"] = "Bearer";
       return response;
     }
+    if (!auth::has_role(*principal, least)) {
+      return http::error_response(ErrorCode::forbidden, "this needs the " + std::string(store::role_name(least)) +
+                                                            " role or higher; this " +
+                                                            (principal->key_id.empty() ? "account" : "API key") +
+                                                            " is " + std::string(store::role_name(principal->role)));
+    }
     return handler(request, *principal);
   };
+  return {std::move(checked), std::string(store::role_name(least))};
 }
+
+http::Endpoint anyone(http::Handler handler) { return {std::move(handler), std::string(kPublicAccess)}; }
 
 Status record_audit(ApiContext& context, const auth::Principal& who, audit::Change change) {
   change.actor = actor_of(who);

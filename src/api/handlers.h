@@ -13,9 +13,25 @@ namespace parley::api {
 
 using AdminHandler = std::function<http::Response(http::Request&, const auth::Principal&)>;
 
-// Wraps a handler that needs an API key of the workspace, or a signed-in user's session cookie from a same-origin
-// page; answers 401 without either.
-http::Handler admin(ApiContext& context, AdminHandler handler);
+// Who may call a route. Every route declares it where it is added, through the wrapper that also enforces it, and
+// the router keeps it with the route (docs/SECURITY.md, "Roles"; tests/security/route_roles_test.cpp walks every
+// route with every role):
+//   router.add("DELETE", "/api/v1/bots/{bot_id}", admin(context, store::Role::admin, handler));  // admins, owners
+//   router.add("GET", "/api/v1/bots", admin(context, store::Role::viewer, handler));             // every member
+//   router.add("GET", "/healthz", anyone(handler));                                              // no credentials
+// Roles are ordered viewer < agent < admin < owner; a route for a role admits every role above it.
+
+// A route of the admin API for members of the workspace whose role is at least `least`: an API key of the
+// workspace, or a signed-in user's session cookie from a same-origin page. Without either: 401; with a lower role:
+// 403. Both before the handler runs.
+http::Endpoint admin(ApiContext& context, store::Role least, AdminHandler handler);
+
+// A route anyone may call without credentials (health checks, static files, signing in, the widget's public
+// endpoints): its handler checks whatever else it needs (the page's origin, a visitor token).
+http::Endpoint anyone(http::Handler handler);
+
+// The access rule of anyone().
+inline constexpr std::string_view kPublicAccess = "public";
 
 // The body's error as a response, or the value.
 #define PARLEY_RESPOND_ON_ERROR(decl, expr)                                 \

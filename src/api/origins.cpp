@@ -50,19 +50,19 @@ bool is_same_origin_request(const http::Request& request) {
   return self.ok() && self->host == from->host && self->port == from->port;
 }
 
-http::Handler public_endpoint(ApiContext& context, PublicHandler handler) {
-  return [&context, handler = std::move(handler)](http::Request& request) {
+http::Endpoint public_endpoint(ApiContext& context, PublicHandler handler) {
+  return anyone([&context, handler = std::move(handler)](http::Request& request) {
     PARLEY_RESPOND_ON_ERROR(const store::Bot bot, public_bot(context, request.params["bot_id"]));
     const Caller caller = classify(request, bot);
     if (caller == Caller::refused) return refused();
     http::Response response = handler(request, bot);
     allow_cross_origin(response, request, caller);
     return response;
-  };
+  });
 }
 
-http::Handler public_preflight(ApiContext& context, std::string methods) {
-  return [&context, methods = std::move(methods)](http::Request& request) {
+http::Endpoint public_preflight(ApiContext& context, std::string methods) {
+  return anyone([&context, methods = std::move(methods)](http::Request& request) {
     PARLEY_RESPOND_ON_ERROR(const store::Bot bot, public_bot(context, request.params["bot_id"]));
     const Caller caller = classify(request, bot);
     if (caller == Caller::refused) return refused();
@@ -73,7 +73,7 @@ http::Handler public_preflight(ApiContext& context, std::string methods) {
     response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept, X-Visitor-Token";
     response.headers["Access-Control-Max-Age"] = "600";
     return response;
-  };
+  });
 }
 
 }  // namespace parley::api

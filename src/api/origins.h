@@ -19,11 +19,11 @@ namespace parley::api {
 // True when the request's Origin (or, without one, Sec-Fetch-Site) says it comes from a page of this server.
 bool is_same_origin_request(const http::Request& request);
 
-// A handler of a public endpoint: gets the bot of the {bot_id} path parameter once its page is allowed.
+// A handler of a public endpoint (open to anyone, api/handlers.h): gets the bot of the {bot_id} path parameter once its page is allowed.
 using PublicHandler = std::function<http::Response(http::Request&, const store::Bot&)>;
-http::Handler public_endpoint(ApiContext& context, PublicHandler handler);
+http::Endpoint public_endpoint(ApiContext& context, PublicHandler handler);
 
 // The CORS preflight (OPTIONS) of a public endpoint answering `methods`.
-http::Handler public_preflight(ApiContext& context, std::string methods);
+http::Endpoint public_preflight(ApiContext& context, std::string methods);
 
 }  // namespace parley::api

@@ -61,6 +61,9 @@ Protection::Protection(store::Store& store, LimitOptions options)
       streams_(std::make_shared<limits::ConcurrencyLimiter>(options_.max_streams, options_.max_streams_per_bot)) {}
 
 std::optional<http::Response> Protection::screen(http::Request& request) {
+  // What a proxy says about the original request (its scheme: the session cookie's Secure flag) counts only when a
+  // trusted proxy says it; from anyone else the header is dropped before a handler can read it.
+  if (!from_trusted_proxy(request.remote_address)) request.headers.erase("X-Forwarded-Proto");
   request.remote_address =
       options_.trusted_proxies.client_address(request.remote_address, request.header("X-Forwarded-For"));
   auto refusal = check(request);
@@ -75,6 +78,12 @@ http::Response Protection::around(http::Request& request, const http::Handler& n
   http::Response response = next(request);
   add_security_headers(request, response);
   return response;
+}
+
+bool Protection::from_trusted_proxy(std::string_view peer) const {
+  boost::system::error_code error;
+  const auto address = boost::asio::ip::make_address(peer, error);
+  return !error && options_.trusted_proxies.contains(address);
 }
 
 std::optional<http::Response> Protection::check(const http::Request& request) {

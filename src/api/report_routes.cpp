@@ -5,7 +5,7 @@
 namespace parley::api {
 
 void register_report_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/bots/{bot_id}/report", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/report", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     ingest::ReportOptions options;
     PARLEY_RESPOND_ON_ERROR(options.stale_days, int_param(request, "stale_days", options.stale_days, 1, 36'500));
     PARLEY_RESPOND_ON_ERROR(options.thin_words, int_param(request, "thin_words", options.thin_words, 0, 100'000));

@@ -5,8 +5,8 @@
 namespace parley::api {
 
 void register_system_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/healthz", [](http::Request&) { return http::json_response(200, {{"status", "ok"}}); });
-  router.add("GET", "/readyz", [&context](http::Request&) {
+  router.add("GET", "/healthz", anyone([](http::Request&) { return http::json_response(200, {{"status", "ok"}}); }));
+  router.add("GET", "/readyz", anyone([&context](http::Request&) {
     // Ready when the store answers a read.
     const auto status = context.store().read(store::Scope::system(), [](store::ReadTx& tx) -> Status {
       PARLEY_TRY(tx.workspaces());
@@ -14,8 +14,8 @@ void register_system_routes(http::Router& router, ApiContext& context) {
     });
     if (!status.ok()) return http::error_response(ErrorCode::unavailable, "the store is not available");
     return http::json_response(200, {{"status", "ready"}, {"store_schema", context.store().schema_version()}});
-  });
-  router.add("GET", "/demo", [&context](http::Request&) {
+  }));
+  router.add("GET", "/demo", anyone([&context](http::Request&) {
     if (context.options().demo_bot_id.empty()) {
       return http::error_response(ErrorCode::not_found, "no demo bot is configured (run `parley init --demo`)");
     }
@@ -26,13 +26,13 @@ void register_system_routes(http::Router& router, ApiContext& context) {
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
     response.headers["Referrer-Policy"] = "no-referrer";
     return response;
-  });
-  router.add("GET", "/", [](http::Request&) {
+  }));
+  router.add("GET", "/", anyone([](http::Request&) {
     http::Response response;
     response.status = 302;
     response.headers["Location"] = "/admin";
     return response;
-  });
+  }));
 }
 
 }  // namespace parley::api

@@ -18,13 +18,6 @@
 namespace parley::api {
 namespace {
 
-Status require_admin(const auth::Principal& who) {
-  if (who.role != store::Role::owner && who.role != store::Role::admin) {
-    return make_error(ErrorCode::forbidden, "webhooks need an owner or admin");
-  }
-  return {};
-}
-
 std::string mask(const std::string& secret) {
   return secret.size() > 10 ? secret.substr(0, 6) + "…" + secret.substr(secret.size() - 4) : "…";
 }
@@ -123,8 +116,7 @@ Result<std::int64_t> delivery_id(const http::Request& request) {
 }  // namespace
 
 void register_webhook_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/webhooks", admin(context, [&context](http::Request&, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/webhooks", admin(context, store::Role::admin, [&context](http::Request&, const auth::Principal& who) {
     Json rows = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto found, tx.webhooks());
@@ -135,8 +127,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"webhooks", rows}});
   }));
 
-  router.add("POST", "/api/v1/webhooks", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("POST", "/api/v1/webhooks", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     store::Webhook webhook;
     webhook.secret = notify::new_webhook_secret();
@@ -150,8 +141,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
     return http::json_response(201, webhook_view(*created, true));
   }));
 
-  router.add("GET", "/api/v1/webhooks/{webhook_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/webhooks/{webhook_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     std::optional<store::Webhook> webhook;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(webhook, tx.webhook(request.params["webhook_id"]));
@@ -162,8 +152,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, webhook_view(*webhook, false));
   }));
 
-  router.add("PATCH", "/api/v1/webhooks/{webhook_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("PATCH", "/api/v1/webhooks/{webhook_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     std::optional<store::Webhook> webhook;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
@@ -177,8 +166,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, webhook_view(*webhook, rotated));
   }));
 
-  router.add("DELETE", "/api/v1/webhooks/{webhook_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("DELETE", "/api/v1/webhooks/{webhook_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) {
       return tx.delete_webhook(request.params["webhook_id"]);
     });
@@ -189,8 +177,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("GET", "/api/v1/webhooks/{webhook_id}/deliveries",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
-               if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                store::DeliveryFilter filter;
                filter.webhook_id = request.params["webhook_id"];
                PARLEY_RESPOND_ON_ERROR(filter.limit, int_param(request, "limit", 50, 1, 500));
@@ -213,8 +200,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
                return http::json_response(200, {{"deliveries", rows}, {"limit", filter.limit}, {"offset", filter.offset}});
              }));
 
-  router.add("GET", "/api/v1/deliveries/{delivery_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/deliveries/{delivery_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const std::int64_t id, delivery_id(request));
     Json view;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -237,8 +223,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("POST", "/api/v1/deliveries/{delivery_id}/replay",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
-               if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                PARLEY_RESPOND_ON_ERROR(const std::int64_t id, delivery_id(request));
                Json view;
                const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {

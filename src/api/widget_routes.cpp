@@ -71,7 +71,7 @@ Result<std::string> visitor_conversation(ApiContext& context, const http::Reques
 void register_widget_routes(http::Router& router, ApiContext& context) {
   // For the bot builder: what the widget shows with the saved settings, the default of every visible text and of
   // every answering and routing setting, and the providers to route to.
-  router.add("GET", "/api/v1/bots/{bot_id}/widget", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/widget", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     std::optional<store::Bot> bot;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(bot, tx.bot(request.params["bot_id"]));
@@ -106,7 +106,11 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
                  return {};
                });
                if (!status.ok()) return http::error_response(status.error());
-               http::Response response = http::json_response(200, {{"conversation_id", conversation_id}, {"messages", messages}});
+               // Reading the conversation back (a page load) is activity too: a fresh token goes with it.
+               PARLEY_RESPOND_ON_ERROR(const auto tokens, context.visitor_tokens());
+               http::Response response = http::json_response(200, {{"conversation_id", conversation_id},
+                                                                    {"messages", messages},
+                                                                    {"visitor_token", tokens->issue(bot.id, conversation_id)}});
                response.headers["Cache-Control"] = "no-store";
                return response;
              }));

@@ -8,7 +8,6 @@
 #include "chat/specifics.h"
 #include "common/utf8.h"
 #include "text/analyzer.h"
-#include "text/sentences.h"
 
 namespace parley::chat {
 namespace {
@@ -142,25 +141,26 @@ class SentenceScorer {
   // The sentences of `text` (candidate `passage`) that carry any of the question's words, in reading order. With
   // `opening_stands_for_it`, the opening sentence is kept (scoring just above nothing) when no sentence repeats a
   // question word. `list_items`, when given, receives every list item whatever its score.
-  std::vector<ScoredSentence> score(std::size_t passage, const std::string& text, bool opening_stands_for_it,
+  std::vector<ScoredSentence> score(std::size_t passage, bool opening_stands_for_it,
                                     std::vector<ScoredSentence>* list_items) {
     std::vector<ScoredSentence> scored;
-    const auto spans = text::split_sentences(text);
+    const std::string& text = result_.candidates[passage].chunk.text;
+    const auto& sentences = sentences_of(result_.candidates[passage]);
     std::string header;  // the first row of the table being read
-    for (std::size_t s = 0; s < spans.size(); ++s) {
-      const std::string_view sentence = spans[s].of(text);
+    for (std::size_t s = 0; s < sentences.size(); ++s) {
+      const std::string_view sentence = sentences[s].span.of(text);
       if (is_rule_line(sentence)) continue;
-      const LineKind kind = kind_of(sentence, text, spans[s].begin);
+      const LineKind kind = kind_of(sentence, text, sentences[s].span.begin);
       // A table's first row names its columns ("Bolt | Torque"): it matches the question's words without
       // answering it.
-      if (kind == LineKind::table_row && (s == 0 || !is_table_row(spans[s - 1].of(text)))) {
+      if (kind == LineKind::table_row && (s == 0 || !is_table_row(sentences[s - 1].span.of(text)))) {
         header = sentence;
         continue;
       }
       if (list_items != nullptr && kind == LineKind::list_item) {
         list_items->push_back({passage, s, std::string(sentence), 0, kind, ""});
       }
-      const auto match = matcher_.match(search::analyse_field(analyzer_, sentence));
+      const auto match = matcher_.match(sentences[s].terms);
       double weight = 0;
       for (std::size_t t = 0; t < result_.terms.size(); ++t) weight += result_.terms[t].idf * match.term_best[t];
       // The best candidate was chosen for its title or curated question even when its text repeats none of the
@@ -174,10 +174,21 @@ class SentenceScorer {
   }
 
  private:
+  // The candidate's analysed sentences: those the retriever keeps with the prepared chunk when they are in this
+  // answer's language, else analysed here.
+  const std::vector<search::AnalysedSentence>& sentences_of(const search::Candidate& candidate) {
+    if (candidate.sentences && candidate.sentences->language() == analyzer_.language()) {
+      return candidate.sentences->of(candidate.chunk.text);
+    }
+    uncached_ = search::analyse_sentences(analyzer_, candidate.chunk.text);
+    return uncached_;
+  }
+
   const search::SearchResult& result_;
   const text::Analyzer& analyzer_;
   search::QuestionForm form_;
   search::QueryMatcher matcher_;
+  std::vector<search::AnalysedSentence> uncached_;
 };
 
 // The best sentences of the top passages, in reading order (see SentenceScorer). A sentence must carry half the
@@ -193,7 +204,7 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, S
   for (std::size_t p = 0; p < passages; ++p) {
     const auto& candidate = result.candidates[p];
     if (p > 0 && candidate.score < 0.8 * best_score) break;  // only a close second contributes
-    for (auto& sentence : scorer.score(p, candidate.chunk.text, p == 0, p == 0 ? &steps : nullptr)) {
+    for (auto& sentence : scorer.score(p, p == 0, p == 0 ? &steps : nullptr)) {
       if (p > 0) sentence.score *= 0.8;
       scored.push_back(std::move(sentence));
     }
@@ -304,7 +315,7 @@ namespace {
 // SentenceScorer), in reading order, as many as fit in kSnippetBytes — what the visitor would quote from it, not
 // its opening lines. Its opening when no sentence repeats a question word.
 std::string matching_snippet(std::size_t passage, const std::string& text, SentenceScorer& scorer) {
-  auto sentences = scorer.score(passage, text, false, nullptr);
+  auto sentences = scorer.score(passage, false, nullptr);
   if (sentences.empty()) return snippet_of(text);
   std::stable_sort(sentences.begin(), sentences.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
   const double floor = kKeptSentenceShare * sentences.front().score;

@@ -67,6 +67,9 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "limits", "daily_messages_per_bot", config.daily_messages_per_bot));
   PARLEY_TRY(read_value(table, "limits", "max_conversation_messages", config.max_conversation_messages));
   PARLEY_TRY(read_value(table, "limits", "max_connections_per_address", config.max_connections_per_address));
+  PARLEY_TRY(read_value(table, "limits", "visitor_token_seconds", config.visitor_token_seconds));
+  PARLEY_TRY(read_value(table, "limits", "upload_cpu_seconds", config.upload_cpu_seconds));
+  PARLEY_TRY(read_value(table, "limits", "upload_threads", config.upload_threads));
   if (const auto* proxies = table["limits"]["trusted_proxies"].as_array()) {
     for (const auto& entry : *proxies) {
       const auto value = entry.value<std::string>();

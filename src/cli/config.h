@@ -63,6 +63,9 @@ struct Config {
   int daily_messages_per_bot = 0;  // 0: none (a bot's settings.daily_message_quota overrides)
   int max_conversation_messages = 200;
   int max_connections_per_address = 256;  // open connections per peer (trusted proxies exempt); 0: no cap
+  std::int64_t visitor_token_seconds = 7 * 24 * 3600;  // an idle widget conversation can be resumed this long
+  double upload_cpu_seconds = 20;  // CPU time one uploaded file may take to be read (0: no limit)
+  int upload_threads = 2;          // uploads read at a time (ingest/upload_pool.h)
   // [smtp]: email notifications (notify/email.h); no url: emails are logged as failed deliveries, never sent.
   std::string smtp_url;  // smtp://host:587 or smtps://host:465
   std::string smtp_from;

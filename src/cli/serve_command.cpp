@@ -37,7 +37,13 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     crawl::CrawlerOptions crawler;
     crawler.allow_private_addresses = config.allow_private_addresses;
     crawl::register_crawl_jobs(runner, crawler);
-    ingest::register_ingest_jobs(runner);
+    // Uploads are read at background CPU priority and within a CPU budget per file, whether they come through the
+    // upload pool (api) or as a background job: chat goes first.
+    const auto upload_cpu_budget = std::chrono::milliseconds(static_cast<std::int64_t>(std::max(0.0, config.upload_cpu_seconds) * 1000));
+    ingest::IngestOptions job_ingest;
+    job_ingest.background_parsing = true;
+    job_ingest.cpu_budget_per_file = upload_cpu_budget;
+    ingest::register_ingest_jobs(runner, job_ingest);
     jobs::SchedulerOptions schedule;
     schedule.job_kind = std::string(crawl::kCrawlJobKind);
     schedule.schedule_seconds = crawl::source_schedule_seconds;
@@ -72,6 +78,9 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     api_options.limits.daily_messages_per_bot = config.daily_messages_per_bot;
     api_options.limits.max_bots_per_workspace = config.max_bots_per_workspace;
     api_options.limits.max_conversation_messages = static_cast<std::size_t>(std::max(2, config.max_conversation_messages));
+    api_options.limits.visitor_token_lifetime = std::chrono::seconds(std::max<std::int64_t>(1, config.visitor_token_seconds));
+    api_options.upload_cpu_budget = upload_cpu_budget;
+    api_options.uploads.threads = std::max(1, config.upload_threads);
     api::ApiContext context(*store, api_options);
     http::Router router;
     api::register_routes(router, context);

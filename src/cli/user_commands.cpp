@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "auth/passwords.h"
+#include "auth/sessions.h"
 #include "cli/commands.h"
 
 namespace parley::cli {
@@ -93,11 +94,9 @@ void add_user_commands(CLI::App& app, Globals& globals) {
     PARLEY_ASSIGN_OR_RETURN(const auto found, find_account(*store, reset_options->email));
     Account account{found.email, auth::generate_password()};
     PARLEY_ASSIGN_OR_RETURN(const std::string hash, auth::hash_password(account.password));
-    PARLEY_TRY(store->write(store::Scope::workspace(found.workspace_id), [&](store::WriteTx& tx) -> Status {
-      PARLEY_TRY(tx.set_user_password(found.id, hash));
-      return audit::record(tx, found.workspace_id,
-                           {"cli", "user.password_reset", found.id, nullptr, account_view(found)});
-    }));
+    // Every session of the account ends with its old password.
+    PARLEY_TRY(store->write(store::Scope::workspace(found.workspace_id),
+                            [&](store::WriteTx& tx) { return auth::replace_password(tx, found, hash, {"cli", {}}); }));
     print(account, reset_options->json);
     return {};
   }));

@@ -190,6 +190,14 @@ class Crawl {
       store::CrawlPageFilter all;
       all.limit = -1;
       PARLEY_ASSIGN_OR_RETURN(auto pages, tx.crawl_pages(job.id, all));
+      // A redirected page discovers only its target: a page whose referrer was redirected is the next hop of a chain.
+      std::unordered_set<std::string> redirected;
+      for (const auto& page : pages) {
+        if (page.done && page.outcome == "redirected") redirected.insert(page.url);
+      }
+      for (const auto& page : pages) {
+        if (redirected.contains(page.referrer)) redirected_from_[page.url] = page.referrer;
+      }
       for (auto& page : pages) {
         known_.insert(page.url);
         if (!page.done) {
@@ -446,6 +454,17 @@ class Crawl {
     const std::string to = target->str();
     if (!same_site(*target, site_)) return end_without_document(write, "redirected", "off the site, to " + to);
     if (!admits(*target)) return end_without_document(write, "redirected", "to " + to + ", outside the crawl's patterns");
+    // The chain that led here, counted back one hop at a time: each of its pages was a request of its own.
+    std::string chain_start = write.page.url;
+    int hops_before = 0;
+    for (auto from = redirected_from_.find(chain_start); from != redirected_from_.end() && hops_before < kMaxRedirects;
+         from = redirected_from_.find(chain_start)) {
+      chain_start = from->second;
+      ++hops_before;
+    }
+    if (hops_before >= kMaxRedirects) {
+      return keep_or_fail(write, existing, "more than " + std::to_string(kMaxRedirects) + " redirects in a row (from " + chain_start + ")");
+    }
     redirects_[write.page.url] = to;
     // Follow the chain of redirects already seen from the target: back here is a loop.
     std::string hop = to;
@@ -456,9 +475,11 @@ class Crawl {
       hop = next->second;
       if (hops == kMaxRedirects) return keep_or_fail(write, existing, "more than 10 redirects in a row");
     }
-    const std::string reason = known_.contains(to) ? "to " + to + " (already in the crawl)" : "to " + to;
+    const bool known = known_.contains(to);
+    const std::string reason = known ? "to " + to + " (already in the crawl)" : "to " + to;
     // A redirect does not take the visitor a link further: same depth.
     discover(write, target->str(), write.page.depth);
+    if (!known && known_.contains(to)) redirected_from_[to] = write.page.url;
     end_without_document(write, "redirected", reason);
   }
 
@@ -689,6 +710,7 @@ class Crawl {
   std::unordered_set<std::string> canonical_skipped_;
   std::unordered_map<std::string, std::string> hashes_;     // content hash -> the URL indexed with it
   std::unordered_map<std::string, std::string> redirects_;  // URL -> where it redirected
+  std::unordered_map<std::string, std::string> redirected_from_;  // URL found through a redirect -> the redirecting URL
   std::unordered_map<std::string, std::string> no_document_reasons_;  // URL -> why it gave no document
   std::deque<store::CrawlPage> queue_;
   std::unordered_map<std::uint64_t, store::CrawlPage> in_flight_;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "ingest/cpu_budget.h"
 #include "ingest/loader.h"
 #include "ingest/text_util.h"
 
@@ -120,6 +121,7 @@ class PdfLoader final : public Loader {
 
     std::vector<Line> lines;
     for (int i = 0; i < pages; ++i) {
+      PARLEY_TRY(check_cpu_budget());  // pages may share one costly content stream
       std::unique_ptr<poppler::page> page(pdf->create_page(i));
       if (!page) continue;
       auto page_text = page_lines(*page, i);

@@ -178,6 +178,7 @@ struct PreparedChunk {
   FieldTerms whole;
   QuestionForm form = QuestionForm::none;  // of a Q&A pair's question
   std::size_t text_hash = 0;  // of duplicate_key(text): chunks whose hashes are equal are folded into one
+  std::shared_ptr<const ChunkSentences> sentences;  // of chunk.text, analysed when an answer first needs them
 };
 
 // Prepared candidates per bot, valid for one knowledge version and analysis language (every change to a bot's
@@ -219,6 +220,7 @@ class Retriever::CandidateCache {
         append_field(prepared->whole, index_field(terms->second->headings));
         append_field(prepared->whole, index_field(terms->second->body));
         prepared->text_hash = std::hash<std::string>{}(duplicate_key(chunk.text));
+        prepared->sentences = std::make_shared<const ChunkSentences>(analyzer.language());
         prepared->chunk = std::move(chunk);
         fresh.emplace(prepared->chunk.id, std::move(prepared));
       }
@@ -408,6 +410,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;
     if (!seen_texts.insert(ready->text_hash).second) continue;
     candidate.chunk = ready->chunk;
+    candidate.sentences = ready->sentences;
     result.candidates.push_back(std::move(candidate));
   }
   return result;

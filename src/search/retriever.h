@@ -26,6 +26,8 @@ struct Candidate {
   double phrase = 0;       // share of the question's adjacent term pairs found adjacent in the chunk
   double score = 0;        // how well the chunk's words answer the question: the answer's confidence
   bool same_form = false;  // a curated question asking for the same kind of answer (question_form)
+  // The chunk text's sentences, analysed once while the chunk stays prepared (null for a candidate made elsewhere).
+  std::shared_ptr<const ChunkSentences> sentences;
 };
 
 struct SearchOptions {

@@ -202,6 +202,8 @@ class WriteTx : public ReadTx {
   virtual Status delete_user(std::string_view user_id) = 0;  // and the user's sessions
   virtual Result<Session> create_session(const Session& session) = 0;  // created_at filled in
   virtual Status delete_session(std::string_view session_id) = 0;
+  // Ends every session of the user except `kept_session_id` (empty: all of them); how many ended.
+  virtual Result<int> delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) = 0;
 
   // The daily message quota: counts one of the bot's visitor messages on `day` (days since 1970-01-01, UTC) when
   // fewer than `limit` are counted that day, and returns whether it was counted. Kept in the store so that a

@@ -148,6 +148,18 @@ TEST_F(StoreTest, AnUpgradeMovesEveryBotsTableIntoTheSharedIndex) {
   EXPECT_EQ(db.rows("SELECT chunks FROM chunk_index_bots"), (std::vector<std::vector<std::string>>{{"2"}}));
 }
 
+TEST_F(StoreTest, OneWriteIndexesItsChunksInOneSegment) {
+  // FTS5 flushes the rows pending in a transaction into a new segment at commit, and also whenever a statement
+  // journal opens; reading chunk ids back with INSERT ... RETURNING opened one per chunk, and every search then
+  // read one segment per chunk written.
+  std::vector<NewChunk> chunks;
+  for (int i = 0; i < 20; ++i) chunks.push_back(chunk(i, "title " + std::to_string(i), "body words " + std::to_string(i)));
+  add_document(bot_, "a.md", chunks);
+  RawDatabase db(dir_.file("parley.db"));
+  EXPECT_EQ(db.rows("SELECT count(DISTINCT segid) FROM chunk_index_idx"), (std::vector<std::vector<std::string>>{{"1"}}));
+  EXPECT_EQ(search(workspace_a_, bot_, {"body"}).size(), 20u);
+}
+
 TEST_F(StoreTest, DeletingABotRemovesItsRowsFromTheSharedIndex) {
   add_document(bot_, "a.md", {chunk(0, "alpha", "text")});
   const std::string other = create_bot(workspace_a_, "Other");

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "auth/api_keys.h"
 #include "auth/passwords.h"
+#include "auth/visitor_tokens.h"
 #include "http/server.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -216,6 +217,49 @@ TEST_F(WebApiTest, VisitorTokensOpenOnlyTheirOwnConversation) {
   EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + other + "/conversation", "", {{"X-Visitor-Token", token}}).status, 401);
 }
 
+// An idle conversation's token expires: the transcript and feedback are closed to it, and a new message starts a
+// new conversation rather than an error. Tokens are renewed with every answer and every read of the transcript.
+TEST_F(WebApiTest, AnExpiredVisitorTokenStartsANewConversation) {
+  const auto first = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
+  ASSERT_EQ(first.status, 200);
+  const std::string conversation = first.json()["conversation_id"];
+  // The instance's own key, as if the token had been handed out eight days ago (the lifetime is seven).
+  const auto tokens = auth::VisitorTokens::load(*store_);
+  ASSERT_TRUE(tokens.ok());
+  const std::string stale = tokens->issue(bot_, conversation, auth::VisitorTokens::Clock::now() - std::chrono::hours(24 * 8));
+  const Headers widget = {{"Origin", "https://shop.example.com"}, {"X-Visitor-Token", stale}};
+
+  const auto history = client_->request("GET", "/api/v1/widget/" + bot_ + "/conversation", "", widget);
+  EXPECT_EQ(history.status, 401);
+  EXPECT_THAT(history.body, HasSubstr("expired"));
+  const auto feedback = client_->request("POST", "/api/v1/widget/" + bot_ + "/feedback",
+                                         Json{{"message_id", 2}, {"rating", 1}}.dump(),
+                                         {{"Origin", "https://shop.example.com"}, {"X-Visitor-Token", stale}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(feedback.status, 401);
+
+  const auto next = chat({{"message", "How do I reset my password?"}, {"visitor_token", stale}}, "https://shop.example.com");
+  ASSERT_EQ(next.status, 200) << next.body;
+  const std::string fresh_conversation = next.json()["conversation_id"];
+  EXPECT_NE(fresh_conversation, conversation);
+  const std::string fresh = next.json()["visitor_token"];
+  EXPECT_EQ(tokens->verify(bot_, fresh).value(), fresh_conversation);
+  // The old conversation got nothing more.
+  const auto old = client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations/" + conversation, "", admin_headers());
+  EXPECT_EQ(old.json()["messages"].size(), 2u) << old.body;
+
+  // Reading the transcript renews the token: the one it returns lives a full lifetime from now.
+  const auto read = client_->request("GET", "/api/v1/widget/" + bot_ + "/conversation", "",
+                                     {{"Origin", "https://shop.example.com"}, {"X-Visitor-Token", fresh}});
+  ASSERT_EQ(read.status, 200) << read.body;
+  const std::string renewed = read.json()["visitor_token"];
+  const auto in_six_days = auth::VisitorTokens::Clock::now() + std::chrono::hours(24 * 6 + 23);
+  EXPECT_EQ(tokens->verify(bot_, renewed, in_six_days).value(), fresh_conversation);
+  // A tampered token is still refused, not taken for an expired one.
+  std::string tampered = stale;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(chat({{"message", "hi"}, {"visitor_token", tampered}}, "https://shop.example.com").status, 401);
+}
+
 TEST_F(WebApiTest, FeedbackIsStoredAndCounted) {
   const auto answer = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
   const std::string token = answer.json()["visitor_token"];
@@ -252,7 +296,8 @@ TEST_F(WebApiTest, SessionsSignInWithAStrictHttpOnlyCookie) {
   const std::string set_cookie = login.headers.at("Set-Cookie");
   EXPECT_THAT(set_cookie, HasSubstr("HttpOnly"));
   EXPECT_THAT(set_cookie, HasSubstr("SameSite=Strict"));
-  EXPECT_THAT(set_cookie, HasSubstr("Secure"));
+  // Without a trusted proxy, a client's own X-Forwarded-Proto is not believed (tests/security/attacks_test.cpp).
+  EXPECT_THAT(set_cookie, Not(HasSubstr("Secure")));
 
   const std::string cookie = sign_in();
   Headers same = {{"Cookie", cookie}, {"Host", self_}, {"Origin", "http://" + self_}};

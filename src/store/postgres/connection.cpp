@@ -298,4 +298,18 @@ Statement Connection::prepare(std::string_view sql) {
   return Statement(*it->second);
 }
 
+Statement Connection::prepare_insert(std::string_view insert_sql) {
+  std::string returning;
+  returning.reserve(insert_sql.size() + 13);
+  returning.append(insert_sql).append(" RETURNING id");
+  return prepare(returning);
+}
+
+std::int64_t Connection::insert(Statement& statement) {
+  if (!statement.step()) throw PgError("", "no id returned by: " + statement.impl().sql(), false);
+  const std::int64_t id = statement.integer(0);
+  statement.run();
+  return id;
+}
+
 }  // namespace parley::store::postgres

@@ -96,6 +96,9 @@ class Connection final : public SqlConnection {
 
   Statement prepare(std::string_view sql) override;
   int changes() const override { return changes_; }
+  // PostgreSQL reads the new id back in the same statement: the INSERT with "RETURNING id" appended.
+  Statement prepare_insert(std::string_view insert_sql) override;
+  std::int64_t insert(Statement& statement) override;
   // Runs one or more statements without parameters (DDL, BEGIN/COMMIT).
   void exec(std::string_view sql);
   PGconn* handle() const { return conn_; }

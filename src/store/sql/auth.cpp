@@ -131,6 +131,14 @@ Status SqlTx::delete_session(std::string_view session_id) {
   return {};
 }
 
+Result<int> SqlTx::delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) {
+  auto stmt = db_.prepare(sql({"DELETE FROM sessions WHERE user_id = ? AND id <> ? AND ", kInScope}));
+  stmt.bind(1, user_id).bind(2, kept_session_id);
+  bind_scope(stmt);
+  stmt.run();
+  return db_.changes();
+}
+
 Result<std::string> SqlTx::instance_secret(std::string_view name, std::string_view initial) {
   if (!scope_.is_system()) return make_error(ErrorCode::forbidden, "instance secrets belong to the system scope");
   db_.prepare("INSERT INTO instance_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")

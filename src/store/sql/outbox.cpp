@@ -81,10 +81,10 @@ Result<Delivery> SqlTx::add_delivery(const Delivery& delivery) {
   PARLEY_TRY(require_workspace(delivery.workspace_id));
   Delivery stored = delivery;
   stored.created_at = unix_millis();
-  stored.id = inserted_id(
-      db_.prepare("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, "
-                  "event_type, payload, state, next_attempt_at, expires_at, created_at) "
-                  "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id")
+  stored.id = db_.insert(
+      db_.prepare_insert("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, "
+                         "event_type, payload, state, next_attempt_at, expires_at, created_at) "
+                         "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?)")
           .bind_positional(stored.workspace_id, stored.bot_id, stored.channel, stored.webhook_id, stored.target,
                            stored.format, stored.event_id, stored.event_type, stored.payload, stored.next_attempt_at,
                            stored.expires_at, stored.created_at));

@@ -124,6 +124,7 @@ class SqlTx : public WriteTx {
   Status delete_user(std::string_view user_id) override;
   Result<Session> create_session(const Session& session) override;
   Status delete_session(std::string_view session_id) override;
+  Result<int> delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) override;
   Result<std::string> instance_secret(std::string_view name, std::string_view initial) override;
 
   // ---- the audit log (audit.cpp) ----
@@ -180,14 +181,6 @@ class SqlTx : public WriteTx {
   }
 
   static std::string read_first_text(const Statement& row) { return row.text(0); }
-
-  // Runs an INSERT ... RETURNING id; returns the id.
-  static std::int64_t inserted_id(Statement& insert) {
-    if (!insert.step()) throw std::logic_error("no id returned by: " + insert.impl().sql());
-    const std::int64_t id = insert.integer(0);
-    insert.run();
-    return id;
-  }
 
   // The workspace of the bot, when the bot exists in this transaction's scope. A chat turn asks several times for
   // the same bot, so the answer is kept for the transaction (delete_bot forgets it).

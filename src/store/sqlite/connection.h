@@ -79,6 +79,11 @@ class Connection final : public SqlConnection {
   void exec(std::string_view sql);
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const override { return sqlite3_changes(db_); }
+  Statement prepare_insert(std::string_view insert_sql) override { return prepare(insert_sql); }
+  std::int64_t insert(Statement& statement) override {
+    statement.run();
+    return last_insert_rowid();
+  }
   sqlite3* handle() const { return db_; }
   // Drops cached statements (after DDL that changes tables they use).
   void clear_statement_cache();

@@ -24,15 +24,21 @@ function binary(): string {
   return path;
 }
 
-// `config`: TOML appended to the data folder's parley.toml (e.g. [[providers]]).
-export async function startParley(demo = false, config = ''): Promise<Parley> {
+// `config`: TOML appended to the data folder's parley.toml (e.g. [[providers]]); `limits`: lines added to its
+// [limits] table (e.g. "visitor_token_seconds = 4").
+export async function startParley(demo = false, config = '', limits = ''): Promise<Parley> {
   const data = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const init = spawnSync(binary(), ['--data', data, 'init', '--json', ...(demo ? ['--demo'] : [])], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`parley init failed: ${init.stderr}`);
   // The tests' third-party sites and webhook receivers are on loopback, which crawls and webhooks may not reach by
   // default.
   const settings = join(data, 'parley.toml');
-  writeFileSync(settings, readFileSync(settings, 'utf8').replace('allow_private_addresses = false', 'allow_private_addresses = true'));
+  writeFileSync(
+    settings,
+    readFileSync(settings, 'utf8')
+      .replace('allow_private_addresses = false', 'allow_private_addresses = true')
+      .replace('[limits]\n', `[limits]\n${limits ? limits + '\n' : ''}`),
+  );
   if (config) appendFileSync(settings, '\n' + config);
   const ids = JSON.parse(init.stdout);
   const child: ChildProcess = spawn(binary(), ['--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
