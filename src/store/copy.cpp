@@ -8,6 +8,7 @@
 #include "store/postgres/connection.h"
 #include "store/postgres/schema.h"
 #include "store/sqlite/connection.h"
+#include "store/sqlite/fts_rank.h"
 
 namespace parley::store {
 namespace {
@@ -15,12 +16,14 @@ namespace {
 // Rows per INSERT statement (PostgreSQL allows 65,535 parameters per statement).
 constexpr int kRowsPerInsert = 200;
 
-// What PostgreSQL holds that SQLite keeps elsewhere: a chunk's analysed terms are in SQLite's full-text index.
+// What PostgreSQL holds that SQLite keeps elsewhere: a chunk's analysed terms are in SQLite's full-text index,
+// each column after the bot's token and a space (sqlite/chunk_index.h).
 const std::map<std::string, std::map<std::string, std::string>> kColumnsFromElsewhere = {
     {"chunks",
-     {{"index_title", "(SELECT i.title FROM chunk_index i WHERE i.rowid = chunks.id)"},
-      {"index_headings", "(SELECT i.headings FROM chunk_index i WHERE i.rowid = chunks.id)"},
-      {"index_body", "(SELECT i.body FROM chunk_index i WHERE i.rowid = chunks.id)"}}},
+     {{"index_title", "(SELECT substr(i.title, instr(i.title, ' ') + 1) FROM chunk_index i WHERE i.rowid = chunks.id)"},
+      {"index_headings",
+       "(SELECT substr(i.headings, instr(i.headings, ' ') + 1) FROM chunk_index i WHERE i.rowid = chunks.id)"},
+      {"index_body", "(SELECT substr(i.body, instr(i.body, ' ') + 1) FROM chunk_index i WHERE i.rowid = chunks.id)"}}},
 };
 
 // PostgreSQL's tables of the store in an order that satisfies their foreign keys (referenced tables first), with the
@@ -200,6 +203,9 @@ Result<std::vector<CopiedTable>> copy_to_postgres(const std::string& sqlite_path
   std::vector<CopiedTable> copied;
   try {
     sqlite::Connection source(sqlite_path);
+    if (!sqlite::register_fts_rank(source.handle())) {  // its tokenizer, to read the full-text index
+      return make_error(ErrorCode::unavailable, "SQLite was built without FTS5");
+    }
     postgres::Connection pg(url);
     postgres::migrate(pg);
     if (count_rows(pg, "workspaces") > 0) {

@@ -1,11 +1,15 @@
 // The full-text index of every bot's chunks, in one FTS5 table: `chunk_index` holds the *analysed* terms of each
-// chunk (rowid = chunk id) in three weighted columns (title, headings, body), a `kind` filter column (passage /
-// qa) and a `bot` column holding one token per bot that confines every query to that bot's rows. Creating a bot
-// creates nothing (no DDL: the schema stays the same size with 10,000 bots); deleting one deletes its rows.
+// chunk (rowid = chunk id) in three weighted columns (title, headings, body) and a `kind` filter column (passage /
+// qa), each column's text after the bot's token (`bot_token`), and the token again in `bot` (not indexed). Its
+// tokenizer (kCollectionTokenizer, fts_rank.h) makes every term its bot's own token ("<bot token>_<term>"), so each
+// bot has a vocabulary of its own inside the shared table: a query reads only the bot's posting lists, however much
+// other bots hold, and `chunk_index_vocab` (fts5vocab) gives a term's document frequency within the bot at once.
+// Creating a bot creates nothing (no DDL: the schema stays the same size with 10,000 bots); deleting one deletes
+// its rows.
 //
-// BM25 statistics stay each bot's own, as with the table per bot this replaced: `chunk_index_bots` keeps, per bot,
-// the number of rows and of tokens (title, headings, body and kind, counted by the table's own tokenizer), so the
-// average row length parley_bm25 needs is the bot's; document frequencies are counted within the bot's rows.
+// BM25 statistics stay each bot's own, as with the table per bot this replaced: besides the document frequencies,
+// `chunk_index_bots` keeps, per bot, the number of rows and of tokens (title, headings, body and kind), so the
+// average row length parley_bm25 needs is the bot's.
 //
 // The SQLite store keeps this index in its database, in the same transactions as the chunks; the PostgreSQL
 // store keeps one per replica, in a local database it fills from PostgreSQL (postgres/search_index.h).
@@ -54,7 +58,7 @@ class ChunkIndex {
   Connection& db_;
 };
 
-// The token that stands for a bot in the `bot` column: its id without separators (one token).
+// The word that stands for a bot in the index: its id without separators ([a-z0-9]).
 std::string bot_token(std::string_view bot_id);
 
 }  // namespace parley::store::sqlite

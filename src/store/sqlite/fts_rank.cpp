@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <memory>
+#include <string>
 
 #include <boost/container/small_vector.hpp>
 
@@ -113,11 +115,68 @@ fts5_api* fts5_of(sqlite3* db) {
   return api != nullptr && api->iVersion >= 2 ? api : nullptr;
 }
 
+// kCollectionTokenizer: kIndexTokenizer inside, each of its tokens prefixed with the text's collection word.
+struct CollectionTokenizer {
+  fts5_tokenizer inner_api{};
+  Fts5Tokenizer* inner = nullptr;
+};
+
+// One xTokenize call: where the prefixed tokens go.
+struct CollectionTokens {
+  void* context;
+  int (*emit)(void*, int, const char*, int, int, int);
+  int offset;          // of the terms in the whole text
+  std::string token;   // "<collection>_", then each term appended in turn
+  std::size_t prefix;  // length of "<collection>_"
+};
+
+int create_collection_tokenizer(void* api_pointer, const char** /*arguments*/, int /*count*/, Fts5Tokenizer** out) {
+  auto* api = static_cast<fts5_api*>(api_pointer);
+  auto tokenizer = std::make_unique<CollectionTokenizer>();
+  void* context = nullptr;
+  if (api->xFindTokenizer(api, kIndexTokenizer, &context, &tokenizer->inner_api) != SQLITE_OK) return SQLITE_ERROR;
+  const char* options[std::size(kIndexTokenizerOptions)];
+  std::copy(std::begin(kIndexTokenizerOptions), std::end(kIndexTokenizerOptions), options);
+  const int status =
+      tokenizer->inner_api.xCreate(context, options, static_cast<int>(std::size(options)), &tokenizer->inner);
+  if (status != SQLITE_OK) return status;
+  *out = reinterpret_cast<Fts5Tokenizer*>(tokenizer.release());
+  return SQLITE_OK;
+}
+
+void delete_collection_tokenizer(Fts5Tokenizer* pointer) {
+  auto* tokenizer = reinterpret_cast<CollectionTokenizer*>(pointer);
+  if (tokenizer->inner != nullptr) tokenizer->inner_api.xDelete(tokenizer->inner);
+  delete tokenizer;
+}
+
+int collection_tokenize(Fts5Tokenizer* pointer, void* context, int flags, const char* text, int length,
+                        int (*emit)(void*, int, const char*, int, int, int)) {
+  auto* tokenizer = reinterpret_cast<CollectionTokenizer*>(pointer);
+  const std::string_view whole(text, static_cast<std::size_t>(std::max(length, 0)));
+  const auto space = whole.find(' ');
+  if (space == std::string_view::npos || space == 0) return SQLITE_OK;  // no terms, or no collection: no tokens
+  CollectionTokens tokens{context, emit, static_cast<int>(space) + 1, std::string(whole.substr(0, space)) + "_", space + 1};
+  const std::string_view terms = whole.substr(space + 1);
+  return tokenizer->inner_api.xTokenize(
+      tokenizer->inner, &tokens, flags, terms.data(), static_cast<int>(terms.size()),
+      [](void* state, int token_flags, const char* term, int term_length, int start, int end) {
+        auto* out = static_cast<CollectionTokens*>(state);
+        out->token.resize(out->prefix);
+        out->token.append(term, static_cast<std::size_t>(term_length));
+        return out->emit(out->context, token_flags, out->token.data(), static_cast<int>(out->token.size()),
+                         start + out->offset, end + out->offset);
+      });
+}
+
 }  // namespace
 
 bool register_fts_rank(sqlite3* db) {
   fts5_api* api = fts5_of(db);
-  return api != nullptr && api->xCreateFunction(api, "parley_bm25", nullptr, parley_bm25, nullptr) == SQLITE_OK;
+  if (api == nullptr) return false;
+  fts5_tokenizer collection{create_collection_tokenizer, delete_collection_tokenizer, collection_tokenize};
+  return api->xCreateFunction(api, "parley_bm25", nullptr, parley_bm25, nullptr) == SQLITE_OK &&
+         api->xCreateTokenizer(api, kCollectionTokenizer, api, &collection, nullptr) == SQLITE_OK;
 }
 
 TokenCounter::TokenCounter(sqlite3* db) {

@@ -15,9 +15,10 @@
 
 namespace parley::store::sqlite {
 
-// Registers parley_bm25(table, w_col0, w_col1, ..., idf_phrase0, idf_phrase1, ..., [extras]) on the connection:
+// Registers, on the connection, parley_bm25(table, w_col0, w_col1, ..., idf_phrase0, idf_phrase1, ..., [extras]):
 // one weight per column of the table, then one IDF per phrase of the MATCH expression in order (missing ones count
-// 0). Higher is better. Returns false when the SQLite build has no FTS5.
+// 0), higher is better; and the tokenizer kCollectionTokenizer. Every connection that opens a table using that
+// tokenizer needs it. Returns false when the SQLite build has no FTS5.
 bool register_fts_rank(sqlite3* db);
 
 using TitleScores = std::vector<std::pair<std::int64_t, double>>;
@@ -47,6 +48,15 @@ inline constexpr const char* kIndexTokenizerOptions[] = {"remove_diacritics", "0
 // The same as it reads in a CREATE VIRTUAL TABLE ... USING fts5(..., tokenize = ...).
 inline constexpr const char* kIndexTokenizeClause =
     "tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* Co M*'\"";
+
+// The tokenizer of a table shared by collections (chunk_index.h): a text is "<collection> <terms>", where the
+// collection is one word of [a-z0-9]; each term (split as kIndexTokenizer splits it) becomes the token
+// "<collection>_<term>", and the collection word itself no token. Every collection thus has a vocabulary of its
+// own in the shared table: a term's posting list holds only its collection's rows (a query walks nothing of
+// another's), and fts5vocab counts a term's documents within its collection. Queries write their terms the same
+// way ("<collection> <term>").
+inline constexpr const char* kCollectionTokenizer = "parley_collection";
+inline constexpr const char* kCollectionTokenizeClause = "tokenize = 'parley_collection'";
 
 // Counts the tokens of a text as the index's tokenizer splits it (FTS5's own unicode61, through its API), for the
 // statistics kept beside a shared table.

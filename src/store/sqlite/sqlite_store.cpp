@@ -94,8 +94,8 @@ class Checkpointer {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)), writer_(path_), checkpointer_(path_) {
+    require_fts_rank(writer_);  // before the migrations: they write the full-text index
     schema_version_ = migrate(writer_);
-    require_fts_rank(writer_);
     // Replaces the writer's automatic checkpoints.
     sqlite3_wal_hook(writer_.handle(), &SqliteStore::after_commit, &checkpointer_);
   }
