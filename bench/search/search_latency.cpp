@@ -2,6 +2,7 @@
 // times Retriever::search, and search + compose_answer, over a few thousand questions; prints p50/p90/p99.
 //
 // Usage: parley_search_latency [CHUNKS] [QUESTIONS] [EMBEDDING_MODEL]
+//        bench/store/with_postgres.sh parley_search_latency [CHUNKS] [QUESTIONS]   (the PostgreSQL store)
 //
 // With an embedding model (a BERT-family GGUF, e.g. the bge-small shape from `parley model synth --arch bert`), also
 // hybrid retrieval: every chunk gets a random unit vector under the model's hash (the speed of a search does not
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <ctime>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -167,7 +169,12 @@ int main(int argc, char** argv) {
     }
   } cleanup{folder};
 
-  auto opened = store::open_store({(folder / "bench.db").string()});
+  // PARLEY_STORE_URL=postgresql://...: the PostgreSQL store (bench/store/with_postgres.sh starts a server).
+  store::StoreOptions options;
+  options.path = (folder / "bench.db").string();
+  if (const char* url = std::getenv("PARLEY_STORE_URL")) options.url = url;
+  options.index_dir = (folder / "index").string();
+  auto opened = store::open_store(options);
   if (!opened.ok()) return fail(opened.error());
   auto& db = **opened;
   std::string workspace_id, bot_id, source_id;
@@ -302,6 +309,7 @@ int main(int argc, char** argv) {
   auto odd_answered = time_questions(&warm, true, odd_questions);
   if (!odd_answered.ok()) return fail(odd_answered.error());
 
+  std::printf("store: %s\n", options.url.empty() ? "SQLite" : "PostgreSQL");
   std::printf("bot: %d chunks in %d documents, built in %.1f s; %d questions\n", chunk_total,
               (chunk_total + kChunksPerDocument - 1) / kChunksPerDocument, build_seconds, question_total);
   print("retrieval, term statistics cached", *steady);

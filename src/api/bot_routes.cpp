@@ -69,7 +69,15 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     if (const auto valid = validate_settings(settings); !valid.ok()) return http::error_response(valid.error());
     settings = leads::with_handoff_default(std::move(settings));
     std::optional<store::Bot> created;
+    const std::int64_t max_bots = context.options().limits.max_bots_per_workspace;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
+      if (max_bots > 0) {
+        PARLEY_ASSIGN_OR_RETURN(const auto existing, tx.bots());
+        if (static_cast<std::int64_t>(existing.size()) >= max_bots) {
+          return make_error(ErrorCode::forbidden, "this workspace has reached its limit of " +
+                                                      std::to_string(max_bots) + " bots ([limits] max_bots_per_workspace)");
+        }
+      }
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));
       return audit::record(tx, who.workspace_id, {actor_of(who), "bot.create", created->id, nullptr, bot_view(*created)});
     });

@@ -38,6 +38,7 @@ struct LimitOptions {
   std::size_t max_streams = 512;           // concurrent event streams, in total (0: no cap)
   std::size_t max_streams_per_bot = 64;    // and per bot
   std::int64_t daily_messages_per_bot = 0;  // for bots without settings.daily_message_quota; 0: none
+  std::int64_t max_bots_per_workspace = 0;  // bots a workspace may have; 0: no limit
   std::size_t max_conversation_messages = 200;  // stored messages (both sides) before a conversation is closed
   // How long a visitor token stays valid after its conversation's last answer (auth/visitor_tokens.h).
   std::chrono::seconds visitor_token_lifetime = auth::kVisitorTokenLifetime;

@@ -42,6 +42,7 @@ void add_source_commands(CLI::App& app, Globals& globals);
 void add_ask_command(CLI::App& app, Globals& globals);
 void add_key_commands(CLI::App& app, Globals& globals);
 void add_job_commands(CLI::App& app, Globals& globals);
+void add_store_commands(CLI::App& app, Globals& globals);
 
 // `parley source add --crawl/--sitemap ...` (crawl_commands.cpp): the crawl settings given as flags.
 struct CrawlOptions {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <type_traits>
 
@@ -26,6 +27,17 @@ Status read_value(const toml::table& table, const char* section, const char* key
 
 std::filesystem::path config_path(const std::filesystem::path& data_dir) { return data_dir / "parley.toml"; }
 std::filesystem::path database_path(const std::filesystem::path& data_dir) { return data_dir / "parley.db"; }
+
+store::StoreOptions store_options(const std::filesystem::path& data_dir, const Config& config) {
+  store::StoreOptions options;
+  options.path = database_path(data_dir).string();
+  const char* url = std::getenv("PARLEY_STORE_URL");
+  options.url = url != nullptr && *url != '\0' ? url : config.store_url;
+  options.pool_size = config.store_pool_size;
+  options.pool_wait_ms = config.store_pool_wait_ms;
+  options.index_dir = config.store_index_dir;
+  return options;
+}
 
 Result<Config> load_config(const std::filesystem::path& data_dir) {
   Config config;
@@ -77,6 +89,16 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "smtp", "password", config.smtp_password));
   PARLEY_TRY(read_value(table, "smtp", "starttls", config.smtp_starttls));
   PARLEY_TRY(read_value(table, "network", "allow_private_addresses", config.allow_private_addresses));
+  PARLEY_TRY(read_value(table, "store", "url", config.store_url));
+  PARLEY_TRY(read_value(table, "store", "pool_size", config.store_pool_size));
+  PARLEY_TRY(read_value(table, "store", "pool_wait_ms", config.store_pool_wait_ms));
+  PARLEY_TRY(read_value(table, "store", "index_dir", config.store_index_dir));
+  PARLEY_TRY(read_value(table, "limits", "max_bots_per_workspace", config.max_bots_per_workspace));
+  if (config.store_pool_size < 1 || config.store_pool_wait_ms < 0 || config.max_bots_per_workspace < 0) {
+    return make_error(ErrorCode::invalid_request,
+                      "parley.toml: store.pool_size must be at least 1, store.pool_wait_ms and "
+                      "limits.max_bots_per_workspace not negative");
+  }
   if (config.port < 0 || config.port > 65535) return make_error(ErrorCode::invalid_request, "parley.toml: server.port is out of range");
   if (config.io_threads < 1 || config.worker_threads < 1) {
     return make_error(ErrorCode::invalid_request, "parley.toml: thread counts must be at least 1");
@@ -169,6 +191,7 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
       {"network", toml::table{{"allow_private_addresses", config.allow_private_addresses}}},
   };
   if (!config.demo_bot_id.empty()) table.insert("demo", toml::table{{"bot_id", config.demo_bot_id}});
+  if (!config.store_url.empty()) table.insert("store", toml::table{{"url", config.store_url}});
   if (!config.smtp_url.empty()) {
     table.insert("smtp", toml::table{{"url", config.smtp_url}, {"from", config.smtp_from}, {"username", config.smtp_username},
                                      {"password", config.smtp_password}, {"starttls", config.smtp_starttls}});

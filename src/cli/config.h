@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/store.h"
 
 namespace parley::cli {
 
@@ -76,10 +77,22 @@ struct Config {
   bool allow_private_addresses = false;
   EngineConfig engine;
   std::vector<ProviderConfig> providers;
+  // [store]: where the data lives. No url: the SQLite file in the data folder. A postgresql:// URL (or the
+  // PARLEY_STORE_URL environment variable, which wins): PostgreSQL, shared by every replica (docs/SCALING.md).
+  std::string store_url;
+  int store_pool_size = 16;
+  int store_pool_wait_ms = 2'000;
+  std::string store_index_dir;  // this replica's search index (PostgreSQL only); a temporary folder by default
+  // [limits] max_bots_per_workspace: 0 for no limit.
+  int max_bots_per_workspace = 0;
 };
 
 std::filesystem::path config_path(const std::filesystem::path& data_dir);
 std::filesystem::path database_path(const std::filesystem::path& data_dir);
+
+// The store the data folder and its settings name (the PARLEY_STORE_URL environment variable overrides
+// [store] url).
+store::StoreOptions store_options(const std::filesystem::path& data_dir, const Config& config);
 
 // A missing file gives the defaults; a malformed one an error naming the problem.
 Result<Config> load_config(const std::filesystem::path& data_dir);

@@ -30,14 +30,27 @@ void add_init_command(CLI::App& app, Globals& globals) {
       ->capture_default_str();
   command->callback(command_action(globals, [&globals, options]() -> Status {
     const std::filesystem::path data(globals.data_dir);
-    if (std::filesystem::exists(database_path(data))) {
+    Config config;
+    const store::StoreOptions store_options = cli::store_options(data, config);
+    if (store_options.url.empty() && std::filesystem::exists(store_options.path)) {
       return make_error(ErrorCode::conflict, globals.data_dir + " is already initialised");
     }
     std::error_code error;
     std::filesystem::create_directories(data, error);
     if (error) return make_error(ErrorCode::internal, "cannot create " + globals.data_dir + ": " + error.message());
-    PARLEY_ASSIGN_OR_RETURN(auto store, store::open_store({database_path(data).string()}));
-    Config config;
+    PARLEY_ASSIGN_OR_RETURN(auto store, store::open_store(store_options));
+    if (!store_options.url.empty()) {
+      // A shared database is initialised once, by whoever comes first.
+      bool empty = true;
+      PARLEY_TRY(store->read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+        PARLEY_ASSIGN_OR_RETURN(auto workspaces, tx.workspaces());
+        empty = workspaces.empty();
+        return {};
+      }));
+      if (!empty) return make_error(ErrorCode::conflict, "the PostgreSQL database is already initialised");
+      // The data folder remembers its database; another replica's folder gets a copy of this parley.toml.
+      config.store_url = store_options.url;
+    }
     std::string api_key;
     const std::string password = auth::generate_password();
     PARLEY_ASSIGN_OR_RETURN(const std::string password_hash, auth::hash_password(password));

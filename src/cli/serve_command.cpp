@@ -93,6 +93,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     api_options.limits.max_streams = static_cast<std::size_t>(std::max(0, config.max_streams));
     api_options.limits.max_streams_per_bot = static_cast<std::size_t>(std::max(0, config.max_streams_per_bot));
     api_options.limits.daily_messages_per_bot = config.daily_messages_per_bot;
+    api_options.limits.max_bots_per_workspace = config.max_bots_per_workspace;
     api_options.limits.max_conversation_messages = static_cast<std::size_t>(std::max(2, config.max_conversation_messages));
     api_options.limits.visitor_token_lifetime = std::chrono::seconds(std::max<std::int64_t>(1, config.visitor_token_seconds));
     api_options.upload_cpu_budget = upload_cpu_budget;

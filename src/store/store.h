@@ -270,6 +270,11 @@ class WriteTx : public ReadTx {
 
 struct StoreOptions {
   std::string path;  // SQLite database file
+  // A postgresql:// URL: the PostgreSQL store instead of SQLite (`path` is then unused).
+  std::string url = {};
+  int pool_size = 16;         // PostgreSQL connections at most
+  int pool_wait_ms = 2'000;   // how long a transaction waits for a free connection before failing (503)
+  std::string index_dir = {};  // where the PostgreSQL store keeps this replica's search index (a temporary folder)
 };
 
 class Store {
@@ -282,7 +287,8 @@ class Store {
   virtual int schema_version() const = 0;
 };
 
-// Opens the store, creating and migrating it as needed.
+// Opens the store (SQLite, or PostgreSQL when options.url is a postgresql:// URL), creating and migrating it as
+// needed.
 Result<std::unique_ptr<Store>> open_store(const StoreOptions& options);
 
 }  // namespace parley::store

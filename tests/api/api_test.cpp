@@ -8,6 +8,7 @@
 #include "http/server.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace parley::api {
 namespace {
@@ -27,7 +28,7 @@ constexpr const char* kFaq =
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    store_ = parley::testing::open_test_store(parley::testing::test_store_options(dir_));
     ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
       PARLEY_ASSIGN_OR_RETURN(auto b, tx.create_workspace("B"));
@@ -39,6 +40,7 @@ class ApiTest : public ::testing::Test {
     }).ok());
     ApiOptions options;
     options.max_upload_bytes = 1 << 20;
+    configure(options);
     context_ = std::make_unique<ApiContext>(*store_, options);
     register_routes(router_, *context_);
     http::ServerOptions server_options;
@@ -49,6 +51,7 @@ class ApiTest : public ::testing::Test {
     client_ = std::make_unique<HttpClient>(server_->port());
   }
   void TearDown() override { server_->stop(); }
+  virtual void configure(ApiOptions& /*options*/) {}
 
   std::map<std::string, std::string> auth(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
 
@@ -249,6 +252,25 @@ TEST_F(ApiTest, WorkspacesAreIsolated) {
   const std::string b_bot = create_bot(key_b_, "B's bot");
   EXPECT_EQ(chat(b_bot, {{"message", "What is the marker phrase?"}}).json()["mode"], "fallback");
   EXPECT_THAT(chat(bot, {{"message", "What is the marker phrase?"}}).json()["answer"].get<std::string>(), HasSubstr("zebra"));
+}
+
+class ApiBotQuotaTest : public ApiTest {
+ protected:
+  void configure(ApiOptions& options) override { options.limits.max_bots_per_workspace = 2; }
+};
+
+TEST_F(ApiBotQuotaTest, AWorkspaceCreatesBotsUpToItsQuota) {
+  create_bot(key_a_, "one");
+  const std::string second = create_bot(key_a_, "two");
+  const auto refused = client_->request("POST", "/api/v1/bots", R"({"name":"three"})",
+                                        {{"Authorization", "Bearer " + key_a_}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.json()["error"]["message"].get<std::string>(), HasSubstr("limit of 2 bots"));
+  // The quota is per workspace, and a deleted bot frees its place.
+  create_bot(key_b_, "B's first");
+  EXPECT_EQ(client_->request("DELETE", "/api/v1/bots/" + second, "", auth(key_a_)).status, 204);
+  create_bot(key_a_, "three");
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", auth(key_a_)).json()["bots"].size(), 2u);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "support/http_client.h"
 #include "support/smtp_sink.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 #include "support/webhook_receiver.h"
 
 namespace parley::api {
@@ -30,7 +31,7 @@ constexpr const char* kGuide =
 class LeadsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    store_ = parley::testing::open_test_store(parley::testing::test_store_options(dir_));
     ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
       PARLEY_ASSIGN_OR_RETURN(auto b, tx.create_workspace("B"));

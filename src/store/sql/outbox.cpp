@@ -99,7 +99,7 @@ Result<std::vector<Delivery>> SqlTx::claim_deliveries(std::string_view channel, 
                                  "FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id "
                                  "WHERE d.channel = ? AND d.state = 'pending' AND d.next_attempt_at <= ? AND "
                                  "d.lease_expires_at < ? AND (d.webhook_id IS NULL OR w.active = 1) AND ",
-                                 kDeliveryInScope, " ORDER BY d.next_attempt_at, d.id LIMIT ?", claim_lock()}));
+                                 kDeliveryInScope, " ORDER BY d.next_attempt_at, d.id LIMIT ?", claim_lock("d")}));
     stmt.bind_positional(channel, now, now, limit);
     bind_scope(stmt);
     std::vector<Delivery> rows;

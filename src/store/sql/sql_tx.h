@@ -167,8 +167,9 @@ class SqlTx : public WriteTx {
   virtual std::string day_of(std::string_view millis) const = 0;
   virtual std::string json_elements(std::string_view array) const = 0;
   virtual std::string json_text(std::string_view element, std::string_view key) const = 0;
-  // Appended to a SELECT that claims rows (jobs, deliveries), so that concurrent claimers skip each other's rows.
-  virtual std::string_view claim_lock() const = 0;
+  // Appended to a SELECT that claims rows of `table` (jobs, deliveries), so that concurrent claimers skip each
+  // other's rows.
+  virtual std::string claim_lock(std::string_view table) const = 0;
 
   void bind_scope(Statement& stmt) const { stmt.bind(":ws", std::string_view(scope_.workspace_id())); }
 

@@ -90,6 +90,8 @@ class Connection final : public SqlConnection {
   std::size_t cached_statement_count() const { return cache_.size(); }
   // The ranking function's row lengths (fts_rank.h), kept with the connection that ranks.
   RowLengthCache& row_lengths() { return row_lengths_; }
+  // The full-text tokenizer, for counting the tokens of indexed rows (fts_rank.h); created on first use.
+  const TokenCounter& tokens();
 
  private:
   sqlite3* db_ = nullptr;
@@ -100,6 +102,7 @@ class Connection final : public SqlConnection {
   };
   std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, SqlHash, std::equal_to<>> cache_;
   RowLengthCache row_lengths_;
+  std::unique_ptr<TokenCounter> tokens_;
 };
 
 [[noreturn]] void throw_sqlite_error(sqlite3* db, int code, std::string_view context);
