@@ -102,4 +102,10 @@ void utf8_append(std::string& out, char32_t cp) {
   }
 }
 
+std::size_t count_code_points(std::string_view text) {
+  std::size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
 }  // namespace parley

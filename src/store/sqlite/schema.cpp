@@ -355,6 +355,25 @@ CREATE INDEX generations_workspace_time ON generations(workspace_id, created_at)
 CREATE INDEX generations_bot_time ON generations(bot_id, created_at);
 CREATE INDEX generations_message ON generations(message_id);
 )sql"},
+    // Issue 17 (versions 60-69): a bot's test suite, each case with its latest result (NULL: never run).
+    Migration{60, R"sql(
+CREATE TABLE eval_cases (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  question TEXT NOT NULL,
+  expect_source TEXT NOT NULL DEFAULT '',
+  expect_text TEXT NOT NULL DEFAULT '',
+  expect_decline INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  last_passed INTEGER,
+  last_answer TEXT NOT NULL DEFAULT '',
+  last_mode TEXT NOT NULL DEFAULT '',
+  last_sources TEXT NOT NULL DEFAULT '[]',
+  last_run_at BIGINT
+);
+CREATE INDEX eval_cases_bot ON eval_cases(bot_id, created_at);
+)sql"},
 };
 
 // FTS5 merges a level's segments once `automerge` of them exist (default 4). At 8, ingestion spends about a
