@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -125,6 +126,24 @@ bool answers_form(search::QuestionForm form, std::string_view sentence, LineKind
   }
 }
 
+// Whether an English sentence opens with a word that points back to the sentence before it ("Otherwise standard
+// shipping costs $7.95.", "However, ...", "This takes ..."): read alone it says something else or nothing.
+bool leans_on_previous(std::string_view sentence) {
+  const std::string folded = text::fold(sentence.substr(0, std::min<std::size_t>(sentence.size(), 24)));
+  std::size_t end = 0;
+  while (end < folded.size() && std::isalpha(static_cast<unsigned char>(folded[end])) != 0) ++end;
+  static const std::unordered_set<std::string_view> kOpeners = {
+      "otherwise", "however", "but",     "also",      "instead",      "therefore",     "thus",        "hence",
+      "still",     "besides", "moreover", "furthermore", "additionally", "alternatively", "nevertheless", "nonetheless",
+      "consequently", "likewise", "similarly", "then", "this", "that", "these", "those", "it", "they", "such"};
+  if (kOpeners.contains(std::string_view(folded).substr(0, end))) return true;
+  for (const std::string_view phrase : {"in that case", "in this case", "if not", "if so", "in addition", "as a result",
+                                        "on the other hand", "for this reason", "even so", "after that"}) {
+    if (folded.starts_with(phrase)) return true;
+  }
+  return false;
+}
+
 // Scores the sentences of candidates' texts for one question: by the IDF weight of the question terms a sentence
 // contains (synonyms and misspellings count partly, as in retrieval), more when it has the shape of an answer to
 // the question's form; table rules and header rows never count. Shared by the answer and the sources' snippets.
@@ -137,6 +156,25 @@ class SentenceScorer {
         matcher_(result.terms) {}
 
   search::QuestionForm form() const { return form_; }
+
+  // The prose sentence just before `sentence` in the same paragraph of its passage, when `sentence` leans on it
+  // (leans_on_previous; English cues). It scores nothing of its own.
+  std::optional<ScoredSentence> antecedent(const ScoredSentence& sentence) {
+    if (sentence.kind != LineKind::prose || sentence.position == 0 || analyzer_.language() != "en" ||
+        !leans_on_previous(sentence.text)) {
+      return std::nullopt;
+    }
+    const std::string& text = result_.candidates[sentence.passage].chunk.text;
+    const auto& sentences = sentences_of(result_.candidates[sentence.passage]);
+    const auto& before = sentences[sentence.position - 1].span;
+    const std::string_view between(text.data() + before.end, sentences[sentence.position].span.begin - before.end);
+    const std::string_view previous = before.of(text);
+    if (between.find('\n') != std::string_view::npos || is_rule_line(previous) ||
+        kind_of(previous, text, before.begin) != LineKind::prose) {
+      return std::nullopt;
+    }
+    return ScoredSentence{sentence.passage, sentence.position - 1, std::string(previous), 0, LineKind::prose, ""};
+  }
 
   // The sentences of `text` (candidate `passage`) that carry any of the question's words, in reading order. With
   // `opening_stands_for_it`, the opening sentence is kept (scoring just above nothing) when no sentence repeats a
@@ -227,6 +265,15 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, S
       ++kept;
     }
     scored.resize(kept);
+  }
+  // A kept sentence that leans on the one before it ("Otherwise ...") brings that one along.
+  for (std::size_t i = 0, n = scored.size(); i < n; ++i) {
+    auto previous = scorer.antecedent(scored[i]);
+    if (previous && std::none_of(scored.begin(), scored.end(), [&](const auto& s) {
+          return s.passage == previous->passage && s.position == previous->position;
+        })) {
+      scored.push_back(std::move(*previous));
+    }
   }
   const auto reading_order = [](const auto& a, const auto& b) {
     return a.passage != b.passage ? a.passage < b.passage : a.position < b.position;
@@ -386,8 +433,12 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
   SentenceScorer scorer(result, analyzer);
   if (best.chunk.kind == store::ChunkKind::qa && best.title_match >= settings.faq_threshold) {
     answer.mode = "faq";
-    // "Yes, within 30 days" does not answer "after 40 days": the policy is stated, the verdict left out.
-    answer.text = specifics.contradicted > 0 ? without_verdict(best.chunk.text) : best.chunk.text;
+    // "Yes, within 30 days" does not answer "after 40 days": the policy is stated, the verdict left out. Nor does
+    // "Yes." answer "how much", "when" or "what": the curated question was a yes/no question, the visitor's is not.
+    const bool asks_other_than_yes_no =
+        scorer.form() != search::QuestionForm::none && scorer.form() != search::QuestionForm::yes_no;
+    answer.text = specifics.contradicted > 0 || asks_other_than_yes_no ? without_verdict(best.chunk.text)
+                                                                        : best.chunk.text;
     answer.sources.push_back(cite(best, snippet_of(best.chunk.text)));
     cited[0] = true;
     add_further_sources(result, cited, settings, scorer, answer);
