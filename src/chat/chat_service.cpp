@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "common/code_points.h"
 #include "common/utf8.h"
 
 namespace parley::chat {

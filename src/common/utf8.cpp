@@ -1,5 +1,7 @@
 #include "common/utf8.h"
 
+#include "common/code_points.h"
+
 namespace parley {
 namespace {
 

@@ -10,9 +10,6 @@ namespace parley {
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
-// How many code points `text` holds (for limits stated in characters); `text` is valid UTF-8.
-std::size_t count_code_points(std::string_view text);
-
 // Returns `text` with every ill-formed sequence replaced by U+FFFD.
 std::string repair_utf8(std::string_view text);
 

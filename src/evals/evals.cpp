@@ -1,6 +1,7 @@
 #include "evals/evals.h"
 
 #include "common/clock.h"
+#include "common/code_points.h"
 #include "common/utf8.h"
 #include "text/analyzer.h"
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "common/code_points.h"
 #include "common/utf8.h"
 #include "leads/intent.h"
 #include "leads/lead_form.h"
