@@ -150,7 +150,7 @@ TEST_F(EvalSuite, ARunOfAnUnknownBotIsAnError) {
 }
 
 TEST_F(EvalSuite, ARunJudgesEveryCaseAndShowsTheChangeFromTheLastRun) {
-  const auto returns = add({"How many days do I have to send something back?", "", "30 days", false});
+  const auto returns = add({"How many days do I have to send something back?", "", "30-day", false});
   const auto scooters = add({"Do you sell electric scooters?", "", "", true});
   const auto missing = add({"How do I adjust my brakes?", "no-such-page.html", "", false});
   ASSERT_TRUE(returns.ok() && scooters.ok() && missing.ok());
@@ -163,7 +163,7 @@ TEST_F(EvalSuite, ARunJudgesEveryCaseAndShowsTheChangeFromTheLastRun) {
   const auto& answered = first->cases[0];
   EXPECT_EQ(answered.eval_case.id, returns->id);
   EXPECT_TRUE(answered.result.passed) << answered.result.answer;
-  EXPECT_THAT(answered.result.answer, HasSubstr("30 days"));
+  EXPECT_THAT(answered.result.answer, HasSubstr("30-day"));
   EXPECT_FALSE(answered.result.sources.empty());
   EXPECT_FALSE(answered.eval_case.last.has_value());  // never ran before
   EXPECT_FALSE(answered.changed());
@@ -206,11 +206,11 @@ TEST_F(EvalSuite, ARunJudgesEveryCaseAndShowsTheChangeFromTheLastRun) {
   EXPECT_EQ(json["failed"], 2);
   ASSERT_EQ(json["cases"].size(), 3u);
   EXPECT_EQ(json["cases"][0]["question"], "How many days do I have to send something back?");
-  EXPECT_EQ(json["cases"][0]["expectations"]["text"], "30 days");
+  EXPECT_EQ(json["cases"][0]["expectations"]["text"], "30-day");
   EXPECT_TRUE(json["cases"][0]["expectations"]["source"].is_null());
   EXPECT_EQ(json["cases"][0]["changed"], true);
   EXPECT_EQ(json["cases"][0]["previous"]["passed"], true);
-  EXPECT_THAT(json["cases"][0]["previous"]["answer"].get<std::string>(), HasSubstr("30 days"));
+  EXPECT_THAT(json["cases"][0]["previous"]["answer"].get<std::string>(), HasSubstr("30-day"));
   EXPECT_EQ(json["cases"][1]["expectations"]["decline"], true);
 }
 

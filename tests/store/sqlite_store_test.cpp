@@ -507,11 +507,22 @@ TEST_F(StoreTest, EvalCasesNeedABotOfTheWorkspaceAndGoWithIt) {
   ASSERT_FALSE(foreign.ok());
   EXPECT_EQ(foreign.error().code, ErrorCode::not_found);
 
+  // Cases added within the same millisecond are listed in the order added.
   wanted.bot_id = bot_;
   ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
-    PARLEY_TRY(tx.create_eval_case(wanted));
+    for (const char* question : {"first?", "second?", "third?", "fourth?"}) {
+      wanted.question = question;
+      PARLEY_TRY(tx.create_eval_case(wanted));
+    }
     return {};
   }).ok());
+  std::vector<std::string> questions;
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const auto cases, tx.eval_cases(bot_));
+    for (const auto& eval_case : cases) questions.push_back(eval_case.question);
+    return {};
+  }).ok());
+  EXPECT_THAT(questions, ElementsAre("first?", "second?", "third?", "fourth?"));
   ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_bot(bot_); }).ok());
   std::vector<EvalCase> left;
   ASSERT_TRUE(store_->read(Scope::system(), [&](ReadTx& tx) -> Status {

@@ -7,7 +7,7 @@ namespace parley::store {
 
 Result<std::vector<EvalCase>> SqlTx::eval_cases(std::string_view bot_id) {
   return all(sql({"SELECT ", kEvalCaseColumns, " FROM eval_cases WHERE bot_id = ? AND ", kInScope,
-                  " ORDER BY created_at, id"}),
+                  " ORDER BY position"}),
              read_eval_case, bot_id);
 }
 
@@ -19,10 +19,12 @@ Result<EvalCase> SqlTx::create_eval_case(const EvalCase& eval_case) {
   stored.workspace_id = *workspace_id;
   stored.created_at = unix_millis();
   stored.last.reset();
+  // Listed in the order added, whatever the clock says.
   db_.prepare("INSERT INTO eval_cases (id, workspace_id, bot_id, question, expect_source, expect_text, "
-              "expect_decline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+              "expect_decline, position, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+              "(SELECT COALESCE(MAX(position), 0) + 1 FROM eval_cases WHERE bot_id = ?), ?)")
       .bind_positional(stored.id, stored.workspace_id, stored.bot_id, stored.question, stored.expect_source,
-                       stored.expect_text, stored.expect_decline ? 1 : 0, stored.created_at)
+                       stored.expect_text, stored.expect_decline ? 1 : 0, stored.bot_id, stored.created_at)
       .run();
   return stored;
 }

@@ -355,7 +355,8 @@ CREATE INDEX generations_workspace_time ON generations(workspace_id, created_at)
 CREATE INDEX generations_bot_time ON generations(bot_id, created_at);
 CREATE INDEX generations_message ON generations(message_id);
 )sql"},
-    // Issue 17 (versions 60-69): a bot's test suite, each case with its latest result (NULL: never run).
+    // Issue 17 (versions 60-69): a bot's test suite in the order added (position), each case with its latest result
+    // (NULL: never run).
     Migration{60, R"sql(
 CREATE TABLE eval_cases (
   id TEXT PRIMARY KEY,
@@ -365,6 +366,7 @@ CREATE TABLE eval_cases (
   expect_source TEXT NOT NULL DEFAULT '',
   expect_text TEXT NOT NULL DEFAULT '',
   expect_decline INTEGER NOT NULL DEFAULT 0,
+  position INTEGER NOT NULL,
   created_at BIGINT NOT NULL,
   last_passed INTEGER,
   last_answer TEXT NOT NULL DEFAULT '',
@@ -372,7 +374,7 @@ CREATE TABLE eval_cases (
   last_sources TEXT NOT NULL DEFAULT '[]',
   last_run_at BIGINT
 );
-CREATE INDEX eval_cases_bot ON eval_cases(bot_id, created_at);
+CREATE INDEX eval_cases_bot ON eval_cases(bot_id, position);
 )sql"},
 };
 
