@@ -63,6 +63,15 @@ int main(int argc, char** argv) {
     }
   }
 
+  // What the index holds (the ingestion report's count could include chunks it did not store).
+  std::size_t stored = 0;
+  if (auto counted = db.read(scope, [&](store::ReadTx& tx) {
+        return tx.scan_chunks(demo_bot->bot_id, [&](const store::Chunk&) { ++stored; });
+      });
+      !counted.ok()) {
+    return fail(counted.error());
+  }
+
   std::vector<std::pair<std::string, std::string>> questions;  // kind, text
   std::ifstream in(std::string(PARLEY_SOURCE_DIR) + "/src/demo/demo-questions.txt");
   for (std::string line; std::getline(in, line);) {
@@ -84,7 +93,7 @@ int main(int argc, char** argv) {
 
   const search::Retriever retriever;
   const chat::ChatService chat(db, retriever);
-  std::printf("bot: %zu chunks, %d cases\n", chunks, wanted_cases);
+  std::printf("bot: %zu chunks stored (%zu ingested), %d cases\n", stored, chunks, wanted_cases);
   std::vector<double> times;
   for (int run = 0; run < 5; ++run) {
     const auto started = std::chrono::steady_clock::now();
