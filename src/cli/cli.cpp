@@ -78,6 +78,7 @@ int run(int argc, char** argv) {
   add_user_commands(app, globals);
   add_guard_commands(app, globals);
   add_lead_commands(app, globals);
+  add_eval_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   // `model pull` downloads only from the sources parley.toml allows (engine.allowed_model_sources), if it names any.
   engine::register_model_commands(app, [&globals](std::string_view url) -> Status {

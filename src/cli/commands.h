@@ -67,5 +67,6 @@ void add_crawl_source_commands(CLI::App& source, Globals& globals);
 void add_user_commands(CLI::App& app, Globals& globals);
 void add_guard_commands(CLI::App& app, Globals& globals);
 void add_lead_commands(CLI::App& app, Globals& globals);  // parley leads export|list
+void add_eval_commands(CLI::App& app, Globals& globals);  // parley eval add|run|list|remove
 
 }  // namespace parley::cli

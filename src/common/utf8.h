@@ -25,4 +25,7 @@ void utf8_append(std::string& out, char32_t cp);
 // `text` without leading and trailing spaces, tabs and line breaks.
 std::string trim(std::string_view text);
 
+// How many code points `text` holds (message limits are stated in characters); `text` is valid UTF-8.
+std::size_t count_code_points(std::string_view text);
+
 }  // namespace parley

@@ -52,12 +52,6 @@ const date::time_zone* find_zone(const std::string& name) {
   }
 }
 
-std::size_t count_code_points(std::string_view text) {
-  std::size_t count = 0;
-  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return count;
-}
-
 bool is_waiting_or_held(const store::Conversation& conversation) {
   return conversation.status == "waiting_for_agent" || conversation.status == "with_agent";
 }

@@ -16,12 +16,6 @@ using i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr std::size_t kMaxPhoneBytes = 64;
 
-std::size_t count_code_points(std::string_view text) {
-  std::size_t count = 0;
-  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return count;
-}
-
 // Control characters have no place in a form field (a textarea keeps its line breaks).
 bool has_control_characters(std::string_view text, bool allow_newlines) {
   for (char c : text) {

@@ -174,6 +174,9 @@ class ReadTx {
   virtual Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
   // Money spent on generations since `since`: one bot's when bot_id is not empty, else the whole scope's.
   virtual Result<double> spend_since(std::string_view bot_id, std::int64_t since) = 0;
+
+  // A bot's test cases, oldest first, each with its latest result.
+  virtual Result<std::vector<EvalCase>> eval_cases(std::string_view bot_id) = 0;
 };
 
 class WriteTx : public ReadTx {
@@ -266,6 +269,12 @@ class WriteTx : public ReadTx {
   // Appends to the scope's workspace audit log (the table refuses updates and deletes). src/audit computes
   // seq and hashes; use audit::record, not this.
   virtual Status append_audit_entry(const AuditEntry& entry) = 0;
+
+  // ---- A bot's test suite ----
+  virtual Result<EvalCase> create_eval_case(const EvalCase& eval_case) = 0;  // id, workspace, created_at filled in
+  virtual Status delete_eval_case(std::string_view bot_id, std::string_view case_id) = 0;
+  // Replaces the case's latest result.
+  virtual Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) = 0;
 };
 
 struct StoreOptions {

@@ -475,4 +475,25 @@ struct DeliveryFilter {
   int offset = 0;
 };
 
+// A bot's test case (issue 17): a question and what a good answer must do. At least one expectation is set.
+struct EvalResult {
+  bool passed = false;
+  std::string answer;
+  std::string mode;  // faq | extractive | fallback
+  std::vector<MessageSource> sources;
+  std::int64_t run_at = 0;
+};
+
+struct EvalCase {
+  std::string id;
+  std::string workspace_id;
+  std::string bot_id;
+  std::string question;
+  std::string expect_source;   // a cited source's title or URL contains this (case-folded); empty: no check
+  std::string expect_text;     // the answer contains this phrase (case-folded); empty: no check
+  bool expect_decline = false;  // the bot declines (a fallback answer)
+  std::int64_t created_at = 0;
+  std::optional<EvalResult> last;  // the latest run's result, if the case ever ran
+};
+
 }  // namespace parley::store

@@ -175,5 +175,107 @@ TEST_F(StoreTest, DeletingABotRemovesItsRowsFromTheSharedIndex) {
   EXPECT_EQ(db.rows("SELECT bot_id FROM chunk_index_bots"), (std::vector<std::vector<std::string>>{{other}}));
 }
 
+// ---- a bot's test suite ----
+
+TEST_F(StoreTest, EvalCasesKeepTheirLatestResultWithinTheirWorkspace) {
+  EvalCase wanted;
+  wanted.bot_id = bot_;
+  wanted.question = "How do I get a refund?";
+  wanted.expect_source = "refund policy";
+  wanted.expect_text = "30 days";
+  EvalCase created;
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(created, tx.create_eval_case(wanted));
+    return {};
+  }).ok());
+  EXPECT_THAT(created.id, ::testing::StartsWith("case_"));
+  EXPECT_EQ(created.workspace_id, workspace_a_);
+  EXPECT_GT(created.created_at, 0);
+
+  const auto cases_seen_by = [&](const std::string& workspace) {
+    std::vector<EvalCase> cases;
+    EXPECT_TRUE(store_->read(Scope::workspace(workspace), [&](ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(cases, tx.eval_cases(bot_));
+      return {};
+    }).ok());
+    return cases;
+  };
+  auto cases = cases_seen_by(workspace_a_);
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].question, "How do I get a refund?");
+  EXPECT_EQ(cases[0].expect_source, "refund policy");
+  EXPECT_EQ(cases[0].expect_text, "30 days");
+  EXPECT_FALSE(cases[0].expect_decline);
+  EXPECT_FALSE(cases[0].last.has_value());
+  EXPECT_THAT(cases_seen_by(workspace_b_), IsEmpty());
+
+  EvalResult result{true, "Refunds within 30 days.", "extractive", {{7, "Refund policy", "refunds.md", "Refunds", 0.9}}, 1234};
+  // Another workspace can neither record a result on the case nor delete it.
+  const auto other = store_->write(Scope::workspace(workspace_b_), [&](WriteTx& tx) -> Status {
+    return tx.record_eval_result(bot_, created.id, result);
+  });
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::not_found);
+  ASSERT_FALSE(store_->write(Scope::workspace(workspace_b_), [&](WriteTx& tx) { return tx.delete_eval_case(bot_, created.id); }).ok());
+
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) {
+    return tx.record_eval_result(bot_, created.id, result);
+  }).ok());
+  cases = cases_seen_by(workspace_a_);
+  ASSERT_EQ(cases.size(), 1u);
+  ASSERT_TRUE(cases[0].last.has_value());
+  EXPECT_TRUE(cases[0].last->passed);
+  EXPECT_EQ(cases[0].last->answer, "Refunds within 30 days.");
+  EXPECT_EQ(cases[0].last->mode, "extractive");
+  EXPECT_EQ(cases[0].last->run_at, 1234);
+  ASSERT_EQ(cases[0].last->sources.size(), 1u);
+  EXPECT_EQ(cases[0].last->sources[0].title, "Refund policy");
+  EXPECT_EQ(cases[0].last->sources[0].url, "refunds.md");
+
+  const auto unknown = store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_eval_case(bot_, "case_unknown"); });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_eval_case(bot_, created.id); }).ok());
+  EXPECT_THAT(cases_seen_by(workspace_a_), IsEmpty());
+}
+
+TEST_F(StoreTest, EvalCasesNeedABotOfTheWorkspaceAndGoWithIt) {
+  const std::string other_bot = create_bot(workspace_b_, "Other");
+  EvalCase wanted;
+  wanted.bot_id = other_bot;
+  wanted.question = "Anything?";
+  wanted.expect_decline = true;
+  const auto foreign = store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+    PARLEY_TRY(tx.create_eval_case(wanted));
+    return {};
+  });
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, ErrorCode::not_found);
+
+  // Cases added within the same millisecond are listed in the order added.
+  wanted.bot_id = bot_;
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+    for (const char* question : {"first?", "second?", "third?", "fourth?"}) {
+      wanted.question = question;
+      PARLEY_TRY(tx.create_eval_case(wanted));
+    }
+    return {};
+  }).ok());
+  std::vector<std::string> questions;
+  ASSERT_TRUE(store_->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const auto cases, tx.eval_cases(bot_));
+    for (const auto& eval_case : cases) questions.push_back(eval_case.question);
+    return {};
+  }).ok());
+  EXPECT_THAT(questions, ElementsAre("first?", "second?", "third?", "fourth?"));
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) { return tx.delete_bot(bot_); }).ok());
+  std::vector<EvalCase> left;
+  ASSERT_TRUE(store_->read(Scope::system(), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(left, tx.eval_cases(bot_));
+    return {};
+  }).ok());
+  EXPECT_THAT(left, IsEmpty());
+}
+
 }  // namespace
 }  // namespace parley::store

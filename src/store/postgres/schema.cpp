@@ -373,6 +373,25 @@ CREATE TABLE chunk_vectors (
 );
 CREATE INDEX chunk_vectors_model ON chunk_vectors(bot_id, model_hash, seq);
 )sql"},
+    Migration{170, R"sql(
+CREATE TABLE eval_cases (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  question TEXT NOT NULL,
+  expect_source TEXT NOT NULL DEFAULT '',
+  expect_text TEXT NOT NULL DEFAULT '',
+  expect_decline INTEGER NOT NULL DEFAULT 0,
+  position INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_passed INTEGER,
+  last_answer TEXT NOT NULL DEFAULT '',
+  last_mode TEXT NOT NULL DEFAULT '',
+  last_sources TEXT NOT NULL DEFAULT '[]',
+  last_run_at BIGINT
+);
+CREATE INDEX eval_cases_bot ON eval_cases(bot_id, position);
+)sql"},
     Migration{180, R"sql(
 CREATE TABLE account_tokens (
   id TEXT PRIMARY KEY,

@@ -352,4 +352,26 @@ inline constexpr auto read_delivery = [](const auto& row) -> Delivery {
   return delivery;
 };
 
+// A test case with its latest result (NULL result columns: never run).
+inline constexpr std::string_view kEvalCaseColumns =
+    "id, workspace_id, bot_id, question, expect_source, expect_text, expect_decline, created_at, last_passed, "
+    "last_answer, last_mode, last_sources, last_run_at";
+inline constexpr auto read_eval_case = [](const auto& row) -> EvalCase {
+  EvalCase eval_case;
+  eval_case.id = row.text(0);
+  eval_case.workspace_id = row.text(1);
+  eval_case.bot_id = row.text(2);
+  eval_case.question = row.text(3);
+  eval_case.expect_source = row.text(4);
+  eval_case.expect_text = row.text(5);
+  eval_case.expect_decline = row.integer(6) != 0;
+  eval_case.created_at = row.integer(7);
+  if (const auto passed = row.optional_integer(8)) {
+    eval_case.last = EvalResult{*passed != 0, row.text(9), row.text(10),
+                                sources_from_json(parse_json_column(row.text(11), Json::array())),
+                                row.optional_integer(12).value_or(0)};
+  }
+  return eval_case;
+};
+
 }  // namespace parley::store

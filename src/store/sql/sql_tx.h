@@ -2,7 +2,8 @@
 // once. The methods are defined by concern, one file each in this folder: bots.cpp (workspaces, bots),
 // knowledge.cpp (sources, documents, chunks), vectors.cpp (chunk vectors), conversations.cpp, analytics.cpp,
 // jobs.cpp, outbox.cpp (webhooks, deliveries), leads.cpp (leads, handoff), auth.cpp (keys, users, sessions,
-// secrets), audit.cpp, quotas.cpp.
+// secrets), audit.cpp, quotas.cpp, evals.cpp
+// (a bot's test suite).
 // A backend derives from SqlTx and adds what differs: the full-text index (search and the index hooks below) and
 // a few SQL fragments.
 #pragma once
@@ -151,6 +152,12 @@ class SqlTx : public WriteTx {
 
   // ---- quotas (quotas.cpp) ----
   Result<bool> take_daily_message(std::string_view bot_id, std::int64_t day, std::int64_t limit) override;
+
+  // ---- a bot's test suite (evals.cpp) ----
+  Result<std::vector<EvalCase>> eval_cases(std::string_view bot_id) override;
+  Result<EvalCase> create_eval_case(const EvalCase& eval_case) override;
+  Status delete_eval_case(std::string_view bot_id, std::string_view case_id) override;
+  Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) override;
 
  protected:
   // ---- what each backend provides ----

@@ -374,6 +374,27 @@ CREATE INDEX chunk_vectors_model ON chunk_vectors(bot_id, model_hash, seq);
 )sql"},
     // Issue 16 (versions 160-169): one full-text table for every bot (chunk_index.h) instead of a table per bot.
     Migration{160, "", &merge_bot_indexes},
+    // Issue 17 (versions 170-179): a bot's test suite in the order added (position), each case with its latest result
+    // (NULL: never run).
+    Migration{170, R"sql(
+CREATE TABLE eval_cases (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  question TEXT NOT NULL,
+  expect_source TEXT NOT NULL DEFAULT '',
+  expect_text TEXT NOT NULL DEFAULT '',
+  expect_decline INTEGER NOT NULL DEFAULT 0,
+  position INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_passed INTEGER,
+  last_answer TEXT NOT NULL DEFAULT '',
+  last_mode TEXT NOT NULL DEFAULT '',
+  last_sources TEXT NOT NULL DEFAULT '[]',
+  last_run_at BIGINT
+);
+CREATE INDEX eval_cases_bot ON eval_cases(bot_id, position);
+)sql"},
     // Issue 18 (versions 180-189): one-time links for invitations and password resets, and test conversations (the
     // playground's), which analytics leave out.
     Migration{180, R"sql(
