@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/support/stats.h"
 #include "ingest/ingest.h"
 #include "search/retriever.h"
 #include "store/store.h"
@@ -30,11 +31,7 @@ double millis_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-double percentile(std::vector<double> values, double q) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<std::size_t>(q * static_cast<double>(values.size())))];
-}
+using bench::percentile;
 
 // Made-up words with a skewed frequency, so that documents share common words and differ in rare ones.
 class Words {

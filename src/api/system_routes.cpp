@@ -13,28 +13,26 @@ void register_system_routes(http::Router& router, ApiContext& context) {
       return {};
     });
     if (!status.ok()) return http::error_response(ErrorCode::unavailable, "the store is not available");
-    // Ready to answer; what works in a lesser way (an embedding model that cannot be used) is a warning.
+    // Ready to answer; what works in a lesser way (an embedding model that cannot be used) is a warning. Anyone may
+    // call this, so it names no file, bot or error text: a bot's report (members only) says why.
     Json body{{"status", "ready"}, {"store_schema", context.store().schema_version()}};
     Json warnings = Json::array();
     const auto& embedding = context.options().embedding;
     if (embedding.configured()) {
-      Json semantic{{"model_path", embedding.path}, {"status", embedding.loaded ? "ready" : "unavailable"}};
-      if (embedding.model) {
-        semantic["model"] = embedding.model->name;
-        semantic["model_hash"] = embedding.model->hash;
-      }
+      Json semantic{{"status", embedding.loaded ? "ready" : "unavailable"}};
+      if (embedding.model) semantic["model"] = embedding.model->name;
       if (embedding.loaded) semantic["dimensions"] = embedding.dimensions;
       if (!embedding.error.empty()) {
-        semantic["error"] = embedding.error;
-        warnings.push_back(embedding.warning());
+        warnings.push_back("the embedding model is not in use: answers use lexical retrieval only (a bot's report says why)");
       }
       if (const auto& index = context.options().semantic) {
-        Json failed = Json::object();
-        for (const auto& [bot_id, error] : index->errors()) {
-          failed[bot_id] = error;
-          warnings.push_back("bot " + bot_id + ": " + error);
+        if (const std::size_t failed = index->errors().size(); failed > 0) {
+          semantic["bots_with_errors"] = failed;
+          warnings.push_back(failed == 1 ? "1 bot cannot use its stored vectors: its answers use lexical retrieval "
+                                           "only (its report says why)"
+                                         : std::to_string(failed) + " bots cannot use their stored vectors: their "
+                                           "answers use lexical retrieval only (their reports say why)");
         }
-        if (!failed.empty()) semantic["bot_errors"] = failed;
       }
       body["semantic"] = semantic;
     }

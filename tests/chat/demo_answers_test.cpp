@@ -11,9 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "chat/chat_service.h"
-#include "demo/demo.h"
 #include "ingest/report.h"
-#include "support/temp_dir.h"
+#include "support/demo_bot.h"
 
 namespace parley::chat {
 namespace {
@@ -34,37 +33,7 @@ std::vector<DemoQuestion> demo_questions() {
   return out;
 }
 
-class DemoBot : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto opened = store::open_store({dir_.file("parley.db")});
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::move(*opened);
-    ASSERT_TRUE(db_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
-      workspace_ = created.id;
-      return {};
-    }).ok());
-    auto demo_bot = demo::create_demo_bot(*db_, workspace_);
-    ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
-    bot_ = demo_bot->bot_id;
-    chunks_ = demo_bot->chunks;
-    chat_ = std::make_unique<ChatService>(*db_, retriever_);
-  }
-
-  ComposedAnswer ask(std::string_view question) {
-    auto answer = chat_->answer(store::Scope::workspace(workspace_), bot_, question);
-    EXPECT_TRUE(answer.ok()) << answer.error().message;
-    return answer.ok() ? *answer : ComposedAnswer{};
-  }
-
-  parley::testing::TempDir dir_;
-  std::unique_ptr<store::Store> db_;
-  std::string workspace_, bot_;
-  std::size_t chunks_ = 0;
-  search::Retriever retriever_;
-  std::unique_ptr<ChatService> chat_;
-};
+using testing::DemoBot;
 
 // Issue 14: the curated "Yes, within 30 days ..." answered "after 40 days" with a false yes.
 TEST_F(DemoBot, AQuestionWhoseNumberTheAnswerContradictsGetsThePolicyWithoutAVerdict) {

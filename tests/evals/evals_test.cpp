@@ -4,8 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "demo/demo.h"
-#include "support/temp_dir.h"
+#include "support/demo_bot.h"
 
 namespace parley::evals {
 namespace {
@@ -46,25 +45,9 @@ TEST(Judge, ADeclineIsAFallbackAnswer) {
               ElementsAre("no cited source matches \"returns\""));
 }
 
-class EvalSuite : public ::testing::Test {
+// The demo bot with a test suite.
+class EvalSuite : public testing::DemoBot {
  protected:
-  void SetUp() override {
-    auto opened = store::open_store({dir_.file("parley.db")});
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::move(*opened);
-    ASSERT_TRUE(db_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
-      workspace_ = created.id;
-      return {};
-    }).ok());
-    auto demo_bot = demo::create_demo_bot(*db_, workspace_);
-    ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
-    bot_ = demo_bot->bot_id;
-    chat_ = std::make_unique<chat::ChatService>(*db_, retriever_);
-  }
-
-  store::Scope scope() const { return store::Scope::workspace(workspace_); }
-
   Result<store::EvalCase> add(const NewCase& wanted, const std::string& bot = "") {
     std::optional<store::EvalCase> created;
     const auto status = db_->write(scope(), [&](store::WriteTx& tx) -> Status {
@@ -83,12 +66,6 @@ class EvalSuite : public ::testing::Test {
     }).ok());
     return out;
   }
-
-  parley::testing::TempDir dir_;
-  std::unique_ptr<store::Store> db_;
-  std::string workspace_, bot_;
-  search::Retriever retriever_;
-  std::unique_ptr<chat::ChatService> chat_;
 };
 
 TEST_F(EvalSuite, BadCasesAreRefusedWithAClearErrorAndNothingIsStored) {

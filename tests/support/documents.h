@@ -17,6 +17,27 @@ namespace parley::testing {
 // One line of a PDF page: font size and ASCII text.
 using PdfLine = std::pair<double, std::string>;
 
+// A PDF file of `objects` (objects[i] is object i+1; object 1 is the catalog), with its cross-reference table and
+// trailer; `info` is the number of the document-information object, 0 for none.
+inline std::string assemble_pdf(const std::vector<std::string>& objects, int info = 0) {
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const std::size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (std::size_t offset : offsets) {
+    char entry[32];
+    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
+    pdf += entry;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R" +
+         (info ? " /Info " + std::to_string(info) + " 0 R" : "") + " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
 // A PDF (Helvetica, US Letter) with the given lines top-down on each page; an empty page has no text at all.
 inline std::string make_pdf(const std::vector<std::vector<PdfLine>>& pages, const std::string& title = "") {
   std::vector<std::string> objects;  // objects[i] is object i+1
@@ -55,22 +76,7 @@ inline std::string make_pdf(const std::vector<std::vector<PdfLine>>& pages, cons
     objects.push_back("<< /Title (" + escape(title) + ") >>");
     info = static_cast<int>(objects.size());
   }
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<std::size_t> offsets;
-  for (std::size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-  }
-  const std::size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-  for (std::size_t offset : offsets) {
-    char entry[32];
-    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
-    pdf += entry;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R" +
-         (info ? " /Info " + std::to_string(info) + " 0 R" : "") + " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
-  return pdf;
+  return assemble_pdf(objects, info);
 }
 
 // A PDF of `pages` pages that all show one dense content stream of `lines` short lines of text: small on disk,
@@ -88,21 +94,7 @@ inline std::string make_pdf_sharing_one_stream(int pages, int lines) {
     objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>");
   }
   objects[1] = "<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>";
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<std::size_t> offsets;
-  for (std::size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-  }
-  const std::size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-  for (std::size_t offset : offsets) {
-    char entry[32];
-    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
-    pdf += entry;
-  }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
-  return pdf;
+  return assemble_pdf(objects);
 }
 
 // A zip archive with the given (name, content) entries, deflated.

@@ -93,22 +93,21 @@ Result<User> SqlTx::create_user(const User& user) {
   return stored;
 }
 
-Status SqlTx::set_user_password(std::string_view user_id, std::string_view password_hash) {
-  auto stmt = db_.prepare(sql({"UPDATE users SET password_hash = ? WHERE id = ? AND ", kInScope}));
-  stmt.bind(1, password_hash).bind(2, user_id);
+Status SqlTx::set_user_column(std::string_view column, std::string_view value, std::string_view user_id) {
+  auto stmt = db_.prepare(sql({"UPDATE users SET ", column, " = ? WHERE id = ? AND ", kInScope}));
+  stmt.bind(1, value).bind(2, user_id);
   bind_scope(stmt);
   stmt.run();
   if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
   return {};
 }
 
+Status SqlTx::set_user_password(std::string_view user_id, std::string_view password_hash) {
+  return set_user_column("password_hash", password_hash, user_id);
+}
+
 Status SqlTx::set_user_role(std::string_view user_id, Role role) {
-  auto stmt = db_.prepare(sql({"UPDATE users SET role = ? WHERE id = ? AND ", kInScope}));
-  stmt.bind(1, role_name(role)).bind(2, user_id);
-  bind_scope(stmt);
-  stmt.run();
-  if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
-  return {};
+  return set_user_column("role", role_name(role), user_id);
 }
 
 Status SqlTx::delete_user(std::string_view user_id) {
@@ -121,12 +120,7 @@ Status SqlTx::delete_user(std::string_view user_id) {
 }
 
 Status SqlTx::set_user_name(std::string_view user_id, std::string_view name) {
-  auto stmt = db_.prepare(sql({"UPDATE users SET name = ? WHERE id = ? AND ", kInScope}));
-  stmt.bind(1, name).bind(2, user_id);
-  bind_scope(stmt);
-  stmt.run();
-  if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
-  return {};
+  return set_user_column("name", name, user_id);
 }
 
 Status SqlTx::create_account_token(const AccountToken& token) {

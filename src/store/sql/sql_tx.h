@@ -210,6 +210,8 @@ class SqlTx : public WriteTx {
   // the same bot, so the answer is kept for the transaction (delete_bot forgets it).
   Result<std::optional<std::string>> bot_workspace(std::string_view bot_id);
   Status require_workspace(std::string_view workspace_id);
+  // Sets one column of a user in scope (`column` is a name from this code, never input); not_found when none.
+  Status set_user_column(std::string_view column, std::string_view value, std::string_view user_id);
 
   // The workspace of a source in scope, without reading (and counting) the whole row: once per file written.
   Result<std::optional<std::string>> source_workspace(std::string_view bot_id, std::string_view source_id);
