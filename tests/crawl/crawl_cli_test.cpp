@@ -153,7 +153,8 @@ TEST_F(CrawlCliTest, ARestartedServerResumesTheCrawlItWasRunning) {
   for (int i = 1; i <= 40; ++i) {
     auto page = html_page("Page " + std::to_string(i), "<p>Workshop service number " + std::to_string(i) +
                                                            " is described on this page in enough words.</p>");
-    page.delay = std::chrono::milliseconds(30);
+    // Slow enough that the server is stopped mid-crawl however long a `job show` takes on a loaded machine.
+    page.delay = std::chrono::milliseconds(100);
     site_.set("/p" + std::to_string(i), page);
     links += "<a href=\"/p" + std::to_string(i) + "\">p</a>";
   }

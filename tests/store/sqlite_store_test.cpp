@@ -61,7 +61,7 @@ TEST_F(StoreTest, TheIndexMergesSegmentsInEights) {
             (std::vector<std::vector<std::string>>{{"8"}}));
 }
 
-// Until schema version 60 each bot had a full-text table of its own. Scores, document frequencies and row counts
+// Until schema version 160 each bot had a full-text table of its own. Scores, document frequencies and row counts
 // in the shared table must be exactly those of the bot's own table: BM25 statistics stay the bot's, whatever other
 // bots hold.
 TEST_F(StoreTest, RanksExactlyAsATableOfTheBotsOwn) {
@@ -117,7 +117,7 @@ TEST_F(StoreTest, RanksExactlyAsATableOfTheBotsOwn) {
   EXPECT_EQ(stats.document_frequency[0], 3);
 }
 
-// A database from before version 60: every bot's own table moves into the shared index, with its statistics.
+// A database from before version 160: every bot's own table moves into the shared index, with its statistics.
 TEST_F(StoreTest, AnUpgradeMovesEveryBotsTableIntoTheSharedIndex) {
   add_document(bot_, "a.md", {chunk(0, "shipping", "we ship worldwide"), chunk(1, "returns", "ship back within days")});
   ChunkQuery query;
@@ -135,7 +135,7 @@ TEST_F(StoreTest, AnUpgradeMovesEveryBotsTableIntoTheSharedIndex) {
   ASSERT_EQ(before.size(), 2u);
   store_.reset();
   {
-    // The layout of version 59: the bot's rows in fts_<bot id>, nothing shared.
+    // The layout before version 160: the bot's rows in fts_<bot id>, nothing shared.
     RawDatabase db(dir_.file("parley.db"));
     const std::string table = "fts_" + bot_;
     db.execute("CREATE VIRTUAL TABLE " + table + " USING fts5(title, headings, body, kind, tokenize = \"unicode61 "
@@ -144,7 +144,7 @@ TEST_F(StoreTest, AnUpgradeMovesEveryBotsTableIntoTheSharedIndex) {
                "INSERT INTO " + table + " (rowid, title, headings, body, kind) SELECT rowid, " + terms_of("title") +
                ", " + terms_of("headings") + ", " + terms_of("body") + ", " + terms_of("kind") +
                " FROM chunk_index; DROP TABLE chunk_index_vocab; DROP TABLE chunk_index; DROP TABLE chunk_index_bots; "
-               "DELETE FROM schema_migrations WHERE version = 60");
+               "DELETE FROM schema_migrations WHERE version = 160");
   }
   store_ = parley::testing::open_test_store(options_);
   EXPECT_EQ(scores(), before);
