@@ -326,6 +326,9 @@ TEST_F(ApiTest, ABotsTestSuiteIsEditedAuditedAndRun) {
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0]["last"]["passed"], true);
   EXPECT_EQ(listed[1]["last"]["passed"], false);
+  // Why the last run failed, judged again from the stored answer: what the run itself said.
+  EXPECT_EQ(listed[1]["last"]["failures"], report["cases"][1]["failures"]);
+  EXPECT_TRUE(listed[0]["last"]["failures"].empty());
 
   ASSERT_EQ(client_->request("DELETE", tests + "/" + moon.json()["id"].get<std::string>(), "", headers).status, 204);
   const auto entries = client_->request("GET", "/api/v1/audit", "", auth(key_a_)).json()["entries"];

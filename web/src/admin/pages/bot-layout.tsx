@@ -6,6 +6,7 @@ const TABS = [
   ['sources', 'Knowledge'],
   ['health', 'Health check'],
   ['playground', 'Playground'],
+  ['tests', 'Tests'],
   ['conversations', 'Conversations'],
   ['leads', 'Leads'],
   ['analytics', 'Analytics'],
