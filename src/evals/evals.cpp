@@ -83,14 +83,30 @@ Result<NewCase> new_case_from_json(const store::Json& body) {
   return wanted;
 }
 
-Result<store::EvalCase> add_case(store::WriteTx& tx, std::string_view bot_id, const NewCase& wanted) {
-  PARLEY_TRY(check_text(wanted.question, "the question", kMaxQuestionChars));
-  if (wanted.expect_source.empty() && wanted.expect_text.empty() && !wanted.expect_decline) {
-    return make_error(ErrorCode::invalid_request,
-                      "a test case needs an expectation: an expected source, an expected text, or a decline");
+std::optional<CaseRefusal> check_case(const NewCase& wanted) {
+  if (auto checked = check_text(wanted.question, "the question", kMaxQuestionChars); !checked.ok()) {
+    return CaseRefusal{"question", checked.error()};
   }
-  if (!wanted.expect_source.empty()) PARLEY_TRY(check_text(wanted.expect_source, "the expected source", kMaxExpectationChars));
-  if (!wanted.expect_text.empty()) PARLEY_TRY(check_text(wanted.expect_text, "the expected text", kMaxExpectationChars));
+  if (wanted.expect_source.empty() && wanted.expect_text.empty() && !wanted.expect_decline) {
+    return CaseRefusal{"expectations", make_error(ErrorCode::invalid_request,
+                                                  "a test case needs an expectation: an expected source, an expected "
+                                                  "text, or a decline")};
+  }
+  if (!wanted.expect_source.empty()) {
+    if (auto checked = check_text(wanted.expect_source, "the expected source", kMaxExpectationChars); !checked.ok()) {
+      return CaseRefusal{"expect_source", checked.error()};
+    }
+  }
+  if (!wanted.expect_text.empty()) {
+    if (auto checked = check_text(wanted.expect_text, "the expected text", kMaxExpectationChars); !checked.ok()) {
+      return CaseRefusal{"expect_text", checked.error()};
+    }
+  }
+  return std::nullopt;
+}
+
+Result<store::EvalCase> add_case(store::WriteTx& tx, std::string_view bot_id, const NewCase& wanted) {
+  if (auto refused = check_case(wanted)) return refused->error;
   PARLEY_TRY(require_bot(tx, bot_id));
   store::EvalCase eval_case;
   eval_case.bot_id = std::string(bot_id);

@@ -286,7 +286,13 @@ TEST_F(ApiTest, ABotsTestSuiteIsEditedAuditedAndRun) {
   const auto no_expectation = client_->request("POST", tests, R"({"question":"How much is shipping?"})", headers);
   EXPECT_EQ(no_expectation.status, 400);
   EXPECT_THAT(no_expectation.json()["error"]["message"].get<std::string>(), HasSubstr("needs an expectation"));
-  EXPECT_EQ(client_->request("POST", tests, R"({"question":"","expect_text":"x"})", headers).status, 400);
+  EXPECT_EQ(no_expectation.json()["error"]["field"], "expectations");  // where the admin app shows it
+  const auto blank = client_->request("POST", tests, R"({"question":" ","expect_text":"x"})", headers);
+  EXPECT_EQ(blank.status, 400);
+  EXPECT_EQ(blank.json()["error"]["field"], "question");
+  const auto long_phrase = client_->request("POST", tests, R"({"question":"Shipping?","expect_text":")" + std::string(501, 'x') + ""}", headers);
+  EXPECT_EQ(long_phrase.status, 413);
+  EXPECT_EQ(long_phrase.json()["error"]["field"], "expect_text");
   EXPECT_EQ(client_->request("POST", tests, R"({"question":"Shipping?","expect_decline":"yes"})", headers).status, 400);
   EXPECT_EQ(client_->request("POST", tests, "[1,2]", headers).status, 400);
   EXPECT_EQ(client_->request("POST", "/api/v1/bots/bot_unknown/tests", R"({"question":"Shipping?","expect_decline":true})", headers).status, 404);

@@ -1,6 +1,6 @@
 // A bot's test suite in the admin app ("Tests" tab), in headless Chromium against the real `parley` server: the owner
 // adds a test the bot passes and one it fails, and a test with no expectation, which the server refuses in plain words
-// shown in the form; runs them and sees 1 passed, 1 failed and why; adds the missing knowledge and runs again, and
+// shown at the expectations; runs them and sees 1 passed, 1 failed and why; adds the missing knowledge and runs again, and
 // the failing test shows it changed; removes a test. A viewer sees the tests but no controls. At 390 px and at
 // desktop width without sideways scrolling; screenshots in test-artifacts/screenshots/tests-*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,8 +55,13 @@ describe('the Tests tab', () => {
     consoleWatch.expect(/status of 400/);
     await page.getByText('No tests yet').waitFor();
     await addTest(PASSING, {});
-    const refusal = page.getByRole('form', { name: 'Add a test' }).getByRole('alert');
+    // At the expectations, which are marked invalid and point at it.
+    const refusal = page.locator('#test-expectations-error');
     await expect(refusal.textContent()).resolves.toBe('A test case needs an expectation: an expected source, an expected text, or a decline.');
+    await expect(refusal.getAttribute('role')).resolves.toBe('alert');
+    const expectations = page.getByRole('group', { name: 'A good answer (at least one)' });
+    await expect(expectations.getAttribute('aria-describedby')).resolves.toBe('test-expectations-error');
+    await page.screenshot({ path: screenshotPath('tests-refused.png') });
     expect((await api(`/bots/${botId}/tests`)).cases).toEqual([]);
     await page.getByText('No tests yet').waitFor();
   });

@@ -4,7 +4,7 @@
 // admins add, remove and run tests (the API refuses the others).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, type TestCase, type TestExpectations, type TestRun } from '../api';
-import { type FieldProblem, problemOf } from '../fields';
+import { FieldError, type FieldProblem, invalidProps, problemOf } from '../fields';
 import { formatDate, formatMs } from '../format';
 import { Alert, Empty, Loading, Markdown, SourceChips } from '../ui';
 
@@ -174,7 +174,7 @@ function TestItem({ testCase, nowPassing, onRemove }: { testCase: TestCase; nowP
 }
 
 // The form for a new test: a question and at least one expectation. The server checks it; its refusal (no
-// expectation, a question too long) is shown in the form, in plain words.
+// expectation, a question too long) is shown at the field it names (the expectations as a group), in plain words.
 function AddTest({ botId, onAdded }: { botId: string; onAdded: () => void }) {
   const [question, setQuestion] = useState('');
   const [source, setSource] = useState('');
@@ -184,6 +184,7 @@ function AddTest({ botId, onAdded }: { botId: string; onAdded: () => void }) {
   const [added, setAdded] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const questionInput = useRef<HTMLInputElement>(null);
+  const invalid = (field: string) => invalidProps(problem, 'test', field);
 
   const add = async (event: Event) => {
     event.preventDefault();
@@ -211,18 +212,30 @@ function AddTest({ botId, onAdded }: { botId: string; onAdded: () => void }) {
       <h2 id="add-test-title">Add a test</h2>
       <label>
         Question
-        <input ref={questionInput} required maxLength={2000} value={question} placeholder="e.g. How long do I have to return an order?" onInput={(e) => setQuestion(e.currentTarget.value)} />
+        <input
+          ref={questionInput}
+          required
+          maxLength={2000}
+          value={question}
+          placeholder="e.g. How long do I have to return an order?"
+          onInput={(e) => setQuestion(e.currentTarget.value)}
+          {...invalid('question')}
+        />
+        <FieldError problem={problem} form="test" field="question" />
       </label>
-      <fieldset class="plain">
+      <fieldset class="plain" {...invalid('expectations')}>
         <legend>A good answer (at least one)</legend>
+        <FieldError problem={problem} form="test" field="expectations" />
         <div class="texts">
           <label>
             Cites a source whose title or address contains
-            <input maxLength={500} value={source} placeholder="e.g. returns.md" onInput={(e) => setSource(e.currentTarget.value)} />
+            <input maxLength={500} value={source} placeholder="e.g. returns.md" onInput={(e) => setSource(e.currentTarget.value)} {...invalid('expect_source')} />
+            <FieldError problem={problem} form="test" field="expect_source" />
           </label>
           <label>
             Contains the phrase
-            <input maxLength={500} value={text} placeholder="e.g. 30 days" onInput={(e) => setText(e.currentTarget.value)} />
+            <input maxLength={500} value={text} placeholder="e.g. 30 days" onInput={(e) => setText(e.currentTarget.value)} {...invalid('expect_text')} />
+            <FieldError problem={problem} form="test" field="expect_text" />
           </label>
         </div>
         <label class="check">
@@ -230,7 +243,7 @@ function AddTest({ botId, onAdded }: { botId: string; onAdded: () => void }) {
           Declines: the bot says it cannot answer (for questions outside its knowledge)
         </label>
       </fieldset>
-      <Alert message={problem?.message ?? null} />
+      <Alert message={problem && problem.field === null ? problem.message : null} />
       <Alert message={added} kind="success" />
       <button type="submit" class="primary" disabled={saving}>
         Add test
