@@ -132,18 +132,18 @@ Result<std::vector<store::EvalCase>> list_cases(store::ReadTx& tx, std::string_v
   return tx.eval_cases(bot_id);
 }
 
-std::vector<std::string> judge(const store::EvalCase& eval_case, const store::EvalResult& answer) {
-  if (answer.mode.empty()) return {"the bot gave no answer"};
+std::vector<std::string> judge(const store::EvalCase& eval_case, const store::EvalResult& result) {
+  if (result.mode.empty()) return {"the bot gave no answer"};
   std::vector<std::string> failures;
-  const bool declined = answer.mode == "fallback";
-  if (eval_case.expect_decline && !declined) failures.push_back("expected a decline, got a " + answer.mode + " answer");
-  if (!eval_case.expect_text.empty() && !contains_folded(answer.text, text::fold(eval_case.expect_text))) {
+  const bool declined = result.mode == "fallback";
+  if (eval_case.expect_decline && !declined) failures.push_back("expected a decline, got a " + result.mode + " answer");
+  if (!eval_case.expect_text.empty() && !contains_folded(result.answer, text::fold(eval_case.expect_text))) {
     failures.push_back("the answer does not contain \"" + eval_case.expect_text + "\"");
   }
   if (!eval_case.expect_source.empty()) {
     const std::string wanted = text::fold(eval_case.expect_source);
     bool cited = false;
-    for (const auto& source : answer.sources) {
+    for (const auto& source : result.sources) {
       cited = cited || contains_folded(source.title, wanted) || contains_folded(source.url, wanted);
     }
     if (!cited) failures.push_back("no cited source matches \"" + eval_case.expect_source + "\"");

@@ -64,7 +64,7 @@ struct SuiteRun {
 
 // Whether an answer (a run's result: text, mode, cited sources) meets the case's expectations; the unmet ones,
 // described. Judged again when a stored result is shown, so the list says why the last run failed.
-std::vector<std::string> judge(const store::EvalCase& eval_case, const store::EvalResult& answer);
+std::vector<std::string> judge(const store::EvalCase& eval_case, const store::EvalResult& result);
 
 // Asks every case of the bot through `chat` (retrieval and composition, the chat endpoint's answer without a model;
 // no conversation is written), judges each, and stores the results as the cases' latest. `scope` is the caller's

@@ -290,7 +290,7 @@ TEST_F(ApiTest, ABotsTestSuiteIsEditedAuditedAndRun) {
   const auto blank = client_->request("POST", tests, R"({"question":" ","expect_text":"x"})", headers);
   EXPECT_EQ(blank.status, 400);
   EXPECT_EQ(blank.json()["error"]["field"], "question");
-  const auto long_phrase = client_->request("POST", tests, R"({"question":"Shipping?","expect_text":")" + std::string(501, 'x') + ""}", headers);
+  const auto long_phrase = client_->request("POST", tests, R"({"question":"Shipping?","expect_text":")" + std::string(501, 'x') + R"("})", headers);
   EXPECT_EQ(long_phrase.status, 413);
   EXPECT_EQ(long_phrase.json()["error"]["field"], "expect_text");
   EXPECT_EQ(client_->request("POST", tests, R"({"question":"Shipping?","expect_decline":"yes"})", headers).status, 400);
