@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, type TestCase, type TestExpectations, type TestRun } from '../api';
 import { FieldError, type FieldProblem, invalidProps, problemOf } from '../fields';
-import { formatDate, formatMs } from '../format';
+import { formatDate } from '../format';
 import { Alert, Empty, Loading, Markdown, SourceChips } from '../ui';
 
 export function Tests({ botId, canEdit }: { botId: string; canEdit: boolean }) {
@@ -73,7 +73,7 @@ export function Tests({ botId, canEdit }: { botId: string; canEdit: boolean }) {
             'Running the tests…'
           ) : run ? (
             <>
-              Ran {run.cases.length} {run.cases.length === 1 ? 'test' : 'tests'} in {formatMs(run.elapsed_ms)}: <Count n={run.passed} what="passed" />{' '}
+              Ran {run.cases.length} {run.cases.length === 1 ? 'test' : 'tests'} in {run.elapsed_ms < 1 ? 'under 1 ms' : `${run.elapsed_ms} ms`}: <Count n={run.passed} what="passed" />{' '}
               <Count n={run.failed} what="failed" />
               {changed.size > 0 ? (
                 <>
@@ -185,6 +185,8 @@ function AddTest({ botId, onAdded }: { botId: string; onAdded: () => void }) {
   const [saving, setSaving] = useState(false);
   const questionInput = useRef<HTMLInputElement>(null);
   const invalid = (field: string) => invalidProps(problem, 'test', field);
+  // An expectation's input: invalid for its own refusal, or with the others when none was given.
+  const expectation = (field: string) => (problem?.field === 'expectations' ? invalid('expectations') : invalid(field));
 
   const add = async (event: Event) => {
     event.preventDefault();
@@ -208,7 +210,7 @@ function AddTest({ botId, onAdded }: { botId: string; onAdded: () => void }) {
   };
 
   return (
-    <form class="card" aria-labelledby="add-test-title" onSubmit={add}>
+    <form class="card add-test" aria-labelledby="add-test-title" onSubmit={add}>
       <h2 id="add-test-title">Add a test</h2>
       <label>
         Question
@@ -223,23 +225,23 @@ function AddTest({ botId, onAdded }: { botId: string; onAdded: () => void }) {
         />
         <FieldError problem={problem} form="test" field="question" />
       </label>
-      <fieldset class="plain" {...invalid('expectations')}>
+      <fieldset class="plain" aria-describedby={invalid('expectations')['aria-describedby']}>
         <legend>A good answer (at least one)</legend>
         <FieldError problem={problem} form="test" field="expectations" />
-        <div class="texts">
+        <div class="test-expectations">
           <label>
             Cites a source whose title or address contains
-            <input maxLength={500} value={source} placeholder="e.g. returns.md" onInput={(e) => setSource(e.currentTarget.value)} {...invalid('expect_source')} />
+            <input maxLength={500} value={source} placeholder="e.g. returns.md" onInput={(e) => setSource(e.currentTarget.value)} {...expectation('expect_source')} />
             <FieldError problem={problem} form="test" field="expect_source" />
           </label>
           <label>
             Contains the phrase
-            <input maxLength={500} value={text} placeholder="e.g. 30 days" onInput={(e) => setText(e.currentTarget.value)} {...invalid('expect_text')} />
+            <input maxLength={500} value={text} placeholder="e.g. 30 days" onInput={(e) => setText(e.currentTarget.value)} {...expectation('expect_text')} />
             <FieldError problem={problem} form="test" field="expect_text" />
           </label>
         </div>
         <label class="check">
-          <input type="checkbox" checked={decline} onChange={(e) => setDecline(e.currentTarget.checked)} />
+          <input type="checkbox" checked={decline} onChange={(e) => setDecline(e.currentTarget.checked)} {...invalid('expectations')} />
           Declines: the bot says it cannot answer (for questions outside its knowledge)
         </label>
       </fieldset>
