@@ -19,6 +19,8 @@ void register_eval_routes(http::Router& router, ApiContext& context) {
   router.add("POST", "/api/v1/bots/{bot_id}/tests", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(const evals::NewCase wanted, evals::new_case_from_json(body));
+    // Refused before the transaction, with the field it is about (the admin app shows it there).
+    if (const auto refused = evals::check_case(wanted)) return field_error(refused->field, refused->error);
     Json view;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto created, evals::add_case(tx, request.params["bot_id"], wanted));

@@ -41,8 +41,10 @@ store::Json sources_json(const std::vector<store::MessageSource>& sources) {
   return out;
 }
 
-store::Json result_json(const store::EvalResult& result) {
+// A stored result with why it failed (judged again: only the answer is kept).
+store::Json result_json(const store::EvalCase& eval_case, const store::EvalResult& result) {
   return {{"passed", result.passed},
+          {"failures", result.passed ? std::vector<std::string>{} : judge(eval_case, result)},
           {"answer", result.answer},
           {"mode", result.mode},
           {"sources", sources_json(result.sources)},
@@ -81,14 +83,30 @@ Result<NewCase> new_case_from_json(const store::Json& body) {
   return wanted;
 }
 
-Result<store::EvalCase> add_case(store::WriteTx& tx, std::string_view bot_id, const NewCase& wanted) {
-  PARLEY_TRY(check_text(wanted.question, "the question", kMaxQuestionChars));
-  if (wanted.expect_source.empty() && wanted.expect_text.empty() && !wanted.expect_decline) {
-    return make_error(ErrorCode::invalid_request,
-                      "a test case needs an expectation: an expected source, an expected text, or a decline");
+std::optional<CaseRefusal> check_case(const NewCase& wanted) {
+  if (auto checked = check_text(wanted.question, "the question", kMaxQuestionChars); !checked.ok()) {
+    return CaseRefusal{"question", checked.error()};
   }
-  if (!wanted.expect_source.empty()) PARLEY_TRY(check_text(wanted.expect_source, "the expected source", kMaxExpectationChars));
-  if (!wanted.expect_text.empty()) PARLEY_TRY(check_text(wanted.expect_text, "the expected text", kMaxExpectationChars));
+  if (wanted.expect_source.empty() && wanted.expect_text.empty() && !wanted.expect_decline) {
+    return CaseRefusal{"expectations", make_error(ErrorCode::invalid_request,
+                                                  "a test case needs an expectation: an expected source, an expected "
+                                                  "text, or a decline")};
+  }
+  if (!wanted.expect_source.empty()) {
+    if (auto checked = check_text(wanted.expect_source, "the expected source", kMaxExpectationChars); !checked.ok()) {
+      return CaseRefusal{"expect_source", checked.error()};
+    }
+  }
+  if (!wanted.expect_text.empty()) {
+    if (auto checked = check_text(wanted.expect_text, "the expected text", kMaxExpectationChars); !checked.ok()) {
+      return CaseRefusal{"expect_text", checked.error()};
+    }
+  }
+  return std::nullopt;
+}
+
+Result<store::EvalCase> add_case(store::WriteTx& tx, std::string_view bot_id, const NewCase& wanted) {
+  if (auto refused = check_case(wanted)) return refused->error;
   PARLEY_TRY(require_bot(tx, bot_id));
   store::EvalCase eval_case;
   eval_case.bot_id = std::string(bot_id);
@@ -114,17 +132,18 @@ Result<std::vector<store::EvalCase>> list_cases(store::ReadTx& tx, std::string_v
   return tx.eval_cases(bot_id);
 }
 
-std::vector<std::string> judge(const store::EvalCase& eval_case, const chat::ComposedAnswer& answer) {
+std::vector<std::string> judge(const store::EvalCase& eval_case, const store::EvalResult& result) {
+  if (result.mode.empty()) return {"the bot gave no answer"};
   std::vector<std::string> failures;
-  const bool declined = answer.mode == "fallback";
-  if (eval_case.expect_decline && !declined) failures.push_back("expected a decline, got a " + answer.mode + " answer");
-  if (!eval_case.expect_text.empty() && !contains_folded(answer.text, text::fold(eval_case.expect_text))) {
+  const bool declined = result.mode == "fallback";
+  if (eval_case.expect_decline && !declined) failures.push_back("expected a decline, got a " + result.mode + " answer");
+  if (!eval_case.expect_text.empty() && !contains_folded(result.answer, text::fold(eval_case.expect_text))) {
     failures.push_back("the answer does not contain \"" + eval_case.expect_text + "\"");
   }
   if (!eval_case.expect_source.empty()) {
     const std::string wanted = text::fold(eval_case.expect_source);
     bool cited = false;
-    for (const auto& source : answer.sources) {
+    for (const auto& source : result.sources) {
       cited = cited || contains_folded(source.title, wanted) || contains_folded(source.url, wanted);
     }
     if (!cited) failures.push_back("no cited source matches \"" + eval_case.expect_source + "\"");
@@ -147,12 +166,12 @@ Result<SuiteRun> run_suite(store::Store& store, const chat::ChatService& chat, c
     case_run.result.run_at = unix_millis();
     auto answer = chat.answer(scope, bot_id, eval_case.question);
     if (answer.ok()) {
-      case_run.failures = judge(eval_case, *answer);
       case_run.result.answer = answer->text;
       case_run.result.mode = answer->mode;
       for (const auto& citation : answer->sources) {
         case_run.result.sources.push_back({citation.chunk_id, citation.title, citation.url, citation.snippet, citation.score});
       }
+      case_run.failures = judge(eval_case, case_run.result);
     } else {
       // The bot cannot answer it at all now (e.g. its message limit shrank below the question): a failure to see.
       if (answer.error().code == ErrorCode::not_found) return answer.error();  // the bot went away mid-run
@@ -181,7 +200,7 @@ store::Json case_json(const store::EvalCase& eval_case) {
           {"question", eval_case.question},
           {"expectations", expectations_json(eval_case)},
           {"created_at", format_rfc3339(eval_case.created_at)},
-          {"last", eval_case.last ? result_json(*eval_case.last) : store::Json(nullptr)}};
+          {"last", eval_case.last ? result_json(eval_case, *eval_case.last) : store::Json(nullptr)}};
 }
 
 store::Json run_json(const SuiteRun& run) {
@@ -195,7 +214,7 @@ store::Json run_json(const SuiteRun& run) {
                      {"mode", case_run.result.mode},
                      {"sources", sources_json(case_run.result.sources)},
                      {"failures", case_run.failures},
-                     {"previous", case_run.eval_case.last ? result_json(*case_run.eval_case.last) : store::Json(nullptr)},
+                     {"previous", case_run.eval_case.last ? result_json(case_run.eval_case, *case_run.eval_case.last) : store::Json(nullptr)},
                      {"changed", case_run.changed()}});
   }
   return {{"bot_id", run.bot_id},

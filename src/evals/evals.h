@@ -26,9 +26,19 @@ struct NewCase {
 // Reads a new case from a JSON object {question, expect_source?, expect_text?, expect_decline?}.
 Result<NewCase> new_case_from_json(const store::Json& body);
 
-// Adds a case to the bot's suite after checking it: a question (valid UTF-8, not blank, at most 2,000 characters)
-// and at least one expectation (phrases valid UTF-8, not blank, at most 500 characters). Runs in the caller's
-// transaction so the caller can audit the change in the same one.
+// What is wrong with a new case, and which request field it is about (`question`, `expect_source`, `expect_text`,
+// or `expectations` when there is none), so that a form can show it at that field.
+struct CaseRefusal {
+  std::string field;
+  Error error;
+};
+
+// Checks a new case: a question (valid UTF-8, not blank, at most 2,000 characters) and at least one expectation
+// (phrases valid UTF-8, not blank, at most 500 characters).
+std::optional<CaseRefusal> check_case(const NewCase& wanted);
+
+// Adds a case to the bot's suite after checking it (check_case). Runs in the caller's transaction so the caller can
+// audit the change in the same one.
 Result<store::EvalCase> add_case(store::WriteTx& tx, std::string_view bot_id, const NewCase& wanted);
 
 // Removes one case of the bot; the removed case, or not_found (unknown bot or case).
@@ -52,8 +62,9 @@ struct SuiteRun {
   std::vector<CaseRun> cases;
 };
 
-// Whether `answer` meets the case's expectations; the unmet ones, described.
-std::vector<std::string> judge(const store::EvalCase& eval_case, const chat::ComposedAnswer& answer);
+// Whether an answer (a run's result: text, mode, cited sources) meets the case's expectations; the unmet ones,
+// described. Judged again when a stored result is shown, so the list says why the last run failed.
+std::vector<std::string> judge(const store::EvalCase& eval_case, const store::EvalResult& result);
 
 // Asks every case of the bot through `chat` (retrieval and composition, the chat endpoint's answer without a model;
 // no conversation is written), judges each, and stores the results as the cases' latest. `scope` is the caller's

@@ -286,7 +286,13 @@ TEST_F(ApiTest, ABotsTestSuiteIsEditedAuditedAndRun) {
   const auto no_expectation = client_->request("POST", tests, R"({"question":"How much is shipping?"})", headers);
   EXPECT_EQ(no_expectation.status, 400);
   EXPECT_THAT(no_expectation.json()["error"]["message"].get<std::string>(), HasSubstr("needs an expectation"));
-  EXPECT_EQ(client_->request("POST", tests, R"({"question":"","expect_text":"x"})", headers).status, 400);
+  EXPECT_EQ(no_expectation.json()["error"]["field"], "expectations");  // where the admin app shows it
+  const auto blank = client_->request("POST", tests, R"({"question":" ","expect_text":"x"})", headers);
+  EXPECT_EQ(blank.status, 400);
+  EXPECT_EQ(blank.json()["error"]["field"], "question");
+  const auto long_phrase = client_->request("POST", tests, R"({"question":"Shipping?","expect_text":")" + std::string(501, 'x') + R"("})", headers);
+  EXPECT_EQ(long_phrase.status, 413);
+  EXPECT_EQ(long_phrase.json()["error"]["field"], "expect_text");
   EXPECT_EQ(client_->request("POST", tests, R"({"question":"Shipping?","expect_decline":"yes"})", headers).status, 400);
   EXPECT_EQ(client_->request("POST", tests, "[1,2]", headers).status, 400);
   EXPECT_EQ(client_->request("POST", "/api/v1/bots/bot_unknown/tests", R"({"question":"Shipping?","expect_decline":true})", headers).status, 404);
@@ -326,6 +332,9 @@ TEST_F(ApiTest, ABotsTestSuiteIsEditedAuditedAndRun) {
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0]["last"]["passed"], true);
   EXPECT_EQ(listed[1]["last"]["passed"], false);
+  // Why the last run failed, judged again from the stored answer: what the run itself said.
+  EXPECT_EQ(listed[1]["last"]["failures"], report["cases"][1]["failures"]);
+  EXPECT_TRUE(listed[0]["last"]["failures"].empty());
 
   ASSERT_EQ(client_->request("DELETE", tests + "/" + moon.json()["id"].get<std::string>(), "", headers).status, 204);
   const auto entries = client_->request("GET", "/api/v1/audit", "", auth(key_a_)).json()["entries"];

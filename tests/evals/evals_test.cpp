@@ -13,8 +13,12 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-chat::ComposedAnswer answer_of(std::string text, std::string mode, std::vector<chat::Citation> sources = {}) {
-  return {std::move(text), std::move(mode), 0.8, std::move(sources)};
+store::EvalResult answer_of(std::string text, std::string mode, std::vector<store::MessageSource> sources = {}) {
+  store::EvalResult result;
+  result.answer = std::move(text);
+  result.mode = std::move(mode);
+  result.sources = std::move(sources);
+  return result;
 }
 
 store::EvalCase expecting(std::string source, std::string text, bool decline) {
@@ -43,6 +47,8 @@ TEST(Judge, ADeclineIsAFallbackAnswer) {
   // A decline fails a case that wants an answer.
   EXPECT_THAT(judge(expecting("returns", "", false), answer_of("I don't know that one.", "fallback")),
               ElementsAre("no cited source matches \"returns\""));
+  // A run where the bot gave no answer at all (stored with no mode).
+  EXPECT_THAT(judge(expecting("", "30 days", false), answer_of("", "")), ElementsAre("the bot gave no answer"));
 }
 
 // The demo bot with a test suite.

@@ -1,6 +1,6 @@
 // Phones, in headless Chromium against the real `parley` server: the widget at 320 to 430 px with an answer whose
 // source has a long unbroken title, and every page of the admin app at 390 px (with data on each: a conversation,
-// a lead, a waiting visitor, a webhook, a second person, a key), without sideways scrolling
+// a lead, a waiting visitor, a webhook, a second person, a key, a test case), without sideways scrolling
 // (document.documentElement.scrollWidth) and with Sign out on the screen. Screenshots of each page at 390 px and
 // at desktop width in test-artifacts/screenshots/phone-*.png and desktop-*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,7 @@ beforeAll(async () => {
   webhookId = (await api('/webhooks', { method: 'POST', body: JSON.stringify({ url: `${shop.url}/very/long/path/to/the/crm/integration/endpoint/for/parley/events`, events: ['lead.created'] }) })).id;
   await api('/users', { method: 'POST', body: JSON.stringify({ email: 'christopher.alexander@example-company.co.uk', role: 'agent', invite: true }) });
   await api('/keys', { method: 'POST', body: JSON.stringify({ name: 'Nightly export to the data warehouse', role: 'viewer' }) });
+  await api(`/bots/${botId}/tests`, { method: 'POST', body: JSON.stringify({ question: 'Are frames covered against defects in materials and workmanship?', expect_source: LONG_TITLE }) });
 });
 
 afterAll(async () => {
@@ -98,6 +99,7 @@ const PAGES: [string, (page: Page) => Promise<void>][] = [
   [`bots/BOT/sources`, (page) => page.locator('tr', { hasText: 'warranty.md' }).waitFor()],
   [`bots/BOT/health`, (page) => page.getByRole('heading', { name: 'Knowledge health' }).waitFor()],
   [`bots/BOT/playground`, (page) => page.getByText('Ask your bot something').waitFor()],
+  [`bots/BOT/tests`, (page) => page.locator('.test-case').first().waitFor()],
   [`bots/BOT/conversations`, (page) => page.locator('tbody tr').first().waitFor()],
   [`bots/BOT/conversations/CONVERSATION`, (page) => page.locator('.transcript').waitFor()],
   [`bots/BOT/leads`, (page) => page.locator('tbody tr').first().waitFor()],

@@ -114,11 +114,12 @@ export async function adminApi<T>(parley: Parley, path: string, init: RequestIni
   return (response.status === 204 ? null : await response.json()) as T;
 }
 
-// Signs in to the admin app as the instance's owner and waits for the bots list.
-export async function signIn(page: Page, parley: Parley): Promise<void> {
+// Signs in to the admin app as the instance's owner (or as `as`: another person's email and password) and waits
+// for the bots list.
+export async function signIn(page: Page, parley: Parley, as: { email: string; password: string } = parley): Promise<void> {
   await page.goto(parley.url + '/admin');
-  await page.getByLabel('Email').fill(parley.email);
-  await page.getByLabel('Password').fill(parley.password);
+  await page.getByLabel('Email').fill(as.email);
+  await page.getByLabel('Password').fill(as.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Bots' }).waitFor();
 }

@@ -19,11 +19,7 @@ const shown = (title: RegExp) => page.getByRole('status', { name: title });
 async function signInAs(email: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const other = consoleWatch.watch(await context.newPage());
-  await other.goto(parley.url + '/admin');
-  await other.getByLabel('Email').fill(email);
-  await other.getByLabel('Password').fill(password);
-  await other.getByRole('button', { name: 'Sign in' }).click();
-  await other.getByRole('heading', { name: 'Bots' }).waitFor();
+  await signIn(other, parley, { email, password });
   return { context, page: other };
 }
 

@@ -223,3 +223,35 @@ export interface Delivery {
   payload: unknown;
   attempts_log?: { at: string; status: number; error: string; duration_ms: number; response: string }[];
 }
+
+// A bot's test case (evals::case_json): the question, what a good answer must do, and the latest run's result.
+export interface TestExpectations {
+  source: string | null; // a cited source's title or address contains this
+  text: string | null; // the answer contains this phrase
+  decline: boolean; // the bot declines (a fallback answer)
+}
+
+export interface TestResult {
+  passed: boolean;
+  failures: string[]; // the unmet expectations, described (empty when it passed)
+  answer: string;
+  mode: string;
+  sources: MessageSource[];
+  run_at: string;
+}
+
+export interface TestCase {
+  id: string;
+  question: string;
+  expectations: TestExpectations;
+  created_at: string;
+  last: TestResult | null; // null: never run
+}
+
+// One run of the suite (evals::run_json): each case with this run's result and whether it flipped since the last.
+export interface TestRun {
+  passed: number;
+  failed: number;
+  elapsed_ms: number;
+  cases: (Omit<TestResult, 'run_at'> & { id: string; previous: TestResult | null; changed: boolean })[];
+}

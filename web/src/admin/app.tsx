@@ -22,6 +22,7 @@ const Leads = lazyPage(() => import('./pages/leads').then((page) => page.Leads))
 const Playground = lazyPage(() => import('./pages/playground').then((page) => page.Playground));
 const Settings = lazyPage(() => import('./pages/settings').then((page) => page.Settings));
 const Sources = lazyPage(() => import('./pages/sources').then((page) => page.Sources));
+const Tests = lazyPage(() => import('./pages/tests').then((page) => page.Tests));
 const Team = lazyPage(() => import('./pages/team').then((page) => page.Team));
 const Webhooks = lazyPage(() => import('./pages/webhooks').then((page) => page.Webhooks));
 
@@ -61,6 +62,8 @@ export function App() {
   const route = useRoute();
   const [section, botId, tab, item] = route.path;
   const signedIn = session.state === 'signed-in' ? session.me : null;
+  // Owners and admins change bots' tests and webhooks; agents and viewers see what they are allowed to.
+  const manages = signedIn?.role === 'owner' || signedIn?.role === 'admin';
   const waiting = useWaitingVisitors(signedIn !== null && signedIn.role !== 'viewer');
   useEffect(() => {
     setUnauthorizedHandler(() => setSession({ state: 'signed-out' }));
@@ -128,7 +131,7 @@ export function App() {
                 ) : null,
               )
             : null}
-          {me.role === 'owner' || me.role === 'admin' ? link('webhooks', 'Webhooks', section === 'webhooks') : null}
+          {manages ? link('webhooks', 'Webhooks', section === 'webhooks') : null}
           {me.role === 'owner' ? link('team', 'Team', section === 'team') : null}
           {user ? link('account', 'Account', section === 'account') : null}
         </nav>
@@ -152,7 +155,7 @@ export function App() {
         ) : section === 'account' && user ? (
           <Account user={user} onChanged={signedInAs} />
         ) : section === 'bots' && botId ? (
-          <BotScreen botId={botId} tab={tab ?? 'settings'} item={item} />
+          <BotScreen botId={botId} tab={tab ?? 'settings'} item={item} manages={manages} />
         ) : (
           <Bots />
         )}
@@ -161,7 +164,7 @@ export function App() {
   );
 }
 
-function BotScreen({ botId, tab, item }: { botId: string; tab: string; item?: string }) {
+function BotScreen({ botId, tab, item, manages }: { botId: string; tab: string; item?: string; manages: boolean }) {
   const [bot, setBot] = useState<Bot | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -187,6 +190,8 @@ function BotScreen({ botId, tab, item }: { botId: string; tab: string; item?: st
         <KnowledgeHealth botId={bot.id} />
       ) : tab === 'playground' ? (
         <Playground botId={bot.id} />
+      ) : tab === 'tests' ? (
+        <Tests botId={bot.id} canEdit={manages} />
       ) : tab === 'conversations' ? (
         <Conversations botId={bot.id} conversationId={item} />
       ) : tab === 'leads' ? (
