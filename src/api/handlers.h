@@ -56,6 +56,7 @@ void register_lead_routes(http::Router& router, ApiContext& context);     // lea
 void register_support_routes(http::Router& router, ApiContext& context);  // handoff: inbox, claim, reply, live events
 void register_webhook_routes(http::Router& router, ApiContext& context);  // webhooks, deliveries, replay
 void register_openai_routes(http::Router& router, ApiContext& context);
+void register_metrics_routes(http::Router& router, ApiContext& context);  // GET /metrics (Prometheus)
 
 // The conversation filter of a request's query: q, mode, rating (up/down), from, to (YYYY-MM-DD, UTC), limit,
 // offset.

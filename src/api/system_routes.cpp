@@ -15,6 +15,9 @@ void register_system_routes(http::Router& router, ApiContext& context) {
     if (!status.ok()) return http::error_response(ErrorCode::unavailable, "the store is not available");
     return http::json_response(200, {{"status", "ready"}, {"store_schema", context.store().schema_version()}});
   });
+  // Load balancers must see a server that is shedding load as alive and ready.
+  router.exempt_from_shedding("GET", "/healthz");
+  router.exempt_from_shedding("GET", "/readyz");
   router.add("GET", "/demo", [&context](http::Request&) {
     if (context.options().demo_bot_id.empty()) {
       return http::error_response(ErrorCode::not_found, "no demo bot is configured (run `parley init --demo`)");

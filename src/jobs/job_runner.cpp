@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "metrics/metrics.h"
 
 namespace parley::jobs {
 namespace {
@@ -170,6 +171,11 @@ store::Job JobRunner::execute(store::Job job) {
     return {};
   });
   if (!recorded.ok()) spdlog::error("jobs: cannot record the end of {}: {}", job.id, recorded.error().message);
+  if (!final_state.id.empty()) {
+    static auto& ended = metrics::registry().counter(
+        "parley_job_runs_total", "Job runs that ended, by kind and the state they left the job in", {"kind", "state"});
+    ended.labels({job.kind, store::job_state_name(final_state.state)}).add();
+  }
   return final_state.id.empty() ? context.job() : final_state;
 }
 

@@ -229,7 +229,7 @@ void Sink::add(std::string_view name, std::string_view help, Type type,
   if (values.size() != it->second.label_names.size()) {
     throw std::logic_error("collected metric " + std::string(name) + " with differing labels");
   }
-  it->second.samples.emplace_back(std::move(values), value);
+  it->second.samples.emplace(std::move(values), value);
 }
 
 Collection& Collection::operator=(Collection&& other) noexcept {

@@ -160,7 +160,8 @@ class Family final : public FamilyBase {
 };
 
 // What a collector emits at scrape time; samples of one name may come from several collectors (one per provider,
-// say) and are written together under one header.
+// say) and are written together under one header. Of two samples with the same name and labels (two generations of
+// one provider during a configuration reload) the first is kept, so that a scrape never holds a duplicate.
 class Sink {
  public:
   void gauge(std::string_view name, std::string_view help, std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
@@ -178,7 +179,7 @@ class Sink {
     std::string help;
     Type type = Type::gauge;
     std::vector<std::string> label_names;
-    std::vector<std::pair<std::vector<std::string>, double>> samples;
+    std::map<std::vector<std::string>, double> samples;
   };
   void add(std::string_view name, std::string_view help, Type type,
            std::initializer_list<std::pair<std::string_view, std::string_view>> labels, double value);

@@ -156,6 +156,12 @@ class ReadTx {
   virtual Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
   // Money spent on generations since `since`: one bot's when bot_id is not empty, else the whole scope's.
   virtual Result<double> spend_since(std::string_view bot_id, std::int64_t since) = 0;
+
+  // ---- Operations (GET /metrics), system scope only ----
+  // How many jobs of the whole instance are in each state.
+  virtual Result<std::map<std::string, std::int64_t>> job_state_counts() = 0;
+  // Deliveries waiting to be sent, per channel, with the creation time of the oldest.
+  virtual Result<std::vector<OutboxBacklog>> outbox_backlog() = 0;
 };
 
 class WriteTx : public ReadTx {

@@ -355,6 +355,10 @@ CREATE INDEX generations_workspace_time ON generations(workspace_id, created_at)
 CREATE INDEX generations_bot_time ON generations(bot_id, created_at);
 CREATE INDEX generations_message ON generations(message_id);
 )sql"},
+    // Issue 19 (versions 190-199): the request a delivery's event came from, so that its logs and its POST carry it.
+    Migration{190, R"sql(
+ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 // FTS5 merges a level's segments once `automerge` of them exist (default 4). At 8, ingestion spends about a

@@ -2,6 +2,7 @@
 // time anyway, and queuing in-process is cheaper than busy-waiting), and a pool of reader connections that run
 // concurrently with it thanks to WAL.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <limits>
@@ -21,6 +22,7 @@
 #include "store/sqlite/fts_rank.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
+#include "store/store_metrics.h"
 
 namespace parley::store {
 namespace sqlite {
@@ -353,7 +355,7 @@ Webhook read_webhook(const Statement& row) {
 constexpr std::string_view kDeliveryColumns =
     "d.id, d.workspace_id, d.bot_id, d.channel, COALESCE(d.webhook_id, ''), d.target, d.format, d.event_id, "
     "d.event_type, d.payload, d.state, d.attempts, d.next_attempt_at, d.expires_at, d.lease_owner, d.lease_expires_at, "
-    "d.last_status, d.last_error, d.created_at, d.delivered_at";
+    "d.last_status, d.last_error, d.created_at, d.delivered_at, d.request_id";
 Delivery read_delivery(const Statement& row) {
   Delivery delivery;
   delivery.id = row.integer(0);
@@ -376,6 +378,7 @@ Delivery read_delivery(const Statement& row) {
   delivery.last_error = row.text(17);
   delivery.created_at = row.integer(18);
   delivery.delivered_at = row.optional_integer(19);
+  delivery.request_id = row.text(20);
   return delivery;
 }
 
@@ -707,6 +710,26 @@ class SqliteTx final : public WriteTx {
     stmt.bind(":bot", bot_id).bind(":since", since);
     stmt.step();
     return stmt.real(0);
+  }
+
+  // Instance-wide operations figures for GET /metrics: indexed counts (jobs_claim, deliveries_due), no scope filter.
+  Result<std::map<std::string, std::int64_t>> job_state_counts() override {
+    if (!scope_.is_system()) return make_error(ErrorCode::forbidden, "operations figures belong to the system scope");
+    auto stmt = db_.prepare("SELECT state, count(*) FROM jobs GROUP BY state");
+    std::map<std::string, std::int64_t> counts;
+    while (stmt.step()) counts[stmt.text(0)] = stmt.integer(1);
+    return counts;
+  }
+
+  Result<std::vector<OutboxBacklog>> outbox_backlog() override {
+    if (!scope_.is_system()) return make_error(ErrorCode::forbidden, "operations figures belong to the system scope");
+    auto stmt = db_.prepare(
+        "SELECT b.channel, b.pending, (SELECT created_at FROM deliveries WHERE id = b.oldest) FROM "
+        "(SELECT channel, count(*) AS pending, min(id) AS oldest FROM deliveries WHERE state = 'pending' "
+        "GROUP BY channel) b");
+    std::vector<OutboxBacklog> backlog;
+    while (stmt.step()) backlog.push_back({stmt.text(0), stmt.integer(1), stmt.integer(2)});
+    return backlog;
   }
 
   Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override {
@@ -1454,11 +1477,11 @@ class SqliteTx final : public WriteTx {
     Delivery stored = delivery;
     stored.created_at = unix_millis();
     db_.prepare("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, event_type, "
-                "payload, state, next_attempt_at, expires_at, created_at) "
-                "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?)")
+                "payload, state, next_attempt_at, expires_at, created_at, request_id) "
+                "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)")
         .bind_positional(stored.workspace_id, stored.bot_id, stored.channel, stored.webhook_id, stored.target,
                          stored.format, stored.event_id, stored.event_type, stored.payload, stored.next_attempt_at,
-                         stored.expires_at, stored.created_at)
+                         stored.expires_at, stored.created_at, stored.request_id)
         .run();
     stored.id = db_.last_insert_rowid();
     stored.state = "pending";
@@ -1478,8 +1501,8 @@ class SqliteTx final : public WriteTx {
       std::vector<Delivery> rows;
       while (stmt.step()) {
         Delivery delivery = read_delivery(stmt);
-        delivery.target = stmt.text(20);
-        delivery.secret = stmt.text(21);
+        delivery.target = stmt.text(21);
+        delivery.secret = stmt.text(22);
         rows.push_back(std::move(delivery));
       }
       return rows;
@@ -1740,6 +1763,11 @@ Error to_error(const SqliteError& error) {
   }
   if (primary == SQLITE_CONSTRAINT) return make_error(ErrorCode::conflict, error.what());
   if (primary == SQLITE_FULL) return make_error(ErrorCode::unavailable, "the disk is full");
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    // Never an answer from damaged pages: the request fails, and the operator is told where to look.
+    spdlog::error("store: the database is damaged ({}); run `parley doctor` and restore a backup", error.what());
+    return make_error(ErrorCode::unavailable, "the store is damaged; the operator has been alerted");
+  }
   return make_error(ErrorCode::internal, error.what());
 }
 
@@ -1805,15 +1833,26 @@ class SqliteStore final : public Store {
   }
 
   Status read(const Scope& scope, const std::function<Status(ReadTx&)>& work) override {
+    StoreMetrics& metrics = store_metrics();
+    const auto asked = std::chrono::steady_clock::now();
     std::unique_ptr<Connection> db = take_reader();
+    const auto taken = std::chrono::steady_clock::now();
+    metrics.reader_wait.observe(seconds_between(asked, taken));
     Status status = run_transaction(*db, "BEGIN", scope, [&](SqliteTx& tx) { return work(tx); });
     give_back_reader(std::move(db));
+    metrics.read_transaction.observe(seconds_between(taken, std::chrono::steady_clock::now()));
     return status;
   }
 
   Status write(const Scope& scope, const std::function<Status(WriteTx&)>& work) override {
+    StoreMetrics& metrics = store_metrics();
+    const auto asked = std::chrono::steady_clock::now();
     std::lock_guard lock(writer_mutex_);
-    return run_transaction(writer_, "BEGIN IMMEDIATE", scope, [&](SqliteTx& tx) { return work(tx); });
+    const auto taken = std::chrono::steady_clock::now();
+    metrics.writer_wait.observe(seconds_between(asked, taken));
+    Status status = run_transaction(writer_, "BEGIN IMMEDIATE", scope, [&](SqliteTx& tx) { return work(tx); });
+    metrics.write_transaction.observe(seconds_between(taken, std::chrono::steady_clock::now()));
+    return status;
   }
 
   int schema_version() const override { return schema_version_; }
@@ -1840,6 +1879,10 @@ class SqliteStore final : public Store {
       spdlog::error("store: unexpected error: {}", error.what());
       return make_error(ErrorCode::internal, "store error");
     }
+  }
+
+  static double seconds_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+    return std::chrono::duration<double>(to - from).count();
   }
 
   static int after_commit(void* checkpointer, sqlite3* db, const char* /*schema*/, int log_frames) {
