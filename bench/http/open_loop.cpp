@@ -10,6 +10,7 @@
 // and then runs each multiplier of it; otherwise each --rates entry. Per phase it prints one RESULT line: offered
 // and achieved rates, answered (200), shed (503), other statuses, timeouts, and the admitted and shed latencies.
 #include <algorithm>
+#include <utility>
 #include <chrono>
 #include <cstdio>
 #include <deque>

@@ -214,7 +214,7 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
                        ComposedAnswer answer, GenerationSummary summary) {
     boost::asio::post(recorder_, [this, bot, request, started, events, cancellation, request_id, answer = std::move(answer),
                                   summary = std::move(summary)]() mutable {
-      const RequestScope scope(request_id);
+      const RequestScope logged_as(request_id);
       ChatReply generated;
       generated.answer = std::move(answer);
       generated.generation = std::move(summary);

@@ -87,10 +87,14 @@ Status create_backup(const Globals& globals, const fs::path& file, bool force, b
   std::error_code ignored;
   fs::remove(partial, ignored);
   fs::remove(copy, ignored);
-  const auto cleanup = [&] {
-    fs::remove(partial, ignored);
-    fs::remove(copy, ignored);
-  };
+  // Whatever way this ends, no half-written file stays behind.
+  struct Leftovers {
+    std::vector<fs::path> paths;
+    ~Leftovers() {
+      std::error_code failed;
+      for (const auto& path : paths) fs::remove(path, failed);
+    }
+  } leftovers{{partial, copy}};
   const Interruption interruption;
   const double database_mb = megabytes(static_cast<double>(fs::file_size(db)));
   Progress progress("backup", "MB", database_mb, progress_style_for(stderr, quiet));
@@ -102,7 +106,6 @@ Status create_backup(const Globals& globals, const fs::path& file, bool force, b
     return !Interruption::requested();
   });
   if (!copied.ok()) {
-    cleanup();
     if (Interruption::requested()) {
       return make_error(ErrorCode::unavailable, "interrupted: no backup was written (" + file.string() + " is unchanged)");
     }
@@ -133,7 +136,6 @@ Status create_backup(const Globals& globals, const fs::path& file, bool force, b
   int error_code = 0;
   ZipArchive archive(zip_open(partial.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error_code));
   if (!archive) {
-    cleanup();
     return make_error(ErrorCode::unavailable, "cannot create " + partial.string() + " (libzip error " + std::to_string(error_code) + ")");
   }
   const auto add_buffer = [&](const char* name, const std::string& text) -> Status {
@@ -158,7 +160,6 @@ Status create_backup(const Globals& globals, const fs::path& file, bool force, b
     }
   }
   if (!added.ok()) {
-    cleanup();
     return added;
   }
   ZipProgress zip_progress{&progress, copy_mb, copy_mb};
@@ -173,7 +174,6 @@ Status create_backup(const Globals& globals, const fs::path& file, bool force, b
       archive.get(), [](zip_t*, void*) { return Interruption::requested() ? 1 : 0; }, nullptr, nullptr);
   if (zip_close(archive.get()) < 0) {
     const std::string why = zip_error_text(archive.get());
-    cleanup();
     if (Interruption::requested()) {
       return make_error(ErrorCode::unavailable, "interrupted: no backup was written (" + file.string() + " is unchanged)");
     }

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -61,6 +62,8 @@ std::function<void()> command_action(Globals& globals, std::function<Status()> b
 }
 
 int run(int argc, char** argv) {
+  // Logs on stderr: stdout is for what commands print (results, --json, the server's banner).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("parley"));
   CLI::App app{"Parley: your own AI chatbot, built from your own content"};
   app.require_subcommand(1);
   Globals globals;

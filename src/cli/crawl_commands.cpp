@@ -116,9 +116,8 @@ Status run_here(const Globals& globals, store::Store& store, const store::Scope&
   crawl::register_crawl_jobs(runner, crawler);
   const Interruption interruption;
   CrawlWatcher watcher(store, scope, queued, json);
-  auto ran = runner.run_job(scope, queued.id);
+  PARLEY_ASSIGN_OR_RETURN(const store::Job job, runner.run_job(scope, queued.id));
   watcher.finish();
-  PARLEY_ASSIGN_OR_RETURN(const store::Job job, std::move(ran));
   std::optional<store::Source> source;
   std::vector<store::CrawlPage> notable;
   PARLEY_TRY(store.read(scope, [&](store::ReadTx& tx) -> Status {

@@ -30,8 +30,10 @@ using Json = nlohmann::json;
 enum class Verdict { ok, warn, fail };
 
 struct Finding {
+  explicit Finding(std::string name, Verdict result = Verdict::ok, std::string what = {})
+      : check(std::move(name)), verdict(result), detail(std::move(what)) {}
   std::string check;
-  Verdict verdict = Verdict::ok;
+  Verdict verdict;
   std::string detail;
   std::vector<std::string> lines;  // more detail, one per line
   std::string fix;                 // what to do, when not ok
@@ -49,7 +51,7 @@ std::string_view verdict_name(Verdict verdict) {
 std::string megabytes_text(double bytes) { return std::to_string(static_cast<long long>(bytes / 1e6)) + " MB"; }
 
 Finding check_config(const fs::path& data_dir, const Result<Config>& config) {
-  Finding finding{"configuration"};
+  Finding finding("configuration");
   const fs::path path = config_path(data_dir);
   if (!config.ok()) {
     finding.verdict = Verdict::fail;
@@ -83,7 +85,7 @@ Finding check_config(const fs::path& data_dir, const Result<Config>& config) {
 }
 
 Finding check_data_folder(const fs::path& data_dir) {
-  Finding finding{"data folder", Verdict::ok, fs::absolute(data_dir).string()};
+  Finding finding("data folder", Verdict::ok, fs::absolute(data_dir).string());
   if (!fs::is_directory(data_dir)) {
     finding.verdict = Verdict::fail;
     finding.detail = data_dir.string() + " does not exist";
@@ -97,7 +99,7 @@ Finding check_data_folder(const fs::path& data_dir) {
 }
 
 Finding check_store(const fs::path& data_dir, bool full) {
-  Finding finding{"database"};
+  Finding finding("database");
   const fs::path db = database_path(data_dir);
   if (!fs::exists(db)) {
     finding.verdict = Verdict::fail;
@@ -131,7 +133,7 @@ Finding check_store(const fs::path& data_dir, bool full) {
 
 void check_model(std::vector<Finding>& findings, const std::string& what, const std::string& path, const std::string& sha256) {
   if (path.empty()) return;
-  Finding finding{what, Verdict::ok, path};
+  Finding finding(what, Verdict::ok, path);
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   if (!in || !in.read(magic, 4)) {
@@ -161,7 +163,7 @@ void check_model(std::vector<Finding>& findings, const std::string& what, const 
 }
 
 Finding check_disk(const fs::path& data_dir) {
-  Finding finding{"disk space"};
+  Finding finding("disk space");
   struct statvfs stats {};
   if (::statvfs(fs::exists(data_dir) ? data_dir.c_str() : ".", &stats) != 0) {
     finding.verdict = Verdict::warn;
@@ -210,7 +212,7 @@ std::optional<bool> parley_answers(const std::string& host, int port) {
 }
 
 Finding check_port(const Config& config) {
-  Finding finding{"listening address"};
+  Finding finding("listening address");
   const std::string where = config.host + ":" + std::to_string(config.port);
   const auto answered = parley_answers(config.host, config.port);
   if (answered && *answered) {

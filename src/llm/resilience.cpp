@@ -192,7 +192,7 @@ ResilientProvider::ResilientProvider(std::shared_ptr<Provider> inner, Resilience
     sink.gauge("parley_model_average_generation_seconds", "Moving average of the provider's generation time",
                {{"provider", provider}}, average_ms / 1000.0);
     const auto state = breaker_.state();
-    for (const auto [name, value] : {std::pair{"closed", CircuitBreaker::State::closed},
+    for (const auto& [name, value] : {std::pair{"closed", CircuitBreaker::State::closed},
                                      std::pair{"open", CircuitBreaker::State::open},
                                      std::pair{"half_open", CircuitBreaker::State::half_open}}) {
       sink.gauge("parley_provider_breaker_state", "1 for the circuit breaker's current state",

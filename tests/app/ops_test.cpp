@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <pty.h>
+#include <sys/wait.h>
+
 #include <atomic>
 #include <fstream>
 #include <mutex>
@@ -58,7 +61,7 @@ class OpsTest : public ::testing::Test {
     server = std::make_unique<testing::BackgroundProcess>(args);
     const std::string banner = server->wait_for_output("/metrics", std::chrono::seconds(30));
     std::smatch match;
-    EXPECT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)"))) << banner << server->stderr_text();
+    EXPECT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)"))) << banner;
     return match.empty() ? 0 : static_cast<unsigned short>(std::stoi(match[1]));
   }
 
@@ -201,7 +204,15 @@ TEST_F(OpsTest, ADamagedBackupIsRefused) {
   EXPECT_THAT(not_a_backup.err, HasSubstr("not a readable backup"));
 }
 
+// A port nobody listens on (another engineer's server may hold 8080).
+unsigned short free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
 TEST_F(OpsTest, DoctorNamesACorruptPageAndTheServerRefusesToServeIt) {
+  testing::set_config(data(), "server", "port", std::to_string(free_port()));
   const auto healthy = parley({"doctor"});
   EXPECT_EQ(healthy.exit_code, 0) << healthy.out;
   EXPECT_THAT(healthy.out, HasSubstr("ok    database"));
@@ -393,6 +404,63 @@ TEST_F(OpsTest, JsonLogsCarryTheRequestIdOfTheTurnToItsWebhooks) {
   }
   EXPECT_GT(parsed, 2);  // at least the signal and the stop
   EXPECT_TRUE(found) << log;
+}
+
+// On a terminal, long commands draw a bar in place (carriage returns) with counts, rate and time left.
+TEST_F(OpsTest, OnATerminalTheBackupDrawsAProgressBar) {
+  const std::string file = dir_.file("tty-backup.zip");
+  int terminal = -1;
+  const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(PARLEY_BINARY, PARLEY_BINARY, "--data", data().c_str(), "backup", "create", file.c_str(), nullptr);
+    ::_exit(127);
+  }
+  std::string screen;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(terminal, buffer, sizeof buffer)) > 0;) screen.append(buffer, static_cast<std::size_t>(n));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(terminal);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << screen;
+  EXPECT_THAT(screen, HasSubstr("\rbackup  "));  // redrawn in place
+  EXPECT_THAT(screen, HasSubstr(" MB"));
+  EXPECT_THAT(screen, HasSubstr("wrote " + file));
+  EXPECT_TRUE(std::filesystem::exists(file));
+}
+
+// Ctrl-C while adding a folder: the batch being written finishes, the command says what was kept, and running it
+// again adds the rest (what is there is skipped as unchanged).
+TEST_F(OpsTest, CtrlCWhileAddingAFolderKeepsWhatWasAddedAndSaysSo) {
+  const auto folder = dir_.path() / "many";
+  std::filesystem::create_directories(folder);
+  for (int d = 0; d < 400; ++d) {
+    std::ofstream(folder / ("note-" + std::to_string(d) + ".md"))
+        << "# Note " << d << "\n\nThe answer to question " << d << " is in section " << d * 7 << " of the manual.\n";
+  }
+  const auto created = parley({"bot", "create", "--name", "Notes"});
+  const std::string bot = created.out.substr(0, created.out.find('\n'));
+  testing::BackgroundProcess adding({PARLEY_BINARY, "--data", data(), "source", "add", "--bot", bot, folder.string()});
+  const std::string first = adding.wait_for_output("added ", std::chrono::seconds(60));
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(adding.stop(SIGINT), 1);
+  const std::string said = adding.stderr_text();
+  EXPECT_THAT(said, HasSubstr("interrupted: "));
+  EXPECT_THAT(said, HasSubstr("are kept"));
+  std::smatch kept;
+  ASSERT_TRUE(std::regex_search(said, kept, std::regex("interrupted: (\\d+) of 400 file")));
+  const int documents = std::stoi(run_process({"/usr/bin/sqlite3", data() + "/parley.db",
+                                               "SELECT count(*) FROM documents d JOIN sources s ON s.id = d.source_id "
+                                               "WHERE s.bot_id = '" + bot + "';"}).out);
+  EXPECT_EQ(documents, std::stoi(kept[1]));
+  EXPECT_LT(documents, 400);
+  const auto again = parley({"source", "add", "--bot", bot, "--quiet", folder.string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 400);
+  const std::string unchanged = "unchanged ";
+  std::size_t skipped = 0;
+  for (std::size_t at = 0; (at = again.out.find(unchanged, at)) != std::string::npos; at += unchanged.size()) ++skipped;
+  EXPECT_EQ(skipped, static_cast<std::size_t>(documents));
 }
 
 }  // namespace
