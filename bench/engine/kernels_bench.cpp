@@ -39,14 +39,28 @@ Operands make_operands(TensorType type, int64_t n, int64_t rows, int64_t acts) {
   return o;
 }
 
-void gemm(benchmark::State& state, kernels::Isa isa, TensorType type, int64_t acts) {
+// `interleaved`: the weights rearranged at load (quants.h) and the set's kernel for that layout.
+void gemm(benchmark::State& state, kernels::Isa isa, TensorType type, int64_t acts, bool interleaved) {
   if (!kernels::isa_supported(isa)) {
     state.SkipWithError("instruction set not supported");
     return;
   }
+  const auto& set = kernels::kernels_for(isa);
+  if (interleaved && set.gemm_interleaved[static_cast<int>(type)] == nullptr) {
+    state.SkipWithError("no interleaved kernel for this type");
+    return;
+  }
   const int64_t n = 1024, rows = 256;
   auto o = make_operands(type, n, rows, acts);
-  const auto fn = kernels::kernels_for(isa).gemm[static_cast<int>(type)];
+  if (interleaved) {
+    const int64_t group = interleaved_group_rows(type);
+    std::vector<uint8_t> scratch(o.w_stride * static_cast<std::size_t>(group));
+    for (int64_t r = 0; r < rows; r += group) {
+      interleave_rows(type, o.weights.data() + static_cast<std::size_t>(r) * o.w_stride,
+                      n / tensor_type_traits(type).block_elements, scratch.data());
+    }
+  }
+  const auto fn = interleaved ? set.gemm_interleaved[static_cast<int>(type)] : set.gemm[static_cast<int>(type)];
   for (auto _ : state) {
     fn(n, o.weights.data(), o.w_stride, rows, o.activations.data(), o.a_stride, acts, o.out.data(),
        static_cast<std::size_t>(rows));
@@ -62,10 +76,15 @@ void register_all() {
   for (auto isa : {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512}) {
     for (auto type : {TensorType::f16, TensorType::bf16, TensorType::q8_0, TensorType::q4_0, TensorType::q4_1,
                       TensorType::q5_0, TensorType::q5_1, TensorType::q4_k, TensorType::q5_k, TensorType::q6_k}) {
-      for (int64_t acts : {1, 4, 8, 64, 128}) {
-        const std::string name = "gemm/" + std::string(kernels::isa_name(isa)) + "/" +
-                                 std::string(tensor_type_name(type)) + "/acts:" + std::to_string(acts);
-        benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) { gemm(state, isa, type, acts); });
+      for (bool interleaved : {false, true}) {
+        if (interleaved && (isa != kernels::Isa::avx512 || interleaved_group_rows(type) == 0)) continue;
+        for (int64_t acts : {1, 4, 8, 64, 128}) {
+          const std::string name = "gemm/" + std::string(kernels::isa_name(isa)) + "/" +
+                                   std::string(tensor_type_name(type)) + (interleaved ? "-interleaved" : "") +
+                                   "/acts:" + std::to_string(acts);
+          benchmark::RegisterBenchmark(name.c_str(),
+                                       [=](benchmark::State& state) { gemm(state, isa, type, acts, interleaved); });
+        }
       }
     }
   }

@@ -5,11 +5,16 @@ Each set is ingested through the CLI (`parley init`, `parley bot create`, `parle
 folder and every question is asked with `parley ask --batch` (the same retrieval and answer code as the chat
 endpoint). Reported per set: hit@1, hit@3, hit@5 and MRR of the gold FAQ entry / manual section among the answer's
 `sources`, the answer modes, and for covid-vaccine-faq the share of unanswerable questions declined (mode
-`fallback`) and of answerable ones answered.
+`fallback`) and of answerable ones answered (labels: `validation.corrected.derived.csv`). covidqa-papers (98 whole
+papers, one document each) scores the gold paper's rank among the distinct documents of the sources and span@3: the
+expert's answer text, case, punctuation and spacing folded, inside the answer or the first three sources' snippets.
+postgresql-manual is the held-out manual of `bench/eval/heldout/` (Debian's postgresql-doc-15, installed separately):
+gold pages among the sources, on-topic questions answered and off-topic ones declined.
 
 Usage: bench/eval/answer_quality.py [--parley build/src/app/parley] [--shared ../shared] [--json OUT]
-                                    [--sets emanual-s10,deepset-covid-faq,covid-vaccine-faq] [--show-misses N]
-                                    [--answer-threshold T] [--dump OUT]
+                                    [--sets emanual-s10,deepset-covid-faq,covid-vaccine-faq,covidqa-papers,
+                                            postgresql-manual] [--show-misses N]
+                                    [--answer-threshold T] [--max-sources N] [--dump OUT]
 
 --answer-threshold sets the bots' answer_threshold (e.g. 0 to see every question's evidence whatever its
 confidence); --dump writes, per set, each question's confidence, mode and gold rank (None when missed), and whether
@@ -19,6 +24,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +32,8 @@ import tempfile
 
 # Set from --answer-threshold: the bots' answer_threshold setting, or None for the default.
 ANSWER_THRESHOLD = None
+# Set from --max-sources: the bots' max_sources setting, or None for the default.
+MAX_SOURCES = None
 # Filled per set for --dump: [{"confidence", "mode", "rank", "answerable"}].
 DUMP = {}
 
@@ -41,11 +49,11 @@ def make_bot(parley, data, name, files):
     run(parley, data, "init")
     bot = run(parley, data, "bot", "create", "--name", name).strip()
     run(parley, data, "source", "add", "--bot", bot, *files)
-    if ANSWER_THRESHOLD is not None:
-        # The CLI has no option for bot settings, so the setting is written into the bot's row directly.
-        with sqlite3.connect(os.path.join(data, "parley.db")) as db:
-            db.execute("UPDATE bots SET settings = json_set(settings, '$.answer_threshold', ?) WHERE id = ?",
-                       (ANSWER_THRESHOLD, bot))
+    # The CLI has no option for bot settings, so settings are written into the bot's row directly.
+    for key, value in (("answer_threshold", ANSWER_THRESHOLD), ("max_sources", MAX_SOURCES)):
+        if value is not None:
+            with sqlite3.connect(os.path.join(data, "parley.db")) as db:
+                db.execute(f"UPDATE bots SET settings = json_set(settings, '$.{key}', ?) WHERE id = ?", (value, bot))
     return bot
 
 
@@ -145,7 +153,7 @@ def covid_vaccine(parley, shared, work, show_misses):
     for row in csv.DictReader(open(faq_file)):
         ids_by_question.setdefault(" ".join(row["Question"].split()), set()).add(row["ID"])
     questions, golds = [], []
-    for row in csv.DictReader(open(os.path.join(root, "validation.csv"))):
+    for row in csv.DictReader(open(os.path.join(root, "validation.corrected.derived.csv"))):
         questions.append(row["Question"])
         golds.append(set(x.strip() for x in row["Answer"].split(",")))
     answers = ask_all(parley, data, bot, questions)
@@ -183,7 +191,117 @@ def covid_vaccine(parley, shared, work, show_misses):
     return stats
 
 
-SETS = {"emanual-s10": emanual, "deepset-covid-faq": deepset, "covid-vaccine-faq": covid_vaccine}
+def fold_span(text):
+    """Case, punctuation and spacing folded, for span@3."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def distinct_documents(answer, key):
+    """The sources' documents in order, each once."""
+    seen = []
+    for source in answer.get("sources", []):
+        document = key(source)
+        if document not in seen:
+            seen.append(document)
+    return seen
+
+
+def covidqa_papers(parley, shared, work, show_misses):
+    root = os.path.join(shared, "eval", "covidqa-papers")
+    corpus = json.load(open(os.path.join(root, "covidqa.json")))["data"]
+    folder = os.path.join(work, "papers")
+    os.makedirs(folder)
+    questions, golds, spans = [], [], []
+    for paper in corpus:
+        paragraph = paper["paragraphs"][0]
+        document = str(paragraph["document_id"])
+        title, _, body = paragraph["context"].partition("\n")
+        # One whole paper per document, as a user would upload it: its first line is its title.
+        with open(os.path.join(folder, document + ".md"), "w") as out:
+            out.write(f"---\ntitle: {json.dumps(title.strip())}\n---\n\n{body}")
+        for qa in paragraph["qas"]:
+            questions.append(qa["question"])
+            golds.append(document)
+            spans.append(fold_span(qa["answers"][0]["text"]))
+    data = os.path.join(work, "papers-data")
+    bot = make_bot(parley, data, "COVID papers", [folder])
+    answers = ask_all(parley, data, bot, questions)
+    key = lambda s: os.path.splitext(s.get("url", ""))[0]
+    ranks = []
+    span_hits = 0
+    for answer, gold, span in zip(answers, golds, spans):
+        documents = distinct_documents(answer, key)
+        ranks.append(documents.index(gold) + 1 if gold in documents else None)
+        shown = [answer.get("answer", "")] + [s.get("snippet", "") for s in answer.get("sources", [])[:3]]
+        span_hits += any(span and span in fold_span(text) for text in shown)
+    DUMP["covidqa-papers"] = [{"confidence": a.get("confidence", 0), "mode": a.get("mode"), "rank": r,
+                               "answerable": True} for a, r in zip(answers, ranks)]
+    n = len(ranks)
+    if show_misses:
+        for q, a, r in [(q, a, r) for q, a, r in zip(questions, answers, ranks) if r != 1][:show_misses]:
+            top = a.get("sources", [{}])[0].get("title", "-") if a.get("sources") else "-"
+            print(f"  miss [covidqa-papers] {q!r} -> {a.get('mode')} top={top!r}", file=sys.stderr)
+    return {
+        "questions": n,
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
+        "hit@5": sum(1 for r in ranks if r and r <= 5) / n,
+        "mrr": sum(1 / r for r in ranks if r) / n,
+        "span@3": span_hits / n,
+        "answered": sum(1 for a in answers if a.get("mode") != "fallback") / n,
+    }
+
+
+# The held-out manual: Debian's postgresql-doc-15, read where the package installs it.
+POSTGRESQL_HTML = "/usr/share/doc/postgresql-doc-15/html"
+
+
+def postgresql_manual(parley, shared, work, show_misses):
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "heldout")
+    if not os.path.isdir(POSTGRESQL_HTML):
+        sys.exit(f"{POSTGRESQL_HTML} is missing: apt-get install postgresql-doc-15")
+    data = os.path.join(work, "manual")
+    pages = sorted(os.path.join(POSTGRESQL_HTML, name) for name in os.listdir(POSTGRESQL_HTML) if name.endswith(".html"))
+    bot = make_bot(parley, data, "PostgreSQL manual", pages)
+    rows = list(csv.DictReader(open(os.path.join(here, "postgresql-15-questions.csv"))))
+    questions = [row["question"] for row in rows]
+    golds = [set(row["gold_pages"].split(";")) for row in rows]
+    off_topic = [line.strip() for line in open(os.path.join(here, "postgresql-15-off-topic.txt")) if line.strip()]
+    answers = ask_all(parley, data, bot, questions + off_topic)
+    on, off = answers[:len(questions)], answers[len(questions):]
+    key = lambda s: os.path.splitext(os.path.basename(s.get("url", "")))[0]
+    ranks = []
+    for answer, gold in zip(on, golds):
+        documents = distinct_documents(answer, key)
+        ranks.append(next((i + 1 for i, d in enumerate(documents) if d in gold), None))
+    DUMP["postgresql-manual"] = (
+        [{"confidence": a.get("confidence", 0), "mode": a.get("mode"), "rank": r, "answerable": True}
+         for a, r in zip(on, ranks)] +
+        [{"confidence": a.get("confidence", 0), "mode": a.get("mode"), "rank": None, "answerable": False}
+         for a in off])
+    if show_misses:
+        for q, a, r in [(q, a, r) for q, a, r in zip(questions, on, ranks) if r != 1][:show_misses]:
+            tops = [key(s) for s in a.get("sources", [])]
+            print(f"  miss [postgresql-manual] {q!r} -> {a.get('mode')} {a.get('confidence', 0):.2f} top={tops}",
+                  file=sys.stderr)
+        for q, a in [(q, a) for q, a in zip(off_topic, off) if a.get("mode") != "fallback"][:show_misses]:
+            print(f"  answered off-topic [postgresql-manual] {q!r} -> {a.get('confidence', 0):.2f} "
+                  f"{a.get('text', '')[:80]!r}", file=sys.stderr)
+    n = len(ranks)
+    return {
+        "questions": n,
+        "off_topic": len(off),
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
+        "hit@5": sum(1 for r in ranks if r and r <= 5) / n,
+        "mrr": sum(1 / r for r in ranks if r) / n,
+        "answered_on_topic": sum(1 for a in on if a.get("mode") != "fallback") / n,
+        "declined_off_topic": sum(1 for a in off if a.get("mode") == "fallback") / len(off),
+    }
+
+
+SETS = {"emanual-s10": emanual, "deepset-covid-faq": deepset, "covid-vaccine-faq": covid_vaccine,
+        "covidqa-papers": covidqa_papers, "postgresql-manual": postgresql_manual}
 
 
 def main():
@@ -196,10 +314,12 @@ def main():
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--show-misses", type=int, default=0)
     parser.add_argument("--answer-threshold", type=float)
+    parser.add_argument("--max-sources", type=int)
     parser.add_argument("--dump", help="write per-question confidence and gold rank to this file")
     args = parser.parse_args()
-    global ANSWER_THRESHOLD
+    global ANSWER_THRESHOLD, MAX_SOURCES
     ANSWER_THRESHOLD = args.answer_threshold
+    MAX_SOURCES = args.max_sources
     results = {}
     with tempfile.TemporaryDirectory(prefix="parley-eval-") as work:
         for name in args.sets.split(","):

@@ -2,9 +2,11 @@
 // (ingest::prepare_document): how many chunks of ordinary documents the screen flags (each is a false flag, left
 // out of answers under the default policy), which ones, and what screening costs next to the rest of ingestion.
 //
-//   ingest_screen_eval [--html-sections FILE.json]... [--file FILE]...
+//   ingest_screen_eval [--html-sections FILE.json]... [--squad-papers FILE.json]... [--file FILE]...
 //     --html-sections: a JSON object of sections, each {"title", "html": [strings]} (the S10 manual corpus); each
 //                      section is ingested as one HTML page
+//     --squad-papers:  a SQuAD-style JSON file whose paragraphs are whole documents (covidqa-papers), each ingested
+//                      as one plain-text document
 //     --file:          a document of any supported format (a CSV of questions and answers, a PDF, ...)
 #include <chrono>
 #include <cstdio>
@@ -52,7 +54,7 @@ void ingest(const std::string& name, const std::string& content_type, const std:
     ++totals.chunks;
     const std::string text = chunk.chunk.title + "\n" + chunk.chunk.heading_path + "\n" + chunk.chunk.text;
     const auto screened = Clock::now();
-    (void)guard::check_injection(text);
+    (void)guard::check_injection(text, guard::ScreenedText::content);
     totals.screen_seconds += std::chrono::duration<double>(Clock::now() - screened).count();
     if (store::flagged_as_injection(chunk.chunk)) {
       ++totals.flagged;
@@ -76,6 +78,14 @@ int main(int argc, char** argv) {
         std::string html = "<html><head><title>" + it.value().value("title", it.key()) + "</title></head><body>";
         for (const auto& part : it.value()["html"]) html += part.get<std::string>();
         ingest(it.key() + ".html", "text/html", html + "</body></html>", totals);
+      }
+    } else if (flag == "--squad-papers") {
+      const auto squad = nlohmann::json::parse(read_file(path));
+      int paper = 0;
+      for (const auto& article : squad["data"]) {
+        for (const auto& paragraph : article["paragraphs"]) {
+          ingest("paper-" + std::to_string(++paper) + ".txt", "text/plain", paragraph["context"].get<std::string>(), totals);
+        }
       }
     } else if (flag == "--file") {
       ingest(path.substr(path.find_last_of('/') + 1), "", read_file(path), totals);

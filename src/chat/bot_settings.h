@@ -18,7 +18,7 @@ struct BotSettings {
   double faq_threshold = 0.4;
   // Below this confidence the bot declines instead of answering from passages.
   double answer_threshold = 0.38;
-  int max_sources = 3;
+  int max_sources = 5;
   int max_answer_sentences = 3;
   std::size_t max_message_chars = 4000;
   // What retrieved passages that the ingest-time screen flagged as prompt injections do to an answer:

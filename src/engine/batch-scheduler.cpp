@@ -331,6 +331,12 @@ void Scheduler::sample_and_stream(Sequence& seq, float* logits) {
   seq.sampler->accept(token);
   auto& generation = seq.result.generation;
   if (generation.tokens.empty()) seq.first_token = Clock::now();
+  if (request.on_token) {
+    try {
+      request.on_token(token);
+    } catch (...) {
+    }
+  }
   seq.tokens.push_back(token);
   generation.tokens.push_back(token);
   generation.completion_tokens = static_cast<int>(generation.tokens.size());

@@ -56,6 +56,10 @@ struct GenerationRequest {
   // Receives the text as it is generated, in complete UTF-8 characters, never part of a stop string. Returning
   // false cancels the request.
   std::function<bool(std::string_view piece)> on_text;
+  // Called with every generated token as soon as it is sampled (before its text, which may be held back), on the
+  // engine's thread: it must return quickly. For measurements such as the time between tokens. Exceptions are
+  // swallowed.
+  std::function<void(int32_t token)> on_token;
   std::stop_token cancel;  // request_stop() on its source cancels; the sequence's cache is freed at the next step
   // Called exactly once with the outcome just before the future is ready, for callers that cannot wait on a
   // future (the chat pipeline's provider). Runs on the engine's thread, or on the caller's when submit() fails

@@ -121,8 +121,7 @@ Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<
   return add_tensor(name, type, dims, std::vector<uint8_t>(data.begin(), data.end()));
 }
 
-Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims,
-                              std::vector<uint8_t>&& data) {
+Result<std::size_t> GgufWriter::tensor_bytes(std::string_view name, TensorType type, std::span<const int64_t> dims) {
   if (dims.empty() || dims.size() > kGgufMaxDims) return make_error(ErrorCode::invalid_request, "tensor needs 1-4 dims");
   uint64_t elements = 1;
   for (const auto d : dims) {
@@ -135,11 +134,32 @@ Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<
                       "tensor '" + std::string(name) + "' rows are not whole " + std::string(tensor_type_name(type)) +
                           " blocks");
   }
-  if (*bytes != data.size()) {
+  return static_cast<std::size_t>(*bytes);
+}
+
+Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims,
+                              std::vector<uint8_t>&& data) {
+  PARLEY_ASSIGN_OR_RETURN(const std::size_t bytes, tensor_bytes(name, type, dims));
+  if (bytes != data.size()) {
     return make_error(ErrorCode::invalid_request, "tensor '" + std::string(name) + "' data has the wrong size");
   }
-  tensors_.push_back(Tensor{std::string(name), type, std::vector<int64_t>(dims.begin(), dims.end()), std::move(data)});
+  tensors_.push_back(
+      Tensor{std::string(name), type, std::vector<int64_t>(dims.begin(), dims.end()), bytes, std::move(data), {}});
   return {};
+}
+
+Status GgufWriter::add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims, TensorFill fill) {
+  PARLEY_ASSIGN_OR_RETURN(const std::size_t bytes, tensor_bytes(name, type, dims));
+  tensors_.push_back(
+      Tensor{std::string(name), type, std::vector<int64_t>(dims.begin(), dims.end()), bytes, {}, std::move(fill)});
+  return {};
+}
+
+Result<std::span<const uint8_t>> GgufWriter::contents(const Tensor& tensor, std::vector<uint8_t>& buffer) {
+  if (!tensor.fill) return std::span<const uint8_t>(tensor.data);
+  buffer.resize(tensor.n_bytes);
+  PARLEY_TRY(tensor.fill(buffer));
+  return std::span<const uint8_t>(buffer.data(), tensor.n_bytes);
 }
 
 std::vector<uint8_t> GgufWriter::header() const {
@@ -156,7 +176,7 @@ std::vector<uint8_t> GgufWriter::header() const {
     for (const auto d : tensor.dims) append<uint64_t>(out, static_cast<uint64_t>(d));
     append<uint32_t>(out, static_cast<uint32_t>(tensor.type));
     append<uint64_t>(out, offset);
-    offset += (tensor.data.size() + kAlignment - 1) / kAlignment * kAlignment;
+    offset += (tensor.n_bytes + kAlignment - 1) / kAlignment * kAlignment;
   }
   out.resize((out.size() + kAlignment - 1) / kAlignment * kAlignment, 0);
   return out;
@@ -164,8 +184,11 @@ std::vector<uint8_t> GgufWriter::header() const {
 
 std::vector<uint8_t> GgufWriter::serialize() const {
   auto out = header();
+  std::vector<uint8_t> buffer;
   for (const auto& tensor : tensors_) {
-    append_bytes(out, tensor.data.data(), tensor.data.size());
+    const auto bytes = contents(tensor, buffer);
+    if (!bytes.ok()) return {};
+    append_bytes(out, bytes->data(), bytes->size());
     out.resize((out.size() + kAlignment - 1) / kAlignment * kAlignment, 0);
   }
   return out;
@@ -173,24 +196,27 @@ std::vector<uint8_t> GgufWriter::serialize() const {
 
 Status GgufWriter::write(const std::string& path) const {
   const std::string temporary = path + ".partial";
+  const auto fail = [&](Error error) {
+    std::remove(temporary.c_str());
+    return error;
+  };
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
     if (!file) return make_error(ErrorCode::internal, "cannot create '" + temporary + "'");
     const auto head = header();
     file.write(reinterpret_cast<const char*>(head.data()), static_cast<std::streamsize>(head.size()));
     static constexpr char kPadding[kAlignment] = {};
+    std::vector<uint8_t> buffer;
     for (const auto& tensor : tensors_) {
-      file.write(reinterpret_cast<const char*>(tensor.data.data()), static_cast<std::streamsize>(tensor.data.size()));
-      file.write(kPadding, static_cast<std::streamsize>((kAlignment - tensor.data.size() % kAlignment) % kAlignment));
+      auto bytes = contents(tensor, buffer);
+      if (!bytes.ok()) return fail(bytes.error());
+      file.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+      file.write(kPadding, static_cast<std::streamsize>((kAlignment - bytes->size() % kAlignment) % kAlignment));
     }
-    if (!file) {
-      std::remove(temporary.c_str());
-      return make_error(ErrorCode::internal, "cannot write '" + temporary + "'");
-    }
+    if (!file) return fail(make_error(ErrorCode::internal, "cannot write '" + temporary + "'"));
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return make_error(ErrorCode::internal, "cannot rename '" + temporary + "' to '" + path + "'");
+    return fail(make_error(ErrorCode::internal, "cannot rename '" + temporary + "' to '" + path + "'"));
   }
   return {};
 }

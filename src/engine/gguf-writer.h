@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,8 +33,13 @@ class GgufWriter {
   Status add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims,
                     std::span<const uint8_t> data);
   Status add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims, std::vector<uint8_t>&& data);
+  // A tensor whose bytes `fill` writes (all of `out`, exactly the tensor's size) only when the file is serialized or
+  // written, one tensor at a time, so that a large model never has to be in memory at once. Called once per
+  // serialize() or write(), in the order the tensors were added; its error ends the write.
+  using TensorFill = std::function<Status(std::span<uint8_t> out)>;
+  Status add_tensor(std::string_view name, TensorType type, std::span<const int64_t> dims, TensorFill fill);
 
-  // The whole file.
+  // The whole file (empty when a tensor's fill fails).
   std::vector<uint8_t> serialize() const;
   // Writes the file to `path` (through a temporary file renamed into place).
   Status write(const std::string& path) const;
@@ -43,9 +49,15 @@ class GgufWriter {
     std::string name;
     TensorType type;
     std::vector<int64_t> dims;
-    std::vector<uint8_t> data;
+    std::size_t n_bytes = 0;
+    std::vector<uint8_t> data;  // or, when empty and n_bytes > 0:
+    TensorFill fill;
   };
   void begin_entry(std::string_view key, GgufValueType type);
+  // The byte size of a tensor of `type` and `dims`, or an error naming `name`.
+  static Result<std::size_t> tensor_bytes(std::string_view name, TensorType type, std::span<const int64_t> dims);
+  // The tensor's bytes: its data, or `buffer` filled by its source.
+  static Result<std::span<const uint8_t>> contents(const Tensor& tensor, std::vector<uint8_t>& buffer);
   // Everything before the tensor data: header, metadata, tensor directory, padding.
   std::vector<uint8_t> header() const;
 

@@ -6,10 +6,12 @@ namespace parley::engine {
 
 KvCache::KvCache(int n_layer, int n_kv_heads, int head_dim, int n_blocks)
     : n_layer_(n_layer),
+      n_kv_heads_(static_cast<std::size_t>(n_kv_heads)),
       head_dim_(static_cast<std::size_t>(head_dim)),
       kv_dim_(static_cast<std::size_t>(n_kv_heads) * static_cast<std::size_t>(head_dim)),
       n_blocks_(n_blocks),
-      storage_(bytes_per_block(n_layer, n_kv_heads * head_dim) / sizeof(uint16_t) * static_cast<std::size_t>(n_blocks)),
+      values_offset_(bytes_per_block(n_layer, n_kv_heads * head_dim) / sizeof(uint16_t) / 2 * static_cast<std::size_t>(n_blocks)),
+      storage_(2 * values_offset_),
       blocks_(static_cast<std::size_t>(n_blocks)) {
   free_.reserve(static_cast<std::size_t>(n_blocks));
   // Hand out low block numbers first (purely cosmetic: keeps the pool's touched memory compact).
@@ -17,9 +19,13 @@ KvCache::KvCache(int n_layer, int n_kv_heads, int head_dim, int n_blocks)
 }
 
 void KvCache::store(int32_t block, int layer, int slot, const uint16_t* key, const uint16_t* value) {
-  uint16_t* base = storage_.data() + layer_offset(block, layer);
-  for (std::size_t i = 0; i < kv_dim_; ++i) base[i * kBlockTokens + static_cast<std::size_t>(slot)] = key[i];
-  std::copy(value, value + kv_dim_, base + kv_dim_ * kBlockTokens + static_cast<std::size_t>(slot) * kv_dim_);
+  for (std::size_t head = 0; head < n_kv_heads_; ++head) {
+    uint16_t* keys = storage_.data() + head_offset(block, layer, static_cast<int>(head));
+    const uint16_t* head_key = key + head * head_dim_;
+    for (std::size_t d = 0; d < head_dim_; ++d) keys[d * kBlockTokens + static_cast<std::size_t>(slot)] = head_key[d];
+    std::copy(value + head * head_dim_, value + (head + 1) * head_dim_,
+              keys + values_offset_ + static_cast<std::size_t>(slot) * head_dim_);
+  }
 }
 
 std::optional<int32_t> KvCache::allocate() {

@@ -16,10 +16,15 @@
 
 namespace parley::engine {
 
-// Layout of one block in one layer (what the attention kernel reads):
-// - keys transposed per key/value head: [head][dimension][position], so the scores of all kBlockTokens positions
-//   come from vector operations over positions without horizontal sums;
-// - values as rows: [position][head][dimension].
+// Layout (what the attention kernel reads): per layer and key/value head, the blocks one after another, keys and
+// values apart:
+// - keys transposed: [dimension][position] per block, so the scores of all kBlockTokens positions come from vector
+//   operations over positions without horizontal sums;
+// - values as rows: [position][dimension] per block.
+// A sequence's blocks are allocated in increasing order from a fresh pool, so attention over a long context reads
+// each head's keys and values as two long sequential streams, which the hardware prefetchers follow (with whole
+// blocks per layer, every 32 positions jumped to another place, and a decode step at a 4,096-token context spent
+// as long in attention as on all the weights).
 class KvCache {
  public:
   static constexpr int kBlockTokens = kernels::kAttendBlock;
@@ -34,15 +39,15 @@ class KvCache {
 
   // Stores the key and value (kv_dim f16 values each, heads one after another) of position `slot` of `block`.
   void store(int32_t block, int layer, int slot, const uint16_t* key, const uint16_t* value);
-  // The transposed keys of key/value head `head` ([head_dim][kBlockTokens]) and the value rows (kv_dim apart,
-  // starting at this head's part) of `block` in `layer`.
+  // The transposed keys of key/value head `head` ([head_dim][kBlockTokens]) and its value rows (value_stride()
+  // apart) of `block` in `layer`.
   const uint16_t* keys(int32_t block, int layer, int head) const {
-    return storage_.data() + layer_offset(block, layer) + static_cast<std::size_t>(head) * head_dim_ * kBlockTokens;
+    return storage_.data() + head_offset(block, layer, head);
   }
   const uint16_t* values(int32_t block, int layer, int head) const {
-    return storage_.data() + layer_offset(block, layer) + kv_dim_ * kBlockTokens + static_cast<std::size_t>(head) * head_dim_;
+    return storage_.data() + values_offset_ + head_offset(block, layer, head);
   }
-  std::size_t value_stride() const { return kv_dim_; }
+  std::size_t value_stride() const { return head_dim_; }
 
   // Blocks that allocate() can hand out: free ones plus released published ones (which it would evict).
   int available() const { return static_cast<int>(free_.size() + evictable_.size()); }
@@ -79,9 +84,10 @@ class KvCache {
     std::list<int32_t>::iterator lru;  // position in evictable_ when refs == 0 and published
   };
 
-  std::size_t layer_offset(int32_t block, int layer) const {
-    return (static_cast<std::size_t>(block) * static_cast<std::size_t>(n_layer_) + static_cast<std::size_t>(layer)) * 2 *
-           kBlockTokens * kv_dim_;
+  // Where the keys (or, past values_offset_, the values) of one head of one block in one layer start.
+  std::size_t head_offset(int32_t block, int layer, int head) const {
+    const std::size_t stream = static_cast<std::size_t>(layer) * n_kv_heads_ + static_cast<std::size_t>(head);
+    return (stream * static_cast<std::size_t>(n_blocks_) + static_cast<std::size_t>(block)) * head_dim_ * kBlockTokens;
   }
   static uint64_t prefix_hash(uint64_t parent, std::span<const int32_t> tokens);
   // The published block with this exact key, or -1.
@@ -89,9 +95,11 @@ class KvCache {
   void unpublish(int32_t block);
 
   int n_layer_;
+  std::size_t n_kv_heads_;
   std::size_t head_dim_;
   std::size_t kv_dim_;
   int n_blocks_;
+  std::size_t values_offset_;  // the values follow all the keys
   std::vector<uint16_t> storage_;
   std::vector<BlockState> blocks_;
   std::vector<int32_t> free_;

@@ -66,8 +66,8 @@ void MatmulRunner::run(std::span<const MatmulTarget> targets, const float* x, in
   for (std::size_t i = 0; i < n_targets; ++i) {
     const int64_t n_out = targets[i].weight->n_out;
     const int64_t even_share = (n_out + kTasksPerThread * pool_.size() - 1) / (kTasksPerThread * pool_.size());
-    // Whole groups of 8 rows (interleaved q8_0 weights), and whole 4-row tiles for the others.
-    rows_per_task[i] = (std::max(kMinRowsPerTask, even_share) + 7) / 8 * 8;
+    // Whole groups of 16 rows (interleaved weights: groups of 8 or 16), and whole 4-row tiles for the others.
+    rows_per_task[i] = (std::max(kMinRowsPerTask, even_share) + 15) / 16 * 16;
     first_task[i + 1] = first_task[i] + (n_out + rows_per_task[i] - 1) / rows_per_task[i];
   }
   const int64_t tasks_per_block = first_task[n_targets];
@@ -87,10 +87,10 @@ void MatmulRunner::run(std::span<const MatmulTarget> targets, const float* x, in
       const int64_t t0 = token_block * kTokensPerTask;
       const int64_t tokens = std::min(kTokensPerTask, n_tokens - t0);
       float* out = target.out + t0 * w.n_out + row0;
-      const kernels::GemmFn gemm = w.interleaved ? kernels_.gemm_q8_0_interleaved : kernels_.gemm[static_cast<int>(w.type)];
-      gemm(n_in, w.row(row0), w.row_bytes, rows,
-                                              scratch + offsets[f] + static_cast<std::size_t>(t0) * row_bytes[f],
-                                              row_bytes[f], tokens, out, static_cast<std::size_t>(w.n_out));
+      const int slot = static_cast<int>(w.type);
+      const kernels::GemmFn gemm = w.interleaved ? kernels_.gemm_interleaved[slot] : kernels_.gemm[slot];
+      gemm(n_in, w.row(row0), w.row_bytes, rows, scratch + offsets[f] + static_cast<std::size_t>(t0) * row_bytes[f],
+           row_bytes[f], tokens, out, static_cast<std::size_t>(w.n_out));
       if (target.bias != nullptr) {
         for (int64_t t = 0; t < tokens; ++t) {
           for (int64_t r = 0; r < rows; ++r) out[t * w.n_out + r] += target.bias[row0 + r];

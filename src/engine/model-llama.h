@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "engine/forward-profile.h"
 #include "engine/kv-cache.h"
 #include "engine/matmul.h"
 #include "engine/model.h"
@@ -30,9 +31,13 @@ class LlamaForward {
   Status forward(std::span<const BatchToken> batch, float* logits);
 
   int max_batch() const { return max_batch_; }
+  // Accumulates the wall time of every operation of later passes into `profile` (null: off, the default).
+  void set_profile(ForwardProfile* profile) { profile_ = profile; }
 
  private:
   void attention(std::span<const BatchToken> batch, int layer);
+  // Runs the matrix products of `targets` (one parallel pass), timed under `op` and their weight types when profiling.
+  void matmul(std::string_view op, std::span<const MatmulTarget> targets, const float* x, int64_t n_tokens);
 
   const Model& model_;
   const ModelParams& p_;
@@ -48,6 +53,7 @@ class LlamaForward {
   };
   std::vector<QueryRun> runs_;
   std::vector<float> head_scratch_;  // per thread: accumulators of one query run's heads of one group
+  ForwardProfile* profile_ = nullptr;
 };
 
 }  // namespace parley::engine

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "engine/gguf-writer.h"
@@ -61,18 +62,16 @@ class WeightRng {
   uint64_t state_;
 };
 
-// n_out rows of n_in elements in `type`; fill_row(r, floats) provides each row's values (one row buffer at a time,
-// so a large matrix never exists in f32).
+// Quantizes n_out rows of n_in elements into `out` in `type`; fill_row(r, floats) provides each row's values (one row
+// buffer at a time, so a large matrix never exists in f32).
 template <typename FillRow>
-std::vector<uint8_t> quantize_matrix(TensorType type, int64_t n_in, int64_t n_out, FillRow fill_row) {
+void quantize_matrix(TensorType type, int64_t n_in, int64_t n_out, FillRow fill_row, std::span<uint8_t> out) {
   const auto row_bytes = static_cast<std::size_t>(*tensor_row_bytes(type, static_cast<uint64_t>(n_in)));
-  std::vector<uint8_t> bytes(static_cast<std::size_t>(n_out) * row_bytes);
   std::vector<float> row(static_cast<std::size_t>(n_in));
   for (int64_t r = 0; r < n_out; ++r) {
     fill_row(r, row.data());
-    quantize_row(type, row.data(), bytes.data() + static_cast<std::size_t>(r) * row_bytes, n_in);
+    quantize_row(type, row.data(), out.data() + static_cast<std::size_t>(r) * row_bytes, n_in);
   }
-  return bytes;
 }
 
 // GGUF general.file_type numbers (llama.cpp's LLAMA_FTYPE_*), recorded for tools that show them.
@@ -152,11 +151,14 @@ Status quantize_model(const std::string& input, const std::string& output, const
       continue;
     }
     const TensorType type = plan_tensor_type(mix, tensor.name, tensor.ne[0], static_cast<int>(n_layers), tied);
-    const auto row_bytes = tensor.row_bytes();
-    auto bytes = quantize_matrix(type, tensor.ne[0], tensor.rows(), [&](int64_t r, float* row) {
-      dequantize_row(tensor.type, tensor.data + static_cast<std::size_t>(r) * row_bytes, row, tensor.ne[0]);
-    });
-    PARLEY_TRY(writer.add_tensor(tensor.name, type, dims, std::move(bytes)));
+    // Quantized while the file is written (the input stays mapped until then), one tensor in memory at a time.
+    PARLEY_TRY(writer.add_tensor(tensor.name, type, dims, [&tensor, type](std::span<uint8_t> out) -> Status {
+      const auto row_bytes = tensor.row_bytes();
+      quantize_matrix(type, tensor.ne[0], tensor.rows(), [&](int64_t r, float* row) {
+        dequantize_row(tensor.type, tensor.data + static_cast<std::size_t>(r) * row_bytes, row, tensor.ne[0]);
+      }, out);
+      return {};
+    }));
   }
   return writer.write(output);
 }
@@ -172,7 +174,13 @@ Status synthesize_model(const SynthShape& shape, const std::string& vocab_file, 
                       "synth needs positive sizes, dim divisible by heads (even head size) and heads by kv-heads");
   }
   PARLEY_ASSIGN_OR_RETURN(auto vocab, GgufFile::open(vocab_file));
-  PARLEY_ASSIGN_OR_RETURN(const uint64_t n_vocab, vocab.get_array_size("tokenizer.ggml.tokens"));
+  PARLEY_ASSIGN_OR_RETURN(const uint64_t n_tokens, vocab.get_array_size("tokenizer.ggml.tokens"));
+  // Real models often pad their embedding past the tokenizer (Qwen2.5-7B: 152,064 rows for 151,665 tokens).
+  if (shape.vocab_size != 0 && static_cast<uint64_t>(shape.vocab_size) < n_tokens) {
+    return make_error(ErrorCode::invalid_request, "synth: the vocabulary size is smaller than the tokenizer's " +
+                                                      std::to_string(n_tokens) + " tokens");
+  }
+  const uint64_t n_vocab = shape.vocab_size != 0 ? static_cast<uint64_t>(shape.vocab_size) : n_tokens;
   const int head_dim = shape.dim / shape.heads;
   const std::string a = shape.arch;
 
@@ -194,14 +202,19 @@ Status synthesize_model(const SynthShape& shape, const std::string& vocab_file, 
     if (kv.key.starts_with("tokenizer.")) writer.copy_metadata(kv);
   }
 
-  WeightRng rng(shape.seed);
+  // Each matrix is generated (from a seed of its own) and quantized while the file is written, one at a time, so
+  // that a model of several GB never has to be in memory.
+  uint64_t matrix_seed = shape.seed * 0x100000001B3ull;
   auto add_matrix = [&](const std::string& name, int64_t n_in, int64_t n_out, float scale) -> Status {
     const TensorType type = plan_tensor_type(mix, name, n_in, shape.layers, shape.tied_output);
-    auto bytes = quantize_matrix(type, n_in, n_out, [&](int64_t, float* row) {
-      for (int64_t i = 0; i < n_in; ++i) row[i] = rng.next() * scale;
-    });
     const std::vector<int64_t> dims{n_in, n_out};
-    return writer.add_tensor(name, type, dims, std::move(bytes));
+    return writer.add_tensor(name, type, dims, [=, seed = ++matrix_seed](std::span<uint8_t> out) -> Status {
+      WeightRng rng(seed);
+      quantize_matrix(type, n_in, n_out, [&](int64_t, float* row) {
+        for (int64_t i = 0; i < n_in; ++i) row[i] = rng.next() * scale;
+      }, out);
+      return {};
+    });
   };
   auto add_vector = [&](const std::string& name, int64_t n, float value) -> Status {
     std::vector<float> v(static_cast<std::size_t>(n), value);

@@ -40,6 +40,7 @@ struct SynthShape {
   int heads = 0;
   int kv_heads = 0;
   bool tied_output = true;
+  int vocab_size = 0;  // rows of the embedding (and output) matrix, at least the tokenizer's tokens; 0: exactly those
   int context_length = 4096;
   uint64_t seed = 1;
 };

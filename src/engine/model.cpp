@@ -19,19 +19,26 @@ constexpr int kMaxContext = 1 << 22;
 
 Error invalid(const std::string& message) { return make_error(ErrorCode::unprocessable, "model: " + message); }
 
+// Whether the active kernels read `tensor` interleaved (quants.h): they have a kernel for its type, and its rows
+// form whole groups.
 bool interleavable(const GgufTensor& tensor) {
-  return tensor.type == TensorType::q8_0 && tensor.n_dims <= 2 && tensor.rows() % kInterleavedRows == 0;
+  const int group = interleaved_group_rows(tensor.type);
+  return group > 0 && kernels::active_kernels().gemm_interleaved[static_cast<int>(tensor.type)] != nullptr &&
+         tensor.n_dims <= 2 && tensor.rows() % static_cast<uint64_t>(group) == 0;
 }
 
-// Rearranges every interleavable q8_0 tensor of the file's private copy, if it has one, into groups of 8 rows.
-bool interleave_q8_0_tensors(const GgufFile& file) {
+// Rearranges every interleavable tensor of the file's private copy, if it has one, into groups of rows.
+bool interleave_tensors(const GgufFile& file) {
   std::vector<uint8_t> scratch;
   return file.rearrange_tensor_data_once([&](const GgufTensor& tensor, uint8_t* data) {
     if (!interleavable(tensor)) return;
-    const int64_t nb = tensor.ne[0] / 32;
-    const std::size_t group_bytes = kInterleavedRows * static_cast<std::size_t>(tensor.row_bytes());
+    const int64_t nb = tensor.ne[0] / static_cast<int64_t>(tensor_type_traits(tensor.type).block_elements);
+    const std::size_t group_bytes =
+        static_cast<std::size_t>(interleaved_group_rows(tensor.type)) * static_cast<std::size_t>(tensor.row_bytes());
     scratch.resize(group_bytes);
-    for (std::size_t at = 0; at < tensor.n_bytes; at += group_bytes) interleave_q8_0_rows(data + at, nb, scratch.data());
+    for (std::size_t at = 0; at < tensor.n_bytes; at += group_bytes) {
+      interleave_rows(tensor.type, data + at, nb, scratch.data());
+    }
   });
 }
 
@@ -39,8 +46,8 @@ bool interleave_q8_0_tensors(const GgufFile& file) {
 
 void WeightMatrix::dequantize_row(int64_t r, float* out) const {
   if (!interleaved) return parley::engine::dequantize_row(type, row(r), out, n_in);
-  dequantize_interleaved_q8_0_row(row(r / kInterleavedRows * kInterleavedRows), static_cast<int>(r % kInterleavedRows),
-                                  out, n_in);
+  const int group = interleaved_group_rows(type);
+  dequantize_interleaved_row(type, row(r / group * group), static_cast<int>(r % group), out, n_in);
 }
 
 std::string_view architecture_name(Architecture arch) {
@@ -59,8 +66,8 @@ class ModelLoader {
 
   Status load() {
     PARLEY_TRY(read_params());
-    // Decoding kernels that read q8_0 rows interleaved (VNNI) get them so, when the data is the process's own copy.
-    interleaved_q8_0_ = kernels::active_kernels().gemm_q8_0_interleaved != nullptr && interleave_q8_0_tensors(file_);
+    // Kernels that read rows interleaved get them so, when the data is the process's own copy.
+    interleaved_ = interleave_tensors(file_);
     PARLEY_TRY(bind_weights());
     return {};
   }
@@ -162,7 +169,7 @@ class ModelLoader {
     w.n_in = n_in;
     w.n_out = n_out;
     w.row_bytes = static_cast<std::size_t>(*tensor_row_bytes(tensor->type, static_cast<uint64_t>(n_in)));
-    w.interleaved = interleaved_q8_0_ && interleavable(*tensor);
+    w.interleaved = interleaved_ && interleavable(*tensor);
     return w;
   }
 
@@ -256,7 +263,7 @@ class ModelLoader {
   Model& model_;
   const GgufFile& file_;
   ModelParams& p_;
-  bool interleaved_q8_0_ = false;
+  bool interleaved_ = false;
 };
 
 Result<std::shared_ptr<const Model>> Model::load(GgufFile file) {

@@ -48,8 +48,8 @@ struct WeightMatrix {
   int64_t n_in = 0;
   int64_t n_out = 0;
   std::size_t row_bytes = 0;
-  // q8_0 rows interleaved in groups of 8 (quants.h), for KernelSet::gemm_q8_0_interleaved: row(r) is then valid
-  // only for r a multiple of 8 (the group's start), and dequantize_row reads the layout.
+  // Rows interleaved in groups of interleaved_group_rows(type) (quants.h), for KernelSet::gemm_interleaved: row(r)
+  // is then valid only for r a multiple of the group (its start), and dequantize_row reads the layout.
   bool interleaved = false;
 
   explicit operator bool() const { return data != nullptr; }

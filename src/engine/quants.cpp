@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/fp16.h"
 
@@ -570,6 +571,181 @@ void dequantize_interleaved_q8_0_row(const uint8_t* group, int r, float* dst, in
       const auto q = static_cast<int8_t>(block[16 + (i / 4) * 32 + r * 4 + i % 4] ^ 0x80u);
       dst[b * kQk + i] = scale * static_cast<float>(q);
     }
+  }
+}
+
+namespace {
+
+// ---- k-quant rows interleaved by 16 (layouts in quants.h) ----
+
+constexpr int kG = kInterleavedKRows;
+
+// The scale (or minimum) word of q4_k/q5_k row data: eight 6-bit values, then an f16 in bits 48..63.
+uint64_t k_scale_word(const uint8_t packed[12], bool minimums, uint16_t half) {
+  uint64_t word = static_cast<uint64_t>(half) << 48;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t scale, min;
+    unpack_k_scale_min(j, packed, scale, min);
+    word |= static_cast<uint64_t>(minimums ? min : scale) << (6 * j);
+  }
+  return word;
+}
+
+template <typename Block>
+void interleave_affine_k(const Block* rows, int64_t nb, uint8_t* out) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
+  for (int64_t b = 0; b < nb; ++b, out += kG * sizeof(Block)) {
+    for (int r = 0; r < kG; ++r) {
+      const Block& x = rows[r * nb + b];
+      const uint64_t a = k_scale_word(x.scales, false, x.d);
+      const uint64_t m = k_scale_word(x.scales, true, x.dmin);
+      std::memcpy(out + 8 * r, &a, 8);
+      std::memcpy(out + 128 + 8 * r, &m, 8);
+      for (int v = 0; v < 32; ++v) std::memcpy(out + 256 + 64 * v + 4 * r, x.qs + 4 * v, 4);
+      if constexpr (kFifthBit) {
+        for (int k = 0; k < 8; ++k) std::memcpy(out + 256 + 2048 + 64 * k + 4 * r, x.qh + 4 * k, 4);
+      }
+    }
+  }
+}
+
+template <typename Block>
+Block extract_affine_k(const uint8_t* group_block, int r) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
+  Block x{};
+  uint64_t a, m;
+  std::memcpy(&a, group_block + 8 * r, 8);
+  std::memcpy(&m, group_block + 128 + 8 * r, 8);
+  uint8_t scales[8], mins[8];
+  for (int j = 0; j < 8; ++j) {
+    scales[j] = static_cast<uint8_t>((a >> (6 * j)) & 63);
+    mins[j] = static_cast<uint8_t>((m >> (6 * j)) & 63);
+  }
+  pack_k_scales_mins(scales, mins, x.scales);
+  x.d = static_cast<uint16_t>(a >> 48);
+  x.dmin = static_cast<uint16_t>(m >> 48);
+  for (int v = 0; v < 32; ++v) std::memcpy(x.qs + 4 * v, group_block + 256 + 64 * v + 4 * r, 4);
+  if constexpr (kFifthBit) {
+    for (int k = 0; k < 8; ++k) std::memcpy(x.qh + 4 * k, group_block + 256 + 2048 + 64 * k + 4 * r, 4);
+  }
+  return x;
+}
+
+// The stored 6-bit levels (value + 32) of a q6_k block in element order, and back.
+void q6_k_levels(const BlockQ6_K& x, uint8_t levels[kQkK]) {
+  int values[kQkK];
+  unpack_q6_k(x, values);
+  for (int i = 0; i < kQkK; ++i) levels[i] = static_cast<uint8_t>(values[i] + 32);
+}
+
+void pack_q6_k_levels(const uint8_t levels[kQkK], BlockQ6_K& x) {
+  for (int half = 0; half < 2; ++half) {
+    uint8_t* ql = x.ql + 64 * half;
+    uint8_t* qh = x.qh + 32 * half;
+    const uint8_t* l = levels + 128 * half;
+    for (int i = 0; i < 32; ++i) {
+      ql[i] = static_cast<uint8_t>((l[i] & 0xF) | ((l[i + 64] & 0xF) << 4));
+      ql[i + 32] = static_cast<uint8_t>((l[i + 32] & 0xF) | ((l[i + 96] & 0xF) << 4));
+      qh[i] = static_cast<uint8_t>((l[i] >> 4) | ((l[i + 32] >> 4) << 2) | ((l[i + 64] >> 4) << 4) |
+                                   ((l[i + 96] >> 4) << 6));
+    }
+  }
+}
+
+void interleave_q6_k(const BlockQ6_K* rows, int64_t nb, uint8_t* out) {
+  for (int64_t b = 0; b < nb; ++b, out += kG * sizeof(BlockQ6_K)) {
+    for (int r = 0; r < kG; ++r) {
+      const BlockQ6_K& x = rows[r * nb + b];
+      std::memcpy(out + 2 * r, &x.d, 2);
+      for (int g = 0; g < 16; ++g) out[32 + 16 * g + r] = static_cast<uint8_t>(x.scales[g]);
+      uint8_t levels[kQkK];
+      q6_k_levels(x, levels);
+      for (int t = 0; t < 16; ++t) {
+        for (int s = 0; s < 3; ++s) {
+          uint8_t chunk[4];
+          for (int i = 0; i < 4; ++i) {
+            const int level = levels[4 * (t + 16 * s) + i];
+            const int last = levels[4 * (t + 48) + i];
+            chunk[i] = static_cast<uint8_t>((level << 2) | ((last >> (2 * s)) & 3));
+          }
+          std::memcpy(out + 288 + 192 * t + 64 * s + 4 * r, chunk, 4);
+        }
+      }
+    }
+  }
+}
+
+BlockQ6_K extract_q6_k(const uint8_t* group_block, int r) {
+  BlockQ6_K x{};
+  std::memcpy(&x.d, group_block + 2 * r, 2);
+  for (int g = 0; g < 16; ++g) x.scales[g] = static_cast<int8_t>(group_block[32 + 16 * g + r]);
+  uint8_t levels[kQkK];
+  for (int t = 0; t < 16; ++t) {
+    for (int i = 0; i < 4; ++i) {
+      int last = 0;
+      for (int s = 0; s < 3; ++s) {
+        const uint8_t byte = group_block[288 + 192 * t + 64 * s + 4 * r + i];
+        levels[4 * (t + 16 * s) + i] = static_cast<uint8_t>(byte >> 2);
+        last |= (byte & 3) << (2 * s);
+      }
+      levels[4 * (t + 48) + i] = static_cast<uint8_t>(last);
+    }
+  }
+  pack_q6_k_levels(levels, x);
+  return x;
+}
+
+}  // namespace
+
+int interleaved_group_rows(TensorType type) {
+  switch (type) {
+    case TensorType::q8_0: return kInterleavedRows;
+    case TensorType::q4_k:
+    case TensorType::q5_k:
+    case TensorType::q6_k: return kInterleavedKRows;
+    default: return 0;
+  }
+}
+
+void interleave_rows(TensorType type, uint8_t* rows, int64_t nb, uint8_t* scratch) {
+  switch (type) {
+    case TensorType::q8_0: return interleave_q8_0_rows(rows, nb, scratch);
+    case TensorType::q4_k:
+      std::memcpy(scratch, rows, static_cast<std::size_t>(nb) * kG * sizeof(BlockQ4_K));
+      return interleave_affine_k(as_blocks<BlockQ4_K>(scratch), nb, rows);
+    case TensorType::q5_k:
+      std::memcpy(scratch, rows, static_cast<std::size_t>(nb) * kG * sizeof(BlockQ5_K));
+      return interleave_affine_k(as_blocks<BlockQ5_K>(scratch), nb, rows);
+    case TensorType::q6_k:
+      std::memcpy(scratch, rows, static_cast<std::size_t>(nb) * kG * sizeof(BlockQ6_K));
+      return interleave_q6_k(as_blocks<BlockQ6_K>(scratch), nb, rows);
+    default: return;
+  }
+}
+
+void dequantize_interleaved_row(TensorType type, const uint8_t* group, int r, float* dst, int64_t n) {
+  const int64_t nb = n / kQkK;
+  switch (type) {
+    case TensorType::q8_0: return dequantize_interleaved_q8_0_row(group, r, dst, n);
+    case TensorType::q4_k:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto x = extract_affine_k<BlockQ4_K>(group + static_cast<std::size_t>(b) * kG * sizeof(BlockQ4_K), r);
+        dequantize_q4_k(&x, dst + b * kQkK, 1);
+      }
+      return;
+    case TensorType::q5_k:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto x = extract_affine_k<BlockQ5_K>(group + static_cast<std::size_t>(b) * kG * sizeof(BlockQ5_K), r);
+        dequantize_q5_k(&x, dst + b * kQkK, 1);
+      }
+      return;
+    case TensorType::q6_k:
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto x = extract_q6_k(group + static_cast<std::size_t>(b) * kG * sizeof(BlockQ6_K), r);
+        dequantize_q6_k(&x, dst + b * kQkK, 1);
+      }
+      return;
+    default: std::memset(dst, 0, static_cast<std::size_t>(n) * sizeof(float));
   }
 }
 

@@ -47,6 +47,29 @@ void interleave_q8_0_rows(uint8_t* rows, int64_t nb, uint8_t* scratch);
 // Row `r` (0..7) of an interleaved group, as floats (`n` elements).
 void dequantize_interleaved_q8_0_row(const uint8_t* group, int r, float* dst, int64_t n);
 
+// k-quant rows interleaved in groups of kInterleavedKRows, the layout of the AVX-512 k-quant kernels: the lanes of
+// one 512-bit vector are the 16 rows, so one 4-byte activation broadcast meets 16 rows in one vpdpbusd, and the
+// per-row scales come out as vectors of rows. Per super-block b a group holds 16 * sizeof(block) bytes (so a
+// matrix keeps its size and row stride, and group g starts where row 16g did):
+// - q4_k, q5_k: 16 words A[r] (bits 6j..6j+5: scale j of row r; bits 48..63: its f16 d), 16 words B[r] (the
+//   minimums, and dmin), then qs as 32 vectors of 64 bytes: bytes 4r..4r+3 of vector 8p + k are bytes
+//   32p + 4k..+3 of row r's qs (low nibbles: elements 4k.. of sub-block 2p; high nibbles: of sub-block 2p + 1);
+//   q5_k then qh as 8 such vectors (vector k: qh bytes 4k..4k+3 of each row).
+// - q6_k: the 16 rows' f16 d, the int8 scales as [group][row] (256 bytes), then the 6-bit levels L (stored value
+//   + 32, 0..63) as 16 triples of 64-byte vectors: triple t carries the four 4-element chunks t, t + 16, t + 32,
+//   t + 48 of every row (row r at bytes 4r..4r+3): vector s (0..2) holds L(chunk t + 16s) << 2 in bits 2..7 and
+//   bits 2s, 2s+1 of L(chunk t + 48) in bits 0..1, so each level comes out as 4L with one or a few operations.
+inline constexpr int kInterleavedKRows = 16;
+
+// Rows per interleaved group of `type` (kInterleavedRows for q8_0, kInterleavedKRows for q4_k/q5_k/q6_k), 0 for
+// types without an interleaved layout.
+int interleaved_group_rows(TensorType type);
+// Rearranges one group of interleaved_group_rows(type) consecutive rows of `nb` blocks at `rows` in place
+// (`scratch`: at least the group's bytes).
+void interleave_rows(TensorType type, uint8_t* rows, int64_t nb, uint8_t* scratch);
+// Row `r` of an interleaved group of `type`, as floats (`n` elements).
+void dequantize_interleaved_row(TensorType type, const uint8_t* group, int r, float* dst, int64_t n);
+
 // The activation format a weight type's dot product expects: f32 for f32, f16 for f16, bf16 for bf16, q8_0 for
 // q4_0/q5_0/q8_0, q8_1 for q4_1/q5_1 and q8_k for the k-quants (this mirrors the reference implementation, whose
 // logits the tests compare against).

@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "common/utf8.h"
+#include "guard/ngram_model.h"
 
 namespace parley::guard {
 namespace {
@@ -280,7 +281,10 @@ const std::vector<Family>& families() {
   static const std::vector<Family> all = [] {
     std::vector<Family> f;
     f.push_back({feature_index("override"), "instruction override", patterns({
-        R"(\b(?:ignore|ignoring|forget|disregard|disregarding|drop|abandon|skip|bypass|override|overlook|neglect|remove)\b(?:\s+\S+){0,4}?\s+(?:instructions?|orders?|commands?|tasks?|assignments?|rules?|prompts?|context|information|documents?|articles?|directions?|guidelines|everything|all|thoughts|above|before|previous|preceding)\b)",
+        R"(\b(?:ignore|ignoring|forget|disregard|disregarding|override)\b(?:\s+\S+){0,4}?\s+(?:instructions?|orders?|commands?|tasks?|assignments?|rules?|prompts?|context|information|documents?|articles?|directions?|guidelines|everything|all|thoughts|above|before|previous|preceding)\b)",
+        // Everyday verbs only with what an assistant is told: help pages "drop the bike off before 11" and
+        // "remove the battery before carrying the bike" (issue 15, finding 10).
+        R"(\b(?:drop|abandon|skip|bypass|overlook|neglect|remove)\b(?:\s+\S+){0,3}?\s+(?:instructions|orders|commands|rules|prompts?|guidelines|directions)\b)",
         R"(\bforget\s+(?:about\s+)?(?:everything|all|that)\b)",
         R"(\b(?:vergiss|vergessen|ignoriere|ignorieren|missachte|streichen)\b(?:\s+\S+){0,4}?\s*(?:alles|alle|obigen|vorherigen|bisherigen|vorangehenden|vorangegangenen|anweisungen|aufgaben|auftrage|befehle|instruktionen|informationen|gesagte|davor)\b)",
         R"(\babweichend\s+(?:zu|von)\s+(?:den\s+)?vorherigen)",
@@ -320,7 +324,8 @@ const std::vector<Family>& families() {
         R"(\b(?:two|zwei)\s+(?:entities|actors|people|personen|schauspieler)\b)",
     })});
     f.push_back({feature_index("extraction"), "prompt extraction", patterns({
-        R"(\b(?:show|showing|print|reveal|display|output|repeat|tell|give|spell|zeige|zeigen|zeig|gib|nenne|wiederhole|vorzeigen|ausgeben)\b(?:\s+\S+){0,4}?\s+(?:your\s+|deine[nm]?\s+)?(?:prompt|prompts|instructions|system\s+prompt|initial\s+prompt|prompt[\s_-]?texts?|prompt-texte?|anweisungen)\b)",
+        // Instructions are the assistant's own ("your", "the system ..."): a customer asks for assembly instructions.
+        R"(\b(?:show|showing|print|reveal|display|output|repeat|tell|give|spell|zeige|zeigen|zeig|gib|nenne|wiederhole|vorzeigen|ausgeben)\b(?:\s+\S+){0,4}?\s+(?:(?:your\s+|deine[nm]?\s+)?(?:prompt|prompts|system\s+prompt|initial\s+prompt|prompt[\s_-]?texts?|prompt-texte?)|(?:your|deine[nm]?|ihre|the\s+(?:system|initial|original|above|previous|hidden|secret))\s+(?:instructions|anweisungen))\b)",
         R"(\b(?:vorzeigen|showing)\b.{0,30}\bprompt)",
         R"(\bwhat\s+(?:was|is)\s+written\s+(?:above|at\s+the\s+beginning|before)\b|\bwhat\s+are\s+your\s+instructions\b|\bbeginning\s+of\s+this\s+prompt\b)",
         R"(\b(?:copy|kopie)\s+(?:of|des)\b.{0,30}\bprompt|\bthis\s+prompt\b|\bin\s+the\s+prompt\b|\babove\s+prompt\b)",
@@ -424,10 +429,11 @@ const Screen& screen() {
 
 std::string screening_form(std::string_view text) { return reveal(text.substr(0, kMaxScreenedBytes)).text; }
 
-InjectionFeatures injection_features(std::string_view text) {
+PatternScreen screen_patterns(std::string_view text) {
   text = text.substr(0, kMaxScreenedBytes);
-  const Revealed revealed = reveal(text);
-  InjectionFeatures features{};
+  Revealed revealed = reveal(text);
+  PatternScreen screened;
+  InjectionFeatures& features = screened.features;
   const std::vector<int> hits = screen().hits(revealed.text);
   for (std::size_t f = 0; f < families().size(); ++f) features[families()[f].feature] = std::min(hits[f], 3);
   features[feature_index("shouting")] = shouting(text) ? 1 : 0;
@@ -435,7 +441,14 @@ InjectionFeatures injection_features(std::string_view text) {
   features[feature_index("escapes")] = revealed.escapes ? 1 : 0;
   features[feature_index("invisible")] = revealed.invisible > 0 ? 1 : 0;
   features[feature_index("encoded")] = revealed.encoded ? 1 : 0;
-  return features;
+  screened.form = std::move(revealed.text);
+  return screened;
+}
+
+InjectionFeatures injection_features(std::string_view text) {
+  PatternScreen screened = screen_patterns(text);
+  screened.features[kNgramModelFeature] = injection_ngram_model().logit(screened.form);
+  return screened.features;
 }
 
 double injection_score(const InjectionFeatures& features, const InjectionWeights& weights) {
@@ -444,19 +457,24 @@ double injection_score(const InjectionFeatures& features, const InjectionWeights
   return 1.0 / (1.0 + std::exp(-z));
 }
 
+namespace {
+#include "guard/injection_combiner.inc"
+}  // namespace
+
 const InjectionWeights& injection_weights() {
-  // Fitted on prompt-injections/train.jsonl by bench/security/injection_eval (L2-regularised logistic regression);
-  // order as kInjectionFeatureNames.
-  static const InjectionWeights fitted{
-      -2.57, {4.70, 2.01, 1.83, 4.22, 2.21, 3.67, 3.17, 2.19, 2.17, 1.74, 3.21, 1.76, 2.12, 1.83, 1.03, 0.93, 0.00}};
+  static const InjectionWeights fitted{kCombinedBias, kCombinedWeights};
   return fitted;
 }
 
-InjectionVerdict check_injection(std::string_view text) {
+double injection_threshold(ScreenedText kind) {
+  return kind == ScreenedText::content ? kContentThreshold : kMessageThreshold;
+}
+
+InjectionVerdict check_injection(std::string_view text, ScreenedText kind) {
   const InjectionFeatures features = injection_features(text);
   InjectionVerdict verdict;
   verdict.score = injection_score(features, injection_weights());
-  verdict.injection = verdict.score >= kInjectionThreshold;
+  verdict.injection = verdict.score >= injection_threshold(kind);
   for (const auto& family : families()) {
     if (features[family.feature] > 0) verdict.reasons.emplace_back(family.reason);
   }
@@ -465,6 +483,10 @@ InjectionVerdict check_injection(std::string_view text) {
   if (features[feature_index("escapes")] > 0) verdict.reasons.emplace_back("escaped line breaks");
   if (features[feature_index("invisible")] > 0) verdict.reasons.emplace_back("hidden characters");
   if (features[feature_index("encoded")] > 0) verdict.reasons.emplace_back("encoded text");
+  // The learned model's part, when it pushes towards an injection (its weight times its logit above zero).
+  if (injection_weights().weights[kNgramModelFeature] * features[kNgramModelFeature] > 0) {
+    verdict.reasons.emplace_back("phrased like known injections");
+  }
   return verdict;
 }
 

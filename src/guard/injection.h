@@ -7,9 +7,11 @@
 // moves an injection makes, in English and German (and the most common phrasings of a few more languages):
 // overriding earlier instructions, announcing a new task, praising the last answer before pivoting, assigning a
 // persona or a role-play, extracting the prompt, forcing an output, replacing the provided context, threats,
-// few-shot hijacks, content-generation tasks. A logistic combination of the family counts and of the
-// language-independent signals (shouting, hidden characters, encodings) gives the score; its weights were fitted
-// by `bench/security/injection_eval` (10-fold cross-validated figures in docs/SECURITY.md).
+// few-shot hijacks, content-generation tasks. Next to the patterns, a learned linear model over character and word
+// n-grams of the same normalised text (guard/ngram_model.h) scores phrasings no pattern names. One logistic
+// combination of the family counts, the language-independent signals (shouting, hidden characters, encodings) and
+// the model's logit gives the calibrated score; model, combination and thresholds are fitted by
+// `bench/security/injection_eval --write-model` (cross-validated figures in docs/SECURITY.md).
 #pragma once
 
 #include <array>
@@ -26,10 +28,16 @@ struct InjectionVerdict {
   std::vector<std::string> reasons;  // what was found, for people ("instruction override", "hidden characters")
 };
 
-constexpr double kInjectionThreshold = 0.45;
+// What is screened: a visitor's message, or content a model would read through retrieval (a chunk of a page or
+// document). Content is long and instructional by nature ("Do not ...", "Press ..."), and a false flag there hides
+// a business's own help page from answers: it has its own, higher threshold, chosen on help pages when fitting.
+enum class ScreenedText { message, content };
+
+// The score at and above which a text is an injection (fitted; see injection_combiner.inc).
+double injection_threshold(ScreenedText kind = ScreenedText::message);
 
 // The verdict on `text` (any length; only the first kMaxScreenedBytes are screened).
-InjectionVerdict check_injection(std::string_view text);
+InjectionVerdict check_injection(std::string_view text, ScreenedText kind = ScreenedText::message);
 
 constexpr std::size_t kMaxScreenedBytes = 256 * 1024;
 
@@ -38,22 +46,32 @@ constexpr std::size_t kMaxScreenedBytes = 256 * 1024;
 inline constexpr std::array kInjectionFeatureNames = {
     "override", "new_task",  "praise_pivot", "roleplay",   "extraction",  "forced_output", "context_override",
     "threat",   "few_shot",  "pressure",     "generation", "interrupt",   "shouting",      "spaced_letters",
-    "escapes",  "invisible", "encoded"};
+    "escapes",  "invisible", "encoded",   "ngram_model"};
 constexpr std::size_t kInjectionFeatureCount = kInjectionFeatureNames.size();
 
 // Signals that may raise a score but never block on their own (kept below the bias when fitting): pressure,
 // interruption, shouting, escaped line breaks, hidden characters.
 inline constexpr std::array<std::size_t, 5> kWeakInjectionFeatures = {9, 11, 12, 14, 15};
 
+// The last feature: the learned model's logit (guard/ngram_model.h).
+constexpr std::size_t kNgramModelFeature = kInjectionFeatureCount - 1;
+
 using InjectionFeatures = std::array<double, kInjectionFeatureCount>;
 
 InjectionFeatures injection_features(std::string_view text);
+
+// The pattern features of `text` (the learned one left 0) and its screening form, for fitting the learned model.
+struct PatternScreen {
+  InjectionFeatures features{};
+  std::string form;
+};
+PatternScreen screen_patterns(std::string_view text);
 
 struct InjectionWeights {
   double bias = 0;
   InjectionFeatures weights{};
 };
-// The fitted weights compiled into the detector.
+// The fitted combination compiled into the detector.
 const InjectionWeights& injection_weights();
 double injection_score(const InjectionFeatures& features, const InjectionWeights& weights);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "store/chunk_metadata.h"
 #include "text/sentences.h"
 
 namespace parley::ingest {
@@ -69,17 +70,20 @@ class ChunkBuilder {
   // A unit is one block, or a whole run of list items or table rows: kept in one chunk when it fits.
   void unit(const std::vector<const Block*>& blocks) {
     std::vector<std::string> lines;
+    std::vector<double> link_shares;
     std::size_t size = 0;
     for (const Block* block : blocks) {
       lines.push_back(render_block(*block));
+      link_shares.push_back(block->link_share);
       size += lines.back().size() + 1;
     }
     if (lines.size() == 1 || size > options_.max_chars) {
-      for (auto& line : lines) line_unit(std::move(line));  // a long run is split between its items
+      // A long run is split between its items.
+      for (std::size_t i = 0; i < lines.size(); ++i) line_unit(std::move(lines[i]), link_shares[i]);
       return;
     }
     if (!parts_.empty() && size_ + size > options_.target_chars) flush();
-    for (auto& line : lines) append(std::move(line));
+    for (std::size_t i = 0; i < lines.size(); ++i) append(std::move(lines[i]), link_shares[i]);
   }
 
   void flush() {
@@ -91,28 +95,38 @@ class ChunkBuilder {
       if (!chunk.text.empty()) chunk.text += '\n';
       chunk.text += part;
     }
+    // Mostly link text in several lines: a menu, an index or a table of contents, which names many topics and
+    // answers none.
+    if (parts_.size() >= kMinNavigationLines && link_bytes_ >= kNavigationLinkShare * static_cast<double>(size_)) {
+      chunk.metadata[store::kNavigationKey] = true;
+    }
     out_.push_back(std::move(chunk));
     parts_.clear();
     size_ = 0;
+    link_bytes_ = 0;
   }
 
  private:
-  void append(std::string line) {
+  static constexpr std::size_t kMinNavigationLines = 3;
+  static constexpr double kNavigationLinkShare = 0.5;
+
+  void append(std::string line, double link_share) {
     size_ += line.size() + 1;
+    link_bytes_ += link_share * static_cast<double>(line.size());
     parts_.push_back(std::move(line));
   }
 
-  void line_unit(std::string line) {
+  void line_unit(std::string line, double link_share) {
     if (line.size() > options_.max_chars) {  // one huge block: its own chunks, split at sentences
       flush();
       for (auto& piece : split_long(line, options_.target_chars)) {
-        append(std::move(piece));
+        append(std::move(piece), link_share);
         flush();
       }
       return;
     }
     if (!parts_.empty() && size_ + line.size() + 1 > options_.target_chars) flush();
-    append(std::move(line));
+    append(std::move(line), link_share);
   }
 
   std::string heading_path() const {
@@ -131,6 +145,7 @@ class ChunkBuilder {
   std::vector<std::pair<int, std::string>> headings_;
   std::vector<std::string> parts_;
   std::size_t size_ = 0;
+  double link_bytes_ = 0;  // of parts_
 };
 
 }  // namespace

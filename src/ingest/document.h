@@ -15,6 +15,7 @@ struct Block {
   BlockKind kind = BlockKind::paragraph;
   int level = 0;  // heading level 1..6; list nesting depth (1 = top) for list items
   std::string text;
+  double link_share = 0;  // share of the text that is link text (HTML): high in menus, indexes and tables of contents
 };
 
 struct QaPair {

@@ -280,9 +280,12 @@ class BlockCollector {
       switch (child->type) {
         case GUMBO_NODE_TEXT:
         case GUMBO_NODE_WHITESPACE:
-        case GUMBO_NODE_CDATA:
-          text_ += child->v.text.text;
+        case GUMBO_NODE_CDATA: {
+          const std::string_view text = child->v.text.text;
+          text_ += text;
+          if (in_link_ > 0) link_bytes_ += text.size() - std::count(text.begin(), text.end(), ' ');
           break;
+        }
         case GUMBO_NODE_ELEMENT:
           if (is_boilerplate(child->v.element, root_is_main)) break;
           if (child->v.element.tag == GUMBO_TAG_BR) {
@@ -302,6 +305,7 @@ class BlockCollector {
   void enter(const GumboNode* node) {
     if (node->type != GUMBO_NODE_ELEMENT) return;
     const GumboTag tag = node->v.element.tag;
+    if (tag == GUMBO_TAG_A) ++in_link_;
     if (!is_block(tag)) return;
     const Container container = container_of(tag);
     if (container != Container::table_cell) flush();
@@ -315,11 +319,11 @@ class BlockCollector {
   void leave(const GumboNode* node) {
     if (node->type != GUMBO_NODE_ELEMENT) return;
     const GumboTag tag = node->v.element.tag;
+    if (tag == GUMBO_TAG_A && in_link_ > 0) --in_link_;
     if (!is_block(tag)) return;
     const Container container = container_of(tag);
     if (container == Container::table_cell) {
-      cells_.push_back(collapse_whitespace(text_));
-      text_.clear();
+      take_cell();
     } else if (container == Container::table_row) {
       std::string row;
       for (const auto& cell : cells_) {
@@ -328,7 +332,9 @@ class BlockCollector {
         row += cell;
       }
       cells_.clear();
-      if (!row.empty()) doc_.blocks.push_back({BlockKind::table_row, 0, std::move(row)});
+      const double share = row_bytes_ > 0 ? static_cast<double>(row_link_bytes_) / static_cast<double>(row_bytes_) : 0;
+      row_bytes_ = row_link_bytes_ = 0;
+      if (!row.empty()) doc_.blocks.push_back({BlockKind::table_row, 0, std::move(row), share});
     } else {
       flush();
     }
@@ -342,23 +348,39 @@ class BlockCollector {
   void flush() {
     if (!containers_.empty() && containers_.back().kind == Container::table_row && !text_.empty()) {
       // Text directly inside a row (outside cells) is a cell of its own.
-      cells_.push_back(collapse_whitespace(text_));
-      text_.clear();
+      take_cell();
       return;
     }
     std::string text = in_code_ > 0 ? text_ : collapse_whitespace(text_);
+    const double share = link_share(text);
     text_.clear();
+    link_bytes_ = 0;
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.erase(0, 1);
     if (text.empty()) return;
     const Container kind = containers_.empty() ? Container::none : containers_.back().kind;
     switch (kind) {
-      case Container::heading: doc_.blocks.push_back({BlockKind::heading, heading_level(containers_.back().tag), text}); break;
-      case Container::list_item: doc_.blocks.push_back({BlockKind::list_item, std::max(1, list_depth_), text}); break;
-      case Container::table_row: doc_.blocks.push_back({BlockKind::table_row, 0, text}); break;
-      case Container::code: doc_.blocks.push_back({BlockKind::code, 0, text}); break;
-      default: doc_.blocks.push_back({in_quote_ > 0 ? BlockKind::quote : BlockKind::paragraph, 0, text});
+      case Container::heading: doc_.blocks.push_back({BlockKind::heading, heading_level(containers_.back().tag), text, share}); break;
+      case Container::list_item: doc_.blocks.push_back({BlockKind::list_item, std::max(1, list_depth_), text, share}); break;
+      case Container::table_row: doc_.blocks.push_back({BlockKind::table_row, 0, text, share}); break;
+      case Container::code: doc_.blocks.push_back({BlockKind::code, 0, text, share}); break;
+      default: doc_.blocks.push_back({in_quote_ > 0 ? BlockKind::quote : BlockKind::paragraph, 0, text, share});
     }
+  }
+
+  void take_cell() {
+    std::string cell = collapse_whitespace(text_);
+    row_bytes_ += cell.size() - std::count(cell.begin(), cell.end(), ' ');
+    row_link_bytes_ += std::min(link_bytes_, cell.size());
+    cells_.push_back(std::move(cell));
+    text_.clear();
+    link_bytes_ = 0;
+  }
+
+  // Link text bytes (spaces left out) over the block's text bytes.
+  double link_share(const std::string& text) const {
+    const auto bytes = static_cast<double>(text.size() - std::count(text.begin(), text.end(), ' '));
+    return bytes > 0 ? std::min(1.0, static_cast<double>(link_bytes_) / bytes) : 0;
   }
 
   struct OpenContainer {
@@ -369,7 +391,9 @@ class BlockCollector {
   std::string text_;
   std::vector<std::string> cells_;
   std::vector<OpenContainer> containers_;
-  int in_code_ = 0, in_quote_ = 0, list_depth_ = 0;
+  int in_code_ = 0, in_quote_ = 0, list_depth_ = 0, in_link_ = 0;
+  std::size_t link_bytes_ = 0;                   // of text_, inside <a>
+  std::size_t row_bytes_ = 0, row_link_bytes_ = 0;  // of the cells of the current table row
 };
 
 // The fallback for pathological nesting: text between tags, scripts and styles removed, one paragraph per line.

@@ -171,7 +171,7 @@ class ChunkIndexer {
     // Instructions planted in content (a crawled page, a PDF, hidden or encoded text) would reach a model through
     // retrieval: every chunk is screened as it is made, and a flagged one keeps the verdict for the report and for
     // the bot's content policy at answer time.
-    if (const auto verdict = guard::check_injection(screened_text(draft)); verdict.injection) {
+    if (const auto verdict = guard::check_injection(screened_text(draft), guard::ScreenedText::content); verdict.injection) {
       if (!chunk.chunk.metadata.is_object()) chunk.chunk.metadata = store::Json::object();
       chunk.chunk.metadata[store::kInjectionVerdictKey] = {{"score", verdict.score}, {"reasons", verdict.reasons}};
     }

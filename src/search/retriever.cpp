@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "store/chunk_metadata.h"
 #include "text/analyzer.h"
 #include "text/synonyms.h"
 
@@ -32,6 +33,8 @@ constexpr double kRankWeight = 0.20;
 // Ranking, not confidence: a curated question asking for the same kind of answer as the visitor's goes before a
 // slightly better-worded one asking for another kind. Small, since the opening words are weak evidence of topic.
 constexpr double kSameFormBonus = 0.05;
+// A menu, index or table of contents (store::is_navigation) names the question's words without answering it.
+constexpr double kNavigationFactor = 0.5;
 
 double idf(std::int64_t chunk_count, std::int64_t document_frequency) {
   const double n = static_cast<double>(chunk_count);
@@ -67,11 +70,15 @@ AnalysedQuestion analyse_question(const text::Analyzer& analyzer, std::string_vi
       QueryTerm term;
       term.term = std::move(stem);
       term.word = word.text;
+      term.derived = word.derived;
       out.terms.push_back(std::move(term));
+    } else if (index < out.terms.size() && !word.derived) {
+      out.terms[index].derived = false;
     }
     term_of_word.push_back(index);
   }
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i].derived || words[i + 1].derived) continue;
     if (term_of_word[i] >= out.terms.size() || term_of_word[i + 1] >= out.terms.size()) continue;
     if (term_of_word[i] == term_of_word[i + 1] || !adjacent(question, words[i], words[i + 1])) continue;
     out.compounds.push_back({term_of_word[i], term_of_word[i + 1], analyzer.stem(words[i].text + words[i + 1].text)});
@@ -262,6 +269,7 @@ Retriever::~Retriever() = default;
 Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot, std::string_view question,
                                        const SearchOptions& options) const {
   SearchResult result;
+  result.question = question;
   const text::Analyzer analyzer(bot_language(bot));
   AnalysedQuestion analysed = analyse_question(analyzer, question);
   if (analysed.terms.empty()) return result;
@@ -283,7 +291,8 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
     auto& term = analysed.terms[i];
     term.document_frequency = frequencies[i];
-    term.idf = idf(chunk_count, frequencies[i]);
+    // An identifier's joined word that the bot never writes is only another spelling of its parts.
+    term.idf = term.derived && frequencies[i] == 0 ? 0 : idf(chunk_count, frequencies[i]);
     searchable.push_back({term.term, term.document_frequency, term.idf, false});
   }
   for (std::size_t c = 0; c < analysed.compounds.size(); ++c) {
@@ -362,17 +371,23 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   scored.reserve(prepared.size());
   QueryMatcher matcher(terms);
   const QuestionForm form = question_form(analyzer.language(), question);
+  std::vector<bool> unknown(terms.size(), false);
+  for (std::size_t q = 0; q < terms.size(); ++q) {
+    unknown[q] = terms[q].document_frequency == 0 && !terms[q].derived && terms[q].alternatives.empty();
+  }
   for (const auto& ready : prepared) {
     Candidate candidate;
     candidate.fused = fused[ready->chunk.id];
     const FieldMatch key_match = matcher.match(ready->key);
     const FieldMatch whole_match = matcher.match(ready->whole);
+    for (std::size_t q = 0; q < terms.size(); ++q) unknown[q] = unknown[q] && whole_match.term_best[q] <= 0;
     candidate.coverage = weighted_coverage(terms, whole_match);
     candidate.title_match =
         harmonic_mean(weighted_coverage(terms, key_match), field_explained(ready->key, key_match, weight_of));
     candidate.phrase = phrase_share(terms, whole_match);
     candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
                       kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
+    if (store::is_navigation(ready->chunk)) candidate.score *= kNavigationFactor;
     candidate.same_form = form != QuestionForm::none && ready->form == form;
     scored.emplace_back(std::move(candidate), ready.get());
   }
@@ -382,6 +397,12 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     if (rank_a != rank_b) return rank_a > rank_b;
     return a.second->chunk.id < b.second->chunk.id;
   });
+  double total_weight = 0, unknown_weight = 0;
+  for (std::size_t q = 0; q < terms.size(); ++q) {
+    total_weight += terms[q].idf;
+    if (unknown[q]) unknown_weight += terms[q].idf;
+  }
+  result.unknown_share = total_weight > 0 ? unknown_weight / total_weight : 0;
   std::unordered_set<std::size_t> seen_texts;
   for (auto& [candidate, ready] : scored) {
     if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;

@@ -35,8 +35,13 @@ struct SearchOptions {
 };
 
 struct SearchResult {
+  std::string question;              // as asked, for the answer's checks of its specifics (numbers, names)
   std::vector<QueryTerm> terms;      // content terms of the question (stop words removed)
   std::vector<Candidate> candidates; // best first (by score, then form), at most `limit`, no two with the same text
+  // IDF-weighted share of the question made of words the bot's knowledge never uses, not even as a synonym, a
+  // compound or a misspelling that a candidate matches ("unicycles" asked of a bike shop): what the question is
+  // about is then most likely not in the knowledge, however well its other words match.
+  double unknown_share = 0;
 };
 
 // Thread-safe; keeps per-bot caches (term statistics, prepared candidates) that are dropped when the bot's knowledge

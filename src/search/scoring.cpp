@@ -110,7 +110,8 @@ bool may_spell(const QueryTerm& term, std::string_view word) {
 double spelling_similarity(const QueryTerm& term, std::string_view word) {
   double best = 0;
   for (const std::string_view written : {std::string_view(term.word), std::string_view(term.term)}) {
-    if (!comparable_lengths(written, word)) continue;
+    // Misspellings keep the first letter; another first letter is another word ("unicycles"/"bicycles").
+    if (!comparable_lengths(written, word) || written.front() != word.front()) continue;
     const double similarity = trigram_similarity(written, word);
     if (similarity >= kSameWordSimilarity) best = std::max(best, similarity);
   }

@@ -29,6 +29,9 @@ struct QueryTerm {
   double idf = 0;
   std::int64_t document_frequency = 0;  // 0: no chunk of the bot uses it (out of scope, or a typo)
   std::vector<AlternativeStem> alternatives;
+  // Another form of words of the question (an identifier's joined word, a CamelCase part: text::Term::derived);
+  // weighs nothing when the bot never writes it.
+  bool derived = false;
 };
 
 // The content terms of a text in reading order: stems for exact matching, folded words for fuzzy matching.

@@ -152,11 +152,21 @@ class TermBuilder {
         joined_(joined) {}
 
   // An ASCII letter or digit, already lower-cased: the common case, without a round trip through code points.
-  void add_ascii(char folded, std::size_t begin) {
+  // `upper`: it was written upper-case, which after a lower-case letter starts a part of a CamelCase word.
+  void add_ascii(char folded, std::size_t begin, bool upper = false) {
     flush_dense();
     if (word_.empty()) word_begin_ = begin;
+    if (upper && written_lower_ && camel_parts_ + 1 < kMaxCamelParts) camel_split_[camel_parts_++] = word_.size();
+    written_lower_ = !upper && folded >= 'a' && folded <= 'z';
     word_ += folded;
     word_end_ = begin + 1;
+  }
+
+  // A character joining two words into an identifier ("_", ".", "-" between letters or digits): the words are
+  // terms of their own, and the run of them is one more.
+  void connector() {
+    flush_dense();
+    flush_word();
   }
 
   void add_word_code_points(const std::array<utf8proc_int32_t, 16>& folded, int count, std::size_t begin,
@@ -165,6 +175,8 @@ class TermBuilder {
     if (word_.empty()) word_begin_ = begin;
     for (int i = 0; i < count; ++i) utf8_append(word_, static_cast<char32_t>(folded[i]));
     word_end_ = end;
+    camel_parts_ = kNotCamelCase;  // folding changes lengths: parts would not map back to the text
+    written_lower_ = false;
   }
 
   void add_dense(char32_t folded, std::size_t begin, std::size_t end) {
@@ -175,6 +187,7 @@ class TermBuilder {
   void boundary() {
     flush_word();
     flush_dense();
+    end_run();
   }
 
   bool in_word() const { return !word_.empty(); }
@@ -188,16 +201,48 @@ class TermBuilder {
   void flush_word() {
     if (word_.empty()) return;
     if (word_.size() <= kMaxWordBytes) {
-      const KnownWord& known = words_.lookup(word_);
-      if (!known.stop || options_.keep_stop_words) {
-        emit(stem_ && !known.stop ? known.stem : word_, word_begin_, word_end_, known.stop);
+      // The parts of a CamelCase word, then the word.
+      for (std::size_t part = 0; camel_parts_ != kNotCamelCase && camel_parts_ > 0 && part <= camel_parts_; ++part) {
+        const std::size_t from = part == 0 ? 0 : camel_split_[part - 1];
+        const std::size_t to = part == camel_parts_ ? word_.size() : camel_split_[part];
+        emit_word(word_.substr(from, to - from), word_begin_ + from, word_begin_ + to, true);
       }
+      emit_word(word_, word_begin_, word_end_, false);
+      if (run_parts_ == 0) run_begin_ = word_begin_;
+      run_ += word_;
+      run_has_letter_ = run_has_letter_ || std::any_of(word_.begin(), word_.end(), [](char c) {
+        return !(c >= '0' && c <= '9');
+      });
+      run_end_ = word_end_;
+      ++run_parts_;
+    } else {
+      end_run();
     }
     word_.clear();
+    camel_parts_ = 0;
+    written_lower_ = false;
+  }
+
+  void emit_word(const std::string& word, std::size_t begin, std::size_t end, bool derived) {
+    const KnownWord& known = words_.lookup(word);
+    if (known.stop && (derived || !options_.keep_stop_words)) return;
+    emit(stem_ && !known.stop ? known.stem : word, begin, end, known.stop, derived);
+  }
+
+  // The joined word of an identifier run of two or more words with a letter among them ("3.5" is a number).
+  void end_run() {
+    if (run_parts_ >= 2 && run_has_letter_ && run_.size() <= kMaxWordBytes) {
+      const KnownWord& known = words_.lookup(run_);
+      if (!known.stop) emit(stem_ ? known.stem : run_, run_begin_, run_end_, false, true);
+    }
+    run_.clear();
+    run_parts_ = 0;
+    run_has_letter_ = false;
   }
 
   void flush_dense() {
     if (dense_.empty()) return;
+    end_run();
     if (dense_.size() == 1) {
       std::string single;
       utf8_append(single, dense_[0].cp);
@@ -212,9 +257,9 @@ class TermBuilder {
     dense_.clear();
   }
 
-  void emit(std::string_view text, std::size_t begin, std::size_t end, bool stop) {
+  void emit(std::string_view text, std::size_t begin, std::size_t end, bool stop, bool derived = false) {
     if (joined_ == nullptr) {
-      terms_->push_back(Term{std::string(text), begin, end, stop});
+      terms_->push_back(Term{std::string(text), begin, end, stop, derived});
       return;
     }
     if (!joined_->empty()) *joined_ += ' ';
@@ -228,6 +273,14 @@ class TermBuilder {
   std::string* joined_;
   std::string word_;
   std::size_t word_begin_ = 0, word_end_ = 0;
+  static constexpr std::size_t kMaxCamelParts = 8;
+  static constexpr std::size_t kNotCamelCase = kMaxCamelParts + 1;
+  std::array<std::size_t, kMaxCamelParts> camel_split_{};  // offsets in word_ where a CamelCase part starts
+  std::size_t camel_parts_ = 0;
+  bool written_lower_ = false;  // the last character added was written as a lower-case ASCII letter
+  std::string run_;  // the words of the current identifier run, joined
+  std::size_t run_parts_ = 0, run_begin_ = 0, run_end_ = 0;
+  bool run_has_letter_ = false;
   std::vector<DenseChar> dense_;
 };
 
@@ -250,7 +303,10 @@ void split_into_terms(std::string_view text, TermBuilder& builder) {
       if ((byte >= 'a' && byte <= 'z') || (byte >= '0' && byte <= '9')) {
         builder.add_ascii(static_cast<char>(byte), begin);
       } else if (byte >= 'A' && byte <= 'Z') {
-        builder.add_ascii(static_cast<char>(byte + 32), begin);
+        builder.add_ascii(static_cast<char>(byte + 32), begin, true);
+      } else if ((byte == '_' || byte == '.' || byte == '-') && builder.in_word() && pos < text.size() &&
+                 std::isalnum(static_cast<unsigned char>(text[pos])) != 0) {
+        builder.connector();
       } else if (byte != '\'' || !apostrophe_continues_word(pos)) {
         builder.boundary();  // every other ASCII character is punctuation, a symbol, a space or a control
       }

@@ -16,6 +16,10 @@ struct Term {
   std::size_t begin = 0;   // byte span of the source word in the analysed text
   std::size_t end = 0;
   bool stop_word = false;  // kept only when AnalyzeOptions::keep_stop_words
+  // A further form of words already emitted, so that identifiers match whole as well as by their parts: the
+  // joined word of a run like "shared_buffers", "pg_hba.conf" or "--max-connections" (after its parts), and the
+  // parts of a CamelCase word like "ResultSet" (before it).
+  bool derived = false;
 };
 
 struct AnalyzeOptions {

@@ -88,7 +88,7 @@ TEST(ComposeAnswer, ConfidenceIsTheBestScoreEvenWhenTheFormRankedAnotherFirst) {
   EXPECT_EQ(answer.text, "At any pharmacy.");
 }
 
-TEST(ComposeAnswer, ExtractsTheMatchingSentencesInReadingOrderAndSkipsRuleLines) {
+TEST(ComposeAnswer, ExtractsTheMatchingSentencesInReadingOrderWithoutAnUnrelatedOpeningOrRuleLines) {
   search::SearchResult result;
   result.terms = {term("winter", 3.0), term("batteri", 2.0)};
   result.candidates = {candidate(
@@ -98,9 +98,8 @@ TEST(ComposeAnswer, ExtractsTheMatchingSentencesInReadingOrderAndSkipsRuleLines)
       0.8, 0.5, "battery.md", "Winter storage")};
   const auto answer = compose_answer(result, BotSettings{});
   EXPECT_EQ(answer.mode, "extractive");
-  EXPECT_EQ(answer.text,
-            "Our batteries are made in Oregon. In winter, keep the battery indoors. Charge the battery to 60 percent "
-            "before winter storage.");
+  // The opening sentence shares only the commoner word with the question: it does not open the answer.
+  EXPECT_EQ(answer.text, "In winter, keep the battery indoors. Charge the battery to 60 percent before winter storage.");
   EXPECT_THAT(answer.text, Not(HasSubstr("|---|")));
   ASSERT_EQ(answer.sources.size(), 1u);
   EXPECT_EQ(answer.sources[0].title, "Battery care \xE2\x80\xBA Winter storage");
@@ -113,7 +112,34 @@ TEST(ComposeAnswer, QuotesTableRowsButNotTheHeaderRow) {
                                  0.8, 0.5, "assembly.md", "Torque settings")};
   const auto answer = compose_answer(result, BotSettings{});
   EXPECT_EQ(answer.mode, "extractive");
-  EXPECT_EQ(answer.text, "Pedals | 35 Nm");
+  // A table under its header row, as Markdown (never a bare row of pipes).
+  EXPECT_EQ(answer.text, "| Bolt | Torque |\n|---|---|\n| Pedals | 35 Nm |");
+}
+
+TEST(ComposeAnswer, AnswersHowWithTheWholeListOfSteps) {
+  search::SearchResult result;
+  result.question = "How do I reset my password?";
+  result.terms = {term("reset", 3.0), term("password", 2.0)};
+  result.candidates = {candidate(1, store::ChunkKind::passage, "Account",
+                                 "Accounts are free.\nTo reset your password:\n- Open Account.\n- Choose Security.\n"
+                                 "- Follow the link we email you.\nPasswords must have 10 characters.",
+                                 0.8, 0.5, "account.md", "Passwords")};
+  const auto answer = compose_answer(result, BotSettings{});
+  EXPECT_EQ(answer.mode, "extractive");
+  EXPECT_EQ(answer.text, "To reset your password:\n\n- Open Account.\n- Choose Security.\n- Follow the link we email you.");
+}
+
+TEST(ComposeAnswer, PrefersTheSentenceShapedLikeTheAnswerToTheQuestionsForm) {
+  search::SearchResult result;
+  result.question = "How long does a refund take?";
+  result.terms = {term("refund", 3.0), term("take", 0.5)};
+  result.candidates = {candidate(1, store::ChunkKind::passage, "Returns",
+                                 "Refunds take a moment of paperwork on our side.\nRefunds arrive within 5 business days.",
+                                 0.8, 0.5, "returns.md", "Refunds")};
+  BotSettings settings;
+  settings.max_answer_sentences = 1;
+  const auto answer = compose_answer(result, settings);
+  EXPECT_EQ(answer.text, "Refunds arrive within 5 business days.");
 }
 
 TEST(ComposeAnswer, CitesTheBestCandidateFirstEvenWhenItsTextRepeatsNoQuestionWord) {

@@ -12,6 +12,7 @@
 
 #include "chat/chat_service.h"
 #include "demo/demo.h"
+#include "ingest/report.h"
 #include "support/temp_dir.h"
 
 namespace parley::chat {
@@ -31,6 +32,67 @@ std::vector<DemoQuestion> demo_questions() {
     if (bar != std::string::npos) out.push_back({line.substr(0, bar), line.substr(bar + 1)});
   }
   return out;
+}
+
+class DemoBot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::open_store({dir_.file("parley.db")});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    db_ = std::move(*opened);
+    ASSERT_TRUE(db_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
+      workspace_ = created.id;
+      return {};
+    }).ok());
+    auto demo_bot = demo::create_demo_bot(*db_, workspace_);
+    ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
+    bot_ = demo_bot->bot_id;
+    chat_ = std::make_unique<ChatService>(*db_, retriever_);
+  }
+
+  ComposedAnswer ask(std::string_view question) {
+    auto answer = chat_->answer(store::Scope::workspace(workspace_), bot_, question);
+    EXPECT_TRUE(answer.ok()) << answer.error().message;
+    return answer.ok() ? *answer : ComposedAnswer{};
+  }
+
+  parley::testing::TempDir dir_;
+  std::unique_ptr<store::Store> db_;
+  std::string workspace_, bot_;
+  search::Retriever retriever_;
+  std::unique_ptr<ChatService> chat_;
+};
+
+// Issue 14: the curated "Yes, within 30 days ..." answered "after 40 days" with a false yes.
+TEST_F(DemoBot, AQuestionWhoseNumberTheAnswerContradictsGetsThePolicyWithoutAVerdict) {
+  const auto answer = ask("Can I return a bike after 40 days?");
+  if (answer.mode != "fallback") {
+    EXPECT_THAT(answer.text, ::testing::Not(::testing::StartsWith("Yes")));
+    EXPECT_THAT(answer.text, ::testing::HasSubstr("30 days"));
+  }
+  // The same question within the policy keeps its verdict.
+  const auto within = ask("Can I return an e-bike after riding it for 30 days?");
+  EXPECT_EQ(within.mode, "faq");
+  EXPECT_THAT(within.text, ::testing::StartsWith("Yes"));
+}
+
+// Issue 14: "unicycles" occurs nowhere in the demo's knowledge; "sell" matched the privacy policy's "we don't sell
+// your personal information".
+TEST_F(DemoBot, AQuestionAboutSomethingTheKnowledgeNeverNamesIsDeclined) {
+  EXPECT_EQ(ask("Do you sell unicycles?").mode, "fallback");
+  // A misspelt word the knowledge does use is no such word.
+  EXPECT_NE(ask("How long does a refunnd take?").mode, "fallback");
+}
+
+// Issue 14: a Markdown table's rows reached answers as bare "Class 3 | Only while you pedal | 28 mph" lines.
+TEST_F(DemoBot, TableRowsAreAnsweredUnderTheirHeaderRow) {
+  const auto answer = ask("What is the top assisted speed of a class 3 e-bike?");
+  ASSERT_NE(answer.mode, "fallback");
+  if (answer.text.find(" | ") != std::string::npos) {
+    EXPECT_THAT(answer.text, ::testing::HasSubstr("|---|"));
+    EXPECT_THAT(answer.text, ::testing::HasSubstr("| Class | How the motor assists | Assistance stops at |"));
+  }
 }
 
 TEST(DemoAnswers, TheDemoBotDeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
@@ -71,6 +133,44 @@ TEST(DemoAnswers, TheDemoBotDeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
   EXPECT_EQ(expected_mode["none"], asked["none"]);
   EXPECT_GE(expected_mode["page"], asked["page"] - 1);
   EXPECT_GE(expected_mode["faq"], 8);
+}
+
+// Issue 15, finding 10: the ingest-time injection screen flagged chunks of the demo's own help pages
+// (battery-care.md, faq.csv, repair-service.md), and the default content policy left them out of answers. None of
+// the help centre may be screened out, and questions answered by those pages are answered from them.
+TEST(DemoAnswers, NoPassageOfTheHelpCentreIsScreenedOutAsAnInjection) {
+  parley::testing::TempDir dir;
+  auto opened = store::open_store({dir.file("parley.db")});
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto& db = **opened;
+  std::string workspace;
+  ASSERT_TRUE(db.write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
+    workspace = created.id;
+    return {};
+  }).ok());
+  auto demo_bot = demo::create_demo_bot(db, workspace);
+  ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
+  ASSERT_GT(demo_bot->chunks, 100u);
+
+  auto report = ingest::build_report(db, store::Scope::workspace(workspace), demo_bot->bot_id);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ((*report)["summary"]["suspected_injections"], 0) << (*report)["suspected_injections"].dump(2);
+
+  const search::Retriever retriever;
+  const ChatService chat(db, retriever);
+  for (const auto& [question, file] : std::vector<std::pair<std::string, std::string>>{
+           {"How should I store my e-bike battery over the winter?", "battery-care.md"},
+           {"Can I charge the battery right after a ride in the cold?", "battery-care.md"},
+           {"How much extra is express same-day repair service?", "repair-service.md"},
+           {"Do you repair e-bikes from other brands?", "repair-service.md"},
+           {"How long does shipping take?", "faq.csv"}}) {
+    auto answer = chat.answer(store::Scope::workspace(workspace), demo_bot->bot_id, question);
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    std::string cited;
+    for (const auto& source : answer->sources) cited += source.url + " " + source.title + "; ";
+    EXPECT_NE(cited.find(file), std::string::npos) << question << " -> " << answer->mode << ": " << cited;
+  }
 }
 
 }  // namespace

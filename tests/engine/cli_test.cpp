@@ -143,7 +143,12 @@ TEST(ModelCli, SynthQuantizeAndBenchAModel) {
   const auto figures = nlohmann::json::parse(bench.out);
   EXPECT_GT(figures["prefill_tokens_per_s"].get<double>(), 0);
   EXPECT_GT(figures["decode_tokens_per_s"].get<double>(), 0);
+  // Both 64-token prompts fit one step, so the two sequences decode together from their first token on.
+  EXPECT_EQ(figures["parallel_sequences"], 2);
   EXPECT_GT(figures["parallel_decode_tokens_per_s"].get<double>(), 0);
+  EXPECT_GT(figures["parallel_sequence_decode_tokens_per_s"].get<double>(), 0);
+  EXPECT_GT(figures["parallel_ttft_ms_median"].get<double>(), 0);
+  EXPECT_GE(figures["parallel_ttft_ms_max"].get<double>(), figures["parallel_ttft_ms_median"].get<double>());
   EXPECT_GT(figures["peak_rss_mb"].get<double>(), 0);
   std::filesystem::remove(synth);
   std::filesystem::remove(quantized);

@@ -209,6 +209,24 @@ TEST(Engine, ThrowingCallbackCancelsOnlyItsRequestAndZeroMaxTokensGeneratesNothi
   EXPECT_EQ(none->finish_reason, FinishReason::length);
 }
 
+TEST(Engine, OnTokenSeesEveryGeneratedTokenInOrderAndItsExceptionsAreSwallowed) {
+  auto engine = load_engine("stories260K.gguf");
+  ASSERT_TRUE(engine);
+  auto request = greedy_request(engine->tokenize("Once upon a time"), 12);
+  std::vector<int32_t> seen;
+  request.on_token = [&](int32_t token) { seen.push_back(token); };
+  auto result = engine->generate(std::move(request));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(seen, result->tokens);
+  EXPECT_EQ(seen.size(), 12u);
+  auto throwing = greedy_request(engine->tokenize("Once upon a time"), 5);
+  throwing.on_token = [](int32_t) { throw std::runtime_error("a broken meter"); };
+  auto unaffected = engine->generate(std::move(throwing));
+  ASSERT_TRUE(unaffected.ok());
+  EXPECT_EQ(unaffected->completion_tokens, 5);
+  EXPECT_EQ(unaffected->finish_reason, FinishReason::length);
+}
+
 TEST(Engine, SeededSamplingIsReproducible) {
   auto engine = load_engine("stories260K.gguf");
   ASSERT_TRUE(engine);

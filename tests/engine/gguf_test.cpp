@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -147,6 +149,40 @@ TEST(GgufFile, WriterRoundTripsEveryValueType) {
   EXPECT_EQ(*copied->get_u64("a.u64"), 1ull << 40);
   EXPECT_EQ(*copied->get_string_array("a.strings"), *file->get_string_array("a.strings"));
   EXPECT_EQ(*copied->get_i32_array("a.ints"), ints);
+}
+
+TEST(GgufFile, DeferredTensorsAreFilledWhenWrittenAndTheirErrorsEndTheWrite) {
+  GgufWriter writer;
+  writer.set_string("general.architecture", "llama");
+  const std::vector<int64_t> dims{32, 2};
+  int fills = 0;
+  ASSERT_TRUE(writer.add_tensor("w", TensorType::q8_0, dims, [&](std::span<uint8_t> out) -> Status {
+    ++fills;
+    EXPECT_EQ(out.size(), 68u);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(i);
+    return {};
+  }).ok());
+  EXPECT_EQ(fills, 0);  // nothing is produced before the file is
+  const auto path = std::filesystem::temp_directory_path() / ("deferred-" + std::to_string(::getpid()) + ".gguf");
+  ASSERT_TRUE(writer.write(path.string()).ok());
+  EXPECT_EQ(fills, 1);
+  auto file = GgufFile::open(path.string());
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const auto* tensor = file->find_tensor("w");
+  ASSERT_NE(tensor, nullptr);
+  for (std::size_t i = 0; i < 68; ++i) ASSERT_EQ(tensor->data[i], static_cast<uint8_t>(i));
+  std::filesystem::remove(path);
+
+  GgufWriter failing;
+  ASSERT_TRUE(failing.add_tensor("w", TensorType::q8_0, dims, [](std::span<uint8_t>) -> Status {
+    return make_error(ErrorCode::internal, "out of random numbers");
+  }).ok());
+  const auto status = failing.write(path.string());
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message, "out of random numbers");
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".partial"));
+  EXPECT_TRUE(failing.serialize().empty());
 }
 
 TEST(GgufFile, TypedGettersReportMissingWrongTypeAndRange) {

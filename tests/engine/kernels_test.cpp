@@ -126,53 +126,64 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, GemmAgainstScalar,
                                            TensorType::q4_k, TensorType::q5_k, TensorType::q6_k),
                          [](const auto& test_info) { return std::string(tensor_type_name(test_info.param)); });
 
-// q8_0 rows interleaved by 8 (the decoding layout of VNNI kernels) against the scalar product of the same rows in the
-// file's layout, within the same summation bound; and the layout's row reader against plain dequantization.
-TEST(InterleavedQ8_0AgainstScalar, MatchesWithinSummationBound) {
+// Rows interleaved at load (q8_0 by 8 under VNNI, the k-quants by 16 under AVX-512 VBMI) against the scalar product
+// of the same rows in the file's layout, within the same summation bound (per block: one exact integer sum, then
+// float accumulation); and the layout's row reader against plain dequantization, exactly.
+class InterleavedAgainstScalar : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(InterleavedAgainstScalar, MatchesWithinSummationBound) {
+  const TensorType type = GetParam();
+  const TensorType act_type = activation_type(type);
+  const auto block = static_cast<int64_t>(tensor_type_traits(type).block_elements);
+  const int64_t group = interleaved_group_rows(type);
   const auto& scalar = kernels_for(Isa::scalar);
   bool tested = false;
   for (const auto isa : simd_isas()) {
     const auto& simd = kernels_for(isa);
-    if (simd.gemm_q8_0_interleaved == nullptr) continue;
+    const GemmFn gemm = simd.gemm_interleaved[static_cast<int>(type)];
+    if (gemm == nullptr) continue;
     tested = true;
-    for (int64_t blocks : {1, 3, 7, 28, 31, 127}) {
-      for (int64_t rows : {8, 16, 40}) {
-        for (int64_t acts : {1, 2, 3, 5, 7, 8, 9, 17}) {
-          const int64_t n = blocks * 32;
+    const std::vector<int64_t> block_counts =
+        block == 32 ? std::vector<int64_t>{1, 3, 7, 28, 31, 127} : std::vector<int64_t>{1, 2, 3, 6, 7, 35};
+    for (int64_t blocks : block_counts) {
+      for (int64_t rows : {group, 2 * group, 5 * group}) {
+        for (int64_t acts : {1, 2, 3, 4, 5, 7, 8, 9, 17}) {
+          const int64_t n = blocks * block;
           const auto wf = random_floats(static_cast<std::size_t>(n * rows), static_cast<uint32_t>(3 * n + rows));
           const auto af = random_floats(static_cast<std::size_t>(n * acts), static_cast<uint32_t>(5 * n + acts));
-          const auto w = rows_of(TensorType::q8_0, wf, n);
-          const auto a = rows_of(TensorType::q8_0, af, n);
+          const auto w = rows_of(type, wf, n);
+          const auto a = rows_of(act_type, af, n);
           const std::size_t ws = w.size() / static_cast<std::size_t>(rows);
           const std::size_t as = a.size() / static_cast<std::size_t>(acts);
           auto interleaved = w;
-          std::vector<uint8_t> scratch(ws * kInterleavedRows);
-          for (int64_t r = 0; r < rows; r += kInterleavedRows) {
-            interleave_q8_0_rows(interleaved.data() + static_cast<std::size_t>(r) * ws, blocks, scratch.data());
+          std::vector<uint8_t> scratch(ws * static_cast<std::size_t>(group));
+          for (int64_t r = 0; r < rows; r += group) {
+            interleave_rows(type, interleaved.data() + static_cast<std::size_t>(r) * ws, blocks, scratch.data());
           }
           const auto os = static_cast<std::size_t>(rows + 3);  // padded stride
           std::vector<float> expected(os * static_cast<std::size_t>(acts), -1.0f);
           std::vector<float> got(expected.size(), -1.0f);
-          scalar.gemm[static_cast<int>(TensorType::q8_0)](n, w.data(), ws, rows, a.data(), as, acts, expected.data(), os);
-          simd.gemm_q8_0_interleaved(n, interleaved.data(), ws, rows, a.data(), as, acts, got.data(), os);
+          scalar.gemm[static_cast<int>(type)](n, w.data(), ws, rows, a.data(), as, acts, expected.data(), os);
+          gemm(n, interleaved.data(), ws, rows, a.data(), as, acts, got.data(), os);
           std::vector<float> wd(static_cast<std::size_t>(n)), wi(static_cast<std::size_t>(n)), ad(static_cast<std::size_t>(n));
           for (int64_t r = 0; r < rows; ++r) {
-            dequantize_row(TensorType::q8_0, w.data() + static_cast<std::size_t>(r) * ws, wd.data(), n);
-            const int64_t group = r / kInterleavedRows * kInterleavedRows;
-            dequantize_interleaved_q8_0_row(interleaved.data() + static_cast<std::size_t>(group) * ws,
-                                            static_cast<int>(r - group), wi.data(), n);
-            ASSERT_EQ(wi, wd) << "row " << r << " of " << rows << ", " << blocks << " blocks";
+            dequantize_row(type, w.data() + static_cast<std::size_t>(r) * ws, wd.data(), n);
+            const int64_t first = r / group * group;
+            dequantize_interleaved_row(type, interleaved.data() + static_cast<std::size_t>(first) * ws,
+                                       static_cast<int>(r - first), wi.data(), n);
+            ASSERT_EQ(wi, wd) << tensor_type_name(type) << " row " << r << " of " << rows << ", " << blocks << " blocks";
           }
           for (int64_t c = 0; c < acts; ++c) {
-            dequantize_row(TensorType::q8_0, a.data() + static_cast<std::size_t>(c) * as, ad.data(), n);
+            dequantize_row(act_type, a.data() + static_cast<std::size_t>(c) * as, ad.data(), n);
             for (int64_t r = 0; r < rows; ++r) {
-              dequantize_row(TensorType::q8_0, w.data() + static_cast<std::size_t>(r) * ws, wd.data(), n);
+              dequantize_row(type, w.data() + static_cast<std::size_t>(r) * ws, wd.data(), n);
               double magnitude = 0;
               for (int64_t i = 0; i < n; ++i) magnitude += std::fabs(double(wd[i]) * ad[i]);
               const double bound = 2 * (double(blocks) * 8 + 16) * FLT_EPSILON * magnitude + 1e-6;
               const std::size_t at = static_cast<std::size_t>(c) * os + static_cast<std::size_t>(r);
-              ASSERT_NEAR(got[at], expected[at], bound) << isa_name(isa) << " blocks=" << blocks << " rows=" << rows
-                                                        << " acts=" << acts << " at r=" << r << " c=" << c;
+              ASSERT_NEAR(got[at], expected[at], bound)
+                  << isa_name(isa) << " " << tensor_type_name(type) << " blocks=" << blocks << " rows=" << rows
+                  << " acts=" << acts << " at r=" << r << " c=" << c;
             }
             for (std::size_t pad = static_cast<std::size_t>(rows); pad < os; ++pad) {
               ASSERT_EQ(got[static_cast<std::size_t>(c) * os + pad], -1.0f);
@@ -182,8 +193,12 @@ TEST(InterleavedQ8_0AgainstScalar, MatchesWithinSummationBound) {
       }
     }
   }
-  if (!tested) GTEST_SKIP() << "no instruction set with an interleaved q8_0 kernel on this CPU";
+  if (!tested) GTEST_SKIP() << "no instruction set with an interleaved " << tensor_type_name(type) << " kernel on this CPU";
 }
+
+INSTANTIATE_TEST_SUITE_P(InterleavedTypes, InterleavedAgainstScalar,
+                         ::testing::Values(TensorType::q8_0, TensorType::q4_k, TensorType::q5_k, TensorType::q6_k),
+                         [](const auto& test_info) { return std::string(tensor_type_name(test_info.param)); });
 
 TEST(QuantizeAgainstScalar, ActivationFormatsAreBitIdentical) {
   for (const auto isa : simd_isas()) {

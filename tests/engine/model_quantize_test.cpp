@@ -87,8 +87,29 @@ TEST(SynthesizeModel, WritesALoadableModelOfTheRequestedShape) {
   auto result = (*engine)->generate(std::move(request));
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->completion_tokens, 4);
+  const int tokens = (*engine)->vocab().n_tokens();
   engine->reset();
   std::filesystem::remove(out);
+
+  // An embedding padded past the tokenizer (as Qwen2.5-7B's): the padding rows are never text.
+  shape.vocab_size = tokens + 128;
+  ASSERT_TRUE(synthesize_model(shape, vocab, *parse_quant_mix("q8_0"), out).ok());
+  auto padded = Engine::load(out, {.threads = 1, .context_size = 256, .max_sequences = 1});
+  ASSERT_TRUE(padded.ok()) << padded.error().message;
+  EXPECT_EQ((*padded)->params().n_vocab, tokens + 128);
+  GenerationRequest again;
+  again.prompt = "Hello world";
+  again.max_tokens = 4;
+  again.ignore_eos = true;
+  auto padded_result = (*padded)->generate(std::move(again));
+  ASSERT_TRUE(padded_result.ok()) << padded_result.error().message;
+  EXPECT_EQ(padded_result->completion_tokens, 4);
+  padded->reset();
+  std::filesystem::remove(out);
+  shape.vocab_size = tokens - 1;
+  EXPECT_EQ(synthesize_model(shape, vocab, *parse_quant_mix("q8_0"), out).error().code, ErrorCode::invalid_request);
+  shape.vocab_size = 0;
+
   shape.heads = 3;  // 128 is not divisible by 3
   EXPECT_EQ(synthesize_model(shape, vocab, *parse_quant_mix("q8_0"), out).error().code, ErrorCode::invalid_request);
 }

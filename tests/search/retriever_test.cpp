@@ -1,9 +1,12 @@
 #include "search/retriever.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "ingest/ingest.h"
+#include "store/chunk_metadata.h"
 #include "support/temp_dir.h"
 
 namespace parley::search {
@@ -162,6 +165,53 @@ TEST_F(RetrieverTest, WordsTheKnowledgeNeverUsesLowerTheScore) {
   ASSERT_FALSE(known.candidates.empty());
   const double unknown_best = unknown.candidates.empty() ? 0.0 : unknown.candidates.front().score;
   EXPECT_LT(unknown_best, 0.5 * known.candidates.front().score);
+}
+
+TEST_F(RetrieverTest, UnknownWordsAreReportedAsTheShareOfTheQuestionTheKnowledgeLacks) {
+  EXPECT_DOUBLE_EQ(search("How much does shipping cost?").unknown_share, 0.0);
+  EXPECT_GT(search("Do you ship unicycles?").unknown_share, 0.5);
+  // A misspelling of a word the knowledge uses is matched, so it is not unknown.
+  EXPECT_DOUBLE_EQ(search("How do I reset my pasword?").unknown_share, 0.0);
+}
+
+// A bot of a software manual: a setting named in a question is matched whole, so the page that defines it wins over
+// pages that use its parts as words.
+class ManualRetrieverTest : public RetrieverTest {
+ protected:
+  void add(std::string_view name, std::string_view bytes) {
+    const auto added = ingest::add_file(*store_, scope(), {bot_id_, std::string(name), "", std::string(bytes)});
+    ASSERT_TRUE(added.ok()) << added.error().message;
+  }
+};
+
+TEST_F(ManualRetrieverTest, AnIdentifierIsMatchedWholeAsWellAsByItsParts) {
+  add("memory.md",
+      "# Memory\n\nShared memory buffers are used by every server process. The buffers are shared between "
+      "sessions, and shared memory is sized at start.\n");
+  add("settings.md", "# Settings\n\nshared_buffers: how much memory the server uses for its page cache.\n");
+  const auto result = search("What does shared_buffers do?");
+  ASSERT_FALSE(result.candidates.empty());
+  EXPECT_EQ(result.candidates.front().chunk.document_uri, "settings.md");
+}
+
+TEST_F(ManualRetrieverTest, AnIndexPageOfLinksRanksBelowThePageThatExplains) {
+  std::string index = "<html><head><title>Index</title></head><body><main><h1>Index</h1><ul>";
+  for (const char* entry : {"Charging the battery", "Battery storage", "Battery recycling", "Winter riding",
+                            "Charger faults", "Battery warranty"}) {
+    index += std::string("<li><a href=\"x.html\">") + entry + "</a></li>";
+  }
+  index += "</ul></main></body></html>";
+  add("index.html", index);
+  add("recycling.html",
+      "<html><head><title>Recycling</title></head><body><main><h1>Recycling</h1><p>Bring a worn battery to any "
+      "store: we send it for recycling free of charge.</p></main></body></html>");
+  const auto result = search("Battery recycling");
+  ASSERT_FALSE(result.candidates.empty());
+  EXPECT_EQ(result.candidates.front().chunk.document_uri, "recycling.html");
+  const auto index_chunk = std::find_if(result.candidates.begin(), result.candidates.end(),
+                                        [](const Candidate& c) { return c.chunk.document_uri == "index.html"; });
+  ASSERT_NE(index_chunk, result.candidates.end());
+  EXPECT_TRUE(store::is_navigation(index_chunk->chunk));
 }
 
 TEST_F(RetrieverTest, AQuestionOfStopWordsFindsNothing) {

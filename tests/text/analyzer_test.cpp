@@ -27,7 +27,26 @@ TEST(Analyzer, DropsStopWordsUnlessAsked) {
 TEST(Analyzer, KeepsModelNumbersAndJoinsApostrophes) {
   const Analyzer analyzer("en");
   EXPECT_THAT(analyzer.terms("Galaxy S10 customer's"), ElementsAre("galaxi", "s10", "custom"));
-  EXPECT_THAT(analyzer.terms("COVID-19"), ElementsAre("covid", "19"));
+  EXPECT_THAT(analyzer.terms("COVID-19"), ElementsAre("covid", "19", "covid19"));
+}
+
+TEST(Analyzer, IdentifiersAreTermsWholeAndByTheirParts) {
+  const Analyzer analyzer("en");
+  // snake_case, dotted names and option flags: the parts, then the joined word.
+  EXPECT_THAT(analyzer.terms("shared_buffers"), ElementsAre("share", "buffer", "sharedbuff"));
+  EXPECT_THAT(analyzer.terms("edit pg_hba.conf file"), ElementsAre("edit", "pg", "hba", "conf", "pghbaconf", "file"));
+  EXPECT_THAT(analyzer.terms("--max-connections"), ElementsAre("max", "connect", "maxconnect"));
+  // CamelCase: the parts, then the word.
+  EXPECT_THAT(analyzer.terms("ResultSet"), ElementsAre("result", "set", "resultset"));
+  const auto terms = analyzer.analyze("use log_min_duration");
+  ASSERT_EQ(terms.size(), 5u);
+  EXPECT_FALSE(terms[1].derived);
+  EXPECT_TRUE(terms[4].derived);
+  EXPECT_EQ(terms[4].begin, 4u);
+  EXPECT_EQ(terms[4].end, 20u);
+  // Numbers are not identifiers, nor is the end of a sentence.
+  EXPECT_THAT(analyzer.terms("version 3.5"), ElementsAre("version", "3", "5"));
+  EXPECT_THAT(analyzer.terms("Done. Next"), ElementsAre("done", "next"));
 }
 
 TEST(Analyzer, ZeroWidthCharactersDoNotSplitOrHideWords) {

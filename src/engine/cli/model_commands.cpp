@@ -277,7 +277,8 @@ void add_bench(CLI::App& model) {
   cmd->add_option("--prompt-tokens", o->bench.prompt_tokens, "Prompt length")->capture_default_str();
   cmd->add_option("--gen-tokens", o->bench.gen_tokens, "Tokens to generate")->capture_default_str();
   cmd->add_option("--repetitions", o->bench.repetitions, "Runs per figure (the median is reported)")->capture_default_str();
-  cmd->add_option("--parallel", o->bench.parallel, "Also measure this many sequences generating together");
+  cmd->add_option("--parallel", o->bench.parallel,
+                  "Also measure this many sequences, each with its own prompt of --prompt-tokens, generating together");
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->callback([o] {
     const auto r = value_or_fail(run_bench(o->bench));
@@ -286,9 +287,15 @@ void add_bench(CLI::App& model) {
              {"peak_rss_mb", r.peak_rss_mb},
              {"file_mb", static_cast<double>(r.file_bytes) / (1 << 20)},
              {"kv_cache_mb", static_cast<double>(r.kv_cache_bytes) / (1 << 20)}};
-    if (o->bench.parallel > 1) {
-      out["parallel_sequences"] = o->bench.parallel;
-      out["parallel_decode_tokens_per_s"] = r.parallel_decode_tokens_per_s;
+    const auto& p = r.parallel;
+    if (p.sequences > 0) {
+      out["parallel_sequences"] = p.sequences;
+      out["parallel_prompt_tokens"] = o->bench.prompt_tokens;
+      out["parallel_decode_tokens_per_s"] = p.decode_tokens_per_s;
+      out["parallel_sequence_decode_tokens_per_s"] = p.sequence_decode_tokens_per_s;
+      out["parallel_ttft_ms_median"] = p.ttft_ms_median;
+      out["parallel_ttft_ms_max"] = p.ttft_ms_max;
+      out["parallel_total_tokens_per_s"] = p.total_tokens_per_s;
     }
     if (o->json) {
       std::cout << out.dump() << "\n";
@@ -296,9 +303,11 @@ void add_bench(CLI::App& model) {
     }
     std::cout << "prefill: " << r.prefill_tokens_per_s << " tokens/s (" << o->bench.prompt_tokens << " tokens)\n"
               << "decode:  " << r.decode_tokens_per_s << " tokens/s (" << o->bench.gen_tokens << " tokens)\n";
-    if (o->bench.parallel > 1) {
-      std::cout << "decode, " << o->bench.parallel << " sequences: " << r.parallel_decode_tokens_per_s
-                << " tokens/s in total\n";
+    if (p.sequences > 0) {
+      std::cout << p.sequences << " sequences with " << o->bench.prompt_tokens << "-token prompts: decode "
+                << p.decode_tokens_per_s << " tokens/s in total (" << p.sequence_decode_tokens_per_s
+                << " per sequence), time to first token " << p.ttft_ms_median << " ms median, " << p.ttft_ms_max
+                << " ms max\n";
     }
     std::cout << "peak RSS: " << r.peak_rss_mb << " MB (file " << out["file_mb"].get<double>() << " MB, KV cache "
               << out["kv_cache_mb"].get<double>() << " MB)\n";
@@ -325,6 +334,8 @@ void add_synth(CLI::App& model) {
   cmd->add_option("--out", o->out, "Output GGUF file")->required();
   cmd->add_option("--seed", o->shape.seed, "Random seed")->capture_default_str();
   cmd->add_flag("--untied", o->untied, "Separate output matrix (default: tied to the token embeddings)");
+  cmd->add_option("--vocab-size", o->shape.vocab_size,
+                  "Rows of the embedding matrix, at least the tokenizer's tokens (default: exactly those)");
   cmd->callback([o] {
     const auto mix = parse_quant_mix(o->type);
     if (!mix) fail(make_error(ErrorCode::invalid_request, "unknown type '" + o->type + "'"));

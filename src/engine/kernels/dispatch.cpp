@@ -16,6 +16,7 @@ struct CpuFeatures {
   bool avx2 = false;  // with FMA and F16C
   bool avx512 = false;  // F, BW, VL and VNNI
   bool avx512_bf16 = false;
+  bool avx512_vbmi = false;
 };
 
 CpuFeatures detect_features() {
@@ -31,9 +32,10 @@ CpuFeatures detect_features() {
   const bool os_avx512 = os_avx && (xcr0_lo & 0xe0) == 0xe0;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
   const bool avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1, avx512vl = (ebx >> 31) & 1;
-  const bool vnni = (ecx >> 11) & 1;
+  const bool vnni = (ecx >> 11) & 1, vbmi = (ecx >> 1) & 1;
   f.avx2 = os_avx && avx2 && fma && f16c;
   f.avx512 = f.avx2 && os_avx512 && avx512f && avx512bw && avx512vl && vnni;
+  f.avx512_vbmi = f.avx512 && vbmi;
   if (f.avx512 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) f.avx512_bf16 = (eax >> 5) & 1;
 #endif
   return f;
@@ -48,7 +50,9 @@ KernelSet build(Isa isa) {
   KernelSet set;
   fill_scalar_kernels(set);
   if (isa == Isa::avx2 || isa == Isa::avx512) fill_avx2_kernels(set);
+  if (isa == Isa::avx2) fill_avx2_kquant_kernels(set);
   if (isa == Isa::avx512) fill_avx512_kernels(set, features().avx512_bf16);
+  if (isa == Isa::avx512 && features().avx512_vbmi) fill_avx512_kquant_kernels(set);
   return set;
 }
 

@@ -51,6 +51,10 @@ struct KernelSet {
   // q8_0 weights interleaved by 8 rows (quants.h; n_rows a multiple of 8, w at a group's start); null when this
   // set has no such kernel, and then the model keeps q8_0 weights in the file's layout.
   GemmFn gemm_q8_0_interleaved = nullptr;
+  // By weight type: the kernel for weights interleaved at load in groups of interleaved_group_rows(type) rows
+  // (quants.h; n_rows a multiple of it, w at a group's start), for q8_0 the same as gemm_q8_0_interleaved; null
+  // where this set has none, and then the model keeps that type in the file's layout.
+  GemmFn gemm_interleaved[kTypeSlots] = {};
   QuantizeFn quantize[kTypeSlots] = {};          // by activation type
   AttendFn attend = nullptr;
   // out[i] = silu(gate[i]) * up[i] with silu(x) = x / (1 + e^-x) (SwiGLU feed-forward).
@@ -71,6 +75,8 @@ const KernelSet& active_kernels();
 // Per-ISA tables, filled by each kernel file (the SIMD ones only override what they implement).
 void fill_scalar_kernels(KernelSet& set);
 void fill_avx2_kernels(KernelSet& set);
+void fill_avx2_kquant_kernels(KernelSet& set);             // interleaved k-quants, for the AVX2 set
 void fill_avx512_kernels(KernelSet& set, bool with_bf16);  // bf16 dot product only when the CPU has AVX512_BF16
+void fill_avx512_kquant_kernels(KernelSet& set);           // interleaved k-quants, when the CPU has AVX512_VBMI
 
 }  // namespace parley::engine::kernels

@@ -9,81 +9,52 @@ void throw_sqlite_error(sqlite3* db, int code, std::string_view context) {
   throw SqliteError(code, message);
 }
 
-Statement::~Statement() { reset(); }
-
-void Statement::reset() {
+void SqliteStatement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
-Statement& Statement::bind(int index, std::string_view value) {
+void SqliteStatement::bind_text(int index, std::string_view value) {
   const int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind text");
-  return *this;
 }
 
-Statement& Statement::bind(int index, std::int64_t value) {
+void SqliteStatement::bind_integer(int index, std::int64_t value) {
   const int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind integer");
-  return *this;
 }
 
-Statement& Statement::bind(int index, double value) {
+void SqliteStatement::bind_real(int index, double value) {
   const int rc = sqlite3_bind_double(stmt_, index, value);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind real");
-  return *this;
 }
 
-int Statement::next_unnamed_parameter(int& slot) const {
-  const int count = sqlite3_bind_parameter_count(stmt_);
-  while (++slot <= count) {
-    if (sqlite3_bind_parameter_name(stmt_, slot) == nullptr) return slot;
-  }
-  throw SqliteError(SQLITE_RANGE, "more arguments than parameters in: " + std::string(sqlite3_sql(stmt_)));
-}
-
-Statement& Statement::bind_blob(int index, std::string_view bytes) {
+void SqliteStatement::bind_blob(int index, std::string_view bytes) {
   const int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind blob");
-  return *this;
 }
 
-Statement& Statement::bind_pointer(int index, void* pointer, const char* type) {
+void SqliteStatement::bind_pointer(int index, void* pointer, const char* type) {
   const int rc = sqlite3_bind_pointer(stmt_, index, pointer, type, nullptr);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind pointer");
-  return *this;
 }
 
-Statement& Statement::bind_null(int index) {
+void SqliteStatement::bind_null(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "bind null");
-  return *this;
 }
 
-bool Statement::step() {
+bool SqliteStatement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   throw_sqlite_error(db_, rc, "step");
 }
 
-void Statement::run() {
-  while (step()) {
-  }
-}
-
-std::string Statement::text(int column) const {
+std::string SqliteStatement::text(int column) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   if (data == nullptr) return {};
   return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
-}
-
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
-bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-std::optional<std::int64_t> Statement::optional_integer(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return integer(column);
 }
 
 Connection::Connection(const std::string& path) {
@@ -114,10 +85,7 @@ Connection::~Connection() {
   sqlite3_close_v2(db_);
 }
 
-void Connection::clear_statement_cache() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-  cache_.clear();
-}
+void Connection::clear_statement_cache() { cache_.clear(); }
 
 Statement Connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
@@ -126,9 +94,9 @@ Statement Connection::prepare(std::string_view sql) {
     const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                                       &stmt, nullptr);
     if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "prepare");
-    it = cache_.emplace(std::string(sql), stmt).first;
+    it = cache_.emplace(std::string(sql), std::make_unique<SqliteStatement>(db_, stmt)).first;
   }
-  return Statement(db_, it->second);
+  return Statement(*it->second);
 }
 
 void Connection::exec(std::string_view sql) {

@@ -1,4 +1,5 @@
-// A thin RAII layer over one SQLite connection: prepared-statement cache, typed binds and columns.
+// A thin RAII layer over one SQLite connection: prepared-statement cache, typed binds and columns (the
+// SqlConnection interface shared with the PostgreSQL backend).
 // Errors inside this layer are thrown as SqliteError and turned into Result errors at the store boundary.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/sql/connection.h"
 #include "store/sqlite/fts_rank.h"
 
 namespace parley::store::sqlite {
@@ -25,66 +27,44 @@ class SqliteError : public std::runtime_error {
   int code_;
 };
 
-class Statement {
+// A cached prepared statement of a connection (see Statement in store/sql/connection.h).
+class SqliteStatement final : public StatementImpl {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();  // resets the cached statement and clears its bindings
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
 
-  Statement& bind(int index, std::string_view value);
-  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
-  Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
-  Statement& bind(int index, std::int64_t value);
-  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
-  Statement& bind(int index, double value);
-  Statement& bind_null(int index);
-  Statement& bind_blob(int index, std::string_view bytes);
+  void bind_text(int index, std::string_view value) override;
+  void bind_integer(int index, std::int64_t value) override;
+  void bind_real(int index, double value) override;
+  void bind_null(int index) override;
+  void bind_blob(int index, std::string_view bytes) override;
   // A pointer for an application-defined SQL function (sqlite3_bind_pointer), valid while the statement runs.
-  Statement& bind_pointer(int index, void* pointer, const char* type);
-  // Binds a named parameter (":ws"); a name the statement does not use is ignored.
-  template <typename T>
-  Statement& bind(const char* name, const T& value) {
-    const int index = parameter_index(name);
-    return index == 0 ? *this : bind(index, value);
-  }
-  template <typename T>
-  Statement& bind(int index, const std::optional<T>& value) {
-    return value ? bind(index, *value) : bind_null(index);
-  }
-
-  // Binds `args` in order to the statement's plain "?" parameters, skipping named ones (":ws"), wherever the
-  // named ones stand.
-  template <typename... Args>
-  Statement& bind_positional(const Args&... args) {
-    [[maybe_unused]] int slot = 0;
-    (bind(next_unnamed_parameter(slot), args), ...);
-    return *this;
-  }
-
-  // Makes the statement ready to run again with new bindings.
-  void reset();
-  // Advances to the next row; false when done.
-  bool step();
-  // Runs a statement that returns no rows.
-  void run();
-
-  std::string text(int column) const;
-  std::int64_t integer(int column) const;
-  double real(int column) const;
-  bool is_null(int column) const;
-  std::optional<std::int64_t> optional_integer(int column) const;
+  void bind_pointer(int index, void* pointer, const char* type);
+  int parameter_index(const char* name) const override { return sqlite3_bind_parameter_index(stmt_, name); }
+  int parameter_count() const override { return sqlite3_bind_parameter_count(stmt_); }
+  bool is_named_parameter(int index) const override { return sqlite3_bind_parameter_name(stmt_, index) != nullptr; }
+  void reset() override;
+  bool step() override;
+  std::string text(int column) const override;
+  std::int64_t integer(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const override { return sqlite3_column_double(stmt_, column); }
+  bool is_null(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::string sql() const override { return sqlite3_sql(stmt_); }
 
  private:
-  int parameter_index(const char* name) const { return sqlite3_bind_parameter_index(stmt_, name); }
-  // The index of the first unnamed parameter after `slot` (updated); throws when there is none.
-  int next_unnamed_parameter(int& slot) const;
-
   sqlite3* db_;
   sqlite3_stmt* stmt_;
 };
 
-class Connection {
+// Binds a pointer for an application-defined SQL function to a statement of a SQLite connection.
+inline Statement& bind_pointer(Statement& stmt, int index, void* pointer, const char* type) {
+  static_cast<SqliteStatement&>(stmt.impl()).bind_pointer(index, pointer, type);
+  return stmt;
+}
+
+class Connection final : public SqlConnection {
  public:
   // Opens (creating if needed) the database file and applies the per-connection settings (WAL, foreign keys,
   // busy timeout).
@@ -94,11 +74,11 @@ class Connection {
   ~Connection();
 
   // A cached prepared statement; valid until the returned Statement is destroyed.
-  Statement prepare(std::string_view sql);
+  Statement prepare(std::string_view sql) override;
   // Runs one or more statements that return no rows (DDL, pragmas).
   void exec(std::string_view sql);
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-  int changes() const { return sqlite3_changes(db_); }
+  int changes() const override { return sqlite3_changes(db_); }
   sqlite3* handle() const { return db_; }
   // Drops cached statements (after DDL that changes tables they use).
   void clear_statement_cache();
@@ -113,7 +93,7 @@ class Connection {
     using is_transparent = void;
     std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
   };
-  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, SqlHash, std::equal_to<>> cache_;
   RowLengthCache row_lengths_;
 };
 

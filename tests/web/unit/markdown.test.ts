@@ -15,6 +15,15 @@ describe('renderMarkdown', () => {
     expect(html('Call _us_ at `1-800`')).toBe('<p>Call <em>us</em> at <code>1-800</code></p>');
   });
 
+  it('shows a Markdown table of an answer as a table', () => {
+    expect(html('Assistance by class:\n\n| Class | Stops at |\n|---|---|\n| Class 3 | 28 *mph* |')).toBe(
+      '<p>Assistance by class:</p><table><thead><tr><th>Class</th><th>Stops at</th></tr></thead>' +
+        '<tbody><tr><td>Class 3</td><td>28 <em>mph</em></td></tr></tbody></table>',
+    );
+    // Pipes without a rule line are text.
+    expect(html('a | b')).toBe('<p>a | b</p>');
+  });
+
   it('opens safe links in a new tab without referrer or opener', () => {
     const out = html('See [our policy](https://shop.example.com/returns).');
     expect(out).toContain('href="https://shop.example.com/returns"');
@@ -22,7 +31,7 @@ describe('renderMarkdown', () => {
     expect(out).toContain('rel="noopener noreferrer nofollow"');
   });
 
-  const ALLOWED = new Set(['P', 'BR', 'STRONG', 'B', 'EM', 'I', 'CODE', 'PRE', 'UL', 'OL', 'LI', 'A', 'BLOCKQUOTE', 'HR', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'DEL', 'S']);
+  const ALLOWED = new Set(['P', 'BR', 'STRONG', 'B', 'EM', 'I', 'CODE', 'PRE', 'UL', 'OL', 'LI', 'A', 'BLOCKQUOTE', 'HR', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'DEL', 'S', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD']);
 
   it.each([
     ['<script>alert(1)</script>'],

@@ -4,7 +4,21 @@
 import DOMPurify from 'dompurify';
 import snarkdown from 'snarkdown';
 
-const ALLOWED_TAGS = ['p', 'br', 'strong', 'b', 'em', 'i', 'code', 'pre', 'ul', 'ol', 'li', 'a', 'blockquote', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'del', 's'];
+const ALLOWED_TAGS = ['p', 'br', 'strong', 'b', 'em', 'i', 'code', 'pre', 'ul', 'ol', 'li', 'a', 'blockquote', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'del', 's', 'table', 'thead', 'tbody', 'tr', 'th', 'td'];
+const TABLE_RULE = /^\|(\s*:?-+:?\s*\|)+$/;
+
+function tableCells(line: string): string[] {
+  return line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((cell) => snarkdown(cell.trim()));
+}
+
+// A GitHub-style table (header row, rule, rows), which snarkdown does not know; cells are inline markdown.
+function renderTable(block: string): string | null {
+  const lines = block.split('\n').map((line) => line.trim());
+  if (lines.length < 2 || !lines.every((line) => line.startsWith('|')) || !TABLE_RULE.test(lines[1])) return null;
+  const row = (cells: string[], tag: string) => `<tr>${cells.map((cell) => `<${tag}>${cell}</${tag}>`).join('')}</tr>`;
+  const body = lines.slice(2).map((line) => row(tableCells(line), 'td')).join('');
+  return `<table><thead>${row(tableCells(lines[0]), 'th')}</thead><tbody>${body}</tbody></table>`;
+}
 const SAFE_LINK = /^(https?:|mailto:|tel:)/i;
 
 let hooked = false;
@@ -36,6 +50,8 @@ export function renderMarkdown(markdown: string): DocumentFragment {
     .map((block) => block.trim())
     .filter(Boolean)
     .map((block) => {
+      const table = renderTable(block);
+      if (table) return table;
       const rendered = snarkdown(block);
       return /^<(ul|ol|pre|h\d|blockquote|hr)/.test(rendered) ? rendered : `<p>${rendered}</p>`;
     })

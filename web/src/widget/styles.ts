@@ -32,6 +32,9 @@ button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f
 .bubble ul,.bubble ol{margin:4px 0;padding-inline-start:20px}
 .bubble a{color:inherit;text-decoration:underline}
 .bubble pre{white-space:pre-wrap;background:rgba(0,0,0,.06);padding:8px;border-radius:6px}
+.bubble table{display:block;max-width:100%;overflow-x:auto;border-collapse:collapse;margin:6px 0;font-size:.95em}
+.bubble th,.bubble td{border:1px solid rgba(0,0,0,.15);padding:3px 6px;text-align:start;vertical-align:top}
+.bubble th{background:rgba(0,0,0,.05)}
 .bubble h1,.bubble h2,.bubble h3,.bubble h4{font-size:1em;margin:6px 0}
 .typing::after{content:"\\2026";animation:pw-blink 1s steps(2) infinite}
 @keyframes pw-blink{50%{opacity:.2}}
