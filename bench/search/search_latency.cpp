@@ -248,12 +248,25 @@ int main(int argc, char** argv) {
   });
   if (!created.ok()) return fail(created.error());
 
+  // The bad input of issue 14, each asked many times: 4,000 characters, punctuation only, emoji only, another script.
+  std::vector<std::string> odd_questions;
+  {
+    std::string long_question = "How do I " + questions.front() + " ";
+    while (long_question.size() < 4000) long_question += "Please tell me everything about this. ";
+    long_question.resize(4000);
+    const std::vector<std::string> odd = {long_question, "?!?!... ,,, ;;; !!!",
+                                          "\xF0\x9F\x9A\xB2\xF0\x9F\x94\x8B\xF0\x9F\xA4\x94",
+                                          "\xE8\x87\xAA\xE8\xA1\x8C\xE8\xBD\xA6\xE5\x8F\xAF\xE4\xBB\xA5\xE9\x80\x80\xE8\xB4\xA7\xE5\x90\x97"};
+    for (int round = 0; round < 100; ++round) odd_questions.insert(odd_questions.end(), odd.begin(), odd.end());
+  }
+
   const chat::BotSettings settings;
-  const auto time_questions = [&](const search::Retriever* shared, bool compose) -> Result<Timings> {
+  const auto time_questions = [&](const search::Retriever* shared, bool compose,
+                                  const std::vector<std::string>& asked) -> Result<Timings> {
     std::vector<double> micros, cpu_micros;
-    micros.reserve(questions.size());
-    cpu_micros.reserve(questions.size());
-    for (const auto& question : questions) {
+    micros.reserve(asked.size());
+    cpu_micros.reserve(asked.size());
+    for (const auto& question : asked) {
       const search::Retriever fresh;
       const search::Retriever& retriever = shared ? *shared : fresh;
       const auto started = std::chrono::steady_clock::now();
@@ -271,18 +284,21 @@ int main(int argc, char** argv) {
   };
 
   const search::Retriever warm;
-  if (auto warmup = time_questions(&warm, false); !warmup.ok()) return fail(warmup.error());
-  auto cold = time_questions(nullptr, false);
+  if (auto warmup = time_questions(&warm, false, questions); !warmup.ok()) return fail(warmup.error());
+  auto cold = time_questions(nullptr, false, questions);
   if (!cold.ok()) return fail(cold.error());
-  auto steady = time_questions(&warm, false);
+  auto steady = time_questions(&warm, false, questions);
   if (!steady.ok()) return fail(steady.error());
-  auto answered = time_questions(&warm, true);
+  auto answered = time_questions(&warm, true, questions);
   if (!answered.ok()) return fail(answered.error());
+  auto odd_answered = time_questions(&warm, true, odd_questions);
+  if (!odd_answered.ok()) return fail(odd_answered.error());
 
   std::printf("bot: %d chunks in %d documents, built in %.1f s; %d questions\n", chunk_total,
               (chunk_total + kChunksPerDocument - 1) / kChunksPerDocument, build_seconds, question_total);
   print("retrieval, term statistics cached", *steady);
   print("retrieval, cold (every term looked up)", *cold);
   print("retrieval + answer composition, cached", *answered);
+  print("bad input (4,000 chars, punctuation, emoji, Chinese) + composition", *odd_answered);
   return 0;
 }

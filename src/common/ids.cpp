@@ -12,6 +12,9 @@ namespace parley {
 namespace {
 
 constexpr std::string_view kBase32Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+// The same 32 characters in byte order, for the time part of ordered ids: with the RFC 4648 order above, a digit
+// rolling over from 'z' to '2' would make a later id sort before an earlier one.
+constexpr std::string_view kSortableAlphabet = "234567abcdefghijklmnopqrstuvwxyz";
 
 void ensure_sodium() {
   static const bool ready = sodium_init() >= 0;
@@ -55,15 +58,19 @@ std::string new_id(std::string_view prefix) {
 }
 
 std::string new_ordered_id(std::string_view prefix) {
+  return new_ordered_id(prefix, std::chrono::system_clock::now());
+}
+
+std::string new_ordered_id(std::string_view prefix, std::chrono::system_clock::time_point created) {
   ensure_sodium();
   const auto millis = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(created.time_since_epoch()).count());
   std::array<unsigned char, 7> raw{};  // 50 bits of time, then random bits
   randombytes_buf(raw.data(), raw.size());
   const std::uint64_t time_bits = millis & ((std::uint64_t{1} << 50) - 1);
   std::string id(prefix);
   id += '_';
-  for (int shift = 45; shift >= 0; shift -= 5) id += kBase32Alphabet[(time_bits >> shift) & 31];
+  for (int shift = 45; shift >= 0; shift -= 5) id += kSortableAlphabet[(time_bits >> shift) & 31];
   id += base32(raw.data(), raw.size()).substr(0, 10);
   return id;
 }

@@ -1,6 +1,7 @@
 // Identifiers and secrets: random, URL-safe, with a readable type prefix ("bot_", "src_", ...).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,8 @@ std::string new_id(std::string_view prefix);
 // random (50 bits): ids created one after another sort together, so rows added in bulk extend their indexes at the
 // end instead of dirtying a page at random per row. For rows created in bulk (sources, documents), never secrets.
 std::string new_ordered_id(std::string_view prefix);
+// The same for a given creation time.
+std::string new_ordered_id(std::string_view prefix, std::chrono::system_clock::time_point created);
 
 // `bytes` random bytes, base32-encoded (lowercase, no padding).
 std::string random_token(std::size_t bytes);

@@ -95,6 +95,39 @@ TEST_F(DemoBot, TableRowsAreAnsweredUnderTheirHeaderRow) {
   }
 }
 
+// Issue 14, bad input: each gets an answer or the fallback, never an error; none of these matches on nothing.
+TEST_F(DemoBot, OddQuestionsGetAnAnswerOrTheFallback) {
+  // 4,000 characters: a real question buried in repeated filler still finds its page.
+  std::string long_question = "How long does a refund take? ";
+  while (long_question.size() < 4000) long_question += "Please tell me everything about this. ";
+  long_question.resize(4000);
+  const auto long_answer = ask(long_question);
+  EXPECT_FALSE(long_answer.text.empty());
+  for (const char* odd : {"?!?!... ,,, ;;; !!!", "\xF0\x9F\x9A\xB2\xF0\x9F\x94\x8B\xF0\x9F\xA4\x94",
+                          "\xD0\x9A\xD0\xB0\xD0\xBA \xD0\xB2\xD0\xB5\xD1\x80\xD0\xBD\xD1\x83\xD1\x82\xD1\x8C "
+                          "\xD0\xB2\xD0\xB5\xD0\xBB\xD0\xBE\xD1\x81\xD0\xB8\xD0\xBF\xD0\xB5\xD0\xB4?",
+                          "\xE8\x87\xAA\xE8\xA1\x8C\xE8\xBD\xA6\xE5\x8F\xAF\xE4\xBB\xA5\xE9\x80\x80\xE8\xB4\xA7\xE5\x90\x97"}) {
+    // Punctuation only, emoji only, Russian and Chinese (the demo bot's knowledge is English).
+    const auto answer = ask(odd);
+    EXPECT_EQ(answer.mode, "fallback") << odd << " -> " << answer.text;
+    EXPECT_FALSE(answer.text.empty());
+  }
+}
+
+TEST_F(DemoBot, ABotWithNoKnowledgeAnswersWithItsFallback) {
+  std::string empty_bot;
+  ASSERT_TRUE(db_->write(store::Scope::workspace(workspace_), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto bot, tx.create_bot("Empty", store::Json::object()));
+    empty_bot = bot.id;
+    return {};
+  }).ok());
+  auto answer = chat_->answer(store::Scope::workspace(workspace_), empty_bot, "How long does a refund take?");
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(answer->mode, "fallback");
+  EXPECT_FALSE(answer->text.empty());
+  EXPECT_TRUE(answer->sources.empty());
+}
+
 TEST(DemoAnswers, TheDemoBotDeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
   parley::testing::TempDir dir;
   auto opened = store::open_store({dir.file("parley.db")});

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -31,6 +33,20 @@ TEST(Ids, OrderedIdsHaveTheSameFormatDifferAndSortByCreation) {
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
   // The time part (10 characters) never goes backwards.
   for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_LE(ids[i - 1].substr(4, 10), ids[i].substr(4, 10));
+}
+
+TEST(Ids, OrderedIdsSortByTimeWhereverACharacterOfTheTimePartStepsUp) {
+  // For each of the 10 characters: the millisecond where it steps from value 25 to 26 (all characters after it
+  // rolling over from 31 to 0), the step that the RFC 4648 alphabet ("...z2...") would sort backwards.
+  const std::uint64_t base_ms = 1'700'000'000'000;
+  for (int shift = 0; shift <= 45; shift += 5) {
+    const std::uint64_t below = (std::uint64_t{1} << shift) - 1;
+    const std::uint64_t ms = (base_ms & ~((std::uint64_t{32} << shift) - 1)) | (std::uint64_t{25} << shift) | below;
+    const std::chrono::system_clock::time_point before{std::chrono::milliseconds{ms}};
+    const std::chrono::system_clock::time_point after{std::chrono::milliseconds{ms + 1}};
+    EXPECT_LT(new_ordered_id("doc", before).substr(4, 10), new_ordered_id("doc", after).substr(4, 10))
+        << "character stepping up at bit " << shift;
+  }
 }
 
 TEST(Ids, Sha256MatchesKnownVector) {

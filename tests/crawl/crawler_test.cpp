@@ -249,7 +249,7 @@ TEST_F(CrawlerTest, BadPagesFailWithClearReasonsAndTheRestIsIndexed) {
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const auto queued = add_source(settings({{"url", site.url("/")}, {"max_depth", 4}, {"timeout_ms", 1000},
+  const auto queued = add_source(settings({{"url", site.url("/")}, {"max_depth", 4}, {"timeout_ms", 3000},
                                            {"max_page_bytes", 1 << 20}}));
   const auto job = run(queued.job);
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -65,7 +65,7 @@ describe('the bot builder', () => {
     await expect(answering.getByRole('spinbutton', { name: /Curated answer match/ }).inputValue()).resolves.toBe(String(defaults.faq_threshold));
     await expect(answering.getByRole('spinbutton', { name: /Minimum confidence to answer/ }).inputValue()).resolves.toBe(String(defaults.answer_threshold));
     await expect(answering.getByRole('spinbutton', { name: /Sources per answer/ }).inputValue()).resolves.toBe(String(defaults.max_sources));
-    expect(defaults).toEqual({ faq_threshold: 0.4, answer_threshold: 0.38, max_sources: 3 });
+    expect(defaults).toEqual({ faq_threshold: 0.4, answer_threshold: 0.38, max_sources: 5 });
 
     await page.getByLabel('Brand colour').fill('#cc3366');
     await save();
