@@ -15,10 +15,12 @@ Usage: bench/eval/answer_quality.py [--parley build/src/app/parley] [--shared ..
                                     [--sets emanual-s10,deepset-covid-faq,covid-vaccine-faq,covidqa-papers,
                                             postgresql-manual] [--show-misses N]
                                     [--answer-threshold T] [--max-sources N] [--dump OUT]
+                                    [--embedding-model FILE]
 
 --answer-threshold sets the bots' answer_threshold (e.g. 0 to see every question's evidence whatever its
 confidence); --dump writes, per set, each question's confidence, mode and gold rank (None when missed), and whether
-it is answerable, for bench/eval/threshold_check.py.
+it is answerable, for bench/eval/threshold_check.py. --embedding-model puts a BERT-family GGUF in each data folder's
+parley.toml and embeds every chunk (`parley bot embed`) before asking: the answers then use hybrid retrieval.
 """
 import argparse
 import csv
@@ -34,6 +36,8 @@ import tempfile
 ANSWER_THRESHOLD = None
 # Set from --max-sources: the bots' max_sources setting, or None for the default.
 MAX_SOURCES = None
+# Set from --embedding-model: an embedding model for hybrid retrieval, or None for lexical retrieval only.
+EMBEDDING_MODEL = None
 # Filled per set for --dump: [{"confidence", "mode", "rank", "answerable"}].
 DUMP = {}
 
@@ -47,8 +51,13 @@ def run(parley, data, *args, input_text=None):
 
 def make_bot(parley, data, name, files):
     run(parley, data, "init")
+    if EMBEDDING_MODEL:
+        with open(os.path.join(data, "parley.toml"), "a") as config:
+            config.write(f'\n[engine]\nembedding_model = "{EMBEDDING_MODEL}"\n')
     bot = run(parley, data, "bot", "create", "--name", name).strip()
     run(parley, data, "source", "add", "--bot", bot, *files)
+    if EMBEDDING_MODEL:
+        run(parley, data, "bot", "embed", "--bot", bot)
     # The CLI has no option for bot settings, so settings are written into the bot's row directly.
     for key, value in (("answer_threshold", ANSWER_THRESHOLD), ("max_sources", MAX_SOURCES)):
         if value is not None:
@@ -316,8 +325,10 @@ def main():
     parser.add_argument("--answer-threshold", type=float)
     parser.add_argument("--max-sources", type=int)
     parser.add_argument("--dump", help="write per-question confidence and gold rank to this file")
+    parser.add_argument("--embedding-model", help="a BERT-family GGUF: hybrid retrieval")
     args = parser.parse_args()
-    global ANSWER_THRESHOLD, MAX_SOURCES
+    global ANSWER_THRESHOLD, MAX_SOURCES, EMBEDDING_MODEL
+    EMBEDDING_MODEL = os.path.abspath(args.embedding_model) if args.embedding_model else None
     ANSWER_THRESHOLD = args.answer_threshold
     MAX_SOURCES = args.max_sources
     results = {}

@@ -93,7 +93,18 @@ int main(int argc, char** argv) {
   const std::size_t megabytes = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 20;
   const auto folder = std::filesystem::temp_directory_path() / ("parley-ingest-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(folder);
-  auto store = std::move(parley::store::open_store({(folder / "bench.db").string()})).value();
+  // PARLEY_STORE_URL=postgresql://...: the PostgreSQL store (bench/store/with_postgres.sh starts a server).
+  parley::store::StoreOptions options;
+  options.path = (folder / "bench.db").string();
+  if (const char* url = std::getenv("PARLEY_STORE_URL")) options.url = url;
+  options.index_dir = (folder / "index").string();
+  auto opened = parley::store::open_store(options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "error: %s\n", opened.error().message.c_str());
+    return 1;
+  }
+  auto store = std::move(opened).value();
+  std::printf("store: %s\n", options.url.empty() ? "SQLite" : "PostgreSQL");
   std::string workspace, bot;
   (void)store->write(parley::store::Scope::system(), [&](parley::store::WriteTx& tx) -> parley::Status {
     PARLEY_ASSIGN_OR_RETURN(auto ws, tx.create_workspace("bench"));

@@ -18,25 +18,20 @@
 #include <vector>
 
 #include "api/api.h"
-#include "auth/api_keys.h"
+#include "bench/support/chat_server.h"
 #include "ingest/ingest.h"
 #include "http/server.h"
 #include "llm/grounding.h"
 #include "llm/remote_provider.h"
 #include "llm/routing.h"
 #include "support/fake_provider.h"
-#include "support/temp_dir.h"
 
 namespace {
 
 using namespace parley;
 using Clock = std::chrono::steady_clock;
 
-double percentile(std::vector<double> values, double fraction) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5)];
-}
+using bench::percentile;
 
 double mean(const std::vector<double>& values) {
   double sum = 0;
@@ -129,16 +124,7 @@ int main(int argc, char** argv) {
                "Returns are accepted within 30 days of delivery [1]. Items must be unused.", std::chrono::milliseconds(50));
 
   // Parley with one bot routed to that provider.
-  testing::TempDir dir;
-  auto store = std::move(store::open_store({dir.file("parley.db")})).value();
-  std::string key;
   std::string bot_id;
-  (void)store->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace("bench"));
-    PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, workspace.id, "bench", store::Role::owner));
-    key = issued.key;
-    return {};
-  });
   auto registry = std::make_shared<llm::ProviderRegistry>();
   llm::RemoteProviderConfig upstream;
   upstream.name = "upstream";
@@ -151,14 +137,8 @@ int main(int argc, char** argv) {
   options.providers = registry;
   // One benchmark key sends every chat: its rate limit is lifted (the limits have their own bench).
   options.limits.per_key = {1e6, 1e6};
-  api::ApiContext context(*store, options);
-  http::Router router;
-  api::register_routes(router, context);
-  http::ServerOptions server_options;
-  server_options.port = 0;
-  http::Server server(server_options, router);
-  if (!server.listen().ok()) return 1;
-  server.start();
+  bench::ChatServer server(std::move(options));
+  store::Store* store = &server.store();
   {
     // The bot, created and filled through the store as the API would.
     const auto workspace = [&] {
@@ -194,7 +174,7 @@ int main(int argc, char** argv) {
   llm::RemoteProviderConfig through_config;
   through_config.name = "parley";
   through_config.base_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/v1";
-  through_config.api_key = key;
+  through_config.api_key = server.owner_key();
   through_config.default_model = "bot:" + bot_id;
   llm::RemoteProvider through(through_config, client_thread);
   llm::GenerationRequest request;

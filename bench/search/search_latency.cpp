@@ -1,7 +1,14 @@
 // Retrieval latency on a large bot: builds a bot of N chunks (default 100,000) in a temporary SQLite store and
 // times Retriever::search, and search + compose_answer, over a few thousand questions; prints p50/p90/p99.
 //
-// Usage: parley_search_latency [CHUNKS] [QUESTIONS]
+// Usage: parley_search_latency [CHUNKS] [QUESTIONS] [EMBEDDING_MODEL]
+//        bench/store/with_postgres.sh parley_search_latency [CHUNKS] [QUESTIONS]   (the PostgreSQL store)
+//
+// With an embedding model (a BERT-family GGUF, e.g. the bge-small shape from `parley model synth --arch bert`), also
+// hybrid retrieval: every chunk gets a random unit vector under the model's hash (the speed of a search does not
+// depend on the values, and embedding 100,000 passages would take over an hour), the server's semantic index loads
+// them (building its graph above the exact-search limit), and each question is embedded by the model: once as
+// asked for the first time, once with its vector cached.
 //
 // The text is synthetic but shaped like real help content: words drawn with a Zipf distribution whose head is the
 // vocabulary of the demo help centre (real English in its real frequency order) and whose tail is made-up words
@@ -13,17 +20,20 @@
 #include <chrono>
 #include <ctime>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chat/answer.h"
 #include "demo/demo.h"
 #include "ingest/ingest.h"
 #include "search/retriever.h"
+#include "semantic/semantic_index.h"
 #include "store/store.h"
 
 namespace {
@@ -159,7 +169,12 @@ int main(int argc, char** argv) {
     }
   } cleanup{folder};
 
-  auto opened = store::open_store({(folder / "bench.db").string()});
+  // PARLEY_STORE_URL=postgresql://...: the PostgreSQL store (bench/store/with_postgres.sh starts a server).
+  store::StoreOptions options;
+  options.path = (folder / "bench.db").string();
+  if (const char* url = std::getenv("PARLEY_STORE_URL")) options.url = url;
+  options.index_dir = (folder / "index").string();
+  auto opened = store::open_store(options);
   if (!opened.ok()) return fail(opened.error());
   auto& db = **opened;
   std::string workspace_id, bot_id, source_id;
@@ -294,11 +309,63 @@ int main(int argc, char** argv) {
   auto odd_answered = time_questions(&warm, true, odd_questions);
   if (!odd_answered.ok()) return fail(odd_answered.error());
 
+  std::printf("store: %s\n", options.url.empty() ? "SQLite" : "PostgreSQL");
   std::printf("bot: %d chunks in %d documents, built in %.1f s; %d questions\n", chunk_total,
               (chunk_total + kChunksPerDocument - 1) / kChunksPerDocument, build_seconds, question_total);
   print("retrieval, term statistics cached", *steady);
   print("retrieval, cold (every term looked up)", *cold);
   print("retrieval + answer composition, cached", *answered);
   print("bad input (4,000 chars, punctuation, emoji, Chinese) + composition", *odd_answered);
+  if (argc <= 3) return 0;
+
+  auto embedder = semantic::Embedder::load(argv[3], {.threads = 2});
+  if (!embedder.ok()) return fail(embedder.error());
+  const auto& model = (*embedder)->model();
+  std::vector<std::int64_t> chunk_ids;
+  created = db.read(scope, [&](store::ReadTx& tx) {
+    return tx.scan_chunks(bot_id, [&](const store::Chunk& chunk) { chunk_ids.push_back(chunk.id); });
+  });
+  if (!created.ok()) return fail(created.error());
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (std::size_t first = 0; first < chunk_ids.size(); first += 1000) {
+    std::vector<store::ChunkVector> rows;
+    for (std::size_t i = first; i < std::min(chunk_ids.size(), first + 1000); ++i) {
+      std::vector<float> values(static_cast<std::size_t>((*embedder)->dimensions()));
+      double norm = 0;
+      for (auto& x : values) {
+        x = normal(random);
+        norm += double(x) * x;
+      }
+      for (auto& x : values) x = static_cast<float>(x / std::sqrt(norm));
+      rows.push_back({chunk_ids[i], std::move(values)});
+    }
+    created = db.write(scope, [&](store::WriteTx& tx) { return tx.put_chunk_vectors(bot_id, model.name, model.hash, rows); });
+    if (!created.ok()) return fail(created.error());
+  }
+  const auto index = std::make_shared<semantic::SemanticIndex>(db, *embedder);
+  const auto load_started = std::chrono::steady_clock::now();
+  for (;;) {  // the first question asks the maintainer to load the bot; then wait for it (and its graph)
+    created = db.read(scope, [&](store::ReadTx& tx) -> Status {
+      index->rank(tx, bot, "warm up", 1);
+      return {};
+    });
+    const auto state = index->bot_state(bot_id);
+    if (state.status == "ready" && state.vectors == chunk_ids.size() &&
+        (state.vectors <= semantic::VectorIndexOptions{}.exact_limit || state.approximate)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_started).count();
+  const search::Retriever hybrid(index);
+  auto first_time = time_questions(&hybrid, true, questions);
+  if (!first_time.ok()) return fail(first_time.error());
+  auto repeated = time_questions(&hybrid, true, questions);
+  if (!repeated.ok()) return fail(repeated.error());
+  std::printf("hybrid: %s (%d dimensions), %zu vectors loaded%s in %.1f s\n", model.name.c_str(),
+              (*embedder)->dimensions(), chunk_ids.size(), index->bot_state(bot_id).approximate ? " and graph built" : "",
+              load_seconds);
+  print("hybrid + answer, question embedded", *first_time);
+  print("hybrid + answer, question vector cached", *repeated);
   return 0;
 }

@@ -53,13 +53,13 @@ using parley::guard::kInjectionFeatureCount;
 using parley::guard::NgramKind;
 
 // ---- Settings of the fit (changing one changes the written model) ----
-constexpr double kNgramC = 10;             // inverse L2 strength of the n-gram model (as scikit-learn's C)
-constexpr int kMinDocumentFrequency = 2;   // an n-gram seen in one text only is not learned from
-constexpr double kMinWeight = 0.05;         // smaller weights are dropped after the fit (a small table, fast to look up)
-constexpr double kHelpShare = 0.3;         // the help pages' share of the benign examples' total weight
+double kNgramC = 30;             // inverse L2 strength of the n-gram model (as scikit-learn's C)
+int kMinDocumentFrequency = 2;   // an n-gram seen in one text only is not learned from
+double kMinWeight = 0.05;         // smaller weights are dropped after the fit (a small table, fast to look up)
+double kHelpShare = 0.1;         // the help pages' share of the benign examples' total weight
 constexpr std::size_t kHelpPassageChars = 1200;  // about an ingested chunk: scored in as many windows
 constexpr double kMessageFalseBlocks = 0.015;
-constexpr double kHelpTitleFalseBlocks = 0.002;
+double kHelpTitleFalseBlocks = 0;
 constexpr double kContentFalseFlags = 0.001;
 constexpr std::uint64_t kSeed = 7;
 
@@ -486,9 +486,12 @@ std::vector<std::string> benign_questions(const std::string& spec) {
     }
   } else if (spec.ends_with(".json")) {
     std::ifstream in(spec, std::ios::binary);
-    for (const auto& article : nlohmann::json::parse(in)["data"]) {
-      for (const auto& paragraph : article["paragraphs"]) {
-        for (const auto& qa : paragraph["qas"]) questions.push_back(qa["question"].get<std::string>());
+    // The document in a variable: a range-for over parse(in)["data"] iterates a member of a temporary destroyed
+    // before the loop's first step (before C++23), which is how this reader once found no question at all.
+    const nlohmann::json document = nlohmann::json::parse(in);
+    for (const auto& article : document.at("data")) {
+      for (const auto& paragraph : article.at("paragraphs")) {
+        for (const auto& qa : paragraph.at("qas")) questions.push_back(qa.at("question").get<std::string>());
       }
     }
   } else {
@@ -572,6 +575,11 @@ int main(int argc, char** argv) {
     }
     const std::string value = argv[++i];
     if (flag == "--folds") folds = std::stoi(value);
+    else if (flag == "--x-c") kNgramC = std::stod(value);
+    else if (flag == "--x-min-weight") kMinWeight = std::stod(value);
+    else if (flag == "--x-min-df") kMinDocumentFrequency = std::stoi(value);
+    else if (flag == "--x-help-share") kHelpShare = std::stod(value);
+    else if (flag == "--x-title-rate") kHelpTitleFalseBlocks = std::stod(value);
     else if (flag == "--benign") benign_files.push_back(value);
     else if (flag == "--help-pages") help_folders.push_back(value);
     else if (flag == "--write-model") write_folder = value;

@@ -6,73 +6,22 @@
 // accepted/limited counts against what the token bucket allows (burst + rate x seconds) and both p99s.
 //
 //   rate_limit_load [--seconds 10] [--flood-rate 1000] [--clients 8] [--client-rate 2]
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "api/api.h"
-#include "auth/api_keys.h"
-#include "http/server.h"
-#include "support/http_client.h"
-#include "support/temp_dir.h"
+#include "bench/support/chat_server.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using parley::testing::HttpClient;
 
-struct Latencies {
-  std::mutex mutex;
-  std::vector<double> ms;
-  int errors = 0;
-  void add(double value) {
-    std::lock_guard lock(mutex);
-    ms.push_back(value);
-  }
-  double percentile(double p) {
-    std::lock_guard lock(mutex);
-    if (ms.empty()) return 0;
-    std::sort(ms.begin(), ms.end());
-    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
-  }
-};
-
 const char* const kQuestions[] = {"How much is shipping?", "When do parcels arrive?", "Can I return a bike?",
                                   "What are the opening hours?"};
-
-// `clients` threads, each its own IP, each sending `rate` chat requests per second for `seconds`.
-void ordinary_clients(unsigned short port, const std::string& bot, int clients, double rate, double seconds, Latencies& out) {
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      HttpClient client(port);
-      const auto start = Clock::now();
-      const auto interval = std::chrono::duration<double>(1.0 / rate);
-      for (int i = 0; std::chrono::duration<double>(Clock::now() - start).count() < seconds; ++i) {
-        std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(interval * i));
-        const auto sent = Clock::now();
-        const auto result = client.request(
-            "POST", "/api/v1/bots/" + bot + "/chat",
-            nlohmann::json{{"message", kQuestions[i % 4]}}.dump(),
-            {{"Content-Type", "application/json"}, {"X-Forwarded-For", "198.51.100." + std::to_string(10 + c)}});
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
-        if (result.status != 200) {
-          std::lock_guard lock(out.mutex);
-          ++out.errors;
-        } else {
-          out.add(ms);
-        }
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-}
 
 }  // namespace
 
@@ -88,39 +37,20 @@ int main(int argc, char** argv) {
     if (flag == "--client-rate") client_rate = value;
   }
   using namespace parley;
-  testing::TempDir dir;
-  auto store = std::move(store::open_store({dir.file("parley.db")})).value();
-  std::string key;
-  (void)store->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace("W"));
-    PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, workspace.id, "bench", store::Role::owner));
-    key = issued.key;
-    return {};
-  });
   api::ApiOptions options;
   options.limits.trusted_proxies = std::move(limits::TrustedProxies::parse({"127.0.0.1"})).value();
   options.limits.per_bot = {0, 1};  // this bench measures the per-IP limit alone
   const limits::Rate per_ip = options.limits.per_ip;
-  api::ApiContext context(*store, options);
-  http::Router router;
-  api::register_routes(router, context);
-  http::ServerOptions server_options;
-  server_options.port = 0;
-  http::Server server(server_options, router);
-  if (!server.listen().ok()) return 1;
-  server.start();
+  bench::ChatServer server(std::move(options));
   const unsigned short port = server.port();
-
-  HttpClient admin(port);
-  const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}};
-  const std::string bot = admin.request("POST", "/api/v1/bots", R"({"name":"Bench"})", auth).json()["id"];
-  const std::string doc =
+  const std::string bot = server.create_bot(
       "# Shipping\n\nShipping costs $7.95; free over $75. Parcels arrive in 3 to 5 business days.\n\n# Returns\n\n"
-      "Bikes can be returned within 30 days.\n\n# Stores\n\nOpen Monday to Saturday, 9am to 6pm.\n";
-  admin.request("POST", "/api/v1/bots/" + bot + "/sources", nlohmann::json{{"name", "help.md"}, {"content", doc}}.dump(), auth);
+      "Bikes can be returned within 30 days.\n\n# Stores\n\nOpen Monday to Saturday, 9am to 6pm.\n");
+  // Every ordinary client is its own IP, told apart by X-Forwarded-For from the trusted proxy.
+  const auto own_ip = [](int client) { return bench::Headers{{"X-Forwarded-For", "198.51.100." + std::to_string(10 + client)}}; };
 
-  Latencies normal;
-  ordinary_clients(port, bot, clients, client_rate, seconds, normal);
+  bench::Latencies normal;
+  bench::paced_chat(port, bot, clients, client_rate, seconds, kQuestions, own_ip, normal);
   const double normal_p50 = normal.percentile(0.5), normal_p99 = normal.percentile(0.99);
 
   // The flood: 4 connections from one IP, paced to flood_rate in total.
@@ -141,8 +71,8 @@ int main(int argc, char** argv) {
       }
     });
   }
-  Latencies loaded;
-  ordinary_clients(port, bot, clients, client_rate, seconds, loaded);
+  bench::Latencies loaded;
+  bench::paced_chat(port, bot, clients, client_rate, seconds, kQuestions, own_ip, loaded);
   flooding = false;
   for (auto& thread : flooders) thread.join();
   const double flood_seconds = std::chrono::duration<double>(Clock::now() - flood_start).count();
@@ -155,7 +85,7 @@ int main(int argc, char** argv) {
               accepted.load(), limited.load(), other.load(), allowed, per_ip.burst, per_ip.per_second);
   std::printf("other IPs (%d clients x %.1f req/s): without flood p50 %.2f ms p99 %.2f ms (%zu answers, %d errors); "
               "with flood p50 %.2f ms p99 %.2f ms (%zu answers, %d errors); p99 ratio %.2f\n",
-              clients, client_rate, normal_p50, normal_p99, normal.ms.size(), normal.errors, loaded.percentile(0.5),
-              loaded.percentile(0.99), loaded.ms.size(), loaded.errors, loaded.percentile(0.99) / std::max(normal_p99, 1e-9));
+              clients, client_rate, normal_p50, normal_p99, normal.count(), normal.errors(), loaded.percentile(0.5),
+              loaded.percentile(0.99), loaded.count(), loaded.errors(), loaded.percentile(0.99) / std::max(normal_p99, 1e-9));
   return 0;
 }

@@ -20,10 +20,15 @@ const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.round(p * (values.length - 1)))];
 
-// Sizes: what a first visit to /admin downloads (the page, its script and stylesheet), and widget.js.
+// Sizes: what a first visit to /admin downloads (the page and the script and stylesheet it names; the other pages'
+// scripts load when they are opened: web/src/admin/lazy.tsx), everything the app has, and widget.js.
 const dist = join(build, 'src/web/dist');
-const assets = readdirSync(join(dist, 'admin/assets')).filter((name) => /\.(js|css)$/.test(name));
-const adminBytes = gz(join(dist, 'admin/index.html')) + assets.reduce((sum, name) => sum + gz(join(dist, 'admin/assets', name)), 0);
+const page = readFileSync(join(dist, 'admin/index.html'), 'utf8');
+const firstLoad = [...page.matchAll(/(?:src|href)="\/admin\/(assets\/[^"]+\.(?:js|css))"/g)].map((match) => match[1]);
+const adminBytes = gz(join(dist, 'admin/index.html')) + firstLoad.reduce((sum, name) => sum + gz(join(dist, 'admin', name)), 0);
+const allAdminBytes = readdirSync(join(dist, 'admin/assets'))
+  .filter((name) => /\.(js|css)$/.test(name))
+  .reduce((sum, name) => sum + gz(join(dist, 'admin/assets', name)), 0);
 const widgetBytes = gz(join(dist, 'widget.js'));
 
 const parley = join(build, 'src/app/parley');
@@ -116,7 +121,8 @@ try {
 }
 
 const ms = (values, p) => `${percentile(values, p).toFixed(1)} ms`;
-console.log(`| admin app first load (gzip: page, script, stylesheet) | ${kb(adminBytes)} | ≤ 300 KB |`);
+console.log(`| admin app first load (gzip: page, script, stylesheet) | ${kb(adminBytes)} | ≤ 80 KB |`);
+console.log(`| admin app, every page's scripts and stylesheets (gzip) | ${kb(allAdminBytes)} | loaded page by page |`);
 console.log(`| widget.js (gzip) | ${kb(widgetBytes)} | ≤ 20 KB |`);
 console.log(`| widget ready on a bare local page, first visit, from navigation start (median / p90) | ${ms(readyBare, 0.5)} / ${ms(readyBare, 0.9)} | ≤ 200 ms |`);
 console.log(`| widget ready on the demo shop page, first visit, from navigation start (median / p90 of ${runs}) | ${ms(ready, 0.5)} / ${ms(ready, 0.9)} | ≤ 200 ms |`);

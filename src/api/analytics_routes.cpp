@@ -1,5 +1,6 @@
 // Analytics and conversation export, for the business:
-//   GET /api/v1/bots/{bot_id}/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD    (default: the last 30 days, UTC)
+//   GET /api/v1/bots/{bot_id}/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD&tests=exclude|include
+//       (default: the last 30 days, UTC, without test conversations: the playground's)
 //   GET /api/v1/bots/{bot_id}/conversations/export?format=csv|json&...   (the list's filters; every message)
 // and the filter that the conversation list and the export share.
 #include <charconv>
@@ -196,9 +197,15 @@ Result<std::pair<std::int64_t, std::int64_t>> report_window(const http::Request&
 }
 
 void register_analytics_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/bots/{bot_id}/analytics", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/analytics", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
     const std::int64_t since = window.first, until = window.second;
+    // Test conversations (the playground's) are not visitor traffic: left out unless asked for.
+    const auto tests = request.query.find("tests");
+    if (tests != request.query.end() && tests->second != "include" && tests->second != "exclude") {
+      return http::error_response(ErrorCode::invalid_request, "`tests` must be include or exclude");
+    }
+    const bool include_tests = tests != request.query.end() && tests->second == "include";
     std::optional<store::BotAnalytics> data;
     guard::PiiTypes redact = 0;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -207,15 +214,17 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
       // Analytics are for trends, read by more people than exports: personal data in visitors' questions is
       // replaced unless the bot's settings.pii_redaction.analytics is false.
       if (pii_switch(*bot, "analytics", true)) redact = configured_pii_types(*bot);
-      PARLEY_ASSIGN_OR_RETURN(data, tx.analytics(bot->id, since, until));
+      PARLEY_ASSIGN_OR_RETURN(data, tx.analytics(bot->id, since, until, include_tests));
       return {};
     });
     if (!status.ok()) return http::error_response(status.error());
-    return http::json_response(200, analytics_view(*data, since, until, redact));
+    Json view = analytics_view(*data, since, until, redact);
+    view["tests_included"] = include_tests;
+    return http::json_response(200, view);
   }));
 
   // Model usage and cost per day, bot, provider and model (every route tried, failed ones included).
-  router.add("GET", "/api/v1/usage", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/usage", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const auto window, report_window(request));
     const std::int64_t since = window.first, until = window.second;
     const std::string bot_id = query_value(request, "bot_id").value_or("");
@@ -242,7 +251,7 @@ void register_analytics_routes(http::Router& router, ApiContext& context) {
 
 void register_conversation_export_routes(http::Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/bots/{bot_id}/conversations/export",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                const std::string format = query_value(request, "format").value_or("json");
                if (format != "json" && format != "csv") return http::error_response(bad_query("format", "csv or json"));
                PARLEY_RESPOND_ON_ERROR(auto filter, conversation_filter(request));

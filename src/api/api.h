@@ -2,6 +2,7 @@
 // bots or keys; this module knows nothing of sockets.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,10 +17,13 @@
 #include "llm/registry.h"
 #include "http/router.h"
 #include "ingest/ingest.h"
+#include "ingest/upload_pool.h"
 #include "jobs/job_events.h"
 #include "leads/handoff.h"
 #include "leads/lead_service.h"
 #include "search/retriever.h"
+#include "semantic/semantic_index.h"
+#include "semantic/status.h"
 #include "store/store.h"
 
 namespace parley::api {
@@ -38,6 +42,17 @@ struct ApiOptions {
   std::shared_ptr<const llm::ProviderRegistry> providers;
   std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
   std::string metrics_token;  // [metrics] token: a bearer token that may read GET /metrics from anywhere
+  // Hybrid retrieval ([engine] embedding_model): the chunk vectors in memory (the retriever's semantic ranker), and
+  // what became of the model, for /readyz, the report and the admin app.
+  std::shared_ptr<const semantic::SemanticIndex> semantic;
+  semantic::ModelStatus embedding;
+  // parley.toml [network] allow_private_addresses: whether webhooks and installation checks may reach private
+  // networks (crawl::FetchOptions).
+  bool allow_private_addresses = false;
+  bool email_configured = false;  // [smtp] is set: invitations and reset links are emailed, not only shown
+  // Uploads are ingested on their own pool, at background CPU priority (ingest/upload_pool.h).
+  ingest::UploadPoolOptions uploads;
+  std::chrono::milliseconds upload_cpu_budget{20'000};  // per uploaded file
 };
 
 // The long-lived services the handlers share (thread-safe).
@@ -45,13 +60,15 @@ class ApiContext {
  public:
   ApiContext(store::Store& store, ApiOptions options)
       : store_(store),
+        retriever_(options.semantic),
         chat_(store, retriever_, options.providers),
         options_(std::move(options)),
         job_events_(store, job_view),
         protection_(store, options_.limits),
         leads_(store, leads::LeadServiceOptions{options_.max_lead_submissions, std::chrono::seconds(600),
                                                  options_.on_notification_queued}),
-        handoff_(store, live_, leads::HandoffOptions{options_.on_notification_queued}) {}
+        handoff_(store, live_, leads::HandoffOptions{options_.on_notification_queued}),
+        upload_pool_(options_.uploads) {}
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
@@ -64,6 +81,7 @@ class ApiContext {
   leads::LeadService& leads() { return leads_; }
   leads::LiveHub& live() { return live_; }
   leads::HandoffService& handoff() { return handoff_; }
+  ingest::UploadPool& upload_pool() { return upload_pool_; }
   void notification_queued() const {
     if (options_.on_notification_queued) options_.on_notification_queued();
   }
@@ -85,6 +103,8 @@ class ApiContext {
   leads::HandoffService handoff_;
   std::mutex visitor_tokens_mutex_;
   std::shared_ptr<const auth::VisitorTokens> visitor_tokens_;
+  // Last: destroyed first, while what its tasks use is still there.
+  ingest::UploadPool upload_pool_;
 };
 
 void register_routes(http::Router& router, ApiContext& context);

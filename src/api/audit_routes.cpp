@@ -7,11 +7,6 @@
 namespace parley::api {
 namespace {
 
-Status require_owner(const auth::Principal& who) {
-  if (who.role != store::Role::owner) return make_error(ErrorCode::forbidden, "only owners may read the audit log");
-  return {};
-}
-
 Json chain_view(const audit::ChainCheck& check) {
   Json view = {{"valid", check.valid}, {"checked", check.checked}};
   if (!check.valid) {
@@ -24,8 +19,7 @@ Json chain_view(const audit::ChainCheck& check) {
 }  // namespace
 
 void register_audit_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/audit", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/audit", admin(context, store::Role::owner, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const int after, int_param(request, "after", 0, 0, 2'000'000'000));
     PARLEY_RESPOND_ON_ERROR(const int limit, int_param(request, "limit", 100, 1, 1000));
     Json entries = Json::array();
@@ -40,8 +34,7 @@ void register_audit_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"entries", entries}, {"chain", chain_view(check)}});
   }));
 
-  router.add("GET", "/api/v1/audit/export", admin(context, [&context](http::Request&, const auth::Principal& who) {
-    if (const auto allowed = require_owner(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/audit/export", admin(context, store::Role::owner, [&context](http::Request&, const auth::Principal& who) {
     std::string lines;
     audit::ChainCheck check;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {

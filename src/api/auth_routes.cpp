@@ -1,6 +1,8 @@
 // Signing in to the admin app: POST /api/v1/auth/login {email, password} sets the session cookie, POST
-// /api/v1/auth/logout ends it, GET /api/v1/auth/me tells who is signed in. The cookie is HttpOnly (no script reads
-// it), SameSite=Strict (no other site's page sends it), and Secure when the request came over https.
+// /api/v1/auth/logout ends it, GET /api/v1/auth/me tells who is signed in (401 when nobody), GET
+// /api/v1/auth/session the same or {"signed_in": false}. The cookie is HttpOnly (no script reads it),
+// SameSite=Strict (no other site's page sends it), and Secure when the request came over https through a trusted
+// proxy.
 #include <chrono>
 
 #include "api/handlers.h"
@@ -13,17 +15,10 @@ namespace {
 std::string session_cookie(const http::Request& request, std::string_view value, std::chrono::seconds max_age) {
   std::string cookie = std::string(auth::kSessionCookie) + "=" + std::string(value) +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
-  // A TLS-terminating proxy in front of Parley says so in X-Forwarded-Proto.
+  // A TLS-terminating proxy in front of Parley says so in X-Forwarded-Proto (kept only from a trusted proxy:
+  // Protection::screen).
   if (request.header("X-Forwarded-Proto") == "https") cookie += "; Secure";
   return cookie;
-}
-
-Json user_view(const store::User& user) {
-  return {{"id", user.id},
-          {"email", user.email},
-          {"name", user.name},
-          {"role", std::string(store::role_name(user.role))},
-          {"workspace_id", user.workspace_id}};
 }
 
 // Sign-ins, successful or not, go to the audit log of the account's workspace with the client's address. A failed
@@ -47,10 +42,49 @@ Status record_failed_sign_in(ApiContext& context, const std::string& email, cons
   return user ? record_sign_in(context, *user, false, request) : Status{};
 }
 
+// Who is signed in: the role, and the account for a session (`session`: with "signed_in": true).
+http::Response me(ApiContext& context, const auth::Principal& who, bool session) {
+  Json view = {{"workspace_id", who.workspace_id}, {"role", std::string(store::role_name(who.role))}};
+  if (session) view["signed_in"] = true;
+  if (!who.user_id.empty()) {
+    std::optional<store::User> user;
+    const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(user, tx.user(who.user_id));
+      return {};
+    });
+    if (!status.ok()) return http::error_response(status.error());
+    if (user) view["user"] = user_view(*user);
+  }
+  http::Response response = http::json_response(200, view);
+  response.headers["Cache-Control"] = "no-store";
+  return response;
+}
+
 }  // namespace
 
+http::Response sign_in_response(ApiContext& context, const http::Request& request, const std::string& email,
+                                const std::string& password) {
+  auto signed_in = auth::sign_in(context.store(), email, password);
+  if (!signed_in.ok()) {
+    if (signed_in.error().code == ErrorCode::unauthorized) {
+      if (auto recorded = record_failed_sign_in(context, email, request); !recorded.ok()) {
+        return http::error_response(recorded.error());
+      }
+    }
+    return http::error_response(signed_in.error());
+  }
+  if (auto recorded = record_sign_in(context, signed_in->user, true, request); !recorded.ok()) {
+    return http::error_response(recorded.error());
+  }
+  http::Response response = http::json_response(200, {{"user", user_view(signed_in->user)}});
+  response.headers["Set-Cookie"] =
+      session_cookie(request, signed_in->token, std::chrono::duration_cast<std::chrono::seconds>(auth::kSessionLifetime));
+  response.headers["Cache-Control"] = "no-store";
+  return response;
+}
+
 void register_auth_routes(http::Router& router, ApiContext& context) {
-  router.add("POST", "/api/v1/auth/login", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/login", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) {
       return http::error_response(ErrorCode::forbidden, "sign in from this server's own admin app");
     }
@@ -60,27 +94,11 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
     if (email == body.end() || !email->is_string() || password == body.end() || !password->is_string()) {
       return http::error_response(ErrorCode::invalid_request, "send {\"email\": ..., \"password\": ...}");
     }
-    auto signed_in = auth::sign_in(context.store(), email->get<std::string>(), password->get<std::string>());
-    if (!signed_in.ok()) {
-      if (signed_in.error().code == ErrorCode::unauthorized) {
-        if (auto recorded = record_failed_sign_in(context, email->get<std::string>(), request); !recorded.ok()) {
-          return http::error_response(recorded.error());
-        }
-      }
-      return http::error_response(signed_in.error());
-    }
-    if (auto recorded = record_sign_in(context, signed_in->user, true, request); !recorded.ok()) {
-      return http::error_response(recorded.error());
-    }
-    http::Response response = http::json_response(200, {{"user", user_view(signed_in->user)}});
-    response.headers["Set-Cookie"] =
-        session_cookie(request, signed_in->token, std::chrono::duration_cast<std::chrono::seconds>(auth::kSessionLifetime));
-    response.headers["Cache-Control"] = "no-store";
-    return response;
-  });
+    return sign_in_response(context, request, email->get<std::string>(), password->get<std::string>());
+  }));
   router.set_body_limit("POST", "/api/v1/auth/login", 8192);
 
-  router.add("POST", "/api/v1/auth/logout", [&context](http::Request& request) {
+  router.add("POST", "/api/v1/auth/logout", anyone([&context](http::Request& request) {
     if (!is_same_origin_request(request)) return http::error_response(ErrorCode::forbidden, "cross-site request");
     const auto status = auth::sign_out(context.store(), auth::cookie_value(request.header("Cookie"), auth::kSessionCookie));
     if (!status.ok()) return http::error_response(status.error());
@@ -88,22 +106,22 @@ void register_auth_routes(http::Router& router, ApiContext& context) {
     response.status = 204;
     response.headers["Set-Cookie"] = session_cookie(request, "", std::chrono::seconds(0));
     return response;
-  });
+  }));
 
-  router.add("GET", "/api/v1/auth/me", admin(context, [&context](http::Request&, const auth::Principal& who) {
-    Json view = {{"workspace_id", who.workspace_id}, {"role", std::string(store::role_name(who.role))}};
-    if (!who.user_id.empty()) {
-      std::optional<store::User> user;
-      const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
-        PARLEY_ASSIGN_OR_RETURN(user, tx.user(who.user_id));
-        return {};
-      });
-      if (!status.ok()) return http::error_response(status.error());
-      if (user) view["user"] = user_view(*user);
+  router.add("GET", "/api/v1/auth/me", admin(context, store::Role::viewer, [&context](http::Request&, const auth::Principal& who) {
+    return me(context, who, false);
+  }));
+
+  // Whether the browser is signed in, always 200: the admin app asks this on every start, and a 401 would show as
+  // an error in the browser's console each time.
+  router.add("GET", "/api/v1/auth/session", anyone([&context](http::Request& request) {
+    const auto who = authenticate(context, request);
+    if (!who.ok()) {
+      http::Response response = http::json_response(200, {{"signed_in", false}});
+      response.headers["Cache-Control"] = "no-store";
+      return response;
     }
-    http::Response response = http::json_response(200, view);
-    response.headers["Cache-Control"] = "no-store";
-    return response;
+    return me(context, *who, true);
   }));
 }
 

@@ -48,7 +48,7 @@ Status validate_settings(const Json& settings) {
 }  // namespace
 
 void register_bot_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/bots", admin(context, [&context](http::Request&, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots", admin(context, store::Role::viewer, [&context](http::Request&, const auth::Principal& who) {
     Json bots = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto rows, tx.bots());
@@ -59,13 +59,25 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"bots", bots}});
   }));
 
-  router.add("POST", "/api/v1/bots", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("POST", "/api/v1/bots", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(const std::string name, bot_name(body));
     Json settings = body.value("settings", Json::object());
+    if (const auto normalized = chat::normalize_allowed_domains(settings); !normalized.ok()) {
+      return http::error_response(normalized.error());
+    }
     if (const auto valid = validate_settings(settings); !valid.ok()) return http::error_response(valid.error());
+    settings = leads::with_handoff_default(std::move(settings));
     std::optional<store::Bot> created;
+    const std::int64_t max_bots = context.options().limits.max_bots_per_workspace;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
+      if (max_bots > 0) {
+        PARLEY_ASSIGN_OR_RETURN(const auto existing, tx.bots());
+        if (static_cast<std::int64_t>(existing.size()) >= max_bots) {
+          return make_error(ErrorCode::forbidden, "this workspace has reached its limit of " +
+                                                      std::to_string(max_bots) + " bots ([limits] max_bots_per_workspace)");
+        }
+      }
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));
       return audit::record(tx, who.workspace_id, {actor_of(who), "bot.create", created->id, nullptr, bot_view(*created)});
     });
@@ -73,7 +85,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(201, bot_view(*created));
   }));
 
-  router.add("GET", "/api/v1/bots/{bot_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     std::optional<store::Bot> bot;
     Json sources = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -89,7 +101,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, view);
   }));
 
-  router.add("PATCH", "/api/v1/bots/{bot_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("PATCH", "/api/v1/bots/{bot_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     std::optional<store::Bot> updated;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
@@ -102,6 +114,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
       if (body.contains("settings")) {
         if (!body["settings"].is_object()) return make_error(ErrorCode::invalid_request, "`settings` must be an object");
         Json merged = merge_settings(bot->settings, body["settings"]);
+        PARLEY_TRY(chat::normalize_allowed_domains(merged));
         PARLEY_TRY(validate_settings(merged));
         bot->settings = std::move(merged);
       }
@@ -112,7 +125,7 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, bot_view(*updated));
   }));
 
-  router.add("DELETE", "/api/v1/bots/{bot_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("DELETE", "/api/v1/bots/{bot_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto bot, tx.bot(request.params["bot_id"]));
       PARLEY_TRY(tx.delete_bot(request.params["bot_id"]));

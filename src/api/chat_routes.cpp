@@ -93,9 +93,11 @@ Json handoff_json(const leads::HandoffOutcome& outcome, bool started, const std:
 // message.created for the visitor's question and the bot's answer, written by the turn's own transaction (the
 // outbox pattern: the events exist exactly when the turn does, and a crash loses neither). `queued` says whether
 // any delivery was added, so that the dispatcher is woken after the commit.
+// A test turn also marks its conversation as a test (left out of analytics).
 std::function<Status(store::WriteTx&, const store::Message&, const store::Message&)> announce_turn(
-    const store::Bot& bot, std::shared_ptr<std::atomic<bool>> queued) {
-  return [bot, queued](store::WriteTx& tx, const store::Message& question, const store::Message& answer) -> Status {
+    const store::Bot& bot, std::shared_ptr<std::atomic<bool>> queued, bool test) {
+  return [bot, queued, test](store::WriteTx& tx, const store::Message& question, const store::Message& answer) -> Status {
+    if (test) PARLEY_TRY(tx.mark_test_conversation(question.conversation_id));
     PARLEY_ASSIGN_OR_RETURN(const auto webhooks, notify::subscribers(tx, notify::event_type::message_created, bot));
     if (webhooks.empty()) return {};
     for (const store::Message* message : {&question, &answer}) {
@@ -109,6 +111,20 @@ std::function<Status(store::WriteTx&, const store::Message&, const store::Messag
     }
     return {};
   };
+}
+
+// `"test": true` marks the conversation as a test (the admin app's playground, or a script checking answers): only
+// for the bot's own team, signed in on this server's pages or with an API key of its workspace, so that no
+// visitor's site can hide traffic from the analytics.
+Result<bool> marks_test(ApiContext& context, const http::Request& request, const Json& body, const store::Bot& bot) {
+  const auto test = body.find("test");
+  if (test == body.end() || test->is_null() || (test->is_boolean() && !test->get<bool>())) return false;
+  if (!test->is_boolean()) return make_error(ErrorCode::invalid_request, "`test` must be true or false");
+  const auto who = authenticate(context, request);
+  if (!who.ok() || who->workspace_id != bot.workspace_id) {
+    return make_error(ErrorCode::forbidden, "only the bot's team can mark test conversations (sign in, or send an API key)");
+  }
+  return true;
 }
 
 // Adds to a reply why it offers the lead form (the bot's triggers, leads/lead_form.h), when it does.
@@ -136,13 +152,16 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
     chat_request.bot = bot;
     chat_request.message = message->get<std::string>();
     if (const auto token = body.find("visitor_token"); token != body.end() && !token->is_null()) {
-      // The widget continues its visitor's conversation by the token it was given.
+      // The widget continues its visitor's conversation by the token it was given; once that has expired, the
+      // message starts a new conversation (with a new token) instead of failing.
       if (!token->is_string()) return http::error_response(ErrorCode::invalid_request, "`visitor_token` must be a string");
-      PARLEY_RESPOND_ON_ERROR(chat_request.conversation_id, tokens->verify(bot.id, token->get<std::string>()));
+      PARLEY_RESPOND_ON_ERROR(const auto grant, tokens->check(bot.id, token->get<std::string>()));
+      if (!grant.expired) chat_request.conversation_id = grant.conversation_id;
     } else if (const auto conversation = body.find("conversation_id"); conversation != body.end() && !conversation->is_null()) {
       if (!conversation->is_string()) return http::error_response(ErrorCode::invalid_request, "`conversation_id` must be a string");
       chat_request.conversation_id = conversation->get<std::string>();
     }
+    PARLEY_RESPOND_ON_ERROR(const bool test, marks_test(context, request, body, bot));
     Protection& protection = context.protection();
     if (auto refusal = screen_message(bot, chat_request.message)) return std::move(*refusal);
     if (chat_request.conversation_id) {
@@ -187,7 +206,7 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
     }
     const bool streaming = request.accepts("text/event-stream");
     auto queued = std::make_shared<std::atomic<bool>>(false);
-    chat_request.record_also = announce_turn(bot, queued);
+    chat_request.record_also = announce_turn(bot, queued, test);
     auto cancellation = std::make_shared<llm::Cancellation>();
     chat::ChatEvents events;
     if (streaming) {

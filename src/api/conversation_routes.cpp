@@ -5,7 +5,7 @@
 namespace parley::api {
 
 void register_conversation_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/bots/{bot_id}/conversations", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/conversations", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const store::ConversationFilter filter, conversation_filter(request));
     Json conversations = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -20,7 +20,7 @@ void register_conversation_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("GET", "/api/v1/bots/{bot_id}/conversations/{conversation_id}",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                Json view;
                const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
                  PARLEY_ASSIGN_OR_RETURN(auto conversation,

@@ -6,7 +6,7 @@
 namespace parley::api {
 
 void register_crawl_routes(http::Router& router, ApiContext& context) {
-  router.add("POST", "/api/v1/bots/{bot_id}/sources/crawl", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("POST", "/api/v1/bots/{bot_id}/sources/crawl", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(const auto config, crawl::crawl_config_from_json(body));
     PARLEY_RESPOND_ON_ERROR(auto queued, crawl::add_crawl_source(context.store(), scope_of(who), request.params["bot_id"], config));
@@ -22,7 +22,7 @@ void register_crawl_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("POST", "/api/v1/bots/{bot_id}/sources/{source_id}/sync",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                PARLEY_RESPOND_ON_ERROR(auto job, crawl::queue_sync(context.store(), scope_of(who), request.params["bot_id"],
                                                                    request.params["source_id"]));
                context.job_queued();
@@ -33,7 +33,7 @@ void register_crawl_routes(http::Router& router, ApiContext& context) {
              }));
 
   router.add("PATCH", "/api/v1/bots/{bot_id}/sources/{source_id}",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
                Json before = nullptr;
                const auto read = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -53,7 +53,7 @@ void register_crawl_routes(http::Router& router, ApiContext& context) {
              }));
 
   router.add("GET", "/api/v1/bots/{bot_id}/sources/{source_id}/syncs",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                store::JobFilter filter;
                filter.bot_id = request.params["bot_id"];
                filter.source_id = request.params["source_id"];

@@ -19,10 +19,18 @@ Result<int> int_param(const http::Request& request, const char* name, int fallba
   return value;
 }
 
+http::Response field_error(std::string_view field, ErrorCode code, const std::string& message) {
+  return http::json_response(http_status(code), {{"error", {{"code", std::string(error_code_name(code))},
+                                                            {"message", message},
+                                                            {"field", std::string(field)}}}});
+}
+
+http::Response field_error(std::string_view field, const Error& error) { return field_error(field, error.code, error.message); }
+
 Result<std::shared_ptr<const auth::VisitorTokens>> ApiContext::visitor_tokens() {
   std::lock_guard lock(visitor_tokens_mutex_);
   if (!visitor_tokens_) {
-    PARLEY_ASSIGN_OR_RETURN(auto loaded, auth::VisitorTokens::load(store_));
+    PARLEY_ASSIGN_OR_RETURN(auto loaded, auth::VisitorTokens::load(store_, options_.limits.visitor_token_lifetime));
     visitor_tokens_ = std::make_shared<const auth::VisitorTokens>(std::move(loaded));
   }
   return visitor_tokens_;
@@ -44,19 +52,32 @@ Result<auth::Principal> session_principal(ApiContext& context, const http::Reque
 
 }  // namespace
 
-http::Handler admin(ApiContext& context, AdminHandler handler) {
-  return [&context, handler = std::move(handler)](http::Request& request) {
-    std::string_view key = auth::bearer_token(request.header("Authorization"));
-    if (key.empty()) key = request.header("X-API-Key");
-    auto principal = key.empty() ? session_principal(context, request) : auth::authenticate_api_key(context.store(), key);
+Result<auth::Principal> authenticate(ApiContext& context, const http::Request& request) {
+  std::string_view key = auth::bearer_token(request.header("Authorization"));
+  if (key.empty()) key = request.header("X-API-Key");
+  return key.empty() ? session_principal(context, request) : auth::authenticate_api_key(context.store(), key);
+}
+
+http::Endpoint admin(ApiContext& context, store::Role least, AdminHandler handler) {
+  auto checked = [&context, least, handler = std::move(handler)](http::Request& request) {
+    auto principal = authenticate(context, request);
     if (!principal.ok()) {
       http::Response response = http::error_response(principal.error());
       response.headers["WWW-Authenticate"] = "Bearer";
       return response;
     }
+    if (!auth::has_role(*principal, least)) {
+      return http::error_response(ErrorCode::forbidden, "this needs the " + std::string(store::role_name(least)) +
+                                                            " role or higher; this " +
+                                                            (principal->key_id.empty() ? "account" : "API key") +
+                                                            " is " + std::string(store::role_name(principal->role)));
+    }
     return handler(request, *principal);
   };
+  return {std::move(checked), std::string(store::role_name(least))};
 }
+
+http::Endpoint anyone(http::Handler handler) { return {std::move(handler), std::string(kPublicAccess)}; }
 
 Status record_audit(ApiContext& context, const auth::Principal& who, audit::Change change) {
   change.actor = actor_of(who);
@@ -73,6 +94,7 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_static_routes(router, context);
   register_auth_routes(router, context);
   register_bot_routes(router, context);
+  register_eval_routes(router, context);
   register_source_routes(router, context);
   register_chat_routes(router, context);
   register_lead_routes(router, context);
@@ -88,6 +110,8 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_job_routes(router, context);
   register_report_routes(router, context);
   register_audit_routes(router, context);
+  register_account_routes(router, context);
+  register_installation_routes(router, context);
 }
 
 }  // namespace parley::api

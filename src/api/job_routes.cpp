@@ -15,7 +15,7 @@ Result<store::Job> find_job(store::ReadTx& tx, const http::Request& request) {
 }  // namespace
 
 void register_job_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/bots/{bot_id}/jobs", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/jobs", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     store::JobFilter filter;
     filter.bot_id = request.params["bot_id"];
     filter.active_only = request.query.contains("active") && request.query["active"] != "0" && request.query["active"] != "false";
@@ -32,7 +32,7 @@ void register_job_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"jobs", jobs}});
   }));
 
-  router.add("GET", "/api/v1/bots/{bot_id}/jobs/{job_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/jobs/{job_id}", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     Json view;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto job, find_job(tx, request));
@@ -46,7 +46,7 @@ void register_job_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("GET", "/api/v1/bots/{bot_id}/jobs/{job_id}/pages",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                store::CrawlPageFilter filter;
                if (const auto it = request.query.find("outcome"); it != request.query.end()) {
                  if (it->second == "pending") {
@@ -69,7 +69,7 @@ void register_job_routes(http::Router& router, ApiContext& context) {
              }));
 
   router.add("GET", "/api/v1/bots/{bot_id}/jobs/{job_id}/events",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
                  return find_job(tx, request).ok() ? Status{} : Status(make_error(ErrorCode::not_found, "no such job"));
                });
@@ -80,7 +80,7 @@ void register_job_routes(http::Router& router, ApiContext& context) {
              }));
 
   router.add("POST", "/api/v1/bots/{bot_id}/jobs/{job_id}/{action}",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                const auto action = jobs::parse_job_action(request.params["action"]);
                if (!action) return http::error_response(ErrorCode::not_found, "jobs can be paused, resumed or cancelled");
                PARLEY_RESPOND_ON_ERROR(auto job, jobs::control_job(context.store(), scope_of(who), request.params["bot_id"],

@@ -56,9 +56,14 @@ void register_lead_routes(http::Router& router, ApiContext& context) {
     if (const auto trigger = body.find("trigger"); trigger != body.end() && trigger->is_string()) {
       submission.trigger = trigger->get<std::string>();
     }
+    if (const auto country = body.find("country"); country != body.end() && country->is_string()) {
+      submission.country = country->get<std::string>();
+    }
     if (const auto token = body.find("visitor_token"); token != body.end() && !token->is_null()) {
       if (!token->is_string()) return http::error_response(ErrorCode::invalid_request, "`visitor_token` must be a string");
-      PARLEY_RESPOND_ON_ERROR(submission.conversation_id, tokens->verify(bot.id, token->get<std::string>()));
+      // An expired token's lead starts a new conversation, like its next message would.
+      PARLEY_RESPOND_ON_ERROR(const auto grant, tokens->check(bot.id, token->get<std::string>()));
+      if (!grant.expired) submission.conversation_id = grant.conversation_id;
     }
     PARLEY_RESPOND_ON_ERROR(const auto outcome, context.leads().submit(submission));
     if (!outcome.errors.empty()) {
@@ -78,7 +83,7 @@ void register_lead_routes(http::Router& router, ApiContext& context) {
   router.add("OPTIONS", "/api/v1/bots/{bot_id}/leads", public_preflight(context, "POST, OPTIONS"));
   router.set_body_limit("POST", "/api/v1/bots/{bot_id}/leads", 32u << 10);
 
-  router.add("GET", "/api/v1/bots/{bot_id}/leads", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/leads", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const store::LeadFilter filter, lead_filter(request));
     Json rows = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -92,7 +97,7 @@ void register_lead_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("GET", "/api/v1/bots/{bot_id}/leads/export",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                PARLEY_RESPOND_ON_ERROR(store::LeadFilter filter, lead_filter(request));
                const auto format_it = request.query.find("format");
                const std::string format = format_it == request.query.end() ? "csv" : format_it->second;
@@ -121,7 +126,7 @@ void register_lead_routes(http::Router& router, ApiContext& context) {
              }));
 
   router.add("GET", "/api/v1/bots/{bot_id}/leads/{lead_id}",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
+             admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
                Json view;
                const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
                  PARLEY_ASSIGN_OR_RETURN(const auto lead, tx.lead(request.params["lead_id"]));
@@ -137,10 +142,7 @@ void register_lead_routes(http::Router& router, ApiContext& context) {
              }));
 
   router.add("DELETE", "/api/v1/bots/{bot_id}/leads/{lead_id}",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
-               if (who.role == store::Role::viewer || who.role == store::Role::agent) {
-                 return http::error_response(ErrorCode::forbidden, "deleting leads needs an admin");
-               }
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
                  PARLEY_ASSIGN_OR_RETURN(const auto lead, tx.lead(request.params["lead_id"]));
                  if (!lead || lead->bot_id != request.params["bot_id"]) return make_error(ErrorCode::not_found, "no such lead");

@@ -82,7 +82,9 @@ void write_store_figures(ApiContext& context, metrics::Writer& writer) {
 }  // namespace
 
 void register_metrics_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/metrics", [&context](http::Request& request) {
+  // Declared public for the role table (docs/SECURITY.md): the handler does its own check, since Prometheus
+  // scrapes with a bearer token or from loopback, not as a member of a workspace.
+  router.add("GET", "/metrics", anyone([&context](http::Request& request) {
     if (auto refusal = refuse_metrics(context, request)) return std::move(*refusal);
     std::string body = metrics::registry().render();
     metrics::Writer writer(body);
@@ -90,7 +92,7 @@ void register_metrics_routes(http::Router& router, ApiContext& context) {
     http::Response response = http::text_response(200, std::move(body), std::string(metrics::kContentType));
     response.headers["Cache-Control"] = "no-store";
     return response;
-  });
+  }));
   router.exempt_from_shedding("GET", "/metrics");  // an overloaded server is when its figures matter most
 }
 

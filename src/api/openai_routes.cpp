@@ -287,7 +287,7 @@ http::Response complete_with_provider(const llm::ProviderRegistry& registry, Com
 }  // namespace
 
 void register_openai_routes(http::Router& router, ApiContext& context) {
-  router.add("POST", "/v1/chat/completions", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("POST", "/v1/chat/completions", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     const auto body = http::parse_json_object(request);
     if (!body.ok()) return bad_request(body.error().message);
     auto parsed = parse_completion_request(*body);
@@ -301,7 +301,7 @@ void register_openai_routes(http::Router& router, ApiContext& context) {
     return complete_with_provider(*providers, std::move(*parsed));
   }));
 
-  router.add("GET", "/v1/models", admin(context, [&context](http::Request&, const auth::Principal& who) {
+  router.add("GET", "/v1/models", admin(context, store::Role::viewer, [&context](http::Request&, const auth::Principal& who) {
     Json data = Json::array();
     std::vector<store::Bot> bots;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -322,7 +322,7 @@ void register_openai_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"object", "list"}, {"data", data}});
   }));
 
-  router.add("POST", "/v1/embeddings", admin(context, [&context](http::Request& request, const auth::Principal&) {
+  router.add("POST", "/v1/embeddings", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal&) {
     const auto body = http::parse_json_object(request);
     if (!body.ok()) return bad_request(body.error().message);
     const auto& embedder = context.options().embedder;

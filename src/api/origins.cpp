@@ -29,6 +29,15 @@ http::Response refused() {
   return http::error_response(ErrorCode::forbidden, "this site is not allowed to use this bot (see its allowed domains)");
 }
 
+// A refusal the page may read (it carries nothing of the bot), so that the widget can tell the site's owner in the
+// console which setting to change.
+http::Response refused_readably(const http::Request& request) {
+  http::Response response = refused();
+  response.headers["Vary"] = "Origin";
+  response.headers["Access-Control-Allow-Origin"] = std::string(request.header("Origin"));
+  return response;
+}
+
 void allow_cross_origin(http::Response& response, const http::Request& request, Caller caller) {
   // Responses differ by Origin, so caches must key on it.
   response.headers["Vary"] = "Origin";
@@ -50,19 +59,19 @@ bool is_same_origin_request(const http::Request& request) {
   return self.ok() && self->host == from->host && self->port == from->port;
 }
 
-http::Handler public_endpoint(ApiContext& context, PublicHandler handler) {
-  return [&context, handler = std::move(handler)](http::Request& request) {
+http::Endpoint public_endpoint(ApiContext& context, PublicHandler handler, bool readable_refusal) {
+  return anyone([&context, handler = std::move(handler), readable_refusal](http::Request& request) {
     PARLEY_RESPOND_ON_ERROR(const store::Bot bot, public_bot(context, request.params["bot_id"]));
     const Caller caller = classify(request, bot);
-    if (caller == Caller::refused) return refused();
+    if (caller == Caller::refused) return readable_refusal ? refused_readably(request) : refused();
     http::Response response = handler(request, bot);
     allow_cross_origin(response, request, caller);
     return response;
-  };
+  });
 }
 
-http::Handler public_preflight(ApiContext& context, std::string methods) {
-  return [&context, methods = std::move(methods)](http::Request& request) {
+http::Endpoint public_preflight(ApiContext& context, std::string methods) {
+  return anyone([&context, methods = std::move(methods)](http::Request& request) {
     PARLEY_RESPOND_ON_ERROR(const store::Bot bot, public_bot(context, request.params["bot_id"]));
     const Caller caller = classify(request, bot);
     if (caller == Caller::refused) return refused();
@@ -73,7 +82,7 @@ http::Handler public_preflight(ApiContext& context, std::string methods) {
     response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept, X-Visitor-Token";
     response.headers["Access-Control-Max-Age"] = "600";
     return response;
-  };
+  });
 }
 
 }  // namespace parley::api

@@ -81,6 +81,9 @@ void Protection::reconfigure(LimitOptions options) {
 }
 
 std::optional<http::Response> Protection::screen(http::Request& request) {
+  // What a proxy says about the original request (its scheme: the session cookie's Secure flag) counts only when a
+  // trusted proxy says it; from anyone else the header is dropped before a handler can read it.
+  if (!from_trusted_proxy(request.remote_address)) request.headers.erase("X-Forwarded-Proto");
   request.remote_address =
       options()->trusted_proxies.client_address(request.remote_address, request.header("X-Forwarded-For"));
   auto refusal = check(request);
@@ -95,6 +98,12 @@ http::Response Protection::around(http::Request& request, const http::Handler& n
   http::Response response = next(request);
   add_security_headers(request, response);
   return response;
+}
+
+bool Protection::from_trusted_proxy(std::string_view peer) const {
+  boost::system::error_code error;
+  const auto address = boost::asio::ip::make_address(peer, error);
+  return !error && options()->trusted_proxies.contains(address);
 }
 
 std::optional<http::Response> Protection::check(const http::Request& request) {
@@ -115,7 +124,9 @@ std::optional<http::Response> Protection::check(const http::Request& request) {
     }
     return std::nullopt;
   }
-  if (request.method == "POST" && request.path == "/api/v1/auth/login") {
+  // Everything that checks a password (or a link standing in for one) is counted as a sign-in attempt.
+  if (request.method == "POST" && (request.path == "/api/v1/auth/login" || request.path == "/api/v1/auth/password" ||
+                                   request.path.starts_with("/api/v1/auth/link"))) {
     if (auto decision = per_ip_sign_in_.acquire(address); !decision.allowed) return too_many(decision, "sign-in attempts");
     return std::nullopt;
   }

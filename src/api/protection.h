@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/visitor_tokens.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "limits/client_address.h"
@@ -39,7 +40,10 @@ struct LimitOptions {
   std::size_t max_streams = 512;           // concurrent event streams, in total (0: no cap)
   std::size_t max_streams_per_bot = 64;    // and per bot
   std::int64_t daily_messages_per_bot = 0;  // for bots without settings.daily_message_quota; 0: none
+  std::int64_t max_bots_per_workspace = 0;  // bots a workspace may have; 0: no limit
   std::size_t max_conversation_messages = 200;  // stored messages (both sides) before a conversation is closed
+  // How long a visitor token stays valid after its conversation's last answer (auth/visitor_tokens.h).
+  std::chrono::seconds visitor_token_lifetime = auth::kVisitorTokenLifetime;
 };
 
 class Protection {
@@ -70,6 +74,7 @@ class Protection {
 
  private:
   std::optional<http::Response> check(const http::Request& request);
+  bool from_trusted_proxy(std::string_view peer) const;
 
   store::Store& store_;
   mutable std::mutex options_mutex_;

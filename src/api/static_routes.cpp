@@ -44,20 +44,20 @@ http::Response admin_page(http::Request& request) {
 
 void register_static_routes(http::Router& router, ApiContext&) {
   // The app routes inside the page (#/bots/...), so these two serve every screen.
-  router.add("GET", "/admin", admin_page);
-  router.add("GET", "/admin/index.html", admin_page);
-  router.add("GET", "/admin/assets/{file}", [](http::Request& request) {
+  router.add("GET", "/admin", anyone(admin_page));
+  router.add("GET", "/admin/index.html", anyone(admin_page));
+  router.add("GET", "/admin/assets/{file}", anyone([](http::Request& request) {
     // Built file names carry a content hash: a new build gets new names, so these never change.
     return asset_response(request, "admin/assets/" + request.params["file"], "public, max-age=31536000, immutable");
-  });
+  }));
   // The widget, and its lead form: a script of its own that the widget loads only when the form is to be shown.
   for (const char* script : {"widget.js", "widget-lead-form.js"}) {
-    router.add("GET", std::string("/") + script, [script](http::Request& request) {
+    router.add("GET", std::string("/") + script, anyone([script](http::Request& request) {
       http::Response response = asset_response(request, script, "public, max-age=300");
       // Any site may load the script (it is public); what it may do is decided per bot by the API.
       response.headers["Cross-Origin-Resource-Policy"] = "cross-origin";
       return response;
-    });
+    }));
   }
 }
 

@@ -17,7 +17,6 @@ namespace parley::api {
 namespace {
 
 Result<leads::Agent> agent_of(ApiContext& context, const auth::Principal& who, const Json* body) {
-  if (who.role == store::Role::viewer) return make_error(ErrorCode::forbidden, "viewers cannot take conversations");
   leads::Agent agent;
   if (!who.user_id.empty()) {
     agent.id = who.user_id;
@@ -57,8 +56,8 @@ std::shared_ptr<http::EventStream> subscribe(leads::LiveHub& hub, const std::str
 using Action = std::function<Result<Json>(ApiContext&, const auth::Principal&, const leads::Agent&, http::Request&,
                                           const Json&)>;
 
-http::Handler agent_action(ApiContext& context, Action action) {
-  return admin(context, [&context, action = std::move(action)](http::Request& request, const auth::Principal& who) {
+http::Endpoint agent_action(ApiContext& context, Action action) {
+  return admin(context, store::Role::agent, [&context, action = std::move(action)](http::Request& request, const auth::Principal& who) {
     Json body = Json::object();
     if (!request.body.empty()) {
       PARLEY_RESPOND_ON_ERROR(body, http::parse_json_object(request));
@@ -90,14 +89,12 @@ void register_support_routes(http::Router& router, ApiContext& context) {
     return rows;
   };
 
-  router.add("GET", "/api/v1/inbox", admin(context, [inbox_rows](http::Request& request, const auth::Principal& who) {
-    if (who.role == store::Role::viewer) return http::error_response(ErrorCode::forbidden, "viewers have no inbox");
+  router.add("GET", "/api/v1/inbox", admin(context, store::Role::agent, [inbox_rows](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json rows, inbox_rows(who, request));
     return http::json_response(200, {{"conversations", rows}});
   }));
 
-  router.add("GET", "/api/v1/inbox/events", admin(context, [&context, inbox_rows](http::Request& request, const auth::Principal& who) {
-    if (who.role == store::Role::viewer) return http::error_response(ErrorCode::forbidden, "viewers have no inbox");
+  router.add("GET", "/api/v1/inbox/events", admin(context, store::Role::agent, [&context, inbox_rows](http::Request& request, const auth::Principal& who) {
     // Subscribe first, then read: nothing that happens in between is missed. Live events may thus come before
     // the "inbox" snapshot; the snapshot is at least as new as they are (a client replaces its list with it).
     http::Response response;
@@ -160,7 +157,9 @@ void register_support_routes(http::Router& router, ApiContext& context) {
     std::string conversation_id;
     if (const auto token = body.find("visitor_token"); token != body.end() && !token->is_null()) {
       if (!token->is_string()) return http::error_response(ErrorCode::invalid_request, "`visitor_token` must be a string");
-      PARLEY_RESPOND_ON_ERROR(conversation_id, tokens->verify(bot.id, token->get<std::string>()));
+      // An expired token's request starts a new conversation, like its next message would.
+      PARLEY_RESPOND_ON_ERROR(const auto grant, tokens->check(bot.id, token->get<std::string>()));
+      if (!grant.expired) conversation_id = grant.conversation_id;
     }
     PARLEY_RESPOND_ON_ERROR(const auto outcome, context.handoff().request(bot, conversation_id, leads::HandoffReason::button));
     return http::json_response(200, {{"status", outcome.conversation.status},

@@ -53,6 +53,7 @@ Json conversation_view(const store::Conversation& conversation) {
           {"fallback_count", conversation.fallback_count},
           {"thumbs_up", conversation.thumbs_up},
           {"thumbs_down", conversation.thumbs_down},
+          {"test", conversation.test},
           {"created_at", format_rfc3339(conversation.created_at)},
           {"updated_at", format_rfc3339(conversation.updated_at)}};
 }
@@ -84,6 +85,26 @@ Json citations_view(const std::vector<chat::Citation>& citations) {
   Json out = Json::array();
   for (const auto& citation : citations) out.push_back(citation_view(citation));
   return out;
+}
+
+Json user_view(const store::User& user) {
+  return {{"id", user.id},
+          {"email", user.email},
+          {"name", user.name},
+          {"role", std::string(store::role_name(user.role))},
+          {"workspace_id", user.workspace_id},
+          {"state", user.password_hash.empty() ? "invited" : "active"},
+          {"created_at", format_rfc3339(user.created_at)}};
+}
+
+Json key_view(const store::ApiKey& key) {
+  return {{"id", key.id},
+          {"name", key.name},
+          {"prefix", key.prefix},
+          {"role", std::string(store::role_name(key.role))},
+          {"created_at", format_rfc3339(key.created_at)},
+          {"last_used_at", key.last_used_at ? Json(format_rfc3339(*key.last_used_at)) : Json(nullptr)},
+          {"revoked", key.revoked_at.has_value()}};
 }
 
 Json job_view(const store::Job& job) {

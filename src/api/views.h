@@ -23,5 +23,9 @@ Json generation_view(const chat::GenerationSummary& generation);
 Json usage_view(const store::UsageRow& row);
 Json job_view(const store::Job& job);
 Json crawl_page_view(const store::CrawlPage& page);
+// An account: never its password hash; `state` is "invited" until the person has chosen a password.
+Json user_view(const store::User& user);
+// An API key: its public prefix, never the secret or its hash.
+Json key_view(const store::ApiKey& key);
 
 }  // namespace parley::api

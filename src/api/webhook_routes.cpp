@@ -11,19 +11,14 @@
 #include "api/handlers.h"
 #include "common/clock.h"
 #include "common/utf8.h"
+#include "crawl/url.h"
+#include "notify/dispatcher.h"
 #include "notify/events.h"
 #include "notify/outbox.h"
 #include "notify/signature.h"
 
 namespace parley::api {
 namespace {
-
-Status require_admin(const auth::Principal& who) {
-  if (who.role != store::Role::owner && who.role != store::Role::admin) {
-    return make_error(ErrorCode::forbidden, "webhooks need an owner or admin");
-  }
-  return {};
-}
 
 std::string mask(const std::string& secret) {
   return secret.size() > 10 ? secret.substr(0, 6) + "…" + secret.substr(secret.size() - 4) : "…";
@@ -61,16 +56,34 @@ Json delivery_view(const store::Delivery& d) {
           {"payload", payload.is_discarded() ? Json(d.payload) : payload}};
 }
 
-// Applies the fields of `body` to `webhook`; `creating` requires url and events.
-Status apply_fields(store::Webhook& webhook, const Json& body, bool creating) {
+// A receiver on a private network is refused when it is chosen, not only when a delivery fails: the person adding
+// it learns at once (parley.toml [network] allow_private_addresses lets the operator allow it).
+Status check_reachable(const ApiContext& context, const std::string& url) {
+  if (context.options().allow_private_addresses) return {};
+  const auto parsed = crawl::parse_url(url);
+  if (!parsed.ok()) return {};
+  if (const auto address = crawl::private_address_of(parsed->host)) {
+    return make_error(ErrorCode::invalid_request,
+                      parsed->host + " is on a private network (" + *address +
+                          "), which this server does not send to: use the receiver's public internet address. (The "
+                          "server's operator can allow private networks in parley.toml: [network] "
+                          "allow_private_addresses = true.)");
+  }
+  return {};
+}
+
+// Applies the fields of `body` to `webhook`; `creating` requires url and events. A refusal names its field in
+// `field`.
+Status apply_fields(store::Webhook& webhook, const Json& body, bool creating, std::string& field) {
   for (auto it = body.begin(); it != body.end(); ++it) {
     const std::string& key = it.key();
+    field = key;
     if (key == "url") {
-      if (!it->is_string()) return make_error(ErrorCode::invalid_request, "`url` must be a string");
+      if (!it->is_string()) return make_error(ErrorCode::invalid_request, "enter the receiver's address");
       PARLEY_TRY(notify::validate_webhook_url(it->get<std::string>()));
       webhook.url = it->get<std::string>();
     } else if (key == "events") {
-      if (!it->is_array() || it->empty()) return make_error(ErrorCode::invalid_request, "`events` must be a non-empty list");
+      if (!it->is_array() || it->empty()) return make_error(ErrorCode::invalid_request, "choose at least one event");
       webhook.events.clear();
       for (const auto& event : *it) {
         if (!event.is_string() || !notify::is_event_type(event.get<std::string>())) {
@@ -106,8 +119,13 @@ Status apply_fields(store::Webhook& webhook, const Json& body, bool creating) {
       return make_error(ErrorCode::invalid_request, "`" + key + "` is not a webhook field");
     }
   }
-  if (creating && (webhook.url.empty() || webhook.events.empty())) {
-    return make_error(ErrorCode::invalid_request, "a webhook needs `url` and `events`");
+  if (creating && webhook.url.empty()) {
+    field = "url";
+    return make_error(ErrorCode::invalid_request, "enter the receiver's address");
+  }
+  if (creating && webhook.events.empty()) {
+    field = "events";
+    return make_error(ErrorCode::invalid_request, "choose at least one event");
   }
   return {};
 }
@@ -123,8 +141,7 @@ Result<std::int64_t> delivery_id(const http::Request& request) {
 }  // namespace
 
 void register_webhook_routes(http::Router& router, ApiContext& context) {
-  router.add("GET", "/api/v1/webhooks", admin(context, [&context](http::Request&, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/webhooks", admin(context, store::Role::admin, [&context](http::Request&, const auth::Principal& who) {
     Json rows = Json::array();
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(const auto found, tx.webhooks());
@@ -135,12 +152,13 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, {{"webhooks", rows}});
   }));
 
-  router.add("POST", "/api/v1/webhooks", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("POST", "/api/v1/webhooks", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     store::Webhook webhook;
     webhook.secret = notify::new_webhook_secret();
-    if (const auto applied = apply_fields(webhook, body, true); !applied.ok()) return http::error_response(applied.error());
+    std::string field;
+    if (const auto applied = apply_fields(webhook, body, true, field); !applied.ok()) return field_error(field, applied.error());
+    if (const auto reachable = check_reachable(context, webhook.url); !reachable.ok()) return field_error("url", reachable.error());
     std::optional<store::Webhook> created;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(created, tx.create_webhook(webhook));
@@ -150,8 +168,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
     return http::json_response(201, webhook_view(*created, true));
   }));
 
-  router.add("GET", "/api/v1/webhooks/{webhook_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/webhooks/{webhook_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     std::optional<store::Webhook> webhook;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(webhook, tx.webhook(request.params["webhook_id"]));
@@ -162,23 +179,51 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
     return http::json_response(200, webhook_view(*webhook, false));
   }));
 
-  router.add("PATCH", "/api/v1/webhooks/{webhook_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("PATCH", "/api/v1/webhooks/{webhook_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
+    if (const auto url = body.find("url"); url != body.end() && url->is_string()) {
+      if (const auto reachable = check_reachable(context, url->get<std::string>()); !reachable.ok()) {
+        return field_error("url", reachable.error());
+      }
+    }
     std::optional<store::Webhook> webhook;
+    std::string field;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(webhook, tx.webhook(request.params["webhook_id"]));
       if (!webhook) return make_error(ErrorCode::not_found, "no such webhook");
-      PARLEY_TRY(apply_fields(*webhook, body, false));
+      PARLEY_TRY(apply_fields(*webhook, body, false, field));
       return tx.update_webhook(*webhook);
     });
-    if (!status.ok()) return http::error_response(status.error());
+    if (!status.ok()) {
+      return status.error().code == ErrorCode::invalid_request ? field_error(field, status.error()) : http::error_response(status.error());
+    }
     const bool rotated = body.value("rotate_secret", false);
     return http::json_response(200, webhook_view(*webhook, rotated));
   }));
 
-  router.add("DELETE", "/api/v1/webhooks/{webhook_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  // "Send test event": one signed webhook.test event to the receiver now; the answer is returned, nothing is logged.
+  router.add("POST", "/api/v1/webhooks/{webhook_id}/test", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
+    std::optional<store::Webhook> webhook;
+    std::string workspace_name;
+    const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(webhook, tx.webhook(request.params["webhook_id"]));
+      if (!webhook) return make_error(ErrorCode::not_found, "no such webhook");
+      PARLEY_ASSIGN_OR_RETURN(const auto workspace, tx.workspace(who.workspace_id));
+      if (workspace) workspace_name = workspace->name;
+      return {};
+    });
+    if (!status.ok()) return http::error_response(status.error());
+    notify::DispatcherOptions options;
+    options.allow_private_addresses = context.options().allow_private_addresses;
+    const notify::TestDelivery sent = notify::send_test_event(*webhook, workspace_name, options);
+    return http::json_response(200, {{"delivered", sent.delivered},
+                                     {"status", sent.status},
+                                     {"error", sent.error},
+                                     {"response", sent.response},
+                                     {"duration_ms", sent.duration_ms}});
+  }));
+
+  router.add("DELETE", "/api/v1/webhooks/{webhook_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) {
       return tx.delete_webhook(request.params["webhook_id"]);
     });
@@ -189,8 +234,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("GET", "/api/v1/webhooks/{webhook_id}/deliveries",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
-               if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                store::DeliveryFilter filter;
                filter.webhook_id = request.params["webhook_id"];
                PARLEY_RESPOND_ON_ERROR(filter.limit, int_param(request, "limit", 50, 1, 500));
@@ -213,8 +257,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
                return http::json_response(200, {{"deliveries", rows}, {"limit", filter.limit}, {"offset", filter.offset}});
              }));
 
-  router.add("GET", "/api/v1/deliveries/{delivery_id}", admin(context, [&context](http::Request& request, const auth::Principal& who) {
-    if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+  router.add("GET", "/api/v1/deliveries/{delivery_id}", admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
     PARLEY_RESPOND_ON_ERROR(const std::int64_t id, delivery_id(request));
     Json view;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
@@ -237,8 +280,7 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
   }));
 
   router.add("POST", "/api/v1/deliveries/{delivery_id}/replay",
-             admin(context, [&context](http::Request& request, const auth::Principal& who) {
-               if (const auto allowed = require_admin(who); !allowed.ok()) return http::error_response(allowed.error());
+             admin(context, store::Role::admin, [&context](http::Request& request, const auth::Principal& who) {
                PARLEY_RESPOND_ON_ERROR(const std::int64_t id, delivery_id(request));
                Json view;
                const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {

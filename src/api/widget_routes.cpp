@@ -10,6 +10,7 @@
 #include "api/origins.h"
 #include "chat/bot_settings.h"
 #include "leads/lead_form.h"
+#include "leads/validation.h"
 #include "llm/routing.h"
 #include "notify/outbox.h"
 
@@ -33,9 +34,11 @@ Json widget_config(const store::Bot& bot) {
   Json config = chat::public_widget_config(bot);
   const auto form = leads::parse_lead_form(bot.settings);
   config["lead_form"] = form.ok() ? leads::public_lead_form(*form) : Json(nullptr);
+  // The country a phone number without its code is read in, when the bot says (else the visitor's browser does).
+  if (config["lead_form"].is_object()) config["lead_form"]["phone_country"] = leads::phone_country(bot.settings, "");
   const auto handoff = leads::parse_handoff_settings(bot.settings);
-  // The widget's "talk to a person" button: for bots whose settings set up handoff (asking in words always works).
-  config["handoff"] = handoff.ok() && handoff->enabled && bot.settings.contains("handoff");
+  // The widget's "talk to a person" button: exactly when visitors can ask for a person in words too.
+  config["handoff"] = handoff.ok() && handoff->enabled;
   return config;
 }
 
@@ -45,7 +48,9 @@ Json answering_defaults() {
   const chat::BotSettings defaults;
   return {{"faq_threshold", defaults.faq_threshold},
           {"answer_threshold", defaults.answer_threshold},
-          {"max_sources", defaults.max_sources}};
+          {"max_sources", defaults.max_sources},
+          {"fallback_message", defaults.fallback_message},
+          {"fallback_without_handoff", std::string(chat::kFallbackWithoutHandoff)}};
 }
 
 // The providers settings.routing may name (no keys or addresses: names, kinds and models only).
@@ -71,7 +76,7 @@ Result<std::string> visitor_conversation(ApiContext& context, const http::Reques
 void register_widget_routes(http::Router& router, ApiContext& context) {
   // For the bot builder: what the widget shows with the saved settings, the default of every visible text and of
   // every answering and routing setting, and the providers to route to.
-  router.add("GET", "/api/v1/bots/{bot_id}/widget", admin(context, [&context](http::Request& request, const auth::Principal& who) {
+  router.add("GET", "/api/v1/bots/{bot_id}/widget", admin(context, store::Role::viewer, [&context](http::Request& request, const auth::Principal& who) {
     std::optional<store::Bot> bot;
     const auto status = context.store().read(scope_of(who), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(bot, tx.bot(request.params["bot_id"]));
@@ -91,7 +96,7 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
     // Short, so that a change in the bot builder reaches visitors quickly.
     response.headers["Cache-Control"] = "public, max-age=60";
     return response;
-  }));
+  }, /*readable_refusal=*/true));
   router.add("OPTIONS", "/api/v1/widget/{bot_id}/config", public_preflight(context, "GET, OPTIONS"));
 
   router.add("GET", "/api/v1/widget/{bot_id}/conversation",
@@ -106,7 +111,11 @@ void register_widget_routes(http::Router& router, ApiContext& context) {
                  return {};
                });
                if (!status.ok()) return http::error_response(status.error());
-               http::Response response = http::json_response(200, {{"conversation_id", conversation_id}, {"messages", messages}});
+               // Reading the conversation back (a page load) is activity too: a fresh token goes with it.
+               PARLEY_RESPOND_ON_ERROR(const auto tokens, context.visitor_tokens());
+               http::Response response = http::json_response(200, {{"conversation_id", conversation_id},
+                                                                    {"messages", messages},
+                                                                    {"visitor_token", tokens->issue(bot.id, conversation_id)}});
                response.headers["Cache-Control"] = "no-store";
                return response;
              }));

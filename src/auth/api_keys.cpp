@@ -55,4 +55,20 @@ std::string_view bearer_token(std::string_view header) {
   return header;
 }
 
+namespace {
+
+int rank(store::Role role) {
+  switch (role) {
+    case store::Role::viewer: return 0;
+    case store::Role::agent: return 1;
+    case store::Role::admin: return 2;
+    case store::Role::owner: return 3;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool has_role(const Principal& principal, store::Role least) { return rank(principal.role) >= rank(least); }
+
 }  // namespace parley::auth

@@ -17,6 +17,9 @@ struct Principal {
   std::string user_id = {};  // set when the request came from a signed-in user's session
 };
 
+// Roles from least to most powerful: viewer < agent < admin < owner. Each may do whatever the roles below it may.
+bool has_role(const Principal& principal, store::Role least);
+
 struct IssuedKey {
   std::string key;  // the secret: print or return once, never store
   store::ApiKey record;

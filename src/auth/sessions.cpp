@@ -1,5 +1,6 @@
 #include "auth/sessions.h"
 
+#include "audit/audit.h"
 #include "auth/passwords.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -21,7 +22,8 @@ Result<SignedIn> sign_in(store::Store& store, std::string_view email, std::strin
     PARLEY_ASSIGN_OR_RETURN(user, tx.user_by_email(email));
     return {};
   }));
-  if (!user) {
+  // An unknown email, or an invited account without a password yet, costs as much time as a wrong password.
+  if (!user || user->password_hash.empty()) {
     verify_against_dummy(password);
     return wrong_credentials();
   }
@@ -59,6 +61,27 @@ Result<SessionUser> resume_session(store::Store& store, std::string_view token) 
 Status sign_out(store::Store& store, std::string_view token) {
   if (token.empty() || token.size() > kMaxTokenChars) return {};
   return store.write(store::Scope::system(), [&](store::WriteTx& tx) { return tx.delete_session(sha256_hex(token)); });
+}
+
+Status replace_password(store::WriteTx& tx, const store::User& user, std::string_view password_hash,
+                        const PasswordChange& change) {
+  PARLEY_TRY(tx.set_user_password(user.id, password_hash));
+  PARLEY_ASSIGN_OR_RETURN(const int ended, tx.delete_user_sessions(user.id, change.kept_session_id));
+  const store::Json after = {{"id", user.id}, {"email", user.email}, {"sessions_ended", ended}};
+  return audit::record(tx, user.workspace_id,
+                       {change.actor, change.kept_session_id.empty() ? "user.password_reset" : "user.password_change",
+                        user.id, nullptr, after});
+}
+
+Status change_password(store::Store& store, const SessionUser& signed_in, std::string_view current_password,
+                       std::string_view new_password) {
+  if (!verify_password(current_password, signed_in.user.password_hash)) {
+    return make_error(ErrorCode::unauthorized, "the current password is wrong");
+  }
+  PARLEY_ASSIGN_OR_RETURN(const std::string hash, hash_password(new_password));
+  return store.write(store::Scope::workspace(signed_in.user.workspace_id), [&](store::WriteTx& tx) {
+    return replace_password(tx, signed_in.user, hash, {"user:" + signed_in.user.id, signed_in.session.id});
+  });
 }
 
 Principal session_principal(const SessionUser& signed_in) {

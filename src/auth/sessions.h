@@ -36,6 +36,24 @@ Result<SessionUser> resume_session(store::Store& store, std::string_view token);
 // Ends the session of a presented token (nothing happens for an unknown one).
 Status sign_out(store::Store& store, std::string_view token);
 
+// Who changes a password, and which session outlives the change.
+struct PasswordChange {
+  std::string actor;            // for the audit log: "cli", "user:<id>", "key:<id>"
+  std::string kept_session_id;  // a user changing their own password stays signed in in this session
+};
+
+// Stores `password_hash` as the account's password and ends the account's sessions, in the caller's transaction:
+// all of them for a reset, all but `change.kept_session_id` for a change; audited as user.password_reset or
+// user.password_change with the number of sessions ended. A session opened with the old password (a stolen
+// cookie, a shared computer) does not outlive it.
+Status replace_password(store::WriteTx& tx, const store::User& user, std::string_view password_hash,
+                        const PasswordChange& change);
+
+// A signed-in user changes their own password: the current one must be right (else `unauthorized`), the new one
+// acceptable (passwords.h); the session that asks stays signed in, every other session of the account ends.
+Status change_password(store::Store& store, const SessionUser& signed_in, std::string_view current_password,
+                       std::string_view new_password);
+
 // The principal a session acts as: the user's workspace and role.
 Principal session_principal(const SessionUser& signed_in);
 

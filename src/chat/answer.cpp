@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "chat/specifics.h"
 #include "common/utf8.h"
 #include "text/analyzer.h"
-#include "text/sentences.h"
 
 namespace parley::chat {
 namespace {
@@ -126,6 +126,24 @@ bool answers_form(search::QuestionForm form, std::string_view sentence, LineKind
   }
 }
 
+// Whether an English sentence opens with a word that points back to the sentence before it ("Otherwise standard
+// shipping costs $7.95.", "However, ...", "This takes ..."): read alone it says something else or nothing.
+bool leans_on_previous(std::string_view sentence) {
+  const std::string folded = text::fold(sentence.substr(0, std::min<std::size_t>(sentence.size(), 24)));
+  std::size_t end = 0;
+  while (end < folded.size() && std::isalpha(static_cast<unsigned char>(folded[end])) != 0) ++end;
+  static const std::unordered_set<std::string_view> kOpeners = {
+      "otherwise", "however", "but",     "also",      "instead",      "therefore",     "thus",        "hence",
+      "still",     "besides", "moreover", "furthermore", "additionally", "alternatively", "nevertheless", "nonetheless",
+      "consequently", "likewise", "similarly", "then", "this", "that", "these", "those", "it", "they", "such"};
+  if (kOpeners.contains(std::string_view(folded).substr(0, end))) return true;
+  for (const std::string_view phrase : {"in that case", "in this case", "if not", "if so", "in addition", "as a result",
+                                        "on the other hand", "for this reason", "even so", "after that"}) {
+    if (folded.starts_with(phrase)) return true;
+  }
+  return false;
+}
+
 // Scores the sentences of candidates' texts for one question: by the IDF weight of the question terms a sentence
 // contains (synonyms and misspellings count partly, as in retrieval), more when it has the shape of an answer to
 // the question's form; table rules and header rows never count. Shared by the answer and the sources' snippets.
@@ -139,28 +157,48 @@ class SentenceScorer {
 
   search::QuestionForm form() const { return form_; }
 
+  // The prose sentence just before `sentence` in the same paragraph of its passage, when `sentence` leans on it
+  // (leans_on_previous; English cues). It scores nothing of its own.
+  std::optional<ScoredSentence> antecedent(const ScoredSentence& sentence) {
+    if (sentence.kind != LineKind::prose || sentence.position == 0 || analyzer_.language() != "en" ||
+        !leans_on_previous(sentence.text)) {
+      return std::nullopt;
+    }
+    const std::string& text = result_.candidates[sentence.passage].chunk.text;
+    const auto& sentences = sentences_of(result_.candidates[sentence.passage]);
+    const auto& before = sentences[sentence.position - 1].span;
+    const std::string_view between(text.data() + before.end, sentences[sentence.position].span.begin - before.end);
+    const std::string_view previous = before.of(text);
+    if (between.find('\n') != std::string_view::npos || is_rule_line(previous) ||
+        kind_of(previous, text, before.begin) != LineKind::prose) {
+      return std::nullopt;
+    }
+    return ScoredSentence{sentence.passage, sentence.position - 1, std::string(previous), 0, LineKind::prose, ""};
+  }
+
   // The sentences of `text` (candidate `passage`) that carry any of the question's words, in reading order. With
   // `opening_stands_for_it`, the opening sentence is kept (scoring just above nothing) when no sentence repeats a
   // question word. `list_items`, when given, receives every list item whatever its score.
-  std::vector<ScoredSentence> score(std::size_t passage, const std::string& text, bool opening_stands_for_it,
+  std::vector<ScoredSentence> score(std::size_t passage, bool opening_stands_for_it,
                                     std::vector<ScoredSentence>* list_items) {
     std::vector<ScoredSentence> scored;
-    const auto spans = text::split_sentences(text);
+    const std::string& text = result_.candidates[passage].chunk.text;
+    const auto& sentences = sentences_of(result_.candidates[passage]);
     std::string header;  // the first row of the table being read
-    for (std::size_t s = 0; s < spans.size(); ++s) {
-      const std::string_view sentence = spans[s].of(text);
+    for (std::size_t s = 0; s < sentences.size(); ++s) {
+      const std::string_view sentence = sentences[s].span.of(text);
       if (is_rule_line(sentence)) continue;
-      const LineKind kind = kind_of(sentence, text, spans[s].begin);
+      const LineKind kind = kind_of(sentence, text, sentences[s].span.begin);
       // A table's first row names its columns ("Bolt | Torque"): it matches the question's words without
       // answering it.
-      if (kind == LineKind::table_row && (s == 0 || !is_table_row(spans[s - 1].of(text)))) {
+      if (kind == LineKind::table_row && (s == 0 || !is_table_row(sentences[s - 1].span.of(text)))) {
         header = sentence;
         continue;
       }
       if (list_items != nullptr && kind == LineKind::list_item) {
         list_items->push_back({passage, s, std::string(sentence), 0, kind, ""});
       }
-      const auto match = matcher_.match(search::analyse_field(analyzer_, sentence));
+      const auto match = matcher_.match(sentences[s].terms);
       double weight = 0;
       for (std::size_t t = 0; t < result_.terms.size(); ++t) weight += result_.terms[t].idf * match.term_best[t];
       // The best candidate was chosen for its title or curated question even when its text repeats none of the
@@ -174,10 +212,21 @@ class SentenceScorer {
   }
 
  private:
+  // The candidate's analysed sentences: those the retriever keeps with the prepared chunk when they are in this
+  // answer's language, else analysed here.
+  const std::vector<search::AnalysedSentence>& sentences_of(const search::Candidate& candidate) {
+    if (candidate.sentences && candidate.sentences->language() == analyzer_.language()) {
+      return candidate.sentences->of(candidate.chunk.text);
+    }
+    uncached_ = search::analyse_sentences(analyzer_, candidate.chunk.text);
+    return uncached_;
+  }
+
   const search::SearchResult& result_;
   const text::Analyzer& analyzer_;
   search::QuestionForm form_;
   search::QueryMatcher matcher_;
+  std::vector<search::AnalysedSentence> uncached_;
 };
 
 // The best sentences of the top passages, in reading order (see SentenceScorer). A sentence must carry half the
@@ -193,7 +242,7 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, S
   for (std::size_t p = 0; p < passages; ++p) {
     const auto& candidate = result.candidates[p];
     if (p > 0 && candidate.score < 0.8 * best_score) break;  // only a close second contributes
-    for (auto& sentence : scorer.score(p, candidate.chunk.text, p == 0, p == 0 ? &steps : nullptr)) {
+    for (auto& sentence : scorer.score(p, p == 0, p == 0 ? &steps : nullptr)) {
       if (p > 0) sentence.score *= 0.8;
       scored.push_back(std::move(sentence));
     }
@@ -216,6 +265,15 @@ std::vector<ScoredSentence> pick_sentences(const search::SearchResult& result, S
       ++kept;
     }
     scored.resize(kept);
+  }
+  // A kept sentence that leans on the one before it ("Otherwise ...") brings that one along.
+  for (std::size_t i = 0, n = scored.size(); i < n; ++i) {
+    auto previous = scorer.antecedent(scored[i]);
+    if (previous && std::none_of(scored.begin(), scored.end(), [&](const auto& s) {
+          return s.passage == previous->passage && s.position == previous->position;
+        })) {
+      scored.push_back(std::move(*previous));
+    }
   }
   const auto reading_order = [](const auto& a, const auto& b) {
     return a.passage != b.passage ? a.passage < b.passage : a.position < b.position;
@@ -304,7 +362,7 @@ namespace {
 // SentenceScorer), in reading order, as many as fit in kSnippetBytes — what the visitor would quote from it, not
 // its opening lines. Its opening when no sentence repeats a question word.
 std::string matching_snippet(std::size_t passage, const std::string& text, SentenceScorer& scorer) {
-  auto sentences = scorer.score(passage, text, false, nullptr);
+  auto sentences = scorer.score(passage, false, nullptr);
   if (sentences.empty()) return snippet_of(text);
   std::stable_sort(sentences.begin(), sentences.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
   const double floor = kKeptSentenceShare * sentences.front().score;
@@ -375,8 +433,12 @@ ComposedAnswer compose_answer(const search::SearchResult& result, const BotSetti
   SentenceScorer scorer(result, analyzer);
   if (best.chunk.kind == store::ChunkKind::qa && best.title_match >= settings.faq_threshold) {
     answer.mode = "faq";
-    // "Yes, within 30 days" does not answer "after 40 days": the policy is stated, the verdict left out.
-    answer.text = specifics.contradicted > 0 ? without_verdict(best.chunk.text) : best.chunk.text;
+    // "Yes, within 30 days" does not answer "after 40 days": the policy is stated, the verdict left out. Nor does
+    // "Yes." answer "how much", "when" or "what": the curated question was a yes/no question, the visitor's is not.
+    const bool asks_other_than_yes_no =
+        scorer.form() != search::QuestionForm::none && scorer.form() != search::QuestionForm::yes_no;
+    answer.text = specifics.contradicted > 0 || asks_other_than_yes_no ? without_verdict(best.chunk.text)
+                                                                        : best.chunk.text;
     answer.sources.push_back(cite(best, snippet_of(best.chunk.text)));
     cited[0] = true;
     add_further_sources(result, cited, settings, scorer, answer);

@@ -1,5 +1,6 @@
 #include "chat/bot_settings.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "common/utf8.h"
@@ -41,6 +42,12 @@ Result<BotSettings> parse_bot_settings(const store::Json& settings) {
   PARLEY_TRY(read_string(settings, "language", out.language, 16));
   if (out.language.empty()) out.language = "en";
   PARLEY_TRY(read_string(settings, "greeting", out.greeting, 2000));
+  if (const auto handoff = settings.find("handoff"); handoff != settings.end() && handoff->is_object()) {
+    const auto enabled = handoff->find("enabled");
+    if (enabled != handoff->end() && enabled->is_boolean() && !enabled->get<bool>()) {
+      out.fallback_message = std::string(kFallbackWithoutHandoff);
+    }
+  }
   PARLEY_TRY(read_string(settings, "fallback_message", out.fallback_message, 2000));
   PARLEY_TRY(read_number(settings, "faq_threshold", out.faq_threshold, 0.0, 1.0));
   PARLEY_TRY(read_number(settings, "answer_threshold", out.answer_threshold, 0.0, 1.0));
@@ -53,6 +60,8 @@ Result<BotSettings> parse_bot_settings(const store::Json& settings) {
   double max_chars = static_cast<double>(out.max_message_chars);
   PARLEY_TRY(read_number(settings, "max_message_chars", max_chars, 1, 100000));
   out.max_message_chars = static_cast<std::size_t>(max_chars);
+  double semantic_weight = 1;  // checked here, read by retrieval (search::semantic_weight)
+  PARLEY_TRY(read_number(settings, "semantic_weight", semantic_weight, 0, 10));
   PARLEY_TRY(read_string(settings, "content_injection_policy", out.content_injection_policy, 16));
   if (out.content_injection_policy != "exclude" && out.content_injection_policy != "refuse" &&
       out.content_injection_policy != "flag") {
@@ -232,6 +241,8 @@ const store::Json& widget_text_defaults() {
       {"lead_thanks", "Thank you! We'll be in touch."},
       {"field_required", "Please fill this in."},
       {"field_invalid", "Please check this."},
+      {"phone_hint", "Without a country code, we read it as a number in {country}."},
+      {"phone_code_needed", "Start with your country code, like +44."},
   };
   return defaults;
 }
@@ -269,7 +280,8 @@ Result<DomainRule> parse_domain_rule(std::string_view text) {
   const auto invalid = [&] {
     return make_error(ErrorCode::invalid_request,
                       "settings.allowed_domains: \"" + std::string(text) +
-                          "\" is not a domain (examples: example.com, *.example.com, https://shop.example.com, localhost:8000)");
+                          "\" is not a website address. Write the site, like example.com, *.example.com (every "
+                          "subdomain), https://shop.example.com or localhost:8000");
   };
   DomainRule rule;
   std::string_view rest = text;
@@ -286,6 +298,43 @@ Result<DomainRule> parse_domain_rule(std::string_view text) {
   if (rest.find_first_of("/*?#@ ") != std::string_view::npos) return invalid();
   if (!split_host_port(rest, rule.host, rule.port).ok()) return invalid();
   return rule;
+}
+
+Result<std::string> normalize_domain_entry(std::string_view text) {
+  std::string_view rest = text;
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) rest.remove_suffix(1);
+  const std::string typed(rest);
+  const auto scheme_end = rest.find("://");
+  const std::size_t host_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  // Only the site counts: what follows the host (a page, a query, a fragment) is dropped.
+  if (const auto end = rest.find_first_of("/?#", host_start); end != std::string_view::npos) rest = rest.substr(0, end);
+  const auto rule = parse_domain_rule(rest);
+  if (!rule.ok() || rest.empty()) {
+    return make_error(ErrorCode::invalid_request,
+                      "settings.allowed_domains: \"" + typed +
+                          "\" is not a website address. Write the site, like example.com, *.example.com (every "
+                          "subdomain), https://shop.example.com or localhost:8000");
+  }
+  std::string out = rule->scheme.empty() ? "" : rule->scheme + "://";
+  if (rule->subdomains) out += "*.";
+  out += rule->host;
+  if (rule->port != 0) out += ":" + std::to_string(rule->port);
+  return out;
+}
+
+Status normalize_allowed_domains(store::Json& settings) {
+  if (!settings.is_object()) return {};
+  const auto domains = settings.find("allowed_domains");
+  if (domains == settings.end() || !domains->is_array()) return {};
+  store::Json normalized = store::Json::array();
+  for (const auto& entry : *domains) {
+    if (!entry.is_string()) return setting_error("allowed_domains", "must be a list of website addresses");
+    PARLEY_ASSIGN_OR_RETURN(const std::string site, normalize_domain_entry(entry.get<std::string>()));
+    if (std::find(normalized.begin(), normalized.end(), site) == normalized.end()) normalized.push_back(site);
+  }
+  *domains = std::move(normalized);
+  return {};
 }
 
 Result<WebOrigin> parse_web_origin(std::string_view origin) {

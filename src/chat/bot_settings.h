@@ -12,6 +12,8 @@ namespace parley::chat {
 struct BotSettings {
   std::string language = "en";
   std::string greeting = "Hi! How can I help you today?";
+  // Without settings.fallback_message: this, or kFallbackWithoutHandoff for a bot that hands no conversation to
+  // people (settings.handoff.enabled false), which must not offer a person.
   std::string fallback_message =
       "I'm sorry, I couldn't find that in our help content. Would you like me to connect you with a person?";
   // Curated answers are returned verbatim when the question matches a curated question at least this well.
@@ -26,6 +28,8 @@ struct BotSettings {
   // be grounded on, the best five), or "flag" (use them; the data-quality report lists them for review).
   std::string content_injection_policy = "exclude";
 };
+
+inline constexpr std::string_view kFallbackWithoutHandoff = "I'm sorry, I couldn't find that in our help content.";
 
 // Reads the known keys, checking types and ranges; other keys are ignored here.
 Result<BotSettings> parse_bot_settings(const store::Json& settings);
@@ -59,6 +63,13 @@ struct DomainRule {
   int port = 0;  // 0: any
 };
 Result<DomainRule> parse_domain_rule(std::string_view text);
+
+// An allowed-domain entry as an owner may type it, in the form it is stored: surrounding spaces, a page's path,
+// query or fragment and a trailing slash are dropped, scheme and host lower-cased ("https://WWW.Shop.com/page/" →
+// "https://www.shop.com"; "localhost:8099" stays). Fails, in plain words, on what names no site.
+Result<std::string> normalize_domain_entry(std::string_view text);
+// Every entry of settings.allowed_domains normalised, duplicates dropped (in place; other settings untouched).
+Status normalize_allowed_domains(store::Json& settings);
 
 // A browser Origin header value ("https://shop.example.com:8443"), split; fails on anything else ("null" too).
 struct WebOrigin {

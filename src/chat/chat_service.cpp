@@ -15,12 +15,6 @@
 namespace parley::chat {
 namespace {
 
-std::size_t count_code_points(std::string_view text) {
-  std::size_t count = 0;
-  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return count;
-}
-
 // Earlier messages of a conversation given to a model as its history.
 constexpr std::size_t kHistoryMessages = 12;
 

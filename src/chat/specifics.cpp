@@ -84,7 +84,8 @@ std::string without_verdict(std::string_view answer) {
   for (const std::string_view verdict : {"Yes", "No"}) {
     if (!answer.starts_with(verdict)) continue;
     std::size_t after = verdict.size();
-    if (after < answer.size() && std::isalpha(static_cast<unsigned char>(answer[after])) != 0) continue;  // "Notes"
+    // A verdict is set off by punctuation: "Yes, ...", "No. ..." — not "Notes ..." or "No problem ...".
+    if (after >= answer.size() || std::string_view(",.!;").find(answer[after]) == std::string_view::npos) continue;
     while (after < answer.size() && (answer[after] == ',' || answer[after] == '.' || answer[after] == '!' ||
                                      answer[after] == ';' || answer[after] == ' ')) {
       ++after;

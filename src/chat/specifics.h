@@ -32,7 +32,8 @@ SpecificsCheck check_specifics(const text::Analyzer& analyzer, const Specifics& 
 double specifics_factor(const SpecificsCheck& check);
 
 // A curated answer without its opening "Yes"/"No" ("Yes, within 30 days ..." -> "Within 30 days ..."), for when
-// the question's specifics differ from what the answer assumes: the policy stands, the verdict does not.
+// the question's specifics differ from what the answer assumes (the policy stands, the verdict does not), or when
+// the question asks no yes/no question ("How much is express shipping to Hawaii?" -> not "Yes. Accessories ...").
 std::string without_verdict(std::string_view answer);
 
 }  // namespace parley::chat

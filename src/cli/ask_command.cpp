@@ -8,6 +8,8 @@
 #include "api/views.h"
 #include "chat/chat_service.h"
 #include "cli/commands.h"
+#include "cli/providers.h"
+#include "semantic/semantic_index.h"
 
 namespace parley::cli {
 
@@ -29,8 +31,19 @@ void add_ask_command(CLI::App& app, Globals& globals) {
     if (options->question.empty() && options->batch.empty()) {
       return make_error(ErrorCode::invalid_request, "give a question (or --batch FILE)");
     }
+    PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
-    const search::Retriever retriever;
+    // Hybrid retrieval with the configured embedding model (vectors as `parley bot embed` or the server stored them).
+    std::shared_ptr<semantic::SemanticIndex> semantic;
+    if (!config.engine.embedding_model.empty()) {
+      auto embedder = load_embedding_model(config);
+      if (embedder.ok()) {
+        semantic = std::make_shared<semantic::SemanticIndex>(*store, *embedder, semantic::SemanticOptions{.background = false});
+      } else {
+        std::cerr << "warning: " << embedder.error().message << "; answering with lexical retrieval only\n";
+      }
+    }
+    const search::Retriever retriever(semantic);
     const chat::ChatService chat(*store, retriever);
     const auto as_json = [](const chat::ComposedAnswer& answer) {
       return nlohmann::json{{"answer", answer.text},

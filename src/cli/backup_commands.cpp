@@ -75,6 +75,11 @@ struct ZipProgress {
 };
 
 Status create_backup(const Globals& globals, const fs::path& file, bool force, bool quiet, bool json) {
+  if (const auto config = load_config(globals.data_dir); config.ok() && !store_options(globals.data_dir, *config).url.empty()) {
+    return make_error(ErrorCode::invalid_request,
+                      "this installation's store is PostgreSQL ([store] url): back it up with pg_dump --format=custom "
+                      "and keep a copy of parley.toml (docs/OPERATIONS.md); `parley backup` copies the SQLite store");
+  }
   const fs::path db = database_path(globals.data_dir);
   if (!fs::exists(db)) {
     return make_error(ErrorCode::not_found, "no Parley data in " + globals.data_dir + "; nothing to back up");

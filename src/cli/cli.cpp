@@ -16,11 +16,12 @@
 namespace parley::cli {
 
 Result<std::unique_ptr<store::Store>> open_data_store(const Globals& globals) {
-  const auto db = database_path(globals.data_dir);
-  if (!std::filesystem::exists(db)) {
+  PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
+  const store::StoreOptions options = store_options(globals.data_dir, config);
+  if (options.url.empty() && !std::filesystem::exists(options.path)) {
     return make_error(ErrorCode::not_found, "no Parley data in " + globals.data_dir + "; run `parley init` first");
   }
-  return store::open_store({db.string()});
+  return store::open_store(options);
 }
 
 Result<std::string> default_workspace(store::Store& store, const Config& config) {
@@ -90,9 +91,11 @@ int run(int argc, char** argv) {
   add_ask_command(app, globals);
   add_key_commands(app, globals);
   add_job_commands(app, globals);
+  add_store_commands(app, globals);
   add_user_commands(app, globals);
   add_guard_commands(app, globals);
   add_lead_commands(app, globals);
+  add_eval_commands(app, globals);
   add_backup_commands(app, globals);
   add_doctor_command(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI

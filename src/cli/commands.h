@@ -42,6 +42,7 @@ void add_source_commands(CLI::App& app, Globals& globals);
 void add_ask_command(CLI::App& app, Globals& globals);
 void add_key_commands(CLI::App& app, Globals& globals);
 void add_job_commands(CLI::App& app, Globals& globals);
+void add_store_commands(CLI::App& app, Globals& globals);
 
 // `parley source add --crawl/--sitemap ...` (crawl_commands.cpp): the crawl settings given as flags.
 struct CrawlOptions {
@@ -66,6 +67,7 @@ void add_crawl_source_commands(CLI::App& source, Globals& globals);
 void add_user_commands(CLI::App& app, Globals& globals);
 void add_guard_commands(CLI::App& app, Globals& globals);
 void add_lead_commands(CLI::App& app, Globals& globals);  // parley leads export|list
+void add_eval_commands(CLI::App& app, Globals& globals);  // parley eval add|run|list|remove
 void add_backup_commands(CLI::App& app, Globals& globals);  // parley backup create|verify|restore
 void add_doctor_command(CLI::App& app, Globals& globals);   // parley doctor
 

@@ -32,6 +32,17 @@ std::filesystem::path config_path(const std::filesystem::path& data_dir) {
 }
 std::filesystem::path database_path(const std::filesystem::path& data_dir) { return data_dir / "parley.db"; }
 
+store::StoreOptions store_options(const std::filesystem::path& data_dir, const Config& config) {
+  store::StoreOptions options;
+  options.path = database_path(data_dir).string();
+  const char* url = std::getenv("PARLEY_STORE_URL");
+  options.url = url != nullptr && *url != '\0' ? url : config.store_url;
+  options.pool_size = config.store_pool_size;
+  options.pool_wait_ms = config.store_pool_wait_ms;
+  options.index_dir = config.store_index_dir;
+  return options;
+}
+
 Result<Config> load_config(const std::filesystem::path& data_dir) {
   Config config;
   const auto path = config_path(data_dir);
@@ -62,6 +73,9 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "limits", "daily_messages_per_bot", config.daily_messages_per_bot));
   PARLEY_TRY(read_value(table, "limits", "max_conversation_messages", config.max_conversation_messages));
   PARLEY_TRY(read_value(table, "limits", "max_connections_per_address", config.max_connections_per_address));
+  PARLEY_TRY(read_value(table, "limits", "visitor_token_seconds", config.visitor_token_seconds));
+  PARLEY_TRY(read_value(table, "limits", "upload_cpu_seconds", config.upload_cpu_seconds));
+  PARLEY_TRY(read_value(table, "limits", "upload_threads", config.upload_threads));
   if (const auto* proxies = table["limits"]["trusted_proxies"].as_array()) {
     for (const auto& entry : *proxies) {
       const auto value = entry.value<std::string>();
@@ -83,12 +97,22 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "network", "allow_private_addresses", config.allow_private_addresses));
   PARLEY_TRY(read_value(table, "metrics", "token", config.metrics_token));
   PARLEY_TRY(read_value(table, "store", "check_on_start", config.check_store_on_start));
+  PARLEY_TRY(read_value(table, "store", "url", config.store_url));
+  PARLEY_TRY(read_value(table, "store", "pool_size", config.store_pool_size));
+  PARLEY_TRY(read_value(table, "store", "pool_wait_ms", config.store_pool_wait_ms));
+  PARLEY_TRY(read_value(table, "store", "index_dir", config.store_index_dir));
+  PARLEY_TRY(read_value(table, "limits", "max_bots_per_workspace", config.max_bots_per_workspace));
   PARLEY_TRY(read_value(table, "jobs", "lease_ms", config.job_lease_ms));
   PARLEY_TRY(read_value(table, "notify", "lease_ms", config.delivery_lease_ms));
   // A lease must outlast the heartbeats that renew it (1 s), and a delivery's the webhook request it covers (10 s).
   if (config.job_lease_ms < 3'000) return make_error(ErrorCode::invalid_request, "parley.toml: jobs.lease_ms must be at least 3000");
   if (config.delivery_lease_ms < 20'000) {
     return make_error(ErrorCode::invalid_request, "parley.toml: notify.lease_ms must be at least 20000");
+  }
+  if (config.store_pool_size < 1 || config.store_pool_wait_ms < 0 || config.max_bots_per_workspace < 0) {
+    return make_error(ErrorCode::invalid_request,
+                      "parley.toml: store.pool_size must be at least 1, store.pool_wait_ms and "
+                      "limits.max_bots_per_workspace not negative");
   }
   if (config.port < 0 || config.port > 65535) return make_error(ErrorCode::invalid_request, "parley.toml: server.port is out of range");
   if (config.shed_queue_ms < 0 || config.shed_queue_ms > 60'000) {
@@ -188,6 +212,7 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
       {"network", toml::table{{"allow_private_addresses", config.allow_private_addresses}}},
   };
   if (!config.demo_bot_id.empty()) table.insert("demo", toml::table{{"bot_id", config.demo_bot_id}});
+  if (!config.store_url.empty()) table.insert("store", toml::table{{"url", config.store_url}});
   if (!config.smtp_url.empty()) {
     table.insert("smtp", toml::table{{"url", config.smtp_url}, {"from", config.smtp_from}, {"username", config.smtp_username},
                                      {"password", config.smtp_password}, {"starttls", config.smtp_starttls}});
@@ -203,7 +228,8 @@ Status save_config(const std::filesystem::path& data_dir, const Config& config) 
 # [engine]
 # model = "/srv/models/qwen2.5-1.5b-instruct-q4_k_m.gguf"
 # model_sha256 = "..."   # optional: a file whose SHA-256 differs is refused
-# embedding_model = "/srv/models/bge-small-en-v1.5-f16.gguf"
+# embedding_model = "/srv/models/bge-small-en-v1.5-f16.gguf"   # search by meaning (hybrid retrieval), /v1/embeddings
+# embedding_model_sha256 = "..."
 # threads = 0            # 0: every core
 # context = 4096
 # max_sequences = 4

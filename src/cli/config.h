@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/store.h"
 
 namespace parley::cli {
 
 // [engine]: the built-in engine's models (both optional).
 struct EngineConfig {
   std::string model;            // a GGUF chat model: the provider "local"
-  std::string embedding_model;  // a GGUF embedding model (bert family): POST /v1/embeddings
+  std::string embedding_model;  // a GGUF embedding model (bert family): hybrid retrieval, POST /v1/embeddings
   // The files' SHA-256 (hex): a model whose hash differs is refused (supply chain). Empty: not checked.
   std::string model_sha256;
   std::string embedding_model_sha256;
@@ -68,6 +69,9 @@ struct Config {
   int daily_messages_per_bot = 0;  // 0: none (a bot's settings.daily_message_quota overrides)
   int max_conversation_messages = 200;
   int max_connections_per_address = 256;  // open connections per peer (trusted proxies exempt); 0: no cap
+  std::int64_t visitor_token_seconds = 7 * 24 * 3600;  // an idle widget conversation can be resumed this long
+  double upload_cpu_seconds = 20;  // CPU time one uploaded file may take to be read (0: no limit)
+  int upload_threads = 2;          // uploads read at a time (ingest/upload_pool.h)
   // [smtp]: email notifications (notify/email.h); no url: emails are logged as failed deliveries, never sent.
   std::string smtp_url;  // smtp://host:587 or smtps://host:465
   std::string smtp_from;
@@ -89,11 +93,23 @@ struct Config {
   int delivery_lease_ms = 120'000;
   EngineConfig engine;
   std::vector<ProviderConfig> providers;
+  // [store]: where the data lives. No url: the SQLite file in the data folder. A postgresql:// URL (or the
+  // PARLEY_STORE_URL environment variable, which wins): PostgreSQL, shared by every replica (docs/SCALING.md).
+  std::string store_url;
+  int store_pool_size = 16;
+  int store_pool_wait_ms = 2'000;
+  std::string store_index_dir;  // this replica's search index (PostgreSQL only); a temporary folder by default
+  // [limits] max_bots_per_workspace: 0 for no limit.
+  int max_bots_per_workspace = 0;
 };
 
 // The settings file: $PARLEY_CONFIG when set (`parley --config FILE` sets it), else <data>/parley.toml.
 std::filesystem::path config_path(const std::filesystem::path& data_dir);
 std::filesystem::path database_path(const std::filesystem::path& data_dir);
+
+// The store the data folder and its settings name (the PARLEY_STORE_URL environment variable overrides
+// [store] url).
+store::StoreOptions store_options(const std::filesystem::path& data_dir, const Config& config);
 
 // A missing file gives the defaults; a malformed one an error naming the problem.
 Result<Config> load_config(const std::filesystem::path& data_dir);

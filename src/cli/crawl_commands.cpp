@@ -17,6 +17,8 @@
 
 #include "api/views.h"
 #include "cli/commands.h"
+#include "cli/providers.h"
+#include "semantic/status.h"
 #include "common/clock.h"
 #include "common/progress.h"
 #include "crawl/crawler.h"
@@ -159,6 +161,14 @@ void print_report(const Json& report) {
   const Json& summary = report["summary"];
   std::cout << "Data-quality report for bot " << report["bot_id"].get<std::string>() << " ("
             << summary["documents"] << " documents, " << summary["chunks"] << " chunks)\n";
+  const Json& semantic = report["semantic"];
+  const std::string status = semantic.value("status", "off");
+  if (status != "off") {
+    std::cout << "Semantic search (" << semantic.value("model", semantic.value("model_path", std::string())) << "): "
+              << status << ", " << semantic.value("embedded_chunks", std::int64_t{0}) << " of "
+              << semantic.value("chunks", std::int64_t{0}) << " chunks embedded"
+              << (semantic.contains("error") ? "\n  " + semantic["error"].get<std::string>() : std::string()) << "\n";
+  }
   const auto section = [&](const char* title, const char* key, const std::function<std::string(const Json&)>& line) {
     const Json& items = report[key];
     std::cout << "\n" << title << ": " << (items.empty() ? "none" : std::to_string(items.size())) << "\n";
@@ -180,6 +190,8 @@ void print_report(const Json& report) {
   section("Empty or thin", "empty_or_thin", [&](const Json& item) {
     return uri(item) + " (" + item["problem"].get<std::string>() + ", " + std::to_string(item["words"].get<std::int64_t>()) + " words)";
   });
+  section("Repetitive (little information)", "repetitive",
+          [&](const Json& item) { return uri(item) + ": " + item["problem"].get<std::string>(); });
   section("Failed", "failed", [&](const Json& item) { return uri(item) + ": " + item.value("reason", std::string()); });
   section("Not in the bot's language", "other_language",
           [&](const Json& item) { return uri(item) + " (" + item["language"].get<std::string>() + ")"; });
@@ -322,9 +334,12 @@ void add_crawl_source_commands(CLI::App& source, Globals& globals) {
   report->add_flag("--json", options->json, "Print JSON");
   report->callback(command_action(globals, [&globals, options]() -> Status {
     PARLEY_ASSIGN_OR_RETURN(auto opened, open_for_bot(globals, options->bot));
+    PARLEY_ASSIGN_OR_RETURN(const Config config, load_config(globals.data_dir));
     ingest::ReportOptions report_options;
     report_options.stale_days = options->stale_days;
-    PARLEY_ASSIGN_OR_RETURN(const auto result, ingest::build_report(*opened.store, opened.scope, options->bot, report_options));
+    PARLEY_ASSIGN_OR_RETURN(auto result, ingest::build_report(*opened.store, opened.scope, options->bot, report_options));
+    PARLEY_TRY(semantic::add_to_report(*opened.store, opened.scope, options->bot, embedding_model_status(config),
+                                       nullptr, result));
     if (options->json) {
       std::cout << result.dump(2) << "\n";
     } else {

@@ -260,7 +260,14 @@ void add_doctor_command(CLI::App& app, Globals& globals) {
     std::vector<Finding> findings;
     findings.push_back(check_config(data_dir, config));
     findings.push_back(check_data_folder(data_dir));
-    if (fs::is_directory(data_dir)) findings.push_back(check_store(data_dir, options->full));
+    if (config.ok() && !store_options(data_dir, *config).url.empty()) {
+      // The database is another server's: its pages are that server's to check.
+      findings.push_back(Finding("database", Verdict::warn,
+                                 "PostgreSQL ([store] url): not checked here (doctor checks an embedded SQLite "
+                                 "database); use the server's own tools (pg_isready, pg_amcheck)"));
+    } else if (fs::is_directory(data_dir)) {
+      findings.push_back(check_store(data_dir, options->full));
+    }
     if (config.ok()) {
       check_model(findings, "chat model", config->engine.model, config->engine.model_sha256);
       check_model(findings, "embedding model", config->engine.embedding_model, config->engine.embedding_model_sha256);

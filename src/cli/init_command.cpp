@@ -19,23 +19,38 @@ void add_init_command(CLI::App& app, Globals& globals) {
     bool json = false;
     std::string workspace = "Default";
     std::string admin_email = "admin@parley.local";
+    std::string admin_name;
   };
   auto options = std::make_shared<Options>();
   command->add_flag("--demo", options->demo, "Also create the Northwind Bikes demo bot");
   command->add_flag("--json", options->json, "Print the result as JSON");
   command->add_option("--workspace", options->workspace, "Name of the first workspace")->capture_default_str();
+  command->add_option("--admin-name", options->admin_name, "The owner's name, shown to visitors they answer (settable in the admin app)");
   command->add_option("--admin-email", options->admin_email, "Email the owner signs in to the admin app with")
       ->capture_default_str();
   command->callback(command_action(globals, [&globals, options]() -> Status {
     const std::filesystem::path data(globals.data_dir);
-    if (std::filesystem::exists(database_path(data))) {
+    Config config;
+    const store::StoreOptions store_options = cli::store_options(data, config);
+    if (store_options.url.empty() && std::filesystem::exists(store_options.path)) {
       return make_error(ErrorCode::conflict, globals.data_dir + " is already initialised");
     }
     std::error_code error;
     std::filesystem::create_directories(data, error);
     if (error) return make_error(ErrorCode::internal, "cannot create " + globals.data_dir + ": " + error.message());
-    PARLEY_ASSIGN_OR_RETURN(auto store, store::open_store({database_path(data).string()}));
-    Config config;
+    PARLEY_ASSIGN_OR_RETURN(auto store, store::open_store(store_options));
+    if (!store_options.url.empty()) {
+      // A shared database is initialised once, by whoever comes first.
+      bool empty = true;
+      PARLEY_TRY(store->read(store::Scope::system(), [&](store::ReadTx& tx) -> Status {
+        PARLEY_ASSIGN_OR_RETURN(auto workspaces, tx.workspaces());
+        empty = workspaces.empty();
+        return {};
+      }));
+      if (!empty) return make_error(ErrorCode::conflict, "the PostgreSQL database is already initialised");
+      // The data folder remembers its database; another replica's folder gets a copy of this parley.toml.
+      config.store_url = store_options.url;
+    }
     std::string api_key;
     const std::string password = auth::generate_password();
     PARLEY_ASSIGN_OR_RETURN(const std::string password_hash, auth::hash_password(password));
@@ -47,7 +62,7 @@ void add_init_command(CLI::App& app, Globals& globals) {
       store::User owner;
       owner.workspace_id = workspace.id;
       owner.email = options->admin_email;
-      owner.name = "Owner";
+      owner.name = options->admin_name;  // empty: the agent is shown by the email's name until they set theirs
       owner.password_hash = password_hash;
       owner.role = store::Role::owner;
       PARLEY_TRY(tx.create_user(owner));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/api_keys.h"
+#include "api/views.h"
 #include "audit/audit.h"
 #include "cli/commands.h"
 #include "common/clock.h"
@@ -67,14 +68,7 @@ void add_key_commands(CLI::App& app, Globals& globals) {
     nlohmann::json keys = nlohmann::json::array();
     PARLEY_TRY(opened.store->read(store::Scope::workspace(opened.workspace), [&](store::ReadTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto rows, tx.api_keys());
-      for (const auto& row : rows) {
-        keys.push_back({{"id", row.id},
-                        {"name", row.name},
-                        {"prefix", row.prefix},
-                        {"role", std::string(store::role_name(row.role))},
-                        {"created_at", format_rfc3339(row.created_at)},
-                        {"revoked", row.revoked_at.has_value()}});
-      }
+      for (const auto& row : rows) keys.push_back(api::key_view(row));
       return {};
     }));
     if (*list_json) {

@@ -1,5 +1,7 @@
 #include "cli/providers.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
@@ -34,9 +36,11 @@ Result<Providers> build_providers(const Config& config, const Providers* previou
   Providers out;
   out.registry = std::make_shared<llm::ProviderRegistry>();
   out.engine = config.engine;
-  if (previous != nullptr && same_engine(previous->engine, config.engine)) {
+  const bool reused = previous != nullptr && same_engine(previous->engine, config.engine);
+  if (reused) {
     if (auto local = previous->registry->find("local")) out.registry->add(local, *previous->registry->info("local"));
     out.embedder = previous->embedder;
+    out.embedding = previous->embedding;
   } else if (!config.engine.model.empty()) {
     PARLEY_ASSIGN_OR_RETURN(auto engine, load_engine(config.engine.model, config.engine.model_sha256, config.engine));
     const std::string model = std::filesystem::path(config.engine.model).stem().string();
@@ -46,10 +50,22 @@ Result<Providers> build_providers(const Config& config, const Providers* previou
                       {"local", "engine", model, true, 0, 0}, resilience);
     spdlog::info("engine: {} loaded as provider \"local\"", config.engine.model);
   }
-  if (!config.engine.embedding_model.empty() && !out.embedder) {
-    PARLEY_ASSIGN_OR_RETURN(out.embedder, load_engine(config.engine.embedding_model, config.engine.embedding_model_sha256, config.engine));
-    if (!out.embedder->is_embedding_model()) {
-      return make_error(ErrorCode::invalid_request, "parley.toml: engine.embedding_model is not an embedding model");
+  if (!config.engine.embedding_model.empty() && !reused) {
+    out.embedding.path = config.engine.embedding_model;
+    auto loaded = load_embedding_model(config);
+    if (loaded.ok()) {
+      out.embedder = std::move(*loaded);
+      out.embedding.model = out.embedder->model();
+      out.embedding.dimensions = out.embedder->dimensions();
+      out.embedding.loaded = true;
+      spdlog::info("embedding model {} ({} dimensions) in use for hybrid retrieval", out.embedder->model().name,
+                   out.embedder->dimensions());
+    } else {
+      out.embedding.error = loaded.error().message;
+      if (auto identity = semantic::identify_model(config.engine.embedding_model); identity.ok()) {
+        out.embedding.model = std::move(*identity);
+      }
+      spdlog::warn("{}", out.embedding.warning());
     }
   }
   for (const auto& provider : config.providers) {
@@ -80,6 +96,38 @@ Result<Providers> build_providers(const Config& config, const Providers* previou
                       resilience);
   }
   return out;
+}
+
+Result<std::shared_ptr<semantic::Embedder>> load_embedding_model(const Config& config) {
+  if (config.engine.embedding_model.empty()) {
+    return make_error(ErrorCode::invalid_request, "no embedding model is configured (parley.toml [engine] embedding_model)");
+  }
+  semantic::EmbedderOptions options;
+  options.threads = config.engine.threads;
+  options.expected_sha256 = config.engine.embedding_model_sha256;
+  return semantic::Embedder::load(config.engine.embedding_model, options);
+}
+
+semantic::ModelStatus embedding_model_status(const Config& config) {
+  semantic::ModelStatus status;
+  status.path = config.engine.embedding_model;
+  if (!status.configured()) return status;
+  auto identity = semantic::identify_model(status.path);
+  if (!identity.ok()) {
+    status.error = identity.error().message;
+    return status;
+  }
+  const auto& expected = config.engine.embedding_model_sha256;
+  const auto same_hex = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  if (!expected.empty() && !same_hex(expected, identity->hash)) {
+    status.error = "its SHA-256 does not match engine.embedding_model_sha256";
+  }
+  status.model = std::move(*identity);
+  return status;
 }
 
 }  // namespace parley::cli

@@ -1,9 +1,10 @@
 // parley serve [--host H] [--port P]: runs the HTTP server until SIGINT/SIGTERM, with the background job runner
-// (crawls, resyncs), the resync scheduler and the webhook/email dispatcher. Jobs left unfinished by the previous run
-// resume. SIGTERM drains: no new connections, requests and answer streams in flight get [server] drain_ms to finish,
-// the dispatcher finishes the webhook requests it has in flight and gives the rest of its leases back, running jobs
-// go back to the queue with their progress, and the process exits 0. SIGHUP reloads parley.toml's providers and
-// limits without dropping a connection (docs/OPERATIONS.md).
+// (crawls, resyncs, embeddings), the resync scheduler, with an embedding model the embedding scheduler, and the
+// webhook/email dispatcher. Jobs left unfinished by the previous run resume. SIGTERM drains: no new connections,
+// requests and answer streams in flight get [server] drain_ms to finish, the dispatcher finishes the webhook requests
+// it has in flight and gives the rest of its leases back, running jobs go back to the queue with their progress, and
+// the process exits 0. SIGHUP reloads parley.toml's providers and limits without dropping a connection
+// (docs/OPERATIONS.md).
 #include <algorithm>
 #include <iostream>
 
@@ -19,6 +20,7 @@
 #include "jobs/scheduler.h"
 #include "leads/handoff.h"
 #include "notify/dispatcher.h"
+#include "semantic/embedding_job.h"
 #include "store/maintenance.h"
 
 namespace parley::cli {
@@ -36,7 +38,9 @@ Result<api::LimitOptions> limit_options(const Config& config) {
   limits.max_streams = static_cast<std::size_t>(std::max(0, config.max_streams));
   limits.max_streams_per_bot = static_cast<std::size_t>(std::max(0, config.max_streams_per_bot));
   limits.daily_messages_per_bot = config.daily_messages_per_bot;
+  limits.max_bots_per_workspace = config.max_bots_per_workspace;
   limits.max_conversation_messages = static_cast<std::size_t>(std::max(2, config.max_conversation_messages));
+  limits.visitor_token_lifetime = std::chrono::seconds(std::max<std::int64_t>(1, config.visitor_token_seconds));
   return limits;
 }
 
@@ -54,6 +58,15 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
   if (running.max_upload_mb != fresh.max_upload_mb) changed.push_back("limits.max_upload_mb");
   if (running.metrics_token != fresh.metrics_token) changed.push_back("metrics.token");
   if (running.demo_bot_id != fresh.demo_bot_id) changed.push_back("demo.bot_id");
+  // The chunk vectors in memory were made by the embedding model of the start.
+  if (running.engine.embedding_model != fresh.engine.embedding_model ||
+      running.engine.embedding_model_sha256 != fresh.engine.embedding_model_sha256) {
+    changed.push_back("engine.embedding_model");
+  }
+  if (running.store_url != fresh.store_url || running.store_pool_size != fresh.store_pool_size ||
+      running.store_index_dir != fresh.store_index_dir) {
+    changed.push_back("[store]");
+  }
   return changed;
 }
 
@@ -82,23 +95,43 @@ void add_serve_command(CLI::App& app, Globals& globals) {
   command->add_option("--port", options->port, "Port to listen on; 0 picks a free one")->check(CLI::Range(0, 65535));
   command->callback(command_action(globals, [&globals, options]() -> Status {
     PARLEY_ASSIGN_OR_RETURN(Config config, load_config(globals.data_dir));
-    if (config.check_store_on_start) PARLEY_TRY(refuse_damaged_store(globals.data_dir));
+    // SQLite only: a PostgreSQL server checks its own pages.
+    if (config.check_store_on_start && store_options(globals.data_dir, config).url.empty()) {
+      PARLEY_TRY(refuse_damaged_store(globals.data_dir));
+    }
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
-    // Two runner threads: a long crawl never holds up an upload or another site's sync.
+    PARLEY_ASSIGN_OR_RETURN(Providers providers, build_providers(config));
+    // Two runner threads: a long crawl never holds up an upload or another site's sync; a third for the embedding
+    // job (one at a time) when hybrid retrieval is on.
     jobs::RunnerOptions runner_options;
-    runner_options.threads = 2;
+    runner_options.threads = providers.embedder ? 3 : 2;
     runner_options.lease = std::chrono::milliseconds(config.job_lease_ms);
     jobs::JobRunner runner(*store, runner_options);
     crawl::CrawlerOptions crawler;
     crawler.allow_private_addresses = config.allow_private_addresses;
     crawl::register_crawl_jobs(runner, crawler);
-    ingest::register_ingest_jobs(runner);
+    // Uploads are read at background CPU priority and within a CPU budget per file, whether they come through the
+    // upload pool (api) or as a background job: chat goes first.
+    const auto upload_cpu_budget = std::chrono::milliseconds(static_cast<std::int64_t>(std::max(0.0, config.upload_cpu_seconds) * 1000));
+    ingest::IngestOptions job_ingest;
+    job_ingest.background_parsing = true;
+    job_ingest.cpu_budget_per_file = upload_cpu_budget;
+    ingest::register_ingest_jobs(runner, job_ingest);
     jobs::SchedulerOptions schedule;
     schedule.job_kind = std::string(crawl::kCrawlJobKind);
     schedule.schedule_seconds = crawl::source_schedule_seconds;
     schedule.on_queued = [&runner] { runner.wake(); };
     jobs::Scheduler scheduler(*store, schedule);
-    PARLEY_ASSIGN_OR_RETURN(Providers providers, build_providers(config));
+    // Hybrid retrieval: chunk vectors in memory for the retriever, the embedding job, and the thread that queues it
+    // when chunks lack vectors by the model.
+    std::shared_ptr<semantic::SemanticIndex> semantic_index;
+    std::unique_ptr<semantic::EmbeddingScheduler> embedding_scheduler;
+    if (providers.embedder) {
+      semantic_index = std::make_shared<semantic::SemanticIndex>(*store, providers.embedder);
+      semantic::register_embedding_jobs(runner, semantic_index);
+      embedding_scheduler = std::make_unique<semantic::EmbeddingScheduler>(*store, providers.embedder->model(),
+                                                                           [&runner] { runner.wake(); });
+    }
     // Webhooks and emails (notify/dispatcher.h): deliveries left by the previous run are sent (at least once).
     notify::DispatcherOptions dispatch;
     dispatch.smtp.url = config.smtp_url;
@@ -111,13 +144,19 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     notify::Dispatcher dispatcher(*store, dispatch);
     api::ApiOptions api_options;
     api_options.providers = providers.registry;
-    api_options.embedder = providers.embedder;
+    if (providers.embedder) api_options.embedder = providers.embedder->engine();
+    api_options.semantic = semantic_index;
+    api_options.embedding = providers.embedding;
     api_options.on_notification_queued = [&dispatcher] { dispatcher.wake(); };
     api_options.max_upload_bytes = static_cast<std::size_t>(config.max_upload_mb) << 20;
     api_options.demo_bot_id = config.demo_bot_id;
     api_options.metrics_token = config.metrics_token;
     api_options.on_job_queued = [&runner] { runner.wake(); };
+    api_options.allow_private_addresses = config.allow_private_addresses;
+    api_options.email_configured = !config.smtp_url.empty() && !config.smtp_from.empty();
     PARLEY_ASSIGN_OR_RETURN(api_options.limits, limit_options(config));
+    api_options.upload_cpu_budget = upload_cpu_budget;
+    api_options.uploads.threads = std::max(1, config.upload_threads);
     api::ApiContext context(*store, api_options);
     http::Router router;
     api::register_routes(router, context);
@@ -146,6 +185,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     server.start();
     runner.start();
     scheduler.start();
+    if (embedding_scheduler) embedding_scheduler->start();
     dispatcher.start();
     sweeper.start();
 
@@ -185,6 +225,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     dispatcher.stop();
     // Running jobs go back to the queue, their progress stored: the next start resumes them.
     scheduler.stop();
+    if (embedding_scheduler) embedding_scheduler->stop();
     runner.stop();
     spdlog::info("stopped in {} ms after the drain",
                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopping).count());

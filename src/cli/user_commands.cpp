@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit.h"
+#include "auth/accounts.h"
 #include "auth/passwords.h"
 #include "cli/commands.h"
 
@@ -91,12 +92,11 @@ void add_user_commands(CLI::App& app, Globals& globals) {
   reset->callback(command_action(globals, [&globals, reset_options]() -> Status {
     PARLEY_ASSIGN_OR_RETURN(auto store, open_data_store(globals));
     PARLEY_ASSIGN_OR_RETURN(const auto found, find_account(*store, reset_options->email));
-    Account account{found.email, auth::generate_password()};
-    PARLEY_ASSIGN_OR_RETURN(const std::string hash, auth::hash_password(account.password));
+    Account account{found.email, ""};
+    // Every session of the account ends with its old password; its reset links stop working.
     PARLEY_TRY(store->write(store::Scope::workspace(found.workspace_id), [&](store::WriteTx& tx) -> Status {
-      PARLEY_TRY(tx.set_user_password(found.id, hash));
-      return audit::record(tx, found.workspace_id,
-                           {"cli", "user.password_reset", found.id, nullptr, account_view(found)});
+      PARLEY_ASSIGN_OR_RETURN(account.password, auth::reset_to_generated_password(tx, found, "cli"));
+      return {};
     }));
     print(account, reset_options->json);
     return {};

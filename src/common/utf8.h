@@ -22,4 +22,10 @@ char32_t utf8_decode(std::string_view text, std::size_t& pos);
 // Appends the UTF-8 encoding of `cp` to `out`.
 void utf8_append(std::string& out, char32_t cp);
 
+// `text` without leading and trailing spaces, tabs and line breaks.
+std::string trim(std::string_view text);
+
+// How many code points `text` holds (message limits are stated in characters); `text` is valid UTF-8.
+std::size_t count_code_points(std::string_view text);
+
 }  // namespace parley

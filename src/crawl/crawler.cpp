@@ -190,6 +190,14 @@ class Crawl {
       store::CrawlPageFilter all;
       all.limit = -1;
       PARLEY_ASSIGN_OR_RETURN(auto pages, tx.crawl_pages(job.id, all));
+      // A redirected page discovers only its target: a page whose referrer was redirected is the next hop of a chain.
+      std::unordered_set<std::string> redirected;
+      for (const auto& page : pages) {
+        if (page.done && page.outcome == "redirected") redirected.insert(page.url);
+      }
+      for (const auto& page : pages) {
+        if (redirected.contains(page.referrer)) redirected_from_[page.url] = page.referrer;
+      }
       for (auto& page : pages) {
         known_.insert(page.url);
         if (!page.done) {
@@ -346,8 +354,14 @@ class Crawl {
     while (!context_.should_stop()) {
       dispatch();
       if (pages_->in_flight() == 0 && (queue_.empty() || budget_spent())) break;
-      const auto wait = std::chrono::milliseconds(pages_->in_flight() > 0 ? 100 : 10);
-      for (auto& response : pages_->poll(wait)) handle(std::move(response));
+      if (pages_->in_flight() > 0) {
+        for (auto& response : pages_->poll(std::chrono::milliseconds(100))) handle(std::move(response));
+      } else {
+        // Nothing in flight: the next page waits for its host's pause between requests. Sleep until then (a
+        // fetcher with no transfer returns at once, so polling it would spin a core), waking at least every
+        // 100 ms to notice a pause or cancel request.
+        std::this_thread::sleep_for(std::clamp(until_next_start(), std::chrono::milliseconds(1), std::chrono::milliseconds(100)));
+      }
       if (batch_.size() >= options_.batch_pages || Clock::now() - last_commit >= options_.batch_interval) {
         PARLEY_TRY(commit());
         last_commit = Clock::now();
@@ -356,6 +370,17 @@ class Crawl {
     }
     if (!queue_.empty()) truncated_ = true;
     return commit();
+  }
+
+  // How long until some host may be sent its next request.
+  std::chrono::milliseconds until_next_start() const {
+    const auto now = Clock::now();
+    auto soonest = std::chrono::milliseconds(100);
+    for (const auto& [origin, host] : hosts_) {
+      if (host.in_flight >= config_.concurrency) continue;
+      soonest = std::min(soonest, std::chrono::duration_cast<std::chrono::milliseconds>(host.next_start - now));
+    }
+    return soonest;
   }
 
   // Pages in flight count against max_pages already (they will end as pages, or as redirects that free their
@@ -446,6 +471,17 @@ class Crawl {
     const std::string to = target->str();
     if (!same_site(*target, site_)) return end_without_document(write, "redirected", "off the site, to " + to);
     if (!admits(*target)) return end_without_document(write, "redirected", "to " + to + ", outside the crawl's patterns");
+    // The chain that led here, counted back one hop at a time: each of its pages was a request of its own.
+    std::string chain_start = write.page.url;
+    int hops_before = 0;
+    for (auto from = redirected_from_.find(chain_start); from != redirected_from_.end() && hops_before < kMaxRedirects;
+         from = redirected_from_.find(chain_start)) {
+      chain_start = from->second;
+      ++hops_before;
+    }
+    if (hops_before >= kMaxRedirects) {
+      return keep_or_fail(write, existing, "more than " + std::to_string(kMaxRedirects) + " redirects in a row (from " + chain_start + ")");
+    }
     redirects_[write.page.url] = to;
     // Follow the chain of redirects already seen from the target: back here is a loop.
     std::string hop = to;
@@ -456,9 +492,11 @@ class Crawl {
       hop = next->second;
       if (hops == kMaxRedirects) return keep_or_fail(write, existing, "more than 10 redirects in a row");
     }
-    const std::string reason = known_.contains(to) ? "to " + to + " (already in the crawl)" : "to " + to;
+    const bool known = known_.contains(to);
+    const std::string reason = known ? "to " + to + " (already in the crawl)" : "to " + to;
     // A redirect does not take the visitor a link further: same depth.
     discover(write, target->str(), write.page.depth);
+    if (!known && known_.contains(to)) redirected_from_[to] = write.page.url;
     end_without_document(write, "redirected", reason);
   }
 
@@ -689,6 +727,7 @@ class Crawl {
   std::unordered_set<std::string> canonical_skipped_;
   std::unordered_map<std::string, std::string> hashes_;     // content hash -> the URL indexed with it
   std::unordered_map<std::string, std::string> redirects_;  // URL -> where it redirected
+  std::unordered_map<std::string, std::string> redirected_from_;  // URL found through a redirect -> the redirecting URL
   std::unordered_map<std::string, std::string> no_document_reasons_;  // URL -> why it gave no document
   std::deque<store::CrawlPage> queue_;
   std::unordered_map<std::uint64_t, store::CrawlPage> in_flight_;

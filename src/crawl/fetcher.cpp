@@ -1,5 +1,7 @@
 #include "crawl/fetcher.h"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -59,6 +61,23 @@ bool is_private_v4(const boost::asio::ip::address_v4& address) {
 }
 
 }  // namespace
+
+std::optional<std::string> private_address_of(std::string_view host) {
+  std::string name(host);
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  boost::system::error_code error;
+  const auto literal = boost::asio::ip::make_address(name, error);
+  if (!error) return is_private_address(literal) ? std::optional<std::string>(literal.to_string()) : std::nullopt;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  const auto results = resolver.resolve(name, "", error);
+  if (error) return std::nullopt;
+  for (const auto& entry : results) {
+    const auto address = entry.endpoint().address();
+    if (is_private_address(address)) return address.to_string();
+  }
+  return std::nullopt;
+}
 
 bool is_private_address(const boost::asio::ip::address& address) {
   if (address.is_v4()) return is_private_v4(address.to_v4());

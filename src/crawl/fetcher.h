@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct FetchOptions {
 // carrier-grade NAT, link-local, benchmarking, multicast or reserved; IPv4 addresses inside IPv6 (mapped,
 // NAT64) are judged by their IPv4 part.
 bool is_private_address(const boost::asio::ip::address& address);
+
+// The first address of `host` (an IP literal, or a name looked up in DNS now) that is not on the public internet,
+// to tell a person before anything is sent there; nullopt when there is none or the name cannot be looked up.
+std::optional<std::string> private_address_of(std::string_view host);
 
 struct FetchRequest {
   std::uint64_t tag = 0;  // the caller's handle, returned with the response

@@ -40,6 +40,7 @@ Result<DemoBot> create_demo_bot(store::Store& store, const std::string& workspac
         {"fallback_message",
          "I'm sorry, I couldn't find that in the Northwind Bikes help centre. Would you like me to connect you with "
          "someone from our support team? You can also call 1-800-555-0199."},
+        {"handoff", {{"enabled", true}}},
     };
     PARLEY_ASSIGN_OR_RETURN(auto bot, tx.create_bot("Northwind Bikes", settings));
     demo.bot_id = bot.id;

@@ -133,6 +133,15 @@ class Engine {
   // L2-normalised unless normalize is false.
   Result<std::vector<float>> embed(std::string_view text, bool normalize = true);
   Result<std::vector<float>> embed_tokens(std::span<const int32_t> tokens, bool normalize = true);
+  // The tokens embed() would use, cut to the model's context (the final [SEP] kept): for texts of any length.
+  std::vector<int32_t> embedding_tokens(std::string_view text) const;
+  // Embeddings of many sequences for an index, in forward passes of up to kEmbedBatchTokens tokens (several
+  // sequences each, every weight read once per pass), one pass per thread at a time. Lower priority than
+  // embed()/embed_tokens(): a query that arrives meanwhile gets the cores after the operation in progress (a few
+  // milliseconds at most), and indexing resumes when no query is waiting.
+  Result<std::vector<std::vector<float>>> embed_batch(std::span<const std::vector<int32_t>> sequences,
+                                                      bool normalize = true);
+  static constexpr std::size_t kEmbedBatchTokens = 512;
 
   EngineStats stats() const;
 

@@ -63,9 +63,12 @@ void MatmulRunner::run(std::span<const MatmulTarget> targets, const float* x, in
   const std::size_t n_targets = targets.size();
   std::array<int64_t, kMaxTargets + 1> first_task{};
   std::array<int64_t, kMaxTargets> rows_per_task{};
+  // One thread has nothing to balance: one task per target and token block (kernels that prepare activations do
+  // it once).
+  const int64_t n_shares = pool_.size() == 1 ? 1 : kTasksPerThread * pool_.size();
   for (std::size_t i = 0; i < n_targets; ++i) {
     const int64_t n_out = targets[i].weight->n_out;
-    const int64_t even_share = (n_out + kTasksPerThread * pool_.size() - 1) / (kTasksPerThread * pool_.size());
+    const int64_t even_share = (n_out + n_shares - 1) / n_shares;
     // Whole groups of 16 rows (interleaved weights: groups of 8 or 16), and whole 4-row tiles for the others.
     rows_per_task[i] = (std::max(kMinRowsPerTask, even_share) + 15) / 16 * 16;
     first_task[i + 1] = first_task[i] + (n_out + rows_per_task[i] - 1) / rows_per_task[i];

@@ -165,8 +165,8 @@ Status quantize_model(const std::string& input, const std::string& output, const
 
 Status synthesize_model(const SynthShape& shape, const std::string& vocab_file, const QuantMix& mix,
                         const std::string& output) {
-  if (shape.arch != "llama" && shape.arch != "qwen2" && shape.arch != "qwen3") {
-    return make_error(ErrorCode::invalid_request, "synth supports the llama, qwen2 and qwen3 architectures");
+  if (shape.arch != "llama" && shape.arch != "qwen2" && shape.arch != "qwen3" && shape.arch != "bert") {
+    return make_error(ErrorCode::invalid_request, "synth supports the llama, qwen2, qwen3 and bert architectures");
   }
   if (shape.dim <= 0 || shape.ff <= 0 || shape.layers <= 0 || shape.heads <= 0 || shape.kv_heads <= 0 ||
       shape.dim % shape.heads != 0 || shape.heads % shape.kv_heads != 0 || (shape.dim / shape.heads) % 2 != 0) {
@@ -184,6 +184,11 @@ Status synthesize_model(const SynthShape& shape, const std::string& vocab_file, 
   const int head_dim = shape.dim / shape.heads;
   const std::string a = shape.arch;
 
+  const bool encoder = a == "bert";
+  if (encoder && shape.kv_heads != shape.heads) {
+    return make_error(ErrorCode::invalid_request, "a bert encoder has as many key/value heads as heads");
+  }
+
   GgufWriter writer;
   writer.set_string("general.architecture", a);
   writer.set_string("general.name", "synthetic-" + a);
@@ -192,11 +197,18 @@ Status synthesize_model(const SynthShape& shape, const std::string& vocab_file, 
   writer.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(shape.ff));
   writer.set_u32(a + ".block_count", static_cast<uint32_t>(shape.layers));
   writer.set_u32(a + ".attention.head_count", static_cast<uint32_t>(shape.heads));
-  writer.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(shape.kv_heads));
-  writer.set_f32(a + ".attention.layer_norm_rms_epsilon", 1e-6f);
-  writer.set_f32(a + ".rope.freq_base", a == "llama" ? 10000.0f : 1000000.0f);
-  writer.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(head_dim));
-  writer.set_u32(a + ".vocab_size", static_cast<uint32_t>(n_vocab));
+  if (encoder) {
+    // BERT-family sentence encoders (bge, MiniLM): LayerNorm, bidirectional attention, mean pooling.
+    writer.set_f32(a + ".attention.layer_norm_epsilon", 1e-12f);
+    writer.set_bool(a + ".attention.causal", false);
+    writer.set_u32(a + ".pooling_type", 1);
+  } else {
+    writer.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(shape.kv_heads));
+    writer.set_f32(a + ".attention.layer_norm_rms_epsilon", 1e-6f);
+    writer.set_f32(a + ".rope.freq_base", a == "llama" ? 10000.0f : 1000000.0f);
+    writer.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(head_dim));
+    writer.set_u32(a + ".vocab_size", static_cast<uint32_t>(n_vocab));
+  }
   writer.set_u32("general.file_type", file_type_of(mix));
   for (const auto& kv : vocab.metadata()) {
     if (kv.key.starts_with("tokenizer.")) writer.copy_metadata(kv);
@@ -225,6 +237,37 @@ Status synthesize_model(const SynthShape& shape, const std::string& vocab_file, 
   const int64_t dim = shape.dim, kv_dim = static_cast<int64_t>(shape.kv_heads) * head_dim, ff = shape.ff;
   const float in_scale = 1.0f / std::sqrt(static_cast<float>(dim));
   PARLEY_TRY(add_matrix("token_embd.weight", dim, static_cast<int64_t>(n_vocab), 1.0f));
+  if (encoder) {
+    // Position and token-type tables stay f32, as llama.cpp's converter and quantizer leave them.
+    const auto add_f32_matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) -> Status {
+      std::vector<float> values(static_cast<std::size_t>(n_in * n_out));
+      WeightRng rng(++matrix_seed);
+      for (float& value : values) value = rng.next() * 0.1f;
+      const std::vector<int64_t> dims{n_in, n_out};
+      return writer.add_tensor(name, TensorType::f32, dims,
+                               {reinterpret_cast<const uint8_t*>(values.data()), values.size() * sizeof(float)});
+    };
+    PARLEY_TRY(add_f32_matrix("position_embd.weight", dim, shape.context_length));
+    PARLEY_TRY(add_f32_matrix("token_types.weight", dim, 2));
+    PARLEY_TRY(add_vector("token_embd_norm.weight", dim, 1.0f));
+    PARLEY_TRY(add_vector("token_embd_norm.bias", dim, 0.0f));
+    for (int l = 0; l < shape.layers; ++l) {
+      const std::string p = "blk." + std::to_string(l) + ".";
+      for (const char* part : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+        PARLEY_TRY(add_matrix(p + part + ".weight", dim, dim, in_scale));
+        PARLEY_TRY(add_vector(p + part + ".bias", dim, 0.0f));
+      }
+      PARLEY_TRY(add_vector(p + "attn_output_norm.weight", dim, 1.0f));
+      PARLEY_TRY(add_vector(p + "attn_output_norm.bias", dim, 0.0f));
+      PARLEY_TRY(add_matrix(p + "ffn_up.weight", dim, ff, in_scale));
+      PARLEY_TRY(add_vector(p + "ffn_up.bias", ff, 0.0f));
+      PARLEY_TRY(add_matrix(p + "ffn_down.weight", ff, dim, 1.0f / std::sqrt(static_cast<float>(ff))));
+      PARLEY_TRY(add_vector(p + "ffn_down.bias", dim, 0.0f));
+      PARLEY_TRY(add_vector(p + "layer_output_norm.weight", dim, 1.0f));
+      PARLEY_TRY(add_vector(p + "layer_output_norm.bias", dim, 0.0f));
+    }
+    return writer.write(output);
+  }
   PARLEY_TRY(add_vector("output_norm.weight", dim, 1.0f));
   if (!shape.tied_output) PARLEY_TRY(add_matrix("output.weight", dim, static_cast<int64_t>(n_vocab), in_scale));
   for (int l = 0; l < shape.layers; ++l) {

@@ -33,7 +33,7 @@ TensorType plan_tensor_type(const QuantMix& mix, std::string_view name, int64_t 
 Status quantize_model(const std::string& input, const std::string& output, const QuantMix& mix);
 
 struct SynthShape {
-  std::string arch = "llama";  // llama, qwen2 or qwen3
+  std::string arch = "llama";  // llama, qwen2, qwen3 or bert
   int dim = 0;
   int ff = 0;
   int layers = 0;

@@ -107,6 +107,38 @@ Result<std::string> url_decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
+std::optional<Response> framing_refusal(bool has_transfer_encoding, std::string_view transfer_encoding,
+                                        bool has_content_length) {
+  if (!has_transfer_encoding) return std::nullopt;
+  if (has_content_length) {
+    return error_response(ErrorCode::invalid_request, "a request may carry Transfer-Encoding or Content-Length, not both");
+  }
+  std::vector<std::string> codings;
+  for (std::size_t start = 0; start <= transfer_encoding.size();) {
+    const std::size_t comma = std::min(transfer_encoding.find(',', start), transfer_encoding.size());
+    std::string_view coding = transfer_encoding.substr(start, comma - start);
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+    if (!coding.empty()) {
+      std::string lowered(coding);
+      for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      codings.push_back(std::move(lowered));
+    }
+    start = comma + 1;
+  }
+  if (codings.empty() || codings.back() != "chunked" || std::count(codings.begin(), codings.end(), "chunked") > 1) {
+    return error_response(ErrorCode::invalid_request, "chunked must be the last transfer coding, and appear once");
+  }
+  for (const auto& coding : codings) {
+    if (coding != "chunked") {
+      // 501 has no ErrorCode of its own: only the transport uses it.
+      return json_response(501, {{"error", {{"code", "not_implemented"},
+                                            {"message", "the transfer coding \"" + coding + "\" is not supported"}}}});
+    }
+  }
+  return std::nullopt;
+}
+
 Result<std::map<std::string, std::string>> parse_query(std::string_view query) {
   std::map<std::string, std::string> out;
   std::size_t start = 0;

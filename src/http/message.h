@@ -92,4 +92,12 @@ Result<std::string> url_decode(std::string_view text, bool plus_is_space);
 // Splits "a=1&b=two" into a map (last value wins).
 Result<std::map<std::string, std::string>> parse_query(std::string_view query);
 
+// How a request's body is framed, per RFC 9112 section 6: with Transfer-Encoding (`transfer_encoding`: every such
+// field's value, joined by commas) the final coding must be chunked and chunked must appear once (else the body's
+// end cannot be known: 400), chunked is the only coding implemented (others: 501), and Content-Length must not come
+// as well (two framings are how requests are smuggled past a proxy: 400). The answer to send instead of reading the
+// body, or nullopt when the framing is sound.
+std::optional<Response> framing_refusal(bool has_transfer_encoding, std::string_view transfer_encoding,
+                                        bool has_content_length);
+
 }  // namespace parley::http

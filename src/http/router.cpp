@@ -25,13 +25,26 @@ bool is_param(std::string_view segment) {
 
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
+void Router::add(std::string method, std::string pattern, Endpoint endpoint) {
   Route route;
   route.label = method + " " + pattern;
   route.method = std::move(method);
   for (auto segment : split_path(pattern)) route.segments.emplace_back(segment);
-  route.handler = std::move(handler);
+  route.pattern = std::move(pattern);
+  route.handler = std::move(endpoint.handler);
+  route.access = std::move(endpoint.access);
   routes_.push_back(std::move(route));
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  add(std::move(method), std::move(pattern), Endpoint{std::move(handler), {}});
+}
+
+std::vector<RouteEntry> Router::routes() const {
+  std::vector<RouteEntry> entries;
+  entries.reserve(routes_.size());
+  for (const auto& route : routes_) entries.push_back({route.method, route.pattern, route.access});
+  return entries;
 }
 
 Router::Route* Router::find_pattern(std::string_view method, std::string_view pattern) {

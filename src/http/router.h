@@ -12,6 +12,21 @@
 namespace parley::http {
 
 using Handler = std::function<Response(Request&)>;
+// A handler with the access rule its module declared for it ("public", or the least role allowed). The router
+// does not interpret `access` (the module that made the handler enforces it inside); it keeps it with the route so
+// that the rule of every route can be listed (Router::routes) and checked.
+struct Endpoint {
+  Handler handler;
+  std::string access;
+};
+
+// One route as registered.
+struct RouteEntry {
+  std::string method;
+  std::string pattern;
+  std::string access;  // empty: the route was added without a declared rule
+};
+
 // Runs around every dispatch (rate limits, security headers): calls `next` to route the request, or answers itself.
 using Middleware = std::function<Response(Request&, const Handler& next)>;
 // Runs on the server's I/O thread right after a request's header is parsed, before the body is read and before the
@@ -22,7 +37,10 @@ using Screen = std::function<std::optional<Response>(Request&)>;
 class Router {
  public:
   // `pattern` segments in braces capture one path segment into Request::params.
-  void add(std::string method, std::string pattern, Handler handler);
+  void add(std::string method, std::string pattern, Endpoint endpoint);
+  void add(std::string method, std::string pattern, Handler handler);  // no declared access rule
+  // Every route, in the order added.
+  std::vector<RouteEntry> routes() const;
   Response dispatch(Request& request) const;
   // Set once, before the server starts.
   void set_middleware(Middleware middleware) { middleware_ = std::move(middleware); }
@@ -47,9 +65,11 @@ class Router {
  private:
   struct Route {
     std::string method;
-    std::string label;  // "METHOD /pattern"
+    std::string pattern;
+    std::string label;  // "METHOD /pattern", the route's name in metrics
     std::vector<std::string> segments;
     Handler handler;
+    std::string access;
     std::size_t body_limit = 0;  // 0: the default
     bool sheddable = true;
   };

@@ -60,6 +60,18 @@ std::optional<Response> parse_target(Request& request) {
   return std::nullopt;
 }
 
+// The framing of a parsed request header (framing_refusal, http/message.h).
+std::optional<Response> framing_error(const bhttp::request_header<>& header) {
+  std::string transfer_encoding;
+  for (const auto& field : header) {
+    if (field.name() != bhttp::field::transfer_encoding) continue;
+    if (!transfer_encoding.empty()) transfer_encoding += ',';
+    transfer_encoding.append(field.value().data(), field.value().size());
+  }
+  return framing_refusal(header.count(bhttp::field::transfer_encoding) > 0, transfer_encoding,
+                         header.count(bhttp::field::content_length) > 0);
+}
+
 bhttp::response<bhttp::string_body> to_beast(Response& response, unsigned version, bool keep_alive, bool head) {
   bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), version};
   message.set(bhttp::field::server, "Parley");
@@ -389,6 +401,11 @@ class Server::Impl {
         break;
       }
       const auto& head = parser.get();
+      if (auto refused = framing_error(head)) {
+        // The body's length is unknown, so nothing after this header can be read as the next request.
+        co_await write_simple(stream, std::move(*refused), head.version(), false, false, error);
+        break;
+      }
       Request request = request_head(head, remote);
       const std::string_view client_id(head["X-Request-Id"].data(), head["X-Request-Id"].size());
       request.request_id = acceptable_request_id(client_id) ? std::string(client_id) : new_request_id();

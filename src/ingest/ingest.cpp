@@ -13,7 +13,9 @@
 #include "common/ids.h"
 #include "common/utf8.h"
 #include "guard/injection.h"
+#include "ingest/cpu_budget.h"
 #include "ingest/language.h"
+#include "ingest/upload_pool.h"
 #include "text/analyzer.h"
 
 namespace parley::ingest {
@@ -209,6 +211,7 @@ std::string bot_language(const store::Bot& bot) {
 
 Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_view index_language,
                                           const IngestOptions& options, BoilerplateFilter* boilerplate) {
+  const CpuBudget budget(options.cpu_budget_per_file, raw.uri);
   PARLEY_ASSIGN_OR_RETURN(ParsedDocument parsed, parse_document(raw));
   if (boilerplate != nullptr) boilerplate->apply(parsed);
   PreparedDocument out;
@@ -217,6 +220,7 @@ Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_vi
   ChunkIndexer indexer(index_language);
   std::string sample;  // the start of the text, for language detection
   for (std::size_t i = 0; i < drafts.size(); ++i) {
+    PARLEY_TRY(budget.check());
     out.chunks.push_back(indexer.index(drafts[i], static_cast<int>(i)));
     if (sample.size() < 2048) sample.append(drafts[i].text).append(" ");
   }
@@ -287,9 +291,13 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
   ParseQueue queue(uploads, [&](std::size_t i) {
     if (prepared[i] && !prepared[i]->unchanged) prepare(uploads[i], prepared[i]->name, language, options, *prepared[i]);
   });
+  // In the background mode every file is parsed by helpers at background priority, and this thread only writes.
+  const bool writer_parses = !options.background_parsing;
   std::vector<std::jthread> helpers;
-  for (int t = 1; t < options.parse_threads && static_cast<std::size_t>(t) < uploads.size(); ++t) {
+  const int helper_count = writer_parses ? options.parse_threads - 1 : std::max(1, options.parse_threads);
+  for (int t = 0; t < helper_count && static_cast<std::size_t>(t) < uploads.size() - (writer_parses ? 1 : 0); ++t) {
     helpers.emplace_back([&] {
+      if (!writer_parses) run_at_background_priority();
       while (queue.parse_one()) {
       }
     });
@@ -327,7 +335,7 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
   const Status written = [&]() -> Status {
     for (std::size_t next = 0; next < uploads.size();) {
       while (!queue.is_ready(next)) {
-        if (!queue.parse_one()) queue.wait(next);
+        if (!writer_parses || !queue.parse_one()) queue.wait(next);
       }
       PARLEY_TRY(store.write(scope, [&](store::WriteTx& tx) -> Status {
         const auto deadline = Clock::now() + kMaxTransactionTime;
@@ -340,7 +348,7 @@ Result<std::vector<Result<IngestOutcome>>> add_files(store::Store& store, const 
           // Not ready: parse a small file meanwhile, else wait for the thread parsing it; a large file nobody has
           // started yet, or the deadline, ends the transaction.
           if (Clock::now() >= deadline) break;
-          if (queue.parse_one(kMaxBytesParsedInTransaction)) continue;
+          if (writer_parses && queue.parse_one(kMaxBytesParsedInTransaction)) continue;
           if (!queue.is_claimed(next) || !queue.wait_until(next, deadline)) break;
         }
         return {};

@@ -5,6 +5,7 @@
 // bot's previous content for that name in place and records the reason on its source.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,11 @@ struct IngestOptions {
   std::size_t max_document_bytes = 64u << 20;
   ChunkingOptions chunking;
   int parse_threads = 2;  // threads parsing and analysing the files of a batch, the calling (writing) thread included
+  // Parse on `parse_threads` helper threads at background CPU priority (they run when nothing else wants the core:
+  // chat goes first); the calling thread only writes. For uploads that arrive next to live chat.
+  bool background_parsing = false;
+  // The CPU time one file may take to be parsed, chunked and screened (cpu_budget.h); 0: no limit.
+  std::chrono::milliseconds cpu_budget_per_file{0};
 };
 
 struct FileUpload {
@@ -62,7 +68,8 @@ struct PreparedDocument {
 };
 
 // Parses `raw` with the loader of its format, drops known boilerplate (when a filter is given), chunks it and
-// analyses the chunks in `index_language` (the bot's). Thread-safe; the costly part of ingestion.
+// analyses the chunks in `index_language` (the bot's), within options.cpu_budget_per_file. Thread-safe; the costly
+// part of ingestion.
 Result<PreparedDocument> prepare_document(const RawDocument& raw, std::string_view index_language,
                                           const IngestOptions& options, BoilerplateFilter* boilerplate = nullptr);
 

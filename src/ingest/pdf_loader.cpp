@@ -14,6 +14,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "ingest/cpu_budget.h"
 #include "ingest/loader.h"
 #include "ingest/text_util.h"
 
@@ -120,6 +121,7 @@ class PdfLoader final : public Loader {
 
     std::vector<Line> lines;
     for (int i = 0; i < pages; ++i) {
+      PARLEY_TRY(check_cpu_budget());  // pages may share one costly content stream
       std::unique_ptr<poppler::page> page(pdf->create_page(i));
       if (!page) continue;
       auto page_text = page_lines(*page, i);
@@ -131,16 +133,7 @@ class PdfLoader final : public Loader {
     drop_running_headers(lines, pages);
     ParsedDocument doc;
     build_blocks(lines, doc);
-    doc.title = collapse_whitespace(to_utf8(pdf->get_title()));
-    if (doc.title.empty()) {
-      for (const auto& block : doc.blocks) {
-        if (block.kind == BlockKind::heading) {
-          doc.title = block.text;
-          break;
-        }
-      }
-    }
-    if (doc.title.empty()) doc.title = title_from_uri(raw.uri);
+    doc.title = document_title(to_utf8(pdf->get_title()), doc, raw.uri);
     return doc;
   }
 

@@ -91,9 +91,66 @@ struct DocumentFacts {
   std::string source_name;
   std::int64_t words = 0;
   std::int64_t chunks = 0;
+  std::int64_t qa_chunks = 0;  // curated Q&A pairs: short by design, never "thin"
   std::uint64_t text_hash = 0xcbf29ce484222325ull;
   std::uint64_t fingerprint = 0;
+  // How much the document says (VocabularyCounter): different words, the commonest word's count, and passages
+  // that repeat an earlier passage of the same document word for word.
+  std::int64_t distinct_words = 0;
+  std::int64_t top_word_count = 0;
+  std::int64_t repeated_chunks = 0;
 };
+
+// Counts one document's vocabulary and repeated passages as its chunks stream by. Bounded: past kMaxTracked
+// different words a document has a real vocabulary, and the counting stops.
+class VocabularyCounter {
+ public:
+  static constexpr std::size_t kMaxTracked = 4096;
+
+  void add_word(std::uint64_t hash) {
+    if (saturated_) return;
+    const auto it = counts_.try_emplace(hash, 0).first;
+    top_ = std::max(top_, ++it->second);
+    if (counts_.size() >= kMaxTracked) saturated_ = true;
+  }
+  void add_passage(std::uint64_t hash) { repeated_ += seen_passages_.insert(hash).second ? 0 : 1; }
+  void close(DocumentFacts& facts) const {
+    facts.distinct_words = saturated_ ? static_cast<std::int64_t>(kMaxTracked) : static_cast<std::int64_t>(counts_.size());
+    facts.top_word_count = saturated_ ? 0 : top_;
+    facts.repeated_chunks = repeated_;
+  }
+
+ private:
+  std::unordered_map<std::uint64_t, std::int64_t> counts_;
+  std::set<std::uint64_t> seen_passages_;
+  std::int64_t top_ = 0;
+  std::int64_t repeated_ = 0;
+  bool saturated_ = false;
+};
+
+// Text that carries little: a passage repeated over and over, or a handful of words making up the document.
+// Real help content of this length uses hundreds of different words, and its commonest word ("the") is under a
+// tenth of it; the thresholds leave a wide margin on both.
+constexpr std::int64_t kMinWordsForRepetition = 200;
+constexpr std::int64_t kMaxDistinctWordsOfJunk = 40;
+constexpr double kMaxTopWordShare = 0.3;
+constexpr double kMaxRepeatedShare = 0.5;
+
+std::string repetition_problem(const DocumentFacts& facts) {
+  if (facts.qa_chunks > 0 || facts.words < kMinWordsForRepetition) return {};
+  const auto number = [](std::int64_t n) { return std::to_string(n); };
+  if (facts.distinct_words <= kMaxDistinctWordsOfJunk) {
+    return "its " + number(facts.words) + " words are only " + number(facts.distinct_words) + " different word" +
+           (facts.distinct_words == 1 ? "" : "s") + " repeated";
+  }
+  if (facts.chunks >= 4 && facts.repeated_chunks >= static_cast<std::int64_t>(kMaxRepeatedShare * static_cast<double>(facts.chunks))) {
+    return number(facts.repeated_chunks) + " of its " + number(facts.chunks) + " passages repeat another passage word for word";
+  }
+  if (facts.top_word_count > static_cast<std::int64_t>(kMaxTopWordShare * static_cast<double>(facts.words))) {
+    return "one word makes up " + number(facts.top_word_count * 100 / facts.words) + "% of its text";
+  }
+  return {};
+}
 
 struct CuratedPair {
   std::string question;
@@ -235,12 +292,17 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
     }
     const text::Analyzer analyzer(language);
     SimhashBuilder builder;
+    VocabularyCounter vocabulary;
     std::string current;
     const auto close_document = [&] {
       if (current.empty()) return;
       const auto it = facts.find(current);
-      if (it != facts.end()) it->second.fingerprint = builder.words >= kMinWordsForSimhash ? builder.value() : 0;
+      if (it != facts.end()) {
+        it->second.fingerprint = builder.words >= kMinWordsForSimhash ? builder.value() : 0;
+        vocabulary.close(it->second);
+      }
       builder = SimhashBuilder();
+      vocabulary = VocabularyCounter();
     };
     PARLEY_TRY(tx.scan_chunks(bot_id, [&](const store::Chunk& chunk) {
       if (chunk.document_id != current) {
@@ -251,10 +313,14 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
       if (it == facts.end()) return;
       DocumentFacts& document = it->second;
       document.chunks += 1;
+      std::uint64_t passage_hash = 0xcbf29ce484222325ull;
       for_each_word(chunk.text, [&](const std::string& word) {
         ++document.words;
         document.text_hash = fnv(word, fnv(" ", document.text_hash));
+        passage_hash = fnv(word, fnv(" ", passage_hash));
+        vocabulary.add_word(fnv(word));
       });
+      vocabulary.add_passage(passage_hash);
       builder.add(chunk.text);
       if (store::flagged_as_injection(chunk)) {
         ++suspected_count;
@@ -268,6 +334,7 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
         }
       }
       if (chunk.kind == store::ChunkKind::qa) {
+        ++document.qa_chunks;
         if (qa_pairs.size() < kMaxQaPairs) {
           qa_pairs.push_back({chunk.title, chunk.text, chunk.document_uri, sorted_terms(analyzer, chunk.title)});
         }
@@ -359,14 +426,24 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
   Json stale = Json::array();
   Json other_languages = Json::array();
   std::map<std::string, std::int64_t> languages;
-  std::int64_t thin_count = 0, stale_count = 0, other_language_count = 0;
+  Json repetitive = Json::array();
+  std::int64_t thin_count = 0, stale_count = 0, other_language_count = 0, repetitive_count = 0;
   for (const auto* document : documents) {
-    if (document->words < options.thin_words) {
+    // A curated FAQ's pairs are short by design: only an empty one is reported.
+    const bool curated = document->qa_chunks > 0;
+    if (document->words < options.thin_words && (!curated || document->words == 0)) {
       ++thin_count;
       Json item = document_ref(*document);
       item["words"] = document->words;
       item["problem"] = document->words == 0 ? "empty" : "thin";
       capped(thin, std::move(item));
+    }
+    if (const std::string problem = repetition_problem(*document); !problem.empty()) {
+      ++repetitive_count;
+      Json item = document_ref(*document);
+      item.update({{"problem", problem}, {"words", document->words}, {"distinct_words", document->distinct_words},
+                   {"passages", document->chunks}, {"repeated_passages", document->repeated_chunks}});
+      capped(repetitive, std::move(item));
     }
     const std::string& doc_language = document->document.language.empty() ? language : document->document.language;
     ++languages[doc_language];
@@ -440,12 +517,13 @@ Result<Json> build_report(store::Store& store, const store::Scope& scope, const 
         {"exact_duplicate_groups", exact_groups}, {"near_duplicate_pairs", near_count},
         {"boilerplate_passages", boilerplate.size()}, {"empty_or_thin", thin_count}, {"failed", failed.size()},
         {"other_language", other_language_count}, {"contradictions", contradiction_count}, {"stale", stale_count},
-        {"suspected_injections", suspected_count}}},
+        {"suspected_injections", suspected_count}, {"repetitive", repetitive_count}}},
       {"languages", languages},
       {"exact_duplicates", exact},
       {"near_duplicates", near},
       {"boilerplate", boilerplate},
       {"empty_or_thin", thin},
+      {"repetitive", repetitive},
       {"failed", failed},
       {"other_language", other_languages},
       {"contradictions", contradictions},

@@ -4,7 +4,10 @@
 //    three-word shingles, at most 3 bits apart),
 //  - boilerplate: paragraphs the crawler found on many pages (and keeps out of the index) and passages indexed
 //    identically in several documents,
-//  - empty and thin documents, pages and files that failed and why,
+//  - empty and thin documents (curated Q&A files are short by design and only reported when empty), pages and
+//    files that failed and why,
+//  - repetitive, low-information documents (a passage repeated over and over, a handful of words making up the
+//    text),
 //  - the language of each document (those not in the bot's language are listed),
 //  - curated Q&A pairs whose questions match but whose answers disagree (different figures, or different words),
 //  - documents not updated for a long time,

@@ -1,5 +1,7 @@
 #include "ingest/text_util.h"
 
+#include <cctype>
+
 namespace parley::ingest {
 
 namespace {
@@ -42,6 +44,36 @@ std::string title_from_uri(std::string_view uri) {
     if (c == '-' || c == '_') c = ' ';
   }
   return collapse_whitespace(title);
+}
+
+namespace {
+
+bool names_no_document(std::string_view title) {
+  std::string lowered(title);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lowered.size() < 2) return true;
+  for (const char* placeholder : {"about:blank", "untitled", "untitled document", "document", "no title", "title", "(anonymous)"}) {
+    if (lowered == placeholder) return true;
+  }
+  for (const char* prefix : {"about:", "http://", "https://", "file:", "data:", "blob:", "microsoft word - ", "microsoft powerpoint - ",
+                             "/", "c:\\", "document1", "untitled-"}) {
+    if (lowered.starts_with(prefix)) return true;
+  }
+  for (const char* suffix : {".pdf", ".doc", ".docx", ".odt", ".rtf", ".txt", ".html", ".htm", ".tmp"}) {
+    if (lowered.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string document_title(std::string_view metadata_title, const ParsedDocument& document, std::string_view uri) {
+  const std::string metadata = collapse_whitespace(metadata_title);
+  if (!metadata.empty() && !names_no_document(metadata)) return metadata;
+  for (const auto& block : document.blocks) {
+    if (block.kind == BlockKind::heading && !block.text.empty()) return block.text;
+  }
+  return title_from_uri(uri);
 }
 
 }  // namespace parley::ingest

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "ingest/document.h"
+
 namespace parley::ingest {
 
 // Collapses every run of whitespace (including line breaks and no-break spaces) into one space and trims.
@@ -11,6 +13,11 @@ std::string collapse_whitespace(std::string_view text);
 
 // The file name of a path or URL without its extension, with '-' and '_' as spaces: a fallback title.
 std::string title_from_uri(std::string_view uri);
+
+// The title of a file (PDF, DOCX): its metadata title unless that names no document (what tools write when there
+// is none: "about:blank", "Untitled", "Microsoft Word - x.docx", a path or address, a file name), else its first
+// heading, else the file name.
+std::string document_title(std::string_view metadata_title, const ParsedDocument& document, std::string_view uri);
 
 }  // namespace parley::ingest
 

@@ -52,12 +52,6 @@ const date::time_zone* find_zone(const std::string& name) {
   }
 }
 
-std::size_t count_code_points(std::string_view text) {
-  std::size_t count = 0;
-  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return count;
-}
-
 bool is_waiting_or_held(const store::Conversation& conversation) {
   return conversation.status == "waiting_for_agent" || conversation.status == "with_agent";
 }
@@ -68,6 +62,16 @@ store::Message system_message(const std::string& conversation_id, std::string_vi
   message.role = "system";
   message.text = std::string(text);
   return message;
+}
+
+// Appends a notice to the conversation and keeps `conversation` (what the inbox and webhooks are sent) in step with
+// the stored one: its message count and latest message include the notice.
+Result<store::Message> append_notice(store::WriteTx& tx, store::Conversation& conversation, std::string_view text) {
+  PARLEY_ASSIGN_OR_RETURN(store::Message notice, tx.append_message(system_message(conversation.id, text)));
+  ++conversation.message_count;
+  conversation.last_role = notice.role;
+  conversation.last_message = notice.text;
+  return notice;
 }
 
 Result<store::Conversation> find_conversation(store::ReadTx& tx, const std::string& bot_id, const std::string& id) {
@@ -282,6 +286,11 @@ std::string summarize(const std::vector<store::Message>& messages) {
   return summary;
 }
 
+Json with_handoff_default(Json settings) {
+  if (settings.is_object() && !settings.contains("handoff")) settings["handoff"] = {{"enabled", HandoffSettings{}.enabled}};
+  return settings;
+}
+
 // ---- the state machine ----
 
 Result<HandoffOutcome> HandoffService::start_handoff(store::WriteTx& tx, const store::Bot& bot,
@@ -313,7 +322,7 @@ Result<HandoffOutcome> HandoffService::start_handoff(store::WriteTx& tx, const s
     outcome.offer_lead_form = lead_form;
   }
   PARLEY_TRY(tx.update_conversation_support(conversation));
-  PARLEY_ASSIGN_OR_RETURN(const auto notice, tx.append_message(system_message(conversation.id, outcome.visitor_text)));
+  PARLEY_ASSIGN_OR_RETURN(const auto notice, append_notice(tx, conversation, outcome.visitor_text));
   conversation_events.emplace_back("message", Json{{"message", live_message_view(notice)}});
   Json view = support_view(conversation);
   view["outside_hours"] = !open_now;
@@ -379,10 +388,15 @@ Result<std::optional<HandoffOutcome>> HandoffService::intercept(const store::Bot
     PARLEY_ASSIGN_OR_RETURN(const int deliveries, notify::enqueue(tx, event));
     queued = deliveries > 0;
     if (is_waiting_or_held(conversation)) {
-      // For the agents: the bot stays silent.
+      // For the agents: the bot stays silent, and the summary takes in what the visitor wrote meanwhile.
+      PARLEY_ASSIGN_OR_RETURN(const auto messages, tx.messages(conversation.id));
+      conversation.summary = summarize(messages);
+      PARLEY_TRY(tx.update_conversation_support(conversation));
       outcome.conversation = conversation;
       outcome.waiting = true;
-      inbox_events.emplace_back("message", message_event(conversation, stored));
+      Json update = message_event(conversation, stored);
+      update["summary"] = conversation.summary;
+      inbox_events.emplace_back("message", std::move(update));
       return {};
     }
     PARLEY_ASSIGN_OR_RETURN(outcome, start_handoff(tx, bot, conversation, HandoffReason::visitor_request,
@@ -451,7 +465,7 @@ Result<store::Conversation> HandoffService::claim(const store::Scope& scope, con
     conversation.agent_name = agent.name;
     conversation.claimed_at = unix_millis();
     PARLEY_TRY(tx.update_conversation_support(conversation));
-    PARLEY_ASSIGN_OR_RETURN(notice, tx.append_message(system_message(conversation.id, agent.name + " joined the conversation.")));
+    PARLEY_ASSIGN_OR_RETURN(notice, append_notice(tx, conversation, agent.name + " joined the conversation."));
     return {};
   }));
   if (notice) {
@@ -514,7 +528,7 @@ Result<store::Conversation> HandoffService::hand_back(const store::Scope& scope,
     conversation.agent_id.clear();
     conversation.agent_name.clear();
     PARLEY_TRY(tx.update_conversation_support(conversation));
-    PARLEY_ASSIGN_OR_RETURN(notice, tx.append_message(system_message(conversation.id, kHandBackText)));
+    PARLEY_ASSIGN_OR_RETURN(notice, append_notice(tx, conversation, kHandBackText));
     return {};
   }));
   hub_.publish(conversation_topic(conversation.id), "message", {{"message", live_message_view(notice)}});
@@ -537,7 +551,7 @@ Result<store::Conversation> HandoffService::close(const store::Scope& scope, con
     conversation.status = "closed";
     conversation.closed_at = unix_millis();
     PARLEY_TRY(tx.update_conversation_support(conversation));
-    PARLEY_ASSIGN_OR_RETURN(notice, tx.append_message(system_message(conversation.id, kClosedText)));
+    PARLEY_ASSIGN_OR_RETURN(notice, append_notice(tx, conversation, kClosedText));
     PARLEY_ASSIGN_OR_RETURN(const auto bot, tx.bot(bot_id));
     if (bot) {
       const auto event = notify::new_event(notify::event_type::conversation_closed, *bot,
@@ -579,7 +593,7 @@ Result<int> HandoffService::sweep(std::int64_t now_ms) {
       offer_form = form.ok() && form->enabled && conversation.lead_id.empty();
       conversation.handoff_notice_at = now_ms;
       PARLEY_TRY(tx.update_conversation_support(conversation));
-      PARLEY_ASSIGN_OR_RETURN(notice, tx.append_message(system_message(conversation.id, kNoAgentText)));
+      PARLEY_ASSIGN_OR_RETURN(notice, append_notice(tx, conversation, kNoAgentText));
       candidate = conversation;
       return {};
     });

@@ -50,6 +50,9 @@ struct HandoffSettings {
 };
 
 Result<HandoffSettings> parse_handoff_settings(const Json& settings);  // settings.handoff of a bot; defaults when absent
+// The settings a new bot is created with: `settings` plus the handoff default when it sets none, saved so that the
+// builder shows exactly what visitors get and a later change of the default leaves set-up bots alone.
+Json with_handoff_default(Json settings);
 Status validate_handoff_settings(const Json& handoff);
 
 // True when `unix_ms` falls within the business hours of `settings`, in its time zone.

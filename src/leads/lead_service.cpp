@@ -98,7 +98,9 @@ Result<LeadOutcome> LeadService::submit(const LeadSubmission& submission) {
   if (!form.enabled) return make_error(ErrorCode::forbidden, "this bot does not take contact details");
 
   LeadOutcome outcome;
-  CheckedSubmission checked = check_submission(form, submission.values, submission.consent);
+  LeadForm effective = form;
+  if (effective.default_country.empty()) effective.default_country = phone_country(bot->settings, submission.country);
+  CheckedSubmission checked = check_submission(effective, submission.values, submission.consent);
   if (!checked.errors.empty()) {
     outcome.errors = std::move(checked.errors);
     return outcome;

@@ -35,6 +35,9 @@ struct LeadSubmission {
   bool consent = false;
   std::string trigger;      // before_chat | after_messages | buying_intent | fallback | request | handoff
   std::string visitor_key;  // who is submitting, for the limit (the client's address)
+  // The country a phone number without a country code is read in when the form sets none (leads.default_country):
+  // the region of the visitor's browser language, sent by the widget ("US"); empty: the bot's language's region.
+  std::string country = {};
 };
 
 struct LeadOutcome {

@@ -2,6 +2,7 @@
 
 #include <phonenumbers/phonenumberutil.h>
 
+#include <cctype>
 #include <cmath>
 
 #include "common/utf8.h"
@@ -14,19 +15,6 @@ using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr std::size_t kMaxPhoneBytes = 64;
-
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
-std::size_t count_code_points(std::string_view text) {
-  std::size_t count = 0;
-  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return count;
-}
 
 // Control characters have no place in a form field (a textarea keeps its line breaks).
 bool has_control_characters(std::string_view text, bool allow_newlines) {
@@ -88,6 +76,30 @@ Result<std::string> normalize_phone(std::string_view text, std::string_view defa
   std::string e164;
   util.Format(number, PhoneNumberUtil::E164, &e164);
   return e164;
+}
+
+bool is_phone_region(std::string_view region) {
+  if (region.size() != 2 || !std::isupper(static_cast<unsigned char>(region[0])) ||
+      !std::isupper(static_cast<unsigned char>(region[1]))) {
+    return false;
+  }
+  return PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(std::string(region)) != 0;
+}
+
+std::string phone_country(const Json& settings, std::string_view visitor_region) {
+  if (const auto form = parse_lead_form(settings); form.ok() && !form->default_country.empty()) return form->default_country;
+  if (is_phone_region(visitor_region)) return std::string(visitor_region);
+  if (settings.is_object()) {
+    if (const auto language = settings.find("language"); language != settings.end() && language->is_string()) {
+      const std::string& tag = language->get_ref<const std::string&>();
+      if (const auto dash = tag.find_first_of("-_"); dash != std::string::npos) {
+        std::string region = tag.substr(dash + 1, 2);
+        for (char& c : region) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (tag.size() == dash + 3 && is_phone_region(region)) return region;
+      }
+    }
+  }
+  return {};
 }
 
 CheckedSubmission check_submission(const LeadForm& form, const Json& values, bool consent) {

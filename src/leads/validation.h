@@ -19,6 +19,14 @@ constexpr std::size_t kMaxLongText = 2000;   // textarea fields
 // number of `default_region` (ISO 3166, e.g. "US"); with no region it must start with +.
 Result<std::string> normalize_phone(std::string_view text, std::string_view default_region);
 
+// Whether libphonenumber knows `region` (an ISO 3166 code like "US").
+bool is_phone_region(std::string_view region);
+
+// The country a phone number without a country code is read in: the bot's settings.leads.default_country, else
+// `visitor_region` (the region of the visitor's browser language) when it is a known one, else the region of the
+// bot's language ("en-GB" → "GB"); empty when none is known.
+std::string phone_country(const Json& settings, std::string_view visitor_region);
+
 struct CleanLead {
   std::string name;
   std::string email;

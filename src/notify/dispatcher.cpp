@@ -16,6 +16,7 @@
 #include "crawl/fetcher.h"
 #include "crawl/url.h"
 #include "notify/signature.h"
+#include "notify/slack.h"
 
 namespace parley::notify {
 namespace {
@@ -100,6 +101,17 @@ bool same_host(std::string_view from, std::string_view to) {
   return a.ok() && b.ok() && a->host == b->host;
 }
 
+crawl::FetchOptions fetch_options(const DispatcherOptions& options) {
+  crawl::FetchOptions fetch;
+  fetch.user_agent = "Parley-Webhooks/0.1";
+  fetch.max_body_bytes = options.max_response_bytes;
+  fetch.timeout = options.request_timeout;
+  fetch.connect_timeout = options.connect_timeout;
+  fetch.low_speed_window = std::chrono::duration_cast<std::chrono::seconds>(options.request_timeout);
+  fetch.allow_private_addresses = options.allow_private_addresses;
+  return fetch;
+}
+
 }  // namespace
 
 std::chrono::milliseconds retry_delay(int failures, std::chrono::milliseconds base, std::chrono::milliseconds cap) {
@@ -177,33 +189,10 @@ class Dispatcher::WebhookRound {
     std::int64_t started_at = 0;
   };
 
-  static crawl::FetchOptions fetch_options(const DispatcherOptions& options) {
-    crawl::FetchOptions fetch;
-    fetch.user_agent = "Parley-Webhooks/0.1";
-    fetch.max_body_bytes = options.max_response_bytes;
-    fetch.timeout = options.request_timeout;
-    fetch.connect_timeout = options.connect_timeout;
-    fetch.low_speed_window = std::chrono::duration_cast<std::chrono::seconds>(options.request_timeout);
-    fetch.allow_private_addresses = options.allow_private_addresses;
-    return fetch;
-  }
-
   void send(store::Delivery delivery, std::string url, int redirects) {
     const std::int64_t now = unix_millis();
-    const std::int64_t timestamp = now / 1000;
-    crawl::FetchRequest request;
+    crawl::FetchRequest request = webhook_request(url, delivery, now / 1000);
     request.tag = next_tag_++;
-    request.url = url;
-    request.method = "POST";
-    request.body = delivery.payload;
-    request.headers = {"Content-Type: application/json",
-                       "Parley-Event: " + delivery.event_type,
-                       "Parley-Event-Id: " + delivery.event_id,
-                       "Parley-Delivery: " + std::to_string(delivery.id),
-                       std::string(kTimestampHeader) + ": " + std::to_string(timestamp),
-                       std::string(kSignatureHeader) + ": " + sign_payload(delivery.secret, timestamp, delivery.payload)};
-    // Lets the receiver's logs meet ours: the request whose change made the event.
-    if (!delivery.request_id.empty()) request.headers.push_back("X-Request-Id: " + delivery.request_id);
     in_flight_.emplace(request.tag, InFlight{std::move(delivery), url, redirects, now});
     fetcher_.start(std::move(request));
   }
@@ -256,6 +245,50 @@ class Dispatcher::WebhookRound {
   std::vector<Outcome> finished_;
   std::uint64_t next_tag_ = 1;
 };
+
+crawl::FetchRequest webhook_request(std::string url, const store::Delivery& delivery, std::int64_t unix_seconds) {
+  crawl::FetchRequest request;
+  request.url = std::move(url);
+  request.method = "POST";
+  request.body = delivery.payload;
+  request.headers = {"Content-Type: application/json",
+                     "Parley-Event: " + delivery.event_type,
+                     "Parley-Event-Id: " + delivery.event_id,
+                     "Parley-Delivery: " + std::to_string(delivery.id),
+                     std::string(kTimestampHeader) + ": " + std::to_string(unix_seconds),
+                     std::string(kSignatureHeader) + ": " + sign_payload(delivery.secret, unix_seconds, delivery.payload)};
+  // Lets the receiver's logs meet ours: the request whose change made the event.
+  if (!delivery.request_id.empty()) request.headers.push_back("X-Request-Id: " + delivery.request_id);
+  return request;
+}
+
+TestDelivery send_test_event(const store::Webhook& webhook, const std::string& workspace_name,
+                             const DispatcherOptions& options) {
+  Event event;
+  event.id = "evt_" + random_token(12);
+  event.type = std::string(event_type::webhook_test);
+  event.workspace_id = webhook.workspace_id;
+  event.bot_id = webhook.bot_id;
+  event.created_at = unix_millis();
+  event.data = {{"message", "A test event from Parley: this receiver is connected."}, {"workspace", workspace_name}};
+  store::Delivery delivery;
+  delivery.event_id = event.id;
+  delivery.event_type = event.type;
+  delivery.secret = webhook.secret;
+  delivery.payload = webhook.format == "slack" ? slack_message(event).dump() : event_json(event).dump();
+  crawl::Fetcher fetcher(fetch_options(options));
+  crawl::FetchRequest request = webhook_request(webhook.url, delivery, event.created_at / 1000);
+  request.tag = 1;
+  const crawl::FetchResponse response = fetcher.fetch(std::move(request));
+  TestDelivery out;
+  out.status = response.status;
+  out.response = excerpt(response.body);
+  out.duration_ms = response.elapsed.count();
+  out.delivered = response.status >= 200 && response.status < 300;
+  if (response.status == 0) out.error = response.error.empty() ? "no response" : response.error;
+  else if (!out.delivered) out.error = "the receiver answered HTTP " + std::to_string(response.status);
+  return out;
+}
 
 Dispatcher::Dispatcher(store::Store& store, DispatcherOptions options) : store_(store), options_(std::move(options)) {
   if (options_.owner.empty()) options_.owner = default_owner();

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "crawl/fetcher.h"
 #include "notify/email.h"
 #include "store/store.h"
 
@@ -46,6 +47,22 @@ struct DispatcherOptions {
 // The wait after `failures` failed attempts: base · 2^(failures−1), at most `cap`, plus up to a fifth for jitter
 // (so that a receiver that comes back is not hit by every retry at the same instant).
 std::chrono::milliseconds retry_delay(int failures, std::chrono::milliseconds base, std::chrono::milliseconds cap);
+
+// The signed POST of a webhook delivery: Parley-Event, Parley-Event-Id, Parley-Delivery, the timestamp and the
+// signature of "timestamp.body" under the delivery's secret (signature.h).
+crawl::FetchRequest webhook_request(std::string url, const store::Delivery& delivery, std::int64_t unix_seconds);
+
+// "Send test event": one signed webhook.test event (in the webhook's format) to the receiver, now, in this
+// thread; not queued nor logged as a delivery. What the receiver answered, for the person who pressed it.
+struct TestDelivery {
+  bool delivered = false;  // a 2xx answer
+  int status = 0;          // 0: no HTTP answer (see error)
+  std::string error;
+  std::string response;  // the start of the receiver's answer
+  std::int64_t duration_ms = 0;
+};
+TestDelivery send_test_event(const store::Webhook& webhook, const std::string& workspace_name,
+                             const DispatcherOptions& options);
 
 class Dispatcher {
  public:

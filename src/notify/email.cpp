@@ -39,13 +39,6 @@ bool valid_domain(std::string_view domain) {
   return top.size() >= 2 && !std::isdigit(static_cast<unsigned char>(top.front()));
 }
 
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
 std::string field(const Json& object, const char* key) {
   const auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -206,6 +199,19 @@ std::optional<EmailContent> email_for_event(const Event& event) {
     return EmailContent{"A visitor of " + bot + " asks for a person",
                         "A visitor of " + bot + " asks to talk to a person.\n\n" + field(conversation, "summary") +
                             "\n\nTake the conversation in the Parley admin app's inbox.\n"};
+  }
+  if (event.type == event_type::account_link) {
+    const std::string link = field(event.data, "link");
+    if (event.data.value("purpose", std::string()) == "invite") {
+      return EmailContent{"You are invited to Parley",
+                          one_line(field(event.data, "invited_by")) + " invites you to their Parley workspace, where "
+                          "you can answer visitors and manage the chatbots.\n\nChoose your password here (the link "
+                          "works once, for 7 days):\n" + link + "\n"};
+    }
+    return EmailContent{"Reset your Parley password",
+                        "Someone asked to reset the password of " + one_line(field(event.data, "email")) +
+                            " in Parley. Choose a new password here (the link works once, for 24 hours):\n" + link +
+                            "\n\nIf this was not you, ignore this email: your password stays as it is.\n"};
   }
   return std::nullopt;
 }

@@ -24,6 +24,10 @@ constexpr std::string_view handoff_requested = "conversation.handoff_requested";
 constexpr std::string_view conversation_closed = "conversation.closed";
 constexpr std::string_view message_created = "message.created";
 constexpr std::string_view feedback_created = "feedback.created";
+// Not for webhooks (not in kEventTypes): an invitation or password-reset link, emailed to its account only.
+constexpr std::string_view account_link = "account.link";
+// Not for subscriptions either: "Send test event" of one webhook.
+constexpr std::string_view webhook_test = "webhook.test";
 }  // namespace event_type
 
 constexpr std::array<std::string_view, 5> kEventTypes = {

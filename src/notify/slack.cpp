@@ -62,6 +62,8 @@ Json slack_message(const Event& event) {
   } else if (event.type == event_type::feedback_created) {
     text = std::string(data.value("rating", 0) > 0 ? "Helpful" : "Not helpful") + " — feedback on an answer of " + bot +
            ": " + quote_excerpt(field(data, "answer"));
+  } else if (event.type == event_type::webhook_test) {
+    text = "A test message from Parley: this channel will get the events you chose.";
   } else {
     text = slack_escape(event.type) + " in " + bot;
   }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "search/fusion.h"
 #include "store/chunk_metadata.h"
 #include "text/analyzer.h"
 #include "text/synonyms.h"
@@ -13,7 +14,6 @@
 namespace parley::search {
 namespace {
 
-constexpr double kRrfK = 60.0;
 constexpr std::size_t kMaxCachedTermsPerBot = 50'000;
 // Candidates kept ready for re-scoring, over all bots: up to ~7 KB each (text, metadata and a string per indexed
 // term), so at most ~30 MB.
@@ -114,11 +114,30 @@ std::string duplicate_key(std::string_view text) {
   return key;
 }
 
+// The final order of hybrid retrieval: the lexical order (re-scored, best first) and the semantic one fused by
+// reciprocal rank; ties keep the lexical order.
+template <typename Scored>
+void fuse_with_semantic(std::vector<Scored>& scored, const std::vector<store::ChunkHit>& semantic_hits, double weight) {
+  std::vector<std::int64_t> lexical_order, semantic_order;
+  for (const auto& entry : scored) lexical_order.push_back(entry.second->chunk.id);
+  for (const auto& hit : semantic_hits) semantic_order.push_back(hit.chunk_id);
+  const Ranking rankings[] = {{lexical_order, 1.0}, {semantic_order, weight}};
+  const auto final_rank = fuse_rankings(rankings);
+  std::stable_sort(scored.begin(), scored.end(), [&](const auto& a, const auto& b) {
+    return final_rank.at(a.second->chunk.id) > final_rank.at(b.second->chunk.id);
+  });
+}
+
 }  // namespace
 
 std::string bot_language(const store::Bot& bot) {
   const auto it = bot.settings.find("language");
   return it != bot.settings.end() && it->is_string() && !it->get<std::string>().empty() ? it->get<std::string>() : "en";
+}
+
+double semantic_weight(const store::Bot& bot) {
+  const auto it = bot.settings.find("semantic_weight");
+  return it != bot.settings.end() && it->is_number() && it->get<double>() >= 0 ? it->get<double>() : 1.0;
 }
 
 // Document frequencies per bot, valid for one knowledge version.
@@ -178,6 +197,7 @@ struct PreparedChunk {
   FieldTerms whole;
   QuestionForm form = QuestionForm::none;  // of a Q&A pair's question
   std::size_t text_hash = 0;  // of duplicate_key(text): chunks whose hashes are equal are folded into one
+  std::shared_ptr<const ChunkSentences> sentences;  // of chunk.text, analysed when an answer first needs them
 };
 
 // Prepared candidates per bot, valid for one knowledge version and analysis language (every change to a bot's
@@ -219,6 +239,7 @@ class Retriever::CandidateCache {
         append_field(prepared->whole, index_field(terms->second->headings));
         append_field(prepared->whole, index_field(terms->second->body));
         prepared->text_hash = std::hash<std::string>{}(duplicate_key(chunk.text));
+        prepared->sentences = std::make_shared<const ChunkSentences>(analyzer.language());
         prepared->chunk = std::move(chunk);
         fresh.emplace(prepared->chunk.id, std::move(prepared));
       }
@@ -263,7 +284,8 @@ class Retriever::CandidateCache {
   std::unordered_map<std::string, Entry> entries_;
 };
 
-Retriever::Retriever() : stats_(std::make_unique<StatsCache>()), candidates_(std::make_unique<CandidateCache>()) {}
+Retriever::Retriever(std::shared_ptr<const SemanticRanker> semantic)
+    : stats_(std::make_unique<StatsCache>()), candidates_(std::make_unique<CandidateCache>()), semantic_(std::move(semantic)) {}
 Retriever::~Retriever() = default;
 
 Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot, std::string_view question,
@@ -320,25 +342,35 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   result.terms = analysed.terms;
   const auto& terms = result.terms;
   const MatchPlan plan = plan_match(std::move(searchable), kMatchBudget);
-  if (plan.terms.empty()) return result;
+  // Hybrid retrieval: the chunks nearest the question's meaning, whatever words they use.
+  const double weight = semantic_ ? semantic_weight(bot) : 0.0;
+  const auto semantic_hits = weight > 0 ? semantic_->rank(tx, bot, question, options.semantic_candidates)
+                                        : std::vector<store::ChunkHit>{};
+  if (plan.terms.empty() && semantic_hits.empty()) return result;
 
   // Ranking 1: every chunk, title and headings weighted above the body. Ranking 2: curated questions only, by the
   // question field alone (from the same pass over the index).
-  store::ChunkQuery query;
-  query.terms = plan.terms;
-  query.term_weights = plan.weights;
-  query.all_terms = plan.all_terms;
-  query.max_scored = kMatchBudget;
-  query.limit = options.candidates_per_ranking;
-  query.qa_title_limit = options.candidates_per_ranking / 2;
-  PARLEY_ASSIGN_OR_RETURN(const auto found, tx.search_chunks(bot.id, query));
-  std::unordered_map<std::int64_t, double> fused;
-  for (const auto* ranking : {&found.hits, &found.qa_titles}) {
-    for (std::size_t rank = 0; rank < ranking->size(); ++rank) {
-      fused[(*ranking)[rank].chunk_id] += 1.0 / (kRrfK + static_cast<double>(rank + 1));
-    }
+  store::ChunkSearch found;
+  if (!plan.terms.empty()) {
+    store::ChunkQuery query;
+    query.terms = plan.terms;
+    query.term_weights = plan.weights;
+    query.all_terms = plan.all_terms;
+    query.max_scored = kMatchBudget;
+    query.limit = options.candidates_per_ranking;
+    query.qa_title_limit = options.candidates_per_ranking / 2;
+    PARLEY_ASSIGN_OR_RETURN(found, tx.search_chunks(bot.id, query));
   }
-  if (fused.empty()) return result;
+  const auto ids_of = [](const std::vector<store::ChunkHit>& hits) {
+    std::vector<std::int64_t> ids;
+    ids.reserve(hits.size());
+    for (const auto& hit : hits) ids.push_back(hit.chunk_id);
+    return ids;
+  };
+  const auto hit_ids = ids_of(found.hits), title_ids = ids_of(found.qa_titles);
+  const Ranking lexical_rankings[] = {{hit_ids}, {title_ids}};
+  const auto fused = fuse_rankings(lexical_rankings);
+  if (fused.empty() && semantic_hits.empty()) return result;
 
   std::vector<std::pair<double, std::int64_t>> by_fused;
   by_fused.reserve(fused.size());
@@ -346,11 +378,13 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   const std::size_t rescored = std::min(by_fused.size(), static_cast<std::size_t>(std::max(1, options.rescored)));
   std::partial_sort(by_fused.begin(), by_fused.begin() + static_cast<std::ptrdiff_t>(rescored), by_fused.end(),
                     [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
-  const double max_fused = by_fused.front().first;
+  const double max_fused = by_fused.empty() ? 0.0 : by_fused.front().first;
   std::vector<std::int64_t> ids;
-  ids.reserve(rescored);
+  ids.reserve(rescored + semantic_hits.size());
   for (std::size_t i = 0; i < rescored; ++i) ids.push_back(by_fused[i].second);
+  for (const auto& hit : semantic_hits) ids.push_back(hit.chunk_id);
   std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   PARLEY_ASSIGN_OR_RETURN(const auto prepared, candidates_->get(tx, bot, analyzer, ids));
   // Title words the question does not use weigh as the question's average term: looking up the collection
   // frequency of every title word of every candidate would cost more than the whole search.
@@ -371,13 +405,18 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   scored.reserve(prepared.size());
   QueryMatcher matcher(terms);
   const QuestionForm form = question_form(analyzer.language(), question);
+  std::unordered_map<std::int64_t, double> similarity;
+  for (const auto& hit : semantic_hits) similarity.emplace(hit.chunk_id, hit.score);
   std::vector<bool> unknown(terms.size(), false);
   for (std::size_t q = 0; q < terms.size(); ++q) {
     unknown[q] = terms[q].document_frequency == 0 && !terms[q].derived && terms[q].alternatives.empty();
   }
   for (const auto& ready : prepared) {
     Candidate candidate;
-    candidate.fused = fused[ready->chunk.id];
+    const auto lexical = fused.find(ready->chunk.id);
+    candidate.fused = lexical == fused.end() ? 0.0 : lexical->second;
+    const auto near = similarity.find(ready->chunk.id);
+    if (near != similarity.end()) candidate.similarity = near->second;
     const FieldMatch key_match = matcher.match(ready->key);
     const FieldMatch whole_match = matcher.match(ready->whole);
     for (std::size_t q = 0; q < terms.size(); ++q) unknown[q] = unknown[q] && whole_match.term_best[q] <= 0;
@@ -386,7 +425,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
         harmonic_mean(weighted_coverage(terms, key_match), field_explained(ready->key, key_match, weight_of));
     candidate.phrase = phrase_share(terms, whole_match);
     candidate.score = kTitleWeight * candidate.title_match + kCoverageWeight * candidate.coverage +
-                      kPhraseWeight * candidate.phrase + kRankWeight * candidate.fused / max_fused;
+                      kPhraseWeight * candidate.phrase + (max_fused > 0 ? kRankWeight * candidate.fused / max_fused : 0.0);
     if (store::is_navigation(ready->chunk)) candidate.score *= kNavigationFactor;
     candidate.same_form = form != QuestionForm::none && ready->form == form;
     scored.emplace_back(std::move(candidate), ready.get());
@@ -397,6 +436,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     if (rank_a != rank_b) return rank_a > rank_b;
     return a.second->chunk.id < b.second->chunk.id;
   });
+  if (!semantic_hits.empty()) fuse_with_semantic(scored, semantic_hits, weight);
   double total_weight = 0, unknown_weight = 0;
   for (std::size_t q = 0; q < terms.size(); ++q) {
     total_weight += terms[q].idf;
@@ -408,6 +448,7 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
     if (result.candidates.size() >= static_cast<std::size_t>(options.limit)) break;
     if (!seen_texts.insert(ready->text_hash).second) continue;
     candidate.chunk = ready->chunk;
+    candidate.sentences = ready->sentences;
     result.candidates.push_back(std::move(candidate));
   }
   return result;

@@ -13,6 +13,7 @@
 
 #include "common/result.h"
 #include "search/scoring.h"
+#include "search/semantic.h"
 #include "store/store.h"
 
 namespace parley::search {
@@ -26,12 +27,16 @@ struct Candidate {
   double phrase = 0;       // share of the question's adjacent term pairs found adjacent in the chunk
   double score = 0;        // how well the chunk's words answer the question: the answer's confidence
   bool same_form = false;  // a curated question asking for the same kind of answer (question_form)
+  double similarity = 0;   // hybrid retrieval: cosine similarity of the chunk's vector to the question's (0: none)
+  // The chunk text's sentences, analysed once while the chunk stays prepared (null for a candidate made elsewhere).
+  std::shared_ptr<const ChunkSentences> sentences;
 };
 
 struct SearchOptions {
   int candidates_per_ranking = 40;
   int rescored = 16;  // the best fused candidates that are read and re-scored
   int limit = 8;
+  int semantic_candidates = 16;  // hybrid retrieval: the chunks nearest the question's vector, re-scored too
 };
 
 struct SearchResult {
@@ -45,10 +50,12 @@ struct SearchResult {
 };
 
 // Thread-safe; keeps per-bot caches (term statistics, prepared candidates) that are dropped when the bot's knowledge
-// changes.
+// changes. With a semantic ranker (hybrid retrieval), the chunks nearest the question's vector join the re-scored
+// candidates, and the final order fuses the lexical order with the semantic one by reciprocal rank (weighted by the
+// bot's settings.semantic_weight, default 1; 0 turns it off). Scores, and so the answer's confidence, stay lexical.
 class Retriever {
  public:
-  Retriever();
+  explicit Retriever(std::shared_ptr<const SemanticRanker> semantic = nullptr);
   ~Retriever();
   Retriever(const Retriever&) = delete;
   Retriever& operator=(const Retriever&) = delete;
@@ -61,9 +68,12 @@ class Retriever {
   class CandidateCache;
   std::unique_ptr<StatsCache> stats_;
   std::unique_ptr<CandidateCache> candidates_;
+  std::shared_ptr<const SemanticRanker> semantic_;
 };
 
 // The language a bot's content is analysed in (settings.language, default "en").
 std::string bot_language(const store::Bot& bot);
+// The weight of the semantic ranking in hybrid retrieval (settings.semantic_weight, default 1; 0: lexical only).
+double semantic_weight(const store::Bot& bot);
 
 }  // namespace parley::search

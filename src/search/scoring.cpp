@@ -49,6 +49,17 @@ FieldTerms analyse_field(const text::Analyzer& analyzer, std::string_view text) 
   return field;
 }
 
+std::vector<AnalysedSentence> analyse_sentences(const text::Analyzer& analyzer, std::string_view text) {
+  std::vector<AnalysedSentence> sentences;
+  for (const auto& span : text::split_sentences(text)) sentences.push_back({span, analyse_field(analyzer, span.of(text))});
+  return sentences;
+}
+
+const std::vector<AnalysedSentence>& ChunkSentences::of(std::string_view text) const {
+  std::call_once(analysed_, [&] { sentences_ = analyse_sentences(text::Analyzer(language_), text); });
+  return sentences_;
+}
+
 FieldTerms index_field(std::string_view index_form) {
   FieldTerms field;
   while (!index_form.empty()) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "text/analyzer.h"
+#include "text/sentences.h"
 
 namespace parley::search {
 
@@ -47,6 +50,29 @@ FieldTerms analyse_field(const text::Analyzer& analyzer, std::string_view text);
 FieldTerms index_field(std::string_view index_form);
 // Appends `more` (a further field of the same passage) after a break, so no phrase spans the two.
 void append_field(FieldTerms& into, const FieldTerms& more);
+
+// A sentence of a text (text::split_sentences) with its terms, for scoring sentences against a question.
+struct AnalysedSentence {
+  text::Span span;
+  FieldTerms terms;  // analyse_field of the sentence
+};
+std::vector<AnalysedSentence> analyse_sentences(const text::Analyzer& analyzer, std::string_view text);
+
+// The analysed sentences of one chunk's text in one language, analysed on first use and then shared by every
+// question that retrieves the chunk while the retriever keeps it prepared: answers and snippets score the same
+// popular passages again and again. Thread-safe.
+class ChunkSentences {
+ public:
+  explicit ChunkSentences(std::string language) : language_(std::move(language)) {}
+  const std::string& language() const { return language_; }
+  // The sentences of `text`, which must be the chunk's text.
+  const std::vector<AnalysedSentence>& of(std::string_view text) const;
+
+ private:
+  std::string language_;
+  mutable std::once_flag analysed_;
+  mutable std::vector<AnalysedSentence> sentences_;
+};
 
 // Similarity of two words by their character trigrams (Dice coefficient, word boundaries included): 1 for equal
 // words, high for typos and inflections ("illnes"/"illness"), 0 for words sharing no trigram.

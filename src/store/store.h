@@ -106,6 +106,17 @@ class ReadTx {
   // Every chunk of a bot, document by document, one at a time (for reports over large knowledge bases).
   virtual Status scan_chunks(std::string_view bot_id, const std::function<void(const Chunk&)>& visit) = 0;
 
+  // ---- Vectors for semantic retrieval (one per chunk, by the model whose SHA-256 is `model_hash`) ----
+  // Up to `limit` of the bot's chunks with an id above `after_chunk_id` and no vector by the model, by id (an empty
+  // model_hash matches no vector: every chunk).
+  virtual Result<std::vector<Chunk>> chunks_to_embed(std::string_view bot_id, std::string_view model_hash,
+                                                     std::int64_t after_chunk_id, int limit) = 0;
+  virtual Result<EmbeddingCounts> embedding_counts(std::string_view bot_id, std::string_view model_hash) = 0;
+  // The bot's vectors by the model with seq > after_seq, in seq order, one at a time; without their values (only
+  // ids, dimensions and seq) unless with_values.
+  virtual Status scan_chunk_vectors(std::string_view bot_id, std::string_view model_hash, std::int64_t after_seq,
+                                    bool with_values, const std::function<void(const ChunkVector&)>& visit) = 0;
+
   virtual Result<std::optional<Job>> job(std::string_view job_id) = 0;
   virtual Result<std::vector<Job>> jobs(const JobFilter& filter) = 0;  // newest first
   // The oldest job a runner may take at `now`: queued, or running with an expired lease (its runner died).
@@ -128,8 +139,15 @@ class ReadTx {
   // System scope: a request presents a session token before the workspace is known.
   virtual Result<std::optional<Session>> session(std::string_view session_id) = 0;
 
-  // Aggregates of a bot's conversations created in [since, until).
-  virtual Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
+  // The scope's workspace's accounts, oldest first.
+  virtual Result<std::vector<User>> users() = 0;
+  // System scope: a one-time link presents its token before the workspace is known.
+  virtual Result<std::optional<AccountToken>> account_token(std::string_view token_id) = 0;
+
+  // Aggregates of a bot's conversations created in [since, until); test conversations (Conversation::test) only
+  // when `include_tests`.
+  virtual Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until,
+                                         bool include_tests) = 0;
 
   // The workspace's audit log from seq > after_seq, oldest first (at most `limit`); the last entry, if any.
   virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t after_seq, int limit) = 0;
@@ -156,6 +174,9 @@ class ReadTx {
   virtual Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) = 0;
   // Money spent on generations since `since`: one bot's when bot_id is not empty, else the whole scope's.
   virtual Result<double> spend_since(std::string_view bot_id, std::int64_t since) = 0;
+
+  // A bot's test cases, oldest first, each with its latest result.
+  virtual Result<std::vector<EvalCase>> eval_cases(std::string_view bot_id) = 0;
 
   // ---- Operations (GET /metrics), system scope only ----
   // How many jobs of the whole instance are in each state.
@@ -184,8 +205,14 @@ class WriteTx : public ReadTx {
   // new ones inserted.
   virtual Result<Document> put_document(const Document& document, const std::vector<NewChunk>& chunks) = 0;
   virtual Status delete_document(std::string_view document_id) = 0;
+  // Stores each chunk's vector by the model (replacing any earlier one); ids that are not the bot's chunks (any
+  // more) are skipped.
+  virtual Status put_chunk_vectors(std::string_view bot_id, std::string_view model_name, std::string_view model_hash,
+                                   const std::vector<ChunkVector>& vectors) = 0;
 
   virtual Result<Conversation> create_conversation(std::string_view bot_id) = 0;
+  // Marks a conversation as a test (Conversation::test): analytics leave it out by default.
+  virtual Status mark_test_conversation(std::string_view conversation_id) = 0;
   virtual Result<Message> append_message(const Message& message) = 0;  // id/created_at filled in
   virtual Result<Generation> record_generation(const Generation& generation) = 0;  // id/workspace/created_at filled in
 
@@ -206,8 +233,13 @@ class WriteTx : public ReadTx {
   virtual Status set_user_password(std::string_view user_id, std::string_view password_hash) = 0;
   virtual Status set_user_role(std::string_view user_id, Role role) = 0;
   virtual Status delete_user(std::string_view user_id) = 0;  // and the user's sessions
+  virtual Status set_user_name(std::string_view user_id, std::string_view name) = 0;
+  virtual Status create_account_token(const AccountToken& token) = 0;  // created_at filled in
+  virtual Status delete_account_tokens(std::string_view user_id) = 0;  // every token of the account
   virtual Result<Session> create_session(const Session& session) = 0;  // created_at filled in
   virtual Status delete_session(std::string_view session_id) = 0;
+  // Ends every session of the user except `kept_session_id` (empty: all of them); how many ended.
+  virtual Result<int> delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) = 0;
 
   // The daily message quota: counts one of the bot's visitor messages on `day` (days since 1970-01-01, UTC) when
   // fewer than `limit` are counted that day, and returns whether it was counted. Kept in the store so that a
@@ -243,10 +275,21 @@ class WriteTx : public ReadTx {
   // Appends to the scope's workspace audit log (the table refuses updates and deletes). src/audit computes
   // seq and hashes; use audit::record, not this.
   virtual Status append_audit_entry(const AuditEntry& entry) = 0;
+
+  // ---- A bot's test suite ----
+  virtual Result<EvalCase> create_eval_case(const EvalCase& eval_case) = 0;  // id, workspace, created_at filled in
+  virtual Status delete_eval_case(std::string_view bot_id, std::string_view case_id) = 0;
+  // Replaces the case's latest result.
+  virtual Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) = 0;
 };
 
 struct StoreOptions {
   std::string path;  // SQLite database file
+  // A postgresql:// URL: the PostgreSQL store instead of SQLite (`path` is then unused).
+  std::string url = {};
+  int pool_size = 16;         // PostgreSQL connections at most
+  int pool_wait_ms = 2'000;   // how long a transaction waits for a free connection before failing (503)
+  std::string index_dir = {};  // where the PostgreSQL store keeps this replica's search index (a temporary folder)
 };
 
 class Store {
@@ -259,7 +302,8 @@ class Store {
   virtual int schema_version() const = 0;
 };
 
-// Opens the store, creating and migrating it as needed.
+// Opens the store (SQLite, or PostgreSQL when options.url is a postgresql:// URL), creating and migrating it as
+// needed.
 Result<std::unique_ptr<Store>> open_store(const StoreOptions& options);
 
 }  // namespace parley::store

@@ -55,6 +55,17 @@ struct Session {
   std::int64_t expires_at = 0;
 };
 
+// A one-time link that lets a person set their password: an owner's invitation, or a password reset. Only the
+// SHA-256 of the token is stored (the id); using it deletes every token of the account.
+struct AccountToken {
+  std::string id;  // SHA-256 (hex) of the token
+  std::string workspace_id;
+  std::string user_id;
+  std::string purpose;  // invite | reset
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
 struct Bot {
   std::string id;  // also the public id used by the chat endpoint and the widget
   std::string workspace_id;
@@ -144,6 +155,21 @@ struct NewChunk {
   ChunkIndexTerms terms;
 };
 
+// A chunk's embedding for semantic retrieval: at most one per chunk, stored with the name and hash of the model
+// that computed it (vectors of another model are not comparable, and are replaced as the chunks are embedded again).
+struct ChunkVector {
+  std::int64_t chunk_id = 0;
+  std::vector<float> values;
+  std::int64_t dimensions = 0;  // as recorded; reads fill it in, and values.size() differs only in a damaged row
+  std::int64_t seq = 0;         // reads: increases with every vector a model writes for the bot, so readers catch up
+};
+
+// How much of a bot's knowledge has vectors by one model.
+struct EmbeddingCounts {
+  std::int64_t chunks = 0;
+  std::int64_t embedded = 0;
+};
+
 struct Conversation {
   std::string id;
   std::string workspace_id;
@@ -168,6 +194,7 @@ struct Conversation {
   std::optional<std::int64_t> closed_at = {};
   std::string summary = {};  // written when the handoff was requested, for the agent
   std::string lead_id = {};  // the lead the visitor left in this conversation
+  bool test = false;  // started from the admin app's playground (or an API caller that said so): not visitor traffic
   // Filled in by inbox reads: the latest message, for the list.
   std::string last_message = {};
   std::string last_role = {};
@@ -282,7 +309,7 @@ struct Job {
   std::string kind;       // "crawl"
   JobState state = JobState::queued;
   std::string requested;  // "pause" | "cancel": asked of the runner that holds the lease
-  std::string trigger;    // "manual" | "schedule"
+  std::string trigger;    // "manual" | "schedule" | "auto" (queued by the server itself, e.g. to embed new chunks)
   Json params = Json::object();    // what to do
   Json progress = Json::object();  // counters the runner updates as it goes
   Json result = Json::object();    // the summary when finished
@@ -454,6 +481,27 @@ struct DeliveryFilter {
   std::string state;       // empty: any
   int limit = 50;
   int offset = 0;
+};
+
+// A bot's test case (issue 17): a question and what a good answer must do. At least one expectation is set.
+struct EvalResult {
+  bool passed = false;
+  std::string answer;
+  std::string mode;  // faq | extractive | fallback
+  std::vector<MessageSource> sources;
+  std::int64_t run_at = 0;
+};
+
+struct EvalCase {
+  std::string id;
+  std::string workspace_id;
+  std::string bot_id;
+  std::string question;
+  std::string expect_source;   // a cited source's title or URL contains this (case-folded); empty: no check
+  std::string expect_text;     // the answer contains this phrase (case-folded); empty: no check
+  bool expect_decline = false;  // the bot declines (a fallback answer)
+  std::int64_t created_at = 0;
+  std::optional<EvalResult> last;  // the latest run's result, if the case ever ran
 };
 
 }  // namespace parley::store

@@ -8,6 +8,7 @@
 #include "http/server.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace parley::api {
 namespace {
@@ -27,7 +28,7 @@ constexpr const char* kFaq =
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    store_ = parley::testing::open_test_store(parley::testing::test_store_options(dir_));
     ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
       PARLEY_ASSIGN_OR_RETURN(auto b, tx.create_workspace("B"));
@@ -39,6 +40,7 @@ class ApiTest : public ::testing::Test {
     }).ok());
     ApiOptions options;
     options.max_upload_bytes = 1 << 20;
+    configure(options);
     context_ = std::make_unique<ApiContext>(*store_, options);
     register_routes(router_, *context_);
     http::ServerOptions server_options;
@@ -49,6 +51,7 @@ class ApiTest : public ::testing::Test {
     client_ = std::make_unique<HttpClient>(server_->port());
   }
   void TearDown() override { server_->stop(); }
+  virtual void configure(ApiOptions& /*options*/) {}
 
   std::map<std::string, std::string> auth(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
 
@@ -249,6 +252,89 @@ TEST_F(ApiTest, WorkspacesAreIsolated) {
   const std::string b_bot = create_bot(key_b_, "B's bot");
   EXPECT_EQ(chat(b_bot, {{"message", "What is the marker phrase?"}}).json()["mode"], "fallback");
   EXPECT_THAT(chat(bot, {{"message", "What is the marker phrase?"}}).json()["answer"].get<std::string>(), HasSubstr("zebra"));
+}
+
+class ApiBotQuotaTest : public ApiTest {
+ protected:
+  void configure(ApiOptions& options) override { options.limits.max_bots_per_workspace = 2; }
+};
+
+TEST_F(ApiBotQuotaTest, AWorkspaceCreatesBotsUpToItsQuota) {
+  create_bot(key_a_, "one");
+  const std::string second = create_bot(key_a_, "two");
+  const auto refused = client_->request("POST", "/api/v1/bots", R"({"name":"three"})",
+                                        {{"Authorization", "Bearer " + key_a_}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.json()["error"]["message"].get<std::string>(), HasSubstr("limit of 2 bots"));
+  // The quota is per workspace, and a deleted bot frees its place.
+  create_bot(key_b_, "B's first");
+  EXPECT_EQ(client_->request("DELETE", "/api/v1/bots/" + second, "", auth(key_a_)).status, 204);
+  create_bot(key_a_, "three");
+  EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", auth(key_a_)).json()["bots"].size(), 2u);
+}
+
+TEST_F(ApiTest, ABotsTestSuiteIsEditedAuditedAndRun) {
+  const std::string bot = create_bot(key_a_);
+  ASSERT_EQ(upload_multipart(bot, "shipping.md", kGuide).status, 201);
+  auto headers = auth(key_a_);
+  headers["Content-Type"] = "application/json";
+  const std::string tests = "/api/v1/bots/" + bot + "/tests";
+
+  // Bad cases: a clear 4xx each, nothing stored, nothing audited.
+  const auto audit_count = [&] { return client_->request("GET", "/api/v1/audit", "", auth(key_a_)).json()["entries"].size(); };
+  const auto audited_before = audit_count();
+  const auto no_expectation = client_->request("POST", tests, R"({"question":"How much is shipping?"})", headers);
+  EXPECT_EQ(no_expectation.status, 400);
+  EXPECT_THAT(no_expectation.json()["error"]["message"].get<std::string>(), HasSubstr("needs an expectation"));
+  EXPECT_EQ(client_->request("POST", tests, R"({"question":"","expect_text":"x"})", headers).status, 400);
+  EXPECT_EQ(client_->request("POST", tests, R"({"question":"Shipping?","expect_decline":"yes"})", headers).status, 400);
+  EXPECT_EQ(client_->request("POST", tests, "[1,2]", headers).status, 400);
+  EXPECT_EQ(client_->request("POST", "/api/v1/bots/bot_unknown/tests", R"({"question":"Shipping?","expect_decline":true})", headers).status, 404);
+  EXPECT_EQ(client_->request("DELETE", tests + "/case_unknown", "", headers).status, 404);
+  EXPECT_TRUE(client_->request("GET", tests, "", headers).json()["cases"].empty());
+  EXPECT_EQ(audit_count(), audited_before);
+
+  const auto cost = client_->request("POST", tests,
+                                     R"({"question":"How much does shipping cost?","expect_source":"SHIPPING.md","expect_text":"$7.95"})", headers);
+  ASSERT_EQ(cost.status, 201) << cost.body;
+  const auto moon = client_->request("POST", tests, R"({"question":"Do you ship to the moon by rocket?","expect_text":"rocket"})", headers);
+  ASSERT_EQ(moon.status, 201) << moon.body;
+  EXPECT_EQ(cost.json()["expectations"]["source"], "SHIPPING.md");
+  EXPECT_TRUE(cost.json()["last"].is_null());
+  EXPECT_EQ(audit_count(), audited_before + 2);
+
+  // Another workspace sees none of it and cannot run or change it.
+  EXPECT_EQ(client_->request("GET", tests, "", auth(key_b_)).status, 404);
+  EXPECT_EQ(client_->request("POST", tests + "/run", "", auth(key_b_)).status, 404);
+  EXPECT_EQ(client_->request("DELETE", tests + "/" + cost.json()["id"].get<std::string>(), "", auth(key_b_)).status, 404);
+
+  const auto run = client_->request("POST", tests + "/run", "", headers);
+  ASSERT_EQ(run.status, 200) << run.body;
+  const auto report = run.json();
+  EXPECT_EQ(report["passed"], 1);
+  EXPECT_EQ(report["failed"], 1);
+  ASSERT_EQ(report["cases"].size(), 2u);
+  EXPECT_EQ(report["cases"][0]["passed"], true) << report.dump();
+  EXPECT_EQ(report["cases"][0]["sources"][0]["url"], "shipping.md");
+  EXPECT_TRUE(report["cases"][0]["previous"].is_null());
+  EXPECT_EQ(report["cases"][1]["passed"], false);
+  EXPECT_EQ(report["cases"][1]["changed"], false);
+  // The run asked through the answer path without writing a conversation.
+  EXPECT_TRUE(client_->request("GET", "/api/v1/bots/" + bot + "/conversations", "", headers).json()["conversations"].empty());
+
+  const auto listed = client_->request("GET", tests, "", headers).json()["cases"];
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["last"]["passed"], true);
+  EXPECT_EQ(listed[1]["last"]["passed"], false);
+
+  ASSERT_EQ(client_->request("DELETE", tests + "/" + moon.json()["id"].get<std::string>(), "", headers).status, 204);
+  const auto entries = client_->request("GET", "/api/v1/audit", "", auth(key_a_)).json()["entries"];
+  EXPECT_EQ(entries.back()["action"], "bot.test.delete");
+  EXPECT_EQ(entries.back()["before"]["question"], "Do you ship to the moon by rocket?");
+  const auto rerun = client_->request("POST", tests + "/run", "", headers).json();
+  EXPECT_EQ(rerun["passed"], 1);
+  EXPECT_EQ(rerun["failed"], 0);
+  EXPECT_EQ(rerun["cases"][0]["previous"]["passed"], true);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "support/http_client.h"
 #include "support/smtp_sink.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 #include "support/webhook_receiver.h"
 
 namespace parley::api {
@@ -30,7 +31,7 @@ constexpr const char* kGuide =
 class LeadsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    store_ = parley::testing::open_test_store(parley::testing::test_store_options(dir_));
     ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
       PARLEY_ASSIGN_OR_RETURN(auto b, tx.create_workspace("B"));
@@ -51,6 +52,7 @@ class LeadsApiTest : public ::testing::Test {
     dispatcher_ = std::make_unique<notify::Dispatcher>(*store_, dispatch);
     ApiOptions options;
     options.on_notification_queued = [this] { dispatcher_->wake(); };
+    options.allow_private_addresses = true;  // the webhook receivers are on loopback
     context_ = std::make_unique<ApiContext>(*store_, options);
     register_routes(router_, *context_);
     http::ServerOptions server_options;
@@ -133,11 +135,12 @@ TEST_F(LeadsApiTest, SettingsAreCheckedWhenSaved) {
   ASSERT_EQ(config.status, 200);
   EXPECT_EQ(config.json()["lead_form"]["consent"], "OK to call me");
   EXPECT_EQ(config.json()["lead_form"]["fields"][1]["name"], "email");
-  EXPECT_EQ(config.json()["handoff"], false);  // no handoff settings: no button (asking in words still works)
-  ASSERT_EQ(client_->request("PATCH", "/api/v1/bots/" + bot, Json{{"settings", {{"handoff", {{"enabled", true}}}}}}.dump(),
+  // The button shows exactly when visitors may ask for a person (on by default, saved with a new bot).
+  EXPECT_EQ(config.json()["handoff"], true);
+  ASSERT_EQ(client_->request("PATCH", "/api/v1/bots/" + bot, Json{{"settings", {{"handoff", {{"enabled", false}}}}}}.dump(),
                              auth(key_a_)).status,
             200);
-  EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot + "/config").json()["handoff"], true);
+  EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot + "/config").json()["handoff"], false);
 }
 
 TEST_F(LeadsApiTest, LeadCaptureFromTheWidgetToTheListExportWebhookAndEmail) {

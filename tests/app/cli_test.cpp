@@ -54,6 +54,66 @@ TEST_F(CliTest, InitCreatesTheWorkspaceKeyAndDemoOnlyOnce) {
   for (const char* key : {"title", "url", "snippet", "score"}) EXPECT_TRUE(answer["sources"][0].contains(key)) << key;
 }
 
+TEST_F(CliTest, EvalAddRunListAndRemoveABotsTestSuite) {
+  const auto init = parley({"init", "--demo", "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::string bot = nlohmann::json::parse(init.out)["demo_bot_id"];
+
+  // Bad input: a clear error, exit status 1, nothing added.
+  const auto no_expectation = parley({"eval", "add", "--bot", bot, "--question", "How much is a brake bleed?"});
+  EXPECT_EQ(no_expectation.exit_code, 1);
+  EXPECT_THAT(no_expectation.err, HasSubstr("needs an expectation"));
+  const auto empty_question = parley({"eval", "add", "--bot", bot, "--question", " ", "--expect-decline"});
+  EXPECT_EQ(empty_question.exit_code, 1);
+  EXPECT_THAT(empty_question.err, HasSubstr("the question is empty"));
+  const auto unknown_bot = parley({"eval", "add", "--bot", "bot_unknown", "--question", "Hi?", "--expect-decline"});
+  EXPECT_EQ(unknown_bot.exit_code, 1);
+  EXPECT_THAT(unknown_bot.err, HasSubstr("no such bot"));
+  EXPECT_EQ(parley({"eval", "list", "--bot", bot, "--json"}).out, "[]\n");
+
+  const auto brakes = parley({"eval", "add", "--bot", bot, "--question", "How much does a hydraulic brake bleed cost?",
+                              "--expect-text", "$45", "--expect-source", "service"});
+  ASSERT_EQ(brakes.exit_code, 0) << brakes.err;
+  const std::string brakes_id = brakes.out.substr(0, brakes.out.find('\n'));
+  EXPECT_TRUE(brakes_id.starts_with("case_")) << brakes.out;
+
+  const auto passing = parley({"eval", "run", "--bot", bot, "--json"});
+  ASSERT_EQ(passing.exit_code, 0) << passing.err << passing.out;
+  const auto first = nlohmann::json::parse(passing.out);
+  EXPECT_EQ(first["passed"], 1);
+  EXPECT_EQ(first["failed"], 0);
+  ASSERT_EQ(first["cases"].size(), 1u);
+  for (const char* key : {"question", "expectations", "passed", "answer", "sources", "previous", "changed"}) {
+    EXPECT_TRUE(first["cases"][0].contains(key)) << key;
+  }
+  EXPECT_THAT(first["cases"][0]["answer"].get<std::string>(), HasSubstr("$45"));
+
+  // A case the bot fails makes `eval run` exit with status 4, and the text report says why.
+  const auto failing = parley({"eval", "add", "--bot", bot, "--question", "How much does a hydraulic brake bleed cost?",
+                               "--expect-decline"});
+  ASSERT_EQ(failing.exit_code, 0) << failing.err;
+  const auto report = parley({"eval", "run", "--bot", bot});
+  EXPECT_EQ(report.exit_code, 4) << report.err;
+  EXPECT_THAT(report.out, HasSubstr("PASS  " + brakes_id));
+  EXPECT_THAT(report.out, HasSubstr("expected a decline"));
+  EXPECT_THAT(report.out, HasSubstr("1 passed, 1 failed"));
+
+  const auto listed = nlohmann::json::parse(parley({"eval", "list", "--bot", bot, "--json"}).out);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["last"]["passed"], true);
+  EXPECT_EQ(listed[1]["last"]["passed"], false);
+
+  const auto unknown_case = parley({"eval", "remove", "--bot", bot, "case_unknown"});
+  EXPECT_EQ(unknown_case.exit_code, 1);
+  EXPECT_THAT(unknown_case.err, HasSubstr("no test case case_unknown"));
+  const std::string failing_id = failing.out.substr(0, failing.out.find('\n'));
+  ASSERT_EQ(parley({"eval", "remove", "--bot", bot, failing_id}).exit_code, 0);
+  const auto again = nlohmann::json::parse(parley({"eval", "run", "--bot", bot, "--json"}).out);
+  EXPECT_EQ(again["failed"], 0);
+  EXPECT_EQ(again["cases"][0]["previous"]["passed"], true);
+  EXPECT_EQ(again["cases"][0]["changed"], false);
+}
+
 TEST_F(CliTest, CommandsWithoutInitExplainWhatToDo) {
   const auto ask = parley({"ask", "--bot", "bot_x", "hello"});
   EXPECT_EQ(ask.exit_code, 1);

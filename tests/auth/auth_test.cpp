@@ -1,5 +1,7 @@
 // Passwords, sign-in sessions and visitor tokens against a real SQLite store.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include "auth/passwords.h"
 #include "auth/sessions.h"
@@ -87,6 +89,50 @@ TEST_F(SessionTest, ExpiredSessionsAreRefused) {
   EXPECT_EQ(resume_session(*store_, "old-token").error().code, ErrorCode::unauthorized);
 }
 
+// A password change ends the account's other sessions (the one that made it stays signed in); a reset ends them
+// all. Both audited with the number of sessions ended.
+TEST_F(SessionTest, ChangingThePasswordEndsTheOtherSessions) {
+  const auto laptop = sign_in(*store_, "owner@example.com", "a long enough password");
+  const auto phone = sign_in(*store_, "owner@example.com", "a long enough password");
+  const auto stolen = sign_in(*store_, "owner@example.com", "a long enough password");
+  ASSERT_TRUE(laptop.ok() && phone.ok() && stolen.ok());
+  const auto at_laptop = resume_session(*store_, laptop->token);
+  ASSERT_TRUE(at_laptop.ok());
+  EXPECT_EQ(change_password(*store_, *at_laptop, "not the password!", "a brand new password").error().code,
+            ErrorCode::unauthorized);
+  EXPECT_TRUE(resume_session(*store_, phone->token).ok());  // a wrong current password changes nothing
+
+  ASSERT_TRUE(change_password(*store_, *at_laptop, "a long enough password", "a brand new password").ok());
+  EXPECT_TRUE(resume_session(*store_, laptop->token).ok());
+  EXPECT_EQ(resume_session(*store_, phone->token).error().code, ErrorCode::unauthorized);
+  EXPECT_EQ(resume_session(*store_, stolen->token).error().code, ErrorCode::unauthorized);
+  EXPECT_FALSE(sign_in(*store_, "owner@example.com", "a long enough password").ok());
+  const auto again = sign_in(*store_, "owner@example.com", "a brand new password");
+  ASSERT_TRUE(again.ok());
+
+  // A reset (by an owner or the command line) ends every session, the changer's too.
+  ASSERT_TRUE(store_->write(store::Scope::workspace(user_.workspace_id), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(const auto hash, hash_password("a password set by the owner"));
+    return replace_password(tx, user_, hash, {"cli", {}});
+  }).ok());
+  EXPECT_EQ(resume_session(*store_, laptop->token).error().code, ErrorCode::unauthorized);
+  EXPECT_EQ(resume_session(*store_, again->token).error().code, ErrorCode::unauthorized);
+
+  std::vector<store::AuditEntry> entries;
+  ASSERT_TRUE(store_->read(store::Scope::workspace(user_.workspace_id), [&](store::ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(entries, tx.audit_entries(0, 100));
+    return {};
+  }).ok());
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].action, "user.password_change");
+  EXPECT_EQ(entries[0].actor, "user:" + user_.id);
+  EXPECT_EQ(entries[0].after["sessions_ended"], 2);
+  EXPECT_EQ(entries[1].action, "user.password_reset");
+  EXPECT_EQ(entries[1].actor, "cli");
+  EXPECT_EQ(entries[1].after["sessions_ended"], 2);
+  EXPECT_EQ(entries[1].after.dump().find("$argon2"), std::string::npos);
+}
+
 TEST_F(SessionTest, VisitorTokensBindBotAndConversation) {
   const auto tokens = VisitorTokens::load(*store_);
   ASSERT_TRUE(tokens.ok());
@@ -100,6 +146,51 @@ TEST_F(SessionTest, VisitorTokensBindBotAndConversation) {
   EXPECT_FALSE(tokens->verify("bot_a", "").ok());
   // The key is the instance's: loading again (another process, a restart) accepts the same tokens.
   EXPECT_EQ(VisitorTokens::load(*store_)->verify("bot_a", token).value(), "conv_1");
+}
+
+TEST_F(SessionTest, VisitorTokensExpireUnlessRenewed) {
+  const auto tokens = VisitorTokens::load(*store_, std::chrono::hours(24));
+  ASSERT_TRUE(tokens.ok());
+  const auto now = VisitorTokens::Clock::now();
+  const std::string token = tokens->issue("bot_a", "conv_1", now);
+  EXPECT_EQ(tokens->verify("bot_a", token, now + std::chrono::hours(23)).value(), "conv_1");
+  // A day later it has expired: still genuine (check() says whose it was), no longer accepted.
+  const auto later = now + std::chrono::hours(25);
+  const auto expired = tokens->verify("bot_a", token, later);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code, ErrorCode::unauthorized);
+  EXPECT_THAT(expired.error().message, ::testing::HasSubstr("expired"));
+  const auto grant = tokens->check("bot_a", token, later);
+  ASSERT_TRUE(grant.ok());
+  EXPECT_TRUE(grant->expired);
+  EXPECT_EQ(grant->conversation_id, "conv_1");
+  // Renewed with each answer: a token issued later lives a day from then.
+  const std::string renewed = tokens->issue("bot_a", "conv_1", now + std::chrono::hours(20));
+  EXPECT_EQ(tokens->verify("bot_a", renewed, later).value(), "conv_1");
+  // The expiry is signed: pushing it forward breaks the token.
+  const std::size_t first_dot = token.find('.');
+  const std::size_t second_dot = token.find('.', first_dot + 1);
+  const std::string pushed = token.substr(0, first_dot + 1) + "99999999999" + token.substr(second_dot);
+  EXPECT_FALSE(tokens->check("bot_a", pushed, now).ok());
+  // Tokens from before expiries existed ("<conversation>.<MAC>", signed the old way under the same key) are genuine
+  // and expired; a forged one is not genuine.
+  std::string hex_key;
+  ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(hex_key, tx.instance_secret("visitor_token_key", "unused"));
+    return {};
+  }).ok());
+  unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
+  ASSERT_EQ(sodium_hex2bin(key, sizeof key, hex_key.data(), hex_key.size(), nullptr, nullptr, nullptr), 0);
+  const std::string message = "parley-visitor-v1\nbot_a\nconv_1";
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(message.data()), message.size(), key);
+  char encoded[sodium_base64_ENCODED_LEN(sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(encoded, sizeof encoded, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  const auto legacy = tokens->check("bot_a", std::string("conv_1.") + encoded, now);
+  ASSERT_TRUE(legacy.ok());
+  EXPECT_TRUE(legacy->expired);
+  EXPECT_EQ(legacy->conversation_id, "conv_1");
+  EXPECT_FALSE(tokens->check("bot_a", "conv_1.not-a-mac", now).ok());
 }
 
 }  // namespace

@@ -57,6 +57,23 @@ TEST(ComposeAnswer, ReturnsTheCuratedAnswerVerbatimWithFurtherSources) {
   EXPECT_DOUBLE_EQ(answer.confidence, 0.9);
 }
 
+// The demo bot answered "How much is express shipping to Hawaii?" with "Yes. Accessories ship for a flat $19.95 ...".
+TEST(ComposeAnswer, ACuratedVerdictAnswersOnlyAYesNoQuestion) {
+  search::SearchResult result;
+  result.terms = {term("ship", 2.0), term("hawaii", 3.0)};
+  result.candidates = {candidate(1, store::ChunkKind::qa, "Do you ship to Hawaii?",
+                                 "Yes. Accessories ship for a flat $19.95.", 0.9, 0.9, "faq.csv")};
+  result.question = "How much is shipping to Hawaii?";
+  EXPECT_EQ(compose_answer(result, BotSettings{}).text, "Accessories ship for a flat $19.95.");
+  result.question = "Do you ship to Hawaii?";
+  EXPECT_EQ(compose_answer(result, BotSettings{}).text, "Yes. Accessories ship for a flat $19.95.");
+  // A question of no known form (here: not English) keeps the curated answer as written.
+  result.question = "Liefert ihr nach Hawaii?";
+  BotSettings german;
+  german.language = "de";
+  EXPECT_EQ(compose_answer(result, german).text, "Yes. Accessories ship for a flat $19.95.");
+}
+
 TEST(ComposeAnswer, DeclinesWithoutSourcesBelowTheAnswerThreshold) {
   search::SearchResult result;
   result.terms = {term("scooter", 6.0)};
@@ -140,6 +157,31 @@ TEST(ComposeAnswer, PrefersTheSentenceShapedLikeTheAnswerToTheQuestionsForm) {
   settings.max_answer_sentences = 1;
   const auto answer = compose_answer(result, settings);
   EXPECT_EQ(answer.text, "Refunds arrive within 5 business days.");
+}
+
+// "How much does shipping cost?" was answered "Otherwise standard shipping costs $7.95.": the sentence that matched
+// best leans on the one before it, which said when shipping is free.
+TEST(ComposeAnswer, ASentenceThatLeansOnThePreviousOneBringsItAlong) {
+  search::SearchResult result;
+  result.question = "How much does shipping cost?";
+  result.terms = {term("ship", 3.0), term("cost", 2.0)};
+  result.candidates = {candidate(1, store::ChunkKind::passage, "Shipping guide",
+                                 "Shipping is free on orders over $75. Otherwise standard shipping costs $7.95.\n"
+                                 "Standard parcels arrive within 3 to 5 business days.",
+                                 0.8, 0.5, "guide.md", "Costs")};
+  BotSettings settings;
+  settings.max_answer_sentences = 1;
+  EXPECT_EQ(compose_answer(result, settings).text,
+            "Shipping is free on orders over $75. Otherwise standard shipping costs $7.95.");
+  // Not across a line break (another paragraph, a heading, a list), and not for a sentence that stands alone.
+  result.candidates[0].chunk.text = "Parcels are tracked.\nOtherwise standard shipping costs $7.95.";
+  EXPECT_EQ(compose_answer(result, settings).text, "Otherwise standard shipping costs $7.95.");
+  result.candidates[0].chunk.text = "Parcels are tracked. Standard shipping costs $7.95.";
+  EXPECT_EQ(compose_answer(result, settings).text, "Standard shipping costs $7.95.");
+  // English cues only: a German bot's sentences are kept as they are.
+  settings.language = "de";
+  result.candidates[0].chunk.text = "Parcels are tracked. Otherwise standard shipping costs $7.95.";
+  EXPECT_EQ(compose_answer(result, settings).text, "Otherwise standard shipping costs $7.95.");
 }
 
 TEST(ComposeAnswer, CitesTheBestCandidateFirstEvenWhenItsTextRepeatsNoQuestionWord) {

@@ -11,9 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "chat/chat_service.h"
-#include "demo/demo.h"
 #include "ingest/report.h"
-#include "support/temp_dir.h"
+#include "support/demo_bot.h"
 
 namespace parley::chat {
 namespace {
@@ -34,35 +33,7 @@ std::vector<DemoQuestion> demo_questions() {
   return out;
 }
 
-class DemoBot : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto opened = store::open_store({dir_.file("parley.db")});
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::move(*opened);
-    ASSERT_TRUE(db_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
-      workspace_ = created.id;
-      return {};
-    }).ok());
-    auto demo_bot = demo::create_demo_bot(*db_, workspace_);
-    ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
-    bot_ = demo_bot->bot_id;
-    chat_ = std::make_unique<ChatService>(*db_, retriever_);
-  }
-
-  ComposedAnswer ask(std::string_view question) {
-    auto answer = chat_->answer(store::Scope::workspace(workspace_), bot_, question);
-    EXPECT_TRUE(answer.ok()) << answer.error().message;
-    return answer.ok() ? *answer : ComposedAnswer{};
-  }
-
-  parley::testing::TempDir dir_;
-  std::unique_ptr<store::Store> db_;
-  std::string workspace_, bot_;
-  search::Retriever retriever_;
-  std::unique_ptr<ChatService> chat_;
-};
+using testing::DemoBot;
 
 // Issue 14: the curated "Yes, within 30 days ..." answered "after 40 days" with a false yes.
 TEST_F(DemoBot, AQuestionWhoseNumberTheAnswerContradictsGetsThePolicyWithoutAVerdict) {
@@ -128,27 +99,12 @@ TEST_F(DemoBot, ABotWithNoKnowledgeAnswersWithItsFallback) {
   EXPECT_TRUE(answer->sources.empty());
 }
 
-TEST(DemoAnswers, TheDemoBotDeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
-  parley::testing::TempDir dir;
-  auto opened = store::open_store({dir.file("parley.db")});
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto& db = **opened;
-  std::string workspace;
-  ASSERT_TRUE(db.write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
-    workspace = created.id;
-    return {};
-  }).ok());
-  auto demo_bot = demo::create_demo_bot(db, workspace);
-  ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
-  const search::Retriever retriever;
-  const ChatService chat(db, retriever);
-
+TEST_F(DemoBot, DeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
   const auto questions = demo_questions();
   ASSERT_GE(questions.size(), 20u);
   std::map<std::string, int> asked, expected_mode;
   for (const auto& question : questions) {
-    auto answer = chat.answer(store::Scope::workspace(workspace), demo_bot->bot_id, question.text);
+    auto answer = chat_->answer(store::Scope::workspace(workspace_), bot_, question.text);
     ASSERT_TRUE(answer.ok()) << answer.error().message;
     const std::string wanted = question.kind == "none" ? "fallback" : question.kind == "page" ? "extractive" : "faq";
     ++asked[question.kind];
@@ -171,34 +127,20 @@ TEST(DemoAnswers, TheDemoBotDeclinesAnswersFromPagesAndReturnsCuratedAnswers) {
 // Issue 15, finding 10: the ingest-time injection screen flagged chunks of the demo's own help pages
 // (battery-care.md, faq.csv, repair-service.md), and the default content policy left them out of answers. None of
 // the help centre may be screened out, and questions answered by those pages are answered from them.
-TEST(DemoAnswers, NoPassageOfTheHelpCentreIsScreenedOutAsAnInjection) {
-  parley::testing::TempDir dir;
-  auto opened = store::open_store({dir.file("parley.db")});
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto& db = **opened;
-  std::string workspace;
-  ASSERT_TRUE(db.write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-    PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
-    workspace = created.id;
-    return {};
-  }).ok());
-  auto demo_bot = demo::create_demo_bot(db, workspace);
-  ASSERT_TRUE(demo_bot.ok()) << demo_bot.error().message;
-  ASSERT_GT(demo_bot->chunks, 100u);
+TEST_F(DemoBot, NoPassageOfTheHelpCentreIsScreenedOutAsAnInjection) {
+  ASSERT_GT(chunks_, 100u);
 
-  auto report = ingest::build_report(db, store::Scope::workspace(workspace), demo_bot->bot_id);
+  auto report = ingest::build_report(*db_, store::Scope::workspace(workspace_), bot_);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ((*report)["summary"]["suspected_injections"], 0) << (*report)["suspected_injections"].dump(2);
 
-  const search::Retriever retriever;
-  const ChatService chat(db, retriever);
   for (const auto& [question, file] : std::vector<std::pair<std::string, std::string>>{
            {"How should I store my e-bike battery over the winter?", "battery-care.md"},
            {"Can I charge the battery right after a ride in the cold?", "battery-care.md"},
            {"How much extra is express same-day repair service?", "repair-service.md"},
            {"Do you repair e-bikes from other brands?", "repair-service.md"},
            {"How long does shipping take?", "faq.csv"}}) {
-    auto answer = chat.answer(store::Scope::workspace(workspace), demo_bot->bot_id, question);
+    auto answer = chat_->answer(store::Scope::workspace(workspace_), bot_, question);
     ASSERT_TRUE(answer.ok()) << answer.error().message;
     std::string cited;
     for (const auto& source : answer->sources) cited += source.url + " " + source.title + "; ";

@@ -34,6 +34,8 @@ TEST(Specifics, TheVerdictOfACuratedAnswerCanBeLeftOut) {
   EXPECT_EQ(without_verdict("No. We don't sell it."), "We don't sell it.");
   EXPECT_EQ(without_verdict("Notes are kept."), "Notes are kept.");
   EXPECT_EQ(without_verdict("Yes"), "Yes");
+  EXPECT_EQ(without_verdict("No problem: we ship again."), "No problem: we ship again.");
+  EXPECT_EQ(without_verdict("Yes you can."), "Yes you can.");
 }
 
 }  // namespace

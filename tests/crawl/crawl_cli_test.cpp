@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <chrono>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -71,6 +74,33 @@ TEST_F(CrawlCliTest, CrawlResyncListAndReport) {
   const auto jobs = parley({"job", "list", "--bot", bot_});
   EXPECT_EQ(std::count(jobs.out.begin(), jobs.out.end(), '\n'), 2);
   EXPECT_THAT(jobs.out, HasSubstr("crawl  succeeded"));
+}
+
+// Between two requests to a site the crawl waits for the pause it owes the site; it must sleep through it, not spin
+// a core on the job's state.
+TEST_F(CrawlCliTest, WaitingBetweenRequestsCostsNoCpu) {
+  std::string links;
+  for (int i = 1; i <= 4; ++i) {
+    site_.set("/page" + std::to_string(i), html_page("Page " + std::to_string(i), "<p>Opening hours and prices of shop " + std::to_string(i) + ".</p>"));
+    links += "<a href=\"/page" + std::to_string(i) + "\">page</a>";
+  }
+  site_.set("/", html_page("Shops", "<p>Our shops.</p>" + links));
+  const auto cpu_seconds = [] {
+    rusage usage{};
+    getrusage(RUSAGE_CHILDREN, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  const double cpu_before = cpu_seconds();
+  const auto started = std::chrono::steady_clock::now();
+  const auto added = parley({"source", "add", "--bot", bot_, "--crawl", site_.url("/"), "--delay-ms", "600", "--concurrency", "1"});
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double cpu = cpu_seconds() - cpu_before;
+  ASSERT_EQ(added.exit_code, 0) << added.err << added.out;
+  EXPECT_THAT(added.out, HasSubstr("5 added"));
+  ASSERT_GT(wall, 2.4);  // four pauses of 600 ms
+  // Spinning kept a core busy for the whole wait (cpu ≈ wall); sleeping leaves start-up and the pages' work.
+  EXPECT_LT(cpu, 0.35 * wall) << "cpu " << cpu << " s over " << wall << " s";
 }
 
 TEST_F(CrawlCliTest, MistakesAreExplained) {

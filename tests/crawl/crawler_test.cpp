@@ -213,6 +213,24 @@ TEST_F(CrawlerTest, PdfDocxAndTextPagesGoThroughTheirLoaders) {
   EXPECT_THAT(all_text, HasSubstr("closes at noon"));
 }
 
+// A chain of 117 redirects with max_pages 10: at most 10 redirects are followed from the first URL, counted along
+// the chain (each hop is a request of its own), and the rest of the chain is never requested.
+TEST_F(CrawlerTest, RedirectChainsStopAfterTenHops) {
+  TestSite site;
+  site.set("/", html_page("Home", paragraph("home") + "<a href=\"/hop-0\">start</a>"));
+  for (int hop = 0; hop < 117; ++hop) site.set("/hop-" + std::to_string(hop), redirect_to("/hop-" + std::to_string(hop + 1)));
+  site.set("/hop-117", html_page("End", paragraph("the end of the chain")));
+  const auto queued = add_source(settings({{"url", site.url("/")}, {"max_pages", 10}}));
+  const auto job = run(queued.job);
+  ASSERT_EQ(job.state, store::JobState::succeeded) << job.error;
+  for (int hop = 0; hop <= 10; ++hop) EXPECT_EQ(site.hits("/hop-" + std::to_string(hop)), 1) << hop;
+  EXPECT_EQ(site.hits("/hop-11"), 0);
+  EXPECT_EQ(site.hits("/hop-117"), 0);
+  EXPECT_EQ(pages(job, "redirected", site.origin()).size(), 10u);
+  EXPECT_TRUE(pages(job, "failed", site.origin()).contains("/hop-10"));
+  EXPECT_EQ(reason(job, site.url("/hop-10")), "more than 10 redirects in a row (from " + site.url("/hop-0") + ")");
+}
+
 TEST_F(CrawlerTest, BadPagesFailWithClearReasonsAndTheRestIsIndexed) {
   TestSite site;
   std::string links;

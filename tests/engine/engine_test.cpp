@@ -377,5 +377,70 @@ TEST(Engine, EmbeddingModelEmbedsText) {
   EXPECT_EQ(engine->generate(request).error().code, ErrorCode::unprocessable);
 }
 
+// Index batches (several passages per forward pass, one pass per lane) give each text the vector it gets alone:
+// every output of a matrix product is the same sum whatever rows share its pass, attention stays within a text.
+TEST(Engine, EmbeddingBatchesMatchSingleTexts) {
+  auto engine = load_engine("tiny-bert-q8_0.gguf");
+  ASSERT_TRUE(engine);
+  std::vector<std::vector<int32_t>> texts;
+  for (int i = 0; i < 12; ++i) {
+    std::string text = "passage " + std::to_string(i) + ":";
+    for (int w = 0; w < 3 + (i * 17) % 60; ++w) text += " reset password account billing " + std::to_string(w * i);
+    texts.push_back(engine->embedding_tokens(text));
+  }
+  auto batch = engine->embed_batch(texts);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  ASSERT_EQ(batch->size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    auto alone = engine->embed_tokens(texts[i]);
+    ASSERT_TRUE(alone.ok());
+    ASSERT_EQ(alone->size(), (*batch)[i].size());
+    for (std::size_t d = 0; d < alone->size(); ++d) ASSERT_NEAR((*batch)[i][d], (*alone)[d], 2e-4f) << i << " " << d;
+  }
+}
+
+// Queries arriving while a batch runs are served (between the batch's operations) and both come out as they would
+// alone; a text longer than the context is cut to it with its final [SEP] kept.
+TEST(Engine, QueriesInterleaveWithABatch) {
+  auto engine = load_engine("tiny-bert-f16.gguf");
+  ASSERT_TRUE(engine);
+  std::vector<std::vector<int32_t>> texts;
+  for (int i = 0; i < 16; ++i) {
+    std::string text;
+    for (int w = 0; w < 80; ++w) text += "word" + std::to_string((w * 31 + i) % 97) + " ";
+    texts.push_back(engine->embedding_tokens(text));
+  }
+  const auto expected = engine->embed_batch(texts);
+  ASSERT_TRUE(expected.ok());
+  const auto query = engine->embedding_tokens("how do I reset my password?");
+  const auto query_alone = engine->embed_tokens(query);
+  ASSERT_TRUE(query_alone.ok());
+  std::atomic<bool> batch_done{false};
+  Result<std::vector<std::vector<float>>> batch = make_error(ErrorCode::internal, "not run");
+  std::thread indexer([&] {
+    batch = engine->embed_batch(texts);
+    batch_done = true;
+  });
+  int queries = 0;
+  while (!batch_done || queries < 3) {
+    const auto vector = engine->embed_tokens(query);
+    ASSERT_TRUE(vector.ok());
+    for (std::size_t d = 0; d < vector->size(); ++d) ASSERT_FLOAT_EQ((*vector)[d], (*query_alone)[d]);
+    ++queries;
+  }
+  indexer.join();
+  ASSERT_TRUE(batch.ok());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    for (std::size_t d = 0; d < (*batch)[i].size(); ++d) ASSERT_FLOAT_EQ((*batch)[i][d], (*expected)[i][d]);
+  }
+
+  std::string long_text;
+  for (int w = 0; w < 2000; ++w) long_text += "token ";
+  const auto cut = engine->embedding_tokens(long_text);
+  EXPECT_EQ(static_cast<int>(cut.size()), engine->context_size());
+  EXPECT_EQ(cut.back(), engine->vocab().sep());
+  EXPECT_TRUE(engine->embed_tokens(cut).ok());
+}
+
 }  // namespace
 }  // namespace parley::engine

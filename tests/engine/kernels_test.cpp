@@ -77,6 +77,8 @@ TEST_P(GemmAgainstScalar, MatchesWithinSummationBound) {
   }
   // More rows than the kernels unpack or keep in L1 at once (chunks of 48 rows, of 32 KB).
   for (int64_t acts : {2, 6, 9, 19}) shapes.push_back({5, 101, acts});
+  // f16 panels (16 and 32 rows wide, the last padded) against whole and partial tiles of 6, 12 and 16 activations.
+  for (int64_t acts : {4, 12, 13, 29}) shapes.push_back({3, 70, acts});
   // Float types also at lengths that are not multiples of the vector width.
   const bool float_type = tensor_type_traits(type).block_elements == 1;
   for (const auto isa : simd_isas()) {
@@ -273,6 +275,62 @@ TEST(AttendAgainstScalar, OutputsAgreeWithinSummationError) {
   }
 }
 
+// An encoder's attention over a whole sequence, in f32: the same arithmetic in another order, with the SIMD
+// exponential within 2e-7 of the library's. Outputs are weighted means of values of magnitude ~1: they agree to 2e-5.
+// Sizes cover partial groups of four queries, key counts around the 16- and 32-position steps, and head sizes that
+// are not multiples of the vector width.
+TEST(AttendEncoderAgainstScalar, OutputsAgreeWithinSummationError) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (const auto isa : simd_isas()) {
+    const auto& simd = kernels_for(isa);
+    const auto& scalar = kernels_for(Isa::scalar);
+    for (int head_dim : {8, 32, 40, 64, 100}) {
+      for (int n_queries : {1, 3, 4, 5, 17}) {
+        for (int n_keys : {1, 7, 31, 32, 33, 100}) {
+          const auto hd = static_cast<std::size_t>(head_dim);
+          const std::size_t q_stride = hd * 3 + 1, kv_stride = hd * 2 + 3, out_stride = hd + 5;
+          std::vector<float> q(q_stride * static_cast<std::size_t>(n_queries)), k(kv_stride * static_cast<std::size_t>(n_keys));
+          std::vector<float> v(k.size());
+          for (auto* values : {&q, &k, &v}) {
+            for (auto& x : *values) x = dist(rng);
+          }
+          std::vector<float> expected(out_stride * static_cast<std::size_t>(n_queries), -7.0f), got(expected);
+          const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+          scalar.attend_encoder(head_dim, n_queries, n_keys, q.data(), q_stride, k.data(), v.data(), kv_stride, scale,
+                                expected.data(), out_stride);
+          simd.attend_encoder(head_dim, n_queries, n_keys, q.data(), q_stride, k.data(), v.data(), kv_stride, scale,
+                              got.data(), out_stride);
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            ASSERT_NEAR(got[i], expected[i], 2e-5f) << isa_name(isa) << " head_dim=" << head_dim
+                                                    << " queries=" << n_queries << " keys=" << n_keys << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+// GELU through tanh(u) = 1 - 2 / (e^2u + 1) with the SIMD exponential: near u = 0 the subtraction loses the
+// relative precision of the result, so the bound is absolute, 1e-6 of max(1, |x|); far out it saturates to x and 0.
+TEST(GeluAgainstScalar, AgreesWithinOneMillionth) {
+  std::vector<float> x;
+  for (int i = 0; i < 1027; ++i) x.push_back(static_cast<float>(i - 513) * 0.02f);
+  x[0] = -100.0f;
+  x[1] = 100.0f;
+  x[2] = 1e-20f;
+  std::vector<float> expected = x;
+  kernels_for(Isa::scalar).gelu(expected.data(), static_cast<int64_t>(expected.size()));
+  EXPECT_NEAR(expected[613], 2.0f * 0.5f * (1 + std::tanh(0.7978845608f * (2.0f + 0.044715f * 8.0f))), 1e-6f);
+  for (const auto isa : simd_isas()) {
+    std::vector<float> got = x;
+    kernels_for(isa).gelu(got.data(), static_cast<int64_t>(got.size()));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      ASSERT_NEAR(got[i], expected[i], 1e-6f * std::max(1.0f, std::fabs(x[i]))) << isa_name(isa) << " x=" << x[i];
+    }
+  }
+}
+
 // The SIMD exponential is within 2e-7 relative of the library's, so SwiGLU agrees to a few float steps,
 // including where e^-x overflows (large negative gates) and underflows.
 TEST(SiluAgainstScalar, AgreesToAFewUlps) {
@@ -306,6 +364,8 @@ TEST(KernelDispatch, ActiveSetIsCompleteForEveryComputableType) {
     }
     EXPECT_NE(set.attend, nullptr);
     EXPECT_NE(set.silu_mul, nullptr);
+    EXPECT_NE(set.attend_encoder, nullptr);
+    EXPECT_NE(set.gelu, nullptr);
   }
   EXPECT_TRUE(isa_supported(detect_isa()));
 }

@@ -114,5 +114,42 @@ TEST(SynthesizeModel, WritesALoadableModelOfTheRequestedShape) {
   EXPECT_EQ(synthesize_model(shape, vocab, *parse_quant_mix("q8_0"), out).error().code, ErrorCode::invalid_request);
 }
 
+// A bge-small-like encoder of any shape (benchmarks of embedding speed): loads as an embedding model that embeds
+// text into unit vectors of its width; an encoder with fewer key/value heads than heads is refused.
+TEST(SynthesizeModel, WritesALoadableEncoder) {
+  SynthShape shape;
+  shape.arch = "bert";
+  shape.dim = 96;
+  shape.ff = 160;
+  shape.layers = 2;
+  shape.heads = 3;
+  shape.kv_heads = 3;
+  shape.context_length = 128;
+  const auto out = temp_path("synth-bert.gguf");
+  const auto vocab = std::string(PARLEY_SHARED_DIR) + "/tokenizers/ggml-vocab-bert-bge.gguf";
+  for (const char* type : {"f16", "q8_0"}) {
+    ASSERT_TRUE(synthesize_model(shape, vocab, *parse_quant_mix(type), out).ok()) << type;
+    auto engine = Engine::load(out, {.threads = 1});
+    ASSERT_TRUE(engine.ok()) << engine.error().message;
+    EXPECT_TRUE((*engine)->is_embedding_model());
+    const auto& p = (*engine)->params();
+    EXPECT_EQ(p.n_embd, 96);
+    EXPECT_EQ(p.n_layer, 2);
+    EXPECT_EQ(p.n_ctx_train, 128);
+    EXPECT_EQ(p.n_vocab, 30522);
+    EXPECT_EQ(p.pooling, Pooling::mean);
+    auto vector = (*engine)->embed("How do I reset my password?");
+    ASSERT_TRUE(vector.ok()) << vector.error().message;
+    ASSERT_EQ(vector->size(), 96u);
+    double norm = 0;
+    for (float v : *vector) norm += double(v) * v;
+    EXPECT_NEAR(norm, 1.0, 1e-5);
+    engine->reset();
+  }
+  std::filesystem::remove(out);
+  shape.kv_heads = 1;
+  EXPECT_EQ(synthesize_model(shape, vocab, *parse_quant_mix("f16"), out).error().code, ErrorCode::invalid_request);
+}
+
 }  // namespace
 }  // namespace parley::engine

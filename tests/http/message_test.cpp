@@ -70,5 +70,23 @@ TEST(EventStream, FormatsMultiLineDataAndQueuesInOrder) {
   EXPECT_TRUE(stream.closed());
 }
 
+TEST(Framing, TransferEncodingAsRfc9112Says) {
+  EXPECT_FALSE(framing_refusal(false, "", true));  // Content-Length alone
+  EXPECT_FALSE(framing_refusal(false, "", false));
+  EXPECT_FALSE(framing_refusal(true, "chunked", false));
+  EXPECT_FALSE(framing_refusal(true, " Chunked ", false));
+  EXPECT_EQ(framing_refusal(true, "chunked", true)->status, 400);   // both framings
+  EXPECT_EQ(framing_refusal(true, "xchunked", true)->status, 400);
+  EXPECT_EQ(framing_refusal(true, "xchunked", false)->status, 400);  // the last coding is not chunked
+  EXPECT_EQ(framing_refusal(true, "chunked, identity", false)->status, 400);
+  EXPECT_EQ(framing_refusal(true, "chunked,chunked", false)->status, 400);
+  EXPECT_EQ(framing_refusal(true, "", false)->status, 400);
+  const auto gzip = framing_refusal(true, "gzip, chunked", false);
+  ASSERT_TRUE(gzip);
+  EXPECT_EQ(gzip->status, 501);
+  EXPECT_NE(gzip->body.find("not_implemented"), std::string::npos);
+  EXPECT_NE(gzip->body.find("gzip"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace parley::http

@@ -83,6 +83,29 @@ TEST_F(ServerTest, MalformedRequestsGetA400AndTheServerKeepsServing) {
   EXPECT_EQ(HttpClient(server_->port()).request("GET", "/hello").status, 200);
 }
 
+// RFC 9112 section 6: an unknown transfer coding is 501, chunked anywhere but last is 400, Transfer-Encoding with
+// Content-Length is 400; each closes the connection, and nothing reaches the handler (/echo would answer 200).
+TEST_F(ServerTest, TransferEncodingFollowsRfc9112) {
+  const auto status_line = [&](const std::string& framing, const std::string& body) {
+    const std::string answer = HttpClient(server_->port()).raw("POST /echo HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n" + body,
+                                                               std::chrono::milliseconds(2000));
+    return answer.substr(0, answer.find("\r\n"));
+  };
+  EXPECT_EQ(status_line("Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n", ""), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(status_line("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "5\r\nhello\r\n0\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(status_line("Transfer-Encoding: chunked, identity\r\n", "5\r\nhello\r\n0\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(status_line("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(status_line("Transfer-Encoding: xchunked\r\n", "hello"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(status_line("Transfer-Encoding: gzip, chunked\r\n", "5\r\nhello\r\n0\r\n\r\n"), "HTTP/1.1 501 Not Implemented");
+  EXPECT_EQ(status_line("Transfer-Encoding: x-custom\r\nTransfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\n\r\n"),
+            "HTTP/1.1 501 Not Implemented");
+  // Plain chunked (any case) and plain Content-Length still work.
+  EXPECT_EQ(status_line("Transfer-Encoding: Chunked\r\nConnection: close\r\n", "5\r\nhello\r\n0\r\n\r\n"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(status_line("Content-Length: 5\r\nConnection: close\r\n", "hello"), "HTTP/1.1 200 OK");
+}
+
 TEST_F(ServerTest, HandlerExceptionsBecome500) {
   const auto result = HttpClient(server_->port()).request("GET", "/throw");
   EXPECT_EQ(result.status, 500);

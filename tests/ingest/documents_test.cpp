@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "ingest/loader.h"
+#include "ingest/zip_archive.h"
 #include "support/documents.h"
 #include "support/temp_dir.h"
 
@@ -61,6 +62,22 @@ TEST(PdfLoader, TitleFromDocumentInformation) {
   EXPECT_EQ(doc->title, "Price List 2026");
 }
 
+TEST(PdfLoader, ATitleThatNamesNoDocumentGivesWayToTheFirstHeadingThenTheFileName) {
+  // What a browser's "Save as PDF" of a blank tab, word processors and converters write when a document has no title.
+  for (const std::string placeholder : {"about:blank", "Untitled", "Microsoft Word - warranty.docx", "C:\\Temp\\out.pdf",
+                                        "https://shop.example.com/print?id=4", "warranty.pdf", "Document1"}) {
+    const auto doc = parse_document({"warranty-terms.pdf", "", make_pdf({{{22, "Warranty terms"}, {11, "Two years on frames."}}}, placeholder)});
+    ASSERT_TRUE(doc.ok()) << doc.error().message;
+    EXPECT_EQ(doc->title, "Warranty terms") << placeholder;
+  }
+  const auto plain = parse_document({"warranty-terms.pdf", "", make_pdf({{{11, "Two years on frames."}}}, "about:blank")});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->title, "warranty terms");
+  const auto docx = parse_document({"returns.docx", "", make_docx(docx_paragraph("Plain text."), "", "Untitled")});
+  ASSERT_TRUE(docx.ok());
+  EXPECT_EQ(docx->title, "returns");
+}
+
 TEST(PdfLoader, ScansCorruptAndEncryptedPdfsAreRefusedClearly) {
   const auto scan = parse_document({"scan.pdf", "", make_pdf({{}, {}})});
   ASSERT_FALSE(scan.ok());
@@ -104,11 +121,52 @@ TEST(DocxLoader, HeadingsListsTablesAndTitle) {
                                           "li2:With receipt", "h3:Fees", "tr:Item | Fee", "tr:Bike | $99", "p:Kept text"));
 }
 
-TEST(DocxLoader, ZipBombsTraversalEntriesAndNonDocxAreHandled) {
-  const std::string bomb = make_docx(docx_paragraph("x"), "", "", {{"word/media/huge.bin", std::string(40u << 20, '\0')}});
-  const auto refused = parse_document({"bomb.docx", "", bomb});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(refused.error().message, HasSubstr("zip bomb"));
+// 60 MB of paragraphs that deflate to a few hundred KB.
+std::string bomb_body() {
+  std::string body;
+  const std::string paragraph = docx_paragraph("Our bikes ship worldwide within two business days of the order.");
+  body.reserve((60u << 20) + paragraph.size());
+  while (body.size() < (60u << 20)) body += paragraph;
+  return body;
+}
+
+TEST(DocxLoader, ZipBombsAreRefusedByWhatActuallyInflatesWhateverTheyDeclare) {
+  const std::string honest = make_docx(bomb_body());
+  // The review's bomb: word/document.xml declares 1,000 bytes and inflates to 60 MB.
+  const std::string lying = parley::testing::lie_about_size(honest, "word/document.xml", 1000);
+  ASSERT_NE(lying, honest);
+  for (const auto& [name, bytes] : {std::pair{"honest.docx", honest}, std::pair{"lying.docx", lying}}) {
+    const auto refused = parse_document({name, "", bytes});
+    ASSERT_FALSE(refused.ok()) << name;
+    EXPECT_EQ(refused.error().code, ErrorCode::unprocessable) << name;
+    EXPECT_THAT(refused.error().message, HasSubstr("zip bomb")) << name;
+    // Inflation stopped at the limit: the ratio cap (100 times the file) comes long before 60 MB.
+    auto archive = ZipArchive::open(bytes, "DOCX");
+    ASSERT_TRUE(archive.ok());
+    EXPECT_FALSE(archive->read("word/document.xml").ok());
+    EXPECT_LE(archive->inflated_bytes(), std::max<std::size_t>(ZipLimits{}.ratio_floor, 100 * bytes.size()) + (64u << 10)) << name;
+  }
+  // Per part and per file, whatever the ratio: a part over its cap, and parts that only add up to too much.
+  ZipLimits small;
+  small.max_part_bytes = 1u << 20;
+  small.max_total_bytes = 1536u << 10;
+  const std::string two_parts = parley::testing::make_zip({{"a.xml", std::string(900u << 10, 'a')}, {"b.xml", std::string(900u << 10, 'b')}});
+  auto archive = ZipArchive::open(two_parts, "DOCX", small);
+  ASSERT_TRUE(archive.ok());
+  ASSERT_TRUE(archive->read("a.xml").ok());
+  const auto second = archive->read("b.xml");
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.error().message, HasSubstr("inflates to more than 1 MB"));
+  small.max_part_bytes = 512u << 10;
+  EXPECT_THAT(ZipArchive::open(two_parts, "DOCX", small)->read("a.xml").error().message, HasSubstr("a.xml in the DOCX inflates to more than"));
+}
+
+TEST(DocxLoader, TraversalEntriesUnreadPartsAndNonDocxAreHandled) {
+  // A huge part that is never read costs nothing: only the text parts are inflated.
+  const std::string media = make_docx(docx_paragraph("x"), "", "", {{"word/media/huge.bin", std::string(40u << 20, '\0')}});
+  const auto with_media = parse_document({"media.docx", "", media});
+  ASSERT_TRUE(with_media.ok()) << with_media.error().message;
+  EXPECT_THAT(describe(*with_media), ElementsAre("p:x"));
 
   const std::string traversal = make_docx(docx_paragraph("Safe text."), "", "", {{"../../etc/evil.txt", "owned"}});
   const auto safe = parse_document({"t.docx", "", traversal});

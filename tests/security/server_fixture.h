@@ -47,12 +47,11 @@ class ServerFixture : public ::testing::Test {
     serve();
   }
   void serve() {
-    api::ApiOptions options;
-    options.max_upload_bytes = 1 << 20;
+    api::ApiOptions options = api_options_;
     options.limits = limits_;
     context_ = std::make_unique<api::ApiContext>(*store_, options);
     api::register_routes(router_, *context_);
-    http::ServerOptions server_options;
+    http::ServerOptions server_options = server_options_;
     server_options.port = 0;
     server_ = std::make_unique<http::Server>(server_options, router_);
     ASSERT_TRUE(server_->listen().ok());
@@ -103,8 +102,16 @@ class ServerFixture : public ::testing::Test {
     return client_->request("PATCH", "/api/v1/bots/" + bot, nlohmann::json{{"settings", settings}}.dump(), auth(key, true));
   }
 
+  static api::ApiOptions small_uploads() {
+    api::ApiOptions options;
+    options.max_upload_bytes = 1 << 20;
+    return options;
+  }
+
   parley::testing::TempDir dir_;
   api::LimitOptions limits_;
+  api::ApiOptions api_options_ = small_uploads();  // a test may change them before start()
+  http::ServerOptions server_options_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<api::ApiContext> context_;
   http::Router router_;

@@ -6,96 +6,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "api/api.h"
-#include "auth/api_keys.h"
-#include "auth/passwords.h"
-#include "http/server.h"
-#include "support/http_client.h"
-#include "support/temp_dir.h"
+#include "auth/visitor_tokens.h"
+#include "web/web_api_fixture.h"
 
 namespace parley::api {
 namespace {
 
-using parley::testing::HttpClient;
-using parley::testing::HttpResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Json = nlohmann::json;
-using Headers = std::map<std::string, std::string>;
 
-constexpr const char* kGuide =
-    "# Shipping guide\n\n## Costs\n\nShipping is free on orders over $75. Otherwise standard shipping costs $7.95.\n";
-constexpr const char* kFaq = "question,answer\nHow do I reset my password?,\"Click 'Forgot password' on the sign-in page.\"\n";
-constexpr const char* kPassword = "a long enough password";
-
-class WebApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
-    ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
-      PARLEY_ASSIGN_OR_RETURN(auto a, tx.create_workspace("A"));
-      PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, a.id, "a", store::Role::owner));
-      key_ = issued.key;
-      store::User owner;
-      owner.workspace_id = a.id;
-      owner.email = "owner@example.com";
-      owner.role = store::Role::owner;
-      PARLEY_ASSIGN_OR_RETURN(owner.password_hash, auth::hash_password(kPassword));
-      PARLEY_TRY(tx.create_user(owner));
-      return {};
-    }).ok());
-    context_ = std::make_unique<ApiContext>(*store_, ApiOptions{});
-    register_routes(router_, *context_);
-    http::ServerOptions options;
-    options.port = 0;
-    server_ = std::make_unique<http::Server>(options, router_);
-    ASSERT_TRUE(server_->listen().ok());
-    server_->start();
-    client_ = std::make_unique<HttpClient>(server_->port());
-    self_ = "127.0.0.1:" + std::to_string(server_->port());
-    bot_ = create_bot({{"allowed_domains", {"shop.example.com", "*.northwind.test", "http://localhost:5500"}}});
-    upload("shipping.md", kGuide);
-    upload("faq.csv", kFaq);
-  }
-  void TearDown() override { server_->stop(); }
-
-  Headers admin_headers() { return {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/json"}}; }
-
-  std::string create_bot(const Json& settings) {
-    const auto created = client_->request("POST", "/api/v1/bots", Json{{"name", "Shop"}, {"settings", settings}}.dump(), admin_headers());
-    EXPECT_EQ(created.status, 201) << created.body;
-    return created.json().value("id", "");
-  }
-
-  void upload(const std::string& name, const std::string& content) {
-    auto headers = admin_headers();
-    headers["Content-Type"] = "text/plain";
-    const auto uploaded = client_->request("POST", "/api/v1/bots/" + bot_ + "/sources?name=" + name, content, headers);
-    ASSERT_EQ(uploaded.status, 201) << uploaded.body;
-  }
-
-  HttpResult chat(const Json& body, const std::string& origin = "", const std::string& bot = "") {
-    Headers headers = {{"Content-Type", "application/json"}};
-    if (!origin.empty()) headers["Origin"] = origin;
-    return client_->request("POST", "/api/v1/bots/" + (bot.empty() ? bot_ : bot) + "/chat", body.dump(), headers);
-  }
-
-  std::string sign_in() {
-    const auto login = client_->request("POST", "/api/v1/auth/login", Json{{"email", "owner@example.com"}, {"password", kPassword}}.dump(),
-                                        {{"Content-Type", "application/json"}, {"Host", self_}, {"Origin", "http://" + self_}});
-    EXPECT_EQ(login.status, 200) << login.body;
-    const std::string cookie = login.headers.count("Set-Cookie") ? login.headers.at("Set-Cookie") : "";
-    return cookie.substr(0, cookie.find(';'));
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<ApiContext> context_;
-  http::Router router_;
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<HttpClient> client_;
-  std::string key_, self_, bot_;
-};
+using WebApiTest = WebApiFixture;
 
 TEST_F(WebApiTest, ChatAnswersExactlyTheAllowedOrigins) {
   const auto allowed = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
@@ -143,7 +63,8 @@ TEST_F(WebApiTest, PreflightsAllowTheWidgetsHeaders) {
 }
 
 TEST_F(WebApiTest, InvalidAllowedDomainsAreRejected) {
-  for (const std::string bad : {"https://example.com/path", "ftp://example.com", "exa mple.com", "*", "example.com:99999", ""}) {
+  // (A page's address is taken for its site: owner_api_test.)
+  for (const std::string bad : {"ftp://example.com", "exa mple.com", "*", "example.com:99999", "", "https://", "user@example.com"}) {
     const auto patched = client_->request("PATCH", "/api/v1/bots/" + bot_, Json{{"settings", {{"allowed_domains", {bad}}}}}.dump(), admin_headers());
     EXPECT_EQ(patched.status, 400) << bad << " " << patched.body;
   }
@@ -216,6 +137,49 @@ TEST_F(WebApiTest, VisitorTokensOpenOnlyTheirOwnConversation) {
   EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + other + "/conversation", "", {{"X-Visitor-Token", token}}).status, 401);
 }
 
+// An idle conversation's token expires: the transcript and feedback are closed to it, and a new message starts a
+// new conversation rather than an error. Tokens are renewed with every answer and every read of the transcript.
+TEST_F(WebApiTest, AnExpiredVisitorTokenStartsANewConversation) {
+  const auto first = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
+  ASSERT_EQ(first.status, 200);
+  const std::string conversation = first.json()["conversation_id"];
+  // The instance's own key, as if the token had been handed out eight days ago (the lifetime is seven).
+  const auto tokens = auth::VisitorTokens::load(*store_);
+  ASSERT_TRUE(tokens.ok());
+  const std::string stale = tokens->issue(bot_, conversation, auth::VisitorTokens::Clock::now() - std::chrono::hours(24 * 8));
+  const Headers widget = {{"Origin", "https://shop.example.com"}, {"X-Visitor-Token", stale}};
+
+  const auto history = client_->request("GET", "/api/v1/widget/" + bot_ + "/conversation", "", widget);
+  EXPECT_EQ(history.status, 401);
+  EXPECT_THAT(history.body, HasSubstr("expired"));
+  const auto feedback = client_->request("POST", "/api/v1/widget/" + bot_ + "/feedback",
+                                         Json{{"message_id", 2}, {"rating", 1}}.dump(),
+                                         {{"Origin", "https://shop.example.com"}, {"X-Visitor-Token", stale}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(feedback.status, 401);
+
+  const auto next = chat({{"message", "How do I reset my password?"}, {"visitor_token", stale}}, "https://shop.example.com");
+  ASSERT_EQ(next.status, 200) << next.body;
+  const std::string fresh_conversation = next.json()["conversation_id"];
+  EXPECT_NE(fresh_conversation, conversation);
+  const std::string fresh = next.json()["visitor_token"];
+  EXPECT_EQ(tokens->verify(bot_, fresh).value(), fresh_conversation);
+  // The old conversation got nothing more.
+  const auto old = client_->request("GET", "/api/v1/bots/" + bot_ + "/conversations/" + conversation, "", admin_headers());
+  EXPECT_EQ(old.json()["messages"].size(), 2u) << old.body;
+
+  // Reading the transcript renews the token: the one it returns lives a full lifetime from now.
+  const auto read = client_->request("GET", "/api/v1/widget/" + bot_ + "/conversation", "",
+                                     {{"Origin", "https://shop.example.com"}, {"X-Visitor-Token", fresh}});
+  ASSERT_EQ(read.status, 200) << read.body;
+  const std::string renewed = read.json()["visitor_token"];
+  const auto in_six_days = auth::VisitorTokens::Clock::now() + std::chrono::hours(24 * 6 + 23);
+  EXPECT_EQ(tokens->verify(bot_, renewed, in_six_days).value(), fresh_conversation);
+  // A tampered token is still refused, not taken for an expired one.
+  std::string tampered = stale;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(chat({{"message", "hi"}, {"visitor_token", tampered}}, "https://shop.example.com").status, 401);
+}
+
 TEST_F(WebApiTest, FeedbackIsStoredAndCounted) {
   const auto answer = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
   const std::string token = answer.json()["visitor_token"];
@@ -252,7 +216,8 @@ TEST_F(WebApiTest, SessionsSignInWithAStrictHttpOnlyCookie) {
   const std::string set_cookie = login.headers.at("Set-Cookie");
   EXPECT_THAT(set_cookie, HasSubstr("HttpOnly"));
   EXPECT_THAT(set_cookie, HasSubstr("SameSite=Strict"));
-  EXPECT_THAT(set_cookie, HasSubstr("Secure"));
+  // Without a trusted proxy, a client's own X-Forwarded-Proto is not believed (tests/security/attacks_test.cpp).
+  EXPECT_THAT(set_cookie, Not(HasSubstr("Secure")));
 
   const std::string cookie = sign_in();
   Headers same = {{"Cookie", cookie}, {"Host", self_}, {"Origin", "http://" + self_}};

@@ -28,6 +28,16 @@ class WebCliTest : public ::testing::Test {
     auto store = std::move(store::open_store({dir_.file("data/parley.db")})).value();
     return auth::sign_in(*store, email, password).ok();
   }
+  // The token of a new session, or "" when the password is wrong.
+  std::string session_of(const std::string& email, const std::string& password) {
+    auto store = std::move(store::open_store({dir_.file("data/parley.db")})).value();
+    const auto signed_in = auth::sign_in(*store, email, password);
+    return signed_in.ok() ? signed_in->token : "";
+  }
+  bool session_alive(const std::string& token) {
+    auto store = std::move(store::open_store({dir_.file("data/parley.db")})).value();
+    return auth::resume_session(*store, token).ok();
+  }
   // The default workspace's audit log, checked as a chain.
   std::vector<store::AuditEntry> audit_log() {
     auto store = std::move(store::open_store({dir_.file("data/parley.db")})).value();
@@ -69,7 +79,9 @@ TEST_F(WebCliTest, UsersAreAddedAndTheirPasswordsReset) {
   const auto added = parley({"user", "add", "--email", "agent@example.com", "--role", "agent", "--json"});
   ASSERT_EQ(added.exit_code, 0) << added.err;
   const std::string first = nlohmann::json::parse(added.out)["password"];
-  EXPECT_TRUE(signs_in("agent@example.com", first));
+  const std::string session = session_of("agent@example.com", first);
+  ASSERT_FALSE(session.empty());
+  ASSERT_TRUE(session_alive(session));
   const auto again = parley({"user", "add", "--email", "AGENT@example.com"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_THAT(again.err, HasSubstr("exists"));
@@ -81,6 +93,8 @@ TEST_F(WebCliTest, UsersAreAddedAndTheirPasswordsReset) {
   EXPECT_NE(second, first);
   EXPECT_FALSE(signs_in("agent@example.com", first));
   EXPECT_TRUE(signs_in("agent@example.com", second));
+  // The session opened with the old password ended with it.
+  EXPECT_FALSE(session_alive(session));
   EXPECT_EQ(parley({"user", "reset-password", "--email", "nobody@example.com"}).exit_code, 1);
 }
 

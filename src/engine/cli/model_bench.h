@@ -1,6 +1,7 @@
 // `parley model bench`: prompt processing and generation speed of a model, measured like llama-bench (random prompt
 // tokens; generation from a one-token prompt), plus several sequences generating at once, each from its own prompt,
-// measured like llama-batched-bench (-npp prompt tokens, -ntg generated tokens, -npl sequences).
+// measured like llama-batched-bench (-npp prompt tokens, -ntg generated tokens, -npl sequences). For an embedding
+// model: passages embedded per second (as an index does it) and the latency of one short query.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,11 @@ struct BenchOptions {
   int gen_tokens = 128;
   int repetitions = 3;  // each figure is the median of these runs (after one warm-up)
   int parallel = 0;     // >= 1: also measure this many sequences, each with a prompt of prompt_tokens, together
+  // Embedding models: `passages` texts of `passage_tokens` tokens each ([CLS] and [SEP] included), embedded for
+  // indexing, and a query of `query_tokens` tokens.
+  int passages = 256;
+  int passage_tokens = 256;
+  int query_tokens = 15;
 };
 
 // Several sequences submitted at once, each with a prompt of its own (distinct random tokens, so the prefix cache
@@ -40,6 +46,10 @@ struct BenchResult {
   double peak_rss_mb = 0;
   uint64_t file_bytes = 0;
   uint64_t kv_cache_bytes = 0;
+  // Embedding models (the generation figures stay 0).
+  double passages_per_s = 0;
+  double embed_tokens_per_s = 0;
+  double query_ms = 0;  // one query embedded alone (median)
 };
 
 Result<BenchResult> run_bench(const BenchOptions& options);

@@ -279,9 +279,29 @@ void add_bench(CLI::App& model) {
   cmd->add_option("--repetitions", o->bench.repetitions, "Runs per figure (the median is reported)")->capture_default_str();
   cmd->add_option("--parallel", o->bench.parallel,
                   "Also measure this many sequences, each with its own prompt of --prompt-tokens, generating together");
+  cmd->add_option("--passages", o->bench.passages, "Embedding models: passages to embed")->capture_default_str();
+  cmd->add_option("--passage-tokens", o->bench.passage_tokens, "Embedding models: tokens per passage")
+      ->capture_default_str();
+  cmd->add_option("--query-tokens", o->bench.query_tokens, "Embedding models: tokens of the query")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->callback([o] {
     const auto r = value_or_fail(run_bench(o->bench));
+    if (r.passages_per_s > 0) {
+      const json embedding{{"passages_per_s", r.passages_per_s},
+                           {"tokens_per_s", r.embed_tokens_per_s},
+                           {"query_ms", r.query_ms},
+                           {"peak_rss_mb", r.peak_rss_mb},
+                           {"file_mb", static_cast<double>(r.file_bytes) / (1 << 20)}};
+      if (o->json) {
+        std::cout << embedding.dump() << "\n";
+      } else {
+        std::cout << "passages: " << r.passages_per_s << " per s of " << o->bench.passage_tokens << " tokens ("
+                  << r.embed_tokens_per_s << " tokens/s)\n"
+                  << "query:    " << r.query_ms << " ms (" << o->bench.query_tokens << " tokens)\n"
+                  << "peak RSS: " << r.peak_rss_mb << " MB\n";
+      }
+      return;
+    }
     json out{{"prefill_tokens_per_s", r.prefill_tokens_per_s},
              {"decode_tokens_per_s", r.decode_tokens_per_s},
              {"peak_rss_mb", r.peak_rss_mb},
@@ -321,8 +341,10 @@ void add_synth(CLI::App& model) {
     bool untied = false;
   };
   auto o = std::make_shared<Options>();
+  o->shape.context_length = 0;  // chosen by architecture unless given
   auto* cmd = model.add_subcommand("synth", "Write a random-weight model of any shape (for benchmarks)");
-  cmd->add_option("--arch", o->shape.arch, "llama, qwen2 or qwen3")->capture_default_str();
+  cmd->add_option("--arch", o->shape.arch, "llama, qwen2, qwen3 or bert (an embedding encoder)")->capture_default_str();
+  cmd->add_option("--context", o->shape.context_length, "Context length (default: 4096, bert 512)");
   cmd->add_option("--dim", o->shape.dim, "Embedding width")->required();
   cmd->add_option("--ff", o->shape.ff, "Feed-forward width")->required();
   cmd->add_option("--layers", o->shape.layers, "Layers")->required();
@@ -340,6 +362,7 @@ void add_synth(CLI::App& model) {
     const auto mix = parse_quant_mix(o->type);
     if (!mix) fail(make_error(ErrorCode::invalid_request, "unknown type '" + o->type + "'"));
     o->shape.tied_output = !o->untied;
+    if (o->shape.context_length == 0) o->shape.context_length = o->shape.arch == "bert" ? 512 : 4096;
     ok_or_fail(synthesize_model(o->shape, o->vocab_from, *mix, o->out));
     std::cout << "wrote " << o->out << "\n";
   });

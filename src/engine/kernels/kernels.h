@@ -43,6 +43,13 @@ using AttendFn = void (*)(int head_dim, int n_queries, int n_heads, const float*
                           const uint16_t* keys, const uint16_t* values, std::size_t value_stride, int n_keys,
                           const int* n_valid, float scale, AttentionState* states);
 
+// Bidirectional attention of one head over one sequence (encoders), all in f32: for every query i < n_queries,
+// out[i] = sum_j softmax_j(scale * q_i . k_j) v_j over the keys j < n_keys. Query rows are q_stride floats apart,
+// key and value rows kv_stride, output rows out_stride; head_dim floats each.
+using AttendEncoderFn = void (*)(int head_dim, int n_queries, int n_keys, const float* q, std::size_t q_stride,
+                                 const float* k, const float* v, std::size_t kv_stride, float scale, float* out,
+                                 std::size_t out_stride);
+
 inline constexpr int kTypeSlots = 32;  // GGUF type numbers used by the engine are below 32
 
 struct KernelSet {
@@ -59,6 +66,9 @@ struct KernelSet {
   AttendFn attend = nullptr;
   // out[i] = silu(gate[i]) * up[i] with silu(x) = x / (1 + e^-x) (SwiGLU feed-forward).
   void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
+  AttendEncoderFn attend_encoder = nullptr;
+  // x = gelu(x) in place, tanh approximation (the feed-forward activation of BERT encoders; ops::gelu defines it).
+  void (*gelu)(float* x, int64_t n) = nullptr;
 };
 
 enum class Isa { scalar, avx2, avx512 };

@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "engine/fp16.h"
 #include "engine/kernels/kernels.h"
+#include "engine/ops.h"
 #include "engine/quants.h"
 
 namespace parley::engine::kernels {
@@ -38,6 +40,33 @@ void attend(int head_dim, int n_queries, int n_heads, const float* q, std::size_
         const uint16_t* value = values + static_cast<std::size_t>(j) * value_stride;
         for (int d = 0; d < head_dim; ++d) state.acc[d] += weight * fp16_to_fp32(value[d]);
       }
+    }
+  }
+}
+
+void attend_encoder(int head_dim, int n_queries, int n_keys, const float* q, std::size_t q_stride, const float* k,
+                    const float* v, std::size_t kv_stride, float scale, float* out, std::size_t out_stride) {
+  std::vector<float> weights(static_cast<std::size_t>(std::max(n_keys, 0)));
+  for (int i = 0; i < n_queries; ++i) {
+    const float* qi = q + static_cast<std::size_t>(i) * q_stride;
+    float max = -INFINITY;
+    for (int j = 0; j < n_keys; ++j) {
+      const float* kj = k + static_cast<std::size_t>(j) * kv_stride;
+      float dot = 0;
+      for (int d = 0; d < head_dim; ++d) dot += qi[d] * kj[d];
+      weights[static_cast<std::size_t>(j)] = dot * scale;
+      max = std::max(max, dot * scale);
+    }
+    float sum = 0;
+    for (auto& weight : weights) {
+      weight = std::exp(weight - max);
+      sum += weight;
+    }
+    float* o = out + static_cast<std::size_t>(i) * out_stride;
+    for (int d = 0; d < head_dim; ++d) {
+      float acc = 0;
+      for (int j = 0; j < n_keys; ++j) acc += weights[static_cast<std::size_t>(j)] * v[static_cast<std::size_t>(j) * kv_stride + static_cast<std::size_t>(d)];
+      o[d] = acc / sum;
     }
   }
 }
@@ -269,6 +298,8 @@ void fill_scalar_kernels(KernelSet& set) {
   set.quantize[slot(TensorType::q8_k)] = quantize_as<TensorType::q8_k>;
   set.attend = attend;
   set.silu_mul = silu_mul;
+  set.attend_encoder = attend_encoder;
+  set.gelu = ops::gelu;
 }
 
 }  // namespace parley::engine::kernels

@@ -22,27 +22,7 @@ constexpr int kGroupRows = 16;  // rows per interleaved group (kInterleavedKRows
 constexpr int kRows = 8;        // rows per vector
 constexpr int kCols = 2;        // activation rows per tile (16 vector registers)
 
-// A growable scratch array of plain numbers, local to this file (see x86-avx512-kquant.cpp).
-template <typename T>
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { delete[] data_; }
-  T* get(std::size_t n) {
-    if (n > capacity_) {
-      delete[] data_;
-      data_ = new T[n];
-      capacity_ = n;
-    }
-    return data_;
-  }
-
- private:
-  T* data_ = nullptr;
-  std::size_t capacity_ = 0;
-};
+#include "engine/kernels/x86-scratch.inc"
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/kernels/kernels.h"
+#include "engine/ops.h"
 #include "engine/quant-blocks.h"
 
 namespace parley::engine::kernels {
@@ -40,6 +41,7 @@ constexpr bool kHasVnni = false;
 constexpr bool kLaneKernels = false;  // 16 registers: the column-lane kernel would spill
 
 #include "engine/kernels/x86-kernels.inc"
+#include "engine/kernels/x86-encoder.inc"
 
 }  // namespace
 }  // namespace avx2
@@ -47,6 +49,7 @@ constexpr bool kLaneKernels = false;  // 16 registers: the column-lane kernel wo
 void fill_avx2_kernels(KernelSet& set) {
   set.name = "avx2";
   avx2::fill_x86_kernels<2>(set);  // 16 vector registers: tiles of 4 rows x 2 activations
+  avx2::fill_encoder_kernels(set);
 }
 
 }  // namespace parley::engine::kernels

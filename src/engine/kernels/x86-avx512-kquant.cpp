@@ -24,29 +24,7 @@ namespace {
 
 constexpr int kRows = 16;  // weight rows per group (kInterleavedKRows)
 
-// A growable scratch array of plain numbers, local to this file (a std::vector here would be instantiated with
-// external linkage, and its weak symbols compiled with this file's instruction set could be picked for the whole
-// program; tests/engine/check_isa_symbols.cmake).
-template <typename T>
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { delete[] data_; }
-  T* get(std::size_t n) {
-    if (n > capacity_) {
-      delete[] data_;
-      data_ = new T[n];
-      capacity_ = n;
-    }
-    return data_;
-  }
-
- private:
-  T* data_ = nullptr;
-  std::size_t capacity_ = 0;
-};
+#include "engine/kernels/x86-scratch.inc"
 
 inline __m512i broadcast32(const void* p) {
   int32_t v;

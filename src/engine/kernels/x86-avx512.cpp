@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/kernels/kernels.h"
+#include "engine/ops.h"
 #include "engine/quant-blocks.h"
 
 namespace parley::engine::kernels {
@@ -31,6 +32,7 @@ constexpr bool kHasVnni = true;
 constexpr bool kLaneKernels = true;  // 32 vector registers (and VNNI, which the q8_0 lane kernel needs)
 
 #include "engine/kernels/x86-kernels.inc"
+#include "engine/kernels/x86-encoder.inc"
 
 // bf16 x bf16 with vdpbf16ps: 16 products per instruction, summed in pairs into f32 lanes.
 void gemm_bf16(int64_t n, const uint8_t* w, std::size_t ws, int64_t n_rows, const uint8_t* a, std::size_t as,
@@ -191,6 +193,7 @@ void attend_block_avx512(int head_dim, int n_queries, int n_heads, const float* 
 void fill_avx512_kernels(KernelSet& set, bool with_bf16) {
   set.name = "avx512-vnni";
   avx512::fill_x86_kernels<4>(set);  // 32 vector registers: tiles of 4 rows x 4 activations
+  avx512::fill_encoder_kernels(set);
   if (with_bf16) set.gemm[avx512::slot(TensorType::bf16)] = avx512::gemm_bf16;
   set.attend = avx512::attend_block_avx512;
 }

@@ -5,19 +5,23 @@
 
 namespace parley::store {
 
-Result<BotAnalytics> SqlTx::analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) {
+Result<BotAnalytics> SqlTx::analytics(std::string_view bot_id, std::int64_t since, std::int64_t until,
+                                      bool include_tests) {
   BotAnalytics out;
   PARLEY_ASSIGN_OR_RETURN(const auto owner, bot_workspace(bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");
   std::map<std::string, DailyActivity> days;
-  // Messages of the bot in the window; `a` is the message, `c` its conversation.
+  // Messages of the bot in the window; `a` is the message, `c` its conversation (tests left out unless asked for).
   constexpr std::string_view kBotMessages =
       " FROM messages a JOIN conversations c ON c.id = a.conversation_id"
-      " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until";
-  const auto window = [&](Statement& stmt) { stmt.bind(":bot", bot_id).bind(":since", since).bind(":until", until); };
+      " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND (:tests = 1 OR c.test = 0)";
+  const auto window = [&](Statement& stmt) {
+    stmt.bind(":bot", bot_id).bind(":since", since).bind(":until", until).bind(":tests", include_tests ? 1 : 0);
+  };
 
   auto started = db_.prepare(sql({"SELECT ", day_of("created_at"), " AS day, count(*) FROM conversations "
-                                  "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until GROUP BY day"}));
+                                  "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until "
+                                  "AND (:tests = 1 OR test = 0) GROUP BY day"}));
   window(started);
   while (started.step()) {
     auto& day = days[started.text(0)];
@@ -48,8 +52,9 @@ Result<BotAnalytics> SqlTx::analytics(std::string_view bot_id, std::int64_t sinc
     out.days.push_back(day);
   }
 
-  auto feedback = db_.prepare("SELECT rating, count(*) FROM message_feedback "
-                              "WHERE bot_id = :bot AND created_at >= :since AND created_at < :until GROUP BY rating");
+  auto feedback = db_.prepare("SELECT f.rating, count(*) FROM message_feedback f JOIN conversations c ON c.id = "
+                              "f.conversation_id WHERE f.bot_id = :bot AND f.created_at >= :since AND f.created_at < "
+                              ":until AND (:tests = 1 OR c.test = 0) GROUP BY f.rating");
   window(feedback);
   while (feedback.step()) (feedback.integer(0) > 0 ? out.thumbs_up : out.thumbs_down) = feedback.integer(1);
 
@@ -59,6 +64,7 @@ Result<BotAnalytics> SqlTx::analytics(std::string_view bot_id, std::int64_t sinc
       "JOIN messages q ON q.id = (SELECT max(p.id) FROM messages p WHERE p.conversation_id = a.conversation_id "
       "AND p.id < a.id AND p.role = 'user') "
       "WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.mode = 'fallback' "
+      "AND (:tests = 1 OR c.test = 0) "
       "GROUP BY lower(trim(q.text)) ORDER BY count(*) DESC, max(q.created_at) DESC LIMIT 20");
   window(unanswered);
   while (unanswered.step()) out.unanswered.push_back({unanswered.text(0), unanswered.integer(1), unanswered.integer(2)});
@@ -67,7 +73,7 @@ Result<BotAnalytics> SqlTx::analytics(std::string_view bot_id, std::int64_t sinc
       {"SELECT ", json_text("j.value", "url"), " AS url, max(", json_text("j.value", "title"), "), count(*) "
        "FROM messages a JOIN conversations c ON c.id = a.conversation_id, ", json_elements("a.sources"),
        " WHERE c.bot_id = :bot AND a.created_at >= :since AND a.created_at < :until AND a.role = 'assistant' "
-       "GROUP BY url ORDER BY count(*) DESC, url LIMIT 10"}));
+       "AND (:tests = 1 OR c.test = 0) GROUP BY url ORDER BY count(*) DESC, url LIMIT 10"}));
   window(cited);
   while (cited.step()) out.top_sources.push_back({cited.text(1), cited.text(0), cited.integer(2)});
 
@@ -76,7 +82,7 @@ Result<BotAnalytics> SqlTx::analytics(std::string_view bot_id, std::int64_t sinc
   while (latencies.step()) out.latencies_us.push_back(latencies.integer(0));
 
   auto handoffs = db_.prepare("SELECT count(*) FROM conversations WHERE bot_id = :bot AND created_at >= :since AND "
-                              "created_at < :until AND handoff_requested_at IS NOT NULL");
+                              "created_at < :until AND handoff_requested_at IS NOT NULL AND (:tests = 1 OR test = 0)");
   window(handoffs);
   if (handoffs.step()) out.handoffs = handoffs.integer(0);
   return out;

@@ -62,6 +62,19 @@ Result<std::optional<Session>> SqlTx::session(std::string_view session_id) {
              session_id);
 }
 
+Result<std::vector<User>> SqlTx::users() {
+  return all(sql({"SELECT ", kUserColumns, " FROM users WHERE ", kInScope, " ORDER BY created_at, id"}), read_user);
+}
+
+Result<std::optional<AccountToken>> SqlTx::account_token(std::string_view token_id) {
+  return one(sql({"SELECT id, workspace_id, user_id, purpose, created_at, expires_at FROM account_tokens WHERE id = ? AND ",
+                  kInScope}),
+             [](const Statement& row) {
+               return AccountToken{row.text(0), row.text(1), row.text(2), row.text(3), row.integer(4), row.integer(5)};
+             },
+             token_id);
+}
+
 Result<User> SqlTx::create_user(const User& user) {
   PARLEY_TRY(require_workspace(user.workspace_id));
   User stored = user;
@@ -80,22 +93,21 @@ Result<User> SqlTx::create_user(const User& user) {
   return stored;
 }
 
-Status SqlTx::set_user_password(std::string_view user_id, std::string_view password_hash) {
-  auto stmt = db_.prepare(sql({"UPDATE users SET password_hash = ? WHERE id = ? AND ", kInScope}));
-  stmt.bind(1, password_hash).bind(2, user_id);
+Status SqlTx::set_user_column(std::string_view column, std::string_view value, std::string_view user_id) {
+  auto stmt = db_.prepare(sql({"UPDATE users SET ", column, " = ? WHERE id = ? AND ", kInScope}));
+  stmt.bind(1, value).bind(2, user_id);
   bind_scope(stmt);
   stmt.run();
   if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
   return {};
 }
 
+Status SqlTx::set_user_password(std::string_view user_id, std::string_view password_hash) {
+  return set_user_column("password_hash", password_hash, user_id);
+}
+
 Status SqlTx::set_user_role(std::string_view user_id, Role role) {
-  auto stmt = db_.prepare(sql({"UPDATE users SET role = ? WHERE id = ? AND ", kInScope}));
-  stmt.bind(1, role_name(role)).bind(2, user_id);
-  bind_scope(stmt);
-  stmt.run();
-  if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
-  return {};
+  return set_user_column("role", role_name(role), user_id);
 }
 
 Status SqlTx::delete_user(std::string_view user_id) {
@@ -104,6 +116,35 @@ Status SqlTx::delete_user(std::string_view user_id) {
   bind_scope(stmt);
   stmt.run();
   if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such user");
+  return {};
+}
+
+Status SqlTx::set_user_name(std::string_view user_id, std::string_view name) {
+  return set_user_column("name", name, user_id);
+}
+
+Status SqlTx::create_account_token(const AccountToken& token) {
+  PARLEY_TRY(require_workspace(token.workspace_id));
+  const std::int64_t now = unix_millis();
+  db_.prepare("INSERT INTO account_tokens (id, workspace_id, user_id, purpose, created_at, expires_at) "
+              "VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(1, token.id)
+      .bind(2, token.workspace_id)
+      .bind(3, token.user_id)
+      .bind(4, token.purpose)
+      .bind(5, now)
+      .bind(6, token.expires_at)
+      .run();
+  // Expired links of anyone are dropped here, so the table never grows without bound.
+  db_.prepare("DELETE FROM account_tokens WHERE expires_at < ?").bind(1, now).run();
+  return {};
+}
+
+Status SqlTx::delete_account_tokens(std::string_view user_id) {
+  auto stmt = db_.prepare(sql({"DELETE FROM account_tokens WHERE user_id = ? AND ", kInScope}));
+  stmt.bind(1, user_id);
+  bind_scope(stmt);
+  stmt.run();
   return {};
 }
 
@@ -129,6 +170,14 @@ Status SqlTx::delete_session(std::string_view session_id) {
   bind_scope(stmt);
   stmt.run();
   return {};
+}
+
+Result<int> SqlTx::delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) {
+  auto stmt = db_.prepare(sql({"DELETE FROM sessions WHERE user_id = ? AND id <> ? AND ", kInScope}));
+  stmt.bind(1, user_id).bind(2, kept_session_id);
+  bind_scope(stmt);
+  stmt.run();
+  return db_.changes();
 }
 
 Result<std::string> SqlTx::instance_secret(std::string_view name, std::string_view initial) {

@@ -131,6 +131,13 @@ class SqlConnection {
   virtual Statement prepare(std::string_view sql) = 0;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   virtual int changes() const = 0;
+  // An INSERT of one row into a table keyed by an integer `id`, run by insert(). `insert_sql` has no RETURNING
+  // clause: each backend reads the new id back its own way (PostgreSQL: RETURNING id; SQLite: the last inserted
+  // rowid, because RETURNING makes SQLite open a statement journal on a table with foreign keys, and every
+  // statement journal flushes the full-text index's pending rows into a segment of their own).
+  virtual Statement prepare_insert(std::string_view insert_sql) = 0;
+  // Runs a statement of prepare_insert; returns the new row's id.
+  virtual std::int64_t insert(Statement& statement) = 0;
 };
 
 }  // namespace parley::store

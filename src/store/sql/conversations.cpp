@@ -63,6 +63,15 @@ Result<Conversation> SqlTx::create_conversation(std::string_view bot_id) {
   return conversation;
 }
 
+Status SqlTx::mark_test_conversation(std::string_view conversation_id) {
+  auto stmt = db_.prepare(sql({"UPDATE conversations SET test = 1 WHERE id = ? AND ", kInScope}));
+  stmt.bind(1, conversation_id);
+  bind_scope(stmt);
+  stmt.run();
+  if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such conversation");
+  return {};
+}
+
 Result<Message> SqlTx::append_message(const Message& message) {
   Message stored = message;
   stored.created_at = unix_millis();
@@ -72,11 +81,11 @@ Result<Message> SqlTx::append_message(const Message& message) {
   bind_scope(update);
   update.run();
   if (db_.changes() == 0) return make_error(ErrorCode::not_found, "no such conversation");
-  stored.id = inserted_id(db_.prepare("INSERT INTO messages (conversation_id, role, text, mode, confidence, sources, "
-                                     "latency_us, created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
-                              .bind_positional(stored.conversation_id, stored.role, stored.text, stored.mode,
-                                               stored.confidence, sources_to_json(stored.sources).dump(),
-                                               stored.latency_us, stored.created_at, stored.author));
+  stored.id = db_.insert(db_.prepare_insert("INSERT INTO messages (conversation_id, role, text, mode, confidence, "
+                                             "sources, latency_us, created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                             .bind_positional(stored.conversation_id, stored.role, stored.text, stored.mode,
+                                              stored.confidence, sources_to_json(stored.sources).dump(),
+                                              stored.latency_us, stored.created_at, stored.author));
   return stored;
 }
 
@@ -113,10 +122,10 @@ Result<Generation> SqlTx::record_generation(const Generation& generation) {
   Generation stored = generation;
   stored.workspace_id = owner->workspace_id;
   stored.created_at = unix_millis();
-  stored.id = inserted_id(
-      db_.prepare("INSERT INTO generations (workspace_id, bot_id, message_id, provider, model, outcome, error, "
-                  "prompt_tokens, completion_tokens, cost_usd, first_token_ms, total_ms, routing, created_at) "
-                  "VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+  stored.id = db_.insert(
+      db_.prepare_insert("INSERT INTO generations (workspace_id, bot_id, message_id, provider, model, outcome, error, "
+                         "prompt_tokens, completion_tokens, cost_usd, first_token_ms, total_ms, routing, created_at) "
+                         "VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .bind_positional(stored.workspace_id, stored.bot_id, stored.message_id, stored.provider, stored.model,
                            stored.outcome, stored.error, stored.prompt_tokens, stored.completion_tokens,
                            stored.cost_usd, stored.first_token_ms, stored.total_ms, stored.routing.dump(),

@@ -18,7 +18,7 @@ Result<std::vector<Job>> SqlTx::jobs(const JobFilter& filter) {
 
 Result<std::optional<Job>> SqlTx::claimable_job(std::int64_t now) {
   return one(sql({"SELECT ", kJobColumns, " FROM jobs WHERE (state = 'queued' OR (state = 'running' AND "
-                  "lease_expires_at < ?)) AND ", kInScope, " ORDER BY created_at, rowid LIMIT 1", claim_lock()}),
+                  "lease_expires_at < ?)) AND ", kInScope, " ORDER BY created_at, rowid LIMIT 1", claim_lock("jobs")}),
              read_job, now);
 }
 
@@ -96,8 +96,8 @@ Result<int> SqlTx::add_crawl_pages(std::string_view job_id, const std::vector<Cr
   if (!owner.step()) return make_error(ErrorCode::not_found, "no such job");
   const std::string workspace_id = owner.text(0);
   owner.reset();
-  auto insert = db_.prepare("INSERT OR IGNORE INTO crawl_pages (job_id, workspace_id, url, depth, referrer, "
-                            "listed_modified_at) VALUES (?, ?, ?, ?, ?, ?)");
+  auto insert = db_.prepare("INSERT INTO crawl_pages (job_id, workspace_id, url, depth, referrer, listed_modified_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, url) DO NOTHING");
   int added = 0;
   for (const auto& page : pages) {
     insert.bind_positional(job_id, workspace_id, page.url, page.depth, page.referrer, page.listed_modified_at);

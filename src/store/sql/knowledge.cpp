@@ -185,9 +185,9 @@ void SqlTx::insert_chunks(const Document& document, const std::vector<const NewC
   if (new_chunks.empty()) return;
   for (const NewChunk* new_chunk : new_chunks) {
     const Chunk& chunk = new_chunk->chunk;
-    const std::int64_t id = inserted_id(
-        db_.prepare("INSERT INTO chunks (workspace_id, bot_id, document_id, ordinal, kind, title, heading_path, text, "
-                    "metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+    const std::int64_t id = db_.insert(
+        db_.prepare_insert("INSERT INTO chunks (workspace_id, bot_id, document_id, ordinal, kind, title, heading_path, "
+                           "text, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind_positional(document.workspace_id, document.bot_id, document.id, chunk.ordinal,
                              chunk_kind_name(chunk.kind), chunk.title, chunk.heading_path, chunk.text,
                              chunk.metadata.dump()));

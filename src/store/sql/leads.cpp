@@ -63,8 +63,8 @@ Result<std::vector<Conversation>> SqlTx::inbox(const InboxFilter& filter) {
   std::vector<Conversation> out;
   while (stmt.step()) {
     Conversation conversation = read_conversation(stmt);
-    conversation.last_message = stmt.text(21);
-    conversation.last_role = stmt.text(22);
+    conversation.last_message = stmt.text(22);
+    conversation.last_role = stmt.text(23);
     out.push_back(std::move(conversation));
   }
   return out;

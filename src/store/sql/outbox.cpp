@@ -93,10 +93,10 @@ Result<Delivery> SqlTx::add_delivery(const Delivery& delivery) {
   PARLEY_TRY(require_workspace(delivery.workspace_id));
   Delivery stored = delivery;
   stored.created_at = unix_millis();
-  stored.id = inserted_id(
-      db_.prepare("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, "
-                  "event_type, payload, state, next_attempt_at, expires_at, created_at, request_id) "
-                  "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id")
+  stored.id = db_.insert(
+      db_.prepare_insert("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, "
+                         "event_type, payload, state, next_attempt_at, expires_at, created_at, request_id) "
+                         "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)")
           .bind_positional(stored.workspace_id, stored.bot_id, stored.channel, stored.webhook_id, stored.target,
                            stored.format, stored.event_id, stored.event_type, stored.payload, stored.next_attempt_at,
                            stored.expires_at, stored.created_at, stored.request_id));
@@ -111,7 +111,7 @@ Result<std::vector<Delivery>> SqlTx::claim_deliveries(std::string_view channel, 
                                  "FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id "
                                  "WHERE d.channel = ? AND d.state = 'pending' AND d.next_attempt_at <= ? AND "
                                  "d.lease_expires_at < ? AND (d.webhook_id IS NULL OR w.active = 1) AND ",
-                                 kDeliveryInScope, " ORDER BY d.next_attempt_at, d.id LIMIT ?", claim_lock()}));
+                                 kDeliveryInScope, " ORDER BY d.next_attempt_at, d.id LIMIT ?", claim_lock("d")}));
     stmt.bind_positional(channel, now, now, limit);
     bind_scope(stmt);
     std::vector<Delivery> rows;

@@ -9,7 +9,8 @@ Result<bool> SqlTx::take_daily_message(std::string_view bot_id, std::int64_t day
   if (limit <= 0) return false;
   db_.prepare("DELETE FROM bot_daily_messages WHERE bot_id = ? AND day < ?").bind_positional(bot_id, day).run();
   db_.prepare("INSERT INTO bot_daily_messages (workspace_id, bot_id, day, messages) VALUES (?, ?, ?, 1) "
-              "ON CONFLICT (bot_id, day) DO UPDATE SET messages = messages + 1 WHERE messages < ?")
+              "ON CONFLICT (bot_id, day) DO UPDATE SET messages = bot_daily_messages.messages + 1 "
+              "WHERE bot_daily_messages.messages < ?")
       .bind_positional(owner->workspace_id, bot_id, day, limit)
       .run();
   return db_.changes() > 0;

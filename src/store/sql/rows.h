@@ -201,7 +201,7 @@ inline constexpr std::string_view kConversationSummaryColumns =
     "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = 1), "
     "(SELECT count(*) FROM message_feedback f WHERE f.conversation_id = conversations.id AND f.rating = -1), "
     "agent_id, agent_name, handoff_requested_at, handoff_reason, claim_deadline_at, handoff_notice_at, claimed_at, "
-    "closed_at, summary, lead_id";
+    "closed_at, summary, lead_id, test";
 inline constexpr auto read_conversation = [](const auto& row) -> Conversation {
   Conversation conversation;
   conversation.id = row.text(0);
@@ -225,6 +225,7 @@ inline constexpr auto read_conversation = [](const auto& row) -> Conversation {
   conversation.closed_at = row.optional_integer(18);
   conversation.summary = row.text(19);
   conversation.lead_id = row.text(20);
+  conversation.test = row.integer(21) != 0;
   return conversation;
 };
 
@@ -350,6 +351,28 @@ inline constexpr auto read_delivery = [](const auto& row) -> Delivery {
   delivery.delivered_at = row.optional_integer(19);
   delivery.request_id = row.text(20);
   return delivery;
+};
+
+// A test case with its latest result (NULL result columns: never run).
+inline constexpr std::string_view kEvalCaseColumns =
+    "id, workspace_id, bot_id, question, expect_source, expect_text, expect_decline, created_at, last_passed, "
+    "last_answer, last_mode, last_sources, last_run_at";
+inline constexpr auto read_eval_case = [](const auto& row) -> EvalCase {
+  EvalCase eval_case;
+  eval_case.id = row.text(0);
+  eval_case.workspace_id = row.text(1);
+  eval_case.bot_id = row.text(2);
+  eval_case.question = row.text(3);
+  eval_case.expect_source = row.text(4);
+  eval_case.expect_text = row.text(5);
+  eval_case.expect_decline = row.integer(6) != 0;
+  eval_case.created_at = row.integer(7);
+  if (const auto passed = row.optional_integer(8)) {
+    eval_case.last = EvalResult{*passed != 0, row.text(9), row.text(10),
+                                sources_from_json(parse_json_column(row.text(11), Json::array())),
+                                row.optional_integer(12).value_or(0)};
+  }
+  return eval_case;
 };
 
 }  // namespace parley::store

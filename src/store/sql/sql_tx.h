@@ -1,7 +1,9 @@
 // One transaction of a SQL store (SQLite, PostgreSQL), for one scope: the queries both backends run alike, written
 // once. The methods are defined by concern, one file each in this folder: bots.cpp (workspaces, bots),
-// knowledge.cpp (sources, documents, chunks), conversations.cpp, analytics.cpp, jobs.cpp, outbox.cpp (webhooks,
-// deliveries), leads.cpp (leads, handoff), auth.cpp (keys, users, sessions, secrets), audit.cpp, quotas.cpp.
+// knowledge.cpp (sources, documents, chunks), vectors.cpp (chunk vectors), conversations.cpp, analytics.cpp,
+// jobs.cpp, outbox.cpp (webhooks, deliveries), leads.cpp (leads, handoff), auth.cpp (keys, users, sessions,
+// secrets), audit.cpp, quotas.cpp, evals.cpp
+// (a bot's test suite).
 // A backend derives from SqlTx and adds what differs: the full-text index (search and the index hooks below) and
 // a few SQL fragments.
 #pragma once
@@ -51,18 +53,29 @@ class SqlTx : public WriteTx {
   Result<Document> put_document(const Document& document, const std::vector<NewChunk>& new_chunks) override;
   Status delete_document(std::string_view document_id) override;
 
+  // ---- chunk vectors for semantic retrieval (vectors.cpp) ----
+  Result<std::vector<Chunk>> chunks_to_embed(std::string_view bot_id, std::string_view model_hash,
+                                             std::int64_t after_chunk_id, int limit) override;
+  Result<EmbeddingCounts> embedding_counts(std::string_view bot_id, std::string_view model_hash) override;
+  Status scan_chunk_vectors(std::string_view bot_id, std::string_view model_hash, std::int64_t after_seq,
+                            bool with_values, const std::function<void(const ChunkVector&)>& visit) override;
+  Status put_chunk_vectors(std::string_view bot_id, std::string_view model_name, std::string_view model_hash,
+                           const std::vector<ChunkVector>& vectors) override;
+
   // ---- conversations (conversations.cpp) ----
   Result<std::optional<Conversation>> conversation(std::string_view bot_id,
                                                    std::string_view conversation_id) override;
   Result<std::vector<Conversation>> conversations(std::string_view bot_id, const ConversationFilter& filter) override;
   Result<std::vector<Message>> messages(std::string_view conversation_id) override;
   Result<Conversation> create_conversation(std::string_view bot_id) override;
+  Status mark_test_conversation(std::string_view conversation_id) override;
   Result<Message> append_message(const Message& message) override;
   Status set_feedback(std::string_view conversation_id, std::int64_t message_id, int rating) override;
   Result<Generation> record_generation(const Generation& generation) override;
 
   // ---- reports (analytics.cpp) ----
-  Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until) override;
+  Result<BotAnalytics> analytics(std::string_view bot_id, std::int64_t since, std::int64_t until,
+                                 bool include_tests) override;
   Result<std::vector<UsageRow>> usage(std::string_view bot_id, std::int64_t since, std::int64_t until) override;
   Result<double> spend_since(std::string_view bot_id, std::int64_t since) override;
 
@@ -120,12 +133,18 @@ class SqlTx : public WriteTx {
   Result<std::optional<User>> user_by_email(std::string_view email) override;
   Result<std::optional<User>> user(std::string_view user_id) override;
   Result<std::optional<Session>> session(std::string_view session_id) override;
+  Result<std::vector<User>> users() override;
+  Result<std::optional<AccountToken>> account_token(std::string_view token_id) override;
   Result<User> create_user(const User& user) override;
   Status set_user_password(std::string_view user_id, std::string_view password_hash) override;
   Status set_user_role(std::string_view user_id, Role role) override;
   Status delete_user(std::string_view user_id) override;
+  Status set_user_name(std::string_view user_id, std::string_view name) override;
+  Status create_account_token(const AccountToken& token) override;
+  Status delete_account_tokens(std::string_view user_id) override;
   Result<Session> create_session(const Session& session) override;
   Status delete_session(std::string_view session_id) override;
+  Result<int> delete_user_sessions(std::string_view user_id, std::string_view kept_session_id) override;
   Result<std::string> instance_secret(std::string_view name, std::string_view initial) override;
 
   // ---- the audit log (audit.cpp) ----
@@ -135,6 +154,12 @@ class SqlTx : public WriteTx {
 
   // ---- quotas (quotas.cpp) ----
   Result<bool> take_daily_message(std::string_view bot_id, std::int64_t day, std::int64_t limit) override;
+
+  // ---- a bot's test suite (evals.cpp) ----
+  Result<std::vector<EvalCase>> eval_cases(std::string_view bot_id) override;
+  Result<EvalCase> create_eval_case(const EvalCase& eval_case) override;
+  Status delete_eval_case(std::string_view bot_id, std::string_view case_id) override;
+  Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) override;
 
  protected:
   // ---- what each backend provides ----
@@ -151,8 +176,9 @@ class SqlTx : public WriteTx {
   virtual std::string day_of(std::string_view millis) const = 0;
   virtual std::string json_elements(std::string_view array) const = 0;
   virtual std::string json_text(std::string_view element, std::string_view key) const = 0;
-  // Appended to a SELECT that claims rows (jobs, deliveries), so that concurrent claimers skip each other's rows.
-  virtual std::string_view claim_lock() const = 0;
+  // Appended to a SELECT that claims rows of `table` (jobs, deliveries), so that concurrent claimers skip each
+  // other's rows.
+  virtual std::string claim_lock(std::string_view table) const = 0;
 
   void bind_scope(Statement& stmt) const { stmt.bind(":ws", std::string_view(scope_.workspace_id())); }
 
@@ -182,18 +208,12 @@ class SqlTx : public WriteTx {
 
   static std::string read_first_text(const Statement& row) { return row.text(0); }
 
-  // Runs an INSERT ... RETURNING id; returns the id.
-  static std::int64_t inserted_id(Statement& insert) {
-    if (!insert.step()) throw std::logic_error("no id returned by: " + insert.impl().sql());
-    const std::int64_t id = insert.integer(0);
-    insert.run();
-    return id;
-  }
-
   // The workspace of the bot, when the bot exists in this transaction's scope. A chat turn asks several times for
   // the same bot, so the answer is kept for the transaction (delete_bot forgets it).
   Result<std::optional<std::string>> bot_workspace(std::string_view bot_id);
   Status require_workspace(std::string_view workspace_id);
+  // Sets one column of a user in scope (`column` is a name from this code, never input); not_found when none.
+  Status set_user_column(std::string_view column, std::string_view value, std::string_view user_id);
 
   // The workspace of a source in scope, without reading (and counting) the whole row: once per file written.
   Result<std::optional<std::string>> source_workspace(std::string_view bot_id, std::string_view source_id);

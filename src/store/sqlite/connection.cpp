@@ -80,7 +80,13 @@ Connection::Connection(const std::string& path) {
        "PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=4000;");
 }
 
+const TokenCounter& Connection::tokens() {
+  if (!tokens_) tokens_ = std::make_unique<TokenCounter>(db_);
+  return *tokens_;
+}
+
 Connection::~Connection() {
+  tokens_.reset();
   clear_statement_cache();
   sqlite3_close_v2(db_);
 }

@@ -79,12 +79,19 @@ class Connection final : public SqlConnection {
   void exec(std::string_view sql);
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const override { return sqlite3_changes(db_); }
+  Statement prepare_insert(std::string_view insert_sql) override { return prepare(insert_sql); }
+  std::int64_t insert(Statement& statement) override {
+    statement.run();
+    return last_insert_rowid();
+  }
   sqlite3* handle() const { return db_; }
   // Drops cached statements (after DDL that changes tables they use).
   void clear_statement_cache();
   std::size_t cached_statement_count() const { return cache_.size(); }
   // The ranking function's row lengths (fts_rank.h), kept with the connection that ranks.
   RowLengthCache& row_lengths() { return row_lengths_; }
+  // The full-text tokenizer, for counting the tokens of indexed rows (fts_rank.h); created on first use.
+  const TokenCounter& tokens();
 
  private:
   sqlite3* db_ = nullptr;
@@ -95,6 +102,7 @@ class Connection final : public SqlConnection {
   };
   std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, SqlHash, std::equal_to<>> cache_;
   RowLengthCache row_lengths_;
+  std::unique_ptr<TokenCounter> tokens_;
 };
 
 [[noreturn]] void throw_sqlite_error(sqlite3* db, int code, std::string_view context);

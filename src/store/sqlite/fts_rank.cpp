@@ -1,6 +1,9 @@
 #include "store/sqlite/fts_rank.h"
 
 #include <algorithm>
+#include <iterator>
+#include <memory>
+#include <string>
 
 #include <boost/container/small_vector.hpp>
 
@@ -62,13 +65,27 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
     if (const auto it = known->find(rowid); it != known->end()) row_tokens = it->second;
   }
   if (row_tokens < 0) {
-    if (api->xColumnSize(context, -1, &row_tokens) != SQLITE_OK) {
+    const int length_columns = extras != nullptr ? extras->length_columns : 0;
+    bool read = true;
+    if (length_columns > 0) {
+      row_tokens = 0;
+      for (int column = 0; column < length_columns && read; ++column) {
+        int tokens = 0;
+        read = api->xColumnSize(context, column, &tokens) == SQLITE_OK;
+        row_tokens += tokens;
+      }
+    } else {
+      read = api->xColumnSize(context, -1, &row_tokens) == SQLITE_OK;
+    }
+    if (!read) {
       row_tokens = 0;
     } else if (known != nullptr && known->size() < kMaxCachedRowLengths) {
       known->emplace(rowid, row_tokens);
     }
   }
-  const double norm = kK1 * (1 - kB + kB * static_cast<double>(row_tokens) / std::max(1.0, average->tokens));
+  const double average_tokens =
+      extras != nullptr && extras->average_tokens > 0 ? extras->average_tokens : average->tokens;
+  const double norm = kK1 * (1 - kB + kB * static_cast<double>(row_tokens) / std::max(1.0, average_tokens));
   const auto bm25 = [&](const auto& tf) {
     double sum = 0;
     for (int p = 0; p < phrases; ++p) {
@@ -87,17 +104,106 @@ void parley_bm25(const Fts5ExtensionApi* api, Fts5Context* context, sqlite3_cont
   sqlite3_result_double(result, score);
 }
 
-}  // namespace
-
-bool register_fts_rank(sqlite3* db) {
+// The connection's FTS5 API, or nullptr when SQLite was built without FTS5.
+fts5_api* fts5_of(sqlite3* db) {
   fts5_api* api = nullptr;
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) != SQLITE_OK) return false;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) != SQLITE_OK) return nullptr;
   sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
   sqlite3_step(stmt);
   sqlite3_finalize(stmt);
-  if (api == nullptr || api->iVersion < 2) return false;
-  return api->xCreateFunction(api, "parley_bm25", nullptr, parley_bm25, nullptr) == SQLITE_OK;
+  return api != nullptr && api->iVersion >= 2 ? api : nullptr;
+}
+
+// kCollectionTokenizer: kIndexTokenizer inside, each of its tokens prefixed with the text's collection word.
+struct CollectionTokenizer {
+  fts5_tokenizer inner_api{};
+  Fts5Tokenizer* inner = nullptr;
+};
+
+// One xTokenize call: where the prefixed tokens go.
+struct CollectionTokens {
+  void* context;
+  int (*emit)(void*, int, const char*, int, int, int);
+  int offset;          // of the terms in the whole text
+  std::string token;   // "<collection>_", then each term appended in turn
+  std::size_t prefix;  // length of "<collection>_"
+};
+
+int create_collection_tokenizer(void* api_pointer, const char** /*arguments*/, int /*count*/, Fts5Tokenizer** out) {
+  auto* api = static_cast<fts5_api*>(api_pointer);
+  auto tokenizer = std::make_unique<CollectionTokenizer>();
+  void* context = nullptr;
+  if (api->xFindTokenizer(api, kIndexTokenizer, &context, &tokenizer->inner_api) != SQLITE_OK) return SQLITE_ERROR;
+  const char* options[std::size(kIndexTokenizerOptions)];
+  std::copy(std::begin(kIndexTokenizerOptions), std::end(kIndexTokenizerOptions), options);
+  const int status =
+      tokenizer->inner_api.xCreate(context, options, static_cast<int>(std::size(options)), &tokenizer->inner);
+  if (status != SQLITE_OK) return status;
+  *out = reinterpret_cast<Fts5Tokenizer*>(tokenizer.release());
+  return SQLITE_OK;
+}
+
+void delete_collection_tokenizer(Fts5Tokenizer* pointer) {
+  auto* tokenizer = reinterpret_cast<CollectionTokenizer*>(pointer);
+  if (tokenizer->inner != nullptr) tokenizer->inner_api.xDelete(tokenizer->inner);
+  delete tokenizer;
+}
+
+int collection_tokenize(Fts5Tokenizer* pointer, void* context, int flags, const char* text, int length,
+                        int (*emit)(void*, int, const char*, int, int, int)) {
+  auto* tokenizer = reinterpret_cast<CollectionTokenizer*>(pointer);
+  const std::string_view whole(text, static_cast<std::size_t>(std::max(length, 0)));
+  const auto space = whole.find(' ');
+  if (space == std::string_view::npos || space == 0) return SQLITE_OK;  // no terms, or no collection: no tokens
+  CollectionTokens tokens{context, emit, static_cast<int>(space) + 1, std::string(whole.substr(0, space)) + "_", space + 1};
+  const std::string_view terms = whole.substr(space + 1);
+  return tokenizer->inner_api.xTokenize(
+      tokenizer->inner, &tokens, flags, terms.data(), static_cast<int>(terms.size()),
+      [](void* state, int token_flags, const char* term, int term_length, int start, int end) {
+        auto* out = static_cast<CollectionTokens*>(state);
+        out->token.resize(out->prefix);
+        out->token.append(term, static_cast<std::size_t>(term_length));
+        return out->emit(out->context, token_flags, out->token.data(), static_cast<int>(out->token.size()),
+                         start + out->offset, end + out->offset);
+      });
+}
+
+}  // namespace
+
+bool register_fts_rank(sqlite3* db) {
+  fts5_api* api = fts5_of(db);
+  if (api == nullptr) return false;
+  fts5_tokenizer collection{create_collection_tokenizer, delete_collection_tokenizer, collection_tokenize};
+  return api->xCreateFunction(api, "parley_bm25", nullptr, parley_bm25, nullptr) == SQLITE_OK &&
+         api->xCreateTokenizer(api, kCollectionTokenizer, api, &collection, nullptr) == SQLITE_OK;
+}
+
+TokenCounter::TokenCounter(sqlite3* db) {
+  fts5_api* api = fts5_of(db);
+  void* context = nullptr;
+  if (api == nullptr || api->xFindTokenizer(api, kIndexTokenizer, &context, &api_) != SQLITE_OK) {
+    throw std::runtime_error("SQLite was built without FTS5's unicode61 tokenizer");
+  }
+  const char* options[std::size(kIndexTokenizerOptions)];
+  std::copy(std::begin(kIndexTokenizerOptions), std::end(kIndexTokenizerOptions), options);
+  if (api_.xCreate(context, options, static_cast<int>(std::size(options)), &tokenizer_) != SQLITE_OK) {
+    throw std::runtime_error("cannot create the full-text tokenizer");
+  }
+}
+
+TokenCounter::~TokenCounter() {
+  if (tokenizer_ != nullptr) api_.xDelete(tokenizer_);
+}
+
+int TokenCounter::count(std::string_view text) const {
+  int tokens = 0;
+  api_.xTokenize(tokenizer_, &tokens, FTS5_TOKENIZE_DOCUMENT, text.data(), static_cast<int>(text.size()),
+                 [](void* counted, int /*flags*/, const char*, int, int, int) {
+                   ++*static_cast<int*>(counted);
+                   return SQLITE_OK;
+                 });
+  return tokens;
 }
 
 }  // namespace parley::store::sqlite

@@ -1,43 +1,36 @@
-// The SQLite store's full-text index of chunks: one FTS5 table per bot (schema.cpp), rows kept in step with the
-// chunks table; and SQLite's SQL fragments for the shared queries.
-#include "store/sqlite/schema.h"
+// The SQLite store's full-text index hooks: the shared chunk index (chunk_index.h) kept in step with the chunks
+// table, in the same transaction; and SQLite's SQL fragments for the shared queries.
+#include "store/sqlite/chunk_index.h"
 #include "store/sqlite/sqlite_tx.h"
 
 namespace parley::store::sqlite {
-namespace {
 
-std::string index_chunk_sql(std::string_view bot_id) {
-  return "INSERT INTO " + fts_table(bot_id) + " (rowid, title, headings, body, kind) VALUES (?, ?, ?, ?, ?)";
-}
+void SqliteTx::on_bot_created(std::string_view /*bot_id*/) {}  // the index has a row per chunk, nothing per bot
 
-}  // namespace
-
-void SqliteTx::on_bot_created(std::string_view bot_id) { create_bot_index(sqlite_, bot_id); }
-
-void SqliteTx::on_bot_deleted(std::string_view bot_id) { drop_bot_index(sqlite_, bot_id); }
+void SqliteTx::on_bot_deleted(std::string_view bot_id) { ChunkIndex(sqlite_).remove_bot(bot_id); }
 
 void SqliteTx::index_chunk(const Document& document, std::int64_t chunk_id, const NewChunk& chunk) {
-  const auto& terms = chunk.terms;
-  db_.prepare(index_chunk_sql(document.bot_id))
-      .bind_positional(chunk_id, terms.title, terms.headings, terms.body, chunk_kind_name(chunk.chunk.kind))
-      .run();
+  ChunkIndex(sqlite_).add(document.bot_id, chunk_id, chunk.terms, chunk.chunk.kind);
 }
 
 bool SqliteTx::chunk_indexed_as(const Document& document, std::int64_t chunk_id, const ChunkIndexTerms& terms) {
-  auto indexed = db_.prepare("SELECT title, headings, body FROM " + fts_table(document.bot_id) + " WHERE rowid = ?");
-  indexed.bind(1, chunk_id);
-  return indexed.step() && indexed.text(0) == terms.title && indexed.text(1) == terms.headings &&
-         indexed.text(2) == terms.body;
+  const auto indexed = ChunkIndex(sqlite_).terms(document.bot_id, chunk_id);
+  return indexed && indexed->title == terms.title && indexed->headings == terms.headings && indexed->body == terms.body;
 }
 
 void SqliteTx::unindex_chunk(const Document& document, std::int64_t chunk_id) {
-  db_.prepare("DELETE FROM " + fts_table(document.bot_id) + " WHERE rowid = ?").bind(1, chunk_id).run();
+  ChunkIndex(sqlite_).remove(document.bot_id, chunk_id);
 }
 
 void SqliteTx::unindex_document_chunks(std::string_view bot_id, std::string_view document_id) {
-  db_.prepare("DELETE FROM " + fts_table(bot_id) + " WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)")
-      .bind(1, document_id)
-      .run();
+  std::vector<std::int64_t> ids;
+  {
+    auto chunks = db_.prepare("SELECT id FROM chunks WHERE document_id = ?");
+    chunks.bind(1, document_id);
+    while (chunks.step()) ids.push_back(chunks.integer(0));
+  }
+  ChunkIndex index(sqlite_);
+  for (const std::int64_t id : ids) index.remove(bot_id, id);
 }
 
 std::string SqliteTx::day_of(std::string_view millis) const {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "store/sqlite/chunk_index.h"
 
 namespace parley::store::sqlite {
 namespace {
@@ -18,6 +19,7 @@ struct Migration {
 };
 
 void tune_bot_indexes(Connection& db);
+void merge_bot_indexes(Connection& db);
 
 // Append only: a released migration is never edited; a change is a new migration.
 constexpr std::array kMigrations = {
@@ -355,26 +357,113 @@ CREATE INDEX generations_workspace_time ON generations(workspace_id, created_at)
 CREATE INDEX generations_bot_time ON generations(bot_id, created_at);
 CREATE INDEX generations_message ON generations(message_id);
 )sql"},
+    // Issue 14, hybrid retrieval (versions 145-149): chunk vectors of the configured embedding model, float32
+    // little-endian; `seq` grows per bot and model so that an in-memory index catches up with what was written.
+    Migration{145, R"sql(
+CREATE TABLE chunk_vectors (
+  chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+  workspace_id TEXT NOT NULL,
+  bot_id TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_hash TEXT NOT NULL,
+  dimensions INTEGER NOT NULL,
+  vector BLOB NOT NULL,
+  seq INTEGER NOT NULL
+);
+CREATE INDEX chunk_vectors_model ON chunk_vectors(bot_id, model_hash, seq);
+)sql"},
+    // Issue 16 (versions 160-169): one full-text table for every bot (chunk_index.h) instead of a table per bot.
+    Migration{160, "", &merge_bot_indexes},
+    // Issue 17 (versions 170-179): a bot's test suite in the order added (position), each case with its latest result
+    // (NULL: never run).
+    Migration{170, R"sql(
+CREATE TABLE eval_cases (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  question TEXT NOT NULL,
+  expect_source TEXT NOT NULL DEFAULT '',
+  expect_text TEXT NOT NULL DEFAULT '',
+  expect_decline INTEGER NOT NULL DEFAULT 0,
+  position INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_passed INTEGER,
+  last_answer TEXT NOT NULL DEFAULT '',
+  last_mode TEXT NOT NULL DEFAULT '',
+  last_sources TEXT NOT NULL DEFAULT '[]',
+  last_run_at BIGINT
+);
+CREATE INDEX eval_cases_bot ON eval_cases(bot_id, position);
+)sql"},
+    // Issue 18 (versions 180-189): one-time links for invitations and password resets, and test conversations (the
+    // playground's), which analytics leave out.
+    Migration{180, R"sql(
+CREATE TABLE account_tokens (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  purpose TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX account_tokens_user ON account_tokens(user_id);
+ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+)sql"},
     // Issue 19 (versions 190-199): the request a delivery's event came from, so that its logs and its POST carry it.
     Migration{190, R"sql(
 ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 
-// FTS5 merges a level's segments once `automerge` of them exist (default 4). At 8, ingestion spends about a
-// tenth less CPU (each commit's flush triggers fewer merges) while queries read a few more segments: retrieval over
-// 100,000 chunks measured the same within noise (docs/PERFORMANCE.md, Ingestion).
-void tune_bot_index(Connection& db, const std::string& table) {
-  db.exec("INSERT INTO " + table + "(" + table + ", rank) VALUES('automerge', 8)");
+// Before version 160 each bot had its own FTS5 table, fts_<bot id>, and an fts5vocab view of it.
+std::string fts_table(std::string_view bot_id) {
+  // Bot ids are generated as [a-z0-9_]; anything else would be a bug, never user input.
+  for (char c : bot_id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      throw std::invalid_argument("bot id is not a safe identifier");
+    }
+  }
+  return "fts_" + std::string(bot_id);
 }
 
-void tune_bot_indexes(Connection& db) {
+std::vector<std::string> bot_ids(Connection& db) {
   std::vector<std::string> bots;
-  {
-    auto stmt = db.prepare("SELECT id FROM bots");
-    while (stmt.step()) bots.push_back(stmt.text(0));
+  auto stmt = db.prepare("SELECT id FROM bots");
+  while (stmt.step()) bots.push_back(stmt.text(0));
+  return bots;
+}
+
+// The per-bot tables' merge setting (see create_chunk_index), for the bots created before it.
+void tune_bot_indexes(Connection& db) {
+  for (const auto& bot : bot_ids(db)) {
+    const std::string table = fts_table(bot);
+    db.exec("INSERT INTO " + table + "(" + table + ", rank) VALUES('automerge', 8)");
   }
-  for (const auto& bot : bots) tune_bot_index(db, fts_table(bot));
+}
+
+// Moves every bot's rows from its own table into chunk_index, counting the statistics, and drops the old tables.
+void merge_bot_indexes(Connection& db) {
+  create_chunk_index(db);
+  ChunkIndex index(db);
+  for (const auto& bot : bot_ids(db)) {
+    const std::string table = fts_table(bot);
+    bool exists = false;
+    {
+      auto found = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+      found.bind(1, table);
+      exists = found.step();
+    }
+    if (!exists) continue;
+    {
+      auto rows = db.prepare("SELECT rowid, title, headings, body, kind FROM " + table);
+      while (rows.step()) {
+        index.add(bot, rows.integer(0), {rows.text(1), rows.text(2), rows.text(3)},
+                  rows.text(4) == "qa" ? ChunkKind::qa : ChunkKind::passage);
+      }
+    }
+    db.clear_statement_cache();
+    db.exec("DROP TABLE IF EXISTS " + table + "_vocab; DROP TABLE " + table + ";");
+  }
 }
 
 }  // namespace
@@ -412,33 +501,6 @@ int migrate(Connection& db) {
   }
   db.clear_statement_cache();
   return current;
-}
-
-std::string fts_table(std::string_view bot_id) {
-  // Bot ids are generated as [a-z0-9_]; anything else would be a bug, never user input.
-  for (char c : bot_id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      throw std::invalid_argument("bot id is not a safe identifier");
-    }
-  }
-  return "fts_" + std::string(bot_id);
-}
-
-std::string fts_vocab_table(std::string_view bot_id) { return fts_table(bot_id) + "_vocab"; }
-
-void create_bot_index(Connection& db, std::string_view bot_id) {
-  const std::string table = fts_table(bot_id);
-  // The columns hold analysed terms (see text::Analyzer), so the tokenizer only splits on spaces; `kind` is a
-  // filter column ("passage" / "qa") with weight 0 in BM25.
-  db.exec("CREATE VIRTUAL TABLE " + table +
-          " USING fts5(title, headings, body, kind, tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* Co M*'\");"
-          "CREATE VIRTUAL TABLE " + fts_vocab_table(bot_id) + " USING fts5vocab(" + table + ", 'row');");
-  tune_bot_index(db, table);
-}
-
-void drop_bot_index(Connection& db, std::string_view bot_id) {
-  db.exec("DROP TABLE IF EXISTS " + fts_vocab_table(bot_id) + "; DROP TABLE IF EXISTS " + fts_table(bot_id) + ";");
-  db.clear_statement_cache();
 }
 
 }  // namespace parley::store::sqlite

@@ -16,6 +16,7 @@
 #include "store/sqlite/fts_rank.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_tx.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 #include "store/store_metrics.h"
 
@@ -100,8 +101,8 @@ class Checkpointer {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)), writer_(path_), checkpointer_(path_) {
+    require_fts_rank(writer_);  // before the migrations: they write the full-text index
     schema_version_ = migrate(writer_);
-    require_fts_rank(writer_);
     // Replaces the writer's automatic checkpoints.
     sqlite3_wal_hook(writer_.handle(), &SqliteStore::after_commit, &checkpointer_);
   }
@@ -205,16 +206,16 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
-}  // namespace sqlite
 
-Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
+Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
   try {
-    return std::unique_ptr<Store>(std::make_unique<sqlite::SqliteStore>(options.path));
-  } catch (const sqlite::SqliteError& error) {
+    return std::unique_ptr<Store>(std::make_unique<SqliteStore>(options.path));
+  } catch (const SqliteError& error) {
     return make_error(ErrorCode::unavailable, error.what());
   } catch (const std::exception& error) {
     return make_error(ErrorCode::unavailable, error.what());
   }
 }
 
+}  // namespace sqlite
 }  // namespace parley::store

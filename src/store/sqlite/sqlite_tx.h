@@ -33,7 +33,7 @@ class SqliteTx final : public SqlTx {
   std::string day_of(std::string_view millis) const override;
   std::string json_elements(std::string_view array) const override;
   std::string json_text(std::string_view element, std::string_view key) const override;
-  std::string_view claim_lock() const override { return {}; }  // SQLite has one writer at a time
+  std::string claim_lock(std::string_view) const override { return {}; }  // SQLite has one writer at a time
 
  private:
   Connection& sqlite_;

@@ -65,13 +65,15 @@ describe('the bot builder', () => {
     await expect(answering.getByRole('spinbutton', { name: /Curated answer match/ }).inputValue()).resolves.toBe(String(defaults.faq_threshold));
     await expect(answering.getByRole('spinbutton', { name: /Minimum confidence to answer/ }).inputValue()).resolves.toBe(String(defaults.answer_threshold));
     await expect(answering.getByRole('spinbutton', { name: /Sources per answer/ }).inputValue()).resolves.toBe(String(defaults.max_sources));
-    expect(defaults).toEqual({ faq_threshold: 0.4, answer_threshold: 0.38, max_sources: 5 });
+    expect(defaults).toMatchObject({ faq_threshold: 0.4, answer_threshold: 0.38, max_sources: 5 });
 
     await page.getByLabel('Brand colour').fill('#cc3366');
     await save();
     const settings = await stored();
     expect(settings.widget.primary_color).toBe('#cc3366');
-    for (const key of ['faq_threshold', 'answer_threshold', 'max_sources', 'leads', 'handoff', 'routing']) expect(settings).not.toHaveProperty(key);
+    for (const key of ['faq_threshold', 'answer_threshold', 'max_sources', 'leads', 'routing']) expect(settings).not.toHaveProperty(key);
+    // The handoff default that decides the widget's button was saved with the bot when it was created.
+    expect(settings.handoff).toEqual({ enabled: true });
     expect(settings.notifications).toEqual({ emails: ['sales@example.com'] });
     expect(settings.shop_note).toBe('kept');
   });
@@ -166,7 +168,7 @@ describe('the bot builder', () => {
     await handoff.getByLabel('Monday: closes at').fill('08:00');
     await saveRefused();
     await expect(handoff.getByRole('alert').textContent()).resolves.toMatch(/^Monday hours must be .*opening time first/);
-    expect(await stored()).not.toHaveProperty('handoff');
+    expect((await stored()).handoff).toEqual({ enabled: true });
 
     await handoff.getByLabel('Monday: closes at').fill('18:30');
     await save();

@@ -92,7 +92,7 @@ describe('handoff to a person', () => {
     const entry = desk.locator('.inbox-list a', { hasText: 'How much does shipping cost?' });
     await entry.waitFor({ timeout: 10_000 });
     expect(await entry.textContent()).toContain('Waiting');
-    expect(await desk.title()).toBe('(1) Inbox · Parley');
+    expect(await desk.title()).toBe('(1) Parley');
     await entry.click();
     const detail = desk.locator('.inbox-detail');
     await detail.locator('.summary', { hasText: 'How much does shipping cost?' }).waitFor();
@@ -109,7 +109,8 @@ describe('handoff to a person', () => {
     await reply.waitFor({ timeout: 10_000 });
     const seenAfterMs = Date.now() - sentAt;
     const me = await desk.evaluate(async () => (await (await fetch('/api/v1/auth/me')).json()).user);
-    expect(await reply.locator('.author').textContent()).toBe(me.name);
+    // Until the owner sets their name, visitors see their email's name (never their role).
+    expect(await reply.locator('.author').textContent()).toBe(me.name || me.email.split('@')[0]);
     expect(seenAfterMs).toBeLessThan(5_000);
     await site.screenshot({ path: screenshotPath('21-handoff-agent-reply.png') });
 
@@ -233,7 +234,7 @@ describe('the webhooks page', () => {
     try {
       await desk.getByRole('link', { name: 'Webhooks' }).click();
       await desk.getByText('No webhooks yet').waitFor();
-      await desk.getByLabel('URL').fill(url);
+      await desk.getByLabel("Receiver's address").fill(url);
       await desk.getByRole('combobox', { name: /^Bot/ }).selectOption({ label: 'Acme Sales' });
       await desk.getByRole('button', { name: 'Add webhook' }).click();
       const secret = (await desk.locator('code.secret').textContent())!;
@@ -272,5 +273,133 @@ describe('the webhooks page', () => {
     } finally {
       await new Promise((closed) => receiver.close(closed));
     }
+  });
+
+  it("sends a test event and shows the receiver's answer, accepted or not", async () => {
+    let status = 200;
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 200 ? 'thanks, got it' : 'crm is down for maintenance'));
+    });
+    await new Promise<void>((listening) => receiver.listen(0, '127.0.0.1', listening));
+    const address = receiver.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/crm`;
+    try {
+      await desk.goto(`${parley.url}/admin#/webhooks`);
+      await desk.getByLabel("Receiver's address").fill(url);
+      await desk.getByRole('button', { name: 'Add webhook' }).click();
+      const row = desk.locator('tr', { hasText: url });
+      await row.waitFor();
+      await row.getByRole('button', { name: `Send a test event to ${url}` }).click();
+      const result = row.getByRole('status', { name: 'Test event result' });
+      await result.waitFor();
+      await expect(result.textContent()).resolves.toMatch(/The receiver accepted the test event \(HTTP 200, \d+ ms\)/);
+      await expect(result.textContent()).resolves.toContain('thanks, got it');
+      status = 503;
+      await row.getByRole('button', { name: `Send a test event to ${url}` }).click();
+      await row.getByRole('status', { name: 'Test event result' }).filter({ hasText: 'The receiver refused the test event: HTTP 503.' }).waitFor();
+      await expect(result.textContent()).resolves.toContain('crm is down for maintenance');
+      await row.screenshot({ path: screenshotPath('28-webhook-test-event.png') });
+    } finally {
+      await new Promise((closed) => receiver.close(closed));
+    }
+  });
+
+  it('refuses a receiver on a private network when it is added, at the address field', async () => {
+    const strict = await startParley(false, '', '', false);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const owner = await context.newPage();
+      owner.on('console', () => undefined);
+      await signIn(owner, strict);
+      await owner.goto(`${strict.url}/admin#/webhooks`);
+      const address = owner.getByLabel("Receiver's address");
+      await address.fill('http://127.0.0.1:9/crm');
+      await owner.getByRole('button', { name: 'Add webhook' }).click();
+      const error = owner.locator('#webhook-url-error');
+      await error.waitFor();
+      await expect(error.textContent()).resolves.toMatch(/^127\.0\.0\.1 is on a private network \(127\.0\.0\.1\)/);
+      await expect(address.getAttribute('aria-invalid')).resolves.toBe('true');
+      await owner.getByText('No webhooks yet').waitFor();
+    } finally {
+      await context.close();
+      await strict.stop();
+    }
+  });
+});
+
+describe("the agents' inbox", () => {
+  it('alerts an agent on another page, counts unread messages, keeps the summary current and names the agent', async () => {
+    // The browser's notifications and sound, recorded: headless Chromium shows neither.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(() => {
+      const record = (window as any);
+      record.notes = [];
+      record.chimes = 0;
+      (window as any).Notification = class {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        onclick: unknown = null;
+        constructor(title: string, options: { body?: string }) {
+          record.notes.push({ title, body: options?.body ?? '' });
+        }
+        close() {}
+      };
+      const create = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function (this: AudioContext) {
+        record.chimes += 1;
+        return create.call(this);
+      };
+    });
+    const agentPage = await context.newPage();
+    await signIn(agentPage, parley);
+    // The owner sets the name visitors see.
+    await agentPage.getByRole('link', { name: 'Account', exact: true }).click();
+    await agentPage.getByLabel('Your name').fill('Maria Gomez');
+    await agentPage.getByRole('button', { name: 'Save', exact: true }).click();
+    await agentPage.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await agentPage.getByRole('link', { name: 'Bots' }).first().click();
+
+    const { page: site, context: visitorContext } = await visit(supportBot);
+    const widget = site.locator('parley-chat');
+    await widget.locator('.launcher').click();
+    await widget.getByRole('button', { name: 'Talk to a person' }).click();
+    await widget.locator('.msg.notice', { hasText: 'connecting you with a person' }).waitFor();
+
+    // On the bots page, the top bar counts the waiting visitor; a chime and a notification announce them.
+    await agentPage.locator('.topnav a', { hasText: 'Inbox' }).locator('.count', { hasText: '1' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => agentPage.evaluate(() => (window as any).chimes)).toBeGreaterThan(0);
+    const notes = await agentPage.evaluate(() => (window as any).notes);
+    expect(notes).toEqual([{ title: 'A visitor is waiting for a person', body: 'New conversation' }]);
+
+    // The visitor writes on while waiting: the inbox counts it unread and the summary takes it in.
+    const input = widget.locator('textarea');
+    await input.fill('My order number is 4411');
+    await input.press('Enter');
+    await agentPage.locator('.topnav a', { hasText: 'Inbox' }).click();
+    const entry = agentPage.locator('.inbox-list li', { hasText: 'My order number is 4411' });
+    await entry.waitFor({ timeout: 10_000 });
+    const unread = Number(await entry.locator('.unread').textContent());
+    expect(unread).toBeGreaterThanOrEqual(2); // the request's notice and the visitor's message at least
+    await entry.locator('a').click();
+    const detail = agentPage.locator('.inbox-detail');
+    await detail.locator('.summary', { hasText: 'My order number is 4411' }).waitFor();
+    expect(await entry.locator('.unread').count()).toBe(0);
+    // A roomy transcript: most of the window's height, most of its width.
+    const transcript = await detail.locator('.transcript').evaluate((list) => ({ max: parseFloat(getComputedStyle(list).maxHeight), width: list.getBoundingClientRect().width }));
+    expect(transcript.max).toBeGreaterThanOrEqual(500);
+    expect(transcript.width).toBeGreaterThan(700);
+
+    await agentPage.getByRole('button', { name: 'Claim this conversation' }).click();
+    await entry.getByText('With Maria Gomez').waitFor();
+    await agentPage.getByLabel('Reply to the visitor').fill('Hello, I am looking at order 4411 now.');
+    await agentPage.getByRole('button', { name: 'Send reply' }).click();
+    const reply = widget.locator('.msg.agent', { hasText: 'order 4411 now' });
+    await reply.waitFor({ timeout: 10_000 });
+    expect(await reply.locator('.author').textContent()).toBe('Maria Gomez');
+    await agentPage.screenshot({ path: screenshotPath('24-inbox-agent-named.png'), fullPage: true });
+    await agentPage.getByRole('button', { name: 'Close the conversation' }).click();
+    await visitorContext.close();
+    await context.close();
   });
 });

@@ -24,15 +24,19 @@ function binary(): string {
   return path;
 }
 
-// `config`: TOML appended to the data folder's parley.toml (e.g. [[providers]]).
-export async function startParley(demo = false, config = ''): Promise<Parley> {
+// `config`: TOML appended to the data folder's parley.toml (e.g. [[providers]]); `limits`: lines added to its
+// [limits] table (e.g. "visitor_token_seconds = 4"). `privateAddresses`: whether crawls, webhooks and installation
+// checks may reach loopback, where the tests' sites are (parley.toml [network]).
+export async function startParley(demo = false, config = '', limits = '', privateAddresses = true): Promise<Parley> {
   const data = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const init = spawnSync(binary(), ['--data', data, 'init', '--json', ...(demo ? ['--demo'] : [])], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`parley init failed: ${init.stderr}`);
   // The tests' third-party sites and webhook receivers are on loopback, which crawls and webhooks may not reach by
   // default.
   const settings = join(data, 'parley.toml');
-  writeFileSync(settings, readFileSync(settings, 'utf8').replace('allow_private_addresses = false', 'allow_private_addresses = true'));
+  let toml = readFileSync(settings, 'utf8').replace('[limits]\n', `[limits]\n${limits ? limits + '\n' : ''}`);
+  if (privateAddresses) toml = toml.replace('allow_private_addresses = false', 'allow_private_addresses = true');
+  writeFileSync(settings, toml);
   if (config) appendFileSync(settings, '\n' + config);
   const ids = JSON.parse(init.stdout);
   const child: ChildProcess = spawn(binary(), ['--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,4 +121,32 @@ export async function signIn(page: Page, parley: Parley): Promise<void> {
   await page.getByLabel('Password').fill(parley.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Bots' }).waitFor();
+}
+
+// Console errors and uncaught exceptions of the pages it watches. A test that provokes one on purpose (a refused save,
+// a site that is not allowed) says so first with `expect`; the suite's last test checks that nothing else appeared.
+export class ConsoleWatch {
+  readonly unexpected: string[] = [];
+  private readonly expected: RegExp[] = [];
+
+  watch(page: Page): Page {
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.record(`${page.url()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => this.record(`${page.url()}: uncaught ${error.message}`));
+    return page;
+  }
+
+  expect(pattern: RegExp): void {
+    this.expected.push(pattern);
+  }
+
+  private record(text: string): void {
+    if (!this.expected.some((pattern) => pattern.test(text))) this.unexpected.push(text);
+  }
+}
+
+// The widths of a page that scroll sideways: the document's, which must not exceed the window's.
+export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number }> {
+  return page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filteredBoilerplate, findingDocument, sharedAdvice, healthSections, languageName, overallState, type KnowledgeReport, type SourceInfo } from '../../../web/src/admin/report';
+import { filteredBoilerplate, findingDocument, sharedAdvice, healthSections, languageName, overallState, semanticNotice, type KnowledgeReport, type SourceInfo } from '../../../web/src/admin/report';
 
 // A report shaped as src/ingest/report.cpp writes it, with nothing found.
 function cleanReport(): KnowledgeReport {
@@ -108,6 +108,21 @@ describe('knowledge health', () => {
     expect(overallState(report, healthSections(report, sources))).toEqual({ state: 'improve', headline: 'Nothing broken; 1 suggestion to improve answers' });
   });
 
+  it('reports repetitive, low-information documents as a problem to fix, with a remove button for a file', () => {
+    const report = cleanReport();
+    report.summary.repetitive = 1;
+    report.repetitive = [{ ...fileA, problem: 'its 350000 words are only 1 different word repeated', words: 350000, distinct_words: 1, passages: 2857, repeated_passages: 2856 }];
+    const repetitive = section(report, 'repetitive');
+    expect(repetitive).toMatchObject({ total: 1, severity: 'fix', title: 'Repetitive text with little information' });
+    expect(repetitive.findings[0].summary).toBe('Returns: its 350000 words are only 1 different word repeated.');
+    expect(repetitive.findings[0].documents[0].removable).toBe(true);
+    expect(overallState(report, healthSections(report, sources)).headline).toBe('1 problem to fix');
+    // A report from a server without the section reads as nothing found.
+    delete report.repetitive;
+    delete report.summary.repetitive;
+    expect(section(report, 'repetitive').total).toBe(0);
+  });
+
   it('keeps the totals the server counted when it listed only the first items', () => {
     const report = cleanReport();
     report.summary.stale = 250;
@@ -165,5 +180,34 @@ describe('knowledge health', () => {
     report.other_language = [{ ...fileA, language: 'fr' }];
     expect(section(report, 'language').title).toBe('Documents not in English');
     expect(section(report, 'language').findings[0].summary).toBe('Returns is written in French.');
+  });
+});
+
+describe('semanticNotice', () => {
+  const withSemantic = (semantic: KnowledgeReport['semantic']): KnowledgeReport => ({ ...cleanReport(), semantic });
+
+  it('says nothing without an embedding model', () => {
+    expect(semanticNotice(cleanReport())).toBeNull();
+    expect(semanticNotice(withSemantic({ status: 'off', chunks: 9, embedded_chunks: 0 }))).toBeNull();
+  });
+
+  it('shows the progress while passages are prepared, and when all are', () => {
+    expect(semanticNotice(withSemantic({ status: 'embedding', chunks: 9, embedded_chunks: 4, model: 'bge-small' }))).toEqual({
+      kind: 'info',
+      text: 'Preparing search by meaning: 4 of 9 passages done. Answers use word matching meanwhile and get better as passages are done.',
+    });
+    expect(semanticNotice(withSemantic({ status: 'ready', chunks: 1, embedded_chunks: 1, model: 'bge-small' }))).toEqual({
+      kind: 'success',
+      text: 'Search by meaning is on: 1 passage ready (bge-small).',
+    });
+  });
+
+  it('warns, with the reason, when the model or the vectors cannot be used', () => {
+    const unavailable = semanticNotice(withSemantic({ status: 'unavailable', chunks: 9, embedded_chunks: 0, error: 'embedding model /m.gguf does not exist' }));
+    expect(unavailable?.kind).toBe('error');
+    expect(unavailable?.text).toContain('Search by meaning is off: embedding model /m.gguf does not exist.');
+    expect(unavailable?.text).toContain('word matching only');
+    const damaged = semanticNotice(withSemantic({ status: 'error', chunks: 9, embedded_chunks: 9, error: '1 stored vectors have 384 dimensions' }));
+    expect(damaged).toEqual({ kind: 'error', text: 'Search by meaning is off for this bot: 1 stored vectors have 384 dimensions. Answers use word matching only.' });
   });
 });

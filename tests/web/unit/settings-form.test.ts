@@ -12,6 +12,7 @@ import {
   routingFormFromSettings,
   routingSettingsFromForm,
   settingsError,
+  storedDomainsNote,
   type RoutingDefaults,
 } from '../../../web/src/admin/settings-form';
 import type { WidgetConfig, WidgetTexts } from '../../../web/src/widget/config';
@@ -213,19 +214,37 @@ describe('bot builder form', () => {
   });
 
   it('places server errors next to the section they are about, in plain words', () => {
-    expect(settingsError('settings.leads.fields[1].options are needed for a select field')).toEqual({ section: 'leads', message: 'Field 2: options are needed for a select field' });
+    expect(settingsError('settings.leads.fields[1].options are needed for a select field')).toEqual({ section: 'leads', field: null, message: 'Field 2: options are needed for a select field' });
     expect(settingsError('settings.leads.fields must include email or phone: a lead is someone the business can contact')).toEqual({
-      section: 'leads', message: 'Fields must include email or phone: a lead is someone the business can contact',
+      section: 'leads', field: null, message: 'Fields must include email or phone: a lead is someone the business can contact',
     });
     expect(settingsError('settings.handoff.hours.tue must be ["HH:MM", "HH:MM"] with the opening time first')).toEqual({
-      section: 'handoff', message: 'Tuesday hours must be ["HH:MM", "HH:MM"] with the opening time first',
+      section: 'handoff', field: null, message: 'Tuesday hours must be ["HH:MM", "HH:MM"] with the opening time first',
     });
-    expect(settingsError('settings.routing.remote must name a provider for remote-only routing')).toEqual({ section: 'routing', message: 'Remote must name a provider for remote-only routing' });
+    expect(settingsError('settings.routing.remote must name a provider for remote-only routing')).toEqual({ section: 'routing', field: null, message: 'Remote must name a provider for remote-only routing' });
     expect(settingsError('settings.notifications.emails: "bob@": this email address is not valid')).toEqual({
-      section: 'leads', message: 'Lead and handoff emails: "bob@": this email address is not valid',
+      section: 'leads', field: null, message: 'Lead and handoff emails: "bob@": this email address is not valid',
     });
-    expect(settingsError('settings.leads must be an object')).toEqual({ section: 'leads', message: 'must be an object' });
-    expect(settingsError('`name` is empty')).toEqual({ section: 'general', message: '`name` is empty' });
+    expect(settingsError('settings.leads must be an object')).toEqual({ section: 'leads', field: null, message: 'must be an object' });
+  });
+
+  it('puts every other refusal at its field, with the field label instead of the setting key', () => {
+    expect(settingsError('settings.allowed_domains: "shop com" is not a website address. Write the site, like example.com')).toEqual({
+      section: 'general', field: 'allowed_domains', message: '"shop com" is not a website address. Write the site, like example.com',
+    });
+    expect(settingsError('settings.widget.logo_url must be an https: URL or a data:image/ URL')).toEqual({ section: 'general', field: 'logo_url', message: 'Logo must be an https: URL or a data:image/ URL' });
+    expect(settingsError('settings.widget.texts.launcher is too long')).toEqual({ section: 'general', field: 'texts.launcher', message: 'Launcher button is too long' });
+    expect(settingsError('settings.greeting is too long')).toEqual({ section: 'general', field: 'greeting', message: 'Greeting is too long' });
+    expect(settingsError('`name` is empty')).toEqual({ section: 'general', field: 'name', message: 'Name is empty' });
+    // Not about one field: said for the whole form.
+    expect(settingsError('settings must be a JSON object')).toEqual({ section: 'general', field: null, message: 'settings must be a JSON object' });
+  });
+
+  it('says what it stored of the allowed domains when that differs from what was typed', () => {
+    expect(storedDomainsNote('shop.example.com\n', ['shop.example.com'])).toBeNull();
+    expect(storedDomainsNote('localhost:8099\nhttps://www.shop.com/page\nshop.example.com/', ['localhost:8099', 'https://www.shop.com', 'shop.example.com'])).toBe(
+      'Saved as: localhost:8099, https://www.shop.com, shop.example.com. Only a site\'s address counts (a page, its path and a trailing slash are left out).',
+    );
   });
 
   it('previews unsaved changes with defaults, and flips right-to-left languages', () => {

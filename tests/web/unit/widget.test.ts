@@ -3,8 +3,9 @@ import { contrastingText, safeImageUrl, type WidgetConfig } from '../../../web/s
 import { retryDelayMs } from '../../../web/src/widget/retry';
 import { loadCachedConfig, loadState, saveCachedConfig, saveState } from '../../../web/src/widget/storage';
 import { ChatClient } from '../../../web/src/shared/chat-client';
-import { buildLeadForm, checkField } from '../../../web/src/widget/lead-form';
+import { buildLeadForm, checkField, phoneCountry, phoneHint } from '../../../web/src/widget/lead-form';
 import { ChatWidget } from '../../../web/src/widget/widget';
+import { xhrFromFetch } from './xhr';
 
 const config: WidgetConfig = {
   bot_id: 'bot_1', name: 'Shop', language: 'en', direction: 'ltr', greeting: 'Hi! Ask me anything.',
@@ -16,6 +17,7 @@ const config: WidgetConfig = {
     feedback_thanks: 'Thanks!', thinking: 'Thinking', error: 'Error', offline: 'Offline', not_allowed: 'Not allowed',
     talk_to_person: 'Talk to a person', leave_details: 'Leave your details', lead_intro: 'Your details', lead_submit: 'Send details',
     lead_skip: 'Not now', lead_thanks: 'Thank you!', field_required: 'Required', field_invalid: 'Invalid',
+    phone_hint: 'Without a country code, we read it as a number in {country}.', phone_code_needed: 'Start with your country code.',
   },
 };
 
@@ -146,6 +148,23 @@ describe('the lead form', () => {
     localStorage.clear();
   });
 
+  it("reads a phone number without its code in the bot's country, else the visitor's browser's, and says so", () => {
+    expect(phoneCountry('DE', ['en-US'])).toBe('DE');
+    expect(phoneCountry('', ['en-US', 'en'])).toBe('US');
+    expect(phoneCountry(undefined, ['de', 'fr-CA'])).toBe('CA');
+    expect(phoneCountry('', ['zh-Hant-TW'])).toBe('TW');
+    expect(phoneCountry('', ['en', 'es-419'])).toBe('');
+    expect(phoneHint('US', 'en', config.texts)).toBe('Without a country code, we read it as a number in United States.');
+    expect(phoneHint('', 'en', config.texts)).toBe('Start with your country code.');
+    vi.stubGlobal('navigator', { ...navigator, languages: ['en-GB'], language: 'en-GB' });
+    const { shadow, widget } = mountWithForm();
+    return widget.showLeadForm('request').then(() => {
+      const hint = shadow.querySelector('#pw-lead-phone-hint')!;
+      expect(hint.textContent).toBe('Without a country code, we read it as a number in United Kingdom.');
+      expect(shadow.querySelector('[name=phone]')!.getAttribute('aria-describedby')).toBe('pw-lead-phone-error pw-lead-phone-hint');
+    });
+  });
+
   it('checks what the browser can before sending', () => {
     const email = leadForm.fields[1];
     expect(checkField(email, '')).toBe('required');
@@ -182,7 +201,8 @@ describe('the lead form', () => {
     await flush();
     const [url, init] = fetch.mock.calls[0];
     expect(url).toBe('http://parley.test/api/v1/bots/bot_1/leads');
-    expect(JSON.parse(init.body)).toEqual({ fields: { name: 'Ann', email: 'ann@example.com', phone: '+1 555' }, consent: true, trigger: 'request', visitor_token: null });
+    // The country of the visitor's browser language (jsdom's: en-US) goes along for numbers without a code.
+    expect(JSON.parse(init.body)).toEqual({ fields: { name: 'Ann', email: 'ann@example.com', phone: '+1 555' }, consent: true, trigger: 'request', visitor_token: null, country: 'US' });
     expect(shadow.querySelector('#pw-lead-phone-error')!.textContent).toBe('this phone number is not valid');
     expect(shadow.querySelector('#pw-lead-name-error')!.textContent).toBe('');
 
@@ -227,6 +247,7 @@ describe('the lead form', () => {
       { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
     const fetch = vi.fn(async () => sse({ lead_form_trigger: 'buying_intent' }));
     vi.stubGlobal('fetch', fetch);
+    vi.stubGlobal('XMLHttpRequest', xhrFromFetch());
     const first = mountWithForm();
     await first.widget.ask('How much is it?');
     await flush();

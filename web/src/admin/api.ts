@@ -5,6 +5,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly status: number,
+    readonly field?: string, // the request field the server's refusal is about
   ) {
     super(message);
   }
@@ -18,7 +19,10 @@ export function setUnauthorizedHandler(handler: () => void): void {
 async function errorOf(response: Response): Promise<ApiError> {
   try {
     const body = await response.json();
-    if (body?.error) return new ApiError(String(body.error.code), String(body.error.message), response.status);
+    if (body?.error) {
+      const field = typeof body.error.field === 'string' ? body.error.field : undefined;
+      return new ApiError(String(body.error.code), String(body.error.message), response.status, field);
+    }
   } catch {
     // not JSON
   }
@@ -53,6 +57,19 @@ export interface User {
   email: string;
   name: string;
   role: string;
+  display_name?: string; // the name, or the email until the person sets one
+  state?: 'invited' | 'active'; // invited: has not chosen a password yet
+  created_at?: string;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  role: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked: boolean;
 }
 
 export interface Bot {
@@ -123,6 +140,7 @@ export interface MessageSource {
 
 export interface ConversationRow {
   id: string;
+  test?: boolean; // the playground's (or a script's): left out of analytics
   message_count: number;
   first_question: string;
   fallback_count: number;

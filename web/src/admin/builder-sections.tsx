@@ -213,7 +213,7 @@ export function LeadFormSection({
           <textarea rows={2} maxLength={2000} value={leads.consent} placeholder="I agree that you may contact me about my request." onInput={(e) => onChange({ ...leads, consent: inputValue(e) })} />
         </label>
         <label>
-          Country for phone numbers without a + <span class="muted">(two letters, e.g. US, DE; empty: visitors write the +country code)</span>
+          Country for phone numbers without a + <span class="muted">(two letters, e.g. US, DE; empty: the country of the visitor's browser language, e.g. United States for en-US, else the bot's language if it names one, like en-GB)</span>
           <input maxLength={2} size={4} value={leads.default_country} onInput={(e) => onChange({ ...leads, default_country: inputValue(e).toUpperCase() })} />
         </label>
       </fieldset>
@@ -265,24 +265,15 @@ function timeZones(current: string): string[] {
   return [...new Set(['UTC', current, ...browserZones])].filter(Boolean);
 }
 
-export function HandoffSection({
-  handoff,
-  onChange,
-  buttonShown,
-  error,
-}: {
-  handoff: HandoffForm;
-  onChange: (handoff: HandoffForm) => void;
-  buttonShown: boolean;
-  error: string | null;
-}) {
+export function HandoffSection({ handoff, onChange, error }: { handoff: HandoffForm; onChange: (handoff: HandoffForm) => void; error: string | null }) {
   const setDay = (day: (typeof WEEKDAYS)[number], change: Partial<HandoffForm['hours'][typeof day]>) =>
     onChange({ ...handoff, hours: { ...handoff.hours, [day]: { ...handoff.hours[day], ...change } } });
   return (
     <section class="card" aria-labelledby="handoff-heading">
       <h2 id="handoff-heading">Handoff to a person</h2>
       <p class="muted small">
-        Visitors can ask to talk to a person; your team answers them in the Inbox. {buttonShown ? '' : 'Save this section to also show a "Talk to a person" button in the widget.'}
+        Visitors can ask to talk to a person (with a "Talk to a person" button in the chat, or in their own words); your team answers them in the
+        Inbox. When this is off, the bot never offers a person.
       </p>
       <label class="check">
         <input type="checkbox" checked={handoff.enabled} onChange={(e) => onChange({ ...handoff, enabled: checked(e) })} />
@@ -309,7 +300,9 @@ export function HandoffSection({
         </label>
         <label class="check">
           <input type="checkbox" checked={handoff.limit_hours} onChange={(e) => onChange({ ...handoff, limit_hours: checked(e) })} />
-          Only during business hours <span class="muted">(outside them visitors are told so and offered the lead form)</span>
+          <span>
+            Only during business hours <span class="muted">(outside them visitors are told so and offered the lead form)</span>
+          </span>
         </label>
         {handoff.limit_hours ? (
           <table class="hours">

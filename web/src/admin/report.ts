@@ -27,7 +27,11 @@ export interface KnowledgeReport {
     contradictions: number;
     stale: number;
     suspected_injections: number;
+    embedded_chunks?: number;
+    repetitive?: number;
   };
+  // Hybrid retrieval (src/semantic/status.h): how many passages have vectors of the embedding model.
+  semantic?: SemanticReport;
   languages: Record<string, number>;
   exact_duplicates: { documents: ReportDocument[] }[];
   near_duplicates: { a: ReportDocument; b: ReportDocument; similarity: number }[];
@@ -35,12 +39,24 @@ export interface KnowledgeReport {
   // passages name up to five of their `documents`.
   boilerplate: { source_id?: string; text: string; pages: number; indexed: boolean; documents?: ReportDocument[] }[];
   empty_or_thin: (ReportDocument & { words: number; problem: 'empty' | 'thin' })[];
+  // Documents that say little at great length: one passage repeated, a handful of words (ingest/report.cpp).
+  repetitive?: (ReportDocument & { problem: string; words: number; distinct_words: number; passages: number; repeated_passages: number })[];
   failed: { source_id: string; uri: string; reason: string; http_status?: number | null }[];
   other_language: (ReportDocument & { language: string })[];
   contradictions: { question: string; answer: string; uri: string; other_question: string; other_answer: string; other_uri: string; reason: string }[];
   stale: (ReportDocument & { last_changed: string; days: number })[];
   suspected_injections: (ReportDocument & { chunk_id: number; ordinal: number; score: number; reasons: string[]; excerpt: string })[];
   settings: { stale_days: number; thin_words: number };
+}
+
+export interface SemanticReport {
+  status: 'off' | 'unavailable' | 'embedding' | 'ready' | 'error';
+  chunks: number;
+  embedded_chunks: number;
+  model?: string;
+  model_path?: string;
+  error?: string;
+  index?: { status: string; vectors: number; approximate: boolean };
 }
 
 // What the page knows of a source besides its id (from GET /bots/{id}/sources).
@@ -69,7 +85,7 @@ export interface Finding {
   advice: string;
 }
 
-export type SectionId = 'injections' | 'failed' | 'contradictions' | 'duplicates' | 'empty' | 'near_duplicates' | 'thin' | 'repeated' | 'stale' | 'language';
+export type SectionId = 'injections' | 'failed' | 'contradictions' | 'duplicates' | 'empty' | 'repetitive' | 'near_duplicates' | 'thin' | 'repeated' | 'stale' | 'language';
 
 // `fix`: answers are wrong or unsafe until it is fixed; `improve`: answers would be better.
 export type Severity = 'fix' | 'improve';
@@ -236,6 +252,23 @@ export function healthSections(report: KnowledgeReport, sources: Map<string, Sou
       }),
     },
     {
+      id: 'repetitive',
+      title: 'Repetitive text with little information',
+      severity: 'fix',
+      total: summary.repetitive ?? 0,
+      explanation:
+        'These documents repeat the same words or passages over and over. They add many useless passages that crowd out real content in answers (often a file exported by mistake or a test file).',
+      findings: (report.repetitive ?? []).map((item) => {
+        const document = doc(item);
+        return {
+          key: `repetitive-${item.document_id}`,
+          summary: `${document.label}: ${item.problem}.`,
+          documents: [document],
+          advice: document.removable ? 'Remove the file, or replace it with one that has real content.' : editAdvice(document, 'give it real content') + ' Or leave the page out of the crawl.',
+        };
+      }),
+    },
+    {
       id: 'near_duplicates',
       title: 'Nearly identical documents',
       severity: 'improve',
@@ -344,4 +377,28 @@ export function sharedAdvice(section: HealthSection): string | null {
 // The crawler's own boilerplate filter at work: repeated paragraphs it already keeps out of the index.
 export function filteredBoilerplate(report: KnowledgeReport): number {
   return report.boilerplate.filter((item) => !item.indexed).length;
+}
+
+// Search by meaning (hybrid retrieval) in a sentence for the owner, and how to show it; null when no embedding model
+// is configured (nothing to say).
+export interface SemanticNotice {
+  kind: 'error' | 'info' | 'success';
+  text: string;
+}
+
+export function semanticNotice(report: KnowledgeReport): SemanticNotice | null {
+  const semantic = report.semantic;
+  if (!semantic || semantic.status === 'off') return null;
+  const passages = (n: number) => plural(n, 'passage');
+  switch (semantic.status) {
+    case 'unavailable':
+      return { kind: 'error', text: `Search by meaning is off: ${semantic.error ?? 'the embedding model cannot be used'}. Answers use word matching only until the server can load the model.` };
+    case 'error':
+      return { kind: 'error', text: `Search by meaning is off for this bot: ${semantic.error ?? 'its stored vectors cannot be used'}. Answers use word matching only.` };
+    case 'embedding':
+      return { kind: 'info', text: `Preparing search by meaning: ${semantic.embedded_chunks} of ${passages(semantic.chunks)} done. Answers use word matching meanwhile and get better as passages are done.` };
+    case 'ready':
+      return { kind: 'success', text: `Search by meaning is on: ${passages(semantic.chunks)} ready${semantic.model ? ` (${semantic.model})` : ''}.` };
+  }
+  return null;
 }

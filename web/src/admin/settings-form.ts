@@ -25,6 +25,8 @@ export const TEXT_LABELS: Record<keyof WidgetTexts, string> = {
   lead_thanks: 'Lead form: thanks after sending',
   field_required: 'Lead form: a required field is empty',
   field_invalid: 'Lead form: a field is not valid',
+  phone_hint: 'Lead form: under the phone field ({country} is the country)',
+  phone_code_needed: 'Lead form: under the phone field when no country is known',
 };
 
 // What the server uses for the settings a bot leaves out, and the model providers it has
@@ -33,6 +35,9 @@ export interface AnsweringDefaults {
   faq_threshold: number;
   answer_threshold: number;
   max_sources: number;
+  // The answer when the knowledge has none, unless the bot sets its own: with and without handoff to a person.
+  fallback_message: string;
+  fallback_without_handoff: string;
 }
 export type RoutingMode = 'off' | 'local-only' | 'remote-only' | 'local-first';
 // settings.routing as the server reads it (llm::routing_settings); its defaults come from llm::RoutingPolicy{}.
@@ -387,15 +392,57 @@ export function patchFromForm(form: BotForm): { name: string; settings: Record<s
   return { name: form.name.trim(), settings };
 }
 
-// Which section of the form a server error is about (its message names the setting: "settings.leads.fields[1]..."),
-// and the message in the owner's words.
+// Where a server error about the settings belongs (its message names the setting: "settings.leads.fields[1]...",
+// "settings.allowed_domains: ..."): the section of the lead form, handoff or routing, or one field of the rest of
+// the form; and the message in the owner's words, with the field's label in place of the setting's key.
 export type FormSection = 'leads' | 'handoff' | 'routing' | 'general';
+export interface SettingsProblem {
+  section: FormSection;
+  field: string | null; // for 'general': the form field (a BotForm key, or "texts.<name>"); null: the form as a whole
+  message: string;
+}
 const DAY_NAMES: Record<string, string> = {
   mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday',
 };
-export function settingsError(message: string): { section: FormSection; message: string } {
+// The builder's fields outside the lead form, handoff and routing sections, by their setting's key.
+export const GENERAL_FIELDS: Record<string, string> = {
+  name: 'Name',
+  language: 'Language',
+  greeting: 'Greeting',
+  fallback_message: 'The answer when the knowledge has none',
+  persona: 'Persona',
+  instructions: 'Instructions',
+  suggested_questions: 'Suggested questions',
+  allowed_domains: 'Allowed domains',
+  faq_threshold: 'Curated answer match',
+  answer_threshold: 'Minimum confidence to answer',
+  max_sources: 'Sources per answer',
+  primary_color: 'Brand colour',
+  position: 'Position',
+  direction: 'Text direction',
+  logo_url: 'Logo',
+  avatar_url: 'Bot avatar',
+  proactive_open_seconds: 'Opening the chat by itself',
+};
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+export function settingsError(message: string): SettingsProblem {
+  const bare = /^`(name)` (.*)$/s.exec(message); // the bot's name, checked outside settings
+  if (bare) return { section: 'general', field: 'name', message: `${GENERAL_FIELDS.name} ${bare[2]}` };
   const match = /^settings\.(leads|handoff|routing|notifications)\b\.?(\S*)\s*(.*)$/s.exec(message);
-  if (!match) return { section: 'general', message };
+  if (!match) {
+    const general = /^settings\.(?:widget\.)?([a-z_]+)(?:\.([a-z_]+))?(:?)\s*(.*)$/s.exec(message);
+    if (general) {
+      const [, key, sub, colon, rest] = general;
+      if (key === 'texts' && sub && sub in TEXT_LABELS) {
+        return { section: 'general', field: `texts.${sub}`, message: `${TEXT_LABELS[sub as keyof WidgetTexts]}${colon ? ':' : ''} ${rest}` };
+      }
+      if (key in GENERAL_FIELDS) {
+        return { section: 'general', field: key, message: colon ? capitalised(rest) : `${GENERAL_FIELDS[key]} ${rest}` };
+      }
+    }
+    return { section: 'general', field: null, message };
+  }
   const [, setting, path, rest] = match;
   // The email recipients are set in the lead form's section.
   const section = setting === 'notifications' ? 'leads' : setting;
@@ -404,7 +451,16 @@ export function settingsError(message: string): { section: FormSection; message:
     .replace(/^hours\.(\w+)/, (_, day: string) => `${DAY_NAMES[day] ?? day} hours`)
     .replace(/^triggers\./, 'When to show the form: ')
     .replace(/_/g, ' ');
-  return { section: section as FormSection, message: `${what ? what.charAt(0).toUpperCase() + what.slice(1) + ' ' : ''}${rest}`.trim() };
+  return { section: section as FormSection, field: null, message: `${what ? capitalised(what) + ' ' : ''}${rest}`.trim() };
+}
+
+// What the server stored of the allowed domains, said when it differs from what was typed (a page's address keeps
+// only its site, a trailing slash goes, duplicates are dropped); null when it stored them as typed.
+export function storedDomainsNote(typed: string, stored: unknown): string | null {
+  const saved = list(stored);
+  if (sameJson(lines(typed), saved)) return null;
+  if (saved.length === 0) return null;
+  return `Saved as: ${saved.join(', ')}. Only a site's address counts (a page, its path and a trailing slash are left out).`;
 }
 
 const RTL_LANGUAGES = new Set(['ar', 'he', 'fa', 'ur', 'yi', 'ps', 'sd', 'ug', 'dv', 'ku']);

@@ -23,6 +23,8 @@ export interface WidgetTexts {
   lead_thanks: string;
   field_required: string;
   field_invalid: string;
+  phone_hint: string; // "{country}" is replaced by the country's name
+  phone_code_needed: string;
 }
 
 export interface WidgetConfig {
@@ -60,6 +62,8 @@ export interface LeadFormConfig {
   before_chat: boolean;
   after_messages: number;
   on_request: boolean;
+  // The country a phone number without its code is read in, when the bot sets one (else the visitor's browser).
+  phone_country?: string;
 }
 
 // Only https: and inline images: anything else (http:, javascript:) is not shown.

@@ -7,6 +7,7 @@ import { addStyles, el } from './dom';
 
 export interface LeadFormOptions {
   shadow: ShadowRoot;  // the widget's: the form's styles go there
+  language: string;  // the bot's, for the country's name in the phone field's hint
   client: ChatClient;
   form: LeadFormConfig;
   texts: WidgetTexts;
@@ -29,6 +30,7 @@ const LEAD_FORM_CSS = `
 .lead-form .check{flex-direction:row;flex-wrap:wrap;align-items:flex-start;gap:6px}
 .lead-form input,.lead-form textarea,.lead-form select{flex:none;min-height:0;resize:vertical;font:inherit;padding:6px 8px;border:1px solid #c3c4c7;border-radius:8px}
 .lead-form .error{font-size:12px;width:100%}
+.lead-form .hint{font-size:12px;color:#50575e}
 .lead-form .error:empty{display:none}
 .lead-buttons{display:flex;gap:8px}
 .skip{font:inherit;border:0;background:none;text-decoration:underline;cursor:pointer}
@@ -47,6 +49,29 @@ function inputFor(field: LeadFormField): Input {
     return el('select', { name: field.name }, el('option', { value: '', text: '' }), ...(field.options ?? []).map((option) => el('option', { value: option, text: option })));
   }
   return el('input', { name: field.name, type: INPUT_TYPES[field.type] ?? 'text', autocomplete: field.name === 'name' ? 'name' : field.type === 'email' || field.name === 'email' ? 'email' : field.type === 'phone' || field.name === 'phone' ? 'tel' : undefined });
+}
+
+// The country a phone number without its country code is read in: the bot's, else the region of the visitor's
+// browser language ("en-US" → "US"); empty when neither says.
+export function phoneCountry(configured: string | undefined, languages: readonly string[]): string {
+  if (configured) return configured;
+  for (const tag of languages) {
+    const region = /^[a-z]{2,3}(?:-[A-Za-z]{4})?-([A-Za-z]{2})\b/.exec(tag)?.[1];
+    if (region) return region.toUpperCase();
+  }
+  return '';
+}
+
+// The hint under a phone field: which country a number without its code counts in, or that the code is needed.
+export function phoneHint(country: string, language: string, texts: Pick<WidgetTexts, 'phone_hint' | 'phone_code_needed'>): string {
+  if (!country) return texts.phone_code_needed;
+  let name = country;
+  try {
+    name = new Intl.DisplayNames([language, 'en'], { type: 'region' }).of(country) ?? country;
+  } catch {
+    // an Intl without DisplayNames: the code itself
+  }
+  return texts.phone_hint.replace('{country}', name);
 }
 
 // What the browser can tell before sending (the server checks everything again, phones with libphonenumber).
@@ -74,13 +99,17 @@ export function buildLeadForm(options: LeadFormOptions): HTMLFormElement {
     errors.set(name, error);
     return error;
   };
+  const country = phoneCountry(config.phone_country, navigator.languages?.length ? navigator.languages : [navigator.language]);
   const rows = config.fields.map((field) => {
     const input = inputFor(field);
-    input.setAttribute('aria-describedby', `pw-lead-${field.name}-error`);
+    const phone = field.type === 'phone' || field.name === 'phone';
+    const hintId = `pw-lead-${field.name}-hint`;
+    input.setAttribute('aria-describedby', `pw-lead-${field.name}-error${phone ? ' ' + hintId : ''}`);
     if (field.required) input.setAttribute('aria-required', 'true');
     inputs.set(field.name, input);
     const caption = el('span', { text: labelOf(field) + (field.required ? ' *' : '') });
-    return el('label', { class: field.type === 'checkbox' ? 'check' : '' }, ...(field.type === 'checkbox' ? [input, caption] : [caption, input]), errorFor(field.name));
+    const hint = phone ? [el('span', { class: 'hint', id: hintId, text: phoneHint(country, options.language, texts) })] : [];
+    return el('label', { class: field.type === 'checkbox' ? 'check' : '' }, ...(field.type === 'checkbox' ? [input, caption] : [caption, input]), ...hint, errorFor(field.name));
   });
   const consent = el('input', { type: 'checkbox', name: 'consent', 'aria-describedby': 'pw-lead-consent-error' });
   const formError = errorFor('form');
@@ -128,7 +157,7 @@ export function buildLeadForm(options: LeadFormOptions): HTMLFormElement {
       return;
     }
     submit.disabled = true;
-    void send(options, fields, consent.checked)
+    void send(options, fields, consent.checked, country)
       .then((problems) => {
         if (!problems) return;
         for (const [name, problem] of Object.entries(problems)) show(name, problem);
@@ -139,14 +168,14 @@ export function buildLeadForm(options: LeadFormOptions): HTMLFormElement {
 }
 
 // Sends the details; null when they are stored, else the problems by field name ("form": not about one field).
-async function send(options: LeadFormOptions, fields: Record<string, string | boolean>, consent: boolean): Promise<Record<string, string> | null> {
+async function send(options: LeadFormOptions, fields: Record<string, string | boolean>, consent: boolean, country: string): Promise<Record<string, string> | null> {
   const { client, texts } = options;
   let response: Response;
   try {
     response = await fetch(client.url(`bots/${encodeURIComponent(client.botId)}/leads`), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ fields, consent, trigger: options.trigger, visitor_token: options.visitorToken }),
+      body: JSON.stringify({ fields, consent, trigger: options.trigger, visitor_token: options.visitorToken, ...(country ? { country } : {}) }),
       credentials: 'omit',
       mode: 'cors',
       cache: 'no-store',

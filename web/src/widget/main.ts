@@ -17,18 +17,28 @@ function ownScript(): HTMLScriptElement | null {
   return document.querySelector<HTMLScriptElement>('script[data-bot][src*="widget.js"]');
 }
 
+// Why the widget stays hidden, for the site's owner (visitors see nothing): which setting to change.
+function explainHidden(client: ChatClient, error: unknown): string {
+  const status = (error as { status?: number }).status;
+  return 'Parley: ' + (status === 403
+    ? `${location.host} is not in the bot's "Allowed domains" (admin app, Builder)`
+    : status === 404 ? `no bot "${client.botId}" (data-bot)` : `cannot reach ${client.baseUrl}`);
+}
+
 async function loadConfig(client: ChatClient): Promise<WidgetConfig | null> {
+  let failure: unknown;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
       return await client.config<WidgetConfig>();
     } catch (error) {
-      // Refused (this site is not allowed, or no such bot): stay invisible. A browser reports a refused
-      // cross-origin call as a network error, so a few retries are all a network failure gets here.
+      // Refused (this site is not allowed, or no such bot): stay invisible and say why in the console. Only a
+      // network failure is tried again.
+      failure = error;
       if ((error as { code?: string }).code !== 'network') break;
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
     }
   }
-  console.warn('Parley: the chat widget is not available on this page');
+  console.warn(explainHidden(client, failure));
   return null;
 }
 
@@ -86,9 +96,10 @@ async function mount(client: ChatClient, configuration: Promise<WidgetConfig | n
 const script = ownScript();
 const botId = script?.dataset.bot;
 if (script && botId) {
-  const client = new ChatClient(new URL(script.src, location.href).origin, botId);
+  const own = new URL(script.src, location.href);
+  const client = new ChatClient(own.origin, botId);
   const configuration = loadConfig(client);
-  const src = new URL(script.src, location.href).href;
+  const src = own.href;
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void mount(client, configuration, src));
   else void mount(client, configuration, src);
 }

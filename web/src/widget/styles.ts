@@ -7,7 +7,7 @@ export const WIDGET_CSS = `
 .root[data-position=left] .launcher{inset-inline-end:auto;inset-inline-start:20px}
 .launcher svg{width:22px;height:22px;fill:currentColor}
 button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}
-.panel{position:fixed;bottom:88px;inset-inline-end:20px;width:380px;max-width:calc(100vw - 24px);height:600px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.25);overflow:hidden}
+.panel{position:fixed;bottom:88px;inset-inline-end:20px;width:380px;max-width:calc(100% - 40px);height:600px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:16px;box-shadow:0 12px 48px rgba(0,0,0,.25);overflow:hidden}
 .root[data-position=left] .panel{inset-inline-end:auto;inset-inline-start:20px}
 [hidden]{display:none!important}
 .head{display:flex;align-items:center;gap:10px;padding:14px 16px;background:var(--pw-brand);color:var(--pw-on-brand)}
@@ -18,8 +18,8 @@ button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f
 .icon{display:inline-flex;align-items:center;justify-content:center;width:34px;height:34px;border:0;border-radius:8px;background:transparent;color:inherit;cursor:pointer;font:inherit}
 .icon:hover{background:rgba(255,255,255,.18)}
 .icon svg{width:18px;height:18px;fill:currentColor}
-.log{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:12px;overscroll-behavior:contain}
-.msg{display:flex;gap:8px;max-width:88%}
+.log{flex:1;overflow-y:auto;overflow-x:hidden;padding:16px;display:flex;flex-direction:column;gap:12px;overscroll-behavior:contain}
+.msg{display:flex;gap:8px;max-width:88%;min-width:0}.msg>div{min-width:0}
 .msg.user{align-self:flex-end}
 .msg .avatar{width:28px;height:28px;border-radius:50%;flex:none;object-fit:cover}
 .bubble{padding:10px 14px;border-radius:14px;overflow-wrap:anywhere;min-width:0}
@@ -40,7 +40,7 @@ button:focus-visible,a:focus-visible,textarea:focus-visible{outline:3px solid #f
 @keyframes pw-blink{50%{opacity:.2}}
 .sources{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;align-items:center}
 .sources span.label{font-size:12px;color:#5f6b73}
-.chip{display:inline-block;max-width:100%;font-size:12px;padding:3px 10px;border:1px solid #cfd8dc;border-radius:999px;background:#fff;color:#1d2327;text-decoration:none;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.chip{display:inline-block;max-width:100%;min-width:0;font-size:12px;padding:3px 10px;border:1px solid #cfd8dc;border-radius:999px;background:#fff;color:#1d2327;text-decoration:none;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 a.chip:hover{border-color:var(--pw-brand)}
 .feedback{display:flex;gap:4px;margin-top:6px;align-items:center;font-size:12px;color:#5f6b73}
 .feedback button{width:28px;height:28px;color:#5f6b73}

@@ -181,6 +181,11 @@ export class ChatWidget {
         this.setStatus('');
         break;
       } catch (error) {
+        if (error instanceof ChatError && error.status === 401 && this.state.token && !received) {
+          // The server no longer accepts the conversation's token: the message starts a new conversation.
+          this.remember({ token: null });
+          continue;
+        }
         if (!(error instanceof ChatError) || error.code !== 'network') {
           this.failAnswer(answer, error instanceof ChatError && error.status === 403 ? this.config.texts.not_allowed : this.config.texts.error);
           break;
@@ -252,6 +257,7 @@ export class ChatWidget {
     };
     const shown = build({
       shadow: this.root.getRootNode() as ShadowRoot,
+      language: this.config.language,
       client,
       form,
       texts: this.config.texts,
@@ -321,7 +327,9 @@ export class ChatWidget {
   private async restore(): Promise<boolean> {
     if (!this.options.client || !this.state.token) return false;
     try {
-      const history = await this.options.client.conversation<{ messages: HistoryMessage[] }>(this.state.token);
+      const history = await this.options.client.conversation<{ messages: HistoryMessage[]; visitor_token?: string }>(this.state.token);
+      // The server renews the token whenever the conversation is used (an idle one expires).
+      if (history.visitor_token) this.remember({ token: history.visitor_token });
       const form = this.leadForm?.isConnected ? this.leadForm : null;  // an open lead form stays, at the end
       this.log.replaceChildren();
       this.showGreeting();

@@ -30,14 +30,16 @@ interface Analytics {
 
 export function AnalyticsPage({ botId }: { botId: string }) {
   const [days, setDays] = useState(30);
+  // Playground conversations are tests, not visitor traffic: left out unless the owner asks for them.
+  const [tests, setTests] = useState(false);
   const [data, setData] = useState<Analytics | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setData(null);
-    api<Analytics>('GET', `/bots/${botId}/analytics?${rangeQuery(days)}`)
+    api<Analytics>('GET', `/bots/${botId}/analytics?${rangeQuery(days)}&tests=${tests ? 'include' : 'exclude'}`)
       .then(setData)
       .catch((failure) => setError(errorMessage(failure)));
-  }, [botId, days]);
+  }, [botId, days, tests]);
   const series = useMemo(() => (data ? dailySeries(data.from, data.to, data.days) : null), [data]);
   const activity = useMemo(
     () =>
@@ -68,13 +70,20 @@ export function AnalyticsPage({ botId }: { botId: string }) {
             Last {n} days
           </button>
         ))}
+        <label class="check">
+          <input type="checkbox" checked={tests} onChange={(e) => setTests(e.currentTarget.checked)} />
+          Include test conversations (the playground's)
+        </label>
       </div>
       <Alert message={error} />
       {!data || !series ? (
         error ? null : <Loading />
       ) : data.totals.questions === 0 ? (
         <Empty title="No conversations in this period">
-          <p>Charts appear once visitors (or you, in the playground) ask the bot something.</p>
+          <p>
+            Charts appear once visitors ask the bot something.
+            {tests ? '' : ' Your own playground conversations are tests and not counted here (tick "Include test conversations" to see them).'}
+          </p>
         </Empty>
       ) : (
         <>
@@ -148,9 +157,9 @@ export function AnalyticsPage({ botId }: { botId: string }) {
                 <tbody>
                   {data.unanswered.map((question) => (
                     <tr key={question.text}>
-                      <td>{question.text}</td>
-                      <td>{question.count}</td>
-                      <td>{formatDate(question.last_asked_at)}</td>
+                      <td data-label="Question">{question.text}</td>
+                      <td data-label="Times asked">{question.count}</td>
+                      <td data-label="Last asked">{formatDate(question.last_asked_at)}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -67,15 +67,23 @@ function ConversationList({ botId }: { botId: string }) {
           <tbody>
             {rows.map((row) => (
               <tr key={row.id}>
-                <td>
-                  <a href={`#/bots/${botId}/conversations/${row.id}`}>{row.first_question || '(no question)'}</a>
+                <td data-label="First question">
+                  <a href={`#/bots/${botId}/conversations/${row.id}`} class="break">
+                    {row.first_question || '(no question)'}
+                  </a>
+                  {row.test ? (
+                    <span class="pill pill-test" title="From the playground: not counted in analytics">
+                      {' '}
+                      Test
+                    </span>
+                  ) : null}
                 </td>
-                <td>{row.message_count}</td>
-                <td>{row.fallback_count > 0 ? <span class="pill pill-fallback">{row.fallback_count}</span> : '0'}</td>
-                <td>
+                <td data-label="Messages">{row.message_count}</td>
+                <td data-label="Not answered">{row.fallback_count > 0 ? <span class="pill pill-fallback">{row.fallback_count}</span> : '0'}</td>
+                <td data-label="Feedback">
                   {row.thumbs_up} helpful · {row.thumbs_down} not
                 </td>
-                <td>{formatDate(row.created_at)}</td>
+                <td data-label="Started">{formatDate(row.created_at)}</td>
               </tr>
             ))}
           </tbody>

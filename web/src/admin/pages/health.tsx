@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, type SourceRow } from '../api';
 import { formatDate } from '../format';
-import { filteredBoilerplate, healthSections, overallState, SEVERITY_LABEL, sharedAdvice, type Finding, type FindingDocument, type HealthSection, type KnowledgeReport, type SourceInfo } from '../report';
+import { filteredBoilerplate, healthSections, overallState, semanticNotice, SEVERITY_LABEL, sharedAdvice, type Finding, type FindingDocument, type HealthSection, type KnowledgeReport, type SourceInfo } from '../report';
 import { Alert, Empty, Loading } from '../ui';
 
 const PAGE = 10;
@@ -38,6 +38,13 @@ export function KnowledgeHealth({ botId }: { botId: string }) {
     setNotice(null);
     void load();
   }, [botId]);
+  // While passages are being prepared for search by meaning, the progress updates by itself.
+  const preparing = loaded?.report.semantic?.status === 'embedding';
+  useEffect(() => {
+    if (!preparing) return;
+    const timer = setTimeout(() => void load(), 3000);
+    return () => clearTimeout(timer);
+  }, [preparing, loaded]);
 
   const remove = async (document: FindingDocument) => {
     if (!document.sourceId || !confirm(`Remove "${document.sourceName || document.label}" and everything the bot learned from it?`)) return;
@@ -56,6 +63,7 @@ export function KnowledgeHealth({ botId }: { botId: string }) {
   const state = overallState(report, sections);
   const found = sections.filter((section) => section.total > 0);
   const filtered = filteredBoilerplate(report);
+  const semantic = semanticNotice(report);
 
   return (
     <div class="stack">
@@ -71,6 +79,7 @@ export function KnowledgeHealth({ botId }: { botId: string }) {
         <p class="muted small">
           Checked {formatDate(report.generated_at)}: {report.summary.documents} documents from {report.summary.sources} sources.
         </p>
+        {semantic ? <Alert message={semantic.text} kind={semantic.kind} /> : null}
         {state.state === 'empty' ? (
           <Empty title={state.headline}>
             <p>
@@ -103,10 +112,10 @@ export function KnowledgeHealth({ botId }: { botId: string }) {
                         {section.title}
                       </a>
                     </th>
-                    <td>
+                    <td data-label="How urgent">
                       <span class={`pill pill-${section.severity}`}>{SEVERITY_LABEL[section.severity]}</span>
                     </td>
-                    <td>{section.total}</td>
+                    <td data-label="Found">{section.total}</td>
                   </tr>
                 ))}
               </tbody>

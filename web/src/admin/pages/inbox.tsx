@@ -1,63 +1,48 @@
-// The agents' live inbox (docs/LEADS.md): conversations waiting for a person appear at once (Server-Sent Events from
-// /api/v1/inbox/events), with the transcript and the auto-written summary; an agent claims one, replies (the
-// visitor sees it live in the widget), hands it back to the bot or closes it.
+// The agents' live inbox (docs/LEADS.md): conversations waiting for a person appear at once (the shared live feed,
+// inbox-feed.ts), each with how many of its messages are unread, the transcript and the auto-written summary; an
+// agent claims one, replies (the visitor sees it live in the widget, under the agent's name), hands it back to the
+// bot or closes it. A new waiting visitor chimes and, when allowed, shows a desktop notification (app.tsx).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorMessage, type Bot, type InboxRow, type TranscriptMessage } from '../api';
+import { api, errorMessage, type Bot, type InboxRow, type TranscriptMessage, type User } from '../api';
+import { askForNotifications, notificationState, setSoundOn, soundOn, type NotificationState } from '../alerts';
 import { formatDate } from '../format';
+import { inboxFeed, unreadCount, type InboxEvent } from '../inbox-feed';
 import { navigate } from '../router';
 import { Alert, Empty, Loading, Markdown } from '../ui';
 
-interface LiveMessage {
-  conversation_id: string;
-  message: TranscriptMessage;
-}
-
 const STATUS_LABELS: Record<string, string> = { waiting_for_agent: 'Waiting', with_agent: 'With an agent', open: 'With the bot', closed: 'Closed' };
-const isInInbox = (row: InboxRow) => row.status === 'waiting_for_agent' || row.status === 'with_agent';
 
-// The live list: the "inbox" snapshot replaces it; later events add, update or remove one conversation.
-export function applyInboxEvent(rows: InboxRow[], event: string, data: { conversations?: InboxRow[]; conversation?: InboxRow; conversation_id?: string; message?: TranscriptMessage }): InboxRow[] {
-  if (event === 'inbox') return data.conversations ?? [];
-  if (event === 'message' && data.message) {
-    return rows.map((row) => (row.id === data.conversation_id ? { ...row, message_count: row.message_count + 1, last_message: { role: data.message!.role, text: data.message!.text } } : row));
-  }
-  const changed = data.conversation;
-  if (!changed) return rows;
-  const others = rows.filter((row) => row.id !== changed.id);
-  return isInInbox(changed) ? [changed, ...others].sort((a, b) => (a.handoff_requested_at ?? '').localeCompare(b.handoff_requested_at ?? '')) : others;
+// The name visitors see when this person answers: their own, or their email's name until they set one.
+export function agentName(user: User | null): string {
+  if (!user) return 'Support';
+  return user.name || user.email.split('@')[0];
 }
 
-export function Inbox({ botId, conversationId }: { botId?: string; conversationId?: string }) {
-  const [rows, setRows] = useState<InboxRow[] | null>(null);
+// Re-renders on every event of the shared feed.
+function useInboxFeed(): { rows: InboxRow[] | null; connected: boolean; seen: Record<string, number> } {
+  const [, setVersion] = useState(0);
+  useEffect(() => {
+    inboxFeed.start();
+    return inboxFeed.subscribe(() => setVersion((version) => version + 1));
+  }, []);
+  return { rows: inboxFeed.rows, connected: inboxFeed.connected, seen: inboxFeed.seen };
+}
+
+export function Inbox({ botId, conversationId, user }: { botId?: string; conversationId?: string; user: User | null }) {
+  const { rows, connected, seen } = useInboxFeed();
   const [bots, setBots] = useState<Record<string, string>>({});
-  const [connected, setConnected] = useState(true);
   const [announcement, setAnnouncement] = useState('');
-  const listeners = useRef(new Set<(live: LiveMessage) => void>());
+  const [sound, setSound] = useState(soundOn());
+  const [notifications, setNotifications] = useState<NotificationState>(notificationState());
 
   useEffect(() => {
     api<{ bots: Bot[] }>('GET', '/bots')
       .then((body) => setBots(Object.fromEntries(body.bots.map((bot) => [bot.id, bot.name]))))
       .catch(() => undefined);
-    const source = new EventSource('/api/v1/inbox/events');
-    const on = (event: string) =>
-      source.addEventListener(event, (message) => {
-        const data = JSON.parse((message as MessageEvent).data);
-        setRows((current) => applyInboxEvent(current ?? [], event, data));
-        if (event === 'handoff_requested') setAnnouncement(`A visitor is waiting: ${data.conversation?.first_question || 'new conversation'}`);
-        if (event === 'message') listeners.current.forEach((listener) => listener(data as LiveMessage));
-      });
-    for (const event of ['inbox', 'handoff_requested', 'handoff_outside_hours', 'claimed', 'unclaimed', 'handed_back', 'closed', 'message']) on(event);
-    source.onopen = () => setConnected(true);
-    // EventSource reconnects by itself; the next "inbox" snapshot brings the list up to date.
-    source.onerror = () => setConnected(false);
-    return () => source.close();
+    return inboxFeed.subscribe((event, data) => {
+      if (event === 'handoff_requested') setAnnouncement(`A visitor is waiting: ${data.conversation?.first_question || 'new conversation'}`);
+    });
   }, []);
-
-  const waiting = rows?.filter((row) => row.status === 'waiting_for_agent').length ?? 0;
-  useEffect(() => {
-    document.title = waiting ? `(${waiting}) Inbox · Parley` : 'Inbox · Parley';
-    return () => void (document.title = 'Parley');
-  }, [waiting]);
 
   const selected = rows?.find((row) => row.id === conversationId);
   return (
@@ -66,6 +51,30 @@ export function Inbox({ botId, conversationId }: { botId?: string; conversationI
       <p class="sr-only" role="status" aria-live="assertive">
         {announcement}
       </p>
+      <div class="inbox-tools">
+        <button type="button" aria-pressed={sound} onClick={() => (setSoundOn(!sound), setSound(!sound))}>
+          Sound for new visitors: {sound ? 'on' : 'off'}
+        </button>
+        {notifications === 'on' ? (
+          <span class="muted small">Desktop notifications are on.</span>
+        ) : notifications === 'off' ? (
+          <button type="button" onClick={async () => setNotifications(await askForNotifications())}>
+            Turn on desktop notifications
+          </button>
+        ) : notifications === 'blocked' ? (
+          <span class="muted small">Desktop notifications are blocked for this site in your browser's settings.</span>
+        ) : null}
+        <span class="muted small">
+          Visitors see you as <strong>{agentName(user)}</strong>
+          {user && !user.name ? (
+            <>
+              {' '}
+              (<a href="#/account">set your name</a>)
+            </>
+          ) : null}
+          .
+        </span>
+      </div>
       {!connected ? <Alert kind="info" message="Reconnecting to the live inbox…" /> : null}
       <div class="inbox">
         <section class="card inbox-list" aria-label="Conversations for a person">
@@ -77,21 +86,30 @@ export function Inbox({ botId, conversationId }: { botId?: string; conversationI
             </Empty>
           ) : (
             <ul>
-              {rows.map((row) => (
-                <li key={row.id} aria-current={row.id === conversationId ? 'true' : undefined}>
-                  <a href={`#/inbox/${row.bot_id}/${row.id}`}>
-                    <span class={`pill pill-${row.status}`}>{STATUS_LABELS[row.status]}</span> <strong>{bots[row.bot_id] ?? row.bot_id}</strong>
-                    <span class="muted small"> · {formatDate(row.handoff_requested_at ?? row.updated_at)}</span>
-                    <span class="inbox-line">{row.first_question || '(no question yet)'}</span>
-                    {row.last_message ? <span class="inbox-line muted small">{row.last_message.text}</span> : null}
-                  </a>
-                </li>
-              ))}
+              {rows.map((row) => {
+                const unread = row.id === conversationId ? 0 : unreadCount(row, seen[row.id]);
+                return (
+                  <li key={row.id} aria-current={row.id === conversationId ? 'true' : undefined}>
+                    <a href={`#/inbox/${row.bot_id}/${row.id}`}>
+                      <span class={`pill pill-${row.status}`}>{STATUS_LABELS[row.status]}</span> <strong>{bots[row.bot_id] ?? row.bot_id}</strong>
+                      {unread > 0 ? (
+                        <span class="unread" aria-label={`${unread} unread`}>
+                          {unread}
+                        </span>
+                      ) : null}
+                      <span class="muted small"> · {formatDate(row.handoff_requested_at ?? row.updated_at)}</span>
+                      {row.agent_name ? <span class="inbox-line muted small">With {row.agent_name}</span> : null}
+                      <span class="inbox-line">{row.first_question || '(no question yet)'}</span>
+                      {row.last_message ? <span class="inbox-line muted small">{row.last_message.text}</span> : null}
+                    </a>
+                  </li>
+                );
+              })}
             </ul>
           )}
         </section>
         {botId && conversationId ? (
-          <Conversation key={conversationId} botId={botId} row={selected} conversationId={conversationId} botName={bots[botId]} listeners={listeners.current} />
+          <Conversation key={conversationId} botId={botId} row={selected} conversationId={conversationId} botName={bots[botId]} />
         ) : (
           <section class="card inbox-detail">
             <p class="muted">Choose a conversation to see its transcript and summary.</p>
@@ -102,7 +120,7 @@ export function Inbox({ botId, conversationId }: { botId?: string; conversationI
   );
 }
 
-function Conversation({ botId, conversationId, row, botName, listeners }: { botId: string; conversationId: string; row?: InboxRow; botName?: string; listeners: Set<(live: LiveMessage) => void> }) {
+function Conversation({ botId, conversationId, row, botName }: { botId: string; conversationId: string; row?: InboxRow; botName?: string }) {
   const [messages, setMessages] = useState<TranscriptMessage[] | null>(null);
   const [reply, setReply] = useState('');
   const [busy, setBusy] = useState(false);
@@ -110,19 +128,21 @@ function Conversation({ botId, conversationId, row, botName, listeners }: { botI
   const logRef = useRef<HTMLOListElement>(null);
 
   useEffect(() => {
-    const add = (live: LiveMessage) => {
-      if (live.conversation_id !== conversationId) return;
-      setMessages((current) => (current && !current.some((m) => m.id === live.message.id) ? [...current, live.message] : current));
-    };
-    listeners.add(add);
+    const unsubscribe = inboxFeed.subscribe((event: string, data: InboxEvent) => {
+      if (event !== 'message' || data.conversation_id !== conversationId || !data.message) return;
+      const live = data.message;
+      setMessages((current) => (current && !current.some((m) => m.id === live.id) ? [...current, live] : current));
+    });
     api<{ messages: TranscriptMessage[] }>('GET', `/bots/${botId}/conversations/${conversationId}`)
       .then((body) => setMessages(body.messages))
       .catch((failure) => setError(errorMessage(failure)));
-    return () => void listeners.delete(add);
+    return unsubscribe;
   }, [botId, conversationId]);
   useEffect(() => {
     logRef.current?.lastElementChild?.scrollIntoView({ block: 'nearest' });
-  }, [messages?.length]);
+    // What the agent has in front of them is read.
+    if (row) inboxFeed.markRead(conversationId, row.message_count);
+  }, [messages?.length, row?.message_count]);
 
   const act = async (action: 'claim' | 'reply' | 'handback' | 'close') => {
     setError(null);
@@ -149,7 +169,7 @@ function Conversation({ botId, conversationId, row, botName, listeners }: { botI
     <section class="card inbox-detail" aria-label="Conversation">
       <h2>
         {botName ?? botId} <span class={`pill pill-${status}`}>{STATUS_LABELS[status]}</span>
-        {row?.agent_name ? <span class="muted small"> · {row.agent_name}</span> : null}
+        {row?.agent_name ? <span class="muted small"> · with {row.agent_name}</span> : null}
       </h2>
       {row?.summary ? (
         <div class="summary">
@@ -162,7 +182,7 @@ function Conversation({ botId, conversationId, row, botName, listeners }: { botI
       {messages === null ? (
         error ? null : <Loading />
       ) : (
-        <ol class="transcript" ref={logRef}>
+        <ol class="transcript" ref={logRef} aria-label="Transcript">
           {messages.map((message) => (
             <li key={message.id} class={`turn-${message.role}`}>
               <p class="who">
@@ -190,7 +210,18 @@ function Conversation({ botId, conversationId, row, botName, listeners }: { botI
             >
               <label>
                 Reply to the visitor
-                <textarea rows={3} value={reply} maxLength={4000} onInput={(event) => setReply(event.currentTarget.value)} />
+                <textarea
+                  rows={4}
+                  value={reply}
+                  maxLength={4000}
+                  onInput={(event) => setReply(event.currentTarget.value)}
+                  onKeyDown={(event) => {
+                    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && reply.trim()) {
+                      event.preventDefault();
+                      void act('reply');
+                    }
+                  }}
+                />
               </label>
               <button type="submit" class="primary" disabled={busy || !reply.trim()}>
                 Send reply

@@ -43,7 +43,7 @@ export function Leads({ botId }: { botId: string }) {
         error ? null : <Loading />
       ) : rows.length === 0 ? (
         <Empty title="No leads yet">
-          <p>Turn on the lead form in the bot's settings (leads.enabled); the details visitors leave appear here.</p>
+          <p>Turn on the lead form in the bot's Builder (the "Lead form" section); the details visitors leave appear here.</p>
         </Empty>
       ) : (
         <table class="table card">
@@ -61,13 +61,13 @@ export function Leads({ botId }: { botId: string }) {
           <tbody>
             {rows.map((row) => (
               <tr key={row.id}>
-                <td>{row.conversation_id ? <a href={`#/bots/${botId}/conversations/${row.conversation_id}`}>{row.name || '(no name)'}</a> : row.name}</td>
-                <td>{row.email}</td>
-                <td>{row.phone}</td>
-                <td>{row.company}</td>
-                <td>{TRIGGERS.find(([value]) => value === row.trigger)?.[1] ?? row.trigger}</td>
-                <td>{row.submissions}</td>
-                <td>{formatDate(row.created_at)}</td>
+                <td data-label="Name">{row.conversation_id ? <a href={`#/bots/${botId}/conversations/${row.conversation_id}`}>{row.name || '(no name)'}</a> : row.name}</td>
+                <td data-label="Email">{row.email}</td>
+                <td data-label="Phone">{row.phone}</td>
+                <td data-label="Company">{row.company}</td>
+                <td data-label="Shown when">{TRIGGERS.find(([value]) => value === row.trigger)?.[1] ?? row.trigger}</td>
+                <td data-label="Submissions">{row.submissions}</td>
+                <td data-label="First seen">{formatDate(row.created_at)}</td>
               </tr>
             ))}
           </tbody>

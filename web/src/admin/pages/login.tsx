@@ -36,7 +36,10 @@ export function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
         <button class="primary" type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
-        <p class="muted small">The first account's email and password were printed once by <code>parley init</code>.</p>
+        <p class="muted small">
+          Forgot your password? Ask your workspace's owner for a reset link (Team page). The first owner's email and password were printed once
+          by <code>parley init</code>; <code>parley user reset-password</code> gives a new one.
+        </p>
       </form>
     </main>
   );

@@ -43,7 +43,7 @@ export function Playground({ botId }: { botId: string }) {
           setToken(done.visitor_token);
           show({ done, totalMs: performance.now() - started });
         },
-      });
+      }, { test: true });
     } catch (failure) {
       show({ error: failure instanceof ChatError ? failure.message : 'The answer failed.' });
     } finally {
@@ -56,7 +56,7 @@ export function Playground({ botId }: { botId: string }) {
       <div class="card chat-log" role="log" aria-live="polite">
         {turns.length === 0 ? (
           <Empty title="Ask your bot something">
-            <p>Answers come only from the bot's knowledge; each shows how it was made.</p>
+            <p>Answers come only from the bot's knowledge; each shows how it was made. Playground conversations are marked as tests and left out of the analytics.</p>
           </Empty>
         ) : (
           turns.map((turn, index) => (

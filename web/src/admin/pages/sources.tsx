@@ -19,7 +19,8 @@ interface UploadItem {
   message: string;
 }
 
-const ACCEPT = '.md,.markdown,.html,.htm,.txt,.csv,.json';
+// Every type the server reads (src/ingest/loader.cpp): by extension and by type, so that pickers filter by either.
+const ACCEPT = '.md,.markdown,.html,.htm,.txt,.csv,.json,.pdf,.docx,text/markdown,text/html,text/plain,text/csv,application/json,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 let uploadKeys = 0;
 
 export function Sources({ botId }: { botId: string }) {
@@ -126,7 +127,7 @@ export function Sources({ botId }: { botId: string }) {
         aria-labelledby="upload-title"
       >
         <h2 id="upload-title">Upload files</h2>
-        <p>Drop Markdown, HTML, text, or FAQ files (CSV or JSON with question and answer columns) here, or</p>
+        <p>Drop PDF, Word (.docx), Markdown, HTML or text files, or FAQ files (CSV or JSON with question and answer columns) here, or</p>
         <button type="button" class="primary" onClick={() => picker.current?.click()}>
           Choose files
         </button>
@@ -186,21 +187,21 @@ export function Sources({ botId }: { botId: string }) {
               {sources.map((source) => (
                 <Fragment key={source.id}>
                   <tr>
-                    <td>
-                      <button type="button" class="link" aria-expanded={Boolean(open[source.id])} onClick={() => toggle(source)}>
+                    <td data-label="Name">
+                      <button type="button" class="link break" aria-expanded={Boolean(open[source.id])} onClick={() => toggle(source)}>
                         {source.name}
                       </button>
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <span class={`pill pill-${source.status}`}>{source.status}</span>
                       {source.error ? <div class="error small">{source.error}</div> : null}
                       {source.kind === 'crawl' ? (
                         <CrawlSync botId={botId} source={source} latest={latest.get(source.id)} onSync={watch} onChanged={() => void load()} />
                       ) : null}
                     </td>
-                    <td>{source.document_count}</td>
-                    <td>{source.chunk_count}</td>
-                    <td>{formatDate(source.updated_at)}</td>
+                    <td data-label="Documents">{source.document_count}</td>
+                    <td data-label="Passages">{source.chunk_count}</td>
+                    <td data-label="Updated">{formatDate(source.updated_at)}</td>
                     <td>
                       <button type="button" class="danger small" onClick={() => remove(source)} aria-label={`Remove ${source.name}`}>
                         Remove

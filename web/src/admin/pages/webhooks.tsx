@@ -3,7 +3,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, type Bot, type Delivery, type Webhook } from '../api';
 import { formatDate } from '../format';
+import { FieldError, invalidProps, problemOf, type FieldProblem } from '../fields';
 import { Alert, Empty, Loading } from '../ui';
+
+// What "Send test event" got back from the receiver (POST /webhooks/{id}/test).
+interface TestOutcome {
+  delivered: boolean;
+  status: number;
+  error: string;
+  response: string;
+  duration_ms: number;
+}
 
 export const EVENT_TYPES: [string, string][] = [
   ['lead.created', 'A visitor left their details'],
@@ -29,6 +39,8 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [secret, setSecret] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [problem, setProblem] = useState<FieldProblem | null>(null);
+  const [tests, setTests] = useState<Record<string, TestOutcome | 'sending'>>({});
 
   const load = () =>
     api<{ webhooks: Webhook[] }>('GET', '/webhooks')
@@ -45,6 +57,7 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
   const create = async (event: Event) => {
     event.preventDefault();
     setError(null);
+    setProblem(null);
     setSecret(null);
     try {
       const created = await api<Webhook>('POST', '/webhooks', {
@@ -58,7 +71,18 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
       setDraft(EMPTY);
       await load();
     } catch (failure) {
-      setError(errorMessage(failure));
+      const found = problemOf(failure);
+      if (found.field === 'url' || found.field === 'events') setProblem(found);
+      else setError(found.message);
+    }
+  };
+  const sendTest = async (hook: Webhook) => {
+    setTests((current) => ({ ...current, [hook.id]: 'sending' }));
+    try {
+      const outcome = await api<TestOutcome>('POST', `/webhooks/${hook.id}/test`);
+      setTests((current) => ({ ...current, [hook.id]: outcome }));
+    } catch (failure) {
+      setTests((current) => ({ ...current, [hook.id]: { delivered: false, status: 0, error: errorMessage(failure), response: '', duration_ms: 0 } }));
     }
   };
   const update = async (hook: Webhook, change: Record<string, unknown>) => {
@@ -88,22 +112,26 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
     <main class="page">
       <h1>Webhooks</h1>
       <p class="muted">
-        Parley POSTs each event as JSON, signed: <code>Parley-Signature: v1=HMAC-SHA256(secret, "timestamp.body")</code>. Failed deliveries are retried
-        for 24 hours.
+        Parley sends each event to your address as it happens (to your CRM, helpdesk or a Slack channel). Every event is signed with a secret that only
+        Parley and your receiver know, so the receiver can check it came from Parley (how: see the webhooks section of the documentation). If your
+        receiver does not answer, Parley tries again for 24 hours.
       </p>
       <Alert message={error} />
       {secret ? (
         <div class="alert alert-success" role="status">
-          Signing secret (shown only now; keep it with the receiver): <code class="secret">{secret}</code>
+          The signing secret (shown only now; give it to the receiver so it can check that events come from Parley): <code class="secret">{secret}</code>
         </div>
       ) : null}
       <form class="card stack" onSubmit={create} aria-label="New webhook">
         <h2>New webhook</h2>
         <div class="row">
-          <label class="grow">
-            URL
-            <input type="url" required value={draft.url} placeholder="https://example.com/parley-events" onInput={(e) => setDraft({ ...draft, url: e.currentTarget.value })} />
+          <div class="field grow">
+          <label>
+            Receiver's address
+            <input type="url" required value={draft.url} placeholder="https://example.com/parley-events" onInput={(e) => setDraft({ ...draft, url: e.currentTarget.value })} {...invalidProps(problem, 'webhook', 'url')} />
           </label>
+          <FieldError problem={problem} form="webhook" field="url" />
+          </div>
           <label>
             Bot
             <select value={draft.bot_id} onChange={(e) => setDraft({ ...draft, bot_id: e.currentTarget.value })}>
@@ -118,18 +146,22 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
           <label>
             Format
             <select value={draft.format} onChange={(e) => setDraft({ ...draft, format: e.currentTarget.value as Draft['format'] })}>
-              <option value="json">JSON (signed)</option>
+              <option value="json">For your own systems (JSON, signed)</option>
               <option value="slack">Slack incoming webhook</option>
             </select>
           </label>
         </div>
-        <fieldset>
+        <fieldset {...invalidProps(problem, 'webhook', 'events')}>
           <legend>Events</legend>
           {EVENT_TYPES.map(([type, label]) => (
             <label key={type} class="check">
-              <input type="checkbox" checked={draft.events.includes(type)} onChange={(e) => toggleEvent(type, e.currentTarget.checked)} /> <code>{type}</code> {label}
+              <input type="checkbox" checked={draft.events.includes(type)} onChange={(e) => toggleEvent(type, e.currentTarget.checked)} />
+              <span>
+                {label} <span class="muted small">({type})</span>
+              </span>
             </label>
           ))}
+          <FieldError problem={problem} form="webhook" field="events" />
         </fieldset>
         <label>
           Description
@@ -149,7 +181,7 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
         <table class="table card">
           <thead>
             <tr>
-              <th>URL</th>
+              <th>Address</th>
               <th>Bot</th>
               <th>Events</th>
               <th>Format</th>
@@ -160,19 +192,25 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
           <tbody>
             {hooks.map((hook) => (
               <tr key={hook.id} aria-current={hook.id === webhookId ? 'true' : undefined}>
-                <td>
-                  <a href={`#/webhooks/${hook.id}`}>{hook.url}</a>
+                <td data-label="Address">
+                  <a href={`#/webhooks/${hook.id}`} class="break">
+                    {hook.url}
+                  </a>
                   {hook.description ? <div class="muted small">{hook.description}</div> : null}
+                  <TestResult outcome={tests[hook.id]} />
                 </td>
-                <td>{botName(hook.bot_id)}</td>
-                <td>{hook.events.join(', ')}</td>
-                <td>{hook.format}</td>
-                <td>
+                <td data-label="Bot">{botName(hook.bot_id)}</td>
+                <td data-label="Events">{hook.events.map((type) => EVENT_TYPES.find(([name]) => name === type)?.[1] ?? type).join('; ')}</td>
+                <td data-label="Format">{hook.format === 'slack' ? 'Slack' : 'JSON'}</td>
+                <td data-label="Active">
                   <label class="check">
                     <input type="checkbox" checked={hook.active} onChange={(e) => update(hook, { active: e.currentTarget.checked })} /> {hook.active ? 'on' : 'off'}
                   </label>
                 </td>
-                <td class="row">
+                <td class="row" data-label="Actions">
+                  <button type="button" disabled={tests[hook.id] === 'sending'} onClick={() => sendTest(hook)} aria-label={`Send a test event to ${hook.url}`}>
+                    {tests[hook.id] === 'sending' ? 'Sending…' : 'Send test event'}
+                  </button>
                   <a href={`#/webhooks/${hook.id}`}>Delivery log</a>
                   <button type="button" onClick={() => update(hook, { rotate_secret: true })}>
                     New secret
@@ -188,6 +226,27 @@ export function Webhooks({ webhookId }: { webhookId?: string }) {
       )}
       {selected ? <DeliveryLog key={selected.id} hook={selected} /> : null}
     </main>
+  );
+}
+
+function TestResult({ outcome }: { outcome?: TestOutcome | 'sending' }) {
+  if (!outcome || outcome === 'sending') return null;
+  return (
+    <div class={`test-result alert ${outcome.delivered ? 'alert-success' : 'alert-error'}`} role="status" aria-label="Test event result">
+      <p>
+        {outcome.delivered
+          ? `The receiver accepted the test event (HTTP ${outcome.status}, ${outcome.duration_ms} ms).`
+          : outcome.status
+            ? `The receiver refused the test event: HTTP ${outcome.status}.`
+            : `The test event did not arrive: ${outcome.error}.`}
+      </p>
+      {outcome.response ? (
+        <>
+          <p class="small">Its answer:</p>
+          <pre>{outcome.response}</pre>
+        </>
+      ) : null}
+    </div>
   );
 }
 
@@ -256,20 +315,20 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
           <tbody>
             {rows.map((delivery) => (
               <tr key={delivery.id} data-delivery={delivery.id}>
-                <td>
+                <td data-label="Event">
                   <code>{delivery.event_type}</code>
                   <div class="muted small">{delivery.event_id}</div>
                 </td>
-                <td>
+                <td data-label="State">
                   <span class={`pill pill-${delivery.state === 'delivered' ? 'ready' : delivery.state === 'failed' ? 'failed' : 'processing'}`}>{delivery.state}</span>
                   {delivery.next_attempt_at ? <div class="muted small">next try {formatDate(delivery.next_attempt_at)}</div> : null}
                 </td>
-                <td>{delivery.attempts}</td>
-                <td>
+                <td data-label="Attempts">{delivery.attempts}</td>
+                <td data-label="Last answer">
                   {delivery.last_status ? `HTTP ${delivery.last_status}` : ''} {delivery.last_error}
                 </td>
-                <td>{formatDate(delivery.created_at)}</td>
-                <td class="row">
+                <td data-label="Created">{formatDate(delivery.created_at)}</td>
+                <td class="row" data-label="Actions">
                   <button type="button" onClick={() => details(delivery)}>
                     Attempts
                   </button>
