@@ -33,10 +33,18 @@ std::string credential_key(const http::Request& request) {
 
 }  // namespace
 
-http::Response too_many(const limits::Decision& decision, std::string_view what) {
+namespace {
+
+metrics::Family<metrics::Counter>& rate_limited() {
   static auto& refused = metrics::registry().counter("parley_rate_limited_total",
                                                      "Requests refused with 429 by a rate limit, quota or cap", {"limit"});
-  refused.labels({what}).add();
+  return refused;
+}
+
+}  // namespace
+
+http::Response too_many(const limits::Decision& decision, std::string_view what) {
+  rate_limited().labels({what}).add();
   const long seconds = limits::retry_after_seconds(decision.retry_after);
   http::Response response = http::error_response(
       ErrorCode::rate_limited, "too many " + std::string(what) + "; retry in " + std::to_string(seconds) + " s");
@@ -62,7 +70,9 @@ Protection::Protection(store::Store& store, LimitOptions options)
       per_key_(options_->per_key),
       per_bot_(options_->per_bot),
       per_visitor_(options_->per_visitor),
-      streams_(std::make_shared<limits::ConcurrencyLimiter>(options_->max_streams, options_->max_streams_per_bot)) {}
+      streams_(std::make_shared<limits::ConcurrencyLimiter>(options_->max_streams, options_->max_streams_per_bot)) {
+  rate_limited();  // served from the first scrape, at zero
+}
 
 std::shared_ptr<const LimitOptions> Protection::options() const {
   std::lock_guard lock(options_mutex_);

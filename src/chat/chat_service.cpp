@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/utf8.h"
+#include "llm/routing.h"
 #include "metrics/metrics.h"
 
 namespace parley::chat {
@@ -104,7 +105,11 @@ Result<ComposedAnswer> ChatService::answer(const store::Scope& scope, std::strin
 
 ChatService::ChatService(store::Store& store, const search::Retriever& retriever,
                          std::shared_ptr<const llm::ProviderRegistry> providers)
-    : store_(store), retriever_(retriever), providers_(std::move(providers)) {}
+    : store_(store), retriever_(retriever), providers_(std::move(providers)) {
+  // Served from the first scrape, at zero, not from the first answer.
+  chat_metrics();
+  llm::register_routing_metrics();
+}
 
 ChatService::~ChatService() {
   std::unique_lock lock(turns_mutex_);

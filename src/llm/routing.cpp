@@ -5,6 +5,20 @@
 #include "metrics/metrics.h"
 
 namespace parley::llm {
+
+namespace {
+
+metrics::Family<metrics::Counter>& overload_spills() {
+  static auto& spills = metrics::registry().counter(
+      "parley_overload_spills_total",
+      "Generative turns that left a route over its queue bound: to the next route, or to the extractive answer",
+      {"to"});
+  return spills;
+}
+
+}  // namespace
+
+void register_routing_metrics() { overload_spills(); }
 namespace {
 
 using Json = nlohmann::json;
@@ -174,11 +188,7 @@ RoutePlan plan_routes(const RoutingPolicy& policy, const ProviderRegistry& regis
   }
   if (plan.steps.empty()) plan.notes.push_back("no provider available: extractive answer");
   if (over_bound > 0) {
-    static auto& spills = metrics::registry().counter(
-        "parley_overload_spills_total",
-        "Generative turns that left a route over its queue bound: to the next route, or to the extractive answer",
-        {"to"});
-    spills.labels({plan.steps.empty() ? "extractive" : "next_route"}).add();
+    overload_spills().labels({plan.steps.empty() ? "extractive" : "next_route"}).add();
   }
   return plan;
 }

@@ -16,6 +16,9 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <nlohmann/json.hpp>
 
 #include "support/config_file.h"
@@ -170,7 +173,9 @@ TEST_F(OpsTest, BackupWhileServingAndWritingRestoresEveryCommittedRowElsewhere) 
   ASSERT_FALSE(restored_ids.empty());
   const auto live_ids = stored_messages(data() + "/parley.db");
   for (const auto id : live_ids) {
-    if (id <= *restored_ids.rbegin()) EXPECT_TRUE(restored_ids.contains(id)) << id;
+    if (id <= *restored_ids.rbegin()) {
+      EXPECT_TRUE(restored_ids.contains(id)) << id;
+    }
   }
   EXPECT_EQ(run_process({"/usr/bin/sqlite3", elsewhere + "/parley.db", "PRAGMA integrity_check;"}).out, "ok\n");
   // The restored bot answers the same.
