@@ -45,8 +45,19 @@ StopReason JobContext::stop_reason() const {
   return shutting_down_.load() ? StopReason::shutdown : StopReason::none;
 }
 
+namespace {
+
+metrics::Family<metrics::Counter>& job_runs() {
+  static auto& ended = metrics::registry().counter(
+      "parley_job_runs_total", "Job runs that ended, by kind and the state they left the job in", {"kind", "state"});
+  return ended;
+}
+
+}  // namespace
+
 JobRunner::JobRunner(store::Store& store, RunnerOptions options) : store_(store), options_(std::move(options)) {
   if (options_.owner.empty()) options_.owner = default_owner();
+  job_runs();  // served from the first scrape, at zero
 }
 
 JobRunner::~JobRunner() { stop(); }
@@ -172,9 +183,7 @@ store::Job JobRunner::execute(store::Job job) {
   });
   if (!recorded.ok()) spdlog::error("jobs: cannot record the end of {}: {}", job.id, recorded.error().message);
   if (!final_state.id.empty()) {
-    static auto& ended = metrics::registry().counter(
-        "parley_job_runs_total", "Job runs that ended, by kind and the state they left the job in", {"kind", "state"});
-    ended.labels({job.kind, store::job_state_name(final_state.state)}).add();
+    job_runs().labels({job.kind, store::job_state_name(final_state.state)}).add();
   }
   return final_state.id.empty() ? context.job() : final_state;
 }

@@ -432,7 +432,8 @@ TEST(Generative, TheRequestIdGoesUpstreamAndTheProvidersFiguresAreCounted) {
   EXPECT_EQ(metric(b.client(), "parley_provider_breaker_state{provider=\"counted\",state=\"closed\"}"), 1);
   fake.set(ProviderBehaviour::http_500);
   const double errors = metric(b.client(), "parley_provider_errors_total{provider=\"counted\",code=\"unavailable\"}");
-  EXPECT_EQ(b.chat("How long do I have to return an item?").json()["mode"], "extractive");
+  // The answer without a model (whatever mode the bot's knowledge gives it) stands; the error is counted.
+  EXPECT_NE(b.chat("How long do I have to return an item?").json()["mode"], "generative");
   EXPECT_EQ(metric(b.client(), "parley_provider_errors_total{provider=\"counted\",code=\"unavailable\"}"), errors + 1);
 }
 
@@ -457,13 +458,14 @@ TEST(Generative, ARouteOverItsQueueBoundSpillsToTheExtractiveAnswer) {
                              {{"Content-Type", "application/json"}}).json()["mode"], "generative");
   });
   while (slow.requests().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  // ...so a second would wait ~1 s (the provider's expected generation time) > 200 ms: extractive, now.
+  // ...so a second would wait ~1 s (the provider's expected generation time) > 200 ms: the answer without a model
+  // (extractive or the fallback, as with routing off), now.
   const auto started = std::chrono::steady_clock::now();
   const auto second = b.chat("How long do I have to return an item?");
   const auto took = std::chrono::steady_clock::now() - started;
   first.join();
   ASSERT_EQ(second.status, 200);
-  EXPECT_EQ(second.json()["mode"], "extractive");
+  EXPECT_NE(second.json()["mode"], "generative");
   EXPECT_LT(took, std::chrono::milliseconds(1000));
   EXPECT_EQ(slow.requests().size(), 1u);
   EXPECT_EQ(metric(b.client(), "parley_overload_spills_total{to=\"extractive\"}"), spills + 1);

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "auth/api_keys.h"
 #include "http/server.h"
+#include "jobs/job_runner.h"
 #include "llm/remote_provider.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
@@ -173,6 +174,8 @@ TEST_F(MetricsApiTest, EveryResponseCarriesItsRequestId) {
 
 // The Grafana dashboard and the alert rules under deploy/ only ask for series that GET /metrics serves.
 TEST_F(MetricsApiTest, TheDashboardAndAlertRulesUseOnlyServedMetrics) {
+  // `parley serve` runs a job runner beside the API (its families are served from the start).
+  const jobs::JobRunner runner(*store_, {});
   std::set<std::string> served;
   std::istringstream lines(client_->request("GET", "/metrics").body);
   for (std::string line; std::getline(lines, line);) {

@@ -112,7 +112,10 @@ TEST_F(FaultsTest, DiskFullDuringIngestionLosesNothingCommittedAndResumesOnceSpa
   const std::string data = mountpoint + "/data";
   const std::string bot = init(data);
   const auto folder = dir_.path() / "documents";
-  write_documents(folder, 240, 12);  // ~16 MB of Markdown; its index does not fit in what is left of 12 MB
+  // 720 documents, ~5.6 MB of Markdown: stored with their chunks and index they take ~18 MB, more than 12 MB
+  // (240 of them, ~6 MB stored, fit since the store keeps one index for every bot).
+  constexpr int kDocuments = 720;
+  write_documents(folder, kDocuments, 12);
 
   const auto full = parley({"source", "add", "--bot", bot, folder.string()}, data);
   EXPECT_EQ(full.exit_code, 1);
@@ -121,7 +124,7 @@ TEST_F(FaultsTest, DiskFullDuringIngestionLosesNothingCommittedAndResumesOnceSpa
   const std::string db = data + "/parley.db";
   const int committed = std::stoi(query(db, "SELECT count(*) FROM documents;"));
   EXPECT_GT(committed, 0);
-  EXPECT_LT(committed, 240);
+  EXPECT_LT(committed, kDocuments);
   EXPECT_EQ(query(db, "PRAGMA integrity_check;"), "ok");
   std::set<std::string> before;
   {
@@ -133,7 +136,7 @@ TEST_F(FaultsTest, DiskFullDuringIngestionLosesNothingCommittedAndResumesOnceSpa
   ASSERT_EQ(::mount("tmpfs", mountpoint.c_str(), "tmpfs", MS_REMOUNT, "size=256m"), 0) << std::strerror(errno);
   const auto resumed = parley({"source", "add", "--bot", bot, folder.string()}, data);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  EXPECT_EQ(query(db, "SELECT count(*) FROM documents;"), "240");
+  EXPECT_EQ(query(db, "SELECT count(*) FROM documents;"), std::to_string(kDocuments));
   std::istringstream lines(query(db, "SELECT uri || ':' || content_hash FROM documents;"));
   std::set<std::string> after;
   for (std::string line; std::getline(lines, line);) after.insert(line);
@@ -264,7 +267,9 @@ TEST_F(FaultsTest, KillNineDuringAWebhookBurstDeliversEveryEvent) {
   for (const auto& hook : receiver.received()) events.insert(nlohmann::json::parse(hook.body)["id"].get<std::string>());
   EXPECT_EQ(events.size(), static_cast<std::size_t>(2 * kTurns));
   const auto duplicates = receiver.received_count() - events.size();
-  EXPECT_LE(duplicates, 64u) << "only the POSTs in flight at the kill may arrive twice";
+  // Sent twice at most: the POSTs in flight at the kill (concurrency 64) and those answered but not yet recorded
+  // (outcomes are written in batches of up to 128, notify/dispatcher.cpp).
+  EXPECT_LE(duplicates, 64u + 128u) << "only the POSTs in flight or not yet recorded at the kill may arrive twice";
 }
 
 }  // namespace

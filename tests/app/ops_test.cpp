@@ -239,7 +239,11 @@ TEST_F(OpsTest, DoctorNamesACorruptPageAndTheServerRefusesToServeIt) {
   const auto doctor = parley({"doctor"});
   EXPECT_EQ(doctor.exit_code, 1);
   EXPECT_THAT(doctor.out, HasSubstr("FAIL  database"));
-  EXPECT_THAT(doctor.out, HasSubstr("Tree " + root.out.substr(0, root.out.size() - 1)));
+  // SQLite names the page as "Tree N page ..." or, when it cannot read the root itself, "Page N: ...".
+  const std::string root_page = root.out.substr(0, root.out.size() - 1);
+  EXPECT_TRUE(doctor.out.find("Tree " + root_page + " ") != std::string::npos ||
+              doctor.out.find("Page " + root_page + ":") != std::string::npos)
+      << doctor.out;
   EXPECT_THAT(doctor.out, HasSubstr("table chunks"));
   EXPECT_THAT(doctor.out, HasSubstr("fix: "));
   EXPECT_THAT(doctor.out, HasSubstr("parley backup restore"));

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <sstream>
 
 namespace parley::store {
 namespace {
@@ -64,13 +65,24 @@ Result<IntegrityReport> check_database(const std::string& path, bool full) {
   std::string error;
   std::vector<std::string> findings;
   const bool ran = query(db.get(), full ? "PRAGMA integrity_check(100)" : "PRAGMA quick_check(100)",
-                         [&](sqlite3_stmt* stmt) { findings.push_back(column_text(stmt, 0)); }, &error);
+                         [&](sqlite3_stmt* stmt) {
+                           // One row may hold several findings, a line each, under a "*** in database main ***".
+                           std::istringstream lines(column_text(stmt, 0));
+                           for (std::string line; std::getline(lines, line);) {
+                             if (!line.empty() && !line.starts_with("*** ")) findings.push_back(line);
+                           }
+                         },
+                         &error);
   if (!ran) {
-    // A file too damaged to check (its header or schema unreadable) is a finding too, not a failure to report.
-    report.problems.push_back(error);
-    return report;
+    // A check that stops on damage (a file too damaged to check, or a page it cannot read) is a finding too, not a
+    // failure to report: what it found before stopping is kept.
+    findings.push_back(error);
+    if (findings.size() == 1) {
+      report.problems = std::move(findings);
+      return report;
+    }
   }
-  report.ok = findings.size() == 1 && findings.front() == "ok";
+  report.ok = ran && findings.size() == 1 && findings.front() == "ok";
   // Name the table or index of each "Tree N" (its root page) while the schema is readable.
   std::map<std::int64_t, std::string> roots;
   query(db.get(), "SELECT rootpage, type, name FROM sqlite_schema WHERE rootpage > 0",
@@ -78,12 +90,14 @@ Result<IntegrityReport> check_database(const std::string& path, bool full) {
           roots[sqlite3_column_int64(stmt, 0)] = column_text(stmt, 1) + " " + column_text(stmt, 2);
         },
         nullptr);
-  static const std::regex tree(R"(Tree (\d+) page)");
+  // "Tree N page M ..." (a page of the tree rooted at N), or "Page N: ..." (page N itself, which may be a root).
+  static const std::regex tree(R"((?:Tree (\d+) page)|(?:^Page (\d+):))");
   if (!report.ok) {
     for (auto& finding : findings) {
       std::smatch match;
       if (std::regex_search(finding, match, tree)) {
-        if (const auto it = roots.find(std::stoll(match[1].str())); it != roots.end()) finding += " (" + it->second + ")";
+        const std::string page = match[1].matched ? match[1].str() : match[2].str();
+        if (const auto it = roots.find(std::stoll(page)); it != roots.end()) finding += " (" + it->second + ")";
       }
       report.problems.push_back(std::move(finding));
     }
