@@ -15,6 +15,7 @@
 #include "llm/remote_provider.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace parley::api {
 namespace {
@@ -38,7 +39,7 @@ double sample_value(const std::string& text, const std::string& series) {
 class MetricsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(store::open_store({dir_.file("parley.db")})).value();
+    store_ = parley::testing::open_test_store(parley::testing::test_store_options(dir_));
     ASSERT_TRUE(store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace("W"));
       PARLEY_ASSIGN_OR_RETURN(auto owner, auth::issue_api_key(tx, workspace.id, "owner", store::Role::owner));
