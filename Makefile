@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 
 PARLEY := $(BUILD_DIR)/src/app/parley
 
-.PHONY: all deps build run test test-all test-slow bench fuzz fuzz-short clean
+.PHONY: all deps build run test test-all test-slow bench fuzz fuzz-short deb clean
 
 all: build
 
@@ -36,6 +36,10 @@ test: build
 # Long suites (soak, load, long fuzzing) that are not part of `make test`.
 test-slow: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L slow
+
+# The Debian package (binary, /etc/parley/parley.toml, /var/lib/parley, hardened systemd unit) in $(BUILD_DIR)/deb/.
+deb: build
+	@scripts/build-deb.sh "$(BUILD_DIR)"
 
 bench: build
 	@scripts/bench.sh "$(BUILD_DIR)"

@@ -7,6 +7,10 @@ data=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
 bot=$("$parley" --data "$data" init --demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["demo_bot_id"])')
 sed -i 's/^\[limits\]$/[limits]\nper_ip_rate = 0\nper_bot_rate = 0/' "$data/parley.toml"
+# PARLEY_BENCH_SHED_MS sets [server] shed_queue_ms (0: never shed).
+if [ -n "${PARLEY_BENCH_SHED_MS:-}" ]; then
+  sed -i "s/^\[server\]$/[server]\nshed_queue_ms = $PARLEY_BENCH_SHED_MS/" "$data/parley.toml"
+fi
 # Optional tables to append (e.g. [engine] with an embedding model).
 if [ -n "${extra_config:-}" ]; then printf '\n%s\n' "$extra_config" >> "$data/parley.toml"; fi
 # shellcheck disable=SC2086  # the wrapper is a command with its options

@@ -37,9 +37,11 @@ struct ApiOptions {
   // Tells the notification dispatcher (when this process has one) that webhook or email deliveries were queued.
   std::function<void()> on_notification_queued;
   int max_lead_submissions = 5;  // per visitor address and bot within 10 minutes
-  // Model providers for generative answers and /v1/chat/completions; none: extractive answers only.
+  // Model providers for generative answers and /v1/chat/completions at start (ApiContext::providers() has the
+  // current ones); none: extractive answers only.
   std::shared_ptr<const llm::ProviderRegistry> providers;
   std::shared_ptr<engine::Engine> embedder;  // POST /v1/embeddings, when an embedding model is loaded
+  std::string metrics_token;  // [metrics] token: a bearer token that may read GET /metrics from anywhere
   // Hybrid retrieval ([engine] embedding_model): the chunk vectors in memory (the retriever's semantic ranker), and
   // what became of the model, for /readyz, the report and the admin app.
   std::shared_ptr<const semantic::SemanticIndex> semantic;
@@ -70,6 +72,9 @@ class ApiContext {
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }
+  // The model providers now (none: extractive answers only); replaced by a configuration reload.
+  std::shared_ptr<const llm::ProviderRegistry> providers() const { return chat_.providers(); }
+  void set_providers(std::shared_ptr<const llm::ProviderRegistry> providers) { chat_.set_providers(std::move(providers)); }
   const ApiOptions& options() const { return options_; }
   jobs::JobEvents& job_events() { return job_events_; }
   Protection& protection() { return protection_; }

@@ -167,7 +167,7 @@ void register_chat_routes(http::Router& router, ApiContext& context) {
     if (chat_request.conversation_id) {
       if (auto refusal = protection.visitor_turn(*chat_request.conversation_id)) return std::move(*refusal);
       PARLEY_RESPOND_ON_ERROR(const std::size_t length, conversation_length(context, bot, *chat_request.conversation_id));
-      if (length >= protection.options().max_conversation_messages) {
+      if (length >= protection.options()->max_conversation_messages) {
         return http::error_response(ErrorCode::unprocessable,
                                     "this conversation has reached its length limit; please start a new one");
       }

@@ -90,6 +90,7 @@ void register_routes(http::Router& router, ApiContext& context) {
   });
   router.set_screen([&context](http::Request& request) { return context.protection().screen(request); });
   register_system_routes(router, context);
+  register_metrics_routes(router, context);
   register_static_routes(router, context);
   register_auth_routes(router, context);
   register_bot_routes(router, context);

@@ -10,6 +10,7 @@
 
 #include "api/handlers.h"
 #include "common/ids.h"
+#include "common/logging.h"
 #include "common/utf8.h"
 #include "llm/types.h"
 
@@ -257,6 +258,7 @@ http::Response complete_with_provider(const llm::ProviderRegistry& registry, Com
   auto provider = registry.find(name);
   if (!provider) return http::json_response(404, openai_error("no model called " + request.model + " (see GET /v1/models)"));
   request.generation.model = model.empty() ? registry.info(name)->model : model;
+  request.generation.request_id = std::string(current_request_id());
   auto stream = std::make_shared<CompletionStream>(request.model, request.include_usage);
   auto cancellation = std::make_shared<llm::Cancellation>();
   auto deferred = std::make_shared<http::DeferredResponse>();
@@ -294,10 +296,9 @@ void register_openai_routes(http::Router& router, ApiContext& context) {
       std::string bot_id = parsed->model.substr(4);
       return complete_with_bot(context, who, std::move(*parsed), std::move(bot_id));
     }
-    if (!context.options().providers) {
-      return http::json_response(404, openai_error("no providers are configured; use model \"bot:<id>\""));
-    }
-    return complete_with_provider(*context.options().providers, std::move(*parsed));
+    const auto providers = context.providers();
+    if (!providers) return http::json_response(404, openai_error("no providers are configured; use model \"bot:<id>\""));
+    return complete_with_provider(*providers, std::move(*parsed));
   }));
 
   router.add("GET", "/v1/models", admin(context, store::Role::viewer, [&context](http::Request&, const auth::Principal& who) {
@@ -312,7 +313,7 @@ void register_openai_routes(http::Router& router, ApiContext& context) {
       data.push_back({{"id", "bot:" + bot.id}, {"object", "model"}, {"created", bot.created_at / 1000},
                       {"owned_by", who.workspace_id}, {"name", bot.name}});
     }
-    if (const auto& providers = context.options().providers) {
+    if (const auto providers = context.providers()) {
       for (const auto& info : providers->list()) {
         data.push_back({{"id", info.name}, {"object", "model"}, {"created", 0}, {"owned_by", info.kind},
                         {"default_model", info.model}});

@@ -1,6 +1,7 @@
 #include "api/protection.h"
 
 #include "auth/sessions.h"
+#include "metrics/metrics.h"
 
 namespace parley::api {
 namespace {
@@ -32,7 +33,18 @@ std::string credential_key(const http::Request& request) {
 
 }  // namespace
 
+namespace {
+
+metrics::Family<metrics::Counter>& rate_limited() {
+  static auto& refused = metrics::registry().counter("parley_rate_limited_total",
+                                                     "Requests refused with 429 by a rate limit, quota or cap", {"limit"});
+  return refused;
+}
+
+}  // namespace
+
 http::Response too_many(const limits::Decision& decision, std::string_view what) {
+  rate_limited().labels({what}).add();
   const long seconds = limits::retry_after_seconds(decision.retry_after);
   http::Response response = http::error_response(
       ErrorCode::rate_limited, "too many " + std::string(what) + "; retry in " + std::to_string(seconds) + " s");
@@ -52,20 +64,38 @@ void add_security_headers(const http::Request& request, http::Response& response
 
 Protection::Protection(store::Store& store, LimitOptions options)
     : store_(store),
-      options_(std::move(options)),
-      per_ip_(options_.per_ip),
-      per_ip_sign_in_(options_.per_ip_sign_in),
-      per_key_(options_.per_key),
-      per_bot_(options_.per_bot),
-      per_visitor_(options_.per_visitor),
-      streams_(std::make_shared<limits::ConcurrencyLimiter>(options_.max_streams, options_.max_streams_per_bot)) {}
+      options_(std::make_shared<const LimitOptions>(std::move(options))),
+      per_ip_(options_->per_ip),
+      per_ip_sign_in_(options_->per_ip_sign_in),
+      per_key_(options_->per_key),
+      per_bot_(options_->per_bot),
+      per_visitor_(options_->per_visitor),
+      streams_(std::make_shared<limits::ConcurrencyLimiter>(options_->max_streams, options_->max_streams_per_bot)) {
+  rate_limited();  // served from the first scrape, at zero
+}
+
+std::shared_ptr<const LimitOptions> Protection::options() const {
+  std::lock_guard lock(options_mutex_);
+  return options_;
+}
+
+void Protection::reconfigure(LimitOptions options) {
+  per_ip_.set_rate(options.per_ip);
+  per_ip_sign_in_.set_rate(options.per_ip_sign_in);
+  per_key_.set_rate(options.per_key);
+  per_bot_.set_rate(options.per_bot);
+  per_visitor_.set_rate(options.per_visitor);
+  streams_->set_limits(options.max_streams, options.max_streams_per_bot);
+  std::lock_guard lock(options_mutex_);
+  options_ = std::make_shared<const LimitOptions>(std::move(options));
+}
 
 std::optional<http::Response> Protection::screen(http::Request& request) {
   // What a proxy says about the original request (its scheme: the session cookie's Secure flag) counts only when a
   // trusted proxy says it; from anyone else the header is dropped before a handler can read it.
   if (!from_trusted_proxy(request.remote_address)) request.headers.erase("X-Forwarded-Proto");
   request.remote_address =
-      options_.trusted_proxies.client_address(request.remote_address, request.header("X-Forwarded-For"));
+      options()->trusted_proxies.client_address(request.remote_address, request.header("X-Forwarded-For"));
   auto refusal = check(request);
   if (refusal) add_security_headers(request, *refusal);
   return refusal;
@@ -83,12 +113,14 @@ http::Response Protection::around(http::Request& request, const http::Handler& n
 bool Protection::from_trusted_proxy(std::string_view peer) const {
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(peer, error);
-  return !error && options_.trusted_proxies.contains(address);
+  return !error && options()->trusted_proxies.contains(address);
 }
 
 std::optional<http::Response> Protection::check(const http::Request& request) {
-  // The REST API and the OpenAI-compatible API (/v1/...): static files and health checks are not limited.
-  if (request.method == "OPTIONS" || !(request.path.starts_with("/api/") || request.path.starts_with("/v1/"))) {
+  // The REST API, the OpenAI-compatible API (/v1/...) and the metrics (whose key checks read the store); static files
+  // and health checks are not limited.
+  if (request.method == "OPTIONS" ||
+      !(request.path.starts_with("/api/") || request.path.starts_with("/v1/") || request.path == "/metrics")) {
     return std::nullopt;
   }
   const auto segments = segments_of(request.path);  // api, v1, ...
@@ -125,7 +157,7 @@ std::optional<http::Response> Protection::visitor_turn(std::string_view conversa
 }
 
 std::optional<http::Response> Protection::daily_quota(const store::Bot& bot, std::chrono::system_clock::time_point now) {
-  std::int64_t limit = options_.daily_messages_per_bot;
+  std::int64_t limit = options()->daily_messages_per_bot;
   if (const auto it = bot.settings.find("daily_message_quota"); it != bot.settings.end() && it->is_number_integer()) {
     limit = it->get<std::int64_t>();
   }

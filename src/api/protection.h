@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,14 +67,18 @@ class Protection {
   // A slot for one event stream of `bot_id`, or nullptr when a cap is reached.
   limits::Slot stream_slot(std::string_view bot_id);
 
-  const LimitOptions& options() const { return options_; }
+  std::shared_ptr<const LimitOptions> options() const;
+  // Applies new limits (a configuration reload, SIGHUP): buckets keep their tokens under the new rates, open
+  // streams keep their slots.
+  void reconfigure(LimitOptions options);
 
  private:
   std::optional<http::Response> check(const http::Request& request);
   bool from_trusted_proxy(std::string_view peer) const;
 
   store::Store& store_;
-  LimitOptions options_;
+  mutable std::mutex options_mutex_;
+  std::shared_ptr<const LimitOptions> options_;
   limits::KeyedRateLimiter per_ip_;
   limits::KeyedRateLimiter per_ip_sign_in_;
   limits::KeyedRateLimiter per_key_;

@@ -39,6 +39,9 @@ void register_system_routes(http::Router& router, ApiContext& context) {
     body["warnings"] = warnings;
     return http::json_response(200, body);
   }));
+  // Load balancers must see a server that is shedding load as alive and ready.
+  router.exempt_from_shedding("GET", "/healthz");
+  router.exempt_from_shedding("GET", "/readyz");
   router.add("GET", "/demo", anyone([&context](http::Request&) {
     if (context.options().demo_bot_id.empty()) {
       return http::error_response(ErrorCode::not_found, "no demo bot is configured (run `parley init --demo`)");

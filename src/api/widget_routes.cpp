@@ -56,7 +56,7 @@ Json answering_defaults() {
 // The providers settings.routing may name (no keys or addresses: names, kinds and models only).
 Json provider_list(const ApiContext& context) {
   Json providers = Json::array();
-  if (const auto& registry = context.options().providers) {
+  if (const auto registry = context.providers()) {
     for (const auto& info : registry->list()) {
       providers.push_back({{"name", info.name}, {"kind", info.kind}, {"model", info.model}, {"local", info.local}});
     }

@@ -8,7 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "common/logging.h"
 #include "common/utf8.h"
+#include "llm/routing.h"
+#include "metrics/metrics.h"
 
 namespace parley::chat {
 namespace {
@@ -24,6 +27,22 @@ std::int64_t start_of_utc_month_millis(std::int64_t now) {
   utc.tm_mday = 1;
   utc.tm_hour = utc.tm_min = utc.tm_sec = 0;
   return static_cast<std::int64_t>(timegm(&utc)) * 1000;
+}
+
+// parley_answers_total{bot, mode}, parley_retrieval_duration_seconds, parley_answer_duration_seconds{mode}.
+struct ChatMetrics {
+  metrics::Family<metrics::Counter>& answers = metrics::registry().counter(
+      "parley_answers_total", "Answers recorded, by bot and mode (faq, extractive, generative, fallback)",
+      {"bot", "mode"}, 1u << 16);
+  metrics::Histogram& retrieval =
+      metrics::registry().histogram("parley_retrieval_duration_seconds", "Retrieval of one question (the read transaction)").get();
+  metrics::Family<metrics::Histogram>& answer = metrics::registry().histogram(
+      "parley_answer_duration_seconds", "A whole chat turn, from the question to the recorded answer", {"mode"});
+};
+
+ChatMetrics& chat_metrics() {
+  static ChatMetrics instance;
+  return instance;
 }
 
 std::vector<store::MessageSource> to_message_sources(const std::vector<Citation>& citations) {
@@ -86,7 +105,11 @@ Result<ComposedAnswer> ChatService::answer(const store::Scope& scope, std::strin
 
 ChatService::ChatService(store::Store& store, const search::Retriever& retriever,
                          std::shared_ptr<const llm::ProviderRegistry> providers)
-    : store_(store), retriever_(retriever), providers_(std::move(providers)) {}
+    : store_(store), retriever_(retriever), providers_(std::move(providers)) {
+  // Served from the first scrape, at zero, not from the first answer.
+  chat_metrics();
+  llm::register_routing_metrics();
+}
 
 ChatService::~ChatService() {
   std::unique_lock lock(turns_mutex_);
@@ -95,6 +118,16 @@ ChatService::~ChatService() {
   turns_ended_.wait(lock, [&] { return running_turns_.empty(); });
   lock.unlock();
   recorder_.join();
+}
+
+std::shared_ptr<const llm::ProviderRegistry> ChatService::providers() const {
+  std::lock_guard lock(providers_mutex_);
+  return providers_;
+}
+
+void ChatService::set_providers(std::shared_ptr<const llm::ProviderRegistry> providers) {
+  std::lock_guard lock(providers_mutex_);
+  providers_ = std::move(providers);
 }
 
 bool ChatService::begin_turn(const std::shared_ptr<llm::Cancellation>& cancellation) const {
@@ -123,11 +156,13 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
   auto policy = llm::routing_policy_from_settings(bot->settings);
   if (!policy.ok()) return fail(policy.error());
   const auto bot_scope = store::Scope::workspace(bot->workspace_id);
-  const bool may_generate = providers_ && !providers_->empty() && policy->mode != llm::RoutingMode::off;
+  const auto providers = this->providers();
+  const bool may_generate = providers && !providers->empty() && policy->mode != llm::RoutingMode::off;
 
   std::optional<search::SearchResult> found;
   std::vector<llm::ChatMessage> history;
   llm::RoutingContext routing;
+  const std::int64_t retrieval_started = monotonic_micros();
   const auto read = store_.read(bot_scope, [&](store::ReadTx& tx) -> Status {
     if (request.conversation_id) {
       PARLEY_ASSIGN_OR_RETURN(auto conversation, tx.conversation(bot->id, *request.conversation_id));
@@ -152,6 +187,7 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
     return {};
   });
   if (!read.ok()) return fail(read.error());
+  chat_metrics().retrieval.observe(static_cast<double>(monotonic_micros() - retrieval_started) / 1e6);
   apply_content_policy(*found, *settings);
   if (history.empty()) history = request.history;
 
@@ -167,16 +203,17 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
 
   routing.retrieval_confidence = reply.answer.confidence;
   GenerativeInput input{*bot, *settings, *policy, routing, request.message, std::move(history), std::move(*found),
-                        reply.answer};
+                        reply.answer, std::string(current_request_id())};
   if (!cancellation) cancellation = std::make_shared<llm::Cancellation>();
   if (!begin_turn(cancellation)) return fail(make_error(ErrorCode::unavailable, "the chat service is shutting down"));
   AnswerStream stream;
   stream.on_delta = events.on_delta;
   stream.on_reset = events.on_reset;
-  stream.on_done = [this, bot = *bot, request, started, events, cancellation](ComposedAnswer answer,
-                                                                              GenerationSummary summary) {
-    boost::asio::post(recorder_, [this, bot, request, started, events, cancellation, answer = std::move(answer),
+  stream.on_done = [this, bot = *bot, request, started, events, cancellation, request_id = input.request_id](
+                       ComposedAnswer answer, GenerationSummary summary) {
+    boost::asio::post(recorder_, [this, bot, request, started, events, cancellation, request_id, answer = std::move(answer),
                                   summary = std::move(summary)]() mutable {
+      const RequestScope logged_as(request_id);
       ChatReply generated;
       generated.answer = std::move(answer);
       generated.generation = std::move(summary);
@@ -194,7 +231,7 @@ void ChatService::ask_stream(const store::Scope& scope, const ChatRequest& reque
     });
   };
   try {
-    generate_answer(providers_, std::move(input), std::move(stream), cancellation);
+    generate_answer(providers, std::move(input), std::move(stream), cancellation);
   } catch (...) {
     end_turn(cancellation);  // a turn that failed to start has no on_done to end it; the caller's edge reports it
     throw;
@@ -232,6 +269,9 @@ Result<ChatReply> ChatService::record(const store::Bot& bot, const ChatRequest& 
     if (request.record_also) PARLEY_TRY(request.record_also(tx, stored_question, stored));
     return {};
   }));
+  ChatMetrics& metrics = chat_metrics();
+  metrics.answers.labels({bot.id, reply.answer.mode}).add();
+  metrics.answer.labels({reply.answer.mode}).observe(static_cast<double>(reply.latency_us) / 1e6);
   return reply;
 }
 

@@ -71,7 +71,10 @@ class ChatService {
                   std::shared_ptr<llm::Cancellation> cancellation = nullptr) const;
   // The same turn, waited for (CLI, tests).
   Result<ChatReply> ask(const store::Scope& scope, const ChatRequest& request) const;
-  const llm::ProviderRegistry* providers() const { return providers_.get(); }
+  // The providers turns start with now (turns already running keep the ones they started with).
+  std::shared_ptr<const llm::ProviderRegistry> providers() const;
+  // Replaces them (a configuration reload, SIGHUP).
+  void set_providers(std::shared_ptr<const llm::ProviderRegistry> providers);
 
   // Retrieval and composition only, nothing recorded (the CLI's `ask` and the evaluation benches use it too).
   Result<ComposedAnswer> answer(const store::Scope& scope, std::string_view bot_id, std::string_view question) const;
@@ -86,6 +89,7 @@ class ChatService {
 
   store::Store& store_;
   const search::Retriever& retriever_;
+  mutable std::mutex providers_mutex_;
   std::shared_ptr<const llm::ProviderRegistry> providers_;
   // Generative turns end on providers' threads; their store writes run here so no provider thread waits on disk.
   mutable boost::asio::thread_pool recorder_{1};

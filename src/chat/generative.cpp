@@ -66,6 +66,7 @@ class Turn : public std::enable_shared_from_this<Turn> {
       for (auto& message : request.messages) message.content = guard::redact_pii(message.content);
     }
     request.max_tokens = input_.policy.max_tokens;
+    request.request_id = input_.request_id;
     request.temperature = input_.policy.temperature;
     {
       std::lock_guard lock(mutex_);

@@ -37,6 +37,7 @@ struct GenerativeInput {
   std::vector<llm::ChatMessage> history;  // earlier turns, oldest first
   search::SearchResult found;
   ComposedAnswer extractive;  // what stands when no route answers
+  std::string request_id;     // the HTTP request's (common/logging.h), carried to the providers
 };
 
 // How a turn reaches the visitor as it happens. on_delta and on_reset run on providers' threads; on_done exactly

@@ -1,10 +1,13 @@
 #include "cli/cli.h"
 
+#include <cstdlib>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "common/logging.h"
 #if PARLEY_HAVE_ENGINE_CLI
 #include "engine/cli/model_commands.h"
 #include "guard/model_hash.h"
@@ -60,13 +63,27 @@ std::function<void()> command_action(Globals& globals, std::function<Status()> b
 }
 
 int run(int argc, char** argv) {
+  // Logs on stderr: stdout is for what commands print (results, --json, the server's banner).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("parley"));
   CLI::App app{"Parley: your own AI chatbot, built from your own content"};
   app.require_subcommand(1);
   Globals globals;
   std::string log_level = "warn";
+  std::string log_format = "text";
+  std::string config_file;
   app.add_option("--data", globals.data_dir, "Data folder (database and parley.toml)")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-  app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
+  app.add_option("--config", config_file, "Settings file (default: <data>/parley.toml; also $PARLEY_CONFIG)");
+  app.add_option("--log-format", log_format, "text, or json (one object per line, with the request id)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.parse_complete_callback([&] {
+    if (!config_file.empty()) ::setenv("PARLEY_CONFIG", config_file.c_str(), 1);
+    spdlog::set_level(spdlog::level::from_str(log_level));
+    LogFormat format = LogFormat::text;
+    parse_log_format(log_format, format);
+    set_log_format(format);
+  });
   add_init_command(app, globals);
   add_serve_command(app, globals);
   add_bot_commands(app, globals);
@@ -79,6 +96,8 @@ int run(int argc, char** argv) {
   add_guard_commands(app, globals);
   add_lead_commands(app, globals);
   add_eval_commands(app, globals);
+  add_backup_commands(app, globals);
+  add_doctor_command(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   // `model pull` downloads only from the sources parley.toml allows (engine.allowed_model_sources), if it names any.
   engine::register_model_commands(app, [&globals](std::string_view url) -> Status {

@@ -68,5 +68,7 @@ void add_user_commands(CLI::App& app, Globals& globals);
 void add_guard_commands(CLI::App& app, Globals& globals);
 void add_lead_commands(CLI::App& app, Globals& globals);  // parley leads export|list
 void add_eval_commands(CLI::App& app, Globals& globals);  // parley eval add|run|list|remove
+void add_backup_commands(CLI::App& app, Globals& globals);  // parley backup create|verify|restore
+void add_doctor_command(CLI::App& app, Globals& globals);   // parley doctor
 
 }  // namespace parley::cli

@@ -25,7 +25,11 @@ Status read_value(const toml::table& table, const char* section, const char* key
 
 }  // namespace
 
-std::filesystem::path config_path(const std::filesystem::path& data_dir) { return data_dir / "parley.toml"; }
+std::filesystem::path config_path(const std::filesystem::path& data_dir) {
+  // Packaged installations keep settings apart from data (/etc/parley/parley.toml, set by the systemd unit).
+  if (const char* file = std::getenv("PARLEY_CONFIG"); file != nullptr && *file != '\0') return file;
+  return data_dir / "parley.toml";
+}
 std::filesystem::path database_path(const std::filesystem::path& data_dir) { return data_dir / "parley.db"; }
 
 store::StoreOptions store_options(const std::filesystem::path& data_dir, const Config& config) {
@@ -53,6 +57,8 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "server", "port", config.port));
   PARLEY_TRY(read_value(table, "server", "io_threads", config.io_threads));
   PARLEY_TRY(read_value(table, "server", "worker_threads", config.worker_threads));
+  PARLEY_TRY(read_value(table, "server", "drain_ms", config.drain_ms));
+  PARLEY_TRY(read_value(table, "server", "shed_queue_ms", config.shed_queue_ms));
   PARLEY_TRY(read_value(table, "limits", "max_upload_mb", config.max_upload_mb));
   PARLEY_TRY(read_value(table, "limits", "per_ip_rate", config.per_ip_rate));
   PARLEY_TRY(read_value(table, "limits", "per_ip_burst", config.per_ip_burst));
@@ -89,17 +95,32 @@ Result<Config> load_config(const std::filesystem::path& data_dir) {
   PARLEY_TRY(read_value(table, "smtp", "password", config.smtp_password));
   PARLEY_TRY(read_value(table, "smtp", "starttls", config.smtp_starttls));
   PARLEY_TRY(read_value(table, "network", "allow_private_addresses", config.allow_private_addresses));
+  PARLEY_TRY(read_value(table, "metrics", "token", config.metrics_token));
+  PARLEY_TRY(read_value(table, "store", "check_on_start", config.check_store_on_start));
   PARLEY_TRY(read_value(table, "store", "url", config.store_url));
   PARLEY_TRY(read_value(table, "store", "pool_size", config.store_pool_size));
   PARLEY_TRY(read_value(table, "store", "pool_wait_ms", config.store_pool_wait_ms));
   PARLEY_TRY(read_value(table, "store", "index_dir", config.store_index_dir));
   PARLEY_TRY(read_value(table, "limits", "max_bots_per_workspace", config.max_bots_per_workspace));
+  PARLEY_TRY(read_value(table, "jobs", "lease_ms", config.job_lease_ms));
+  PARLEY_TRY(read_value(table, "notify", "lease_ms", config.delivery_lease_ms));
+  // A lease must outlast the heartbeats that renew it (1 s), and a delivery's the webhook request it covers (10 s).
+  if (config.job_lease_ms < 3'000) return make_error(ErrorCode::invalid_request, "parley.toml: jobs.lease_ms must be at least 3000");
+  if (config.delivery_lease_ms < 20'000) {
+    return make_error(ErrorCode::invalid_request, "parley.toml: notify.lease_ms must be at least 20000");
+  }
   if (config.store_pool_size < 1 || config.store_pool_wait_ms < 0 || config.max_bots_per_workspace < 0) {
     return make_error(ErrorCode::invalid_request,
                       "parley.toml: store.pool_size must be at least 1, store.pool_wait_ms and "
                       "limits.max_bots_per_workspace not negative");
   }
   if (config.port < 0 || config.port > 65535) return make_error(ErrorCode::invalid_request, "parley.toml: server.port is out of range");
+  if (config.shed_queue_ms < 0 || config.shed_queue_ms > 60'000) {
+    return make_error(ErrorCode::invalid_request, "parley.toml: server.shed_queue_ms must be from 0 to 60000");
+  }
+  if (config.drain_ms < 0 || config.drain_ms > 600'000) {
+    return make_error(ErrorCode::invalid_request, "parley.toml: server.drain_ms must be from 0 to 600000");
+  }
   if (config.io_threads < 1 || config.worker_threads < 1) {
     return make_error(ErrorCode::invalid_request, "parley.toml: thread counts must be at least 1");
   }

@@ -50,6 +50,12 @@ struct Config {
   int port = 8080;
   int io_threads = 2;
   int worker_threads = 4;
+  // On SIGTERM, how long requests and answer streams in flight may take to finish (the whole stop, jobs and
+  // webhooks included, stays within about two seconds more).
+  int drain_ms = 7'000;
+  // Past capacity: a request is refused (503, Retry-After) rather than queued when waits for a worker have stayed
+  // above this many milliseconds (http/admission.h); 0: never refused.
+  int shed_queue_ms = 10;
   int max_upload_mb = 64;
   std::string default_workspace;
   std::string demo_bot_id;
@@ -75,6 +81,16 @@ struct Config {
   // [network]: whether crawls and webhooks may reach loopback, private and link-local addresses (an intranet
   // site, a webhook receiver on this machine). Off: workspace admins cannot read internal services through a bot.
   bool allow_private_addresses = false;
+  // [metrics]: a bearer token that may read GET /metrics from other machines (loopback clients and admin keys always
+  // may). Empty: none.
+  std::string metrics_token;
+  // [store] check_on_start: SQLite's quick_check before serving, so that a damaged database is refused rather than
+  // served from (`parley doctor` names the damage).
+  bool check_store_on_start = true;
+  // [jobs] lease_ms and [notify] lease_ms: how long a job or a webhook/email delivery stays with the process that took
+  // it without a sign of life; after a crash the next start resumes it once its lease expired.
+  int job_lease_ms = 30'000;
+  int delivery_lease_ms = 120'000;
   EngineConfig engine;
   std::vector<ProviderConfig> providers;
   // [store]: where the data lives. No url: the SQLite file in the data folder. A postgresql:// URL (or the
@@ -87,6 +103,7 @@ struct Config {
   int max_bots_per_workspace = 0;
 };
 
+// The settings file: $PARLEY_CONFIG when set (`parley --config FILE` sets it), else <data>/parley.toml.
 std::filesystem::path config_path(const std::filesystem::path& data_dir);
 std::filesystem::path database_path(const std::filesystem::path& data_dir);
 

@@ -9,13 +9,18 @@
 //   parley job pause|resume|cancel --bot ID JOB_ID
 // Without --detach a crawl runs in this process (under the same lease as the server's runner, so the two never
 // run one job) and prints what it added, updated and removed; with it, the running server picks the job up.
+#include <atomic>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "api/views.h"
 #include "cli/commands.h"
 #include "cli/providers.h"
 #include "semantic/status.h"
 #include "common/clock.h"
+#include "common/progress.h"
 #include "crawl/crawler.h"
 #include "ingest/report.h"
 #include "jobs/job_runner.h"
@@ -52,6 +57,57 @@ void print_sync(const store::Job& job, const store::Source& source, const std::v
   for (const auto& page : notable) std::cout << "  " << page.outcome << " " << page.url << ": " << page.reason << "\n";
 }
 
+// While a crawl runs on this thread: its progress as the job stores it (pages done of pages found), and Ctrl-C turned
+// into the job's own pause, so that it stops at its next page with everything fetched so far kept.
+class CrawlWatcher {
+ public:
+  CrawlWatcher(store::Store& store, const store::Scope& scope, const store::Job& job, bool quiet)
+      : progress_("crawl", "pages", 0, progress_style_for(stderr, quiet)),
+        thread_([this, &store, scope, job] { watch(store, scope, job); }) {}
+  ~CrawlWatcher() { finish(); }
+  CrawlWatcher(const CrawlWatcher&) = delete;
+  CrawlWatcher& operator=(const CrawlWatcher&) = delete;
+  // Stops watching and blanks the bar (the outcome is printed next).
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    progress_.clear();
+  }
+  bool paused() const { return paused_; }
+
+ private:
+  void watch(store::Store& store, const store::Scope& scope, const store::Job& job) {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [&] { return done_; })) {
+      lock.unlock();
+      if (Interruption::requested() && !paused_) {
+        paused_ = jobs::control_job(store, scope, job.bot_id, job.id, jobs::JobAction::pause).ok();
+      }
+      std::optional<store::Job> current;
+      const Status read = store.read(scope, [&](store::ReadTx& tx) -> Status {
+        PARLEY_ASSIGN_OR_RETURN(current, tx.job(job.id));
+        return {};
+      });
+      if (read.ok() && current) {
+        progress_.set_total(static_cast<double>(current->progress.value("pages_found", std::int64_t{0})));
+        progress_.update(static_cast<double>(current->progress.value("pages_done", std::int64_t{0})));
+      }
+      lock.lock();
+    }
+  }
+
+  Progress progress_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::atomic<bool> paused_{false};
+  std::thread thread_;
+};
+
 // Runs a queued crawl job here and prints its outcome.
 Status run_here(const Globals& globals, store::Store& store, const store::Scope& scope, const store::Job& queued,
                 bool json) {
@@ -60,7 +116,10 @@ Status run_here(const Globals& globals, store::Store& store, const store::Scope&
   crawler.allow_private_addresses = config.allow_private_addresses;
   jobs::JobRunner runner(store);
   crawl::register_crawl_jobs(runner, crawler);
+  const Interruption interruption;
+  CrawlWatcher watcher(store, scope, queued, json);
   PARLEY_ASSIGN_OR_RETURN(const store::Job job, runner.run_job(scope, queued.id));
+  watcher.finish();
   std::optional<store::Source> source;
   std::vector<store::CrawlPage> notable;
   PARLEY_TRY(store.read(scope, [&](store::ReadTx& tx) -> Status {
@@ -82,6 +141,12 @@ Status run_here(const Globals& globals, store::Store& store, const store::Scope&
     print_sync(job, *source, notable);
   }
   if (job.state == store::JobState::failed) return make_error(ErrorCode::unprocessable, "the crawl failed: " + job.error);
+  if (job.state == store::JobState::paused && watcher.paused()) {
+    std::cerr << "interrupted: the crawl is paused with " << job.progress.value("pages_done", std::int64_t{0})
+              << " page(s) kept; `parley job resume --bot " << job.bot_id << " " << job.id
+              << "` continues it (the server, or `parley source sync`, picks it up)\n";
+    return make_error(ErrorCode::unavailable, "interrupted");
+  }
   return {};
 }
 

@@ -73,13 +73,19 @@ void add_init_command(CLI::App& app, Globals& globals) {
       PARLEY_ASSIGN_OR_RETURN(demo_bot, demo::create_demo_bot(*store, config.default_workspace));
       config.demo_bot_id = demo_bot->bot_id;
     }
-    PARLEY_TRY(save_config(data, config));
+    // Settings an operator (or a package) already wrote are theirs: only a missing file is written.
+    const bool kept_config = std::filesystem::exists(config_path(data));
+    if (!kept_config) PARLEY_TRY(save_config(data, config));
     if (options->json) {
       nlohmann::json out = {{"data", globals.data_dir}, {"workspace_id", config.default_workspace}, {"api_key", api_key},
                             {"admin_email", options->admin_email}, {"admin_password", password}};
       if (demo_bot) out["demo_bot_id"] = demo_bot->bot_id;
       std::cout << out.dump() << "\n";
       return {};
+    }
+    if (kept_config) {
+      std::cout << "Kept the settings in " << config_path(data).string()
+                << (demo_bot ? " (add [demo] bot_id = \"" + demo_bot->bot_id + "\" to serve the demo page)" : "") << "\n";
     }
     std::cout << "Initialised Parley in " << globals.data_dir << "\n"
               << "Workspace:     " << config.default_workspace << "\n"

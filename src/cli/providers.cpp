@@ -24,12 +24,24 @@ Result<std::shared_ptr<engine::Engine>> load_engine(const std::string& path, con
   return std::shared_ptr<engine::Engine>(std::move(*loaded));
 }
 
+bool same_engine(const EngineConfig& a, const EngineConfig& b) {
+  return a.model == b.model && a.model_sha256 == b.model_sha256 && a.embedding_model == b.embedding_model &&
+         a.embedding_model_sha256 == b.embedding_model_sha256 && a.threads == b.threads && a.context == b.context &&
+         a.max_sequences == b.max_sequences && a.max_concurrency == b.max_concurrency;
+}
+
 }  // namespace
 
-Result<Providers> build_providers(const Config& config) {
+Result<Providers> build_providers(const Config& config, const Providers* previous) {
   Providers out;
   out.registry = std::make_shared<llm::ProviderRegistry>();
-  if (!config.engine.model.empty()) {
+  out.engine = config.engine;
+  const bool reused = previous != nullptr && same_engine(previous->engine, config.engine);
+  if (reused) {
+    if (auto local = previous->registry->find("local")) out.registry->add(local, *previous->registry->info("local"));
+    out.embedder = previous->embedder;
+    out.embedding = previous->embedding;
+  } else if (!config.engine.model.empty()) {
     PARLEY_ASSIGN_OR_RETURN(auto engine, load_engine(config.engine.model, config.engine.model_sha256, config.engine));
     const std::string model = std::filesystem::path(config.engine.model).stem().string();
     llm::ResilienceOptions resilience;
@@ -38,7 +50,7 @@ Result<Providers> build_providers(const Config& config) {
                       {"local", "engine", model, true, 0, 0}, resilience);
     spdlog::info("engine: {} loaded as provider \"local\"", config.engine.model);
   }
-  if (!config.engine.embedding_model.empty()) {
+  if (!config.engine.embedding_model.empty() && !reused) {
     out.embedding.path = config.engine.embedding_model;
     auto loaded = load_embedding_model(config);
     if (loaded.ok()) {

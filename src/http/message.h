@@ -37,6 +37,9 @@ struct Request {
   std::string remote_address;
   std::map<std::string, std::string> params;  // path parameters filled in by the router ("bot_id")
   bool screened = false;  // set by the server once Router::screen let the request through
+  // The client's X-Request-Id when acceptable, else a fresh one; the response and every log line of the request
+  // carry it (common/logging.h).
+  std::string request_id;
 
   std::string_view header(std::string_view name) const;
   // True when the Accept header names `type` (media-type parameters and q-values are not weighed).

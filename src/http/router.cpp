@@ -27,6 +27,7 @@ bool is_param(std::string_view segment) {
 
 void Router::add(std::string method, std::string pattern, Endpoint endpoint) {
   Route route;
+  route.label = method + " " + pattern;
   route.method = std::move(method);
   for (auto segment : split_path(pattern)) route.segments.emplace_back(segment);
   route.pattern = std::move(pattern);
@@ -46,14 +47,23 @@ std::vector<RouteEntry> Router::routes() const {
   return entries;
 }
 
-void Router::set_body_limit(std::string method, std::string pattern, std::size_t limit) {
+Router::Route* Router::find_pattern(std::string_view method, std::string_view pattern) {
   const auto segments = split_path(pattern);
   for (auto& route : routes_) {
     if (route.method == method && route.segments.size() == segments.size() &&
         std::equal(route.segments.begin(), route.segments.end(), segments.begin())) {
-      route.body_limit = limit;
+      return &route;
     }
   }
+  return nullptr;
+}
+
+void Router::set_body_limit(std::string method, std::string pattern, std::size_t limit) {
+  if (Route* route = find_pattern(method, pattern)) route->body_limit = limit;
+}
+
+void Router::exempt_from_shedding(std::string method, std::string pattern) {
+  if (Route* route = find_pattern(method, pattern)) route->sheddable = false;
 }
 
 bool Router::match(const Route& route, const std::vector<std::string_view>& segments,
@@ -88,8 +98,13 @@ const Router::Route* Router::find(std::string_view method, std::string_view path
 }
 
 std::size_t Router::body_limit(std::string_view method, std::string_view path) const {
+  return route_info(method, path).body_limit;
+}
+
+Router::RouteInfo Router::route_info(std::string_view method, std::string_view path) const {
   const Route* route = find(method, path, nullptr, nullptr);
-  return route != nullptr && route->body_limit > 0 ? route->body_limit : kDefaultBodyLimit;
+  if (route == nullptr) return {kDefaultBodyLimit, kUnmatchedRoute, true};
+  return {route->body_limit > 0 ? route->body_limit : kDefaultBodyLimit, route->label, route->sheddable};
 }
 
 std::optional<Response> Router::screen(Request& request) const {

@@ -50,20 +50,35 @@ class Router {
   // The upper bound for the body of requests to `path` (uploads get a large one, everything else a small one).
   std::size_t body_limit(std::string_view method, std::string_view path) const;
   void set_body_limit(std::string method, std::string pattern, std::size_t limit);
+  // What the server needs to know of a request's route before dispatching it: its body limit, and its name for
+  // metrics ("POST /api/v1/bots/{bot_id}/chat"; kUnmatchedRoute for paths no route takes, so that metrics never
+  // grow a series per path a scanner tries).
+  struct RouteInfo {
+    std::size_t body_limit = 0;
+    std::string_view label;
+    bool sheddable = true;  // may be refused with 503 when the server is past capacity
+  };
+  RouteInfo route_info(std::string_view method, std::string_view path) const;
+  // Never shed under overload: what load balancers and monitoring ask (/healthz, /metrics).
+  void exempt_from_shedding(std::string method, std::string pattern);
 
  private:
   struct Route {
     std::string method;
     std::string pattern;
+    std::string label;  // "METHOD /pattern", the route's name in metrics
     std::vector<std::string> segments;
     Handler handler;
     std::string access;
     std::size_t body_limit = 0;  // 0: the default
+    bool sheddable = true;
   };
   static bool match(const Route& route, const std::vector<std::string_view>& segments,
                     std::map<std::string, std::string>* params);
   const Route* find(std::string_view method, std::string_view path, std::map<std::string, std::string>* params,
                     std::vector<std::string>* allowed) const;
+  // The route added with exactly this method and pattern.
+  Route* find_pattern(std::string_view method, std::string_view pattern);
 
   Response route(Request& request) const;
 
@@ -73,5 +88,6 @@ class Router {
 };
 
 constexpr std::size_t kDefaultBodyLimit = 1u << 20;
+inline constexpr std::string_view kUnmatchedRoute = "unmatched";
 
 }  // namespace parley::http

@@ -17,7 +17,9 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/logging.h"
 #include "common/utf8.h"
+#include "metrics/metrics.h"
 
 namespace parley::http {
 
@@ -85,13 +87,54 @@ bhttp::response<bhttp::string_body> to_beast(Response& response, unsigned versio
   return message;
 }
 
+// What every server of the process counts (metrics/metrics.h).
+struct HttpMetrics {
+  metrics::Family<metrics::Counter>& requests = metrics::registry().counter(
+      "parley_http_requests_total", "HTTP requests answered, by route and status", {"route", "status"}, 4096);
+  metrics::Family<metrics::Histogram>& duration = metrics::registry().histogram(
+      "parley_http_request_duration_seconds",
+      "From a request's header read to its response written (to the end, for event streams)", {"route"},
+      metrics::latency_buckets(), 512);
+  metrics::Gauge& connections = metrics::registry().gauge("parley_http_connections", "Open client connections").get();
+  metrics::Gauge& in_flight =
+      metrics::registry().gauge("parley_http_requests_in_flight", "Requests being handled or streamed").get();
+  metrics::Histogram& queue_wait = metrics::registry()
+                                       .histogram("parley_http_queue_wait_seconds",
+                                                  "Time a request waited for a worker thread after its header was read")
+                                       .get();
+  metrics::Family<metrics::Counter>& shed = metrics::registry().counter(
+      "parley_overload_shed_total", "Requests refused with 503 because the server was past capacity", {"route"}, 512);
+
+  void record(std::string_view route, int status, std::chrono::steady_clock::time_point started) {
+    char digits[4] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                      static_cast<char>('0' + status % 10), 0};
+    requests.labels({route, std::string_view(digits, 3)}).add();
+    duration.labels({route}).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+};
+
+HttpMetrics& http_metrics() {
+  static HttpMetrics instance;
+  return instance;
+}
+
+Response shed_response() {
+  Response response = error_response(ErrorCode::unavailable, "the server is over capacity; retry in a second");
+  response.headers["Retry-After"] = "1";
+  return response;
+}
+
 }  // namespace
 
 class Server::Impl {
  public:
   Impl(ServerOptions options, const Router& router)
-      : options_(std::move(options)), router_(router), io_(options_.io_threads), workers_(options_.worker_threads),
-        acceptor_(io_) {}
+      : options_(std::move(options)),
+        router_(router),
+        io_(options_.io_threads),
+        workers_(options_.worker_threads),
+        acceptor_(io_),
+        admission_(options_.admission) {}
 
   Status listen() {
     try {
@@ -125,6 +168,10 @@ class Server::Impl {
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    if (const int left = in_flight_.load(); left > 0) {
+      spdlog::warn("{} request(s) or stream(s) still running after the {} ms drain: cut off", left,
+                   options_.drain_timeout.count());
+    }
     io_.stop();
     for (auto& thread : threads_) thread.join();
     threads_.clear();
@@ -132,12 +179,25 @@ class Server::Impl {
     workers_.join();
   }
 
-  void run_until_signal() {
+  void run_until_signal(const std::function<void()>& on_reload) {
     asio::io_context signals_io;
     asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-    signals.async_wait([](const beast::error_code&, int signal) {
-      spdlog::info("received signal {}, draining in-flight requests", signal);
-    });
+    if (on_reload) signals.add(SIGHUP);
+    std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& error, int signal) {
+      if (error) return;
+      if (signal == SIGHUP) {
+        spdlog::info("received SIGHUP: reloading the configuration");
+        try {
+          on_reload();
+        } catch (const std::exception& failure) {
+          spdlog::error("reload failed: {}", failure.what());
+        }
+        signals.async_wait(on_signal);
+        return;
+      }
+      spdlog::info("received signal {}: draining in-flight requests (up to {} ms)", signal, options_.drain_timeout.count());
+    };
+    signals.async_wait(on_signal);
     signals_io.run();
     stop();
   }
@@ -212,9 +272,13 @@ class Server::Impl {
     if (it != open_per_peer_.end() && --it->second == 0) open_per_peer_.erase(it);
   }
 
-  awaitable<Response> handle(Request request) {
+  awaitable<Response> handle(Request request, std::chrono::steady_clock::time_point enqueued) {
+    const auto now = std::chrono::steady_clock::now();
+    admission_.started(now - enqueued, --queued_, now);
+    http_metrics().queue_wait.observe(std::chrono::duration<double>(now - enqueued).count());
     Response response;
     try {
+      const RequestScope scope(request.request_id);
       response = router_.dispatch(request);
     } catch (const std::exception& error) {
       spdlog::error("{} {}: unhandled exception: {}", request.method, request.path, error.what());
@@ -226,6 +290,7 @@ class Server::Impl {
   // On the I/O thread, before the body: a malformed target, or the router's screen (rate limits), answers at once.
   std::optional<Response> answer_early(Request& request) {
     try {
+      const RequestScope scope(request.request_id);
       if (auto bad = parse_target(request)) return bad;
       return router_.screen(request);
     } catch (const std::exception& error) {
@@ -299,6 +364,8 @@ class Server::Impl {
 
   awaitable<void> session(tcp::socket socket) {
     ++connections_;
+    HttpMetrics& metrics = http_metrics();
+    metrics.connections.add(1);
     beast::tcp_stream stream(std::move(socket));
     std::string remote;
     {
@@ -317,7 +384,9 @@ class Server::Impl {
       stream.expires_after(first ? options_.request_timeout : options_.idle_timeout);
       first = false;
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, error));
+      const auto started = std::chrono::steady_clock::now();
       if (error == bhttp::error::header_limit) {
+        metrics.record(kUnmatchedRoute, 400, started);
         co_await write_simple(stream, error_response(ErrorCode::invalid_request, "request headers are too large"), 11,
                               false, false, error);
         break;
@@ -325,6 +394,7 @@ class Server::Impl {
       if (error) {
         if (error != bhttp::error::end_of_stream && error != beast::error::timeout &&
             error != asio::error::connection_reset && error != asio::error::operation_aborted && buffer.size() > 0) {
+          metrics.record(kUnmatchedRoute, 400, started);
           co_await write_simple(stream, error_response(ErrorCode::invalid_request, "malformed HTTP request"), 11, false,
                                 false, error);
         }
@@ -337,7 +407,17 @@ class Server::Impl {
         break;
       }
       Request request = request_head(head, remote);
-      if (auto early = answer_early(request)) {
+      const std::string_view client_id(head["X-Request-Id"].data(), head["X-Request-Id"].size());
+      request.request_id = acceptable_request_id(client_id) ? std::string(client_id) : new_request_id();
+      const std::string request_id = request.request_id;
+      std::optional<Response> early = answer_early(request);
+      const auto route = request.path.empty() ? Router::RouteInfo{kDefaultBodyLimit, kUnmatchedRoute, true}
+                                              : router_.route_info(request.method, request.path);
+      if (!early && route.sheddable && admission_.should_shed(queued_.load(), started)) {
+        early = shed_response();
+        metrics.shed.labels({route.label}).add();
+      }
+      if (early) {
         // Refused before the body was read and without a worker: a small body (already buffered, as a flood's
         // usually is) is read past so that the connection stays usable; a larger one is not worth reading.
         bool keep_alive = head.keep_alive() && !stopped_.load();
@@ -348,13 +428,16 @@ class Server::Impl {
         } else {
           keep_alive = false;
         }
+        const int status = early->status;
+        early->headers["X-Request-Id"] = request_id;
         co_await write_simple(stream, std::move(*early), head.version(), keep_alive, head.method() == bhttp::verb::head,
                               error);
+        metrics.record(route.label, status, started);
         if (error || !keep_alive) break;
         continue;
       }
       request.screened = true;
-      const std::size_t limit = router_.body_limit(request.method, request.path);
+      const std::size_t limit = route.body_limit;
       parser.body_limit(limit);
       // Beast checks a declared Content-Length against the limit only while parsing the header, which used the
       // default limit; the route's own limit is checked here (chunked bodies are checked as they arrive).
@@ -364,6 +447,7 @@ class Server::Impl {
         co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, error));
       }
       if (declared_too_large || error == bhttp::error::body_limit) {
+        metrics.record(route.label, 413, started);
         co_await write_simple(stream, error_response(ErrorCode::payload_too_large,
                                                      "the request body is larger than " + std::to_string(limit) + " bytes"),
                               head.version(), false, false, error);
@@ -371,6 +455,7 @@ class Server::Impl {
       }
       if (error) {
         if (error != beast::error::timeout && error != bhttp::error::end_of_stream) {
+          metrics.record(route.label, 400, started);
           co_await write_simple(stream, error_response(ErrorCode::invalid_request, "malformed HTTP request"), 11, false,
                                 false, error);
         }
@@ -380,30 +465,38 @@ class Server::Impl {
       const bool keep_alive = message.keep_alive() && !stopped_.load();
       const bool is_head = message.method() == bhttp::verb::head;
       ++in_flight_;
+      metrics.in_flight.add(1);
       request.body = std::move(message.body());
-      Response response = co_await asio::co_spawn(workers_, handle(std::move(request)), use_awaitable);
+      ++queued_;
+      Response response =
+          co_await asio::co_spawn(workers_, handle(std::move(request), std::chrono::steady_clock::now()), use_awaitable);
       if (response.deferred) {
         // Headers the wrappers set on the deferring response (CORS, security) apply to the final one.
         auto outer_headers = std::move(response.headers);
         response = co_await await_deferred(*response.deferred);
         for (auto& [name, value] : outer_headers) response.headers.emplace(name, std::move(value));
       }
-      if (response.events) {
+      response.headers["X-Request-Id"] = request_id;
+      const int status = response.status;
+      const bool streamed = response.events != nullptr;
+      if (streamed) {
         co_await write_events(stream, std::move(response), message.version(), error);
-        --in_flight_;
-        if (error) break;
-        continue;
+      } else {
+        if (status >= 500) {
+          const RequestScope scope(request_id);
+          spdlog::warn("{} {} -> {}", std::string(message.method_string()), std::string(message.target()), status);
+        }
+        co_await write_simple(stream, std::move(response), message.version(), keep_alive, is_head, error);
       }
-      if (response.status >= 500) {
-        spdlog::warn("{} {} -> {}", std::string(message.method_string()), std::string(message.target()), response.status);
-      }
-      co_await write_simple(stream, std::move(response), message.version(), keep_alive, is_head, error);
+      metrics.record(route.label, status, started);
       --in_flight_;
-      if (error || !keep_alive) break;
+      metrics.in_flight.add(-1);
+      if (error || (!streamed && !keep_alive)) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     --connections_;
+    metrics.connections.add(-1);
   }
 
   ServerOptions options_;
@@ -418,6 +511,8 @@ class Server::Impl {
   std::mutex peers_mutex_;
   std::map<asio::ip::address, std::size_t> open_per_peer_;
   std::atomic<int> in_flight_{0};
+  std::atomic<int> queued_{0};  // requests handed to the workers that none has started yet
+  AdmissionControl admission_;
 };
 
 Server::Server(ServerOptions options, const Router& router) : impl_(std::make_unique<Impl>(std::move(options), router)) {}
@@ -426,6 +521,6 @@ Status Server::listen() { return impl_->listen(); }
 unsigned short Server::port() const { return impl_->port(); }
 void Server::start() { impl_->start(); }
 void Server::stop() { impl_->stop(); }
-void Server::run_until_signal() { impl_->run_until_signal(); }
+void Server::run_until_signal(const std::function<void()>& on_reload) { impl_->run_until_signal(on_reload); }
 
 }  // namespace parley::http

@@ -12,6 +12,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "common/result.h"
+#include "http/admission.h"
 #include "http/router.h"
 
 namespace parley::http {
@@ -30,7 +31,10 @@ struct ServerOptions {
   // proxies, which carry many clients) are not capped.
   std::size_t max_connections_per_address = 0;
   std::function<bool(const boost::asio::ip::address&)> uncapped_peer;
-  std::chrono::seconds drain_timeout{10};    // on stop, how long in-flight requests may take to finish
+  // On stop, how long in-flight requests and event streams may take to finish; those still running then are cut off.
+  std::chrono::milliseconds drain_timeout{10'000};
+  // Past capacity, requests to sheddable routes are refused with 503 + Retry-After (http/admission.h).
+  AdmissionOptions admission;
 };
 
 class Server {
@@ -47,8 +51,9 @@ class Server {
   void start();
   // Stops accepting, lets in-flight requests finish (up to drain_timeout), then stops all threads.
   void stop();
-  // Blocks until SIGINT/SIGTERM, then stops gracefully.
-  void run_until_signal();
+  // Blocks until SIGINT/SIGTERM, then stops gracefully. SIGHUP calls `on_reload` (on the calling thread, while the
+  // server goes on serving) and keeps waiting.
+  void run_until_signal(const std::function<void()>& on_reload = {});
 
  private:
   class Impl;

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "metrics/metrics.h"
 
 namespace parley::jobs {
 namespace {
@@ -44,8 +45,19 @@ StopReason JobContext::stop_reason() const {
   return shutting_down_.load() ? StopReason::shutdown : StopReason::none;
 }
 
+namespace {
+
+metrics::Family<metrics::Counter>& job_runs() {
+  static auto& ended = metrics::registry().counter(
+      "parley_job_runs_total", "Job runs that ended, by kind and the state they left the job in", {"kind", "state"});
+  return ended;
+}
+
+}  // namespace
+
 JobRunner::JobRunner(store::Store& store, RunnerOptions options) : store_(store), options_(std::move(options)) {
   if (options_.owner.empty()) options_.owner = default_owner();
+  job_runs();  // served from the first scrape, at zero
 }
 
 JobRunner::~JobRunner() { stop(); }
@@ -170,6 +182,9 @@ store::Job JobRunner::execute(store::Job job) {
     return {};
   });
   if (!recorded.ok()) spdlog::error("jobs: cannot record the end of {}: {}", job.id, recorded.error().message);
+  if (!final_state.id.empty()) {
+    job_runs().labels({job.kind, store::job_state_name(final_state.state)}).add();
+  }
   return final_state.id.empty() ? context.job() : final_state;
 }
 

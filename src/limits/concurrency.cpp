@@ -19,6 +19,12 @@ Slot ConcurrencyLimiter::try_acquire(std::string_view key) {
   return Slot(static_cast<void*>(this), [self, key = std::move(owned)](void*) { self->release(key); });
 }
 
+void ConcurrencyLimiter::set_limits(std::size_t max_total, std::size_t max_per_key) {
+  std::lock_guard lock(mutex_);
+  max_total_ = max_total;
+  max_per_key_ = max_per_key;
+}
+
 void ConcurrencyLimiter::release(const std::string& key) {
   std::lock_guard lock(mutex_);
   --total_;

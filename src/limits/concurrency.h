@@ -21,6 +21,8 @@ class ConcurrencyLimiter : public std::enable_shared_from_this<ConcurrencyLimite
 
   // A slot for `key`, or nullptr when either cap is reached (0 means no cap).
   Slot try_acquire(std::string_view key);
+  // New caps for slots taken from now on (a configuration reload); slots held stay valid.
+  void set_limits(std::size_t max_total, std::size_t max_per_key);
   std::size_t in_use() const;
   std::size_t in_use(std::string_view key) const;
 

@@ -34,23 +34,38 @@ bool TokenBucket::idle(const Rate& rate, Clock::time_point now) const {
 }
 
 KeyedRateLimiter::KeyedRateLimiter(Rate rate, std::size_t max_keys)
-    : rate_(rate), max_per_shard_(std::max<std::size_t>(1, max_keys / kShards)) {}
+    : max_per_shard_(std::max<std::size_t>(1, max_keys / kShards)) {
+  for (auto& shard : shards_) shard.rate = rate;
+}
+
+Rate KeyedRateLimiter::rate() const {
+  std::lock_guard lock(shards_[0].mutex);
+  return shards_[0].rate;
+}
+
+void KeyedRateLimiter::set_rate(Rate rate) {
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    shard.rate = rate;
+  }
+}
 
 Decision KeyedRateLimiter::acquire(std::string_view key, double cost, Clock::time_point now) {
-  if (rate_.unlimited()) return {};
   Shard& shard = shards_[std::hash<std::string_view>()(key) % kShards];
   std::lock_guard lock(shard.mutex);
+  const Rate& rate = shard.rate;
+  if (rate.unlimited()) return {};
   auto it = shard.buckets.find(std::string(key));
   if (it == shard.buckets.end()) {
     if (shard.buckets.size() >= max_per_shard_) make_room(shard, now);
-    it = shard.buckets.emplace(std::string(key), Entry{TokenBucket(rate_, now), now}).first;
+    it = shard.buckets.emplace(std::string(key), Entry{TokenBucket(rate, now), now}).first;
   }
   it->second.touched = now;
-  return it->second.bucket.take(rate_, now, cost);
+  return it->second.bucket.take(rate, now, cost);
 }
 
 void KeyedRateLimiter::make_room(Shard& shard, Clock::time_point now) {
-  std::erase_if(shard.buckets, [&](const auto& item) { return item.second.bucket.idle(rate_, now); });
+  std::erase_if(shard.buckets, [&](const auto& item) { return item.second.bucket.idle(shard.rate, now); });
   if (shard.buckets.size() < max_per_shard_) return;
   // Every key is busy (a flood of distinct keys): forget the least recently seen half.
   std::vector<Clock::time_point> touched;

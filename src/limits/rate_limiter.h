@@ -48,7 +48,9 @@ class KeyedRateLimiter {
   // idle, the oldest-touched half of a shard is dropped, which can only be generous to those keys, never stricter.
   explicit KeyedRateLimiter(Rate rate, std::size_t max_keys = 100'000);
   Decision acquire(std::string_view key, double cost = 1, Clock::time_point now = Clock::now());
-  const Rate& rate() const { return rate_; }
+  Rate rate() const;
+  // Applies to every bucket from the next request on (a configuration reload); buckets keep their tokens.
+  void set_rate(Rate rate);
   std::size_t size() const;
 
  private:
@@ -58,12 +60,12 @@ class KeyedRateLimiter {
   };
   struct Shard {
     mutable std::mutex mutex;
+    Rate rate;  // the limiter's, copied into each shard so that reading it needs only the shard's lock
     std::unordered_map<std::string, Entry> buckets;
   };
   static constexpr std::size_t kShards = 16;
   void make_room(Shard& shard, Clock::time_point now);
 
-  Rate rate_;
   std::size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
 };

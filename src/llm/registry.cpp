@@ -8,6 +8,11 @@ void ProviderRegistry::add(std::shared_ptr<Provider> provider, ProviderInfo info
   providers_[name] = Entry{std::move(resilient), std::move(info)};
 }
 
+void ProviderRegistry::add(std::shared_ptr<ResilientProvider> provider, ProviderInfo info) {
+  const std::string name = info.name;
+  providers_[name] = Entry{std::move(provider), std::move(info)};
+}
+
 std::shared_ptr<ResilientProvider> ProviderRegistry::find(const std::string& name) const {
   const auto it = providers_.find(name);
   return it == providers_.end() ? nullptr : it->second.provider;

@@ -25,6 +25,8 @@ struct ProviderInfo {
 class ProviderRegistry {
  public:
   void add(std::shared_ptr<Provider> provider, ProviderInfo info, ResilienceOptions options = {});
+  // Adds a provider already wrapped (taken over from another registry: a reload keeps a loaded engine and its queue).
+  void add(std::shared_ptr<ResilientProvider> provider, ProviderInfo info);
   // The provider called `name`, or nullptr.
   std::shared_ptr<ResilientProvider> find(const std::string& name) const;
   const ProviderInfo* info(const std::string& name) const;

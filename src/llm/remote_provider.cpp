@@ -133,6 +133,8 @@ void RemoteProvider::generate(const GenerationRequest& request, GenerationSink s
   StreamRequest http;
   http.url = protocol_.endpoint(config_);
   http.headers = protocol_.headers(config_);
+  // The request id is checked where it was accepted (common/logging.h): no header injection through it.
+  if (!request.request_id.empty()) http.headers.push_back("X-Request-Id: " + request.request_id);
   http.body = protocol_.body(config_, resolved);
   http.timeouts = config_.timeouts;
   http.cancellation = std::move(cancellation);

@@ -6,6 +6,8 @@
 #include <map>
 #include <thread>
 
+#include "common/logging.h"
+
 namespace parley::llm {
 
 bool CircuitBreaker::allow(Clock::time_point now) {
@@ -132,11 +134,88 @@ struct ResilientProvider::Pending {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
+ResilientProvider::Metrics::Metrics(const std::string& name)
+    : queue_wait(metrics::registry()
+                     .histogram("parley_model_queue_wait_seconds",
+                                "Time a generation waited for one of its provider's concurrency slots", {"provider"})
+                     .labels({name})),
+      first_token(metrics::registry()
+                      .histogram("parley_first_token_seconds", "From a generation's start to its first text",
+                                 {"provider"})
+                      .labels({name})),
+      generation(metrics::registry()
+                     .histogram("parley_generation_duration_seconds", "Whole generations, first to last token",
+                                {"provider"})
+                     .labels({name})),
+      tokens_per_second(metrics::registry()
+                            .histogram("parley_provider_tokens_per_second",
+                                       "Completion tokens per second of each generation after its first token",
+                                       {"provider"}, metrics::rate_buckets())
+                            .labels({name})),
+      prompt_tokens(metrics::registry()
+                        .counter("parley_provider_tokens_total", "Tokens read and written by providers",
+                                 {"provider", "kind"})
+                        .labels({name, "prompt"})),
+      completion_tokens(metrics::registry()
+                            .counter("parley_provider_tokens_total", "Tokens read and written by providers",
+                                     {"provider", "kind"})
+                            .labels({name, "completion"})),
+      errors(metrics::registry().counter("parley_provider_errors_total",
+                                         "Failed generations (each attempt), by provider and error code",
+                                         {"provider", "code"})),
+      provider(name) {}
+
 ResilientProvider::ResilientProvider(std::shared_ptr<Provider> inner, ResilienceOptions options)
     : inner_(std::move(inner)),
       options_(options),
       breaker_(options.breaker_failures, options.breaker_cool_down),
-      timer_(std::make_unique<Timer>()) {}
+      timer_(std::make_unique<Timer>()),
+      metrics_(inner_->name()) {
+  collection_ = metrics::registry().collect([this](metrics::Sink& sink) {
+    int active = 0;
+    std::size_t queued = 0;
+    double average_ms = 0;
+    {
+      std::lock_guard lock(mutex_);
+      active = active_;
+      queued = queue_.size();
+      average_ms = average_ms_;
+    }
+    const std::string& provider = metrics_.provider;
+    sink.gauge("parley_model_queue_depth", "Generations waiting for a concurrency slot of the provider",
+               {{"provider", provider}}, static_cast<double>(queued));
+    sink.gauge("parley_model_in_flight", "Generations running at the provider", {{"provider", provider}}, active);
+    sink.gauge("parley_model_concurrency_limit", "The provider's concurrency slots", {{"provider", provider}},
+               options_.max_concurrency);
+    sink.gauge("parley_model_expected_wait_seconds", "The queue wait a new generation would expect (routing spills on it)",
+               {{"provider", provider}}, static_cast<double>(expected_wait().count()) / 1000.0);
+    sink.gauge("parley_model_average_generation_seconds", "Moving average of the provider's generation time",
+               {{"provider", provider}}, average_ms / 1000.0);
+    const auto state = breaker_.state();
+    for (const auto& [name, value] : {std::pair{"closed", CircuitBreaker::State::closed},
+                                     std::pair{"open", CircuitBreaker::State::open},
+                                     std::pair{"half_open", CircuitBreaker::State::half_open}}) {
+      sink.gauge("parley_provider_breaker_state", "1 for the circuit breaker's current state",
+                 {{"provider", provider}, {"state", name}}, state == value ? 1 : 0);
+    }
+  });
+}
+
+void ResilientProvider::record_outcome(const GenerationOutcome& outcome, bool cancelled) {
+  const auto& result = outcome.result;
+  metrics_.prompt_tokens.add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, result.usage.prompt_tokens)));
+  metrics_.completion_tokens.add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, result.usage.completion_tokens)));
+  if (!outcome.ok()) {
+    if (!cancelled) metrics_.errors.labels({metrics_.provider, error_code_name(outcome.error->code)}).add();
+    return;
+  }
+  if (result.first_token_ms > 0) metrics_.first_token.observe(result.first_token_ms / 1000.0);
+  metrics_.generation.observe(result.total_ms / 1000.0);
+  const double decoding_seconds = (result.total_ms - result.first_token_ms) / 1000.0;
+  if (result.usage.completion_tokens > 1 && decoding_seconds > 0) {
+    metrics_.tokens_per_second.observe(static_cast<double>(result.usage.completion_tokens - 1) / decoding_seconds);
+  }
+}
 
 ResilientProvider::~ResilientProvider() = default;
 
@@ -166,7 +245,10 @@ void ResilientProvider::generate(const GenerationRequest& request, GenerationSin
 }
 
 void ResilientProvider::attempt(std::shared_ptr<Pending> pending) {
-  ++pending->attempts;
+  if (++pending->attempts == 1) {
+    metrics_.queue_wait.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - pending->started).count());
+  }
   GenerationSink inner_sink;
   inner_sink.on_delta = [pending](std::string_view text) {
     pending->streamed = true;
@@ -174,12 +256,14 @@ void ResilientProvider::attempt(std::shared_ptr<Pending> pending) {
   };
   std::weak_ptr<ResilientProvider> self = weak_from_this();
   inner_sink.on_done = [self, pending](GenerationOutcome outcome) {
+    const RequestScope scope(pending->request.request_id);
     auto provider = self.lock();
     if (!provider) {
       pending->sink.on_done(std::move(outcome));
       return;
     }
     const bool cancelled = pending->cancellation && pending->cancellation->cancelled();
+    provider->record_outcome(outcome, cancelled);
     if (outcome.ok()) {
       provider->breaker_.record_success();
       {

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "llm/provider.h"
+#include "metrics/metrics.h"
 
 namespace parley::llm {
 
@@ -85,6 +86,20 @@ class ResilientProvider final : public Provider, public std::enable_shared_from_
   void attempt(std::shared_ptr<Pending> pending);
   void release_slot();
   void schedule_retry(std::shared_ptr<Pending> pending, std::chrono::milliseconds delay);
+  void record_outcome(const GenerationOutcome& outcome, bool cancelled);
+
+  // This provider's series (parley_model_*, parley_provider_*), found once.
+  struct Metrics {
+    explicit Metrics(const std::string& provider);
+    metrics::Histogram& queue_wait;
+    metrics::Histogram& first_token;
+    metrics::Histogram& generation;
+    metrics::Histogram& tokens_per_second;
+    metrics::Counter& prompt_tokens;
+    metrics::Counter& completion_tokens;
+    metrics::Family<metrics::Counter>& errors;
+    std::string provider;
+  };
 
   std::shared_ptr<Provider> inner_;
   ResilienceOptions options_;
@@ -96,6 +111,8 @@ class ResilientProvider final : public Provider, public std::enable_shared_from_
   std::mt19937_64 random_{std::random_device{}()};
   class Timer;
   std::unique_ptr<Timer> timer_;
+  Metrics metrics_;
+  metrics::Collection collection_;  // queue depth, in flight, breaker state at scrape time; last: goes first
 };
 
 }  // namespace parley::llm

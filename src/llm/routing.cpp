@@ -2,7 +2,23 @@
 
 #include <algorithm>
 
+#include "metrics/metrics.h"
+
 namespace parley::llm {
+
+namespace {
+
+metrics::Family<metrics::Counter>& overload_spills() {
+  static auto& spills = metrics::registry().counter(
+      "parley_overload_spills_total",
+      "Generative turns that left a route over its queue bound: to the next route, or to the extractive answer",
+      {"to"});
+  return spills;
+}
+
+}  // namespace
+
+void register_routing_metrics() { overload_spills(); }
 namespace {
 
 using Json = nlohmann::json;
@@ -115,6 +131,8 @@ RoutePlan plan_routes(const RoutingPolicy& policy, const ProviderRegistry& regis
   const bool over_workspace_cap =
       policy.workspace_monthly_budget_usd > 0 && context.workspace_spend_usd >= policy.workspace_monthly_budget_usd;
 
+  // Routes left out because their queue wait exceeds the bot's bound: the overload ladder's first rungs.
+  int over_bound = 0;
   // Adds a provider to the plan unless something rules it out; records why either way.
   const auto consider = [&](const std::string& name, const std::string& reason) {
     if (name.empty()) return;
@@ -137,6 +155,12 @@ RoutePlan plan_routes(const RoutingPolicy& policy, const ProviderRegistry& regis
       plan.notes.push_back(name + ": skipped, failing recently (circuit open)");
       return;
     }
+    if (const auto wait = provider->expected_wait(); wait > policy.spill_after) {
+      plan.notes.push_back(name + ": skipped, its queue wait would be ~" + std::to_string(wait.count()) + " ms > " +
+                           std::to_string(policy.spill_after.count()) + " ms (overloaded)");
+      ++over_bound;
+      return;
+    }
     plan.steps.push_back({name, reason});
   };
 
@@ -153,22 +177,19 @@ RoutePlan plan_routes(const RoutingPolicy& policy, const ProviderRegistry& regis
       break;
     case RoutingMode::local_first: {
       if (escalate) consider(policy.escalate_to, escalation_reason);
-      const auto local = registry.find(policy.local);
-      const auto wait = local ? local->expected_wait() : std::chrono::milliseconds(0);
-      if (local && wait > policy.spill_after) {
-        consider(policy.remote, "spilled: the local queue wait would be ~" + std::to_string(wait.count()) + " ms > " +
-                                    std::to_string(policy.spill_after.count()) + " ms");
-        consider(policy.local, "fallback after the spill");
-      } else {
-        consider(policy.local, plan.steps.empty() ? "local-first policy" : "fallback after the escalation");
-        consider(policy.remote, "fallback when the local model fails");
-      }
+      const int before = over_bound;
+      consider(policy.local, plan.steps.empty() ? "local-first policy" : "fallback after the escalation");
+      consider(policy.remote, over_bound > before ? "spilled: the local queue is past the bot's bound"
+                                                  : "fallback when the local model fails");
       break;
     }
     case RoutingMode::off:
       break;
   }
   if (plan.steps.empty()) plan.notes.push_back("no provider available: extractive answer");
+  if (over_bound > 0) {
+    overload_spills().labels({plan.steps.empty() ? "extractive" : "next_route"}).add();
+  }
   return plan;
 }
 

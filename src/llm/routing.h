@@ -58,4 +58,8 @@ struct RoutePlan {
 
 RoutePlan plan_routes(const RoutingPolicy& policy, const ProviderRegistry& registry, const RoutingContext& context);
 
+// Registers the routing's metric families (parley_overload_spills_total), so that /metrics serves them, at zero,
+// before the first spill: dashboards and alerts see a series, not "no data".
+void register_routing_metrics();
+
 }  // namespace parley::llm

@@ -26,6 +26,9 @@ struct GenerationRequest {
   double temperature = 0.2;
   std::optional<std::uint64_t> seed;
   std::vector<std::string> stop;
+  // The HTTP request this generation serves (common/logging.h): in log lines on the provider's threads, and sent
+  // upstream as X-Request-Id.
+  std::string request_id;
 };
 
 struct Usage {

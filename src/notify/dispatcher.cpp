@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -10,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/logging.h"
 #include "common/utf8.h"
 #include "crawl/fetcher.h"
 #include "crawl/url.h"
@@ -134,7 +136,16 @@ class Dispatcher::WebhookRound {
     std::size_t claimed_total = 0;
     auto last_record = std::chrono::steady_clock::now();
     bool more_due = true;
-    while (!stopping.load()) {
+    std::optional<std::chrono::steady_clock::time_point> drain_until;
+    while (true) {
+      if (stopping.load()) {
+        // Nothing new goes out; what is in flight gets until the drain's end to be answered and recorded.
+        if (!drain_until) drain_until = std::chrono::steady_clock::now() + options_.drain;
+        queue_.clear();
+        if (in_flight_.empty() || std::chrono::steady_clock::now() >= *drain_until) break;
+        for (auto& response : fetcher_.poll(std::chrono::milliseconds(50))) finish(std::move(response));
+        continue;
+      }
       if (more_due && queue_.size() < static_cast<std::size_t>(options_.concurrency)) {
         const int wanted = options_.batch_size - static_cast<int>(queue_.size() + in_flight_.size());
         if (wanted > 0) {
@@ -162,7 +173,7 @@ class Dispatcher::WebhookRound {
         last_record = std::chrono::steady_clock::now();
       }
     }
-    // Stopping: what is in flight is abandoned (its lease is given back by stop()), what finished is recorded.
+    // Stopping: what is still in flight is abandoned (its lease is given back by stop()), what finished is recorded.
     fetcher_.cancel_all();
     in_flight_.clear();
     queue_.clear();
@@ -217,6 +228,11 @@ class Dispatcher::WebhookRound {
     } else {
       outcome.attempt.error = "HTTP " + std::to_string(response.status);
     }
+    if (!outcome.delivered) {
+      const RequestScope scope(transfer.delivery.request_id);
+      spdlog::info("notify: delivery {} ({}) to {} failed: {}", transfer.delivery.id, transfer.delivery.event_type,
+                   transfer.url, outcome.attempt.error);
+    }
     outcome.delivery = std::move(transfer.delivery);
     finished_.push_back(std::move(outcome));
   }
@@ -241,6 +257,8 @@ crawl::FetchRequest webhook_request(std::string url, const store::Delivery& deli
                      "Parley-Delivery: " + std::to_string(delivery.id),
                      std::string(kTimestampHeader) + ": " + std::to_string(unix_seconds),
                      std::string(kSignatureHeader) + ": " + sign_payload(delivery.secret, unix_seconds, delivery.payload)};
+  // Lets the receiver's logs meet ours: the request whose change made the event.
+  if (!delivery.request_id.empty()) request.headers.push_back("X-Request-Id: " + delivery.request_id);
   return request;
 }
 

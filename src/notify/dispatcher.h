@@ -32,6 +32,9 @@ struct DispatcherOptions {
   std::chrono::milliseconds lease{120'000};
   std::chrono::milliseconds idle_poll{1'000};
   std::chrono::milliseconds request_timeout{10'000};  // a whole webhook request
+  // On stop, how long webhook requests in flight may take to finish (their outcomes recorded); after that they are
+  // abandoned, and their deliveries, like those not sent yet, are given back to be sent by the next start.
+  std::chrono::milliseconds drain{2'000};
   std::chrono::milliseconds connect_timeout{5'000};
   std::size_t max_response_bytes = 1u << 20;
   std::chrono::milliseconds retry_base{10'000};
@@ -69,7 +72,8 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   void start();
-  // Stops both threads; deliveries taken but not finished are given back (due again at once).
+  // Stops both threads, letting webhook requests in flight finish for up to `drain`; deliveries taken but not
+  // finished are given back (due again at once).
   void stop();
   // Deliveries were queued: look now instead of at the next poll.
   void wake();

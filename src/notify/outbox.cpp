@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "common/logging.h"
 #include "notify/email.h"
 #include "notify/slack.h"
 
@@ -26,6 +27,7 @@ store::Delivery delivery_of(const Event& event, std::string channel) {
   delivery.channel = std::move(channel);
   delivery.event_id = event.id;
   delivery.event_type = event.type;
+  delivery.request_id = std::string(current_request_id());  // set while a request (or its recorder) makes the event
   delivery.next_attempt_at = unix_millis();
   delivery.expires_at = event.created_at + std::chrono::duration_cast<std::chrono::milliseconds>(kDeliveryWindow).count();
   return delivery;

@@ -177,6 +177,12 @@ class ReadTx {
 
   // A bot's test cases, oldest first, each with its latest result.
   virtual Result<std::vector<EvalCase>> eval_cases(std::string_view bot_id) = 0;
+
+  // ---- Operations (GET /metrics), system scope only ----
+  // How many jobs of the whole instance are in each state.
+  virtual Result<std::map<std::string, std::int64_t>> job_state_counts() = 0;
+  // Deliveries waiting to be sent, per channel, with the creation time of the oldest.
+  virtual Result<std::vector<OutboxBacklog>> outbox_backlog() = 0;
 };
 
 class WriteTx : public ReadTx {

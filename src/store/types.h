@@ -455,6 +455,14 @@ struct Delivery {
   std::int64_t created_at = 0;
   std::optional<std::int64_t> delivered_at;
   std::string secret = {};  // filled in by claims only: the webhook's signing key
+  std::string request_id = {};  // the HTTP request whose change made the event (its logs; sent as X-Request-Id)
+};
+
+// The outbox's deliveries still pending on one channel (webhook | email), for operations metrics.
+struct OutboxBacklog {
+  std::string channel;
+  std::int64_t pending = 0;
+  std::int64_t oldest_created_at = 0;  // Unix milliseconds
 };
 
 struct DeliveryAttempt {

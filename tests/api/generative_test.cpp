@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <thread>
+
 #include "api/api.h"
 #include "auth/api_keys.h"
 #include "chat/bot_settings.h"
@@ -397,6 +400,75 @@ TEST(Generative, BotBuilderGetsTheServersDefaultsAndProviders) {
 
   // Without a key: refused.
   EXPECT_EQ(b.client().request("GET", "/api/v1/bots/" + b.bot() + "/widget").status, 401);
+}
+
+// The value of `series` (exactly as rendered) in a scrape of GET /metrics, or 0 when absent.
+double metric(HttpClient& client, const std::string& series) {
+  std::istringstream lines(client.request("GET", "/metrics").body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return 0;
+}
+
+// A turn's request id reaches the provider, and the provider's figures reach GET /metrics.
+TEST(Generative, TheRequestIdGoesUpstreamAndTheProvidersFiguresAreCounted) {
+  FakeProvider fake;
+  fake.set(ProviderBehaviour::answer, "You can return items within 30 days [1].");
+  Instance b(remote_registry({remote("counted", fake.base_url(), "k", "m")}));
+  b.set_routing({{"mode", "remote-only"}, {"remote", "counted"}});
+  const double completions = metric(b.client(), "parley_provider_tokens_total{provider=\"counted\",kind=\"completion\"}");
+  const auto reply = b.client().request("POST", "/api/v1/bots/" + b.bot() + "/chat",
+                                        R"({"message":"How long do I have to return an item?"})",
+                                        {{"Content-Type", "application/json"}, {"X-Request-Id", "turn-upstream-1"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.json()["mode"], "generative");
+  ASSERT_EQ(fake.requests().size(), 1u);
+  EXPECT_EQ(fake.requests()[0].request_id, "turn-upstream-1");
+  EXPECT_GT(metric(b.client(), "parley_provider_tokens_total{provider=\"counted\",kind=\"completion\"}"), completions);
+  EXPECT_GE(metric(b.client(), "parley_first_token_seconds_count{provider=\"counted\"}"), 1);
+  EXPECT_GE(metric(b.client(), "parley_model_queue_wait_seconds_count{provider=\"counted\"}"), 1);
+  EXPECT_EQ(metric(b.client(), "parley_answers_total{bot=\"" + b.bot() + "\",mode=\"generative\"}"), 1);
+  EXPECT_EQ(metric(b.client(), "parley_provider_breaker_state{provider=\"counted\",state=\"closed\"}"), 1);
+  fake.set(ProviderBehaviour::http_500);
+  const double errors = metric(b.client(), "parley_provider_errors_total{provider=\"counted\",code=\"unavailable\"}");
+  // The answer without a model (whatever mode the bot's knowledge gives it) stands; the error is counted.
+  EXPECT_NE(b.chat("How long do I have to return an item?").json()["mode"], "generative");
+  EXPECT_EQ(metric(b.client(), "parley_provider_errors_total{provider=\"counted\",code=\"unavailable\"}"), errors + 1);
+}
+
+// The overload ladder's model rung: a route whose queue wait would exceed the bot's bound is skipped, and with no
+// route left the visitor gets the extractive answer at once instead of waiting.
+TEST(Generative, ARouteOverItsQueueBoundSpillsToTheExtractiveAnswer) {
+  FakeProvider slow;
+  slow.set(ProviderBehaviour::slow_first_token, "You can return items within 30 days [1].", std::chrono::milliseconds(1500));
+  auto registry = std::make_shared<llm::ProviderRegistry>();
+  llm::ResilienceOptions one_at_a_time;
+  one_at_a_time.max_concurrency = 1;
+  one_at_a_time.retry.max_attempts = 1;
+  registry->add(std::make_shared<llm::RemoteProvider>(remote("single", slow.base_url(), "k", "m")),
+                {"single", "openai", "m", false, 0, 0}, one_at_a_time);
+  Instance b(registry);
+  b.set_routing({{"mode", "remote-only"}, {"remote", "single"}, {"spill_after_ms", 200}});
+  const double spills = metric(b.client(), "parley_overload_spills_total{to=\"extractive\"}");
+  // The first turn holds the provider's only slot for 1.5 s...
+  std::thread first([&] {
+    HttpClient client(b.client().port());
+    EXPECT_EQ(client.request("POST", "/api/v1/bots/" + b.bot() + "/chat", R"({"message":"How long do I have to return an item?"})",
+                             {{"Content-Type", "application/json"}}).json()["mode"], "generative");
+  });
+  while (slow.requests().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // ...so a second would wait ~1 s (the provider's expected generation time) > 200 ms: the answer without a model
+  // (extractive or the fallback, as with routing off), now.
+  const auto started = std::chrono::steady_clock::now();
+  const auto second = b.chat("How long do I have to return an item?");
+  const auto took = std::chrono::steady_clock::now() - started;
+  first.join();
+  ASSERT_EQ(second.status, 200);
+  EXPECT_NE(second.json()["mode"], "generative");
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+  EXPECT_EQ(slow.requests().size(), 1u);
+  EXPECT_EQ(metric(b.client(), "parley_overload_spills_total{to=\"extractive\"}"), spills + 1);
 }
 
 }  // namespace

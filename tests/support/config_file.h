@@ -21,4 +21,30 @@ inline void allow_private_addresses(const std::string& data_dir) {
   std::ofstream(path, std::ios::trunc) << config;
 }
 
+// Sets `key = value` (TOML text, e.g. "0" or "\"x\"") in `[section]` of the data folder's parley.toml: replacing the
+// key's line when the section has one, else at the top of the section, else in a new section at the end.
+inline void set_config(const std::string& data_dir, const std::string& section, const std::string& key,
+                       const std::string& value) {
+  const std::string path = data_dir + "/parley.toml";
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  std::string config = "\n" + text.str();
+  const std::string header = "\n[" + section + "]\n";
+  const std::string line = key + " = " + value + "\n";
+  const auto at = config.find(header);
+  if (at == std::string::npos) {
+    config += header + line;
+  } else {
+    const std::size_t body = at + header.size();
+    const std::size_t end = std::min(config.find("\n[", body), config.size());
+    const std::size_t existing = config.find("\n" + key + " = ", body - 1);
+    if (existing != std::string::npos && existing < end) {
+      config.replace(existing + 1, config.find('\n', existing + 1) - existing, line);
+    } else {
+      config.insert(body, line);
+    }
+  }
+  std::ofstream(path, std::ios::trunc) << config.substr(1);
+}
+
 }  // namespace parley::testing

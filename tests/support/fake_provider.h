@@ -33,6 +33,7 @@ struct RecordedRequest {
   std::string api_key;
   std::string anthropic_version;
   nlohmann::json body;
+  std::string request_id = {};  // the X-Request-Id Parley sent
 };
 
 class FakeProvider {
@@ -81,7 +82,8 @@ class FakeProvider {
     {
       std::lock_guard lock(mutex_);
       requests_.push_back({request.path, std::string(request.header("Authorization")), std::string(request.header("x-api-key")),
-                           std::string(request.header("anthropic-version")), nlohmann::json::parse(request.body, nullptr, false)});
+                           std::string(request.header("anthropic-version")), nlohmann::json::parse(request.body, nullptr, false),
+                           std::string(request.header("X-Request-Id"))});
       behaviour = behaviour_;
       reply = reply_;
       delay = delay_;

@@ -61,6 +61,7 @@ inline std::vector<SseEvent> parse_sse(const std::string& body) {
 class HttpClient {
  public:
   explicit HttpClient(unsigned short port, std::string host = "127.0.0.1") : host_(std::move(host)), port_(port) {}
+  unsigned short port() const { return port_; }
 
   HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
                      const std::map<std::string, std::string>& headers = {}) {

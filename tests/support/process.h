@@ -110,6 +110,7 @@ class BackgroundProcess {
   }
 
   std::string stderr_text() { return detail::read_all(err_); }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/progress.h"
 #include "engine/cli/model_bench.h"
 #include "engine/cli/model_pull.h"
 #include "engine/engine.h"
@@ -388,12 +389,26 @@ void add_quantize(CLI::App& model) {
 void add_pull(CLI::App& model, std::function<Status(std::string_view url)> source_policy) {
   auto o = std::make_shared<PullRequest>();
   o->source_policy = std::move(source_policy);
+  auto quiet = std::make_shared<bool>(false);
   auto* cmd = model.add_subcommand("pull", "Download a model over HTTPS, verified by its SHA-256");
   cmd->add_option("SOURCE", o->source, "https:// URL or known model name")->required();
   cmd->add_option("--sha256", o->sha256, "Expected SHA-256 (hex)")->required();
   cmd->add_option("--out", o->out, "Destination file")->required();
-  cmd->callback([o] {
-    const auto result = value_or_fail(pull_model(*o));
+  cmd->add_flag("--quiet", *quiet, "No progress output");
+  cmd->callback([o, quiet] {
+    // A bar (MB, MB/s, time left) on a terminal, periodic lines otherwise; Ctrl-C deletes the partial download.
+    const Interruption interruption;
+    Progress progress("pull", "MB", 0, progress_style_for(stderr, *quiet));
+    o->progress = [&progress](uint64_t received, uint64_t total) {
+      if (total > 0) progress.set_total(static_cast<double>(total) / 1e6);
+      progress.update(static_cast<double>(received) / 1e6);
+    };
+    o->cancelled = [] { return Interruption::requested(); };
+    const auto pulled = pull_model(*o);
+    o->progress = nullptr;
+    if (!pulled.ok()) progress.clear();
+    if (pulled.ok() && !pulled->already_present) progress.finish();
+    const auto result = value_or_fail(pulled);
     if (result.already_present) {
       std::cout << o->out << " is already present and verified\n";
     } else {

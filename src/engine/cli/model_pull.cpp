@@ -70,7 +70,7 @@ int report_progress(void* user, curl_off_t total, curl_off_t received, curl_off_
   if (download->request->progress) {
     download->request->progress(static_cast<uint64_t>(received), static_cast<uint64_t>(total));
   }
-  return 0;
+  return download->request->cancelled && download->request->cancelled() ? 1 : 0;  // non-zero aborts
 }
 
 }  // namespace
@@ -165,6 +165,10 @@ Result<PullResult> pull_model(const PullRequest& request) {
     std::remove(partial.c_str());
     return error;
   };
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    return discard(make_error(ErrorCode::unavailable, "interrupted: the partial download was deleted, " + request.out +
+                                                          " is unchanged"));
+  }
   if (code != CURLE_OK) {
     return discard(make_error(ErrorCode::unavailable, "download of " + result.url + " failed: " +
                                                           (curl_error[0] ? std::string(curl_error) : curl_easy_strerror(code))));

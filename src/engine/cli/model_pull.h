@@ -17,6 +17,7 @@ struct PullRequest {
   std::string sha256;  // expected digest, 64 hex digits
   std::string out;     // destination path
   std::function<void(uint64_t received, uint64_t total)> progress;  // total is 0 when unknown
+  std::function<bool()> cancelled;  // true stops the download (Ctrl-C); nothing is kept
   // The operator's policy on where models may come from (an allow-list of sources): an error refuses the URL before
   // anything is downloaded. Unset: any https:// source.
   std::function<Status(std::string_view url)> source_policy;

@@ -15,6 +15,7 @@
 #include "store/postgres/schema.h"
 #include "store/postgres/search_index.h"
 #include "store/sqlite/connection.h"
+#include "store/store_metrics.h"
 
 namespace parley::store::postgres {
 namespace {
@@ -142,8 +143,19 @@ class PgStore final : public Store {
     // A connection found broken before the transaction began (the server restarted since it was last used) is
     // dropped and another taken; once work has run, a broken connection fails the transaction, which the server
     // rolled back.
+    StoreMetrics& metrics = store_metrics();
     for (int attempt = 0;; ++attempt) {
+      const auto asked = std::chrono::steady_clock::now();
       PARLEY_ASSIGN_OR_RETURN(auto lease, pool_.acquire());
+      // The same series as SQLite's: the wait for a free connection, then the transaction (the wait excluded).
+      struct Timed {
+        metrics::Histogram& histogram;
+        std::chrono::steady_clock::time_point from;
+        ~Timed() { histogram.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count()); }
+      };
+      const Timed timed{writable ? metrics.write_transaction : metrics.read_transaction, std::chrono::steady_clock::now()};
+      (writable ? metrics.writer_wait : metrics.reader_wait)
+          .observe(std::chrono::duration<double>(timed.from - asked).count());
       Connection& db = *lease;
       bool began = false;
       try {

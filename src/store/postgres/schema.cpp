@@ -404,6 +404,9 @@ CREATE TABLE account_tokens (
 CREATE INDEX account_tokens_user ON account_tokens(user_id);
 ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{190, R"sql(
+ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 // Replicas that start together migrate once: whoever holds this advisory lock migrates, the others wait and

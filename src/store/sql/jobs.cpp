@@ -48,6 +48,15 @@ Result<std::map<std::string, std::int64_t>> SqlTx::crawl_page_counts(std::string
   return counts;
 }
 
+// Instance-wide, for GET /metrics: an indexed count (jobs_claim), no scope filter.
+Result<std::map<std::string, std::int64_t>> SqlTx::job_state_counts() {
+  if (!scope_.is_system()) return make_error(ErrorCode::forbidden, "operations figures belong to the system scope");
+  auto stmt = db_.prepare("SELECT state, count(*) FROM jobs GROUP BY state");
+  std::map<std::string, std::int64_t> counts;
+  while (stmt.step()) counts[stmt.text(0)] = stmt.integer(1);
+  return counts;
+}
+
 Result<Job> SqlTx::create_job(const Job& job) {
   PARLEY_ASSIGN_OR_RETURN(auto owner, bot(job.bot_id));
   if (!owner) return make_error(ErrorCode::not_found, "no such bot");

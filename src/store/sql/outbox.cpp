@@ -27,6 +27,18 @@ Result<std::vector<Delivery>> SqlTx::deliveries(const DeliveryFilter& filter) {
              filter.state, filter.limit, filter.offset);
 }
 
+// Instance-wide, for GET /metrics (index deliveries_due), no scope filter.
+Result<std::vector<OutboxBacklog>> SqlTx::outbox_backlog() {
+  if (!scope_.is_system()) return make_error(ErrorCode::forbidden, "operations figures belong to the system scope");
+  auto stmt = db_.prepare(
+      "SELECT b.channel, b.pending, (SELECT created_at FROM deliveries WHERE id = b.oldest) FROM "
+      "(SELECT channel, count(*) AS pending, min(id) AS oldest FROM deliveries WHERE state = 'pending' "
+      "GROUP BY channel) b");
+  std::vector<OutboxBacklog> backlog;
+  while (stmt.step()) backlog.push_back({stmt.text(0), stmt.integer(1), stmt.integer(2)});
+  return backlog;
+}
+
 Result<std::vector<DeliveryAttempt>> SqlTx::delivery_attempts(std::int64_t delivery_id) {
   return all(sql({"SELECT a.id, a.delivery_id, a.attempted_at, a.status, a.error, a.duration_ms, a.response "
                   "FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.delivery_id = ? AND ",
@@ -83,11 +95,11 @@ Result<Delivery> SqlTx::add_delivery(const Delivery& delivery) {
   stored.created_at = unix_millis();
   stored.id = db_.insert(
       db_.prepare_insert("INSERT INTO deliveries (workspace_id, bot_id, channel, webhook_id, target, format, event_id, "
-                         "event_type, payload, state, next_attempt_at, expires_at, created_at) "
-                         "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?)")
+                         "event_type, payload, state, next_attempt_at, expires_at, created_at, request_id) "
+                         "VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)")
           .bind_positional(stored.workspace_id, stored.bot_id, stored.channel, stored.webhook_id, stored.target,
                            stored.format, stored.event_id, stored.event_type, stored.payload, stored.next_attempt_at,
-                           stored.expires_at, stored.created_at));
+                           stored.expires_at, stored.created_at, stored.request_id));
   stored.state = "pending";
   return stored;
 }
@@ -105,8 +117,8 @@ Result<std::vector<Delivery>> SqlTx::claim_deliveries(std::string_view channel, 
     std::vector<Delivery> rows;
     while (stmt.step()) {
       Delivery delivery = read_delivery(stmt);
-      delivery.target = stmt.text(20);
-      delivery.secret = stmt.text(21);
+      delivery.target = stmt.text(21);
+      delivery.secret = stmt.text(22);
       rows.push_back(std::move(delivery));
     }
     return rows;

@@ -326,7 +326,7 @@ inline constexpr auto read_webhook = [](const auto& row) -> Webhook {
 inline constexpr std::string_view kDeliveryColumns =
     "d.id, d.workspace_id, d.bot_id, d.channel, COALESCE(d.webhook_id, ''), d.target, d.format, d.event_id, "
     "d.event_type, d.payload, d.state, d.attempts, d.next_attempt_at, d.expires_at, d.lease_owner, d.lease_expires_at, "
-    "d.last_status, d.last_error, d.created_at, d.delivered_at";
+    "d.last_status, d.last_error, d.created_at, d.delivered_at, d.request_id";
 inline constexpr auto read_delivery = [](const auto& row) -> Delivery {
   Delivery delivery;
   delivery.id = row.integer(0);
@@ -349,6 +349,7 @@ inline constexpr auto read_delivery = [](const auto& row) -> Delivery {
   delivery.last_error = row.text(17);
   delivery.created_at = row.integer(18);
   delivery.delivered_at = row.optional_integer(19);
+  delivery.request_id = row.text(20);
   return delivery;
 };
 

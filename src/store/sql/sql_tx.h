@@ -80,6 +80,7 @@ class SqlTx : public WriteTx {
   Result<double> spend_since(std::string_view bot_id, std::int64_t since) override;
 
   // ---- jobs (jobs.cpp) ----
+  Result<std::map<std::string, std::int64_t>> job_state_counts() override;
   Result<std::optional<Job>> job(std::string_view job_id) override;
   Result<std::vector<Job>> jobs(const JobFilter& filter) override;
   Result<std::optional<Job>> claimable_job(std::int64_t now) override;
@@ -94,6 +95,7 @@ class SqlTx : public WriteTx {
   Status delete_job_upload(std::int64_t upload_id) override;
 
   // ---- webhooks and the outbox (outbox.cpp) ----
+  Result<std::vector<OutboxBacklog>> outbox_backlog() override;
   Result<std::optional<Webhook>> webhook(std::string_view webhook_id) override;
   Result<std::vector<Webhook>> webhooks() override;
   Result<std::optional<Delivery>> delivery(std::int64_t delivery_id) override;

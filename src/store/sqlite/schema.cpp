@@ -409,6 +409,10 @@ CREATE TABLE account_tokens (
 CREATE INDEX account_tokens_user ON account_tokens(user_id);
 ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // Issue 19 (versions 190-199): the request a delivery's event came from, so that its logs and its POST carry it.
+    Migration{190, R"sql(
+ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 // Before version 160 each bot had its own FTS5 table, fts_<bot id>, and an fts5vocab view of it.

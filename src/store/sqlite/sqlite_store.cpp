@@ -1,6 +1,7 @@
 // The SQLite implementation of the store: one writer connection behind a mutex (SQLite allows one writer at a
 // time anyway, and queuing in-process is cheaper than busy-waiting), and a pool of reader connections that run
 // concurrently with it thanks to WAL. A transaction's queries are SqliteTx (sqlite_tx.h).
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "store/sqlite/sqlite_tx.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "store/store_metrics.h"
 
 namespace parley::store {
 namespace sqlite {
@@ -36,6 +38,11 @@ Error to_error(const SqliteError& error) {
   }
   if (primary == SQLITE_CONSTRAINT) return make_error(ErrorCode::conflict, error.what());
   if (primary == SQLITE_FULL) return make_error(ErrorCode::unavailable, "the disk is full");
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    // Never an answer from damaged pages: the request fails, and the operator is told where to look.
+    spdlog::error("store: the database is damaged ({}); run `parley doctor` and restore a backup", error.what());
+    return make_error(ErrorCode::unavailable, "the store is damaged; the operator has been alerted");
+  }
   return make_error(ErrorCode::internal, error.what());
 }
 
@@ -101,15 +108,26 @@ class SqliteStore final : public Store {
   }
 
   Status read(const Scope& scope, const std::function<Status(ReadTx&)>& work) override {
+    StoreMetrics& metrics = store_metrics();
+    const auto asked = std::chrono::steady_clock::now();
     std::unique_ptr<Connection> db = take_reader();
+    const auto taken = std::chrono::steady_clock::now();
+    metrics.reader_wait.observe(seconds_between(asked, taken));
     Status status = run_transaction(*db, "BEGIN", scope, [&](SqliteTx& tx) { return work(tx); });
     give_back_reader(std::move(db));
+    metrics.read_transaction.observe(seconds_between(taken, std::chrono::steady_clock::now()));
     return status;
   }
 
   Status write(const Scope& scope, const std::function<Status(WriteTx&)>& work) override {
+    StoreMetrics& metrics = store_metrics();
+    const auto asked = std::chrono::steady_clock::now();
     std::lock_guard lock(writer_mutex_);
-    return run_transaction(writer_, "BEGIN IMMEDIATE", scope, [&](SqliteTx& tx) { return work(tx); });
+    const auto taken = std::chrono::steady_clock::now();
+    metrics.writer_wait.observe(seconds_between(asked, taken));
+    Status status = run_transaction(writer_, "BEGIN IMMEDIATE", scope, [&](SqliteTx& tx) { return work(tx); });
+    metrics.write_transaction.observe(seconds_between(taken, std::chrono::steady_clock::now()));
+    return status;
   }
 
   int schema_version() const override { return schema_version_; }
@@ -136,6 +154,10 @@ class SqliteStore final : public Store {
       spdlog::error("store: unexpected error: {}", error.what());
       return make_error(ErrorCode::internal, "store error");
     }
+  }
+
+  static double seconds_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+    return std::chrono::duration<double>(to - from).count();
   }
 
   static int after_commit(void* checkpointer, sqlite3* db, const char* /*schema*/, int log_frames) {
