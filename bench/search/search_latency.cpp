@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/support/bench_store.h"
 #include "chat/answer.h"
 #include "demo/demo.h"
 #include "ingest/ingest.h"
@@ -147,10 +148,7 @@ void print(const char* what, const Timings& timings) {
   }
 }
 
-int fail(const Error& error) {
-  std::fprintf(stderr, "error: %s\n", error.message.c_str());
-  return 1;
-}
+using bench::fail;
 
 }  // namespace
 
@@ -159,24 +157,10 @@ int main(int argc, char** argv) {
   const int question_total = argc > 2 ? std::max(10, std::atoi(argv[2])) : 2'000;
   constexpr int kChunksPerDocument = 100;
 
-  const auto folder = std::filesystem::temp_directory_path() / ("parley-search-bench-" + std::to_string(std::random_device()()));
-  std::filesystem::create_directories(folder);
-  struct Cleanup {
-    std::filesystem::path path;
-    ~Cleanup() {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
-    }
-  } cleanup{folder};
-
   // PARLEY_STORE_URL=postgresql://...: the PostgreSQL store (bench/store/with_postgres.sh starts a server).
-  store::StoreOptions options;
-  options.path = (folder / "bench.db").string();
-  if (const char* url = std::getenv("PARLEY_STORE_URL")) options.url = url;
-  options.index_dir = (folder / "index").string();
-  auto opened = store::open_store(options);
-  if (!opened.ok()) return fail(opened.error());
-  auto& db = **opened;
+  bench::BenchStore bench_store("parley-search-bench");
+  if (const Status opened = bench_store.open(); !opened.ok()) return fail(opened.error());
+  auto& db = bench_store.store();
   std::string workspace_id, bot_id, source_id;
   auto created = db.write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
     PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace("bench"));
@@ -309,7 +293,7 @@ int main(int argc, char** argv) {
   auto odd_answered = time_questions(&warm, true, odd_questions);
   if (!odd_answered.ok()) return fail(odd_answered.error());
 
-  std::printf("store: %s\n", options.url.empty() ? "SQLite" : "PostgreSQL");
+  std::printf("store: %s\n", bench::BenchStore::backend());
   std::printf("bot: %d chunks in %d documents, built in %.1f s; %d questions\n", chunk_total,
               (chunk_total + kChunksPerDocument - 1) / kChunksPerDocument, build_seconds, question_total);
   print("retrieval, term statistics cached", *steady);

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/support/bench_store.h"
 #include "bench/support/stats.h"
 #include "ingest/ingest.h"
 #include "search/retriever.h"
@@ -99,10 +100,7 @@ Result<std::pair<std::string, double>> create_bot_with_document(store::Store& db
   return std::pair{bot_id, create_ms};
 }
 
-int fail(const Error& error) {
-  std::fprintf(stderr, "error: %s\n", error.message.c_str());
-  return 1;
-}
+using bench::fail;
 
 }  // namespace
 
@@ -110,22 +108,10 @@ int main(int argc, char** argv) {
   const int bot_total = argc > 1 ? std::max(10, std::atoi(argv[1])) : 10'000;
   const int question_total = argc > 2 ? std::max(10, std::atoi(argv[2])) : 2'000;
 
-  const auto folder = std::filesystem::temp_directory_path() / ("parley-bots-bench-" + std::to_string(std::random_device()()));
-  std::filesystem::create_directories(folder);
-  struct Cleanup {
-    std::filesystem::path path;
-    ~Cleanup() {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
-    }
-  } cleanup{folder};
-  store::StoreOptions options;
-  options.path = (folder / "bench.db").string();
-  if (const char* url = std::getenv("PARLEY_STORE_URL")) options.url = url;
-  options.index_dir = (folder / "index").string();
-  auto opened = store::open_store(options);
-  if (!opened.ok()) return fail(opened.error());
-  auto& db = **opened;
+  // PARLEY_STORE_URL=postgresql://...: the PostgreSQL store (bench/store/with_postgres.sh starts a server).
+  bench::BenchStore bench_store("parley-bots-bench");
+  if (const Status opened = bench_store.open(); !opened.ok()) return fail(opened.error());
+  auto& db = bench_store.store();
   std::string workspace_id;
   if (auto made = db.write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
         PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace("bench"));
@@ -212,7 +198,7 @@ int main(int argc, char** argv) {
   if (!busy.ok()) return fail(busy.error());
 
   const double idle_p99 = percentile(*idle, 0.99), busy_p99 = percentile(*busy, 0.99);
-  std::printf("store: %s\n", options.url.empty() ? "SQLite" : "PostgreSQL");
+  std::printf("store: %s\n", bench::BenchStore::backend());
   std::printf("%d bots (+1 chat bot of 500 chunks) created with their documents in %.1f s\n", bot_total, fill_seconds);
   std::printf("create a bot: first 100   p50 %6.2f ms  p99 %6.2f ms\n", percentile(first_hundred, 0.5),
               percentile(first_hundred, 0.99));
