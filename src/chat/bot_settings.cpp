@@ -231,6 +231,7 @@ const store::Json& widget_text_defaults() {
       {"thinking", "Looking that up…"},
       {"error", "Sorry, something went wrong. Please try again."},
       {"offline", "You're offline. We'll reconnect as soon as we can."},
+      {"busy", "Lots of questions right now. Trying again in a moment…"},
       {"not_allowed", "This chat isn't available on this site."},
       // Leads and handoff (docs/LEADS.md).
       {"talk_to_person", "Talk to a person"},

@@ -16,6 +16,7 @@ export const TEXT_LABELS: Record<keyof WidgetTexts, string> = {
   thinking: 'While the answer is coming (screen readers)',
   error: 'Error message',
   offline: 'Offline notice',
+  busy: 'Server busy notice (the widget asks again by itself)',
   not_allowed: 'Shown on sites that may not use the bot',
   talk_to_person: '"Talk to a person" button',
   leave_details: '"Leave your details" button',

@@ -14,6 +14,7 @@ export interface WidgetTexts {
   thinking: string;
   error: string;
   offline: string;
+  busy: string; // while the server is too busy to answer and the widget waits to ask again
   not_allowed: string;
   talk_to_person: string;
   leave_details: string;
