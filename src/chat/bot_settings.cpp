@@ -76,6 +76,9 @@ constexpr std::size_t kMaxTextBytes = 500;
 constexpr std::size_t kMaxLongTextBytes = 8000;
 constexpr std::size_t kMaxSuggestedQuestions = 6;
 constexpr std::size_t kMaxAllowedDomains = 50;
+constexpr std::size_t kMaxSynonymGroups = 200;
+constexpr std::size_t kMaxSynonymGroupWords = 20;
+constexpr std::size_t kMaxSynonymWordBytes = 64;
 constexpr std::size_t kMaxImageUrlBytes = 128 * 1024;
 constexpr std::string_view kDefaultColor = "#1f6f5c";
 
@@ -147,6 +150,28 @@ Status check_widget(const store::Json& widget) {
       }
     } else {
       return setting_error(key, "is not a widget setting");
+    }
+  }
+  return {};
+}
+
+// settings.synonyms (read by retrieval, search/bot_synonyms.h): groups of single words the bot's visitors and its
+// content use for the same thing, [["delivery", "shipping", "arrive"], ...].
+Status check_synonyms(const store::Json& groups) {
+  if (!groups.is_array()) return setting_error("synonyms", "must be a list of word groups");
+  if (groups.size() > kMaxSynonymGroups) {
+    return setting_error("synonyms", "has more than " + std::to_string(kMaxSynonymGroups) + " groups");
+  }
+  for (const auto& group : groups) {
+    if (!group.is_array() || group.size() < 2 || group.size() > kMaxSynonymGroupWords) {
+      return setting_error("synonyms", "groups must each have 2 to " + std::to_string(kMaxSynonymGroupWords) + " words");
+    }
+    for (const auto& word : group) {
+      PARLEY_TRY(check_string(word, "synonyms", kMaxSynonymWordBytes));
+      const auto& text = word.get_ref<const std::string&>();
+      if (text.empty() || std::any_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+        return setting_error("synonyms", "entries must be single words (\"" + text + "\")");
+      }
     }
   }
   return {};
@@ -368,6 +393,7 @@ Status validate_bot_settings(const store::Json& settings) {
   if (!settings.is_object()) return make_error(ErrorCode::invalid_request, "settings must be a JSON object");
   PARLEY_TRY(parse_bot_settings(settings));
   PARLEY_TRY(llm::routing_policy_from_settings(settings));
+  if (const auto it = settings.find("synonyms"); it != settings.end() && !it->is_null()) PARLEY_TRY(check_synonyms(*it));
   return check_widget_settings(settings);
 }
 

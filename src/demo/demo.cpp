@@ -41,6 +41,8 @@ Result<DemoBot> create_demo_bot(store::Store& store, const std::string& workspac
          "I'm sorry, I couldn't find that in the Northwind Bikes help centre. Would you like me to connect you with "
          "someone from our support team? You can also call 1-800-555-0199."},
         {"handoff", {{"enabled", true}}},
+        // Visitors ask "how long does delivery take?" of pages that say when orders "ship" and "arrive".
+        {"synonyms", {{"delivery", "shipping", "arrive"}}},
     };
     PARLEY_ASSIGN_OR_RETURN(auto bot, tx.create_bot("Northwind Bikes", settings));
     demo.bot_id = bot.id;

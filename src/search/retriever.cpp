@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "search/bot_synonyms.h"
 #include "search/fusion.h"
 #include "store/chunk_metadata.h"
 #include "text/analyzer.h"
@@ -23,6 +24,9 @@ constexpr std::size_t kMaxCachedCandidates = 4'096;
 constexpr std::int64_t kMatchBudget = 800;
 // A synonym is weaker evidence than the word itself: senses differ, and the thesaurus is general-purpose.
 constexpr double kSynonymCredit = 0.5;
+// One the bot's owner declared (settings.synonyms) is meant for this content, but still a little less than the
+// visitor's own word: where a chunk uses that word, it goes first.
+constexpr double kOwnerSynonymCredit = 0.9;
 // The final score mixes shares in 0..1: how well the title (or curated question) matches the question, how much of
 // the question the whole chunk covers, whether its phrases occur, and the fused BM25 rank. The title weighs most
 // because a title states what a chunk is about; the rank keeps BM25's term-frequency and length evidence.
@@ -285,7 +289,10 @@ class Retriever::CandidateCache {
 };
 
 Retriever::Retriever(std::shared_ptr<const SemanticRanker> semantic)
-    : stats_(std::make_unique<StatsCache>()), candidates_(std::make_unique<CandidateCache>()), semantic_(std::move(semantic)) {}
+    : stats_(std::make_unique<StatsCache>()),
+      candidates_(std::make_unique<CandidateCache>()),
+      synonyms_(std::make_unique<BotSynonymCache>()),
+      semantic_(std::move(semantic)) {}
 Retriever::~Retriever() = default;
 
 Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot, std::string_view question,
@@ -296,17 +303,30 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   AnalysedQuestion analysed = analyse_question(analyzer, question);
   if (analysed.terms.empty()) return result;
 
-  // Collection statistics for the question's stems, the compounds its adjacent words form, and their synonyms.
+  // Collection statistics for the question's stems, the compounds its adjacent words form, and their synonyms: the
+  // owner's first, then the thesaurus's.
   std::vector<std::string> lookup;
   for (const auto& term : analysed.terms) lookup.push_back(term.term);
   for (const auto& compound : analysed.compounds) lookup.push_back(compound.stem);
-  std::vector<std::pair<std::size_t, std::string>> synonym_of;  // (question term, synonym stem)
+  struct Synonym {
+    std::size_t term;  // of the question
+    std::string stem;
+    double credit;
+  };
+  std::vector<Synonym> synonym_of;
+  const auto owner_synonyms = synonyms_->get(bot, analyzer);
   for (std::size_t i = 0; i < analysed.terms.size(); ++i) {
+    const std::size_t first = synonym_of.size();
+    if (owner_synonyms) {
+      for (const auto& stem : owner_synonyms->of(analysed.terms[i].term)) synonym_of.push_back({i, stem, kOwnerSynonymCredit});
+    }
     for (const auto synonym : text::synonyms(analyzer.language(), analysed.terms[i].term)) {
-      synonym_of.emplace_back(i, std::string(synonym));
-      lookup.emplace_back(synonym);
+      const bool declared = std::any_of(synonym_of.begin() + static_cast<std::ptrdiff_t>(first), synonym_of.end(),
+                                        [&](const Synonym& owner) { return owner.stem == synonym; });
+      if (!declared) synonym_of.push_back({i, std::string(synonym), kSynonymCredit});
     }
   }
+  for (const auto& synonym : synonym_of) lookup.push_back(synonym.stem);
   std::int64_t chunk_count = 0;
   PARLEY_ASSIGN_OR_RETURN(const auto frequencies, stats_->frequencies(tx, bot, lookup, chunk_count));
   std::vector<MatchCandidate> searchable;
@@ -333,11 +353,12 @@ Result<SearchResult> Retriever::search(store::ReadTx& tx, const store::Bot& bot,
   for (std::size_t k = 0; k < synonym_of.size(); ++k) {
     const std::int64_t frequency = frequencies[first_synonym + k];
     if (frequency == 0) continue;
-    auto& term = analysed.terms[synonym_of[k].first];
-    term.alternatives.push_back({synonym_of[k].second, kSynonymCredit});
+    const auto& synonym = synonym_of[k];
+    auto& term = analysed.terms[synonym.term];
+    term.alternatives.push_back({synonym.stem, synonym.credit});
     // A word the collection does not use weighs as its synonym does ("kids" where the pages say "children").
     if (term.document_frequency == 0) term.idf = std::min(term.idf, idf(chunk_count, frequency));
-    searchable.push_back({synonym_of[k].second, frequency, kSynonymCredit * idf(chunk_count, frequency), true});
+    searchable.push_back({synonym.stem, frequency, synonym.credit * idf(chunk_count, frequency), true});
   }
   result.terms = analysed.terms;
   const auto& terms = result.terms;

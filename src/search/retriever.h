@@ -68,6 +68,7 @@ class Retriever {
   class CandidateCache;
   std::unique_ptr<StatsCache> stats_;
   std::unique_ptr<CandidateCache> candidates_;
+  std::unique_ptr<class BotSynonymCache> synonyms_;
   std::shared_ptr<const SemanticRanker> semantic_;
 };
 

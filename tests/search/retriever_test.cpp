@@ -123,6 +123,34 @@ TEST_F(RetrieverTest, SynonymsAndCompoundsReachEntriesThatShareNoWordWithTheQues
   EXPECT_EQ(top_title("What is the origin of the corona virus?"), "Where do coronaviruses come from?");
 }
 
+// A bot's own synonyms (settings.synonyms) link words no thesaurus links: "delivery" and "ship" share no sense, but
+// on a shop's help centre "How long does delivery take?" asks about shipping. A change of the setting shows at once.
+TEST_F(RetrieverTest, TheOwnersSynonymsLinkWordsTheThesaurusDoesNot) {
+  const auto set_synonyms = [&](const store::Json& groups) {
+    ASSERT_TRUE(store_->write(scope(), [&](store::WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(auto bot, tx.bot(bot_id_));
+      bot->settings["synonyms"] = groups;
+      PARLEY_TRY(tx.update_bot(*bot));
+      return {};
+    }).ok());
+  };
+  const auto before = search("delivery fees?");
+  EXPECT_TRUE(before.candidates.empty());
+
+  set_synonyms(store::Json::array({store::Json::array({"delivery", "shipping"})}));
+  const auto after = search("delivery fees?");
+  ASSERT_FALSE(after.candidates.empty());
+  EXPECT_THAT(after.candidates.front().chunk.text, ::testing::HasSubstr("shipping"));
+  EXPECT_LT(after.unknown_share, 1.0);
+  // Less than the visitor's own word would give: "shipping" asked outright matches fully.
+  EXPECT_EQ(top_title("What does delivery cost?"), "How much does shipping cost?");
+  EXPECT_LT(search("What does delivery cost?").candidates.front().coverage,
+            search("What does shipping cost?").candidates.front().coverage);
+
+  set_synonyms(store::Json::array());
+  EXPECT_TRUE(search("delivery fees?").candidates.empty());
+}
+
 // Two curated questions with the same words: the one asking for the same kind of answer goes first, though its
 // evidence score is no higher (the form moves the ranking, not the score).
 TEST_F(RetrieverTest, TheQuestionFormOrdersCuratedQuestionsOfEqualEvidence) {

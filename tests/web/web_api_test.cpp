@@ -133,6 +133,33 @@ TEST_F(WebApiTest, WidgetConfigIsPublicAndHoldsNothingSecret) {
   EXPECT_EQ(client_->request("GET", "/api/v1/widget/" + bot_ + "/config", "", {{"Origin", "https://evil.example"}}).status, 403);
 }
 
+TEST_F(WebApiTest, SynonymGroupsAreCheckedWhenSavedAndUsedByTheNextAnswer) {
+  const auto patch = [&](const Json& synonyms) {
+    return client_->request("PATCH", "/api/v1/bots/" + bot_, Json{{"settings", {{"synonyms", synonyms}}}}.dump(), admin_headers());
+  };
+  for (const Json& bad : {Json("delivery, shipping"), Json::array({Json::array({"delivery"})}),
+                          Json::array({Json::array({"delivery", "home delivery"})}), Json::array({Json::array({"delivery", 3})}),
+                          Json::array({Json::array({"delivery", std::string(65, 'x')})})}) {
+    const auto refused = patch(bad);
+    EXPECT_EQ(refused.status, 400) << bad.dump();
+    EXPECT_THAT(refused.body, HasSubstr("settings.synonyms")) << bad.dump();
+  }
+  Json too_many = Json::array();
+  for (int i = 0; i < 201; ++i) too_many.push_back(Json::array({"a" + std::to_string(i), "b" + std::to_string(i)}));
+  EXPECT_EQ(patch(too_many).status, 400);
+
+  const auto before = chat({{"message", "How much is delivery?"}}, "https://shop.example.com");
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_EQ(before.json()["mode"], "fallback");
+  const auto saved = patch(Json::array({Json::array({"delivery", "shipping"})}));
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  EXPECT_EQ(saved.json()["settings"]["synonyms"], Json::array({Json::array({"delivery", "shipping"})}));
+  const auto after = chat({{"message", "How much is delivery?"}}, "https://shop.example.com");
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_NE(after.json()["mode"], "fallback");
+  EXPECT_THAT(after.json()["answer"].get<std::string>(), HasSubstr("hipping"));
+}
+
 TEST_F(WebApiTest, VisitorTokensOpenOnlyTheirOwnConversation) {
   const auto first = chat({{"message", "How much does shipping cost?"}}, "https://shop.example.com");
   ASSERT_EQ(first.status, 200);

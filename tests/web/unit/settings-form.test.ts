@@ -86,6 +86,16 @@ describe('bot builder form', () => {
     expect(patch.settings.widget).toMatchObject({ primary_color: '#aa3300', position: 'left', texts: { send: 'Go' } });
   });
 
+  it('shows synonyms as one group per line and stores them as word groups, only when changed', () => {
+    const form = formFromBot('Shop', { synonyms: [['delivery', 'shipping', 'arrive'], ['bike', 'bicycle']] }, info);
+    expect(form.synonyms).toBe('delivery, shipping, arrive\nbike, bicycle');
+    expect(patchFromForm(form).settings).not.toHaveProperty('synonyms');
+    const edited = patchFromForm({ ...form, synonyms: ' delivery ,shipping,, arrive \n\n e-bike, ebike \n' });
+    expect(edited.settings.synonyms).toEqual([['delivery', 'shipping', 'arrive'], ['e-bike', 'ebike']]);
+    expect(patchFromForm({ ...form, synonyms: '  \n' }).settings.synonyms).toBeNull(); // emptied: removed
+    expect(patchFromForm(formFromBot('Shop', {}, info)).settings).not.toHaveProperty('synonyms');
+  });
+
   it('sends null for emptied texts so that the defaults apply again', () => {
     const form = formFromBot('Shop', { persona: 'x' }, info);
     const patch = patchFromForm({ ...form, persona: '  ', texts: { send: '' } });

@@ -129,6 +129,8 @@ export interface BotForm {
   persona: string;
   instructions: string;
   suggested_questions: string; // one per line
+  // settings.synonyms (search/bot_synonyms.h): one group per line, its words separated by commas.
+  synonyms: string;
   allowed_domains: string; // one per line
   primary_color: string;
   position: 'right' | 'left';
@@ -310,6 +312,19 @@ export function routingSettingsFromForm(form: RoutingForm, stored: unknown, defa
   return routing;
 }
 
+// settings.synonyms as stored: groups of words (anything else is left out).
+export function synonymGroups(value: unknown): string[][] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(Array.isArray).map((group) => group.filter((word: unknown): word is string => typeof word === 'string'));
+}
+
+// The synonyms field: one group per line, its words separated by commas; blank lines and empty words left out.
+export function synonymsFromText(text: string): string[][] {
+  return text.split('\n')
+    .map((line) => line.split(',').map((word) => word.trim()).filter(Boolean))
+    .filter((group) => group.length > 0);
+}
+
 // The form for a bot's stored settings; `info` supplies the defaults shown.
 export function formFromBot(name: string, settings: Record<string, unknown>, info: Pick<BuilderInfo, 'config' | 'routing_defaults'>): BotForm {
   const { config } = info;
@@ -327,6 +342,7 @@ export function formFromBot(name: string, settings: Record<string, unknown>, inf
     persona: str(settings.persona),
     instructions: str(settings.instructions),
     suggested_questions: list(settings.suggested_questions).join('\n'),
+    synonyms: synonymGroups(settings.synonyms).map((group) => group.join(', ')).join('\n'),
     allowed_domains: list(settings.allowed_domains).join('\n'),
     primary_color: str(widget.primary_color, config.primary_color),
     position: widget.position === 'left' ? 'left' : 'right',
@@ -378,6 +394,8 @@ export function patchFromForm(form: BotForm): { name: string; settings: Record<s
   for (const key of ['faq_threshold', 'answer_threshold', 'max_sources'] as const) {
     if (form[key] !== numOrNull(form.stored[key])) settings[key] = form[key];
   }
+  const synonyms = synonymsFromText(form.synonyms);
+  if (!sameJson(synonyms, synonymGroups(form.stored.synonyms))) settings.synonyms = synonyms.length ? synonyms : null;
   if (!sameJson(form.leads, leadsFormFromSettings(form.stored.leads))) settings.leads = leadsSettingsFromForm(form.leads, form.stored.leads);
   if (!sameJson(form.handoff, handoffFormFromSettings(form.stored.handoff))) {
     settings.handoff = handoffSettingsFromForm(form.handoff, form.stored.handoff);
@@ -414,6 +432,7 @@ export const GENERAL_FIELDS: Record<string, string> = {
   persona: 'Persona',
   instructions: 'Instructions',
   suggested_questions: 'Suggested questions',
+  synonyms: 'Synonyms',
   allowed_domains: 'Allowed domains',
   faq_threshold: 'Curated answer match',
   answer_threshold: 'Minimum confidence to answer',

@@ -172,6 +172,13 @@ export function Settings({ bot, onSaved }: { bot: Bot; onSaved: (bot: Bot) => vo
           </div>
           <div class="field">
           <label>
+            Synonyms <span class="muted">(words your visitors and your content use for the same thing: one group per line, separated by commas)</span>
+            <textarea rows={3} {...text('synonyms')} placeholder="delivery, shipping, arrive" {...invalid('synonyms')} />
+          </label>
+          {fieldError('synonyms')}
+          </div>
+          <div class="field">
+          <label>
             Persona <span class="muted">(used when an AI model writes the answers: see Model and routing)</span>
             <textarea rows={2} maxLength={8000} {...text('persona')} placeholder="A friendly, concise support assistant for …" {...invalid('persona')} />
           </label>
