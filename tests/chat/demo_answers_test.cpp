@@ -56,6 +56,16 @@ TEST_F(DemoBot, AQuestionAboutSomethingTheKnowledgeNeverNamesIsDeclined) {
   EXPECT_NE(ask("How long does a refunnd take?").mode, "fallback");
 }
 
+// Issue 14: "How long does delivery take?" got "How long does a refund take?": no word of the right curated question
+// ("How long will my order take to arrive?") is "delivery". The demo bot's own synonyms (settings.synonyms) link them.
+TEST_F(DemoBot, TheBotsOwnSynonymsFindTheCuratedQuestionInOtherWords) {
+  const auto answer = ask("How long does delivery take?");
+  EXPECT_EQ(answer.mode, "faq");
+  ASSERT_FALSE(answer.sources.empty());
+  EXPECT_EQ(answer.sources.front().title, "How long will my order take to arrive?");
+  EXPECT_THAT(answer.text, ::testing::HasSubstr("business days"));
+}
+
 // Issue 14: a Markdown table's rows reached answers as bare "Class 3 | Only while you pedal | 28 mph" lines.
 TEST_F(DemoBot, TableRowsAreAnsweredUnderTheirHeaderRow) {
   const auto answer = ask("What is the top assisted speed of a class 3 e-bike?");
