@@ -6,7 +6,8 @@
 #  2. after: the same for 15 s with every vector in place (hybrid answers, question embedded each time);
 #  3. the same two phases again under wrk (64 connections, 15 s each): answers/s and p50/p99 while the (now
 #     restarted) backlog embeds, and after.
-# Compare with bench/http/chat_load.sh (no embedding model) for lexical answers. Run it under `chrt -f 50`.
+# Compare with bench/http/chat_load.sh (no embedding model) for lexical answers. Not under `chrt -f 50`: the embedding
+# job's lanes run at nice 10 so that chat turns go first, which SCHED_FIFO for every thread would undo.
 # Usage: bench/http/hybrid_backlog.sh [build dir] [f16|q8_0] [MODEL_DIR]
 set -euo pipefail
 build=${1:-build}
@@ -19,6 +20,8 @@ model="$models/bge-small-$type.gguf"
 mkdir -p "$models"
 [ -f "$model" ] || "$parley" model synth --arch bert --dim 384 --ff 1536 --layers 12 --heads 12 --kv-heads 12 \
   --vocab-from "$root/../shared/tokenizers/ggml-vocab-bert-bge.gguf" --type "$type" --out "$model" > /dev/null
+# The wrk phases are closed loops at full capacity, which load shedding would answer with 503s (see chat_load.sh).
+export PARLEY_BENCH_SHED_MS=${PARLEY_BENCH_SHED_MS:-0}
 extra_config=$(printf '[engine]\nembedding_model = "%s"\nthreads = 2\n' "$model")
 
 phase() {  # label, then the probe's arguments
