@@ -158,19 +158,21 @@ Status check_widget(const store::Json& widget) {
 // settings.synonyms (read by retrieval, search/bot_synonyms.h): groups of single words the bot's visitors and its
 // content use for the same thing, [["delivery", "shipping", "arrive"], ...].
 Status check_synonyms(const store::Json& groups) {
-  if (!groups.is_array()) return setting_error("synonyms", "must be a list of word groups");
-  if (groups.size() > kMaxSynonymGroups) {
-    return setting_error("synonyms", "has more than " + std::to_string(kMaxSynonymGroups) + " groups");
-  }
+  const auto problem = [](const std::string& what) { return make_error(ErrorCode::invalid_request, "settings.synonyms: " + what); };
+  if (!groups.is_array()) return problem("a list of word groups, each a list of words");
+  if (groups.size() > kMaxSynonymGroups) return problem("at most " + std::to_string(kMaxSynonymGroups) + " groups");
   for (const auto& group : groups) {
     if (!group.is_array() || group.size() < 2 || group.size() > kMaxSynonymGroupWords) {
-      return setting_error("synonyms", "groups must each have 2 to " + std::to_string(kMaxSynonymGroupWords) + " words");
+      return problem("each group needs 2 to " + std::to_string(kMaxSynonymGroupWords) + " words");
     }
     for (const auto& word : group) {
-      PARLEY_TRY(check_string(word, "synonyms", kMaxSynonymWordBytes));
+      if (!word.is_string()) return problem("each word must be text");
       const auto& text = word.get_ref<const std::string&>();
+      if (text.size() > kMaxSynonymWordBytes || !is_valid_utf8(text)) {
+        return problem("each word must be valid UTF-8 of at most " + std::to_string(kMaxSynonymWordBytes) + " bytes");
+      }
       if (text.empty() || std::any_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
-        return setting_error("synonyms", "entries must be single words (\"" + text + "\")");
+        return problem("each entry must be a single word (not \"" + text + "\")");
       }
     }
   }

@@ -92,6 +92,20 @@ describe('the bot builder', () => {
     expect(settings).not.toHaveProperty('answer_threshold');
   });
 
+  it('stores synonym groups typed one per line, and says in the field what is wrong with one', async () => {
+    const synonyms = page.getByLabel(/^Synonyms/);
+    await synonyms.fill('delivery, shipping, arrive\n\n parcel ,package ');
+    await save();
+    expect((await stored()).synonyms).toEqual([['delivery', 'shipping', 'arrive'], ['parcel', 'package']]);
+    await synonyms.fill('delivery, shipping\nhome delivery, shipping');
+    await saveRefused();
+    await expect(page.locator('.field', { has: synonyms }).getByText('Each entry must be a single word (not "home delivery")').count()).resolves.toBe(1);
+    expect((await stored()).synonyms).toEqual([['delivery', 'shipping', 'arrive'], ['parcel', 'package']]);
+    await synonyms.fill('');
+    await save();
+    expect(await stored()).not.toHaveProperty('synonyms');
+  });
+
   it('builds a lead form with built-in and custom fields, consent and triggers', async () => {
     const leads = section('Lead form');
     await leads.getByLabel('Ask visitors for their contact details').check();
