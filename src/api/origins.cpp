@@ -41,11 +41,7 @@ http::Response refused_readably(const http::Request& request) {
 void allow_cross_origin(http::Response& response, const http::Request& request, Caller caller) {
   // Responses differ by Origin, so caches must key on it.
   response.headers["Vary"] = "Origin";
-  if (caller == Caller::allowed_site) {
-    response.headers["Access-Control-Allow-Origin"] = std::string(request.header("Origin"));
-    // A refusal for load (503) or pace (429) says when to ask again; the widget on another site must read it.
-    response.headers["Access-Control-Expose-Headers"] = "Retry-After";
-  }
+  if (caller == Caller::allowed_site) response.headers["Access-Control-Allow-Origin"] = std::string(request.header("Origin"));
 }
 
 }  // namespace

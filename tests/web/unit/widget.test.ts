@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { contrastingText, safeImageUrl, type WidgetConfig } from '../../../web/src/widget/config';
-import { busyDelayMs, retryDelayMs } from '../../../web/src/widget/retry';
+import { retryDelayMs } from '../../../web/src/widget/retry';
 import { loadCachedConfig, loadState, saveCachedConfig, saveState } from '../../../web/src/widget/storage';
-import { ChatClient, retryAfterMs } from '../../../web/src/shared/chat-client';
+import { ChatClient } from '../../../web/src/shared/chat-client';
 import { buildLeadForm, checkField, phoneCountry, phoneHint } from '../../../web/src/widget/lead-form';
 import { ChatWidget } from '../../../web/src/widget/widget';
 import { xhrFromFetch } from './xhr';
@@ -286,21 +286,6 @@ describe('widget helpers', () => {
     expect(loadCachedConfig('bot_1')).toBeNull();
   });
 
-  it('waits what Retry-After says, at least the back-off, spread by half either way', () => {
-    expect(busyDelayMs(0, 1000, () => 0)).toBe(500);
-    expect(busyDelayMs(0, 1000, () => 0.999)).toBe(1499);
-    expect(busyDelayMs(0, 5000, () => 0.5)).toBe(5000);
-    expect(busyDelayMs(2, undefined, () => 0.5)).toBe(4000); // no Retry-After: the back-off
-    expect(busyDelayMs(3, 1000, () => 0.5)).toBe(8000); // the back-off grows past a short Retry-After
-    expect(retryAfterMs('1')).toBe(1000);
-    expect(retryAfterMs(' 30 ')).toBe(30000);
-    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(10000);
-    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:29:00 GMT'))).toBe(0);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    expect(retryAfterMs('-5')).toBeUndefined();
-    expect(retryAfterMs(null)).toBeUndefined();
-  });
-
   it('backs off from 1 s to at most 30 s', () => {
     expect([0, 1, 2, 3, 4, 5, 9].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   });
@@ -317,9 +302,11 @@ describe('ChatWidget under load', () => {
     'event: delta\ndata: {"text":"Shipping is free over $75."}\n\n' + 'event: sources\ndata: {"sources":[]}\n\n' +
     'event: done\ndata: {"mode":"faq","confidence":0.9,"conversation_id":"c1","message_id":2,"visitor_token":"c1.mac","latency_ms":3}\n\n',
     { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
-  const refused = (status: number, retryAfter?: string) => new Response(
-    `{"error":{"code":"${status === 503 ? 'unavailable' : 'rate_limited'}","message":"busy"}}`,
-    { status, headers: retryAfter ? { 'Retry-After': retryAfter } : {} });
+  // What the server answers past capacity (http/server.cpp) and to a visitor over their rate limit (api/protection.cpp).
+  const shed = () => new Response('{"error":{"code":"unavailable","message":"the server is over capacity; retry in a second"}}',
+    { status: 503, headers: { 'Retry-After': '1' } });
+  const limited = () => new Response('{"error":{"code":"rate_limited","message":"too many messages; retry in 1 s"}}',
+    { status: 429, headers: { 'Retry-After': '1' } });
   function mountClient() {
     const host = document.createElement('div');
     document.body.append(host);
@@ -327,13 +314,13 @@ describe('ChatWidget under load', () => {
     const widget = new ChatWidget(shadow, config, { preview: false, client: new ChatClient('http://parley.test', 'bot_1') });
     return { shadow, widget };
   }
-  const texts = (shadow: ShadowRoot) => [...shadow.querySelectorAll('.msg.bot')].map((node) => node.textContent ?? '');
+  const lastAnswer = (shadow: ShadowRoot) => [...shadow.querySelectorAll('.msg.bot')].at(-1)?.textContent ?? '';
+  const status = (shadow: ShadowRoot) => shadow.querySelector('.status')!.textContent;
 
   beforeEach(() => {
     document.body.replaceChildren();
     localStorage.clear();
     vi.useFakeTimers();
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -341,45 +328,57 @@ describe('ChatWidget under load', () => {
     vi.unstubAllGlobals();
   });
 
-  it('says it is busy and asks again after Retry-After when the server sheds load, then shows the answer', async () => {
-    const fetch = vi.fn().mockResolvedValueOnce(refused(503, '2')).mockResolvedValueOnce(refused(503, '1'))
-      .mockImplementation(async () => answer());
+  it('says the server is busy and asks the same question again after the back-off, then shows the answer', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // the middle of the spread: the back-off itself
+    const fetch = vi.fn().mockResolvedValueOnce(shed()).mockResolvedValueOnce(shed()).mockImplementation(async () => answer());
     vi.stubGlobal('fetch', fetch);
     vi.stubGlobal('XMLHttpRequest', xhrFromFetch());
     const { shadow, widget } = mountClient();
     const asked = widget.ask('How much is shipping?');
     await vi.advanceTimersByTimeAsync(0);
     expect(fetch).toHaveBeenCalledTimes(1);
-    expect(shadow.querySelector('.status')!.textContent).toBe('Busy');
-    await vi.advanceTimersByTimeAsync(1999); // Retry-After: 2 s, the jitter at its middle
+    expect(status(shadow)).toBe('Busy');
+    await vi.advanceTimersByTimeAsync(999);
     expect(fetch).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(fetch).toHaveBeenCalledTimes(2);
-    await vi.advanceTimersByTimeAsync(2000); // second refusal: Retry-After 1 s, but the back-off is 2 s by now
+    await vi.advanceTimersByTimeAsync(2000);
     await asked;
     expect(fetch).toHaveBeenCalledTimes(3);
-    expect(shadow.querySelector('.status')!.textContent).toBe('');
-    expect(texts(shadow).at(-1)).toContain('Shipping is free over $75.');
-    expect(shadow.querySelectorAll('.msg.user')).toHaveLength(1); // one question, asked three times
+    expect(fetch.mock.calls.every(([, init]) => JSON.parse(init.body).message === 'How much is shipping?')).toBe(true);
+    expect(status(shadow)).toBe('');
+    expect(lastAnswer(shadow)).toContain('Shipping is free over $75.');
+    expect(shadow.querySelectorAll('.msg.user')).toHaveLength(1);
   });
 
-  it('gives up with the error text after five refusals, and a long rate-limit wait is not waited out', async () => {
-    const fetch = vi.fn(async () => refused(503));
+  it('spreads the waits of visitors refused together over half to one and a half times the back-off', async () => {
+    const fetch = vi.fn().mockResolvedValueOnce(shed()).mockImplementation(async () => answer());
+    vi.stubGlobal('fetch', fetch);
+    vi.stubGlobal('XMLHttpRequest', xhrFromFetch());
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const early = mountClient().widget.ask('How much is shipping?');
+    await vi.advanceTimersByTimeAsync(500);
+    await early;
+    expect(fetch).toHaveBeenCalledTimes(2);
+    fetch.mockReset();
+    fetch.mockResolvedValueOnce(shed()).mockImplementation(async () => answer());
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    const late = mountClient().widget.ask('How much is shipping?');
+    await vi.advanceTimersByTimeAsync(1498);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(2);
+    await late;
+    expect(fetch).toHaveBeenCalledTimes(2);
+  });
+
+  it('shows the error for a refusal that is not about load', async () => {
+    const fetch = vi.fn(async () => limited());
     vi.stubGlobal('fetch', fetch);
     vi.stubGlobal('XMLHttpRequest', xhrFromFetch());
     const { shadow, widget } = mountClient();
-    const asked = widget.ask('How much is shipping?');
-    await vi.advanceTimersByTimeAsync(60_000);
-    await asked;
-    expect(fetch).toHaveBeenCalledTimes(6);
-    expect(shadow.querySelector('.status')!.textContent).toBe('');
-    expect(texts(shadow).at(-1)).toContain('Error');
-
-    fetch.mockImplementation(async () => refused(429, '60'));
-    const again = widget.ask('And to Canada?');
-    await vi.advanceTimersByTimeAsync(0);
-    await again;
-    expect(fetch).toHaveBeenCalledTimes(7);
-    expect(texts(shadow).at(-1)).toContain('Error');
+    await widget.ask('How much is shipping?');
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(lastAnswer(shadow)).toContain('Error');
+    expect(status(shadow)).toBe('');
   });
 });

@@ -5,7 +5,6 @@ export function xhrFromFetch(): typeof XMLHttpRequest {
     status = 0;
     statusText = '';
     responseText = '';
-    private responseHeaders: Headers = new Headers();
     onprogress: (() => void) | null = null;
     onload: (() => void) | null = null;
     onerror: (() => void) | null = null;
@@ -16,9 +15,6 @@ export function xhrFromFetch(): typeof XMLHttpRequest {
       this.method = method;
       this.url = url;
     }
-    getResponseHeader(name: string): string | null {
-      return this.responseHeaders.get(name);
-    }
     setRequestHeader(name: string, value: string) {
       this.headers[name] = value;
     }
@@ -28,7 +24,6 @@ export function xhrFromFetch(): typeof XMLHttpRequest {
           const response = await fetch(this.url, { method: this.method, headers: this.headers, body });
           this.status = response.status;
           this.statusText = response.statusText;
-          this.responseHeaders = response.headers;
           this.responseText = await response.text();
         } catch {
           this.onerror?.();

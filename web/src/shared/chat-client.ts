@@ -39,45 +39,25 @@ export interface StreamHandlers {
 }
 
 // An error the server answered with ({"error": {code, message}}), or a network failure (code "network").
-// `retryAfterMs`: when the server said to ask again (its Retry-After header), if it did.
 export class ChatError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly status = 0,
-    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
 }
 
-// A Retry-After header's wait in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
-export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
-  const value = header?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  if (!/[a-z]/i.test(value)) return undefined; // a negative or fractional number: neither form
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-// The error of a refused request from its status, body and Retry-After header.
-export function errorOf(status: number, statusText: string, body: string, retryAfter?: string | null): ChatError {
-  const wait = retryAfterMs(retryAfter);
+// The error of a refused request from its status and body.
+export function errorOf(status: number, statusText: string, body: string): ChatError {
   try {
     const parsed = JSON.parse(body);
-    if (parsed?.error?.message) return new ChatError(String(parsed.error.code), String(parsed.error.message), status, wait);
+    if (parsed?.error?.message) return new ChatError(String(parsed.error.code), String(parsed.error.message), status);
   } catch {
     // not JSON: fall through to the status line
   }
-  return new ChatError('http_' + status, statusText || 'request failed', status, wait);
-}
-
-// Whether a refusal is the server's load (503) or the visitor's pace (429, with a wait of at most 30 s): nothing of
-// the message was kept, and the same question can be asked again after the wait.
-export function isBusy(error: unknown): error is ChatError {
-  if (!(error instanceof ChatError)) return false;
-  return error.status === 503 || (error.status === 429 && error.retryAfterMs !== undefined && error.retryAfterMs <= 30_000);
+  return new ChatError('http_' + status, statusText || 'request failed', status);
 }
 
 async function send(url: string, init: RequestInit): Promise<Response> {
@@ -87,9 +67,7 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   } catch (error) {
     throw new ChatError('network', error instanceof Error ? error.message : 'network error');
   }
-  if (!response.ok) {
-    throw errorOf(response.status, response.statusText, await response.text().catch(() => ''), response.headers.get('Retry-After'));
-  }
+  if (!response.ok) throw errorOf(response.status, response.statusText, await response.text().catch(() => ''));
   return response;
 }
 
@@ -153,7 +131,7 @@ export class ChatClient {
       request.onload = () => {
         take();
         failure ??= ok() ? (finished ? undefined : new ChatError('network', 'connection lost mid-answer'))
-          : errorOf(request.status, request.statusText, request.responseText, request.getResponseHeader('Retry-After'));
+          : errorOf(request.status, request.statusText, request.responseText);
         if (failure) reject(failure);
         else resolve();
       };

@@ -54,7 +54,7 @@ function leadFormLoader(src: string): () => Promise<LeadFormBuilder> {
       tag.onerror = () => {
         loading = null;
         tag.remove();
-        reject(new Error('the lead form could not be loaded'));
+        reject(Error(src)); // the widget says it failed (texts.error); the address is for a debugger
       };
       document.head.append(tag);
     }));

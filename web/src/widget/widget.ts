@@ -1,10 +1,10 @@
 // The chat widget: a launcher button and a chat panel, built with plain DOM inside a shadow root (the widget must
 // stay small, so no framework). Used by widget.js on a business's site and, in preview mode, by the admin app's
 // bot builder.
-import { ChatClient, ChatError, isBusy, type AnswerDone, type Source } from '../shared/chat-client';
+import { ChatClient, ChatError, type AnswerDone, type Source } from '../shared/chat-client';
 import { renderMarkdown } from '../shared/markdown';
 import { contrastingText, safeImageUrl, type WidgetConfig } from './config';
-import { busyDelayMs, waitToRetry } from './retry';
+import { waitToRetry } from './retry';
 import { loadState, saveState, type VisitorState } from './storage';
 import { WIDGET_CSS } from './styles';
 import { addStyles, el } from './dom';
@@ -49,9 +49,6 @@ interface BotMessage {
   body: HTMLElement;
   text: string;
 }
-
-// Asks again at most this many times after a refusal for load or pace (about 30 s of waiting), then gives up.
-const MAX_BUSY_ATTEMPTS = 5;
 
 export class ChatWidget {
   private readonly root: HTMLDivElement;
@@ -168,7 +165,6 @@ export class ChatWidget {
     const answer = this.addBotMessage('');
     answer.body.classList.add('typing');
     answer.body.setAttribute('aria-label', this.config.texts.thinking);
-    let busyAttempts = 0;
     for (let attempt = 0; ; attempt++) {
       let received = false;
       try {
@@ -185,24 +181,20 @@ export class ChatWidget {
         this.setStatus('');
         break;
       } catch (error) {
-        if (error instanceof ChatError && error.status === 401 && this.state.token && !received) {
+        const status = error instanceof ChatError ? error.status : -1;
+        if (status === 401 && this.state.token && !received) {
           // The server no longer accepts the conversation's token: the message starts a new conversation.
           this.remember({ token: null });
           continue;
         }
-        if (isBusy(error) && !received && busyAttempts < MAX_BUSY_ATTEMPTS) {
-          // Refused before anything was kept (the server at capacity, or the visitor too quick): the same question
-          // again after the wait the server asked for.
-          this.setStatus(this.config.texts.busy);
-          await new Promise((resolve) => setTimeout(resolve, busyDelayMs(busyAttempts++, error.retryAfterMs)));
-          continue;
-        }
-        if (!(error instanceof ChatError) || error.code !== 'network') {
-          this.setStatus('');
-          this.failAnswer(answer, error instanceof ChatError && error.status === 403 ? this.config.texts.not_allowed : this.config.texts.error);
+        // A server past capacity refuses (503) before it keeps anything of the message: asked again like a lost
+        // connection, with its own notice.
+        const busy = status === 503;
+        if (!busy && (error as ChatError).code !== 'network') {
+          this.failAnswer(answer, status === 403 ? this.config.texts.not_allowed : this.config.texts.error);
           break;
         }
-        this.setStatus(this.config.texts.offline);
+        this.setStatus(busy ? this.config.texts.busy : this.config.texts.offline);
         await waitToRetry(attempt);
         if (received && this.state.token) {
           // The server has the answer already: load the conversation instead of asking twice.
