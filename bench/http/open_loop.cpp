@@ -25,11 +25,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "bench/support/stats.h"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using parley::bench::percentile;
 
 namespace {
 
@@ -273,13 +276,6 @@ void Connection::finish(int status) {
   generator_.completed(shared_from_this(), due_, status);
 }
 
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::min<double>(static_cast<double>(values.size() - 1), p / 100.0 * static_cast<double>(values.size())));
-  return values[rank];
-}
-
 void report(const std::string& phase, double rate, double seconds, const std::vector<Sample>& samples) {
   std::vector<double> admitted, shed;
   std::size_t other = 0, timeouts = 0;
@@ -297,8 +293,8 @@ void report(const std::string& phase, double rate, double seconds, const std::ve
   std::printf("RESULT phase=%s offered_rps=%.0f answered_rps=%.0f sent=%zu answered=%zu shed=%zu other=%zu timeouts=%zu "
               "admitted_p50_ms=%.2f admitted_p90_ms=%.2f admitted_p99_ms=%.2f admitted_max_ms=%.2f shed_p99_ms=%.2f\n",
               phase.c_str(), rate, static_cast<double>(admitted.size()) / seconds, samples.size(), admitted.size(),
-              shed.size(), other, timeouts, percentile(admitted, 50), percentile(admitted, 90), percentile(admitted, 99),
-              admitted.empty() ? 0 : *std::max_element(admitted.begin(), admitted.end()), percentile(shed, 99));
+              shed.size(), other, timeouts, percentile(admitted, 0.50), percentile(admitted, 0.90), percentile(admitted, 0.99),
+              admitted.empty() ? 0 : *std::max_element(admitted.begin(), admitted.end()), percentile(shed, 0.99));
   std::fflush(stdout);
 }
 

@@ -9,11 +9,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "support/chat_load.h"
 #include "support/config_file.h"
 #include "support/http_client.h"
 #include "support/process.h"
@@ -53,11 +53,9 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
   for (const char* limit : {"per_ip_rate", "per_bot_rate", "per_visitor_rate", "per_key_rate"}) {
     testing::set_config(data, "limits", limit, "0");
   }
-  testing::BackgroundProcess server({PARLEY_BINARY, "--data", data, "serve", "--port", "0"});
-  const std::string banner = server.wait_for_output("/metrics", std::chrono::seconds(30));
-  std::smatch match;
-  ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)"))) << banner;
-  const auto port = static_cast<unsigned short>(std::stoi(match[1]));
+  std::unique_ptr<testing::BackgroundProcess> server;
+  const unsigned short port = testing::serve_parley(server, PARLEY_BINARY, data);
+  ASSERT_NE(port, 0) << "parley serve did not start";
 
   std::atomic<bool> stop{false};
   std::atomic<long> turns{0}, failures{0};
@@ -114,7 +112,7 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
   };
   while (elapsed_minutes() < minutes) {
     std::this_thread::sleep_for(std::chrono::seconds(minutes < 3 ? 5 : 30));
-    samples.push_back(sample(server.pid(), elapsed_minutes()));
+    samples.push_back(sample(server->pid(), elapsed_minutes()));
     const auto& last = samples.back();
     std::printf("soak %6.2f min: RSS %.1f MB, %d open files, %ld turns, %ld failures\n", last.minute, last.rss_mb,
                 last.open_files, turns.load(), failures.load());
@@ -122,7 +120,7 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
   }
   stop = true;
   for (auto& client : clients) client.join();
-  EXPECT_EQ(server.stop(SIGTERM), 0);
+  EXPECT_EQ(server->stop(SIGTERM), 0);
 
   ASSERT_GE(samples.size(), 6u);
   EXPECT_GT(turns.load(), static_cast<long>(minutes * 60));  // at least one answered turn a second
