@@ -161,7 +161,9 @@ TEST_F(PostgresOpsTest, PgDumpWhileServingRestoresEveryAcknowledgedTurnAndTheReq
   for (const auto id : before) ASSERT_TRUE(restored_ids.contains(id)) << "message " << id << " acknowledged before the dump is missing";
   // Consistent: one snapshot, so every live row up to the newest restored one is there too.
   for (const auto id : stored_answers(url_)) {
-    if (id <= *restored_ids.rbegin()) EXPECT_TRUE(restored_ids.contains(id)) << id;
+    if (id <= *restored_ids.rbegin()) {
+      EXPECT_TRUE(restored_ids.contains(id)) << id;
+    }
   }
   EXPECT_EQ(sql(restored_url, "SELECT count(*) FROM deliveries WHERE request_id = 'turn-pg-4711'").out, "2\n");
 
