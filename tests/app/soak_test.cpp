@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +61,14 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
 
   std::atomic<bool> stop{false};
   std::atomic<long> turns{0}, failures{0};
+  // Which request failed with which status, so that a failed soak says what went wrong.
+  std::mutex failed_mutex;
+  std::map<std::string, long> failed_by;
+  const auto failed = [&](const std::string& what, int status) {
+    ++failures;
+    std::lock_guard lock(failed_mutex);
+    ++failed_by[what + " " + std::to_string(status)];
+  };
   const std::map<std::string, std::string> json = {{"Content-Type", "application/json"}};
   const std::map<std::string, std::string> admin = {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}};
   std::vector<std::thread> clients;
@@ -77,7 +87,7 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
         if (stream) headers["Accept"] = "text/event-stream";
         const auto reply = client.request("POST", "/api/v1/bots/" + bot + "/chat", body.dump(), headers);
         if (reply.status != 200) {
-          ++failures;
+          failed("chat", reply.status);
           continue;
         }
         ++turns;
@@ -98,9 +108,14 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
                                "This week's notice number " + std::to_string(i) + ": the Seattle store opens late.\r\n--B--\r\n";
       auto headers = admin;
       headers["Content-Type"] = "multipart/form-data; boundary=B";
-      if (client.request("POST", "/api/v1/bots/" + bot + "/sources", body, headers).status != 201) ++failures;
-      if (client.request("GET", "/api/v1/bots/" + bot + "/conversations?limit=20", "", admin).status != 200) ++failures;
-      if (client.request("GET", "/metrics").status != 200) ++failures;
+      if (const int status = client.request("POST", "/api/v1/bots/" + bot + "/sources", body, headers).status; status != 201) {
+        failed("upload", status);
+      }
+      if (const int status = client.request("GET", "/api/v1/bots/" + bot + "/conversations?limit=20", "", admin).status;
+          status != 200) {
+        failed("conversations", status);
+      }
+      if (const int status = client.request("GET", "/metrics").status; status != 200) failed("metrics", status);
       for (int wait = 0; wait < 20 && !stop; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
@@ -124,7 +139,9 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
 
   ASSERT_GE(samples.size(), 6u);
   EXPECT_GT(turns.load(), static_cast<long>(minutes * 60));  // at least one answered turn a second
-  EXPECT_EQ(failures.load(), 0);
+  std::string failed_text;
+  for (const auto& [what, count] : failed_by) failed_text += " " + what + ": " + std::to_string(count);
+  EXPECT_EQ(failures.load(), 0) << "failed requests (request, status: count):" << failed_text;
   // After the warm-up (caches filled, pools at their size): the baseline is the largest figure of the sixth of the
   // run after the warm-up; the end is the mean of the last three samples.
   const std::size_t warm = samples.size() / 6;
