@@ -189,15 +189,16 @@ class Generator {
 
  private:
   void dispatch(Clock::time_point due, std::size_t index) {
-    send_lags_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
     ++outstanding_;
     if (!idle_.empty()) {
       auto connection = idle_.back();
       idle_.pop_back();
+      note_send_lag(due);
       connection->send(due, index);
       return;
     }
     if (static_cast<int>(connections_.size()) < options_.max_connections) {
+      note_send_lag(due);
       auto connection = std::make_shared<Connection>(io_, *this);
       connections_.push_back(connection);
       connection->connect(endpoint_, due, index);
@@ -205,6 +206,10 @@ class Generator {
     }
     --outstanding_;
     waiting_.emplace_back(due, index);  // every connection busy: sent as one frees, its latency still counted from `due`
+  }
+
+  void note_send_lag(Clock::time_point due) {
+    send_lags_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
   }
 
   void arm_timer() {
