@@ -12,3 +12,4 @@ run "$build/bench/search/parley_search_latency" 100000
 run "$build/bench/ingest/ingest_bench" 10
 run "$build/bench/crawl/crawl_bench" 1000
 run "$build/bench/llm/parley_llm_bench" 500 20000
+run "$build/bench/ops/metrics_scrape" 1000

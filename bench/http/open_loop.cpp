@@ -8,7 +8,9 @@
 //
 // With --find-capacity, it first measures capacity closed-loop (64 connections back to back for that many seconds)
 // and then runs each multiplier of it; otherwise each --rates entry. Per phase it prints one RESULT line: offered
-// and achieved rates, answered (200), shed (503), other statuses, timeouts, and the admitted and shed latencies.
+// and achieved rates, answered (200), shed (503), other statuses, timeouts (no answer within --timeout-ms), failed
+// connections (refused, reset: a FAILED line says why), the admitted and shed latencies, and how late this program
+// itself sent the requests (send_lag: on a loaded machine the generator can fall behind its schedule too).
 #include <algorithm>
 #include <utility>
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -25,11 +28,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "bench/support/stats.h"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using parley::bench::percentile;
 
 namespace {
 
@@ -56,8 +62,13 @@ struct Options {
   int max_connections = 4000;
 };
 
+// Sample statuses that are not HTTP statuses: no answer within --timeout-ms, or the connection failed (refused,
+// reset, closed) before an answer.
+constexpr int kTimedOut = 0;
+constexpr int kFailed = -1;
+
 struct Sample {
-  int status = 0;  // 0: timed out or failed
+  int status = 0;  // kTimedOut, kFailed, or the HTTP status
   double latency_ms = 0;
 };
 
@@ -81,9 +92,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     beast::error_code ignored;
     socket_.close(ignored);
   }
+  // The watchdog gives up on the request in flight: it counts as timed out, not as failed.
+  void time_out() {
+    timed_out_ = true;
+    abandon();
+  }
 
  private:
-  void finish(int status);
+  // `error`: why the request got no answer (empty when it did).
+  void finish(int status, const beast::error_code& error = {});
 
   tcp::socket socket_;
   Generator& generator_;
@@ -92,7 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<http::response_parser<http::string_body>> response_;
   Clock::time_point due_{};
   bool busy_ = false;
-  bool dead_ = false;
+  bool timed_out_ = false;
 };
 
 class Generator {
@@ -138,10 +155,22 @@ class Generator {
     return static_cast<double>(answered) / seconds;
   }
 
+  std::vector<double> take_send_lags() { return std::exchange(send_lags_, {}); }
+  void failed_because(const std::string& reason) { ++failure_reasons_[reason]; }
+  // Why requests failed since the last call, most frequent first ("reason: count, ...").
+  std::string take_failure_reasons() {
+    std::vector<std::pair<std::string, int>> reasons(failure_reasons_.begin(), failure_reasons_.end());
+    std::sort(reasons.begin(), reasons.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string out;
+    for (const auto& [reason, count] : reasons) out += (out.empty() ? "" : ", ") + reason + ": " + std::to_string(count);
+    failure_reasons_.clear();
+    return out;
+  }
+
   void completed(const std::shared_ptr<Connection>& connection, Clock::time_point due, int status) {
     samples_.push_back({status, std::chrono::duration<double, std::milli>(Clock::now() - due).count()});
     --outstanding_;
-    if (status == 0) {
+    if (status == kTimedOut || status == kFailed) {
       std::erase(connections_, connection);  // a failed connection is not reused
     } else {
       idle_.push_back(connection);
@@ -164,10 +193,12 @@ class Generator {
     if (!idle_.empty()) {
       auto connection = idle_.back();
       idle_.pop_back();
+      note_send_lag(due);
       connection->send(due, index);
       return;
     }
     if (static_cast<int>(connections_.size()) < options_.max_connections) {
+      note_send_lag(due);
       auto connection = std::make_shared<Connection>(io_, *this);
       connections_.push_back(connection);
       connection->connect(endpoint_, due, index);
@@ -175,6 +206,10 @@ class Generator {
     }
     --outstanding_;
     waiting_.emplace_back(due, index);  // every connection busy: sent as one frees, its latency still counted from `due`
+  }
+
+  void note_send_lag(Clock::time_point due) {
+    send_lags_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
   }
 
   void arm_timer() {
@@ -199,11 +234,11 @@ class Generator {
       if (error) return;
       const auto limit = Clock::now() - std::chrono::milliseconds(options_.timeout_ms);
       for (auto& connection : std::vector<std::shared_ptr<Connection>>(connections_)) {
-        if (connection->busy() && connection->due() < limit) connection->abandon();
+        if (connection->busy() && connection->due() < limit) connection->time_out();
       }
       for (auto it = waiting_.begin(); it != waiting_.end();) {
         if (it->first < limit) {
-          samples_.push_back({0, static_cast<double>(options_.timeout_ms)});
+          samples_.push_back({kTimedOut, static_cast<double>(options_.timeout_ms)});
           it = waiting_.erase(it);
         } else {
           ++it;
@@ -233,6 +268,8 @@ class Generator {
   std::vector<std::shared_ptr<Connection>> idle_;
   std::deque<std::pair<Clock::time_point, std::size_t>> waiting_;
   std::vector<Sample> samples_;
+  std::map<std::string, int> failure_reasons_;
+  std::vector<double> send_lags_;
   std::function<Clock::time_point(std::size_t)> schedule_;
   std::size_t next_ = 0;
   std::size_t total_ = 0;
@@ -245,7 +282,7 @@ void Connection::connect(const tcp::endpoint& endpoint, Clock::time_point due, s
   busy_ = true;
   due_ = due;
   socket_.async_connect(endpoint, [self = shared_from_this(), due, index](const beast::error_code& error) {
-    if (error) return self->finish(0);
+    if (error) return self->finish(kFailed, error);
     self->socket_.set_option(tcp::no_delay(true));
     self->send(due, index);
   });
@@ -256,49 +293,57 @@ void Connection::send(Clock::time_point due, std::size_t index) {
   due_ = due;
   const std::string& bytes = generator_.request(index);
   asio::async_write(socket_, asio::buffer(bytes), [self = shared_from_this()](const beast::error_code& error, std::size_t) {
-    if (error) return self->finish(0);
+    if (error) return self->finish(kFailed, error);
     self->response_ = std::make_unique<http::response_parser<http::string_body>>();
     self->response_->body_limit(1 << 20);
     http::async_read(self->socket_, self->buffer_, *self->response_,
                      [self](const beast::error_code& read_error, std::size_t) {
-                       if (read_error) return self->finish(0);
+                       if (read_error) return self->finish(kFailed, read_error);
                        self->finish(static_cast<int>(self->response_->get().result_int()));
                      });
   });
 }
 
-void Connection::finish(int status) {
+void Connection::finish(int status, const beast::error_code& error) {
   busy_ = false;
-  if (status == 0) abandon();
+  if (status == kFailed) {
+    if (timed_out_) {
+      status = kTimedOut;
+    } else {
+      generator_.failed_because(error.message());
+    }
+    abandon();
+  }
   generator_.completed(shared_from_this(), due_, status);
 }
 
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::min<double>(static_cast<double>(values.size() - 1), p / 100.0 * static_cast<double>(values.size())));
-  return values[rank];
-}
-
-void report(const std::string& phase, double rate, double seconds, const std::vector<Sample>& samples) {
+// `send_lag_ms`: how late this program sent each request after its due time (its own share of the latency);
+// `failures`: why connections failed.
+void report(const std::string& phase, double rate, double seconds, const std::vector<Sample>& samples,
+            const std::vector<double>& send_lag_ms, const std::string& failures) {
   std::vector<double> admitted, shed;
-  std::size_t other = 0, timeouts = 0;
+  std::size_t other = 0, timeouts = 0, failed = 0;
   for (const auto& sample : samples) {
     if (sample.status == 200) {
       admitted.push_back(sample.latency_ms);
     } else if (sample.status == 503) {
       shed.push_back(sample.latency_ms);
-    } else if (sample.status == 0) {
+    } else if (sample.status == kTimedOut) {
       ++timeouts;
+    } else if (sample.status == kFailed) {
+      ++failed;
     } else {
       ++other;
     }
   }
   std::printf("RESULT phase=%s offered_rps=%.0f answered_rps=%.0f sent=%zu answered=%zu shed=%zu other=%zu timeouts=%zu "
-              "admitted_p50_ms=%.2f admitted_p90_ms=%.2f admitted_p99_ms=%.2f admitted_max_ms=%.2f shed_p99_ms=%.2f\n",
+              "failed=%zu admitted_p50_ms=%.2f admitted_p90_ms=%.2f admitted_p99_ms=%.2f admitted_max_ms=%.2f "
+              "shed_p99_ms=%.2f send_lag_p99_ms=%.2f\n",
               phase.c_str(), rate, static_cast<double>(admitted.size()) / seconds, samples.size(), admitted.size(),
-              shed.size(), other, timeouts, percentile(admitted, 50), percentile(admitted, 90), percentile(admitted, 99),
-              admitted.empty() ? 0 : *std::max_element(admitted.begin(), admitted.end()), percentile(shed, 99));
+              shed.size(), other, timeouts, failed, percentile(admitted, 0.50), percentile(admitted, 0.90),
+              percentile(admitted, 0.99), admitted.empty() ? 0 : *std::max_element(admitted.begin(), admitted.end()),
+              percentile(shed, 0.99), percentile(send_lag_ms, 0.99));
+  if (!failures.empty()) std::printf("FAILED %s: %s\n", phase.c_str(), failures.c_str());
   std::fflush(stdout);
 }
 
@@ -339,6 +384,9 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, double>> phases;
   if (options.find_capacity_seconds > 0) {
     const double capacity = generator.closed_loop(64, options.find_capacity_seconds);
+    (void)generator.take_send_lags();
+    const std::string failures = generator.take_failure_reasons();
+    if (!failures.empty()) std::printf("FAILED capacity: %s\n", failures.c_str());
     std::printf("CAPACITY answered_rps=%.0f (closed loop, 64 connections, %.0f s)\n", capacity, options.find_capacity_seconds);
     for (const double m : options.multipliers) {
       char name[32];
@@ -349,7 +397,7 @@ int main(int argc, char** argv) {
   for (const double rate : options.rates) phases.emplace_back(std::to_string(static_cast<long>(rate)) + "rps", rate);
   for (const auto& [name, rate] : phases) {
     const auto samples = generator.open_loop(rate, options.duration);
-    report(name, rate, options.duration, samples);
+    report(name, rate, options.duration, samples, generator.take_send_lags(), generator.take_failure_reasons());
   }
   return 0;
 }

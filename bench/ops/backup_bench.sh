@@ -5,6 +5,8 @@
 # DURATION s (bench/http/open_loop.cpp): once alone, once with `parley backup create` started a second in.
 # Prints the backup's time and size and both runs' RESULT lines.
 # Usage: bench/ops/backup_bench.sh [build dir] [size MB] [rate] [duration s]   (under `chrt -f 50` on a shared machine)
+# BACKUP_WRAPPER runs the backup under a command, e.g. BACKUP_WRAPPER="nice -n 19 ionice -c 3" (the backup at
+# the lowest CPU and I/O priority, as a cron job or systemd timer can run it).
 set -euo pipefail
 build=${1:-build}
 size_mb=${2:-1024}
@@ -42,7 +44,7 @@ echo "chat alone:"
 "$generator" --port "$port" --bot "$bot" --rates "$rate" --duration "$duration"
 echo "chat during the backup:"
 backup="$data/../parley-backup-bench-$$.zip"
-( sleep 1; start=$(date +%s.%N); "$parley" --data "$data" backup create "$backup" --quiet > /dev/null;
+( sleep 1; start=$(date +%s.%N); ${BACKUP_WRAPPER:-} "$parley" --data "$data" backup create "$backup" --quiet > /dev/null;
   end=$(date +%s.%N); echo "BACKUP seconds=$(echo "$end - $start" | bc) bytes=$(stat -c %s "$backup")" ) &
 backup_job=$!
 "$generator" --port "$port" --bot "$bot" --rates "$rate" --duration "$duration"

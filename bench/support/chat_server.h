@@ -33,6 +33,7 @@ class ChatServer {
     store_ = std::move(opened).value();
     const Status created = store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto workspace, tx.create_workspace("W"));
+      workspace_id_ = workspace.id;
       PARLEY_ASSIGN_OR_RETURN(auto issued, auth::issue_api_key(tx, workspace.id, "bench", store::Role::owner));
       key_ = issued.key;
       return {};
@@ -54,6 +55,7 @@ class ChatServer {
   api::ApiContext& context() { return *context_; }
   store::Store& store() { return *store_; }
   const std::string& owner_key() const { return key_; }
+  const std::string& workspace_id() const { return workspace_id_; }
   // The owner's Authorization header, for JSON bodies.
   Headers owner_headers() const { return {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/json"}}; }
 
@@ -81,6 +83,7 @@ class ChatServer {
 
   testing::TempDir dir_;
   std::unique_ptr<store::Store> store_;
+  std::string workspace_id_;
   std::string key_;
   std::unique_ptr<api::ApiContext> context_;
   http::Router router_;

@@ -7,9 +7,7 @@
 #include <pty.h>
 #include <sys/wait.h>
 
-#include <atomic>
 #include <fstream>
-#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
@@ -21,6 +19,7 @@
 #include <boost/asio/streambuf.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/chat_load.h"
 #include "support/config_file.h"
 #include "support/fake_provider.h"
 #include "support/http_client.h"
@@ -57,59 +56,11 @@ class OpsTest : public ::testing::Test {
   void append_config(const std::string& text) { std::ofstream(data() + "/parley.toml", std::ios::app) << text; }
 
   // `parley serve` on a free port; returns the port.
-  unsigned short serve(std::unique_ptr<testing::BackgroundProcess>& server, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {PARLEY_BINARY, "--data", data()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.insert(args.end(), {"serve", "--port", "0"});
-    server = std::make_unique<testing::BackgroundProcess>(args);
-    const std::string banner = server->wait_for_output("/metrics", std::chrono::seconds(30));
-    std::smatch match;
-    EXPECT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)"))) << banner;
-    return match.empty() ? 0 : static_cast<unsigned short>(std::stoi(match[1]));
+  unsigned short serve(std::unique_ptr<testing::BackgroundProcess>& server, const std::vector<std::string>& extra = {}) {
+    const unsigned short port = testing::serve_parley(server, PARLEY_BINARY, data(), extra);
+    EXPECT_NE(port, 0) << "parley serve did not start";
+    return port;
   }
-
-  // Clients asking the demo bot until `stop`; every answered turn's message id is acknowledged.
-  struct Load {
-    std::atomic<bool> stop{false};
-    std::mutex mutex;
-    std::vector<std::int64_t> acknowledged;
-    std::atomic<int> refused{0};
-    std::vector<std::thread> threads;
-    void start(unsigned short port, const std::string& bot, int clients) {
-      for (int c = 0; c < clients; ++c) {
-        threads.emplace_back([this, port, bot] {
-          while (!stop) {
-            try {
-              testing::HttpClient client(port);
-              while (!stop) {
-                const auto reply = client.request("POST", "/api/v1/bots/" + bot + "/chat", kQuestion,
-                                                  {{"Content-Type", "application/json"}});
-                if (reply.status != 200) {
-                  ++refused;
-                  continue;
-                }
-                std::lock_guard lock(mutex);
-                acknowledged.push_back(reply.json()["message_id"].get<std::int64_t>());
-              }
-            } catch (const std::exception&) {
-              // A connection closed by a draining or stopped server: try a new one until told to stop.
-              std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            }
-          }
-        });
-      }
-    }
-    std::vector<std::int64_t> finish() {
-      stop = true;
-      for (auto& thread : threads) thread.join();
-      std::lock_guard lock(mutex);
-      return acknowledged;
-    }
-    std::size_t count() {
-      std::lock_guard lock(mutex);
-      return acknowledged.size();
-    }
-  };
 
   // Message ids stored in a database file.
   static std::set<std::int64_t> stored_messages(const std::string& db) {
@@ -130,15 +81,11 @@ class OpsTest : public ::testing::Test {
 TEST_F(OpsTest, BackupWhileServingAndWritingRestoresEveryCommittedRowElsewhere) {
   std::unique_ptr<testing::BackgroundProcess> server;
   const unsigned short port = serve(server);
-  Load load;
-  load.start(port, bot_, 3);
+  testing::ChatLoad load;
+  load.start(port, bot_, 3, kQuestion);
   while (load.count() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   // Everything acknowledged before the backup starts must be in it.
-  std::vector<std::int64_t> before;
-  {
-    std::lock_guard lock(load.mutex);
-    before = load.acknowledged;
-  }
+  const std::vector<std::int64_t> before = load.acknowledged();
   const std::string file = dir_.file("parley-backup.zip");
   const auto created = parley({"backup", "create", file});
   const auto during = load.count();
@@ -209,15 +156,8 @@ TEST_F(OpsTest, ADamagedBackupIsRefused) {
   EXPECT_THAT(not_a_backup.err, HasSubstr("not a readable backup"));
 }
 
-// A port nobody listens on (another engineer's server may hold 8080).
-unsigned short free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
-
 TEST_F(OpsTest, DoctorNamesACorruptPageAndTheServerRefusesToServeIt) {
-  testing::set_config(data(), "server", "port", std::to_string(free_port()));
+  testing::set_config(data(), "server", "port", std::to_string(testing::free_port()));
   const auto healthy = parley({"doctor"});
   EXPECT_EQ(healthy.exit_code, 0) << healthy.out;
   EXPECT_THAT(healthy.out, HasSubstr("ok    database"));
@@ -272,8 +212,8 @@ TEST_F(OpsTest, DoctorSaysWhatToFixInTheConfiguration) {
 TEST_F(OpsTest, SigtermUnderLoadDrainsWithinTenSecondsAndLosesNoAcknowledgedWrite) {
   std::unique_ptr<testing::BackgroundProcess> server;
   const unsigned short port = serve(server);
-  Load load;
-  load.start(port, bot_, 4);
+  testing::ChatLoad load;
+  load.start(port, bot_, 4, kQuestion);
   while (load.count() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const auto signalled = std::chrono::steady_clock::now();
   const int status = server->stop(SIGTERM);

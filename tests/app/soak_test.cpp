@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "support/chat_load.h"
 #include "support/config_file.h"
 #include "support/http_client.h"
 #include "support/process.h"
@@ -53,14 +55,20 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
   for (const char* limit : {"per_ip_rate", "per_bot_rate", "per_visitor_rate", "per_key_rate"}) {
     testing::set_config(data, "limits", limit, "0");
   }
-  testing::BackgroundProcess server({PARLEY_BINARY, "--data", data, "serve", "--port", "0"});
-  const std::string banner = server.wait_for_output("/metrics", std::chrono::seconds(30));
-  std::smatch match;
-  ASSERT_TRUE(std::regex_search(banner, match, std::regex("127\\.0\\.0\\.1:(\\d+)"))) << banner;
-  const auto port = static_cast<unsigned short>(std::stoi(match[1]));
+  std::unique_ptr<testing::BackgroundProcess> server;
+  const unsigned short port = testing::serve_parley(server, PARLEY_BINARY, data);
+  ASSERT_NE(port, 0) << "parley serve did not start";
 
   std::atomic<bool> stop{false};
   std::atomic<long> turns{0}, failures{0};
+  // Which request failed with which status, so that a failed soak says what went wrong.
+  std::mutex failed_mutex;
+  std::map<std::string, long> failed_by;
+  const auto failed = [&](const std::string& what, int status) {
+    ++failures;
+    std::lock_guard lock(failed_mutex);
+    ++failed_by[what + " " + std::to_string(status)];
+  };
   const std::map<std::string, std::string> json = {{"Content-Type", "application/json"}};
   const std::map<std::string, std::string> admin = {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}};
   std::vector<std::thread> clients;
@@ -79,7 +87,7 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
         if (stream) headers["Accept"] = "text/event-stream";
         const auto reply = client.request("POST", "/api/v1/bots/" + bot + "/chat", body.dump(), headers);
         if (reply.status != 200) {
-          ++failures;
+          failed("chat", reply.status);
           continue;
         }
         ++turns;
@@ -100,9 +108,14 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
                                "This week's notice number " + std::to_string(i) + ": the Seattle store opens late.\r\n--B--\r\n";
       auto headers = admin;
       headers["Content-Type"] = "multipart/form-data; boundary=B";
-      if (client.request("POST", "/api/v1/bots/" + bot + "/sources", body, headers).status != 201) ++failures;
-      if (client.request("GET", "/api/v1/bots/" + bot + "/conversations?limit=20", "", admin).status != 200) ++failures;
-      if (client.request("GET", "/metrics").status != 200) ++failures;
+      if (const int status = client.request("POST", "/api/v1/bots/" + bot + "/sources", body, headers).status; status != 201) {
+        failed("upload", status);
+      }
+      if (const int status = client.request("GET", "/api/v1/bots/" + bot + "/conversations?limit=20", "", admin).status;
+          status != 200) {
+        failed("conversations", status);
+      }
+      if (const int status = client.request("GET", "/metrics").status; status != 200) failed("metrics", status);
       for (int wait = 0; wait < 20 && !stop; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
@@ -114,7 +127,7 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
   };
   while (elapsed_minutes() < minutes) {
     std::this_thread::sleep_for(std::chrono::seconds(minutes < 3 ? 5 : 30));
-    samples.push_back(sample(server.pid(), elapsed_minutes()));
+    samples.push_back(sample(server->pid(), elapsed_minutes()));
     const auto& last = samples.back();
     std::printf("soak %6.2f min: RSS %.1f MB, %d open files, %ld turns, %ld failures\n", last.minute, last.rss_mb,
                 last.open_files, turns.load(), failures.load());
@@ -122,11 +135,13 @@ TEST(Soak, MemoryAndOpenFilesStayFlatUnderSteadyTraffic) {
   }
   stop = true;
   for (auto& client : clients) client.join();
-  EXPECT_EQ(server.stop(SIGTERM), 0);
+  EXPECT_EQ(server->stop(SIGTERM), 0);
 
   ASSERT_GE(samples.size(), 6u);
   EXPECT_GT(turns.load(), static_cast<long>(minutes * 60));  // at least one answered turn a second
-  EXPECT_EQ(failures.load(), 0);
+  std::string failed_text;
+  for (const auto& [what, count] : failed_by) failed_text += " " + what + ": " + std::to_string(count);
+  EXPECT_EQ(failures.load(), 0) << "failed requests (request, status: count):" << failed_text;
   // After the warm-up (caches filled, pools at their size): the baseline is the largest figure of the sixth of the
   // run after the warm-up; the end is the mean of the last three samples.
   const std::size_t warm = samples.size() / 6;
