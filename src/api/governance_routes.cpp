@@ -52,7 +52,14 @@ void register_governance_routes(http::Router& router, ApiContext& context) {
       return {};
     });
     if (!read.ok()) return http::error_response(read.error());
-    PARLEY_RESPOND_ON_ERROR(const store::Retention wanted, governance::parse_retention(body, current));
+    store::Retention wanted;
+    const std::pair<const char*, int store::Retention::*> fields[] = {{"conversations_days", &store::Retention::conversation_days},
+                                                                       {"leads_days", &store::Retention::lead_days}};
+    for (const auto& [field, member] : fields) {
+      auto days = governance::parse_retention_days(body, field, current.*member);
+      if (!days.ok()) return field_error(field, days.error());
+      wanted.*member = *days;
+    }
     const auto status = governance::set_retention(context.store(), who.workspace_id, wanted, actor_of(who));
     if (!status.ok()) return http::error_response(status.error());
     return http::json_response(200, governance::retention_json(wanted));

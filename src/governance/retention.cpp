@@ -13,7 +13,17 @@ constexpr std::int64_t kDayMillis = 24LL * 60 * 60 * 1000;
 // More than a lifetime, and small enough that days * kDayMillis cannot overflow.
 constexpr std::int64_t kMaxRetentionDays = 100'000;
 
-Result<int> days_field(const store::Json& body, const char* field, int current) {
+store::Json counts_json(const store::PurgeCounts& counts) {
+  return {{"conversations", counts.conversations}, {"messages", counts.messages}, {"leads", counts.leads}};
+}
+
+}  // namespace
+
+store::Json retention_json(const store::Retention& retention) {
+  return {{"conversations_days", retention.conversation_days}, {"leads_days", retention.lead_days}};
+}
+
+Result<int> parse_retention_days(const store::Json& body, const char* field, int current) {
   const auto found = body.find(field);
   if (found == body.end() || found->is_null()) return current;
   if (!found->is_number_integer()) {
@@ -29,24 +39,6 @@ Result<int> days_field(const store::Json& body, const char* field, int current) 
                       std::string("`") + field + "` is at most " + std::to_string(kMaxRetentionDays) + " days");
   }
   return static_cast<int>(days);
-}
-
-store::Json counts_json(const store::PurgeCounts& counts) {
-  return {{"conversations", counts.conversations}, {"messages", counts.messages}, {"leads", counts.leads}};
-}
-
-}  // namespace
-
-store::Json retention_json(const store::Retention& retention) {
-  return {{"conversations_days", retention.conversation_days}, {"leads_days", retention.lead_days}};
-}
-
-Result<store::Retention> parse_retention(const store::Json& body, const store::Retention& current) {
-  if (!body.is_object()) return make_error(ErrorCode::invalid_request, "the retention must be a JSON object");
-  store::Retention retention;
-  PARLEY_ASSIGN_OR_RETURN(retention.conversation_days, days_field(body, "conversations_days", current.conversation_days));
-  PARLEY_ASSIGN_OR_RETURN(retention.lead_days, days_field(body, "leads_days", current.lead_days));
-  return retention;
 }
 
 Status set_retention(store::Store& store, const std::string& workspace_id, const store::Retention& retention,

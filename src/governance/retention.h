@@ -25,10 +25,11 @@ struct RetentionOptions {
   std::chrono::milliseconds pause_between_batches{2};
 };
 
-// The retention as JSON ({conversations_days, leads_days}) and back; a bad or negative value is an invalid_request
-// error naming the field. Fields left out keep `current`.
+// The retention as JSON: {conversations_days, leads_days}.
 store::Json retention_json(const store::Retention& retention);
-Result<store::Retention> parse_retention(const store::Json& body, const store::Retention& current);
+// One field of such an object: a whole number of days from 0 (forever) up; absent or null keeps `current`. A bad
+// value is an invalid_request error naming the field.
+Result<int> parse_retention_days(const store::Json& body, const char* field, int current);
 
 // Sets the workspace's retention and records the change in the audit log, in one transaction.
 Status set_retention(store::Store& store, const std::string& workspace_id, const store::Retention& retention,
