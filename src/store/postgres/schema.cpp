@@ -413,6 +413,7 @@ ALTER TABLE workspaces ADD COLUMN lead_retention_days INTEGER NOT NULL DEFAULT 0
 CREATE INDEX conversations_activity ON conversations(bot_id, updated_at);
 CREATE INDEX leads_activity ON leads(bot_id, updated_at);
 CREATE INDEX leads_email_folded ON leads(lower(email)) WHERE email <> '';
+CREATE INDEX leads_conversation ON leads(conversation_id) WHERE conversation_id <> '';
 )sql"},
 };
 

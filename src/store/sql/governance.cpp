@@ -80,7 +80,8 @@ Result<ErasureCounts> SqlTx::erase_person(const ErasureTarget& target) {
       conversations.insert(found->first);
       if (!found->second.empty()) leads.insert(found->second);
       PARLEY_ASSIGN_OR_RETURN(const auto left_there,
-                              all(sql({"SELECT id FROM leads WHERE conversation_id = ? AND ", kInScope}), read_first_text,
+                              all(sql({"SELECT id FROM leads WHERE conversation_id = ? AND conversation_id <> '' AND ", kInScope}),
+                                  read_first_text,
                                   target.conversation_id));
       leads.insert(left_there.begin(), left_there.end());
     }

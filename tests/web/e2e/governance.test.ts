@@ -69,7 +69,7 @@ describe('data governance in the admin app', () => {
   });
 
   it('sets the retention, refusing a negative number at its field', async () => {
-    await page.getByRole('link', { name: 'Data' }).click();
+    await page.getByRole('link', { name: 'Data', exact: true }).click();
     await page.getByRole('heading', { name: 'Data and privacy' }).waitFor();
     const form = page.getByRole('form', { name: 'Retention' });
     const conversations = form.getByLabel('Conversations and their messages (days)');
