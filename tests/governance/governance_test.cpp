@@ -1,4 +1,6 @@
 // Retention, erasure and the fine-tuning export (src/governance) over a real store, through the real job runner.
+#include <sstream>
+
 #include "audit/audit.h"
 #include "common/clock.h"
 #include "governance/erasure.h"
@@ -41,12 +43,8 @@ class GovernanceTest : public store::StoreTest {
 
   std::vector<Json> lines(const std::string& jsonl) {
     std::vector<Json> parsed;
-    std::size_t at = 0;
-    while (at < jsonl.size()) {
-      const std::size_t end = jsonl.find('\n', at);
-      parsed.push_back(Json::parse(jsonl.substr(at, end - at)));
-      at = end + 1;
-    }
+    std::istringstream in(jsonl);
+    for (std::string line; std::getline(in, line);) parsed.push_back(Json::parse(line));
     return parsed;
   }
 };
