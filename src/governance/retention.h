@@ -20,9 +20,11 @@ namespace parley::governance {
 inline constexpr std::string_view kRetentionJobKind = "retention";
 
 struct RetentionOptions {
-  int batch_size = 200;  // conversations (or leads) per write transaction
+  // Conversations (or leads) per write transaction: about 500 messages at 10 a conversation, a few tens of ms of
+  // holding the write lock (200 held chat writes up for up to ~0.6 s on a loaded machine: docs/PERFORMANCE.md).
+  int batch_size = 50;
   // Between two batches: the writers that waited for one (a visitor's message) go first.
-  std::chrono::milliseconds pause_between_batches{2};
+  std::chrono::milliseconds pause_between_batches{10};
 };
 
 // The retention as JSON: {conversations_days, leads_days}.
