@@ -396,9 +396,6 @@ TEST_F(LeadsApiTest, AnalyticsCountTheConversationsHandedToAPersonInTheWindow) {
   EXPECT_DOUBLE_EQ(before["handoff_rate"].get<double>(), 0.0);
 }
 
-}  // namespace
-}  // namespace parley::api
-
 // Data governance (issue 17) through the API: the fine-tuning export of a rated conversation, erasure of its visitor
 // (conversation, lead, and the lead.created webhook's payload, whose delivery row stays), retention settings; bad
 // input is a 400 and unknown people are "nothing to erase", never a 500.
@@ -490,3 +487,6 @@ TEST_F(LeadsApiTest, GovernanceExportsRatedConversationsErasesAVisitorAndKeepsRe
   EXPECT_EQ(patch({{"leads_days", 90}}, key_a_).json(), (Json{{"conversations_days", 30}, {"leads_days", 90}}));
   EXPECT_EQ(get("/api/v1/workspace/retention", key_b_).json()["conversations_days"], 0);
 }
+
+}  // namespace
+}  // namespace parley::api
