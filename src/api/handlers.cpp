@@ -104,6 +104,7 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_widget_routes(router, context);
   register_analytics_routes(router, context);
   // Before the conversation routes: /conversations/export would otherwise match /conversations/{conversation_id}.
+  register_governance_routes(router, context);
   register_conversation_export_routes(router, context);
   register_conversation_routes(router, context);
   register_crawl_routes(router, context);

@@ -90,6 +90,7 @@ void register_account_routes(http::Router& router, ApiContext& context);  // tea
 void register_installation_routes(http::Router& router, ApiContext& context);  // "Check my installation"
 void register_eval_routes(http::Router& router, ApiContext& context);  // a bot's test suite
 void register_metrics_routes(http::Router& router, ApiContext& context);  // GET /metrics (Prometheus)
+void register_governance_routes(http::Router& router, ApiContext& context);  // retention, erasure, fine-tuning export
 
 // The conversation filter of a request's query: q, mode, rating (up/down), from, to (YYYY-MM-DD, UTC), limit,
 // offset.

@@ -286,6 +286,10 @@ void register_webhook_routes(http::Router& router, ApiContext& context) {
                const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
                  PARLEY_ASSIGN_OR_RETURN(auto delivery, tx.delivery(id));
                  if (!delivery) return make_error(ErrorCode::not_found, "no such delivery");
+                 // An erasure (governance/erasure.h) blanked it: there is nothing left to send.
+                 if (delivery->payload.empty()) {
+                   return make_error(ErrorCode::conflict, "this delivery's payload was erased; it cannot be sent again");
+                 }
                  const std::int64_t now = unix_millis();
                  delivery->state = "pending";
                  delivery->next_attempt_at = now;

@@ -98,6 +98,7 @@ int run(int argc, char** argv) {
   add_eval_commands(app, globals);
   add_backup_commands(app, globals);
   add_doctor_command(app, globals);
+  add_governance_commands(app, globals);
 #if PARLEY_HAVE_ENGINE_CLI
   // `model pull` downloads only from the sources parley.toml allows (engine.allowed_model_sources), if it names any.
   engine::register_model_commands(app, [&globals](std::string_view url) -> Status {

@@ -70,5 +70,7 @@ void add_lead_commands(CLI::App& app, Globals& globals);  // parley leads export
 void add_eval_commands(CLI::App& app, Globals& globals);  // parley eval add|run|list|remove
 void add_backup_commands(CLI::App& app, Globals& globals);  // parley backup create|verify|restore
 void add_doctor_command(CLI::App& app, Globals& globals);   // parley doctor
+// parley workspace retention, parley erase, parley conversations export-finetune
+void add_governance_commands(CLI::App& app, Globals& globals);
 
 }  // namespace parley::cli

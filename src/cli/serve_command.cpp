@@ -1,6 +1,6 @@
 // parley serve [--host H] [--port P]: runs the HTTP server until SIGINT/SIGTERM, with the background job runner
-// (crawls, resyncs, embeddings), the resync scheduler, with an embedding model the embedding scheduler, and the
-// webhook/email dispatcher. Jobs left unfinished by the previous run resume. SIGTERM drains: no new connections,
+// (crawls, resyncs, embeddings, retention), the resync and retention schedulers, with an embedding model the
+// embedding scheduler, and the webhook/email dispatcher. Jobs left unfinished by the previous run resume. SIGTERM drains: no new connections,
 // requests and answer streams in flight get [server] drain_ms to finish, the dispatcher finishes the webhook requests
 // it has in flight and gives the rest of its leases back, running jobs go back to the queue with their progress, and
 // the process exits 0. SIGHUP reloads parley.toml's providers and limits without dropping a connection
@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/providers.h"
 #include "crawl/crawler.h"
+#include "governance/retention.h"
 #include "http/server.h"
 #include "ingest/upload_jobs.h"
 #include "jobs/job_runner.h"
@@ -122,6 +123,9 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     schedule.schedule_seconds = crawl::source_schedule_seconds;
     schedule.on_queued = [&runner] { runner.wake(); };
     jobs::Scheduler scheduler(*store, schedule);
+    // Retention (issue 17): a job per bot of each workspace that has one, once a day, deleting in short batches.
+    governance::register_retention_jobs(runner);
+    governance::RetentionScheduler retention(*store, [&runner] { runner.wake(); });
     // Hybrid retrieval: chunk vectors in memory for the retriever, the embedding job, and the thread that queues it
     // when chunks lack vectors by the model.
     std::shared_ptr<semantic::SemanticIndex> semantic_index;
@@ -185,6 +189,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     server.start();
     runner.start();
     scheduler.start();
+    retention.start();
     if (embedding_scheduler) embedding_scheduler->start();
     dispatcher.start();
     sweeper.start();
@@ -225,6 +230,7 @@ void add_serve_command(CLI::App& app, Globals& globals) {
     dispatcher.stop();
     // Running jobs go back to the queue, their progress stored: the next start resumes them.
     scheduler.stop();
+    retention.stop();
     if (embedding_scheduler) embedding_scheduler->stop();
     runner.stop();
     spdlog::info("stopped in {} ms after the drain",

@@ -7,34 +7,13 @@
 
 namespace parley::jobs {
 
-Scheduler::~Scheduler() { stop(); }
-
-void Scheduler::start() {
-  stopping_ = false;
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      try {
-        const auto queued = run_once(unix_millis());
-        if (!queued.ok()) spdlog::warn("scheduler: {}", queued.error().message);
-      } catch (const std::exception& error) {
-        spdlog::error("scheduler: {}", error.what());
-      }
-      lock.lock();
-      wake_.wait_for(lock, options_.interval, [&] { return stopping_; });
-    }
-  });
-}
-
-void Scheduler::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+Scheduler::Scheduler(store::Store& store, SchedulerOptions options)
+    : store_(store),
+      options_(std::move(options)),
+      thread_("scheduler", options_.interval, [this]() -> Status {
+        PARLEY_TRY(run_once(unix_millis()));
+        return {};
+      }) {}
 
 Result<int> Scheduler::run_once(std::int64_t now) {
   std::vector<store::Source> due;

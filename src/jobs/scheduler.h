@@ -4,13 +4,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/result.h"
+#include "jobs/periodic.h"
 #include "store/store.h"
 
 namespace parley::jobs {
@@ -25,23 +23,19 @@ struct SchedulerOptions {
 
 class Scheduler {
  public:
-  Scheduler(store::Store& store, SchedulerOptions options) : store_(store), options_(std::move(options)) {}
-  ~Scheduler();
+  Scheduler(store::Store& store, SchedulerOptions options);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  void start();
-  void stop();
+  void start() { thread_.start(); }
+  void stop() { thread_.stop(); }
   // One pass: queues the due jobs; returns how many were queued.
   Result<int> run_once(std::int64_t now);
 
  private:
   store::Store& store_;
   SchedulerOptions options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // last: stopped (by its destructor) before the rest goes
 };
 
 }  // namespace parley::jobs

@@ -281,6 +281,21 @@ class WriteTx : public ReadTx {
   virtual Status delete_eval_case(std::string_view bot_id, std::string_view case_id) = 0;
   // Replaces the case's latest result.
   virtual Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) = 0;
+
+  // ---- Data governance (issue 17) ----
+  // Sets the scope's workspace's retention; negative days are refused (invalid_request).
+  virtual Status set_retention(const Retention& retention) = 0;
+  // Deletes up to `limit` of the bot's conversations (with their messages and feedback) whose last activity is
+  // before `inactive_before`, oldest first; a caller repeats until fewer than `limit` went, one short transaction
+  // each, so that chat's writes get in between.
+  virtual Result<PurgeCounts> purge_conversations(std::string_view bot_id, std::int64_t inactive_before, int limit) = 0;
+  // The same for the bot's leads (conversations keep no reference to a deleted lead).
+  virtual Result<PurgeCounts> purge_leads(std::string_view bot_id, std::int64_t inactive_before, int limit) = 0;
+  // Erases one person's data in the scope's workspace: the visitor's conversation, or the leads with the email
+  // (compared case-insensitively); with them every lead tied to those conversations and every conversation tied to
+  // those leads, their messages, and the payload of each delivery that carried any of it (blanked; a pending one is
+  // not sent). Nothing found is not an error: the counts are zero.
+  virtual Result<ErasureCounts> erase_person(const ErasureTarget& target) = 0;
 };
 
 struct StoreOptions {

@@ -12,10 +12,18 @@ namespace parley::store {
 
 using Json = nlohmann::json;
 
+// How long a workspace keeps visitors' data after its last activity (issue 17, data governance), in days; 0 keeps it
+// forever. The retention job (governance/retention.h) deletes what is older.
+struct Retention {
+  int conversation_days = 0;  // conversations, with their messages and feedback
+  int lead_days = 0;
+};
+
 struct Workspace {
   std::string id;
   std::string name;
   std::int64_t created_at = 0;
+  Retention retention = {};
 };
 
 enum class Role { owner, admin, agent, viewer };
@@ -328,6 +336,7 @@ struct JobFilter {
   std::string source_id;  // optional
   bool active_only = false;  // queued, running or paused
   int limit = 50;
+  std::string kind = {};  // optional: only jobs of this kind
 };
 
 // One URL of a crawl job's frontier, and once visited, what became of it: the frontier and the record of a sync
@@ -502,6 +511,31 @@ struct EvalCase {
   bool expect_decline = false;  // the bot declines (a fallback answer)
   std::int64_t created_at = 0;
   std::optional<EvalResult> last;  // the latest run's result, if the case ever ran
+};
+
+// ---- Data governance (issue 17) ----
+
+// What one retention batch deleted.
+struct PurgeCounts {
+  std::int64_t conversations = 0;
+  std::int64_t messages = 0;
+  std::int64_t leads = 0;
+};
+
+// Whose data to erase (right to be forgotten): a visitor, by the id of their conversation (what the widget's visitor
+// token names), or a person by the email they left in a lead form. Exactly one is set.
+struct ErasureTarget {
+  std::string conversation_id;
+  std::string email;
+};
+
+// What an erasure removed: counts only, never the data.
+struct ErasureCounts {
+  std::int64_t conversations = 0;
+  std::int64_t messages = 0;
+  std::int64_t leads = 0;
+  std::int64_t deliveries = 0;  // deliveries whose payload carried the person's data, now blanked (rows kept)
+  bool nothing() const { return conversations == 0 && leads == 0 && deliveries == 0; }
 };
 
 }  // namespace parley::store

@@ -24,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using parley::testing::HttpClient;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kGuide =
     "# Shipping guide\n\n## Costs\n\nShipping is free on orders over $75. Otherwise standard shipping costs $7.95.\n";
@@ -393,6 +394,98 @@ TEST_F(LeadsApiTest, AnalyticsCountTheConversationsHandedToAPersonInTheWindow) {
   EXPECT_EQ(before["conversations"], 0);
   EXPECT_EQ(before["handoffs"], 0);
   EXPECT_DOUBLE_EQ(before["handoff_rate"].get<double>(), 0.0);
+}
+
+// Data governance (issue 17) through the API: the fine-tuning export of a rated conversation, erasure of its visitor
+// (conversation, lead, and the lead.created webhook's payload, whose delivery row stays), retention settings; bad
+// input is a 400 and unknown people are "nothing to erase", never a 500.
+TEST_F(LeadsApiTest, GovernanceExportsRatedConversationsErasesAVisitorAndKeepsRetention) {
+  const std::string bot = create_bot({{"leads", {{"enabled", true}}}});
+  const auto hook = post("/api/v1/webhooks", {{"url", receiver_.url("leads")}, {"events", {"lead.created"}}}, key_a_);
+  ASSERT_EQ(hook.status, 201) << hook.body;
+  const auto chat = post("/api/v1/bots/" + bot + "/chat", {{"message", "How much is shipping? Mail me at jane@example.com"}});
+  ASSERT_EQ(chat.status, 200) << chat.body;
+  const std::string token = chat.json()["visitor_token"];
+  const std::string conversation = chat.json()["conversation_id"];
+  auto visitor = auth(key_a_);
+  visitor.erase("Authorization");
+  visitor["X-Visitor-Token"] = token;
+  ASSERT_EQ(client_->request("POST", "/api/v1/widget/" + bot + "/feedback",
+                             Json{{"message_id", chat.json()["message_id"]}, {"rating", 1}}.dump(), visitor).status,
+            200);
+  const auto lead = post("/api/v1/bots/" + bot + "/leads",
+                         {{"fields", {{"name", "Jane"}, {"email", "jane@example.com"}}}, {"visitor_token", token}});
+  ASSERT_EQ(lead.status, 201) << lead.body;
+  ASSERT_TRUE(receiver_.wait_for(1, 10s));
+
+  // The export: one JSON line per rated conversation, the visitor's email redacted unless asked otherwise.
+  const auto exported = get("/api/v1/bots/" + bot + "/conversations/export-finetune", key_a_);
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  EXPECT_THAT(exported.headers.at("Content-Type"), HasSubstr("application/x-ndjson"));
+  const Json line = Json::parse(exported.body.substr(0, exported.body.find('\n')));
+  ASSERT_EQ(line["messages"].size(), 3u);
+  EXPECT_EQ(line["messages"][1]["content"], "How much is shipping? Mail me at [EMAIL]");
+  EXPECT_EQ(line["messages"][2]["role"], "assistant");
+  EXPECT_THAT(get("/api/v1/bots/" + bot + "/conversations/export-finetune?redact=0", key_a_).body, HasSubstr("jane@example.com"));
+  EXPECT_EQ(get("/api/v1/bots/" + bot + "/conversations/export-finetune?redact=maybe", key_a_).status, 400);
+  EXPECT_EQ(get("/api/v1/bots/" + bot + "/conversations/export-finetune", agent_key_).status, 403);
+  EXPECT_EQ(get("/api/v1/bots/" + bot + "/conversations/export-finetune", key_b_).status, 404);
+
+  // Erasure: refused below admin, bad requests are 400, an unknown person is nothing to erase.
+  EXPECT_EQ(post("/api/v1/erasure", {{"visitor", conversation}}, agent_key_).status, 403);
+  EXPECT_EQ(post("/api/v1/erasure", Json::object(), key_a_).status, 400);
+  EXPECT_EQ(post("/api/v1/erasure", {{"email", "not-an-email"}}, key_a_).status, 400);
+  EXPECT_EQ(post("/api/v1/erasure", {{"visitor", conversation}, {"email", "jane@example.com"}}, key_a_).status, 400);
+  const auto nobody = post("/api/v1/erasure", {{"email", "nobody@example.com"}}, key_a_);
+  ASSERT_EQ(nobody.status, 200) << nobody.body;
+  EXPECT_EQ(nobody.json()["erased"]["nothing_to_erase"], true);
+  EXPECT_THAT(nobody.json()["erased"]["message"].get<std::string>(), HasSubstr("nothing to erase"));
+  EXPECT_EQ(post("/api/v1/erasure", {{"visitor", token}}, key_b_).json()["erased"]["nothing_to_erase"], true);
+
+  const std::string hook_id = hook.json()["id"];
+  Json deliveries;
+  for (int i = 0; i < 100; ++i) {
+    deliveries = get("/api/v1/webhooks/" + hook_id + "/deliveries", key_a_).json()["deliveries"];
+    if (deliveries.size() == 1 && deliveries[0]["state"] == "delivered") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(deliveries.size(), 1u);
+  const auto transcript = get("/api/v1/bots/" + bot + "/conversations/" + conversation, key_a_).json()["messages"];
+  ASSERT_GE(transcript.size(), 2u);  // the question, the answer, and the lead form's note
+  const auto erased = post("/api/v1/erasure", {{"visitor", token}}, key_a_);
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  EXPECT_EQ(erased.json()["erased"]["conversations"], 1);
+  EXPECT_EQ(erased.json()["erased"]["messages"], transcript.size());
+  EXPECT_EQ(erased.json()["erased"]["leads"], 1);
+  EXPECT_EQ(erased.json()["erased"]["deliveries"], 1);
+  EXPECT_EQ(get("/api/v1/bots/" + bot + "/conversations/" + conversation, key_a_).status, 404);
+  EXPECT_EQ(get("/api/v1/bots/" + bot + "/leads", key_a_).json()["leads"].size(), 0u);
+  const std::string delivery = std::to_string(deliveries[0]["id"].get<std::int64_t>());
+  const auto kept = get("/api/v1/deliveries/" + delivery, key_a_);
+  ASSERT_EQ(kept.status, 200);  // the row stays for the accounting, delivered, without its body
+  EXPECT_EQ(kept.json()["state"], "delivered");
+  EXPECT_EQ(kept.json()["payload"], "");
+  EXPECT_EQ(post("/api/v1/deliveries/" + delivery + "/replay", Json::object(), key_a_).status, 409);
+  EXPECT_EQ(get("/api/v1/bots/" + bot + "/conversations/export-finetune", key_a_).body, "");
+  const auto log = get("/api/v1/audit?limit=1000", key_a_).json()["entries"];
+  EXPECT_THAT(log.dump(), Not(HasSubstr("jane@example.com")));
+
+  // Retention: per workspace, 0 (forever) by default; negative or fractional days are refused.
+  const auto initial = get("/api/v1/workspace/retention", agent_key_);
+  ASSERT_EQ(initial.status, 200);
+  EXPECT_EQ(initial.json(), (Json{{"conversations_days", 0}, {"leads_days", 0}}));
+  const auto patch = [&](const Json& body, const std::string& key) {
+    return client_->request("PATCH", "/api/v1/workspace/retention", body.dump(), auth(key));
+  };
+  EXPECT_EQ(patch({{"conversations_days", -1}}, key_a_).status, 400);
+  EXPECT_EQ(patch({{"leads_days", 1.5}}, key_a_).status, 400);
+  EXPECT_EQ(patch({{"leads_days", "ten"}}, key_a_).status, 400);
+  EXPECT_EQ(patch({{"conversations_days", 30}}, agent_key_).status, 403);
+  const auto set = patch({{"conversations_days", 30}}, key_a_);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json(), (Json{{"conversations_days", 30}, {"leads_days", 0}}));
+  EXPECT_EQ(patch({{"leads_days", 90}}, key_a_).json(), (Json{{"conversations_days", 30}, {"leads_days", 90}}));
+  EXPECT_EQ(get("/api/v1/workspace/retention", key_b_).json()["conversations_days"], 0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -202,6 +203,75 @@ TEST_F(CliTest, ServeAnswersOnARealPortAndStopsOnSigterm) {
   EXPECT_EQ(bots.status, 200);
   EXPECT_EQ(bots.json()["bots"].size(), 1u);
   EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+// Data governance from the command line (issue 17): a visitor's rated conversation (made through the real server)
+// exported for fine-tuning, redacted unless told otherwise, then erased; the retention setting and a run.
+TEST_F(CliTest, GovernanceExportEraseAndRetention) {
+  const auto init = parley({"init", "--demo", "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::string bot = nlohmann::json::parse(init.out)["demo_bot_id"];
+  std::string conversation;
+  {
+    testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+    const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(banner, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) << banner;
+    testing::HttpClient client(static_cast<unsigned short>(std::stoi(match[1])));
+    const auto chat = client.request("POST", "/api/v1/bots/" + bot + "/chat",
+                                     R"({"message":"How much does a brake bleed cost? I am jo@example.org"})",
+                                     {{"Content-Type", "application/json"}});
+    ASSERT_EQ(chat.status, 200) << chat.body;
+    conversation = chat.json()["conversation_id"];
+    const auto rated = client.request("POST", "/api/v1/widget/" + bot + "/feedback",
+                                      nlohmann::json{{"message_id", chat.json()["message_id"]}, {"rating", 1}}.dump(),
+                                      {{"Content-Type", "application/json"},
+                                       {"X-Visitor-Token", chat.json()["visitor_token"].get<std::string>()}});
+    ASSERT_EQ(rated.status, 200) << rated.body;
+    EXPECT_EQ(server.stop(SIGTERM), 0);
+  }
+
+  const auto exported = parley({"conversations", "export-finetune", "--bot", bot});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const auto line = nlohmann::json::parse(exported.out.substr(0, exported.out.find('\n')));
+  EXPECT_EQ(line["messages"][0]["role"], "system");
+  EXPECT_EQ(line["messages"][1]["content"], "How much does a brake bleed cost? I am [EMAIL]");
+  EXPECT_EQ(line["messages"][2]["role"], "assistant");
+  const std::string file = dir_.file("train.jsonl");
+  const auto raw = parley({"conversations", "export-finetune", "--bot", bot, "--no-redact", "--include-negative", "-o", file});
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  EXPECT_THAT(raw.err, HasSubstr("1 conversations written"));
+  std::stringstream written;
+  written << std::ifstream(file).rdbuf();
+  EXPECT_THAT(written.str(), HasSubstr("jo@example.org"));
+  EXPECT_EQ(parley({"conversations", "export-finetune", "--bot", "bot_unknown"}).exit_code, 1);
+
+  const auto bad_email = parley({"erase", "--email", "jo"});
+  EXPECT_EQ(bad_email.exit_code, 1);
+  EXPECT_THAT(bad_email.err, HasSubstr("not an email address"));
+  EXPECT_NE(parley({"erase", "--visitor", conversation, "--email", "jo@example.org"}).exit_code, 0);
+  const auto erased = parley({"erase", "--visitor", conversation, "--json"});
+  ASSERT_EQ(erased.exit_code, 0) << erased.err;
+  const auto counts = nlohmann::json::parse(erased.out);
+  EXPECT_EQ(counts["conversations"], 1);
+  EXPECT_EQ(counts["messages"], 2);
+  EXPECT_EQ(counts["nothing_to_erase"], false);
+  const auto again = parley({"erase", "--visitor", conversation});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("nothing to erase"));
+  EXPECT_EQ(parley({"conversations", "export-finetune", "--bot", bot}).out, "");
+
+  EXPECT_THAT(parley({"workspace", "retention"}).out, HasSubstr("conversations: kept forever"));
+  const auto negative = parley({"workspace", "retention", "--conversations-days", "-5"});
+  EXPECT_EQ(negative.exit_code, 1);
+  EXPECT_THAT(negative.err, HasSubstr("cannot be negative"));
+  const auto set = parley({"workspace", "retention", "--conversations-days", "30", "--leads-days", "365", "--run", "--json"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  const auto view = nlohmann::json::parse(set.out);
+  EXPECT_EQ(view["conversations_days"], 30);
+  EXPECT_EQ(view["leads_days"], 365);
+  EXPECT_EQ(view["deleted"]["conversations"], 0);  // nothing is a month old
+  EXPECT_THAT(parley({"workspace", "retention"}).out, HasSubstr("conversations: 30 days"));
 }
 
 }  // namespace

@@ -100,6 +100,48 @@ class StoreTest : public ::testing::Test {
     return out;
   }
 
+  // A conversation of `bot` in workspace A with `turns` questions and answers; returns its id.
+  std::string add_conversation(const std::string& bot, int turns, const std::string& question = "Where is my order?") {
+    std::string id;
+    const auto status = store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+      PARLEY_ASSIGN_OR_RETURN(const auto conversation, tx.create_conversation(bot));
+      id = conversation.id;
+      Message message;
+      message.conversation_id = id;
+      for (int i = 0; i < turns; ++i) {
+        message.role = "user";
+        message.text = question;
+        PARLEY_TRY(tx.append_message(message));
+        message.role = "assistant";
+        message.text = "It ships today.";
+        PARLEY_TRY(tx.append_message(message));
+      }
+      return {};
+    });
+    EXPECT_TRUE(status.ok()) << status.error().message;
+    return id;
+  }
+
+  // A lead of `bot` in workspace A left in `conversation` (may be empty); returns its id.
+  std::string add_lead(const std::string& bot, const std::string& email, const std::string& conversation = "") {
+    std::string id;
+    const auto status = store_->write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+      Lead lead;
+      lead.bot_id = bot;
+      lead.name = "Jo";
+      lead.email = email;
+      lead.conversation_id = conversation;
+      PARLEY_ASSIGN_OR_RETURN(const auto stored, tx.create_lead(lead));
+      id = stored.id;
+      if (conversation.empty()) return {};
+      PARLEY_ASSIGN_OR_RETURN(auto tied, tx.conversation(bot, conversation));
+      tied->lead_id = id;
+      return tx.update_conversation_support(*tied);
+    });
+    EXPECT_TRUE(status.ok()) << status.error().message;
+    return id;
+  }
+
   parley::testing::TempDir dir_;
   StoreOptions options_;
   std::unique_ptr<Store> store_;

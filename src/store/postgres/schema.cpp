@@ -407,6 +407,14 @@ ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
     Migration{190, R"sql(
 ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 )sql"},
+    Migration{210, R"sql(
+ALTER TABLE workspaces ADD COLUMN conversation_retention_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN lead_retention_days INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_activity ON conversations(bot_id, updated_at);
+CREATE INDEX leads_activity ON leads(bot_id, updated_at);
+CREATE INDEX leads_email_folded ON leads(lower(email)) WHERE email <> '';
+CREATE INDEX leads_conversation ON leads(conversation_id) WHERE conversation_id <> '';
+)sql"},
 };
 
 // Replicas that start together migrate once: whoever holds this advisory lock migrates, the others wait and

@@ -7,11 +7,13 @@ namespace parley::store {
 
 // ---- reads ----
 Result<std::optional<Workspace>> SqlTx::workspace(std::string_view id) {
-  return one("SELECT id, name, created_at FROM workspaces WHERE id = ? AND (:ws = '' OR id = :ws)", read_workspace, id);
+  return one(sql({"SELECT ", kWorkspaceColumns, " FROM workspaces WHERE id = ? AND (:ws = '' OR id = :ws)"}),
+             read_workspace, id);
 }
 
 Result<std::vector<Workspace>> SqlTx::workspaces() {
-  return all("SELECT id, name, created_at FROM workspaces WHERE (:ws = '' OR id = :ws) ORDER BY created_at", read_workspace);
+  return all(sql({"SELECT ", kWorkspaceColumns, " FROM workspaces WHERE (:ws = '' OR id = :ws) ORDER BY created_at"}),
+             read_workspace);
 }
 
 Result<std::optional<Bot>> SqlTx::bot(std::string_view bot_id) {

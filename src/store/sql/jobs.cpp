@@ -11,9 +11,10 @@ Result<std::optional<Job>> SqlTx::job(std::string_view job_id) {
 
 Result<std::vector<Job>> SqlTx::jobs(const JobFilter& filter) {
   return all(sql({"SELECT ", kJobColumns, " FROM jobs WHERE bot_id = ? AND (? = '' OR source_id = ?) AND "
-                  "(? = 0 OR state IN ('queued', 'running', 'paused')) AND ", kInScope,
+                  "(? = 0 OR state IN ('queued', 'running', 'paused')) AND (? = '' OR kind = ?) AND ", kInScope,
                   " ORDER BY created_at DESC, rowid DESC LIMIT ?"}),
-             read_job, filter.bot_id, filter.source_id, filter.source_id, filter.active_only ? 1 : 0, filter.limit);
+             read_job, filter.bot_id, filter.source_id, filter.source_id, filter.active_only ? 1 : 0, filter.kind,
+             filter.kind, filter.limit);
 }
 
 Result<std::optional<Job>> SqlTx::claimable_job(std::int64_t now) {

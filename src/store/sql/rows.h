@@ -39,8 +39,11 @@ inline std::vector<MessageSource> sources_from_json(const Json& array) {
   return sources;
 }
 
+inline constexpr std::string_view kWorkspaceColumns =
+    "id, name, created_at, conversation_retention_days, lead_retention_days";
 inline constexpr auto read_workspace = [](const auto& row) -> Workspace {
-  return Workspace{row.text(0), row.text(1), row.integer(2)};
+  return Workspace{row.text(0), row.text(1), row.integer(2),
+                   Retention{static_cast<int>(row.integer(3)), static_cast<int>(row.integer(4))}};
 };
 
 inline constexpr std::string_view kApiKeyColumns =

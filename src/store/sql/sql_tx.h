@@ -2,8 +2,7 @@
 // once. The methods are defined by concern, one file each in this folder: bots.cpp (workspaces, bots),
 // knowledge.cpp (sources, documents, chunks), vectors.cpp (chunk vectors), conversations.cpp, analytics.cpp,
 // jobs.cpp, outbox.cpp (webhooks, deliveries), leads.cpp (leads, handoff), auth.cpp (keys, users, sessions,
-// secrets), audit.cpp, quotas.cpp, evals.cpp
-// (a bot's test suite).
+// secrets), audit.cpp, quotas.cpp, evals.cpp (a bot's test suite), governance.cpp (retention, erasure).
 // A backend derives from SqlTx and adds what differs: the full-text index (search and the index hooks below) and
 // a few SQL fragments.
 #pragma once
@@ -160,6 +159,12 @@ class SqlTx : public WriteTx {
   Result<EvalCase> create_eval_case(const EvalCase& eval_case) override;
   Status delete_eval_case(std::string_view bot_id, std::string_view case_id) override;
   Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) override;
+
+  // ---- data governance (governance.cpp) ----
+  Status set_retention(const Retention& retention) override;
+  Result<PurgeCounts> purge_conversations(std::string_view bot_id, std::int64_t inactive_before, int limit) override;
+  Result<PurgeCounts> purge_leads(std::string_view bot_id, std::int64_t inactive_before, int limit) override;
+  Result<ErasureCounts> erase_person(const ErasureTarget& target) override;
 
  protected:
   // ---- what each backend provides ----

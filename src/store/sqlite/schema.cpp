@@ -413,6 +413,17 @@ ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
     Migration{190, R"sql(
 ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Issue 17, data governance (versions 210-219): a workspace's retention in days (0: forever), and the indexes
+    // that let the retention job find the oldest activity and an erasure find a person's leads (by email, by
+    // conversation).
+    Migration{210, R"sql(
+ALTER TABLE workspaces ADD COLUMN conversation_retention_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN lead_retention_days INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_activity ON conversations(bot_id, updated_at);
+CREATE INDEX leads_activity ON leads(bot_id, updated_at);
+CREATE INDEX leads_email_folded ON leads(lower(email)) WHERE email <> '';
+CREATE INDEX leads_conversation ON leads(conversation_id) WHERE conversation_id <> '';
+)sql"},
 };
 
 // Before version 160 each bot had its own FTS5 table, fts_<bot id>, and an fts5vocab view of it.

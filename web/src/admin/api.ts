@@ -255,3 +255,19 @@ export interface TestRun {
   elapsed_ms: number;
   cases: (Omit<TestResult, 'run_at'> & { id: string; previous: TestResult | null; changed: boolean })[];
 }
+
+// The workspace's retention in days after the last activity (0: kept forever).
+export interface Retention {
+  conversations_days: number;
+  leads_days: number;
+}
+
+// What an erasure removed (governance::erasure_json): counts, never the data.
+export interface Erasure {
+  conversations: number;
+  messages: number;
+  leads: number;
+  deliveries: number;
+  nothing_to_erase: boolean;
+  message?: string;
+}

@@ -15,6 +15,7 @@ import { Alert, Loading } from './ui';
 const Account = lazyPage(() => import('./pages/account').then((page) => page.Account));
 const AccountLink = lazyPage(() => import('./pages/account').then((page) => page.AccountLink));
 const AnalyticsPage = lazyPage(() => import('./pages/analytics').then((page) => page.AnalyticsPage));
+const DataPage = lazyPage(() => import('./pages/data').then((page) => page.DataPage));
 const Conversations = lazyPage(() => import('./pages/conversations').then((page) => page.Conversations));
 const Inbox = lazyPage(() => import('./pages/inbox').then((page) => page.Inbox));
 const KnowledgeHealth = lazyPage(() => import('./pages/health').then((page) => page.KnowledgeHealth));
@@ -132,6 +133,7 @@ export function App() {
               )
             : null}
           {manages ? link('webhooks', 'Webhooks', section === 'webhooks') : null}
+          {manages ? link('data', 'Data', section === 'data') : null}
           {me.role === 'owner' ? link('team', 'Team', section === 'team') : null}
           {user ? link('account', 'Account', section === 'account') : null}
         </nav>
@@ -150,6 +152,8 @@ export function App() {
           <Inbox botId={botId} conversationId={tab} user={user} />
         ) : section === 'webhooks' ? (
           <Webhooks webhookId={botId} />
+        ) : section === 'data' && manages ? (
+          <DataPage />
         ) : section === 'team' ? (
           <Team me={user} />
         ) : section === 'account' && user ? (
@@ -193,7 +197,7 @@ function BotScreen({ botId, tab, item, manages }: { botId: string; tab: string; 
       ) : tab === 'tests' ? (
         <Tests botId={bot.id} canEdit={manages} />
       ) : tab === 'conversations' ? (
-        <Conversations botId={bot.id} conversationId={item} />
+        <Conversations botId={bot.id} conversationId={item} canExport={manages} />
       ) : tab === 'leads' ? (
         <Leads botId={bot.id} />
       ) : tab === 'analytics' ? (

@@ -10,11 +10,42 @@ interface Filters extends BaseFilters {
   rating: string;
 }
 
-export function Conversations({ botId, conversationId }: { botId: string; conversationId?: string }) {
-  return conversationId ? <Transcript botId={botId} id={conversationId} /> : <ConversationList botId={botId} />;
+export function Conversations({ botId, conversationId, canExport }: { botId: string; conversationId?: string; canExport: boolean }) {
+  return conversationId ? <Transcript botId={botId} id={conversationId} /> : <ConversationList botId={botId} canExport={canExport} />;
 }
 
-function ConversationList({ botId }: { botId: string }) {
+// The URL of the fine-tuning export (JSON Lines in OpenAI's chat format) with the chosen options.
+export function finetuneUrl(botId: string, includeNegative: boolean, redact: boolean): string {
+  return `/api/v1/bots/${botId}/conversations/export-finetune?include_negative=${includeNegative ? 1 : 0}&redact=${redact ? 1 : 0}`;
+}
+
+// Owners and admins: rated conversations as training data, personal data redacted unless they untick it (audited).
+function FinetuneExport({ botId }: { botId: string }) {
+  const [includeNegative, setIncludeNegative] = useState(false);
+  const [redact, setRedact] = useState(true);
+  return (
+    <section class="card finetune" aria-labelledby="finetune-title">
+      <h2 id="finetune-title">Export for fine-tuning</h2>
+      <p class="muted small">
+        Conversations with a helpful rating, as JSON Lines in OpenAI's chat fine-tuning format. Answers rated not helpful
+        are marked so that a model does not learn from them.
+      </p>
+      <label class="check">
+        <input type="checkbox" checked={includeNegative} onChange={(e) => setIncludeNegative(e.currentTarget.checked)} /> Also
+        conversations rated not helpful
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={redact} onChange={(e) => setRedact(e.currentTarget.checked)} /> Replace personal data
+        (emails, phone numbers, card numbers…) with placeholders
+      </label>
+      <a class="button" href={finetuneUrl(botId, includeNegative, redact)} download>
+        Download JSONL
+      </a>
+    </section>
+  );
+}
+
+function ConversationList({ botId, canExport }: { botId: string; canExport: boolean }) {
   const list = useFilteredList<ConversationRow, Filters>(`/bots/${botId}/conversations`, 'conversations', {
     q: '',
     mode: '',
@@ -90,6 +121,7 @@ function ConversationList({ botId }: { botId: string }) {
         </table>
       )}
       <LoadMore shown={list.more} onClick={list.loadMore} />
+      {canExport ? <FinetuneExport botId={botId} /> : null}
     </div>
   );
 }
@@ -105,6 +137,9 @@ function Transcript({ botId, id }: { botId: string; id: string }) {
   return (
     <div class="stack">
       <a href={`#/bots/${botId}/conversations`}>← All conversations</a>
+      <p class="muted small">
+        Visitor: <code>{id}</code> (erase their data under Data)
+      </p>
       <Alert message={error} />
       {messages === null ? (
         error ? null : <Loading />
