@@ -178,6 +178,11 @@ class ReadTx {
   // A bot's test cases, oldest first, each with its latest result.
   virtual Result<std::vector<EvalCase>> eval_cases(std::string_view bot_id) = 0;
 
+  // ---- Learning from misses ----
+  // Every missed question of the bot (MissedQuestion), oldest first; not_found for an unknown bot.
+  virtual Result<std::vector<MissedQuestion>> missed_questions(std::string_view bot_id) = 0;
+  virtual Result<std::vector<SuggestionAnswer>> suggestion_answers(std::string_view bot_id) = 0;
+
   // ---- Operations (GET /metrics), system scope only ----
   // How many jobs of the whole instance are in each state.
   virtual Result<std::map<std::string, std::int64_t>> job_state_counts() = 0;
@@ -281,6 +286,9 @@ class WriteTx : public ReadTx {
   virtual Status delete_eval_case(std::string_view bot_id, std::string_view case_id) = 0;
   // Replaces the case's latest result.
   virtual Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) = 0;
+
+  // Records (or, for a suggestion answered again, replaces) an owner's answer to a suggestion; answered_at filled in.
+  virtual Result<SuggestionAnswer> record_suggestion_answer(std::string_view bot_id, const SuggestionAnswer& answer) = 0;
 };
 
 struct StoreOptions {

@@ -3,7 +3,7 @@
 // knowledge.cpp (sources, documents, chunks), vectors.cpp (chunk vectors), conversations.cpp, analytics.cpp,
 // jobs.cpp, outbox.cpp (webhooks, deliveries), leads.cpp (leads, handoff), auth.cpp (keys, users, sessions,
 // secrets), audit.cpp, quotas.cpp, evals.cpp
-// (a bot's test suite).
+// (a bot's test suite), suggestions.cpp (missed questions and answered suggestions).
 // A backend derives from SqlTx and adds what differs: the full-text index (search and the index hooks below) and
 // a few SQL fragments.
 #pragma once
@@ -160,6 +160,11 @@ class SqlTx : public WriteTx {
   Result<EvalCase> create_eval_case(const EvalCase& eval_case) override;
   Status delete_eval_case(std::string_view bot_id, std::string_view case_id) override;
   Status record_eval_result(std::string_view bot_id, std::string_view case_id, const EvalResult& result) override;
+
+  // ---- learning from misses (suggestions.cpp) ----
+  Result<std::vector<MissedQuestion>> missed_questions(std::string_view bot_id) override;
+  Result<std::vector<SuggestionAnswer>> suggestion_answers(std::string_view bot_id) override;
+  Result<SuggestionAnswer> record_suggestion_answer(std::string_view bot_id, const SuggestionAnswer& answer) override;
 
  protected:
   // ---- what each backend provides ----
