@@ -83,9 +83,10 @@ class Learning : public testing::DemoBot {
     return *answered;
   }
 
-  template <typename Work>
-  auto write(Work work) -> Result<typename decltype(work(std::declval<store::WriteTx&>()))::value_type> {
-    using Value = typename decltype(work(std::declval<store::WriteTx&>()))::value_type;
+  // Runs `work` (a Result<Value> of a write transaction) in one; its value or error.
+  template <typename Work,
+            typename Value = std::decay_t<decltype(std::declval<Work>()(std::declval<store::WriteTx&>()).value())>>
+  Result<Value> write(Work work) {
     std::optional<Value> value;
     const auto status = db_->write(scope(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(value, work(tx));
