@@ -6,7 +6,7 @@ import { api, errorMessage, type QaPair } from '../api';
 import { CuratedAnswerForm } from '../curated-answer';
 import { FieldError, type FieldProblem, invalidProps, problemOf } from '../fields';
 import { Alert, Empty, Loading } from '../ui';
-import { uploadFile } from '../upload';
+import type { UploadResult } from '../upload';
 
 // The file name a pasted text is stored under: the name given, as Markdown unless it names its type.
 export function pastedFileName(name: string): string {
@@ -30,7 +30,8 @@ export function PasteText({ botId, onAdded }: { botId: string; onAdded: () => vo
     setSaving(true);
     try {
       const fileName = pastedFileName(name);
-      const result = await uploadFile(botId, new File([text], fileName, { type: 'text/markdown' }), () => {});
+      // The upload route's JSON form: the text as a file of that name.
+      const result = await api<UploadResult>('POST', `/bots/${botId}/sources`, { name: fileName, content: text });
       const failure = result.errors[0];
       if (failure) setProblem({ field: 'text', message: failure.error.message });
       else {
