@@ -1,5 +1,7 @@
 // Learning from misses and curated Q&A (learn/): a bot's suggestions and their answers, and its curated pairs
 // (list, add, edit, delete), audited like other bot edits.
+#include <algorithm>
+
 #include "api/handlers.h"
 #include "learn/suggestions.h"
 
@@ -72,7 +74,7 @@ void register_learn_routes(http::Router& router, ApiContext& context) {
     PARLEY_RESPOND_ON_ERROR(const Json body, http::parse_json_object(request));
     PARLEY_RESPOND_ON_ERROR(const auto given, learn::pair_from_json(body));
     if (!body.contains("question") && !body.contains("answer")) {
-      return http::error_response({ErrorCode::invalid_request, "give `question`, `answer` or both"});
+      return http::error_response(ErrorCode::invalid_request, "give `question`, `answer` or both");
     }
     Json view;
     std::optional<learn::FieldRefusal> refused;
