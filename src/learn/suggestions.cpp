@@ -29,6 +29,13 @@ std::string meaning_key(const text::Analyzer& analyzer, std::string_view questio
   return key;
 }
 
+// Wordings that differ only in case, accents or closing punctuation ("How much?" and "how much") are one example.
+std::string wording_key(std::string_view question) {
+  std::string folded = text::fold(trim(question));
+  while (!folded.empty() && std::string_view(" ?!.").find(folded.back()) != std::string_view::npos) folded.pop_back();
+  return folded;
+}
+
 struct Wording {
   std::string text;
   std::int64_t count = 0;
@@ -70,7 +77,7 @@ std::vector<Suggestion> group_misses(const std::vector<store::MissedQuestion>& m
     suggestion.declined += question.declined ? 1 : 0;
     suggestion.thumbs_down += question.thumbs_down ? 1 : 0;
     suggestion.last_asked_at = std::max(suggestion.last_asked_at, question.asked_at);
-    auto& wording = group.wordings[text::fold(trim(question.text))];
+    auto& wording = group.wordings[wording_key(question.text)];
     if (question.asked_at >= wording.last_asked_at) {
       wording.text = trim(question.text);
       wording.last_asked_at = question.asked_at;

@@ -16,10 +16,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
 
-constexpr const char* kGiftCards = "Do you sell gift cards?";
-constexpr const char* kGiftCardAnswer = "Yes: Northwind gift cards come in 25, 50 and 100 euros, by email.";
+constexpr const char* kFootball = "Do you sponsor football teams?";
+constexpr const char* kFootballAnswer = "We sponsor the Leeds junior cycling club, not football teams.";
 
 class Learning : public testing::DemoBot {
  protected:
@@ -102,7 +101,7 @@ TEST_F(Learning, MissesWithTheSameAnalysedTermsAreOneSuggestionWithCountsAndExam
   visitor_asks("how do i return a bike", "fallback");            // the same wording, folded
   visitor_asks("Returning bikes", "extractive", -1);              // a thumbs-down, inflected
   visitor_asks("Bike return?", "fallback");                       // another order
-  visitor_asks(kGiftCards, "fallback");
+  visitor_asks(kFootball, "fallback");
   visitor_asks("Where are you?", "extractive", +1);               // a thumbs-up is no miss
   visitor_asks("Do you ship to Mars?", "extractive");             // neither declined nor rated
   visitor_asks("Can I pay with crypto?", "fallback", 0, true);    // the playground's: not visitors'
@@ -112,38 +111,38 @@ TEST_F(Learning, MissesWithTheSameAnalysedTermsAreOneSuggestionWithCountsAndExam
   EXPECT_EQ(open[0].count, 4);
   EXPECT_EQ(open[0].declined, 3);
   EXPECT_EQ(open[0].thumbs_down, 1);
-  EXPECT_THAT(open[0].question, testing::AnyOf("How do I return a bike?", "how do i return a bike"));
+  EXPECT_THAT(open[0].question, ::testing::AnyOf("How do I return a bike?", "how do i return a bike"));
   // Distinct wordings (folded), latest first.
   EXPECT_EQ(open[0].examples.size(), 3u);
   EXPECT_EQ(open[0].examples[0], "Bike return?");
-  EXPECT_EQ(open[1].question, kGiftCards);
+  EXPECT_EQ(open[1].question, kFootball);
   EXPECT_EQ(open[1].count, 1);
-  EXPECT_THAT(open[1].examples, ElementsAre(kGiftCards));
-  EXPECT_THAT(open[0].id, testing::StartsWith("sg_"));
+  EXPECT_THAT(open[1].examples, ElementsAre(kFootball));
+  EXPECT_THAT(open[0].id, ::testing::StartsWith("sg_"));
   EXPECT_NE(open[0].id, open[1].id);
   // Stable: the same list again has the same ids.
   EXPECT_EQ(suggestions()[0].id, open[0].id);
 }
 
 TEST_F(Learning, AnsweringASuggestionTeachesTheBotAtOnceAndTakesItOffTheList) {
-  visitor_asks(kGiftCards, "fallback");
-  visitor_asks("Do you sell a gift card", "fallback");
-  EXPECT_EQ(ask(kGiftCards).mode, "fallback");
+  visitor_asks(kFootball, "fallback");
+  visitor_asks("football team sponsoring", "fallback");
+  EXPECT_EQ(ask(kFootball).mode, "fallback");
   const auto open = suggestions();
   ASSERT_EQ(open.size(), 1u);
 
-  const auto answered = answer(open[0].id, {{"", kGiftCardAnswer}, true});
+  const auto answered = answer(open[0].id, {{"", kFootballAnswer}, true});
   ASSERT_TRUE(answered.ok()) << answered.error().message;
   EXPECT_EQ(answered->pair.question, open[0].question);  // the suggestion's own wording
-  EXPECT_EQ(answered->pair.answer, kGiftCardAnswer);
+  EXPECT_EQ(answered->pair.answer, kFootballAnswer);
   ASSERT_TRUE(answered->test.has_value());
   EXPECT_EQ(answered->test->question, open[0].question);
   EXPECT_EQ(answered->test->expect_source, answered->pair.uri);
 
   EXPECT_THAT(suggestions(), IsEmpty());
-  const auto reply = ask(kGiftCards);
+  const auto reply = ask(kFootball);
   EXPECT_EQ(reply.mode, "faq");
-  EXPECT_EQ(reply.text, kGiftCardAnswer);
+  EXPECT_EQ(reply.text, kFootballAnswer);
   ASSERT_FALSE(reply.sources.empty());
   EXPECT_EQ(reply.sources[0].url, answered->pair.uri);
   // The test case added with it passes.
@@ -160,7 +159,7 @@ TEST_F(Learning, AnsweringASuggestionTeachesTheBotAtOnceAndTakesItOffTheList) {
 
   // Missed again afterwards (a wording the pair does not catch), the suggestion is back with the new misses only.
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  visitor_asks("Do you sell gift cards", "extractive", -1);
+  visitor_asks("Do you sponsor football teams", "extractive", -1);
   const auto back = suggestions();
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].id, open[0].id);
@@ -168,11 +167,11 @@ TEST_F(Learning, AnsweringASuggestionTeachesTheBotAtOnceAndTakesItOffTheList) {
 }
 
 TEST_F(Learning, BadAnswersAreRefusedAndNothingChanges) {
-  visitor_asks(kGiftCards, "fallback");
+  visitor_asks(kFootball, "fallback");
   const auto open = suggestions();
   ASSERT_EQ(open.size(), 1u);
 
-  const auto unknown = answer("sg_0000000000000000", {{"", kGiftCardAnswer}, true});
+  const auto unknown = answer("sg_0000000000000000", {{"", kFootballAnswer}, true});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
   EXPECT_THAT(unknown.error().message, HasSubstr("no such suggestion"));
@@ -193,7 +192,7 @@ TEST_F(Learning, BadAnswersAreRefusedAndNothingChanges) {
   EXPECT_EQ(suggestions().size(), 1u);
   EXPECT_THAT(pairs(), IsEmpty());
   EXPECT_THAT(tests(), IsEmpty());
-  EXPECT_EQ(ask(kGiftCards).mode, "fallback");
+  EXPECT_EQ(ask(kFootball).mode, "fallback");
 
   std::optional<Result<std::vector<Suggestion>>> of_unknown_bot;
   ASSERT_TRUE(db_->read(scope(), [&](store::ReadTx& tx) -> Status {
@@ -205,14 +204,14 @@ TEST_F(Learning, BadAnswersAreRefusedAndNothingChanges) {
 }
 
 TEST_F(Learning, APairTypedForAKnownMissSettlesItsSuggestion) {
-  visitor_asks(kGiftCards, "fallback");
+  visitor_asks(kFootball, "fallback");
   visitor_asks("Can I rent a bike?", "fallback");
   const auto added = write([&](store::WriteTx& tx) {
-    return add_curated_answer(tx, bot_, {{"Gift cards: do you sell them?", kGiftCardAnswer}, false});
+    return add_curated_answer(tx, bot_, {{"Football teams: do you sponsor them?", kFootballAnswer}, false});
   });
   ASSERT_TRUE(added.ok()) << added.error().message;
   ASSERT_TRUE(added->suggestion.has_value());
-  EXPECT_EQ(added->suggestion->question, kGiftCards);
+  EXPECT_EQ(added->suggestion->question, kFootball);
   EXPECT_FALSE(added->test.has_value());
   const auto open = suggestions();
   ASSERT_EQ(open.size(), 1u);
@@ -220,7 +219,7 @@ TEST_F(Learning, APairTypedForAKnownMissSettlesItsSuggestion) {
 }
 
 TEST_F(Learning, CuratedPairsAreListedEditedAndDeletedOneByOne) {
-  const auto first = write([&](store::WriteTx& tx) { return add_pair(tx, bot_, {kGiftCards, kGiftCardAnswer}); });
+  const auto first = write([&](store::WriteTx& tx) { return add_pair(tx, bot_, {kFootball, kFootballAnswer}); });
   ASSERT_TRUE(first.ok()) << first.error().message;
   const auto second = write([&](store::WriteTx& tx) {
     return add_pair(tx, bot_, {"Can I rent a bike?", "Yes, city bikes from 15 euros a day at the Leeds shop."});
@@ -254,13 +253,13 @@ TEST_F(Learning, CuratedPairsAreListedEditedAndDeletedOneByOne) {
   };
   const auto second_chunks = chunk_ids(second->id);
   const auto edited = write([&](store::WriteTx& tx) {
-    return update_pair(tx, bot_, first->id, {kGiftCards, "Gift cards are sold in the shop only, from 10 euros."});
+    return update_pair(tx, bot_, first->id, {kFootball, "Only the Leeds junior cycling club, since 2019."});
   });
   ASSERT_TRUE(edited.ok()) << edited.error().message;
   EXPECT_EQ(edited->id, first->id);
   EXPECT_EQ(edited->uri, first->uri);
   EXPECT_EQ(chunk_ids(second->id), second_chunks);
-  EXPECT_EQ(ask(kGiftCards).text, "Gift cards are sold in the shop only, from 10 euros.");
+  EXPECT_EQ(ask(kFootball).text, "Only the Leeds junior cycling club, since 2019.");
 
   const auto refused = write([&](store::WriteTx& tx) { return update_pair(tx, bot_, first->id, {"", "An answer."}); });
   ASSERT_FALSE(refused.ok());
@@ -271,9 +270,9 @@ TEST_F(Learning, CuratedPairsAreListedEditedAndDeletedOneByOne) {
 
   const auto removed = write([&](store::WriteTx& tx) { return remove_pair(tx, bot_, first->id); });
   ASSERT_TRUE(removed.ok());
-  EXPECT_EQ(removed->question, kGiftCards);
+  EXPECT_EQ(removed->question, kFootball);
   ASSERT_EQ(pairs().size(), 1u);
-  EXPECT_NE(ask(kGiftCards).text, "Gift cards are sold in the shop only, from 10 euros.");
+  EXPECT_NE(ask(kFootball).text, "Only the Leeds junior cycling club, since 2019.");
   const auto gone = write([&](store::WriteTx& tx) { return remove_pair(tx, bot_, first->id); });
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, ErrorCode::not_found);
@@ -284,7 +283,7 @@ TEST_F(Learning, ASourceNamedLikeTheCuratedOneIsNotTakenOver) {
     PARLEY_TRY(tx.create_source(bot_, store::SourceKind::file, "Curated Q&A"));
     return {};
   }).ok());
-  const auto added = write([&](store::WriteTx& tx) { return add_pair(tx, bot_, {kGiftCards, kGiftCardAnswer}); });
+  const auto added = write([&](store::WriteTx& tx) { return add_pair(tx, bot_, {kFootball, kFootballAnswer}); });
   ASSERT_FALSE(added.ok());
   EXPECT_EQ(added.error().code, ErrorCode::conflict);
 }
