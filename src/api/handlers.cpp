@@ -95,6 +95,7 @@ void register_routes(http::Router& router, ApiContext& context) {
   register_auth_routes(router, context);
   register_bot_routes(router, context);
   register_eval_routes(router, context);
+  register_learn_routes(router, context);
   register_source_routes(router, context);
   register_chat_routes(router, context);
   register_lead_routes(router, context);

@@ -89,6 +89,7 @@ void register_openai_routes(http::Router& router, ApiContext& context);
 void register_account_routes(http::Router& router, ApiContext& context);  // team, API keys, own account, links
 void register_installation_routes(http::Router& router, ApiContext& context);  // "Check my installation"
 void register_eval_routes(http::Router& router, ApiContext& context);  // a bot's test suite
+void register_learn_routes(http::Router& router, ApiContext& context);  // suggestions and curated Q&A
 void register_metrics_routes(http::Router& router, ApiContext& context);  // GET /metrics (Prometheus)
 void register_governance_routes(http::Router& router, ApiContext& context);  // retention, erasure, fine-tuning export
 

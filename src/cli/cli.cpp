@@ -96,6 +96,7 @@ int run(int argc, char** argv) {
   add_guard_commands(app, globals);
   add_lead_commands(app, globals);
   add_eval_commands(app, globals);
+  add_learn_commands(app, globals);
   add_backup_commands(app, globals);
   add_doctor_command(app, globals);
   add_governance_commands(app, globals);

@@ -68,6 +68,8 @@ void add_user_commands(CLI::App& app, Globals& globals);
 void add_guard_commands(CLI::App& app, Globals& globals);
 void add_lead_commands(CLI::App& app, Globals& globals);  // parley leads export|list
 void add_eval_commands(CLI::App& app, Globals& globals);  // parley eval add|run|list|remove
+// parley suggestions [answer] and parley qa add|list|edit|remove
+void add_learn_commands(CLI::App& app, Globals& globals);
 void add_backup_commands(CLI::App& app, Globals& globals);  // parley backup create|verify|restore
 void add_doctor_command(CLI::App& app, Globals& globals);   // parley doctor
 // parley workspace retention, parley erase, parley conversations export-finetune

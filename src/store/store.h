@@ -178,6 +178,11 @@ class ReadTx {
   // A bot's test cases, oldest first, each with its latest result.
   virtual Result<std::vector<EvalCase>> eval_cases(std::string_view bot_id) = 0;
 
+  // ---- Learning from misses ----
+  // Every missed question of the bot (MissedQuestion), oldest first; not_found for an unknown bot.
+  virtual Result<std::vector<MissedQuestion>> missed_questions(std::string_view bot_id) = 0;
+  virtual Result<std::vector<SuggestionAnswer>> suggestion_answers(std::string_view bot_id) = 0;
+
   // ---- Operations (GET /metrics), system scope only ----
   // How many jobs of the whole instance are in each state.
   virtual Result<std::map<std::string, std::int64_t>> job_state_counts() = 0;
@@ -296,6 +301,10 @@ class WriteTx : public ReadTx {
   // those leads, their messages, and the payload of each delivery that carried any of it (blanked; a pending one is
   // not sent). Nothing found is not an error: the counts are zero.
   virtual Result<ErasureCounts> erase_person(const ErasureTarget& target) = 0;
+
+  // ---- Learning from misses (issue 17) ----
+  // Records (or, for a suggestion answered again, replaces) an owner's answer to a suggestion; answered_at filled in.
+  virtual Result<SuggestionAnswer> record_suggestion_answer(std::string_view bot_id, const SuggestionAnswer& answer) = 0;
 };
 
 struct StoreOptions {

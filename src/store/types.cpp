@@ -24,12 +24,13 @@ std::string_view source_kind_name(SourceKind kind) {
     case SourceKind::file: return "file";
     case SourceKind::url: return "url";
     case SourceKind::crawl: return "crawl";
+    case SourceKind::curated: return "curated";
   }
   return "file";
 }
 
 std::optional<SourceKind> parse_source_kind(std::string_view name) {
-  for (SourceKind kind : {SourceKind::file, SourceKind::url, SourceKind::crawl}) {
+  for (SourceKind kind : {SourceKind::file, SourceKind::url, SourceKind::crawl, SourceKind::curated}) {
     if (source_kind_name(kind) == name) return kind;
   }
   return std::nullopt;

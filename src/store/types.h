@@ -84,7 +84,8 @@ struct Bot {
   std::int64_t updated_at = 0;
 };
 
-enum class SourceKind { file, url, crawl };
+// curated: the Q&A pairs an owner typed or answered in the app (learn/curated.h), one document per pair.
+enum class SourceKind { file, url, crawl, curated };
 std::string_view source_kind_name(SourceKind kind);
 std::optional<SourceKind> parse_source_kind(std::string_view name);
 
@@ -499,6 +500,23 @@ struct EvalResult {
   std::string mode;  // faq | extractive | fallback
   std::vector<MessageSource> sources;
   std::int64_t run_at = 0;
+};
+
+// A visitor's question the bot missed: it declined (a fallback answer) or its answer got a thumbs-down. Test
+// conversations (the playground's) are left out.
+struct MissedQuestion {
+  std::string text;
+  std::int64_t asked_at = 0;
+  bool declined = false;
+  bool thumbs_down = false;
+};
+
+// An owner answered a suggestion (learn/suggestions.h): its misses up to `answered_at` are settled, and the curated
+// pair (a document of the bot's curated source) is what answers it now.
+struct SuggestionAnswer {
+  std::string suggestion_id;
+  std::string document_id;
+  std::int64_t answered_at = 0;
 };
 
 struct EvalCase {

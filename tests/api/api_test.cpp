@@ -273,6 +273,90 @@ TEST_F(ApiBotQuotaTest, AWorkspaceCreatesBotsUpToItsQuota) {
   EXPECT_EQ(client_->request("GET", "/api/v1/bots", "", auth(key_a_)).json()["bots"].size(), 2u);
 }
 
+// Learning from misses over HTTP: declined questions become suggestions; a bad answer is refused at its field with
+// nothing stored or audited; a good one teaches the bot at once (and adds a test); curated pairs are listed, edited
+// and deleted one by one.
+TEST_F(ApiTest, SuggestionsAreAnsweredAndCuratedPairsEdited) {
+  const std::string bot = create_bot(key_a_);
+  ASSERT_EQ(upload_multipart(bot, "shipping.md", kGuide).status, 201);
+  auto headers = auth(key_a_);
+  headers["Content-Type"] = "application/json";
+  const std::string base = "/api/v1/bots/" + bot;
+  for (const char* question : {"Do you sell electric scooters?", "electric scooter for sale?", "Can I pay in bitcoin?"}) {
+    const auto reply = chat(bot, {{"message", question}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    ASSERT_EQ(reply.json()["mode"], "fallback") << question;
+  }
+  const auto listed = client_->request("GET", base + "/suggestions", "", auth(key_a_));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const auto suggestions = listed.json()["suggestions"];
+  ASSERT_EQ(suggestions.size(), 2u) << suggestions.dump();
+  EXPECT_EQ(suggestions[0]["count"], 2);
+  EXPECT_EQ(suggestions[0]["examples"].size(), 2u);
+  EXPECT_EQ(suggestions[1]["question"], "Can I pay in bitcoin?");
+  const std::string scooters = suggestions[0]["id"];
+
+  const auto audit_count = [&] { return client_->request("GET", "/api/v1/audit", "", auth(key_a_)).json()["entries"].size(); };
+  const auto audited_before = audit_count();
+  const std::string answer_path = base + "/suggestions/" + scooters + "/answer";
+  const auto empty = client_->request("POST", answer_path, R"({"answer":"  "})", headers);
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_EQ(empty.json()["error"]["field"], "answer");
+  EXPECT_EQ(client_->request("POST", answer_path, R"({"question":"Scooters?"})", headers).json()["error"]["field"], "answer");
+  EXPECT_EQ(client_->request("POST", answer_path, R"({"answer":"No.","test":"yes"})", headers).status, 400);
+  const auto unknown = client_->request("POST", base + "/suggestions/sg_0000000000000000/answer", R"({"answer":"No."})", headers);
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_THAT(unknown.json()["error"]["message"].get<std::string>(), HasSubstr("no such suggestion"));
+  EXPECT_EQ(client_->request("POST", answer_path, R"({"answer":"No."})", auth(key_b_)).status, 404);
+  EXPECT_EQ(client_->request("GET", base + "/suggestions", "", auth(key_b_)).status, 404);
+  EXPECT_EQ(audit_count(), audited_before);
+  EXPECT_TRUE(client_->request("GET", base + "/qa", "", auth(key_a_)).json()["pairs"].empty());
+
+  const auto answered = client_->request(
+      "POST", answer_path, R"({"answer":"We sell bikes only, no electric scooters.","test":true})", headers);
+  ASSERT_EQ(answered.status, 201) << answered.body;
+  EXPECT_EQ(answered.json()["suggestion_id"], scooters);
+  EXPECT_EQ(answered.json()["test"]["expectations"]["source"], answered.json()["pair"]["uri"]);
+  EXPECT_EQ(audit_count(), audited_before + 1);
+  const auto after = client_->request("GET", base + "/suggestions", "", auth(key_a_)).json()["suggestions"];
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0]["question"], "Can I pay in bitcoin?");
+  const auto taught = chat(bot, {{"message", "Do you sell electric scooters?"}});
+  EXPECT_EQ(taught.json()["mode"], "faq");
+  EXPECT_EQ(taught.json()["answer"], "We sell bikes only, no electric scooters.");
+  EXPECT_EQ(client_->request("POST", answer_path, R"({"answer":"Again."})", headers).status, 404);
+  EXPECT_EQ(client_->request("POST", base + "/tests/run", "", headers).json()["passed"], 1);
+
+  // "Improve this answer": a pair typed for a question, with or without a suggestion.
+  const auto typed = client_->request("POST", base + "/qa",
+                                      R"({"question":"How fast is standard shipping?","answer":"3 to 5 business days."})", headers);
+  ASSERT_EQ(typed.status, 201) << typed.body;
+  EXPECT_TRUE(typed.json()["test"].is_null());
+  EXPECT_TRUE(typed.json()["suggestion_id"].is_null());
+  EXPECT_EQ(client_->request("POST", base + "/qa", R"({"question":"","answer":"x"})", headers).json()["error"]["field"], "question");
+  const std::string pair = typed.json()["pair"]["id"];
+  const auto pairs = client_->request("GET", base + "/qa", "", auth(key_a_)).json()["pairs"];
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[1]["id"], pair);
+
+  const auto edited = client_->request("PATCH", base + "/qa/" + pair, R"({"answer":"Within 3 business days."})", headers);
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(edited.json()["question"], "How fast is standard shipping?");
+  EXPECT_EQ(chat(bot, {{"message", "How fast is standard shipping?"}}).json()["answer"], "Within 3 business days.");
+  const auto blank_edit = client_->request("PATCH", base + "/qa/" + pair, R"({"answer":""})", headers);
+  EXPECT_EQ(blank_edit.status, 400);
+  EXPECT_EQ(blank_edit.json()["error"]["field"], "answer");
+  EXPECT_EQ(client_->request("PATCH", base + "/qa/" + pair, R"({})", headers).status, 400);
+  EXPECT_EQ(client_->request("PATCH", base + "/qa/doc_unknown", R"({"answer":"x"})", headers).status, 404);
+  EXPECT_EQ(client_->request("PATCH", base + "/qa/" + pair, R"({"answer":"x"})", auth(key_b_)).status, 404);
+
+  EXPECT_EQ(client_->request("DELETE", base + "/qa/" + pair, "", auth(key_b_)).status, 404);
+  EXPECT_EQ(client_->request("DELETE", base + "/qa/" + pair, "", headers).status, 204);
+  EXPECT_EQ(client_->request("DELETE", base + "/qa/" + pair, "", headers).status, 404);
+  EXPECT_EQ(client_->request("GET", base + "/qa", "", auth(key_a_)).json()["pairs"].size(), 1u);
+  EXPECT_NE(chat(bot, {{"message", "How fast is standard shipping?"}}).json()["answer"], "Within 3 business days.");
+}
+
 TEST_F(ApiTest, ABotsTestSuiteIsEditedAuditedAndRun) {
   const std::string bot = create_bot(key_a_);
   ASSERT_EQ(upload_multipart(bot, "shipping.md", kGuide).status, 201);

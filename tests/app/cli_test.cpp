@@ -115,6 +115,85 @@ TEST_F(CliTest, EvalAddRunListAndRemoveABotsTestSuite) {
   EXPECT_EQ(again["cases"][0]["changed"], false);
 }
 
+// Questions the demo bot declined on a real server become suggestions; `parley suggestions answer` teaches the bot
+// (and adds a test); `parley qa` lists, edits and removes curated pairs.
+TEST_F(CliTest, SuggestionsAnswerAndQaPairs) {
+  const auto init = parley({"init", "--demo", "--json"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::string bot = nlohmann::json::parse(init.out)["demo_bot_id"];
+  {
+    testing::BackgroundProcess server({PARLEY_BINARY, "--data", data(), "serve", "--port", "0"});
+    const std::string banner = server.wait_for_output("/healthz", std::chrono::seconds(20));
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(banner, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"))) << banner;
+    testing::HttpClient client(static_cast<unsigned short>(std::stoi(match[1])));
+    for (const char* question : {"Do you sponsor football teams?", "football team sponsoring", "Do you sponsor football teams?"}) {
+      const auto chat = client.request("POST", "/api/v1/bots/" + bot + "/chat", nlohmann::json{{"message", question}}.dump(),
+                                       {{"Content-Type", "application/json"}});
+      ASSERT_EQ(chat.status, 200);
+      ASSERT_EQ(chat.json()["mode"], "fallback") << question << ": " << chat.body;
+    }
+    EXPECT_EQ(server.stop(SIGTERM), 0);
+  }
+
+  const auto listed = parley({"suggestions", "--bot", bot, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const auto suggestions = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(suggestions.size(), 1u) << listed.out;
+  EXPECT_EQ(suggestions[0]["question"], "Do you sponsor football teams?");
+  EXPECT_EQ(suggestions[0]["count"], 3);
+  EXPECT_EQ(suggestions[0]["examples"].size(), 2u);
+  const std::string id = suggestions[0]["id"];
+  const auto text = parley({"suggestions", "--bot", bot});
+  EXPECT_THAT(text.out, HasSubstr(id + "  3x  Do you sponsor football teams?"));
+  EXPECT_THAT(text.out, HasSubstr("also: football team sponsoring"));
+
+  // Bad input: a clear error, exit status 1, nothing changed.
+  const auto empty = parley({"suggestions", "answer", "--bot", bot, id, "--answer", " "});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_THAT(empty.err, HasSubstr("the answer is empty"));
+  const auto unknown = parley({"suggestions", "answer", "--bot", bot, "sg_0000000000000000", "--answer", "No."});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("no such suggestion"));
+  const auto unknown_bot = parley({"suggestions", "--bot", "bot_unknown"});
+  EXPECT_EQ(unknown_bot.exit_code, 1);
+  EXPECT_THAT(unknown_bot.err, HasSubstr("no such bot"));
+  EXPECT_EQ(parley({"qa", "list", "--bot", bot, "--json"}).out, "[]\n");
+  EXPECT_EQ(parley({"eval", "list", "--bot", bot, "--json"}).out, "[]\n");
+
+  const auto answered = parley({"suggestions", "answer", "--bot", bot, id, "--answer",
+                                "We sponsor the Leeds junior cycling club, not football teams.", "--test", "--json"});
+  ASSERT_EQ(answered.exit_code, 0) << answered.err;
+  const auto pair = nlohmann::json::parse(answered.out)["pair"];
+  EXPECT_EQ(parley({"suggestions", "--bot", bot, "--json"}).out, "[]\n");
+  const auto taught = parley({"ask", "--bot", bot, "--json", "Do you sponsor football teams?"});
+  ASSERT_EQ(taught.exit_code, 0) << taught.err;
+  EXPECT_EQ(nlohmann::json::parse(taught.out)["mode"], "faq");
+  EXPECT_EQ(nlohmann::json::parse(taught.out)["answer"], "We sponsor the Leeds junior cycling club, not football teams.");
+  const auto run = parley({"eval", "run", "--bot", bot, "--json"});
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["passed"], 1);
+  const auto again = parley({"suggestions", "answer", "--bot", bot, id, "--answer", "Again."});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("no such suggestion"));
+
+  const auto added = parley({"qa", "add", "--bot", bot, "--question", "Do you rent tandems?", "--answer", "Yes, 40 euros a day."});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string tandems = added.out.substr(0, added.out.find('\n'));
+  const auto pairs = nlohmann::json::parse(parley({"qa", "list", "--bot", bot, "--json"}).out);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0]["id"], pair["id"]);
+  EXPECT_EQ(pairs[1]["id"], tandems);
+  ASSERT_EQ(parley({"qa", "edit", "--bot", bot, tandems, "--answer", "Yes, 45 euros a day."}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(parley({"ask", "--bot", bot, "--json", "Do you rent tandems?"}).out)["answer"],
+            "Yes, 45 euros a day.");
+  EXPECT_EQ(parley({"qa", "edit", "--bot", bot, tandems}).exit_code, 1);
+  EXPECT_THAT(parley({"qa", "edit", "--bot", bot, "doc_unknown", "--answer", "x"}).err, HasSubstr("no such Q&A pair"));
+  ASSERT_EQ(parley({"qa", "remove", "--bot", bot, tandems}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(parley({"qa", "list", "--bot", bot, "--json"}).out).size(), 1u);
+  EXPECT_EQ(parley({"qa", "remove", "--bot", bot, tandems}).exit_code, 1);
+}
+
 TEST_F(CliTest, CommandsWithoutInitExplainWhatToDo) {
   const auto ask = parley({"ask", "--bot", "bot_x", "hello"});
   EXPECT_EQ(ask.exit_code, 1);

@@ -1,5 +1,6 @@
-// A test fixture holding the demo bot (src/demo) in a fresh SQLite store, with the real retrieval and answer
-// pipeline: for tests of what a visitor of the demo would get.
+// A test fixture holding the demo bot (src/demo) in a fresh store (SQLite, or PostgreSQL in a test binary built
+// for it: support/test_store.h), with the real retrieval and answer pipeline: for tests of what a visitor of the
+// demo would get.
 #pragma once
 
 #include <memory>
@@ -11,15 +12,14 @@
 #include "chat/chat_service.h"
 #include "demo/demo.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace parley::testing {
 
 class DemoBot : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::open_store({dir_.file("parley.db")});
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::move(*opened);
+    db_ = open_test_store(test_store_options(dir_));
     ASSERT_TRUE(db_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {
       PARLEY_ASSIGN_OR_RETURN(auto created, tx.create_workspace("Demo"));
       workspace_ = created.id;

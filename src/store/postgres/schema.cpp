@@ -407,6 +407,18 @@ ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
     Migration{190, R"sql(
 ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Issue 17, learning from misses (versions 200-209): the suggestions an owner answered, each with the curated
+    // pair that answers it; the misses asked before answered_at are settled.
+    Migration{200, R"sql(
+CREATE TABLE suggestion_answers (
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  bot_id TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+  suggestion_id TEXT NOT NULL,
+  document_id TEXT NOT NULL DEFAULT '',
+  answered_at BIGINT NOT NULL,
+  PRIMARY KEY (bot_id, suggestion_id)
+);
+)sql"},
     Migration{210, R"sql(
 ALTER TABLE workspaces ADD COLUMN conversation_retention_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE workspaces ADD COLUMN lead_retention_days INTEGER NOT NULL DEFAULT 0;

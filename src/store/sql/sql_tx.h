@@ -2,7 +2,8 @@
 // once. The methods are defined by concern, one file each in this folder: bots.cpp (workspaces, bots),
 // knowledge.cpp (sources, documents, chunks), vectors.cpp (chunk vectors), conversations.cpp, analytics.cpp,
 // jobs.cpp, outbox.cpp (webhooks, deliveries), leads.cpp (leads, handoff), auth.cpp (keys, users, sessions,
-// secrets), audit.cpp, quotas.cpp, evals.cpp (a bot's test suite), governance.cpp (retention, erasure).
+// secrets), audit.cpp, quotas.cpp, evals.cpp (a bot's test suite), governance.cpp (retention, erasure),
+// suggestions.cpp (missed questions and answered suggestions).
 // A backend derives from SqlTx and adds what differs: the full-text index (search and the index hooks below) and
 // a few SQL fragments.
 #pragma once
@@ -165,6 +166,10 @@ class SqlTx : public WriteTx {
   Result<PurgeCounts> purge_conversations(std::string_view bot_id, std::int64_t inactive_before, int limit) override;
   Result<PurgeCounts> purge_leads(std::string_view bot_id, std::int64_t inactive_before, int limit) override;
   Result<ErasureCounts> erase_person(const ErasureTarget& target) override;
+  // ---- learning from misses (suggestions.cpp) ----
+  Result<std::vector<MissedQuestion>> missed_questions(std::string_view bot_id) override;
+  Result<std::vector<SuggestionAnswer>> suggestion_answers(std::string_view bot_id) override;
+  Result<SuggestionAnswer> record_suggestion_answer(std::string_view bot_id, const SuggestionAnswer& answer) override;
 
  protected:
   // ---- what each backend provides ----

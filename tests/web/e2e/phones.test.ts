@@ -100,6 +100,7 @@ const PAGES: [string, (page: Page) => Promise<void>][] = [
   [`bots/BOT/health`, (page) => page.getByRole('heading', { name: 'Knowledge health' }).waitFor()],
   [`bots/BOT/playground`, (page) => page.getByText('Ask your bot something').waitFor()],
   [`bots/BOT/tests`, (page) => page.locator('.test-case').first().waitFor()],
+  [`bots/BOT/suggestions`, (page) => page.getByRole('heading', { name: /^Suggestions/ }).waitFor()],
   [`bots/BOT/conversations`, (page) => page.locator('tbody tr').first().waitFor()],
   [`bots/BOT/conversations/CONVERSATION`, (page) => page.locator('.transcript').waitFor()],
   [`bots/BOT/leads`, (page) => page.locator('tbody tr').first().waitFor()],

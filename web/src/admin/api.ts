@@ -271,3 +271,32 @@ export interface Erasure {
   nothing_to_erase: boolean;
   message?: string;
 }
+
+// A group of questions the bot missed (learn::suggestion_json): declined, or whose answer got a thumbs-down.
+export interface Suggestion {
+  id: string;
+  question: string; // the wording asked most often
+  count: number;
+  declined: number;
+  thumbs_down: number;
+  last_asked_at: string;
+  examples: string[]; // distinct wordings, latest first
+}
+
+// A curated Q&A pair (learn::pair_json): typed in the app, or an answer to a suggestion or an improved answer.
+export interface QaPair {
+  id: string;
+  source_id: string;
+  uri: string; // what the bot's citations of the pair show
+  question: string;
+  answer: string;
+  created_at: string;
+  updated_at: string;
+}
+
+// What adding a curated answer made (learn::answered_json).
+export interface CuratedAnswerResult {
+  pair: QaPair;
+  test: TestCase | null; // the test case added with it
+  suggestion_id: string | null; // the suggestion it answered
+}

@@ -24,6 +24,7 @@ const Playground = lazyPage(() => import('./pages/playground').then((page) => pa
 const Settings = lazyPage(() => import('./pages/settings').then((page) => page.Settings));
 const Sources = lazyPage(() => import('./pages/sources').then((page) => page.Sources));
 const Tests = lazyPage(() => import('./pages/tests').then((page) => page.Tests));
+const Suggestions = lazyPage(() => import('./pages/suggestions').then((page) => page.Suggestions));
 const Team = lazyPage(() => import('./pages/team').then((page) => page.Team));
 const Webhooks = lazyPage(() => import('./pages/webhooks').then((page) => page.Webhooks));
 
@@ -189,15 +190,17 @@ function BotScreen({ botId, tab, item, manages }: { botId: string; tab: string; 
   return (
     <BotLayout bot={bot} tab={tab}>
       {tab === 'sources' ? (
-        <Sources botId={bot.id} />
+        <Sources botId={bot.id} canEdit={manages} />
       ) : tab === 'health' ? (
         <KnowledgeHealth botId={bot.id} />
       ) : tab === 'playground' ? (
-        <Playground botId={bot.id} />
+        <Playground botId={bot.id} canEdit={manages} />
       ) : tab === 'tests' ? (
         <Tests botId={bot.id} canEdit={manages} />
+      ) : tab === 'suggestions' ? (
+        <Suggestions botId={bot.id} canEdit={manages} />
       ) : tab === 'conversations' ? (
-        <Conversations botId={bot.id} conversationId={item} canExport={manages} />
+        <Conversations botId={bot.id} conversationId={item} canExport={manages} canEdit={manages} />
       ) : tab === 'leads' ? (
         <Leads botId={bot.id} />
       ) : tab === 'analytics' ? (

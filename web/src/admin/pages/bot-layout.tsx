@@ -8,6 +8,7 @@ const TABS = [
   ['health', 'Health check'],
   ['playground', 'Playground'],
   ['tests', 'Tests'],
+  ['suggestions', 'Suggestions'],
   ['conversations', 'Conversations'],
   ['leads', 'Leads'],
   ['analytics', 'Analytics'],

@@ -1,6 +1,9 @@
-// Conversations: search and filter, transcripts with sources and feedback, export as CSV or JSON.
+// Conversations: search and filter, transcripts with sources and feedback, export as CSV or JSON. On a bot's answer
+// in a transcript, "Improve this answer" (owners and admins) teaches the bot a better one: the same one-step form as
+// the playground's and the suggestions'.
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, type ConversationRow, type TranscriptMessage } from '../api';
+import { CuratedAnswerForm } from '../curated-answer';
 import { formatDate, formatMs, formatPercent } from '../format';
 import { type BaseFilters, FilterForm, LoadMore, useFilteredList } from '../filtered-list';
 import { Alert, Empty, Loading, Markdown, SourceChips } from '../ui';
@@ -10,8 +13,8 @@ interface Filters extends BaseFilters {
   rating: string;
 }
 
-export function Conversations({ botId, conversationId, canExport }: { botId: string; conversationId?: string; canExport: boolean }) {
-  return conversationId ? <Transcript botId={botId} id={conversationId} /> : <ConversationList botId={botId} canExport={canExport} />;
+export function Conversations({ botId, conversationId, canExport, canEdit }: { botId: string; conversationId?: string; canExport: boolean; canEdit: boolean }) {
+  return conversationId ? <Transcript botId={botId} id={conversationId} canEdit={canEdit} /> : <ConversationList botId={botId} canExport={canExport} />;
 }
 
 // The URL of the fine-tuning export (JSON Lines in OpenAI's chat format) with the chosen options.
@@ -126,9 +129,17 @@ function ConversationList({ botId, canExport }: { botId: string; canExport: bool
   );
 }
 
-function Transcript({ botId, id }: { botId: string; id: string }) {
+// The visitor's question an answer answered: the latest visitor message before it.
+function questionBefore(messages: TranscriptMessage[], index: number): string {
+  for (let i = index - 1; i >= 0; --i) if (messages[i].role === 'user') return messages[i].text;
+  return '';
+}
+
+function Transcript({ botId, id, canEdit }: { botId: string; id: string; canEdit: boolean }) {
   const [messages, setMessages] = useState<TranscriptMessage[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [improving, setImproving] = useState<number | null>(null); // the message whose answer is being improved
+  const [improved, setImproved] = useState<{ id: number; text: string } | null>(null);
   useEffect(() => {
     api<{ messages: TranscriptMessage[] }>('GET', `/bots/${botId}/conversations/${id}`)
       .then((body) => setMessages(body.messages))
@@ -145,7 +156,7 @@ function Transcript({ botId, id }: { botId: string; id: string }) {
         error ? null : <Loading />
       ) : (
         <ol class="card transcript">
-          {messages.map((message) => (
+          {messages.map((message, index) => (
             <li key={message.id} class={`turn-${message.role}`}>
               <p class="who">
                 {message.role === 'user' ? 'Visitor' : message.role === 'agent' ? message.author || 'Agent' : message.role === 'system' ? 'Notice' : 'Bot'} · <span class="muted small">{formatDate(message.created_at)}</span>
@@ -158,6 +169,23 @@ function Transcript({ botId, id }: { botId: string; id: string }) {
                     <span class={`pill pill-${message.mode}`}>{message.mode}</span> confidence {formatPercent(message.confidence)} · {formatMs(message.latency_ms ?? 0)}
                     {message.rating ? (message.rating > 0 ? ' · rated helpful' : ' · rated not helpful') : ''}
                   </p>
+                  {canEdit && improving === message.id ? (
+                    <CuratedAnswerForm
+                      botId={botId}
+                      initialQuestion={questionBefore(messages, index)}
+                      initialAnswer={message.mode === 'fallback' ? '' : message.text}
+                      onSaved={(result) => {
+                        setImproving(null);
+                        setImproved({ id: message.id, text: `Saved: the bot now answers "${result.pair.question}" with your answer${result.test ? ', and a test checks it' : ''}.` });
+                      }}
+                      onCancel={() => setImproving(null)}
+                    />
+                  ) : canEdit ? (
+                    <button type="button" class="small improve" onClick={() => setImproving(message.id)}>
+                      Improve this answer
+                    </button>
+                  ) : null}
+                  <Alert message={improved?.id === message.id ? improved.text : null} kind="success" />
                 </>
               ) : null}
             </li>

@@ -1,6 +1,8 @@
-// The playground: chat with the bot as a visitor would, and see for each answer how it was made.
+// The playground: chat with the bot as a visitor would, and see for each answer how it was made. "Improve this
+// answer" (owners and admins) teaches the bot a better one in place: a curated Q&A pair, optionally with a test.
 import { useRef, useState } from 'preact/hooks';
 import { ChatClient, ChatError, type AnswerDone, type Source } from '../../shared/chat-client';
+import { CuratedAnswerForm } from '../curated-answer';
 import { formatMs, formatPercent } from '../format';
 import { Alert, Empty, Markdown, SourceChips } from '../ui';
 
@@ -12,14 +14,19 @@ interface Turn {
   firstTokenMs?: number;
   totalMs?: number;
   error?: string;
+  improving?: boolean; // the "Improve this answer" form is open
+  improved?: string; // what it saved
 }
 
-export function Playground({ botId }: { botId: string }) {
+export function Playground({ botId, canEdit }: { botId: string; canEdit: boolean }) {
   const client = useRef(new ChatClient(location.origin, botId));
   const [turns, setTurns] = useState<Turn[]>([]);
   const [token, setToken] = useState<string | null>(null);
   const [question, setQuestion] = useState('');
   const [busy, setBusy] = useState(false);
+
+  const change = (index: number, update: Partial<Turn>) =>
+    setTurns((current) => current.map((turn, i) => (i === index ? { ...turn, ...update } : turn)));
 
   const ask = async (event: Event) => {
     event.preventDefault();
@@ -114,6 +121,27 @@ export function Playground({ botId }: { botId: string }) {
                     </ol>
                   </details>
                 ) : null}
+                {canEdit && turn.done ? (
+                  turn.improving ? (
+                    <CuratedAnswerForm
+                      botId={botId}
+                      initialQuestion={turn.question}
+                      initialAnswer={turn.done.mode === 'fallback' ? '' : turn.answer}
+                      onSaved={(result) =>
+                        change(index, {
+                          improving: false,
+                          improved: `Saved: the bot now answers "${result.pair.question}" with your answer${result.test ? ', and a test checks it' : ''}. Ask again to see it.`,
+                        })
+                      }
+                      onCancel={() => change(index, { improving: false })}
+                    />
+                  ) : (
+                    <button type="button" class="small improve" onClick={() => change(index, { improving: true, improved: undefined })}>
+                      Improve this answer
+                    </button>
+                  )
+                ) : null}
+                <Alert message={turn.improved ?? null} kind="success" />
               </div>
             </div>
           ))

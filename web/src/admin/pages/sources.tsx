@@ -1,6 +1,7 @@
 // Knowledge: upload files (drag and drop or a file picker) with per-file progress and outcome, add a website or
 // sitemap and follow its crawl live (website.tsx), the sources with their documents' status and errors, and for
-// websites their last sync, "Sync now" and schedule. The data-quality report has its own tab (health.tsx).
+// websites their last sync, "Sync now" and schedule; a pasted text as a source, and the curated Q&A pairs
+// (curated.tsx). The data-quality report has its own tab (health.tsx).
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, type DocumentRow, type JobRow, type SourceRow } from '../api';
@@ -8,6 +9,7 @@ import { isActive, latestJobBySource } from '../crawl';
 import { formatBytes, formatDate } from '../format';
 import { Alert, Empty, Loading } from '../ui';
 import { uploadFile } from '../upload';
+import { PasteText, QaPairs } from './curated';
 import { AddWebsite, CrawlProgress, CrawlSync } from './website';
 
 interface UploadItem {
@@ -23,7 +25,7 @@ interface UploadItem {
 const ACCEPT = '.md,.markdown,.html,.htm,.txt,.csv,.json,.pdf,.docx,text/markdown,text/html,text/plain,text/csv,application/json,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 let uploadKeys = 0;
 
-export function Sources({ botId }: { botId: string }) {
+export function Sources({ botId, canEdit }: { botId: string; canEdit: boolean }) {
   const [sources, setSources] = useState<SourceRow[] | null>(null);
   const [uploads, setUploads] = useState<UploadItem[]>([]);
   const [open, setOpen] = useState<Record<string, DocumentRow[] | 'loading'>>({});
@@ -149,6 +151,7 @@ export function Sources({ botId }: { botId: string }) {
         ) : null}
       </section>
 
+      {canEdit ? <PasteText botId={botId} onAdded={() => void load()} /> : null}
       <AddWebsite botId={botId} onStarted={watch} />
       {watched.length > 0 ? (
         <section class="card" aria-labelledby="crawls-title">
@@ -160,6 +163,8 @@ export function Sources({ botId }: { botId: string }) {
           </ul>
         </section>
       ) : null}
+
+      <QaPairs botId={botId} canEdit={canEdit} onChanged={() => void load()} />
 
       <section class="card">
         <h2>Sources</h2>
