@@ -193,6 +193,9 @@ class WriteTx : public ReadTx {
   virtual Status revoke_api_key(std::string_view key_id) = 0;
 
   virtual Result<Bot> create_bot(std::string_view name, const Json& settings) = 0;
+  // create_bot, unless the scope's workspace has `max_bots` bots already (forbidden then). The count and the insert
+  // hold together under concurrent creators, on any replica: at most `max_bots` ever exist.
+  virtual Result<Bot> create_bot_within_quota(std::string_view name, const Json& settings, std::int64_t max_bots) = 0;
   virtual Result<Bot> update_bot(const Bot& bot) = 0;  // name and settings
   virtual Status delete_bot(std::string_view bot_id) = 0;
 

@@ -47,6 +47,8 @@ class PgTx final : public SqlTx {
   std::string claim_lock(std::string_view table) const override {
     return writable_ ? " FOR UPDATE OF " + std::string(table) + " SKIP LOCKED" : "";
   }
+  // A transaction-level advisory lock on the name and workspace: released at commit or rollback.
+  void lock_workspace(std::string_view name) override;
 
  private:
   void log_change(std::string_view bot_id, std::int64_t chunk_id, std::string_view op);
