@@ -30,6 +30,9 @@ class PgTx final : public SqlTx {
   // otherwise both extend the same last entry.
   Result<std::optional<AuditEntry>> last_audit_entry() override;
 
+  // The transaction's connection, for what only PostgreSQL has (broadcast.h).
+  Connection& connection() { return pg_; }
+
   // Whether this transaction changed the full-text index (the store then brings its replica up to date).
   bool changed_index() const { return changed_index_; }
 

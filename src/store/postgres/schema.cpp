@@ -407,6 +407,18 @@ ALTER TABLE conversations ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
     Migration{190, R"sql(
 ALTER TABLE deliveries ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Messages between replicas (broadcast.h), PostgreSQL only: an embedded store is one process. Live events, not
+    // records, so UNLOGGED: no WAL, and a crash empties the table.
+    Migration{220, R"sql(
+CREATE UNLOGGED TABLE broadcasts (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  channel TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX broadcasts_at ON broadcasts(at);
+)sql"},
 };
 
 // Replicas that start together migrate once: whoever holds this advisory lock migrates, the others wait and
