@@ -11,7 +11,7 @@ expert's answer text, case, punctuation and spacing folded, inside the answer or
 postgresql-manual is the held-out manual of `bench/eval/heldout/` (Debian's postgresql-doc-15, installed separately):
 gold pages among the sources, on-topic questions answered and off-topic ones declined.
 
-Usage: bench/eval/answer_quality.py [--parley build/src/app/parley] [--shared ../shared] [--json OUT]
+Usage: bench/eval/answer_quality.py [--parley build/src/app/parley] [--shared ../shared] [--json OUT] [--postgres]
                                     [--sets emanual-s10,deepset-covid-faq,covid-vaccine-faq,covidqa-papers,
                                             postgresql-manual] [--show-misses N]
                                     [--answer-threshold T] [--max-sources N] [--dump OUT]
@@ -21,6 +21,9 @@ Usage: bench/eval/answer_quality.py [--parley build/src/app/parley] [--shared ..
 confidence); --dump writes, per set, each question's confidence, mode and gold rank (None when missed), and whether
 it is answerable, for bench/eval/threshold_check.py. --embedding-model puts a BERT-family GGUF in each data folder's
 parley.toml and embeds every chunk (`parley bot embed`) before asking: the answers then use hybrid retrieval.
+--postgres runs every set on the PostgreSQL store instead of SQLite: a throw-away server
+(bench/store/with_postgres.sh) with a database per set, named in each data folder's parley.toml by `parley init`;
+the figures must equal SQLite's (docs/RETRIEVAL.md, "PostgreSQL parity").
 """
 import argparse
 import csv
@@ -31,6 +34,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 
 # Set from --answer-threshold: the bots' answer_threshold setting, or None for the default.
 ANSWER_THRESHOLD = None
@@ -38,19 +42,46 @@ ANSWER_THRESHOLD = None
 MAX_SOURCES = None
 # Set from --embedding-model: an embedding model for hybrid retrieval, or None for lexical retrieval only.
 EMBEDDING_MODEL = None
+# Set from --postgres: the throw-away server's URL (bench/store/with_postgres.sh); each set's data folder gets a
+# database of its own there. None: SQLite.
+POSTGRES_URL = None
 # Filled per set for --dump: [{"confidence", "mode", "rank", "answerable"}].
 DUMP = {}
 
 
-def run(parley, data, *args, input_text=None):
-    result = subprocess.run([parley, "--data", data, *args], capture_output=True, text=True, input=input_text)
+def run(parley, data, *args, input_text=None, env=None):
+    result = subprocess.run([parley, "--data", data, *args], capture_output=True, text=True, input=input_text, env=env)
     if result.returncode != 0:
         sys.exit(f"parley {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout
 
 
+def psql(url, sql):
+    program = os.path.join(os.environ["PARLEY_PG_BINDIR"], "psql") if "PARLEY_PG_BINDIR" in os.environ else "psql"
+    result = subprocess.run([program, url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"psql failed: {result.stderr.strip()}")
+
+
+def set_database(data):
+    """A new PostgreSQL database for the set whose data folder is `data`; its URL."""
+    name = "eval_" + re.sub(r"\W", "_", os.path.basename(data))
+    psql(POSTGRES_URL, f"CREATE DATABASE {name}")
+    return urllib.parse.urlsplit(POSTGRES_URL)._replace(path="/" + name).geturl()
+
+
+def init(parley, data):
+    """`parley init`; on PostgreSQL it records the set's database in the folder's parley.toml, read from then on."""
+    if POSTGRES_URL is None:
+        run(parley, data, "init")
+        return None
+    url = set_database(data)
+    run(parley, data, "init", env=dict(os.environ, PARLEY_STORE_URL=url))
+    return url
+
+
 def make_bot(parley, data, name, files):
-    run(parley, data, "init")
+    url = init(parley, data)
     if EMBEDDING_MODEL:
         with open(os.path.join(data, "parley.toml"), "a") as config:
             config.write(f'\n[engine]\nembedding_model = "{EMBEDDING_MODEL}"\n')
@@ -60,7 +91,10 @@ def make_bot(parley, data, name, files):
         run(parley, data, "bot", "embed", "--bot", bot)
     # The CLI has no option for bot settings, so settings are written into the bot's row directly.
     for key, value in (("answer_threshold", ANSWER_THRESHOLD), ("max_sources", MAX_SOURCES)):
-        if value is not None:
+        if value is not None and url is not None:
+            psql(url, f"UPDATE bots SET settings = jsonb_set(settings::jsonb, '{{{key}}}', '{json.dumps(value)}')::text "
+                      f"WHERE id = '{bot}'")
+        elif value is not None:
             with sqlite3.connect(os.path.join(data, "parley.db")) as db:
                 db.execute(f"UPDATE bots SET settings = json_set(settings, '$.{key}', ?) WHERE id = ?", (value, bot))
     return bot
@@ -326,8 +360,18 @@ def main():
     parser.add_argument("--max-sources", type=int)
     parser.add_argument("--dump", help="write per-question confidence and gold rank to this file")
     parser.add_argument("--embedding-model", help="a BERT-family GGUF: hybrid retrieval")
+    parser.add_argument("--postgres", action="store_true", help="the PostgreSQL store (a throw-away server)")
     args = parser.parse_args()
-    global ANSWER_THRESHOLD, MAX_SOURCES, EMBEDDING_MODEL
+    global ANSWER_THRESHOLD, MAX_SOURCES, EMBEDDING_MODEL, POSTGRES_URL
+    if args.postgres:
+        if "PARLEY_EVAL_POSTGRES_URL" not in os.environ:
+            # Again, inside a throw-away server's lifetime; its URL under a name of our own, since PARLEY_STORE_URL
+            # would override each set's parley.toml.
+            server = os.path.join(repo, "bench", "store", "with_postgres.sh")
+            os.execv(server, [server, "sh", "-c", 'PARLEY_EVAL_POSTGRES_URL="$PARLEY_STORE_URL" '
+                              'PARLEY_STORE_URL= exec "$0" "$@"', sys.executable, os.path.abspath(__file__),
+                              *sys.argv[1:]])
+        POSTGRES_URL = os.environ["PARLEY_EVAL_POSTGRES_URL"]
     EMBEDDING_MODEL = os.path.abspath(args.embedding_model) if args.embedding_model else None
     ANSWER_THRESHOLD = args.answer_threshold
     MAX_SOURCES = args.max_sources

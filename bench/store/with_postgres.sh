@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command against a throw-away PostgreSQL server: initdb in a temporary folder, the server on a Unix socket
-# there (no port), an empty database, PARLEY_STORE_URL pointing at it; the server and its folder go when the
-# command ends. The server keeps PostgreSQL's default durability (fsync and synchronous_commit on), as in
+# there (no port), an empty database, PARLEY_STORE_URL pointing at it (and PARLEY_PG_BINDIR at the server's
+# programs); the server and its folder go when the command ends. The server keeps PostgreSQL's default durability (fsync and synchronous_commit on), as in
 # production. As root, the server runs as the `postgres` user (PostgreSQL refuses root).
 #
 # Usage: bench/store/with_postgres.sh COMMAND [ARGS...]
@@ -26,4 +26,5 @@ trap stop EXIT
   -o "-k $root -c listen_addresses='' -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
 "$bindir/createdb" -h "$root" -U parley bench
 export PARLEY_STORE_URL="postgresql://parley@/bench?host=$root"
+export PARLEY_PG_BINDIR="$bindir"  # the server's own client programs (psql), for the command
 "$@"

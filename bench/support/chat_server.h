@@ -1,5 +1,6 @@
-// A real Parley API server on a loopback port, in the benchmark's own process, over a fresh SQLite file: one
-// workspace with an owner's API key. And clients that chat with a bot at a fixed pace, timing every answer.
+// A real Parley API server on a loopback port, in the benchmark's own process, over a fresh SQLite file (or the
+// store `store_options` name: several servers on one PostgreSQL database are replicas): one new workspace with an
+// owner's API key. And clients that chat with a bot at a fixed pace, timing every answer.
 #pragma once
 
 #include <chrono>
@@ -27,8 +28,10 @@ using Headers = std::map<std::string, std::string>;
 class ChatServer {
  public:
   // Exits the benchmark with a message when the store or the socket cannot be set up.
-  explicit ChatServer(api::ApiOptions options) {
-    auto opened = store::open_store({dir_.file("parley.db")});
+  explicit ChatServer(api::ApiOptions options, store::StoreOptions store_options = {}) {
+    if (store_options.path.empty()) store_options.path = dir_.file("parley.db");
+    if (store_options.index_dir.empty()) store_options.index_dir = dir_.file("index");
+    auto opened = store::open_store(store_options);
     if (!opened.ok()) fail("cannot open the store: " + opened.error().message);
     store_ = std::move(opened).value();
     const Status created = store_->write(store::Scope::system(), [&](store::WriteTx& tx) -> Status {

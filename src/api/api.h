@@ -68,7 +68,10 @@ class ApiContext {
         leads_(store, leads::LeadServiceOptions{options_.max_lead_submissions, std::chrono::seconds(600),
                                                  options_.on_notification_queued}),
         handoff_(store, live_, leads::HandoffOptions{options_.on_notification_queued}),
-        upload_pool_(options_.uploads) {}
+        upload_pool_(options_.uploads) {
+    // Replicas on one PostgreSQL database: an agent's inbox on one and a visitor's widget on another see each other.
+    live_.share_through(store_);
+  }
 
   store::Store& store() { return store_; }
   const chat::ChatService& chat() const { return chat_; }

@@ -72,13 +72,14 @@ void register_bot_routes(http::Router& router, ApiContext& context) {
     const std::int64_t max_bots = context.options().limits.max_bots_per_workspace;
     const auto status = context.store().write(scope_of(who), [&](store::WriteTx& tx) -> Status {
       if (max_bots > 0) {
-        PARLEY_ASSIGN_OR_RETURN(const auto existing, tx.bots());
-        if (static_cast<std::int64_t>(existing.size()) >= max_bots) {
-          return make_error(ErrorCode::forbidden, "this workspace has reached its limit of " +
-                                                      std::to_string(max_bots) + " bots ([limits] max_bots_per_workspace)");
+        auto within = tx.create_bot_within_quota(name, settings, max_bots);
+        if (!within.ok() && within.error().code == ErrorCode::forbidden) {
+          return make_error(ErrorCode::forbidden, within.error().message + " ([limits] max_bots_per_workspace)");
         }
+        PARLEY_ASSIGN_OR_RETURN(created, std::move(within));
+      } else {
+        PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));
       }
-      PARLEY_ASSIGN_OR_RETURN(created, tx.create_bot(name, settings));
       return audit::record(tx, who.workspace_id, {actor_of(who), "bot.create", created->id, nullptr, bot_view(*created)});
     });
     if (!status.ok()) return http::error_response(status.error());

@@ -187,7 +187,29 @@ void LiveHub::unsubscribe(std::uint64_t id) {
   entries_.erase(it);
 }
 
+LiveHub::~LiveHub() { broadcast_.reset(); }
+
+void LiveHub::share_through(store::Store& store) {
+  broadcast_ = store.open_broadcast("live", [this](const std::string& message) {
+    const Json envelope = Json::parse(message, nullptr, false);
+    if (!envelope.is_object() || !envelope.contains("topic") || !envelope["topic"].is_string() ||
+        !envelope.contains("event") || !envelope["event"].is_string() || !envelope.contains("data")) {
+      spdlog::warn("live events: ignored a malformed message from another replica");
+      return;
+    }
+    deliver(envelope["topic"].get<std::string>(), envelope["event"].get<std::string>(), envelope["data"]);
+  });
+}
+
 void LiveHub::publish(const std::string& topic, const std::string& event, const Json& data) {
+  deliver(topic, event, data);
+  if (!broadcast_) return;
+  const Status sent = broadcast_->send(
+      Json{{"topic", topic}, {"event", event}, {"data", data}}.dump(-1, ' ', false, Json::error_handler_t::replace));
+  if (!sent.ok()) spdlog::warn("live events: cannot tell the other replicas: {}", sent.error().message);
+}
+
+void LiveHub::deliver(const std::string& topic, const std::string& event, const Json& data) {
   std::vector<std::uint64_t> dropped;
   {
     // Listeners only queue the event (http::EventStream::push): cheap enough to call under the lock.

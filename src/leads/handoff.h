@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -58,13 +59,24 @@ Status validate_handoff_settings(const Json& handoff);
 // True when `unix_ms` falls within the business hours of `settings`, in its time zone.
 bool within_business_hours(const HandoffSettings& settings, std::int64_t unix_ms);
 
-// In-process publish/subscribe of live events, by topic: "conversation:<id>" (the visitor's widget) and
-// "workspace:<id>" (the agents' inbox). A listener returns false to be dropped (its client went away).
+// Publish/subscribe of live events, by topic: "conversation:<id>" (the visitor's widget) and "workspace:<id>" (the
+// agents' inbox). A listener returns false to be dropped (its client went away). In one process by default; shared
+// through the store, an event published by any replica reaches the listeners of every replica.
 class LiveHub {
  public:
   using Listener = std::function<bool(const std::string& event, const Json& data)>;
+  LiveHub() = default;
+  LiveHub(const LiveHub&) = delete;
+  LiveHub& operator=(const LiveHub&) = delete;
+  ~LiveHub();
+
+  // Shares events with the other processes on `store` (replicas of one PostgreSQL database, Store::open_broadcast);
+  // nothing changes on an embedded store, which is one process's own. Call once, before publishing.
+  void share_through(store::Store& store);
   std::uint64_t subscribe(const std::string& topic, Listener listener);
   void unsubscribe(std::uint64_t id);
+  // To this process's listeners at once, then to the other replicas' (when shared): a failure to reach them is
+  // logged, not returned — the event's content is stored, and a stream reconnecting reads it.
   void publish(const std::string& topic, const std::string& event, const Json& data);
   // Every listener gets a "ping" (keeps proxies from closing idle streams; finds clients that went away).
   void ping_all();
@@ -75,10 +87,14 @@ class LiveHub {
     std::string topic;
     Listener listener;
   };
+  void deliver(const std::string& topic, const std::string& event, const Json& data);
+
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, Entry> entries_;
   std::multimap<std::string, std::uint64_t> by_topic_;
+  // Last: its thread delivers other replicas' events into the members above, so it stops first.
+  std::unique_ptr<store::Broadcast> broadcast_;
 };
 
 std::string conversation_topic(std::string_view conversation_id);

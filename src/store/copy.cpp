@@ -35,7 +35,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> target_tables(post
         "SELECT c.relname, a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "JOIN pg_attribute a ON a.attrelid = c.oid WHERE n.nspname = current_schema() AND c.relkind = 'r' "
         "AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> 'a' "
-        "AND c.relname NOT IN ('schema_migrations', 'knowledge_log') ORDER BY c.relname, a.attnum");
+        "AND c.relname NOT IN ('schema_migrations', 'knowledge_log', 'broadcasts') ORDER BY c.relname, a.attnum");
     while (stmt.step()) columns[stmt.text(0)].push_back(stmt.text(1));
   }
   std::map<std::string, std::set<std::string>> references;

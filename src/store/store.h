@@ -198,6 +198,9 @@ class WriteTx : public ReadTx {
   virtual Status revoke_api_key(std::string_view key_id) = 0;
 
   virtual Result<Bot> create_bot(std::string_view name, const Json& settings) = 0;
+  // create_bot, unless the scope's workspace has `max_bots` bots already (forbidden then). The count and the insert
+  // hold together under concurrent creators, on any replica: at most `max_bots` ever exist.
+  virtual Result<Bot> create_bot_within_quota(std::string_view name, const Json& settings, std::int64_t max_bots) = 0;
   virtual Result<Bot> update_bot(const Bot& bot) = 0;  // name and settings
   virtual Status delete_bot(std::string_view bot_id) = 0;
 
@@ -316,6 +319,17 @@ struct StoreOptions {
   std::string index_dir = {};  // where the PostgreSQL store keeps this replica's search index (a temporary folder)
 };
 
+// Messages between the processes that share a store, as they happen: replicas of one PostgreSQL database tell each
+// other about live events (LISTEN/NOTIFY). A process hears the others' messages on the channel, never its own; one
+// that is not listening when a message is sent does not get it later.
+class Broadcast {
+ public:
+  virtual ~Broadcast() = default;
+  virtual Status send(std::string_view message) = 0;
+};
+// Called on the broadcast's own thread, one message at a time, in the order each sender sent them.
+using BroadcastReceiver = std::function<void(const std::string& message)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -324,6 +338,13 @@ class Store {
   // Runs `work` in one write transaction: committed when it returns ok, rolled back otherwise.
   virtual Status write(const Scope& scope, const std::function<Status(WriteTx&)>& work) = 0;
   virtual int schema_version() const = 0;
+  // Joins `channel` (letters, digits, '_') among the processes sharing this store. nullptr when the store is one
+  // process's own (SQLite): there is nobody else to tell.
+  virtual std::unique_ptr<Broadcast> open_broadcast(std::string_view channel, BroadcastReceiver receive) {
+    (void)channel;
+    (void)receive;
+    return nullptr;
+  }
 };
 
 // Opens the store (SQLite, or PostgreSQL when options.url is a postgresql:// URL), creating and migrating it as

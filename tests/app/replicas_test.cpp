@@ -2,7 +2,7 @@
 // as a user runs them: each replica has its own data folder with the same [store] url and its own search index.
 // Knowledge uploaded through one is answered by the other at once; a conversation started on one is read on the
 // other; a replica killed with SIGKILL leaves the other serving; a PostgreSQL restart makes both not-ready, then
-// ready again by themselves.
+// ready again by themselves. An agent on one replica and a visitor on the other talk live (LISTEN/NOTIFY).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -45,10 +45,24 @@ class ReplicasTest : public ::testing::Test {
     return static_cast<unsigned short>(std::stoi(match[1]));
   }
 
-  static testing::HttpResult chat(unsigned short port, const std::string& bot, const std::string& message) {
+  // `parley init --demo` on the database at `url` through folder `a`, which records the URL in its parley.toml;
+  // folder `b` gets a copy, as a second replica's would. Returns init's JSON (api_key, demo_bot_id).
+  Json init_replicas(const std::string& url, const std::string& a, const std::string& b) {
+    ::setenv("PARLEY_STORE_URL", url.c_str(), 1);
+    const auto init = parley(a, {"init", "--demo", "--json"});
+    ::unsetenv("PARLEY_STORE_URL");
+    EXPECT_EQ(init.exit_code, 0) << init.err;
+    std::filesystem::create_directories(b);
+    std::filesystem::copy_file(a + "/parley.toml", b + "/parley.toml", std::filesystem::copy_options::overwrite_existing);
+    return Json::parse(init.out, nullptr, false);
+  }
+
+  static testing::HttpResult chat(unsigned short port, const std::string& bot, const std::string& message,
+                                  const std::string& visitor_token = "") {
     testing::HttpClient client(port);
-    return client.request("POST", "/api/v1/bots/" + bot + "/chat", Json{{"message", message}}.dump(),
-                          {{"Content-Type", "application/json"}});
+    Json body{{"message", message}};
+    if (!visitor_token.empty()) body["visitor_token"] = visitor_token;
+    return client.request("POST", "/api/v1/bots/" + bot + "/chat", body.dump(), {{"Content-Type", "application/json"}});
   }
 
   static int ready(unsigned short port) {
@@ -79,20 +93,17 @@ TEST_F(ReplicasTest, TwoReplicasShareOneDatabase) {
   const std::string a = dir_.file("a"), b = dir_.file("b");
 
   // `parley init` with PARLEY_STORE_URL initialises the shared database once and records it in parley.toml.
+  const Json ids = init_replicas(url, a, b);
+  ASSERT_TRUE(ids.is_object());
   ::setenv("PARLEY_STORE_URL", url.c_str(), 1);
-  const auto init = parley(a, {"init", "--demo", "--json"});
-  const auto again = parley(b, {"init"});
+  const auto again = parley(dir_.file("c"), {"init"});
   ::unsetenv("PARLEY_STORE_URL");
-  ASSERT_EQ(init.exit_code, 0) << init.err;
   EXPECT_NE(again.exit_code, 0);
   EXPECT_THAT(again.err, HasSubstr("already initialised"));
-  const Json ids = Json::parse(init.out);
   const std::string bot = ids["demo_bot_id"], key = ids["api_key"];
   std::stringstream config;
   config << std::ifstream(a + "/parley.toml").rdbuf();
   ASSERT_THAT(config.str(), HasSubstr("[store]"));
-  std::filesystem::create_directories(b);
-  std::filesystem::copy_file(a + "/parley.toml", b + "/parley.toml", std::filesystem::copy_options::overwrite_existing);
   EXPECT_FALSE(std::filesystem::exists(a + "/parley.db"));  // nothing in SQLite
 
   std::unique_ptr<testing::BackgroundProcess> server_a, server_b;
@@ -158,6 +169,66 @@ TEST_F(ReplicasTest, TwoReplicasShareOneDatabase) {
   const auto after = chat(port_b, bot, "What does the bike valet cost?");
   ASSERT_EQ(after.status, 200) << after.body;
   EXPECT_THAT(after.json()["answer"].get<std::string>(), HasSubstr("four dollars"));
+  EXPECT_EQ(server_b->stop(SIGTERM), 0);
+}
+
+TEST_F(ReplicasTest, AnAgentOnOneReplicaAndAVisitorOnAnotherTalkLive) {
+  const std::string a = dir_.file("a"), b = dir_.file("b");
+  const Json ids = init_replicas(testing::PostgresServer::instance().create_database(), a, b);
+  ASSERT_TRUE(ids.is_object());
+  const std::string bot = ids["demo_bot_id"], key = ids["api_key"];
+  std::unique_ptr<testing::BackgroundProcess> server_a, server_b;
+  const unsigned short port_a = serve(a, server_a);
+  const unsigned short port_b = serve(b, server_b);
+  ASSERT_NE(port_a, 0);
+  ASSERT_NE(port_b, 0);
+  const std::map<std::string, std::string> agent_headers = {{"Authorization", "Bearer " + key},
+                                                            {"Content-Type", "application/json"}};
+
+  // The agent watches the inbox on A; a visitor on B asks the bot, then for a person: A's inbox shows it live.
+  testing::EventStreamReader inbox(port_a, "/api/v1/inbox/events", agent_headers);
+  ASSERT_TRUE(inbox.wait_for("event: inbox", 5s));
+  const auto first = chat(port_b, bot, "How much is shipping?");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string token = first.json()["visitor_token"], conversation = first.json()["conversation_id"];
+  const auto asked = chat(port_b, bot, "Can I talk to a human please?", token);
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  ASSERT_EQ(asked.json()["status"], "waiting_for_agent");
+  EXPECT_TRUE(inbox.wait_for("event: handoff_requested", 5s)) << inbox.received();
+  EXPECT_TRUE(inbox.wait_for(conversation, 1s));
+
+  // The visitor's widget listens on B; the agent claims and replies on A: the visitor sees both live.
+  testing::EventStreamReader widget(port_b, "/api/v1/widget/" + bot + "/events?visitor_token=" + token);
+  ASSERT_TRUE(widget.wait_for("event: status", 5s));
+  const std::string conversation_path = "/api/v1/bots/" + bot + "/conversations/" + conversation;
+  testing::HttpClient agent(port_a);
+  const auto claimed = agent.request("POST", conversation_path + "/claim", R"({"agent_name":"Sam"})", agent_headers);
+  ASSERT_EQ(claimed.status, 200) << claimed.body;
+  EXPECT_TRUE(widget.wait_for("Sam joined the conversation.", 5s)) << widget.received();
+  const auto replied = agent.request("POST", conversation_path + "/reply",
+                                     Json{{"text", "Hi, Sam here. Shipping is free over $75."}}.dump(), agent_headers);
+  ASSERT_EQ(replied.status, 200) << replied.body;
+  EXPECT_TRUE(widget.wait_for("Hi, Sam here. Shipping is free over $75.", 5s)) << widget.received();
+
+  // The visitor answers on B; the agent on A reads it live. The bot stays silent meanwhile.
+  const auto during = chat(port_b, bot, "Thanks! And returns?", token);
+  ASSERT_EQ(during.status, 200) << during.body;
+  EXPECT_EQ(during.json()["mode"], "agent");
+  EXPECT_TRUE(inbox.wait_for("Thanks! And returns?", 5s)) << inbox.received();
+
+  // A reply longer than a NOTIFY payload may be (8,000 bytes) crosses whole.
+  std::string long_reply;
+  for (int i = 0; i < 3000; ++i) long_reply += "\u20ac";  // 9,000 bytes
+  const auto long_sent = agent.request("POST", conversation_path + "/reply", Json{{"text", long_reply}}.dump(), agent_headers);
+  ASSERT_EQ(long_sent.status, 200) << long_sent.body;
+  EXPECT_TRUE(widget.wait_for(long_reply, 5s));
+
+  // Each event arrived once: a replica does not hear its own broadcasts back.
+  const std::string& seen = widget.received();
+  std::size_t copies = 0;
+  for (auto at = seen.find("Hi, Sam here."); at != std::string::npos; at = seen.find("Hi, Sam here.", at + 1)) ++copies;
+  EXPECT_EQ(copies, 1u);
+  EXPECT_EQ(server_a->stop(SIGTERM), 0);
   EXPECT_EQ(server_b->stop(SIGTERM), 0);
 }
 

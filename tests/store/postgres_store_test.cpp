@@ -228,6 +228,46 @@ TEST_F(PostgresStoreTest, ConcurrentRunnersClaimEachJobOnce) {
   EXPECT_EQ(distinct.size(), 30u);
 }
 
+TEST_F(PostgresStoreTest, ConcurrentCreatorsOnTwoReplicasNeverExceedTheBotQuota) {
+  // READ COMMITTED lets two transactions both count quota - 1 bots and both insert; the quota must hold anyway.
+  constexpr std::int64_t kQuota = 12;
+  auto replica = open_replica("replica");
+  std::atomic<int> created{0}, refused{0};
+  const auto creator = [&](Store& store, int thread) {
+    for (int i = 0; i < 10; ++i) {
+      const Status status = store.write(Scope::workspace(workspace_a_), [&](WriteTx& tx) -> Status {
+        PARLEY_TRY(tx.create_bot_within_quota("bot " + std::to_string(thread) + "." + std::to_string(i), Json::object(),
+                                              kQuota));
+        return {};
+      });
+      if (status.ok()) {
+        ++created;
+      } else {
+        EXPECT_EQ(status.error().code, ErrorCode::forbidden) << status.error().message;
+        EXPECT_THAT(status.error().message, HasSubstr("limit of 12 bots"));
+        ++refused;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int thread = 0; thread < 6; ++thread) threads.emplace_back(creator, std::ref(thread % 2 ? *replica : *store_), thread);
+  for (auto& thread : threads) thread.join();
+  std::size_t bots = 0;
+  ASSERT_TRUE(replica->read(Scope::workspace(workspace_a_), [&](ReadTx& tx) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(auto rows, tx.bots());
+    bots = rows.size();
+    return {};
+  }).ok());
+  EXPECT_EQ(bots, static_cast<std::size_t>(kQuota));  // the fixture's bot and 11 of the 60 attempts
+  EXPECT_EQ(created.load(), kQuota - 1);
+  EXPECT_EQ(refused.load(), 60 - (kQuota - 1));
+  // Another workspace's quota is its own.
+  ASSERT_TRUE(store_->write(Scope::workspace(workspace_b_), [&](WriteTx& tx) -> Status {
+    PARLEY_TRY(tx.create_bot_within_quota("B's", Json::object(), kQuota));
+    return {};
+  }).ok());
+}
+
 TEST_F(PostgresStoreTest, TwoReplicasExtendingTheAuditLogKeepOneChain) {
   auto replica = open_replica("replica");
   const auto recorder = [&](Store& store, int from) {

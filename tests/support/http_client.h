@@ -1,6 +1,7 @@
 // A blocking HTTP/1.1 client for tests: real sockets against the real server, keep-alive by default.
 #pragma once
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -115,6 +116,49 @@ class HttpClient {
   unsigned short port_;
   boost::asio::io_context io_;
   std::unique_ptr<boost::beast::tcp_stream> stream_;
+};
+
+// A Server-Sent Events stream (GET with Accept: text/event-stream) on a connection of its own, read as it arrives:
+// for waiting on one event among others (pings, other conversations) without waiting for the stream to go quiet.
+class EventStreamReader {
+ public:
+  EventStreamReader(unsigned short port, const std::string& target, const std::map<std::string, std::string>& headers = {},
+                    const std::string& host = "127.0.0.1")
+      : socket_(io_) {
+    socket_.connect({boost::asio::ip::make_address(host), port});
+    std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: text/event-stream\r\n";
+    for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+    boost::asio::write(socket_, boost::asio::buffer(request + "\r\n"));
+  }
+
+  // Waits up to `timeout` for `text` to arrive after the end of the last text found; whether it did. Matches the
+  // bytes as sent: the server writes each event as one chunk, so a chunk header never splits an event's text.
+  bool wait_for(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (const auto at = received_.find(text, found_end_); at != std::string::npos) {
+        found_end_ = at + text.size();
+        return true;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd readable{socket_.native_handle(), POLLIN, 0};
+      if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) continue;
+      char chunk[16384];
+      const ssize_t n = ::recv(socket_.native_handle(), chunk, sizeof chunk, 0);
+      if (n <= 0) return false;  // the server closed the stream
+      received_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+  // Everything read so far, the response's head included.
+  const std::string& received() const { return received_; }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_;
+  std::string received_;
+  std::size_t found_end_ = 0;
 };
 
 }  // namespace parley::testing

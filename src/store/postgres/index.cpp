@@ -56,12 +56,14 @@ std::string PgTx::json_text(std::string_view element, std::string_view key) cons
   return "(" + std::string(element) + " ->> '" + std::string(key) + "')";
 }
 
+void PgTx::lock_workspace(std::string_view name) {
+  db_.prepare("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")
+      .bind(1, std::string(name) + ":" + scope_.workspace_id())
+      .run();
+}
+
 Result<std::optional<AuditEntry>> PgTx::last_audit_entry() {
-  if (writable_ && !scope_.is_system()) {
-    db_.prepare("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")
-        .bind(1, "audit:" + scope_.workspace_id())
-        .run();
-  }
+  if (writable_ && !scope_.is_system()) lock_workspace("audit");
   return SqlTx::last_audit_entry();
 }
 

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/postgres/broadcast.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/pg_tx.h"
 #include "store/postgres/schema.h"
@@ -118,7 +119,7 @@ void rollback_quietly(Connection& db) {
 class PgStore final : public Store {
  public:
   explicit PgStore(const StoreOptions& options)
-      : pool_(options.url, options.pool_size, std::chrono::milliseconds(options.pool_wait_ms)) {
+      : url_(options.url), pool_(options.url, options.pool_size, std::chrono::milliseconds(options.pool_wait_ms)) {
     {
       Connection db(options.url);
       schema_version_ = migrate(db);
@@ -136,6 +137,16 @@ class PgStore final : public Store {
   }
 
   int schema_version() const override { return schema_version_; }
+
+  std::unique_ptr<Broadcast> open_broadcast(std::string_view channel, BroadcastReceiver receive) override {
+    return std::make_unique<PgBroadcast>(
+        url_, channel, std::move(receive), [this](const std::function<void(Connection&)>& work) {
+          return run(Scope::system(), true, [&](PgTx& tx) -> Status {
+            work(tx.connection());
+            return {};
+          });
+        });
+  }
 
  private:
   template <typename Work>
@@ -190,6 +201,7 @@ class PgStore final : public Store {
     }
   }
 
+  const std::string url_;
   ConnectionPool pool_;
   int schema_version_ = 0;
   std::unique_ptr<SearchIndex> index_;

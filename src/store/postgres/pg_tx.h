@@ -30,6 +30,9 @@ class PgTx final : public SqlTx {
   // otherwise both extend the same last entry.
   Result<std::optional<AuditEntry>> last_audit_entry() override;
 
+  // The transaction's connection, for what only PostgreSQL has (broadcast.h).
+  Connection& connection() { return pg_; }
+
   // Whether this transaction changed the full-text index (the store then brings its replica up to date).
   bool changed_index() const { return changed_index_; }
 
@@ -47,6 +50,8 @@ class PgTx final : public SqlTx {
   std::string claim_lock(std::string_view table) const override {
     return writable_ ? " FOR UPDATE OF " + std::string(table) + " SKIP LOCKED" : "";
   }
+  // A transaction-level advisory lock on the name and workspace: released at commit or rollback.
+  void lock_workspace(std::string_view name) override;
 
  private:
   void log_change(std::string_view bot_id, std::int64_t chunk_id, std::string_view op);

@@ -427,6 +427,18 @@ CREATE INDEX leads_activity ON leads(bot_id, updated_at);
 CREATE INDEX leads_email_folded ON leads(lower(email)) WHERE email <> '';
 CREATE INDEX leads_conversation ON leads(conversation_id) WHERE conversation_id <> '';
 )sql"},
+    // Messages between replicas (broadcast.h), PostgreSQL only: an embedded store is one process. Live events, not
+    // records, so UNLOGGED: no WAL, and a crash empties the table.
+    Migration{220, R"sql(
+CREATE UNLOGGED TABLE broadcasts (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  channel TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX broadcasts_at ON broadcasts(at);
+)sql"},
 };
 
 // Replicas that start together migrate once: whoever holds this advisory lock migrates, the others wait and

@@ -56,6 +56,19 @@ Result<Bot> SqlTx::create_bot(std::string_view name, const Json& settings) {
   return bot;
 }
 
+Result<Bot> SqlTx::create_bot_within_quota(std::string_view name, const Json& settings, std::int64_t max_bots) {
+  if (scope_.is_system()) return make_error(ErrorCode::forbidden, "a bot belongs to a workspace");
+  // Without the lock, two creators under READ COMMITTED would both count max_bots - 1 and both insert.
+  lock_workspace("bots");
+  auto count = db_.prepare(sql({"SELECT count(*) FROM bots WHERE ", kInScope}));
+  bind_scope(count);
+  count.step();
+  if (count.integer(0) >= max_bots) {
+    return make_error(ErrorCode::forbidden, "this workspace has reached its limit of " + std::to_string(max_bots) + " bots");
+  }
+  return create_bot(name, settings);
+}
+
 Result<Bot> SqlTx::update_bot(const Bot& bot) {
   auto stmt = db_.prepare(sql({"UPDATE bots SET name = ?, settings = ?, updated_at = ? WHERE id = ? AND ", kInScope}));
   stmt.bind(1, bot.name).bind(2, bot.settings.dump()).bind(3, unix_millis()).bind(4, bot.id);

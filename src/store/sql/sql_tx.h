@@ -35,6 +35,7 @@ class SqlTx : public WriteTx {
   Result<std::vector<Bot>> bots() override;
   Result<Workspace> create_workspace(std::string_view name) override;
   Result<Bot> create_bot(std::string_view name, const Json& settings) override;
+  Result<Bot> create_bot_within_quota(std::string_view name, const Json& settings, std::int64_t max_bots) override;
   Result<Bot> update_bot(const Bot& bot) override;
   Status delete_bot(std::string_view bot_id) override;
 
@@ -189,6 +190,9 @@ class SqlTx : public WriteTx {
   // Appended to a SELECT that claims rows of `table` (jobs, deliveries), so that concurrent claimers skip each
   // other's rows.
   virtual std::string claim_lock(std::string_view table) const = 0;
+  // Makes the rest of this transaction run alone among transactions taking the same `name` for the scope's
+  // workspace (a count checked before an insert, under READ COMMITTED), until it ends.
+  virtual void lock_workspace(std::string_view name) = 0;
 
   void bind_scope(Statement& stmt) const { stmt.bind(":ws", std::string_view(scope_.workspace_id())); }
 

@@ -34,6 +34,7 @@ class SqliteTx final : public SqlTx {
   std::string json_elements(std::string_view array) const override;
   std::string json_text(std::string_view element, std::string_view key) const override;
   std::string claim_lock(std::string_view) const override { return {}; }  // SQLite has one writer at a time
+  void lock_workspace(std::string_view) override {}  // writes begin IMMEDIATE: one writer at a time, any process
 
  private:
   Connection& sqlite_;
