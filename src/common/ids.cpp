@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <mutex>
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
@@ -57,22 +58,53 @@ std::string new_id(std::string_view prefix) {
   return id;
 }
 
+namespace {
+
+std::string ordered_id(std::string_view prefix, std::uint64_t millis, std::uint64_t random_bits) {
+  std::string id(prefix);
+  id += '_';
+  for (int shift = 45; shift >= 0; shift -= 5) id += kSortableAlphabet[(millis >> shift) & 31];
+  for (int shift = 45; shift >= 0; shift -= 5) id += kSortableAlphabet[(random_bits >> shift) & 31];
+  return id;
+}
+
+constexpr std::uint64_t kFiftyBits = (std::uint64_t{1} << 50) - 1;
+
+std::uint64_t random_fifty_bits() {
+  ensure_sodium();
+  std::uint64_t bits = 0;
+  randombytes_buf(&bits, sizeof bits);
+  return bits & kFiftyBits;
+}
+
+}  // namespace
+
 std::string new_ordered_id(std::string_view prefix) {
-  return new_ordered_id(prefix, std::chrono::system_clock::now());
+  // Ids this process makes within one millisecond follow each other too (the last one's random part plus one), so
+  // that rows listed by id come in the order they were made.
+  static std::mutex mutex;
+  static std::uint64_t last_millis = 0, last_random = 0;
+  auto millis = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch()).count()) & kFiftyBits;
+  std::uint64_t random_bits = random_fifty_bits();
+  std::lock_guard lock(mutex);
+  if (millis <= last_millis) {
+    millis = last_millis;
+    random_bits = last_random + 1;
+    if (random_bits > kFiftyBits) {
+      ++millis;
+      random_bits = 0;
+    }
+  }
+  last_millis = millis;
+  last_random = random_bits;
+  return ordered_id(prefix, millis, random_bits);
 }
 
 std::string new_ordered_id(std::string_view prefix, std::chrono::system_clock::time_point created) {
-  ensure_sodium();
   const auto millis = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(created.time_since_epoch()).count());
-  std::array<unsigned char, 7> raw{};  // 50 bits of time, then random bits
-  randombytes_buf(raw.data(), raw.size());
-  const std::uint64_t time_bits = millis & ((std::uint64_t{1} << 50) - 1);
-  std::string id(prefix);
-  id += '_';
-  for (int shift = 45; shift >= 0; shift -= 5) id += kSortableAlphabet[(time_bits >> shift) & 31];
-  id += base32(raw.data(), raw.size()).substr(0, 10);
-  return id;
+  return ordered_id(prefix, millis & kFiftyBits, random_fifty_bits());
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -12,7 +12,8 @@ std::string new_id(std::string_view prefix);
 
 // Like new_id, but the first 10 of the 20 characters encode the time in milliseconds and only the other 10 are
 // random (50 bits): ids created one after another sort together, so rows added in bulk extend their indexes at the
-// end instead of dirtying a page at random per row. For rows created in bulk (sources, documents), never secrets.
+// end instead of dirtying a page at random per row; ids one process makes within a millisecond follow each other
+// too. For rows created in bulk (sources, documents), never secrets.
 std::string new_ordered_id(std::string_view prefix);
 // The same for a given creation time.
 std::string new_ordered_id(std::string_view prefix, std::chrono::system_clock::time_point created);

@@ -1,5 +1,7 @@
 #include "common/ids.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -31,8 +33,10 @@ TEST(Ids, OrderedIdsHaveTheSameFormatDifferAndSortByCreation) {
     ASSERT_EQ(ids.back().find_first_not_of("abcdefghijklmnopqrstuvwxyz234567", 4), std::string::npos);
   }
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
-  // The time part (10 characters) never goes backwards.
+  // The time part (10 characters) never goes backwards, and ids made within one millisecond follow each other too:
+  // a list ordered by id is the order they were made in.
   for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_LE(ids[i - 1].substr(4, 10), ids[i].substr(4, 10));
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
 }
 
 TEST(Ids, OrderedIdsSortByTimeWhereverACharacterOfTheTimePartStepsUp) {

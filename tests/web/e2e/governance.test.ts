@@ -73,6 +73,8 @@ describe('data governance in the admin app', () => {
     await page.getByRole('heading', { name: 'Data and privacy' }).waitFor();
     const form = page.getByRole('form', { name: 'Retention' });
     const conversations = form.getByLabel('Conversations and their messages (days)');
+    // The form fills in once the stored retention has loaded: its button is enabled then.
+    await form.locator('button[type=submit]:not([disabled])').waitFor();
     await expect(conversations.inputValue()).resolves.toBe('0');
     await conversations.fill('-3');
     await form.getByRole('button', { name: 'Save retention' }).click();
