@@ -6,7 +6,8 @@
 // the other replica's listener, its event stream. Target: p99 <= 100 ms each way.
 //
 // Usage: bench/store/with_postgres.sh build/bench/store/parley_handoff_latency [ROUNDS] [PAUSE_MS]
-//        (default 300 rounds, 20 ms between rounds)
+//        (default 90 rounds, 20 ms between rounds: two messages a round stay within a conversation's
+//        [limits] max_conversation_messages of 200)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -39,7 +40,7 @@ void report(const char* direction, const bench::Latencies& latencies) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int rounds = argc > 1 ? std::atoi(argv[1]) : 300;
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 90;
   const int pause_ms = argc > 2 ? std::atoi(argv[2]) : 20;
   const char* url = std::getenv("PARLEY_STORE_URL");
   if (url == nullptr) return fail("needs PostgreSQL: run it under bench/store/with_postgres.sh");
